@@ -1,0 +1,116 @@
+//! Wiring: state, router, start-up tasks and the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use chrono::Utc;
+use platform::health::Readiness;
+use platform::{Role, StoreError};
+use uuid::Uuid;
+
+use crate::config::AuthConfig;
+use crate::domain::{Email, Password, User};
+use crate::passwords;
+use crate::store::{self, AuthStore};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn AuthStore>,
+    pub config: Arc<AuthConfig>,
+    /// A hash of a random password, verified against when the email is unknown.
+    pub dummy_hash: Arc<str>,
+}
+
+pub struct App {
+    pub state: AppState,
+    pub config: AuthConfig,
+}
+
+/// Opens the configured store and prepares the service.
+pub async fn build(config: AuthConfig) -> anyhow::Result<App> {
+    let store = store::open(&config.store).await?;
+    build_with_store(config, store).await
+}
+
+pub async fn build_with_store(config: AuthConfig, store: Arc<dyn AuthStore>) -> anyhow::Result<App> {
+    let dummy = Password::parse(&crate::session::new_token()[..32]).expect("32 chars is a valid password");
+    let dummy_hash = passwords::hash(dummy, config.bcrypt_cost).await?;
+    let state = AppState {
+        store,
+        config: Arc::new(config.clone()),
+        dummy_hash: dummy_hash.into(),
+    };
+    if let Some(admin) = &config.admin {
+        ensure_admin(&state, &admin.email, &admin.password).await?;
+    }
+    Ok(App { state, config })
+}
+
+/// The finished router: routes, health checks, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let store = state.store.clone();
+    let readiness = Readiness::new("auth-service").check("store", move || {
+        let store = store.clone();
+        async move { store.ping().await.map_err(|e| e.to_string()) }
+    });
+    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn run(config: AuthConfig) -> anyhow::Result<()> {
+    let addr = config.http.addr;
+    let app = build(config).await?;
+    tokio::spawn(purge_sessions(app.state.clone()));
+    let listener = platform::http::bind(addr).await?;
+    tracing::info!(%addr, "auth service listening");
+    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
+    Ok(())
+}
+
+/// Deletes dead sessions every ten minutes (MongoDB also expires them by TTL index).
+async fn purge_sessions(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        let now = Utc::now();
+        let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::MAX);
+        match state.store.purge_sessions(now, now - idle).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
+            Err(e) => tracing::warn!(error = %platform::error::ErrorChain(&e), "session purge failed"),
+        }
+    }
+}
+
+/// Creates the configured admin account, or promotes an existing account with that email.
+async fn ensure_admin(state: &AppState, email: &str, password: &str) -> anyhow::Result<()> {
+    let email = Email::parse(email).map_err(|m| anyhow::anyhow!("ADMIN_EMAIL: {m}"))?;
+    let now = Utc::now();
+    if let Some((user, _)) = state.store.user_by_email(email.as_str()).await? {
+        if user.role != Role::Admin {
+            state.store.set_role(user.id, Role::Admin, now).await?;
+            tracing::info!(%email, "existing account promoted to admin");
+        }
+        return Ok(());
+    }
+    let password = Password::parse(password).map_err(|m| anyhow::anyhow!("ADMIN_PASSWORD: {m}"))?;
+    let hash = passwords::hash(password, state.config.bcrypt_cost).await?;
+    let admin = User {
+        id: Uuid::new_v4(),
+        email: email.as_str().to_string(),
+        first_name: "Admin".into(),
+        last_name: "User".into(),
+        role: Role::Admin,
+        is_active: true,
+        last_login: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match state.store.insert_user(&admin, &hash).await {
+        Ok(()) | Err(StoreError::Duplicate(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    tracing::info!(%email, "admin account created");
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! Parsed inputs: a value of these types is valid by construction.
+
+use std::fmt;
+
+use serde::Serialize;
+use validator::{ValidateEmail, ValidationError};
+
+/// A trimmed, lower-cased, syntactically valid e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let email = raw.trim().to_lowercase();
+        if email.is_empty() {
+            return Err("Email is required.");
+        }
+        if email.len() > 254 || !email.validate_email() {
+            return Err("Enter a valid email address.");
+        }
+        Ok(Email(email))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Email {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A password bcrypt can hash without silently truncating it.
+pub struct Password(String);
+
+impl Password {
+    pub const MIN_BYTES: usize = 8;
+    /// bcrypt ignores everything past 72 bytes.
+    pub const MAX_BYTES: usize = 72;
+
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        if raw.len() < Self::MIN_BYTES {
+            return Err("Password must be at least 8 characters.");
+        }
+        if raw.len() > Self::MAX_BYTES {
+            return Err("Password must be at most 72 bytes (bcrypt's limit).");
+        }
+        Ok(Password(raw.to_string()))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Password(***)")
+    }
+}
+
+/// A first or last name: 1 to 100 characters once trimmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonName(String);
+
+impl PersonName {
+    pub fn parse(raw: &str) -> Result<Self, &'static str> {
+        let name = raw.trim();
+        match name.chars().count() {
+            0 => Err("This name is required."),
+            1..=100 => Ok(PersonName(name.to_string())),
+            _ => Err("This name must be at most 100 characters."),
+        }
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+/// Adapters so request bodies can be checked by `validator` with the same rules.
+pub mod rules {
+    use super::*;
+
+    fn check(result: Result<(), &'static str>) -> Result<(), ValidationError> {
+        result.map_err(|m| ValidationError::new("invalid").with_message(m.into()))
+    }
+
+    pub fn email(v: &str) -> Result<(), ValidationError> {
+        check(Email::parse(v).map(drop))
+    }
+
+    pub fn password(v: &str) -> Result<(), ValidationError> {
+        check(Password::parse(v).map(drop))
+    }
+
+    pub fn name(v: &str) -> Result<(), ValidationError> {
+        check(PersonName::parse(v).map(drop))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_email_is_trimmed_and_lower_cased() {
+        assert_eq!(Email::parse("  Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
+    }
+
+    #[test]
+    fn malformed_emails_are_rejected() {
+        for bad in ["", "   ", "ada", "ada@", "@example.com", "a b@example.com"] {
+            assert!(Email::parse(bad).is_err(), "{bad:?} was accepted");
+        }
+    }
+
+    #[test]
+    fn a_password_must_be_between_8_and_72_bytes() {
+        assert!(Password::parse("1234567").is_err());
+        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse(&"x".repeat(72)).is_ok());
+        let err = Password::parse(&"x".repeat(73)).unwrap_err();
+        assert!(err.contains("72 bytes"));
+        // 24 three-byte characters are 72 bytes; 25 are too many.
+        assert!(Password::parse(&"€".repeat(24)).is_ok());
+        assert!(Password::parse(&"€".repeat(25)).is_err());
+    }
+
+    #[test]
+    fn a_name_is_trimmed_and_limited_to_100_characters() {
+        assert_eq!(PersonName::parse("  Ada ").unwrap().into_string(), "Ada");
+        assert!(PersonName::parse("  ").is_err());
+        assert!(PersonName::parse(&"é".repeat(100)).is_ok());
+        assert!(PersonName::parse(&"é".repeat(101)).is_err());
+    }
+
+    #[test]
+    fn a_password_never_shows_in_debug_output() {
+        let p = Password::parse("hunter22hunter").unwrap();
+        assert!(!format!("{p:?}").contains("hunter"));
+    }
+}
+
+/// An account as clients see it; the password hash lives only in the store layer.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub id: uuid::Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub role: platform::Role,
+    pub is_active: bool,
+    pub last_login: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl User {
+    /// The subset `/api/auth/verify` returns to the other services.
+    pub fn verified(&self) -> platform::VerifiedUser {
+        platform::VerifiedUser {
+            id: self.id,
+            email: self.email.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            role: self.role,
+        }
+    }
+}

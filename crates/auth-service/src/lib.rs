@@ -1,0 +1,14 @@
+//! The auth service: accounts, password sign-in and server-side cookie sessions. Other services
+//! ask `GET /api/auth/verify` who a cookie belongs to.
+
+pub mod app;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod passwords;
+mod routes;
+pub mod session;
+pub mod store;
+
+pub use app::{App, AppState, build, build_with_store, router, run};
+pub use config::AuthConfig;

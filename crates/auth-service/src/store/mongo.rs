@@ -1,0 +1,255 @@
+use std::time::Duration;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use mongodb::bson::{self, doc};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, Collection, Database, IndexModel};
+use platform::{Role, StoreError};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::AuthStore;
+use crate::domain::User;
+use crate::session::Session;
+
+/// `auth_db.users`; `_id` is the user's UUID as a string so it reads well in the shell.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct UserDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    email: String,
+    /// The bcrypt hash (the seed's field name).
+    password: String,
+    first_name: String,
+    last_name: String,
+    role: String,
+    is_active: bool,
+    last_login: Option<bson::DateTime>,
+    created_at: bson::DateTime,
+    updated_at: bson::DateTime,
+}
+
+/// `auth_db.sessions`; `_id` is the SHA-256 of the token.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionDoc {
+    #[serde(rename = "_id")]
+    token_hash: String,
+    user_id: String,
+    created_at: bson::DateTime,
+    last_seen_at: bson::DateTime,
+    expires_at: bson::DateTime,
+}
+
+fn bdt(t: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+fn cdt(t: bson::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
+}
+
+fn parse_id(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| StoreError::corrupt(format!("bad uuid {s:?} in auth_db")))
+}
+
+impl UserDoc {
+    fn from_user(u: &User, password_hash: &str) -> Self {
+        Self {
+            id: u.id.to_string(),
+            email: u.email.clone(),
+            password: password_hash.to_string(),
+            first_name: u.first_name.clone(),
+            last_name: u.last_name.clone(),
+            role: u.role.as_str().to_string(),
+            is_active: u.is_active,
+            last_login: u.last_login.map(bdt),
+            created_at: bdt(u.created_at),
+            updated_at: bdt(u.updated_at),
+        }
+    }
+
+    fn into_user(self) -> Result<(User, String), StoreError> {
+        let user = User {
+            id: parse_id(&self.id)?,
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            role: Role::parse(&self.role).unwrap_or(Role::User),
+            is_active: self.is_active,
+            last_login: self.last_login.map(cdt),
+            created_at: cdt(self.created_at),
+            updated_at: cdt(self.updated_at),
+        };
+        Ok((user, self.password))
+    }
+}
+
+pub struct MongoStore {
+    db: Database,
+    users: Collection<UserDoc>,
+    sessions: Collection<SessionDoc>,
+}
+
+impl MongoStore {
+    /// Connects and makes sure the indexes exist (unique email; TTL on session expiry).
+    pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
+        let client = Client::with_uri_str(uri).await?;
+        let db = client.database(database);
+        let store = Self {
+            users: db.collection("users"),
+            sessions: db.collection("sessions"),
+            db,
+        };
+        store
+            .users
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"email": 1})
+                    .options(IndexOptions::builder().unique(true).name("email_unique".to_string()).build())
+                    .build(),
+            )
+            .await?;
+        store
+            .sessions
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"expiresAt": 1})
+                    .options(
+                        IndexOptions::builder()
+                            .expire_after(Duration::ZERO)
+                            .name("expires_ttl".to_string())
+                            .build(),
+                    )
+                    .build(),
+            )
+            .await?;
+        store
+            .sessions
+            .create_index(IndexModel::builder().keys(doc! {"lastSeenAt": 1}).build())
+            .await?;
+        Ok(store)
+    }
+}
+
+#[async_trait]
+impl AuthStore for MongoStore {
+    async fn insert_user(&self, user: &User, password_hash: &str) -> Result<(), StoreError> {
+        self.users
+            .insert_one(UserDoc::from_user(user, password_hash))
+            .await?;
+        Ok(())
+    }
+
+    async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
+        match self.users.find_one(doc! {"email": email}).await? {
+            Some(d) => Ok(Some(d.into_user()?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
+        match self.users.find_one(doc! {"_id": id.to_string()}).await? {
+            Some(d) => Ok(Some(d.into_user()?.0)),
+            None => Ok(None),
+        }
+    }
+
+    async fn set_role(&self, id: Uuid, role: Role, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.users
+            .update_one(
+                doc! {"_id": id.to_string()},
+                doc! {"$set": {"role": role.as_str(), "updatedAt": bdt(at)}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.users
+            .update_one(
+                doc! {"_id": id.to_string()},
+                doc! {"$set": {"isActive": active, "updatedAt": bdt(at)}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn record_login(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.users
+            .update_one(
+                doc! {"_id": id.to_string()},
+                doc! {"$set": {"lastLogin": bdt(at), "updatedAt": bdt(at)}},
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
+        self.sessions
+            .insert_one(SessionDoc {
+                token_hash: s.token_hash.clone(),
+                user_id: s.user_id.to_string(),
+                created_at: bdt(s.created_at),
+                last_seen_at: bdt(s.last_seen_at),
+                expires_at: bdt(s.expires_at),
+            })
+            .await?;
+        Ok(())
+    }
+
+    async fn session_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Session, User)>, StoreError> {
+        let Some(s) = self.sessions.find_one(doc! {"_id": token_hash}).await? else {
+            return Ok(None);
+        };
+        let user_id = parse_id(&s.user_id)?;
+        let Some(user) = self.user_by_id(user_id).await? else {
+            return Ok(None);
+        };
+        let session = Session {
+            token_hash: s.token_hash,
+            user_id,
+            created_at: cdt(s.created_at),
+            last_seen_at: cdt(s.last_seen_at),
+            expires_at: cdt(s.expires_at),
+        };
+        Ok(Some((session, user)))
+    }
+
+    async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
+        self.sessions
+            .update_one(doc! {"_id": token_hash}, doc! {"$set": {"lastSeenAt": bdt(at)}})
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
+        self.sessions.delete_one(doc! {"_id": token_hash}).await?;
+        Ok(())
+    }
+
+    async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        idle_cutoff: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let result = self
+            .sessions
+            .delete_many(doc! {"$or": [
+                {"expiresAt": {"$lte": bdt(now)}},
+                {"lastSeenAt": {"$lt": bdt(idle_cutoff)}},
+            ]})
+            .await?;
+        Ok(result.deleted_count)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run_command(doc! {"ping": 1}).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! What the services tell each other over NATS JetStream: stream names, subjects, the event
+//! envelope, and the stream/consumer definitions of `nats/` (compiled in, so the files stay the
+//! single source of truth for both the services and the NATS CLI).
+
+pub mod envelope;
+pub mod jetstream;
+pub mod subjects;
+
+pub use envelope::Envelope;

@@ -1,0 +1,21 @@
+//! Shared building blocks of every service: configuration, telemetry, the JSON error shape,
+//! request extractors, the HTTP server scaffolding, storage helpers, NATS set-up and test support.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod http;
+pub mod nats;
+pub mod shutdown;
+pub mod sqlite;
+pub mod store;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use auth::{AuthClient, AuthUser, MaybeAuthUser, Role, VerifiedUser};
+pub use error::{ApiError, FieldErrors};
+pub use extract::ValidatedJson;
+pub use store::StoreError;

@@ -1,0 +1,78 @@
+//! NATS connection and JetStream set-up from the definitions in `nats/`.
+
+use std::time::Duration;
+
+use anyhow::Context as _;
+use async_nats::jetstream;
+
+/// Connects, retrying with backoff until `deadline` has passed; afterwards the client reconnects
+/// by itself for as long as the process lives.
+pub async fn connect(url: &str, name: &str, deadline: Duration) -> anyhow::Result<async_nats::Client> {
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(100);
+    loop {
+        let options = async_nats::ConnectOptions::new()
+            .name(name)
+            .connection_timeout(Duration::from_secs(2))
+            .max_reconnects(None::<usize>);
+        match options.connect(url).await {
+            Ok(client) => return Ok(client),
+            Err(e) if started.elapsed() < deadline => {
+                tracing::warn!(error = %e, url, "NATS not reachable yet, retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot connect to NATS at {url}"));
+            }
+        }
+    }
+}
+
+/// Creates or updates every stream of `nats/streams/`.
+pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
+    for (name, json) in contracts::jetstream::STREAMS {
+        let config: jetstream::stream::Config =
+            serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
+        js.create_or_update_stream(config)
+            .await
+            .with_context(|| format!("creating stream {name}"))?;
+    }
+    Ok(())
+}
+
+/// Creates or updates a durable pull consumer from its JSON definition.
+pub async fn ensure_consumer(
+    js: &jetstream::Context,
+    stream: &str,
+    json: &str,
+) -> anyhow::Result<jetstream::consumer::PullConsumer> {
+    let config: jetstream::consumer::pull::Config =
+        serde_json::from_str(json).with_context(|| format!("consumer definition on {stream}"))?;
+    let name = config.durable_name.clone().unwrap_or_default();
+    js.create_consumer_on_stream(config, stream)
+        .await
+        .with_context(|| format!("creating consumer {name} on {stream}"))
+}
+
+/// For `/ready`: the connection is up.
+pub fn is_connected(client: &async_nats::Client) -> Result<(), String> {
+    match client.connection_state() {
+        async_nats::connection::State::Connected => Ok(()),
+        other => Err(format!("NATS connection is {other}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_stream_definition_parses_as_a_jetstream_config() {
+        for (name, json) in contracts::jetstream::STREAMS {
+            let config: async_nats::jetstream::stream::Config = serde_json::from_str(json)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(config.name, *name);
+            assert!(!config.subjects.is_empty());
+            assert_eq!(config.duplicate_window, std::time::Duration::from_secs(120));
+        }
+    }
+}
