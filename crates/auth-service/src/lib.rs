@@ -12,3 +12,5 @@ pub mod store;
 
 pub use app::{App, AppState, build, build_with_store, router, run};
 pub use config::AuthConfig;
+#[cfg(feature = "testing")]
+pub mod testing;

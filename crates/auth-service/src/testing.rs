@@ -1,0 +1,65 @@
+//! A real auth service for tests: in-memory SQLite, cheap bcrypt, served on a random port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::config::{HttpConfig, StoreConfig};
+use platform::testing::{TestClient, TestResponse, TestServer};
+use serde_json::{Value, json};
+
+use crate::config::AuthConfig;
+use crate::store::{AuthStore, SqliteStore};
+
+/// Settings for tests: bcrypt cost 4 keeps a registration around a millisecond.
+pub fn config() -> AuthConfig {
+    AuthConfig {
+        http: HttpConfig {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+        },
+        store: StoreConfig::Sqlite {
+            path: ":memory:".into(),
+        },
+        bcrypt_cost: 4,
+        session_idle: Duration::from_secs(3600),
+        session_max_age: Duration::from_secs(86_400),
+        cookie_name: "sid".into(),
+        cookie_secure: false,
+        admin: None,
+    }
+}
+
+/// A running auth service with a fresh in-memory store.
+pub async fn spawn() -> TestServer {
+    spawn_with(config()).await
+}
+
+pub async fn spawn_with(config: AuthConfig) -> TestServer {
+    let store: Arc<dyn AuthStore> = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
+    spawn_with_store(config, store).await
+}
+
+pub async fn spawn_with_store(config: AuthConfig, store: Arc<dyn AuthStore>) -> TestServer {
+    let app = crate::build_with_store(config, store)
+        .await
+        .expect("auth service builds");
+    TestServer::spawn(crate::router(app.state)).await
+}
+
+/// Registers `email` with the password `correct-horse` through `client` (which keeps the cookie).
+pub async fn register(client: &TestClient, email: &str) -> TestResponse {
+    let res = client
+        .post(
+            "/api/auth/register",
+            &json!({"email": email, "password": "correct-horse", "firstName": "Ada", "lastName": "Lovelace"}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "registration failed: {}", res.text);
+    res
+}
+
+/// A signed-in browser against `base` (any service that proxies or shares the auth cookie).
+pub async fn signed_in(auth: &TestServer, email: &str) -> (TestClient, Value) {
+    let client = TestClient::new(auth.url());
+    let user = register(&client, email).await.json()["user"].clone();
+    (client, user)
+}
