@@ -4,7 +4,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use chrono::Utc;
 use platform::health::Readiness;
 use platform::{Role, StoreError};
 use uuid::Uuid;
@@ -33,8 +32,12 @@ pub async fn build(config: AuthConfig) -> anyhow::Result<App> {
     build_with_store(config, store).await
 }
 
-pub async fn build_with_store(config: AuthConfig, store: Arc<dyn AuthStore>) -> anyhow::Result<App> {
-    let dummy = Password::parse(&crate::session::new_token()[..32]).expect("32 chars is a valid password");
+pub async fn build_with_store(
+    config: AuthConfig,
+    store: Arc<dyn AuthStore>,
+) -> anyhow::Result<App> {
+    let dummy =
+        Password::parse(&crate::session::new_token()[..32]).expect("32 chars is a valid password");
     let dummy_hash = passwords::hash(dummy, config.bcrypt_cost).await?;
     let state = AppState {
         store,
@@ -73,12 +76,15 @@ async fn purge_sessions(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        let now = Utc::now();
-        let idle = chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::MAX);
+        let now = platform::time::now();
+        let idle =
+            chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::MAX);
         match state.store.purge_sessions(now, now - idle).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
-            Err(e) => tracing::warn!(error = %platform::error::ErrorChain(&e), "session purge failed"),
+            Err(e) => {
+                tracing::warn!(error = %platform::error::ErrorChain(&e), "session purge failed")
+            }
         }
     }
 }
@@ -86,7 +92,7 @@ async fn purge_sessions(state: AppState) {
 /// Creates the configured admin account, or promotes an existing account with that email.
 async fn ensure_admin(state: &AppState, email: &str, password: &str) -> anyhow::Result<()> {
     let email = Email::parse(email).map_err(|m| anyhow::anyhow!("ADMIN_EMAIL: {m}"))?;
-    let now = Utc::now();
+    let now = platform::time::now();
     if let Some((user, _)) = state.store.user_by_email(email.as_str()).await? {
         if user.role != Role::Admin {
             state.store.set_role(user.id, Role::Admin, now).await?;

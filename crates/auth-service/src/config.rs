@@ -30,7 +30,10 @@ pub struct AdminBootstrap {
 
 impl AuthConfig {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let admin = match (config::var_opt("ADMIN_EMAIL"), config::var_opt("ADMIN_PASSWORD")) {
+        let admin = match (
+            config::var_opt("ADMIN_EMAIL"),
+            config::var_opt("ADMIN_PASSWORD"),
+        ) {
             (Some(email), Some(password)) => Some(AdminBootstrap { email, password }),
             _ => None,
         };
@@ -38,7 +41,10 @@ impl AuthConfig {
             http: HttpConfig::from_env("AUTH_PORT", ports::AUTH)?,
             store: StoreConfig::from_env("auth_db", "auth.db"),
             bcrypt_cost: config::parse_or("BCRYPT_COST", 12)?,
-            session_idle: config::secs_or("SESSION_IDLE_TIMEOUT_SECS", Duration::from_secs(86_400))?,
+            session_idle: config::secs_or(
+                "SESSION_IDLE_TIMEOUT_SECS",
+                Duration::from_secs(86_400),
+            )?,
             session_max_age: config::secs_or(
                 "SESSION_MAX_AGE_SECS",
                 Duration::from_secs(7 * 86_400),

@@ -26,10 +26,8 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let api = match self {
             AuthError::EmailTaken => {
-                let mut e = ApiError::conflict(
-                    "email_taken",
-                    "An account with this email already exists.",
-                );
+                let mut e =
+                    ApiError::conflict("email_taken", "An account with this email already exists.");
                 e.fields.insert(
                     "email".into(),
                     vec!["An account with this email already exists.".into()],
@@ -41,8 +39,9 @@ impl IntoResponse for AuthError {
                 "invalid_credentials",
                 "Invalid email or password.",
             ),
-            AuthError::AccountDisabled => ApiError::forbidden("This account has been disabled.")
-                .with_code("account_disabled"),
+            AuthError::AccountDisabled => {
+                ApiError::forbidden("This account has been disabled.").with_code("account_disabled")
+            }
             AuthError::Unauthenticated => ApiError::unauthorized(),
             AuthError::Api(e) => e,
             AuthError::Store(ref e) => ApiError::internal(e),

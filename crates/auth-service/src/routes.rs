@@ -5,7 +5,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use chrono::Utc;
 use platform::{ApiError, Role, StoreError, ValidatedJson};
 use serde::Deserialize;
 use serde_json::json;
@@ -54,7 +53,11 @@ struct LoginBody {
     password: String,
 }
 
-type SignedIn = (StatusCode, [(header::HeaderName, String); 1], Json<serde_json::Value>);
+type SignedIn = (
+    StatusCode,
+    [(header::HeaderName, String); 1],
+    Json<serde_json::Value>,
+);
 
 fn field(name: &str) -> impl Fn(&'static str) -> AuthError + '_ {
     move |message| ApiError::field(name, message).into()
@@ -74,7 +77,7 @@ async fn register(
         return Err(AuthError::EmailTaken);
     }
     let hash = passwords::hash(password, state.config.bcrypt_cost).await?;
-    let now = Utc::now();
+    let now = platform::time::now();
     let user = User {
         id: Uuid::new_v4(),
         email: email.as_str().to_string(),
@@ -124,9 +127,12 @@ async fn login(
     // A new id on every sign-in; the one the browser brought (if any) dies, so a planted
     // session id is never promoted to an authenticated one.
     if let Some(old) = presented_token(&state, &headers) {
-        state.store.delete_session(&session::hash_token(old)).await?;
+        state
+            .store
+            .delete_session(&session::hash_token(old))
+            .await?;
     }
-    let now = Utc::now();
+    let now = platform::time::now();
     state.store.record_login(user.id, now).await?;
     let cookie = start_session(&state, user.id).await?;
     let user = User {
@@ -146,7 +152,10 @@ async fn logout(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AuthError> {
     if let Some(token) = presented_token(&state, &headers) {
-        state.store.delete_session(&session::hash_token(token)).await?;
+        state
+            .store
+            .delete_session(&session::hash_token(token))
+            .await?;
     }
     Ok((
         [(header::SET_COOKIE, session::removal(&state.config))],
@@ -180,7 +189,7 @@ fn presented_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h s
 
 async fn start_session(state: &AppState, user_id: Uuid) -> Result<String, AuthError> {
     let token = session::new_token();
-    let now = Utc::now();
+    let now = platform::time::now();
     let lifetime = chrono::Duration::from_std(state.config.session_max_age)
         .map_err(|e| AuthError::Internal(e.into()))?;
     state
@@ -208,7 +217,7 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, Aut
         .session_with_user(&token_hash)
         .await?
         .ok_or(AuthError::Unauthenticated)?;
-    let now = Utc::now();
+    let now = platform::time::now();
     if !session.is_alive(now, state.config.session_idle) || !user.is_active {
         state.store.delete_session(&token_hash).await?;
         return Err(AuthError::Unauthenticated);

@@ -21,7 +21,9 @@ pub struct Session {
 impl Session {
     /// Alive when neither the absolute lifetime nor the idle timeout has passed.
     pub fn is_alive(&self, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
-        now < self.expires_at && now - self.last_seen_at < chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX)
+        now < self.expires_at
+            && now - self.last_seen_at
+                < chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX)
     }
 }
 
@@ -89,7 +91,10 @@ mod tests {
         let idle = std::time::Duration::from_secs(600);
         assert!(s.is_alive(now + chrono::Duration::minutes(9), idle));
         assert!(!s.is_alive(now + chrono::Duration::minutes(11), idle));
-        assert!(!s.is_alive(now + chrono::Duration::hours(2), std::time::Duration::from_secs(86_400)));
+        assert!(!s.is_alive(
+            now + chrono::Duration::hours(2),
+            std::time::Duration::from_secs(86_400)
+        ));
     }
 
     #[test]

@@ -49,7 +49,10 @@ async fn register_me_verify_logout_and_login_round_trip() {
     assert_eq!(client.get("/api/auth/me").await.status, 401);
 
     let login = client
-        .post("/api/auth/login", &json!({"email": "ADA@example.com", "password": "correct-horse"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "ADA@example.com", "password": "correct-horse"}),
+        )
         .await;
     assert_eq!(login.status, 200, "{}", login.text);
     assert_eq!(login.json()["user"]["id"], user["id"]);
@@ -79,7 +82,9 @@ async fn the_cookie_is_secure_when_configured() {
     })
     .await;
     let client = TestClient::new(server.url());
-    let res = client.post("/api/auth/register", &body("secure@example.com")).await;
+    let res = client
+        .post("/api/auth/register", &body("secure@example.com"))
+        .await;
     assert!(res.header("set-cookie").unwrap().contains("; Secure"));
 }
 
@@ -88,7 +93,10 @@ async fn a_new_login_rejects_the_session_id_it_replaced() {
     let (server, client) = server().await;
     let first = session_cookie(&register(&client, "rotate@example.com").await);
     let login = client
-        .post("/api/auth/login", &json!({"email": "rotate@example.com", "password": "correct-horse"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "rotate@example.com", "password": "correct-horse"}),
+        )
         .await;
     let second = session_cookie(&login);
     assert_ne!(first, second);
@@ -97,7 +105,12 @@ async fn a_new_login_rejects_the_session_id_it_replaced() {
     let url = format!("{}/api/auth/me", server.url());
     let old = raw.get(&url).header("cookie", &first).send().await.unwrap();
     assert_eq!(old.status(), 401);
-    let new = raw.get(&url).header("cookie", &second).send().await.unwrap();
+    let new = raw
+        .get(&url)
+        .header("cookie", &second)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(new.status(), 200);
 }
 
@@ -119,7 +132,10 @@ async fn after_logout_the_old_cookie_is_rejected_by_the_server() {
         assert_eq!(res.status(), 401, "{path}");
     }
     // Logging out again is harmless.
-    assert_eq!(client.post("/api/auth/logout", &json!({})).await.status, 200);
+    assert_eq!(
+        client.post("/api/auth/logout", &json!({})).await.status,
+        200
+    );
 }
 
 #[tokio::test]
@@ -138,19 +154,41 @@ async fn each_validation_rule_rejects_with_its_field_named() {
     let (_server, client) = server().await;
     let long_name = "x".repeat(101);
     let cases = [
-        (json!({"email": "nope", "password": "correct-horse", "firstName": "A", "lastName": "B"}), "email"),
-        (json!({"password": "correct-horse", "firstName": "A", "lastName": "B"}), "email"),
-        (json!({"email": "a@example.com", "password": "short", "firstName": "A", "lastName": "B"}), "password"),
-        (json!({"email": "a@example.com", "password": "y".repeat(73), "firstName": "A", "lastName": "B"}), "password"),
-        (json!({"email": "a@example.com", "password": "correct-horse", "firstName": " ", "lastName": "B"}), "firstName"),
-        (json!({"email": "a@example.com", "password": "correct-horse", "firstName": "A", "lastName": long_name}), "lastName"),
+        (
+            json!({"email": "nope", "password": "correct-horse", "firstName": "A", "lastName": "B"}),
+            "email",
+        ),
+        (
+            json!({"password": "correct-horse", "firstName": "A", "lastName": "B"}),
+            "email",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "short", "firstName": "A", "lastName": "B"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "y".repeat(73), "firstName": "A", "lastName": "B"}),
+            "password",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "correct-horse", "firstName": " ", "lastName": "B"}),
+            "firstName",
+        ),
+        (
+            json!({"email": "a@example.com", "password": "correct-horse", "firstName": "A", "lastName": long_name}),
+            "lastName",
+        ),
     ];
     for (payload, field) in cases {
         let res = client.post("/api/auth/register", &payload).await;
         assert_eq!(res.status, 422, "{payload}: {}", res.text);
         assert_eq!(res.code(), "validation_failed");
         let fields = &res.json()["error"]["fields"];
-        assert!(fields[field].is_array(), "{field} not named in {}", res.text);
+        assert!(
+            fields[field].is_array(),
+            "{field} not named in {}",
+            res.text
+        );
     }
     let too_long = client
         .post("/api/auth/register", &json!({"email": "a@example.com", "password": "y".repeat(73), "firstName": "A", "lastName": "B"}))
@@ -166,28 +204,66 @@ async fn malformed_json_wrong_content_type_and_oversize_bodies_get_their_codes()
     let (server, client) = server().await;
     let url = format!("{}/api/auth/register", server.url());
     let malformed = client
-        .send(client.http.post(&url).header("content-type", "application/json").body("{\"email\":"))
+        .send(
+            client
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body("{\"email\":"),
+        )
         .await;
-    assert_eq!((malformed.status, malformed.code().as_str()), (400, "malformed_json"));
+    assert_eq!(
+        (malformed.status, malformed.code().as_str()),
+        (400, "malformed_json")
+    );
 
     let wrong_type = client
-        .send(client.http.post(&url).header("content-type", "text/plain").body("{}"))
+        .send(
+            client
+                .http
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("{}"),
+        )
         .await;
-    assert_eq!((wrong_type.status, wrong_type.code().as_str()), (415, "unsupported_media_type"));
+    assert_eq!(
+        (wrong_type.status, wrong_type.code().as_str()),
+        (415, "unsupported_media_type")
+    );
 
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(70 * 1024));
     let oversize = client
-        .send(client.http.post(&url).header("content-type", "application/json").body(huge))
+        .send(
+            client
+                .http
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(huge),
+        )
         .await;
-    assert_eq!((oversize.status, oversize.code().as_str()), (413, "payload_too_large"));
+    assert_eq!(
+        (oversize.status, oversize.code().as_str()),
+        (413, "payload_too_large")
+    );
 
-    let wrong_shape = client.post("/api/auth/register", &json!({"email": 5})).await;
-    assert_eq!((wrong_shape.status, wrong_shape.code().as_str()), (422, "invalid_body"));
+    let wrong_shape = client
+        .post("/api/auth/register", &json!({"email": 5}))
+        .await;
+    assert_eq!(
+        (wrong_shape.status, wrong_shape.code().as_str()),
+        (422, "invalid_body")
+    );
 
     let unknown = client.get("/api/auth/nothing-here").await;
-    assert_eq!((unknown.status, unknown.code().as_str()), (404, "not_found"));
+    assert_eq!(
+        (unknown.status, unknown.code().as_str()),
+        (404, "not_found")
+    );
     let method = client.get("/api/auth/login").await;
-    assert_eq!((method.status, method.code().as_str()), (405, "method_not_allowed"));
+    assert_eq!(
+        (method.status, method.code().as_str()),
+        (405, "method_not_allowed")
+    );
 }
 
 #[tokio::test]
@@ -195,14 +271,26 @@ async fn twenty_concurrent_registrations_of_one_email_create_exactly_one_account
     let (server, _client) = server().await;
     let attempts = (0..20).map(|_| {
         let client = TestClient::new(server.url());
-        tokio::spawn(async move { client.post("/api/auth/register", &body("race@example.com")).await })
+        tokio::spawn(async move {
+            client
+                .post("/api/auth/register", &body("race@example.com"))
+                .await
+        })
     });
     let mut statuses = Vec::new();
     for a in attempts {
         statuses.push(a.await.unwrap().status);
     }
-    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 19, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 201).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 409).count(),
+        19,
+        "{statuses:?}"
+    );
 }
 
 #[tokio::test]
@@ -213,12 +301,18 @@ async fn no_response_ever_contains_the_password_hash() {
     bodies.push(client.get("/api/auth/verify").await.text);
     bodies.push(
         client
-            .post("/api/auth/login", &json!({"email": "hash@example.com", "password": "correct-horse"}))
+            .post(
+                "/api/auth/login",
+                &json!({"email": "hash@example.com", "password": "correct-horse"}),
+            )
             .await
             .text,
     );
     for b in bodies {
-        assert!(!b.contains("$2b$") && !b.contains("$2y$"), "hash leaked: {b}");
+        assert!(
+            !b.contains("$2b$") && !b.contains("$2y$"),
+            "hash leaked: {b}"
+        );
         assert!(!b.contains("password"), "password field leaked: {b}");
     }
 }
@@ -228,10 +322,16 @@ async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
     let (_server, client) = server().await;
     register(&client, "known@example.com").await;
     let wrong = client
-        .post("/api/auth/login", &json!({"email": "known@example.com", "password": "wrong-horse"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "known@example.com", "password": "wrong-horse"}),
+        )
         .await;
     let unknown = client
-        .post("/api/auth/login", &json!({"email": "ghost@example.com", "password": "wrong-horse"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "ghost@example.com", "password": "wrong-horse"}),
+        )
         .await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.text, unknown.text);
@@ -245,13 +345,22 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
     let client = TestClient::new(server.url());
     let user = register(&client, "off@example.com").await.json()["user"].clone();
     let id = user["id"].as_str().unwrap().parse().unwrap();
-    store.set_active(id, false, chrono::Utc::now()).await.unwrap();
+    store
+        .set_active(id, false, chrono::Utc::now())
+        .await
+        .unwrap();
 
     assert_eq!(client.get("/api/auth/verify").await.status, 401);
     let login = client
-        .post("/api/auth/login", &json!({"email": "off@example.com", "password": "correct-horse"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "off@example.com", "password": "correct-horse"}),
+        )
         .await;
-    assert_eq!((login.status, login.code().as_str()), (403, "account_disabled"));
+    assert_eq!(
+        (login.status, login.code().as_str()),
+        (403, "account_disabled")
+    );
 }
 
 #[tokio::test]
@@ -280,10 +389,16 @@ async fn the_configured_admin_is_bootstrapped_at_start_up() {
     .await;
     let client = TestClient::new(server.url());
     let login = client
-        .post("/api/auth/login", &json!({"email": "root@example.com", "password": "admin-password"}))
+        .post(
+            "/api/auth/login",
+            &json!({"email": "root@example.com", "password": "admin-password"}),
+        )
         .await;
     assert_eq!(login.status, 200, "{}", login.text);
-    assert_eq!(client.get("/api/auth/verify").await.json()["user"]["role"], "admin");
+    assert_eq!(
+        client.get("/api/auth/verify").await.json()["user"]["role"],
+        "admin"
+    );
 }
 
 #[tokio::test]
@@ -297,7 +412,12 @@ async fn health_answers_and_every_response_carries_a_request_id() {
     assert_eq!(ready.json()["checks"]["store"]["status"], "ok");
 
     let res = client
-        .send(client.http.get(client.url("/health")).header("x-request-id", "abc-123"))
+        .send(
+            client
+                .http
+                .get(client.url("/health"))
+                .header("x-request-id", "abc-123"),
+        )
         .await;
     assert_eq!(res.header("x-request-id"), Some("abc-123"));
 }

@@ -47,7 +47,12 @@ impl AuthStore for Unplugged {
         self.check()?;
         self.inner.set_role(id, role, at).await
     }
-    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.check()?;
         self.inner.set_active(id, active, at).await
     }
@@ -71,7 +76,11 @@ impl AuthStore for Unplugged {
         self.check()?;
         self.inner.delete_session(h).await
     }
-    async fn purge_sessions(&self, now: DateTime<Utc>, cut: DateTime<Utc>) -> Result<u64, StoreError> {
+    async fn purge_sessions(
+        &self,
+        now: DateTime<Utc>,
+        cut: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
         self.check()?;
         self.inner.purge_sessions(now, cut).await
     }
@@ -95,7 +104,11 @@ async fn ready_reports_a_dead_store_and_requests_fail_with_a_generic_500() {
     let ready = client.get("/ready").await;
     assert_eq!(ready.status, 503);
     assert_eq!(ready.json()["checks"]["store"]["status"], "down");
-    assert_eq!(client.get("/health").await.status, 200, "alive even without its store");
+    assert_eq!(
+        client.get("/health").await.status,
+        200,
+        "alive even without its store"
+    );
 
     let res = client
         .post(
@@ -105,5 +118,9 @@ async fn ready_reports_a_dead_store_and_requests_fail_with_a_generic_500() {
         .await;
     assert_eq!(res.status, 500);
     assert_eq!(res.code(), "internal_error");
-    assert!(!res.text.contains("database connection lost"), "cause leaked: {}", res.text);
+    assert!(
+        !res.text.contains("database connection lost"),
+        "cause leaked: {}",
+        res.text
+    );
 }

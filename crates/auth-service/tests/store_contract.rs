@@ -39,11 +39,21 @@ fn session(user_id: Uuid, hash: &str, age: Duration, lifetime: Duration) -> Sess
 async fn users_round_trip_and_emails_are_unique(store: Arc<dyn AuthStore>) {
     let u = user("grace@example.com");
     store.insert_user(&u, "hash-1").await.unwrap();
-    let (found, hash) = store.user_by_email("grace@example.com").await.unwrap().unwrap();
+    let (found, hash) = store
+        .user_by_email("grace@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(found, u);
     assert_eq!(hash, "hash-1");
     assert_eq!(store.user_by_id(u.id).await.unwrap().unwrap(), u);
-    assert!(store.user_by_email("nobody@example.com").await.unwrap().is_none());
+    assert!(
+        store
+            .user_by_email("nobody@example.com")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(store.user_by_id(Uuid::new_v4()).await.unwrap().is_none());
 
     let again = user("grace@example.com");
@@ -72,17 +82,31 @@ async fn sessions_are_found_touched_and_deleted(store: Arc<dyn AuthStore>) {
     store.insert_user(&u, "h").await.unwrap();
     let s = session(u.id, "token-hash-a", Duration::zero(), Duration::hours(1));
     store.insert_session(&s).await.unwrap();
-    let (got, owner) = store.session_with_user("token-hash-a").await.unwrap().unwrap();
+    let (got, owner) = store
+        .session_with_user("token-hash-a")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got, s);
     assert_eq!(owner.id, u.id);
 
     let later = s.last_seen_at + Duration::minutes(3);
     store.touch_session("token-hash-a", later).await.unwrap();
-    let (got, _) = store.session_with_user("token-hash-a").await.unwrap().unwrap();
+    let (got, _) = store
+        .session_with_user("token-hash-a")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(got.last_seen_at, later);
 
     store.delete_session("token-hash-a").await.unwrap();
-    assert!(store.session_with_user("token-hash-a").await.unwrap().is_none());
+    assert!(
+        store
+            .session_with_user("token-hash-a")
+            .await
+            .unwrap()
+            .is_none()
+    );
     store.delete_session("token-hash-a").await.unwrap();
 }
 
@@ -94,15 +118,28 @@ async fn purging_removes_expired_and_idle_sessions_only(store: Arc<dyn AuthStore
         .await
         .unwrap();
     store
-        .insert_session(&session(u.id, "expired", Duration::hours(2), Duration::hours(1)))
+        .insert_session(&session(
+            u.id,
+            "expired",
+            Duration::hours(2),
+            Duration::hours(1),
+        ))
         .await
         .unwrap();
     store
-        .insert_session(&session(u.id, "idle", Duration::hours(2), Duration::days(7)))
+        .insert_session(&session(
+            u.id,
+            "idle",
+            Duration::hours(2),
+            Duration::days(7),
+        ))
         .await
         .unwrap();
     let now = Utc::now();
-    let purged = store.purge_sessions(now, now - Duration::hours(1)).await.unwrap();
+    let purged = store
+        .purge_sessions(now, now - Duration::hours(1))
+        .await
+        .unwrap();
     assert_eq!(purged, 2);
     assert!(store.session_with_user("live").await.unwrap().is_some());
     assert!(store.session_with_user("expired").await.unwrap().is_none());
@@ -118,7 +155,11 @@ async fn sqlite() -> Arc<dyn AuthStore> {
 async fn mongo() -> Option<Arc<dyn AuthStore>> {
     let uri = std::env::var("TEST_MONGODB_URI").ok()?;
     let db = format!("auth_test_{}", Uuid::new_v4().simple());
-    Some(Arc::new(MongoStore::connect(&uri, &db).await.expect("MongoDB reachable")))
+    Some(Arc::new(
+        MongoStore::connect(&uri, &db)
+            .await
+            .expect("MongoDB reachable"),
+    ))
 }
 
 macro_rules! contract {
@@ -149,7 +190,11 @@ async fn the_sqlite_store_keeps_data_in_its_file_across_reopening() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("nested/auth.db");
     let u = user("file@example.com");
-    SqliteStore::open(&path).unwrap().insert_user(&u, "h").await.unwrap();
+    SqliteStore::open(&path)
+        .unwrap()
+        .insert_user(&u, "h")
+        .await
+        .unwrap();
     let reopened = SqliteStore::open(&path).unwrap();
     assert_eq!(reopened.user_by_id(u.id).await.unwrap().unwrap(), u);
 }

@@ -3,8 +3,14 @@
 /// `(stream name, stream config JSON)`.
 pub const STREAMS: &[(&str, &str)] = &[
     ("ORDERS", include_str!("../../../nats/streams/ORDERS.json")),
-    ("PAYMENTS", include_str!("../../../nats/streams/PAYMENTS.json")),
-    ("CATALOG", include_str!("../../../nats/streams/CATALOG.json")),
+    (
+        "PAYMENTS",
+        include_str!("../../../nats/streams/PAYMENTS.json"),
+    ),
+    (
+        "CATALOG",
+        include_str!("../../../nats/streams/CATALOG.json"),
+    ),
     (
         "DEAD_LETTERS",
         include_str!("../../../nats/streams/DEAD_LETTERS.json"),

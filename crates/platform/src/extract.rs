@@ -60,12 +60,11 @@ fn json_rejection(rejection: JsonRejection) -> ApiError {
             "The request body is too large.",
         ),
         StatusCode::UNPROCESSABLE_ENTITY => ApiError {
-            message: format!("The JSON body has the wrong shape: {}", rejection.body_text()),
-            ..ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_body",
-                "",
-            )
+            message: format!(
+                "The JSON body has the wrong shape: {}",
+                rejection.body_text()
+            ),
+            ..ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_body", "")
         },
         _ => ApiError::bad_request(
             "malformed_json",

@@ -75,7 +75,10 @@ fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
 pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     TcpListener::bind(addr).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            anyhow::anyhow!("port {} is already in use (is the stack already running?)", addr.port())
+            anyhow::anyhow!(
+                "port {} is already in use (is the stack already running?)",
+                addr.port()
+            )
         } else {
             anyhow::anyhow!("cannot listen on {addr}: {e}")
         }

@@ -14,6 +14,7 @@ pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod time;
 
 pub use auth::{AuthClient, AuthUser, MaybeAuthUser, Role, VerifiedUser};
 pub use error::{ApiError, FieldErrors};

@@ -7,7 +7,11 @@ use async_nats::jetstream;
 
 /// Connects, retrying with backoff until `deadline` has passed; afterwards the client reconnects
 /// by itself for as long as the process lives.
-pub async fn connect(url: &str, name: &str, deadline: Duration) -> anyhow::Result<async_nats::Client> {
+pub async fn connect(
+    url: &str,
+    name: &str,
+    deadline: Duration,
+) -> anyhow::Result<async_nats::Client> {
     let started = std::time::Instant::now();
     let mut delay = Duration::from_millis(100);
     loop {
@@ -68,8 +72,8 @@ mod tests {
     #[test]
     fn every_stream_definition_parses_as_a_jetstream_config() {
         for (name, json) in contracts::jetstream::STREAMS {
-            let config: async_nats::jetstream::stream::Config = serde_json::from_str(json)
-                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            let config: async_nats::jetstream::stream::Config =
+                serde_json::from_str(json).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert_eq!(config.name, *name);
             assert!(!config.subjects.is_empty());
             assert_eq!(config.duplicate_window, std::time::Duration::from_secs(120));

@@ -45,11 +45,16 @@ async fn app(auth_url: &str) -> TestServer {
         auth: AuthClient::new(auth_url, Duration::from_millis(300)),
     };
     let router = Router::new()
-        .route("/private", get(|user: AuthUser| async move { user.email.clone() }))
+        .route(
+            "/private",
+            get(|user: AuthUser| async move { user.email.clone() }),
+        )
         .route(
             "/public",
             get(|user: MaybeAuthUser| async move {
-                user.0.map(|u| u.email).unwrap_or_else(|| "anonymous".into())
+                user.0
+                    .map(|u| u.email)
+                    .unwrap_or_else(|| "anonymous".into())
             }),
         )
         .with_state(state);
@@ -83,7 +88,10 @@ async fn a_missing_or_invalid_session_is_401() {
     let (status, body) = get_with_cookie(&app, "/private", None).await;
     assert_eq!(status, 401);
     assert!(body.contains("\"unauthorized\""));
-    assert_eq!(get_with_cookie(&app, "/private", Some("sid=bad")).await.0, 401);
+    assert_eq!(
+        get_with_cookie(&app, "/private", Some("sid=bad")).await.0,
+        401
+    );
     assert_eq!(
         get_with_cookie(&app, "/public", Some("sid=bad")).await,
         (200, "anonymous".into())
@@ -111,5 +119,9 @@ async fn a_slow_auth_service_is_503_after_the_timeout_never_a_hang() {
     let (status, body) = get_with_cookie(&app, "/private", Some("sid=good")).await;
     assert_eq!(status, 503);
     assert!(body.contains("\"auth_unavailable\""), "{body}");
-    assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "took {:?}",
+        started.elapsed()
+    );
 }

@@ -25,13 +25,16 @@ pub trait AuthStore: Send + Sync + 'static {
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError>;
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError>;
     async fn set_role(&self, id: Uuid, role: Role, at: DateTime<Utc>) -> Result<(), StoreError>;
-    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>) -> Result<(), StoreError>;
+    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>)
+    -> Result<(), StoreError>;
     async fn record_login(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError>;
 
     async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
     /// The session with this token hash and its user, whatever their state.
-    async fn session_with_user(&self, token_hash: &str)
-    -> Result<Option<(Session, User)>, StoreError>;
+    async fn session_with_user(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Session, User)>, StoreError>;
     async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError>;
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError>;
     /// Deletes sessions past their lifetime or last seen before `idle_cutoff`; returns how many.

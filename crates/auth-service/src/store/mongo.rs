@@ -108,7 +108,12 @@ impl MongoStore {
             .create_index(
                 IndexModel::builder()
                     .keys(doc! {"email": 1})
-                    .options(IndexOptions::builder().unique(true).name("email_unique".to_string()).build())
+                    .options(
+                        IndexOptions::builder()
+                            .unique(true)
+                            .name("email_unique".to_string())
+                            .build(),
+                    )
                     .build(),
             )
             .await?;
@@ -167,7 +172,12 @@ impl AuthStore for MongoStore {
         Ok(())
     }
 
-    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.users
             .update_one(
                 doc! {"_id": id.to_string()},
@@ -223,7 +233,10 @@ impl AuthStore for MongoStore {
 
     async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.sessions
-            .update_one(doc! {"_id": token_hash}, doc! {"$set": {"lastSeenAt": bdt(at)}})
+            .update_one(
+                doc! {"_id": token_hash},
+                doc! {"$set": {"lastSeenAt": bdt(at)}},
+            )
             .await?;
         Ok(())
     }

@@ -35,8 +35,7 @@ CREATE INDEX sessions_by_expiry ON sessions(expires_at);
 CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);
 "#];
 
-const USER_COLUMNS: &str =
-    "u.id, u.email, u.first_name, u.last_name, u.role, u.is_active, u.last_login, u.created_at, u.updated_at";
+const USER_COLUMNS: &str = "u.id, u.email, u.first_name, u.last_name, u.role, u.is_active, u.last_login, u.created_at, u.updated_at";
 
 /// Times are stored as Unix milliseconds: compact, and ordered for range queries.
 fn millis(t: DateTime<Utc>) -> i64 {
@@ -48,7 +47,9 @@ fn time(ms: i64) -> DateTime<Utc> {
 }
 
 fn uuid(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e)))
+    Uuid::parse_str(&s).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
+    })
 }
 
 /// Reads the user from the row, starting at column `at`.
@@ -118,7 +119,9 @@ impl AuthStore for SqliteStore {
         self.db
             .call(move |c| {
                 Ok(c.query_row(
-                    &format!("SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1"),
+                    &format!(
+                        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1"
+                    ),
                     [email],
                     |r| Ok((user_from(r, 0)?, r.get(9)?)),
                 )
@@ -152,7 +155,12 @@ impl AuthStore for SqliteStore {
             .await
     }
 
-    async fn set_active(&self, id: Uuid, active: bool, at: DateTime<Utc>) -> Result<(), StoreError> {
+    async fn set_active(
+        &self,
+        id: Uuid,
+        active: bool,
+        at: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
         self.db
             .call(move |c| {
                 c.execute(

@@ -1,0 +1,31 @@
+use std::path::PathBuf;
+
+use platform::config::{self, ConfigError, HttpConfig, ports};
+
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub http: HttpConfig,
+    pub auth_url: String,
+    pub event_url: String,
+    pub ticket_url: String,
+    pub payment_url: String,
+    /// `WEB_DIST_DIR`, default `web/dist`: the built browser app.
+    pub web_dist: PathBuf,
+}
+
+fn local(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
+impl GatewayConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: HttpConfig::from_env("WEB_PORT", ports::WEB)?,
+            auth_url: config::auth_service_url(),
+            event_url: config::var_or("EVENT_SERVICE_URL", &local(ports::EVENT)),
+            ticket_url: config::var_or("TICKET_SERVICE_URL", &local(ports::TICKET)),
+            payment_url: config::var_or("PAYMENT_SERVICE_URL", &local(ports::PAYMENT)),
+            web_dist: config::var_or("WEB_DIST_DIR", "web/dist").into(),
+        })
+    }
+}
