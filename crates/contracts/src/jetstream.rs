@@ -17,6 +17,37 @@ pub const STREAMS: &[(&str, &str)] = &[
     ),
 ];
 
+/// A durable consumer definition: the stream it reads and its config JSON.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsumerDef {
+    pub stream: &'static str,
+    pub name: &'static str,
+    pub json: &'static str,
+}
+
+/// The ticket service's view of payment results.
+pub const TICKET_PAYMENTS: ConsumerDef = ConsumerDef {
+    stream: "PAYMENTS",
+    name: "ticket-payments",
+    json: include_str!("../../../nats/consumers/PAYMENTS/ticket-payments.json"),
+};
+
+/// The ticket service's view of catalogue changes.
+pub const TICKET_CATALOG: ConsumerDef = ConsumerDef {
+    stream: "CATALOG",
+    name: "ticket-catalog",
+    json: include_str!("../../../nats/consumers/CATALOG/ticket-catalog.json"),
+};
+
+/// The payment service's projection of orders.
+pub const PAYMENT_ORDERS: ConsumerDef = ConsumerDef {
+    stream: "ORDERS",
+    name: "payment-orders",
+    json: include_str!("../../../nats/consumers/ORDERS/payment-orders.json"),
+};
+
+pub const CONSUMERS: &[ConsumerDef] = &[TICKET_PAYMENTS, TICKET_CATALOG, PAYMENT_ORDERS];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -26,6 +57,17 @@ mod tests {
         for (name, json) in STREAMS {
             let v: serde_json::Value = serde_json::from_str(json).unwrap();
             assert_eq!(v["name"], *name);
+        }
+    }
+
+    #[test]
+    fn every_consumer_is_durable_with_explicit_ack_and_bounded_redelivery() {
+        for c in CONSUMERS {
+            let v: serde_json::Value = serde_json::from_str(c.json).unwrap();
+            assert_eq!(v["durable_name"], c.name);
+            assert_eq!(v["ack_policy"], "explicit");
+            assert!(v["max_deliver"].as_i64().unwrap() > 1);
+            assert!(STREAMS.iter().any(|(s, _)| *s == c.stream));
         }
     }
 }

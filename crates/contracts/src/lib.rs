@@ -2,8 +2,11 @@
 //! envelope, and the stream/consumer definitions of `nats/` (compiled in, so the files stay the
 //! single source of truth for both the services and the NATS CLI).
 
+pub mod catalog;
 pub mod envelope;
 pub mod jetstream;
+pub mod orders;
+pub mod payments;
 pub mod subjects;
 
 pub use envelope::Envelope;

@@ -3,11 +3,14 @@
 
 pub mod auth;
 pub mod config;
+pub mod consumer;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod money;
 pub mod nats;
+pub mod outbox;
 pub mod shutdown;
 pub mod sqlite;
 pub mod store;
@@ -15,6 +18,7 @@ pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod time;
+pub mod trace;
 
 pub use auth::{AuthClient, AuthUser, MaybeAuthUser, Role, VerifiedUser};
 pub use error::{ApiError, FieldErrors};

@@ -230,3 +230,78 @@ impl TestClient {
 pub fn temp_dir() -> tempfile::TempDir {
     tempfile::tempdir().expect("temp dir")
 }
+
+/// A message as stored in a stream, decoded for assertions.
+#[derive(Debug, Clone)]
+pub struct StoredEvent {
+    pub subject: String,
+    pub msg_id: Option<String>,
+    pub traceparent: Option<String>,
+    pub envelope: Value,
+}
+
+/// Every message of `stream`, in order.
+pub async fn stream_events(js: &async_nats::jetstream::Context, stream: &str) -> Vec<StoredEvent> {
+    let mut s = js.get_stream(stream).await.expect("stream exists");
+    let state = s.info().await.expect("stream info").state.clone();
+    let mut out = Vec::new();
+    if state.messages == 0 {
+        return out;
+    }
+    for seq in state.first_sequence..=state.last_sequence {
+        let Ok(m) = s.get_raw_message(seq).await else {
+            continue;
+        };
+        let header = |name: &str| m.headers.get(name).map(|v| v.as_str().to_string());
+        out.push(StoredEvent {
+            subject: m.subject.to_string(),
+            msg_id: m
+                .headers
+                .get(async_nats::header::NATS_MESSAGE_ID)
+                .map(|v| v.as_str().to_string()),
+            traceparent: header(contracts::subjects::headers::TRACEPARENT),
+            envelope: serde_json::from_slice(&m.payload).unwrap_or(Value::Null),
+        });
+    }
+    out
+}
+
+/// Waits (up to 10 s) until `stream` holds events for which `done` holds, and returns them.
+pub async fn wait_for_events(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+    done: impl Fn(&[StoredEvent]) -> bool,
+) -> Vec<StoredEvent> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let events = stream_events(js, stream).await;
+        if done(&events) {
+            return events;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "stream {stream} never reached the expected state; it holds: {:#?}",
+                events.iter().map(|e| (&e.subject, &e.envelope["subject"])).collect::<Vec<_>>()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Polls `check` (up to 10 s) until it returns `Some`.
+pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        if Instant::now() > deadline {
+            panic!("timed out waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

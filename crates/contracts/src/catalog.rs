@@ -1,0 +1,131 @@
+//! Catalogue facts the event service publishes on the `CATALOG` stream, each wrapped in an
+//! [`Envelope`](crate::Envelope) whose `type` is the subject and whose `subject` is the event id:
+//!
+//! | subject | data | when |
+//! |---|---|---|
+//! | `catalog.events.published` | [`EventPublished`] | an event became bookable (created as published, or a draft published) |
+//! | `catalog.events.updated` | [`EventUpdated`] | a published event changed; carries the whole new state |
+//! | `catalog.events.cancelled` | [`EventCancelled`] | a published event was cancelled (final) |
+//!
+//! `version` grows by one with every change of an event, so a consumer can ignore a fact older
+//! than what it already applied. Drafts never appear on the stream.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// An exact amount: `minorUnits` is authoritative (cents for USD); `decimal` is the same amount
+/// written out for people (`"25.50"`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Price {
+    pub minor_units: i64,
+    pub decimal: String,
+    /// ISO 4217 code, e.g. `USD`.
+    pub currency: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketTypeInfo {
+    /// Unique within the event (case-insensitively); the key bookings refer to.
+    pub name: String,
+    pub price: Price,
+    /// Seats of this type in total (sold, held and free).
+    pub quantity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct VenueInfo {
+    pub name: String,
+    pub city: String,
+    pub capacity: u32,
+}
+
+/// What a bookable event looks like to the other services.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventDetails {
+    pub title: String,
+    pub category: String,
+    pub venue: VenueInfo,
+    pub date_time: DateTime<Utc>,
+    /// Minutes.
+    pub duration: u32,
+    pub ticket_types: Vec<TicketTypeInfo>,
+    /// The organizer's user id.
+    pub created_by: Uuid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventPublished {
+    pub event_id: Uuid,
+    pub version: u64,
+    #[serde(flatten)]
+    pub details: EventDetails,
+}
+
+/// After publication ticket types are only ever added or increased, never removed or reduced.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventUpdated {
+    pub event_id: Uuid,
+    pub version: u64,
+    #[serde(flatten)]
+    pub details: EventDetails,
+}
+
+/// The pending orders of a cancelled event should be cancelled (`event_cancelled`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventCancelled {
+    pub event_id: Uuid,
+    pub version: u64,
+    pub title: String,
+    pub date_time: DateTime<Utc>,
+    pub cancelled_at: DateTime<Utc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_event_published_fact_reads_as_flat_camel_case_json() {
+        let fact = EventPublished {
+            event_id: Uuid::nil(),
+            version: 1,
+            details: EventDetails {
+                title: "Jazz Night".into(),
+                category: "Music".into(),
+                venue: VenueInfo {
+                    name: "Blue Room".into(),
+                    city: "Chicago".into(),
+                    capacity: 200,
+                },
+                date_time: DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
+                duration: 120,
+                ticket_types: vec![TicketTypeInfo {
+                    name: "General".into(),
+                    price: Price {
+                        minor_units: 2550,
+                        decimal: "25.50".into(),
+                        currency: "USD".into(),
+                    },
+                    quantity: 150,
+                }],
+                created_by: Uuid::nil(),
+            },
+        };
+        let v = serde_json::to_value(&fact).unwrap();
+        assert_eq!(v["eventId"], Uuid::nil().to_string());
+        assert_eq!(v["title"], "Jazz Night");
+        assert_eq!(v["ticketTypes"][0]["price"]["minorUnits"], 2550);
+        assert_eq!(v["ticketTypes"][0]["price"]["decimal"], "25.50");
+        assert_eq!(v["venue"]["capacity"], 200);
+        let back: EventPublished = serde_json::from_value(v).unwrap();
+        assert_eq!(back, fact);
+    }
+}

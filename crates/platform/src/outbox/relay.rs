@@ -1,0 +1,218 @@
+//! Moves outbox messages to JetStream.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, context::Publish};
+use chrono::Utc;
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::{OutboxMessage, OutboxStore};
+use crate::error::ErrorChain;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RelayError {
+    #[error("reading or updating the outbox failed")]
+    Store(#[from] StoreError),
+    #[error("publishing outbox message {id} on {subject} failed")]
+    Publish {
+        id: Uuid,
+        subject: String,
+        #[source]
+        source: jetstream::context::PublishError,
+    },
+}
+
+/// A background publisher of one outbox. Services call `notify_one()` on the [`Notify`] they
+/// passed in right after committing a transaction that wrote to the outbox (`notify_one` keeps a
+/// permit when the relay is busy, so no wake-up is lost); a slow poll picks up whatever was left
+/// by a previous process or a failed attempt.
+pub struct Relay {
+    store: Arc<dyn OutboxStore>,
+    js: jetstream::Context,
+    wake: Arc<Notify>,
+    batch_size: usize,
+    poll_interval: Duration,
+    min_backoff: Duration,
+    max_backoff: Duration,
+    retention: chrono::Duration,
+}
+
+impl Relay {
+    pub fn new(store: Arc<dyn OutboxStore>, js: jetstream::Context, wake: Arc<Notify>) -> Self {
+        Self {
+            store,
+            js,
+            wake,
+            batch_size: 100,
+            poll_interval: Duration::from_secs(1),
+            min_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_secs(30),
+            retention: chrono::Duration::days(7),
+        }
+    }
+
+    pub fn batch_size(mut self, n: usize) -> Self {
+        self.batch_size = n.max(1);
+        self
+    }
+
+    pub fn poll_interval(mut self, every: Duration) -> Self {
+        self.poll_interval = every;
+        self
+    }
+
+    /// Bounds of the exponential wait after a failure.
+    pub fn backoff(mut self, min: Duration, max: Duration) -> Self {
+        self.min_backoff = min;
+        self.max_backoff = max.max(min);
+        self
+    }
+
+    /// How long published messages stay in the outbox before they are deleted.
+    pub fn retention(mut self, keep: chrono::Duration) -> Self {
+        self.retention = keep;
+        self
+    }
+
+    /// Starts relaying on the current runtime until the handle is stopped or dropped.
+    pub fn spawn(self) -> RelayHandle {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let task = tokio::spawn(self.run(stop_rx));
+        RelayHandle {
+            stop: stop_tx,
+            task: Some(task),
+        }
+    }
+
+    async fn run(self, mut stop: watch::Receiver<bool>) {
+        const PURGE_EVERY: Duration = Duration::from_secs(3600);
+        let mut backoff = self.min_backoff;
+        let mut last_purge: Option<tokio::time::Instant> = None;
+        loop {
+            if *stop.borrow() {
+                return;
+            }
+            match self.drain(&stop).await {
+                Ok(()) => {
+                    backoff = self.min_backoff;
+                    if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
+                        last_purge = Some(tokio::time::Instant::now());
+                        self.purge().await;
+                    }
+                    tokio::select! {
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(self.poll_interval) => {}
+                        _ = stop.changed() => return,
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(
+                        error = %ErrorChain(&e),
+                        retry_in_ms = backoff.as_millis() as u64,
+                        "outbox relay failed, retrying"
+                    );
+                    // Wake-ups are ignored here: while the broker is down they would turn the
+                    // backoff into a busy loop.
+                    tokio::select! {
+                        _ = tokio::time::sleep(backoff) => {}
+                        _ = stop.changed() => return,
+                    }
+                    backoff = (backoff * 2).min(self.max_backoff);
+                }
+            }
+        }
+    }
+
+    /// Publishes until the outbox is empty. Messages go out one at a time, in order, each acked
+    /// before the next, so a failure never lets a later event overtake an earlier one.
+    async fn drain(&self, stop: &watch::Receiver<bool>) -> Result<(), RelayError> {
+        loop {
+            let batch = self.store.pending(self.batch_size).await?;
+            let full = batch.len() >= self.batch_size;
+            let mut sent = Vec::with_capacity(batch.len());
+            let mut failure = None;
+            for msg in batch {
+                if *stop.borrow() {
+                    break;
+                }
+                match self.publish(&msg).await {
+                    Ok(()) => sent.push(msg.id),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.store.mark_published(&sent).await?;
+            if let Some(e) = failure {
+                return Err(e);
+            }
+            if !full || *stop.borrow() {
+                return Ok(());
+            }
+        }
+    }
+
+    async fn publish(&self, msg: &OutboxMessage) -> Result<(), RelayError> {
+        let failed = |source| RelayError::Publish {
+            id: msg.id,
+            subject: msg.subject.clone(),
+            source,
+        };
+        let mut publish = Publish::build()
+            .payload(msg.payload.clone().into())
+            .message_id(msg.id.to_string());
+        if let Some(tp) = &msg.traceparent {
+            publish = publish.header(contracts::subjects::headers::TRACEPARENT, tp.as_str());
+        }
+        let ack = self
+            .js
+            .send_publish(msg.subject.clone(), publish)
+            .await
+            .map_err(failed)?
+            .await
+            .map_err(failed)?;
+        if ack.duplicate {
+            tracing::debug!(id = %msg.id, "stream already had this message");
+        }
+        Ok(())
+    }
+
+    async fn purge(&self) {
+        match self
+            .store
+            .purge_published(Utc::now() - self.retention)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(purged = n, "old published outbox messages deleted"),
+            Err(e) => tracing::warn!(error = %ErrorChain(&e), "outbox purge failed"),
+        }
+    }
+}
+
+/// Controls a spawned [`Relay`]; dropping it stops the relay too.
+pub struct RelayHandle {
+    stop: watch::Sender<bool>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl RelayHandle {
+    /// Stops after the message being published (if any) and waits for the task to end.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for RelayHandle {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}

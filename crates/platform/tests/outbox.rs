@@ -1,0 +1,328 @@
+//! The outbox relay against a real nats-server: every message reaches the stream exactly once.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use contracts::Envelope;
+use contracts::subjects::{CATALOG_EVENT_PUBLISHED, headers, streams};
+use platform::StoreError;
+use platform::outbox::{
+    OutboxMessage, OutboxStore, Relay, SQLITE_DDL, SqliteOutbox, insert_sqlite,
+};
+use platform::sqlite::Sqlite;
+use platform::testing::NatsServer;
+use serde_json::json;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+struct Broker {
+    _server: NatsServer,
+    js: jetstream::Context,
+}
+
+async fn broker() -> Broker {
+    let server = NatsServer::start();
+    let client = platform::nats::connect(&server.url(), "outbox-test", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let js = jetstream::new(client);
+    platform::nats::ensure_streams(&js).await.unwrap();
+    Broker {
+        _server: server,
+        js,
+    }
+}
+
+fn db() -> Sqlite {
+    Sqlite::open_in_memory(&[SQLITE_DDL]).unwrap()
+}
+
+fn message(n: u32) -> OutboxMessage {
+    let envelope = Envelope::new(
+        CATALOG_EVENT_PUBLISHED,
+        "outbox-test",
+        None,
+        json!({ "n": n }),
+    );
+    OutboxMessage::from_envelope(&envelope)
+        .unwrap()
+        .with_traceparent(Some(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01".into(),
+        ))
+}
+
+async fn write(db: &Sqlite, msg: &OutboxMessage) {
+    let msg = msg.clone();
+    db.call(move |c| {
+        let tx = c.transaction()?;
+        insert_sqlite(&tx, &msg)?;
+        tx.commit()?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+async fn stream_count(js: &jetstream::Context) -> u64 {
+    let mut stream = js.get_stream(streams::CATALOG).await.unwrap();
+    stream.info().await.unwrap().state.messages
+}
+
+/// Waits until the stream holds `n` messages (or fails after 10 s).
+async fn wait_for_count(js: &jetstream::Context, n: u64) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let count = stream_count(js).await;
+        if count == n {
+            return;
+        }
+        assert!(count < n, "the stream holds {count} messages, expected {n}");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stream holds {count} messages, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn wait_until_nothing_pending(store: &dyn OutboxStore) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !store.pending(10).await.unwrap().is_empty() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the outbox still has pending messages"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn fast(relay: Relay) -> Relay {
+    relay
+        .poll_interval(Duration::from_millis(50))
+        .backoff(Duration::from_millis(20), Duration::from_millis(200))
+}
+
+#[tokio::test]
+async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let wake = Arc::new(Notify::new());
+    // A long poll proves the wake-up, not the poll, delivers it.
+    let relay = Relay::new(store.clone(), broker.js.clone(), wake.clone())
+        .poll_interval(Duration::from_secs(60))
+        .spawn();
+
+    let msg = message(1);
+    write(&db, &msg).await;
+    wake.notify_one();
+
+    wait_for_count(&broker.js, 1).await;
+    wait_until_nothing_pending(store.as_ref()).await;
+    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
+    let stored = stream.get_raw_message(1).await.unwrap();
+    assert_eq!(stored.subject.as_str(), CATALOG_EVENT_PUBLISHED);
+    assert_eq!(stored.payload.as_ref(), msg.payload.as_slice());
+    assert_eq!(
+        // The well-known constant: a `&str` name would be looked up as a custom header.
+        stored
+            .headers
+            .get(async_nats::header::NATS_MESSAGE_ID)
+            .map(|v| v.as_str()),
+        Some(msg.id.to_string().as_str())
+    );
+    assert_eq!(
+        stored.headers.get(headers::TRACEPARENT).map(|v| v.as_str()),
+        msg.traceparent.as_deref()
+    );
+
+    // Further wake-ups find nothing left to send.
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(stream_count(&broker.js).await, 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn messages_are_published_in_the_order_they_were_written() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let msgs: Vec<_> = (0..5).map(message).collect();
+    for m in &msgs {
+        write(&db, m).await;
+    }
+    let relay = fast(Relay::new(
+        store,
+        broker.js.clone(),
+        Arc::new(Notify::new()),
+    ))
+    .batch_size(2)
+    .spawn();
+    wait_for_count(&broker.js, 5).await;
+    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
+    for (seq, m) in (1..).zip(&msgs) {
+        let stored = stream.get_raw_message(seq).await.unwrap();
+        assert_eq!(
+            stored.payload.as_ref(),
+            m.payload.as_slice(),
+            "message {seq}"
+        );
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_relay() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let wake = Arc::new(Notify::new());
+    let first = fast(Relay::new(store.clone(), broker.js.clone(), wake.clone())).spawn();
+    first.stop().await;
+
+    let msg = message(7);
+    write(&db, &msg).await;
+    wake.notify_one();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        stream_count(&broker.js).await,
+        0,
+        "a stopped relay published"
+    );
+
+    // A new process: a fresh relay finds the row by polling, without any wake-up.
+    let second = fast(Relay::new(
+        store.clone(),
+        broker.js.clone(),
+        Arc::new(Notify::new()),
+    ))
+    .spawn();
+    wait_for_count(&broker.js, 1).await;
+    wait_until_nothing_pending(store.as_ref()).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(stream_count(&broker.js).await, 1);
+    second.stop().await;
+}
+
+/// An outbox whose first `mark_published` fails, as if the process died right after the publish.
+struct ForgetfulOutbox {
+    inner: SqliteOutbox,
+    marks_to_fail: AtomicUsize,
+    published_calls: AtomicUsize,
+}
+
+#[async_trait]
+impl OutboxStore for ForgetfulOutbox {
+    async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
+        self.inner.pending(limit).await
+    }
+
+    async fn mark_published(&self, ids: &[Uuid]) -> Result<(), StoreError> {
+        self.published_calls.fetch_add(1, Ordering::SeqCst);
+        if self
+            .marks_to_fail
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            return Err(StoreError::corrupt("disk unplugged"));
+        }
+        self.inner.mark_published(ids).await
+    }
+
+    async fn purge_published(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
+        self.inner.purge_published(before).await
+    }
+}
+
+#[tokio::test]
+async fn a_publish_whose_mark_is_lost_is_sent_again_and_dropped_by_the_stream() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(ForgetfulOutbox {
+        inner: SqliteOutbox::new(db.clone()),
+        marks_to_fail: AtomicUsize::new(1),
+        published_calls: AtomicUsize::new(0),
+    });
+    write(&db, &message(3)).await;
+    let relay = fast(Relay::new(
+        store.clone(),
+        broker.js.clone(),
+        Arc::new(Notify::new()),
+    ))
+    .spawn();
+
+    wait_until_nothing_pending(&store.inner).await;
+    assert!(
+        store.published_calls.load(Ordering::SeqCst) >= 2,
+        "the relay did not retry"
+    );
+    assert_eq!(stream_count(&broker.js).await, 1);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn the_relay_keeps_retrying_while_the_broker_is_down_and_delivers_when_it_is_back() {
+    let mut server = NatsServer::start();
+    let client = platform::nats::connect(&server.url(), "outbox-test", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let mut js = jetstream::new(client);
+    js.set_timeout(Duration::from_millis(500));
+    platform::nats::ensure_streams(&js).await.unwrap();
+    server.stop();
+
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    write(&db, &message(9)).await;
+    let relay = fast(Relay::new(
+        store.clone(),
+        js.clone(),
+        Arc::new(Notify::new()),
+    ))
+    .spawn();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(
+        store.pending(10).await.unwrap().len(),
+        1,
+        "nothing can be acked while NATS is down"
+    );
+
+    server.restart();
+    wait_until_nothing_pending(store.as_ref()).await;
+    wait_for_count(&js, 1).await;
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn published_messages_are_kept_until_purged() {
+    let db = db();
+    let store = SqliteOutbox::new(db.clone());
+    let (a, b) = (message(1), message(2));
+    write(&db, &a).await;
+    write(&db, &b).await;
+    assert_eq!(store.pending(10).await.unwrap(), vec![a.clone(), b.clone()]);
+    assert_eq!(store.pending(1).await.unwrap(), vec![a.clone()]);
+
+    store.mark_published(&[a.id]).await.unwrap();
+    assert_eq!(store.pending(10).await.unwrap(), vec![b.clone()]);
+    assert_eq!(
+        store
+            .purge_published(Utc::now() - chrono::Duration::hours(1))
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(
+        store
+            .purge_published(Utc::now() + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(store.pending(10).await.unwrap(), vec![b]);
+}

@@ -1,0 +1,160 @@
+//! Wiring: state, router, background work (outbox relay, consumers, expiry) and the server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, Message};
+use axum::Router;
+use axum::extract::FromRef;
+use contracts::jetstream::{ConsumerDef, TICKET_CATALOG, TICKET_PAYMENTS};
+use futures::future::BoxFuture;
+use platform::AuthClient;
+use platform::consumer::{HandleError, Outcome};
+use platform::health::Readiness;
+use platform::outbox::{Relay, RelayHandle};
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+
+use crate::catalog::EventClient;
+use crate::config::TicketConfig;
+use crate::store::{self, TicketStore};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn TicketStore>,
+    pub config: Arc<TicketConfig>,
+    pub auth: AuthClient,
+    pub events: EventClient,
+    /// Wakes the outbox relay right after a commit, so events leave within milliseconds.
+    pub outbox_wake: Arc<Notify>,
+    pub nats: async_nats::Client,
+}
+
+impl FromRef<AppState> for AuthClient {
+    fn from_ref(state: &AppState) -> AuthClient {
+        state.auth.clone()
+    }
+}
+
+pub struct App {
+    pub state: AppState,
+    pub js: jetstream::Context,
+}
+
+/// Opens the configured store, connects to NATS and creates the streams.
+pub async fn build(config: TicketConfig) -> anyhow::Result<App> {
+    let store = store::open(&config.store).await?;
+    build_with_store(config, store).await
+}
+
+pub async fn build_with_store(config: TicketConfig, store: Arc<dyn TicketStore>) -> anyhow::Result<App> {
+    let nats = platform::nats::connect(&config.nats_url, "ticket-service", Duration::from_secs(30)).await?;
+    let js = jetstream::new(nats.clone());
+    platform::nats::ensure_streams(&js).await?;
+    let state = AppState {
+        store,
+        auth: AuthClient::new(&config.auth_url, config.auth_timeout),
+        events: EventClient::new(&config.event_url),
+        config: Arc::new(config),
+        outbox_wake: Arc::new(Notify::new()),
+        nats,
+    };
+    Ok(App { state, js })
+}
+
+/// The finished router: routes, health checks, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let store = state.store.clone();
+    let nats = state.nats.clone();
+    let readiness = Readiness::new("ticket-service")
+        .check("store", move || {
+            let store = store.clone();
+            async move { store.ping().await.map_err(|e| e.to_string()) }
+        })
+        .check("nats", move || {
+            let nats = nats.clone();
+            async move { platform::nats::is_connected(&nats) }
+        });
+    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+}
+
+type Handler = fn(&AppState, &Message) -> BoxFuture<'static, Result<Outcome, HandleError>>;
+
+/// The service's background work; dropping it does not stop it, [`Background::stop`] does.
+pub struct Background {
+    relay: Option<RelayHandle>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Background {
+    pub async fn stop(mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+        if let Some(relay) = self.relay.take() {
+            relay.stop().await;
+        }
+    }
+}
+
+impl App {
+    /// Starts the outbox relay, both consumers and the expiry sweeper.
+    pub fn spawn_background(&self) -> Background {
+        let relay = Relay::new(self.state.store.outbox(), self.js.clone(), self.state.outbox_wake.clone()).spawn();
+        let tasks = vec![
+            self.spawn_consumer(TICKET_PAYMENTS, |s, m| {
+                let (s, m) = (s.clone(), m.clone());
+                Box::pin(async move { crate::saga::handle(&s, &m).await })
+            }),
+            self.spawn_consumer(TICKET_CATALOG, |s, m| {
+                let (s, m) = (s.clone(), m.clone());
+                Box::pin(async move { crate::catalog::handle(&s, &m).await })
+            }),
+            tokio::spawn(crate::expiry::sweep(self.state.clone())),
+        ];
+        Background {
+            relay: Some(relay),
+            tasks,
+        }
+    }
+
+    fn spawn_consumer(&self, def: ConsumerDef, handler: Handler) -> JoinHandle<()> {
+        let js = self.js.clone();
+        let state = self.state.clone();
+        let concurrency = state.config.consumer_concurrency;
+        tokio::spawn(async move {
+            loop {
+                let st = state.clone();
+                let run = platform::consumer::run(
+                    js.clone(),
+                    def,
+                    concurrency,
+                    move |msg: Message| {
+                        let st = st.clone();
+                        async move {
+                            let result = handler(&st, &msg).await;
+                            (msg, result)
+                        }
+                    },
+                    std::future::pending(),
+                );
+                if let Err(e) = run.await {
+                    tracing::warn!(consumer = def.name, error = format!("{e:#}"), "consumer stopped, restarting");
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        })
+    }
+}
+
+/// Serves until Ctrl-C or SIGTERM.
+pub async fn run(config: TicketConfig) -> anyhow::Result<()> {
+    let addr = config.http.addr;
+    let app = build(config).await?;
+    let background = app.spawn_background();
+    let listener = platform::http::bind(addr).await?;
+    tracing::info!(%addr, "ticket service listening");
+    platform::http::serve(listener, router(app.state.clone()), platform::shutdown::signal()).await?;
+    background.stop().await;
+    Ok(())
+}

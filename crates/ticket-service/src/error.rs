@@ -1,0 +1,64 @@
+//! Everything the ticket service can fail with, mapped once to the shared JSON error shape.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use platform::{ApiError, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum TicketError {
+    #[error("event not found")]
+    EventNotFound,
+    #[error("event not bookable: {0}")]
+    EventNotBookable(&'static str),
+    #[error("order not found")]
+    OrderNotFound,
+    #[error("sold out: {ticket_type} ({available} left)")]
+    SoldOut { ticket_type: String, available: u32 },
+    #[error("order is {0}")]
+    OrderNotPending(&'static str),
+    #[error("idempotency key reused with another request")]
+    KeyReused,
+    #[error("catalogue unavailable")]
+    CatalogUnavailable,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("store failure")]
+    Store(#[from] StoreError),
+}
+
+impl IntoResponse for TicketError {
+    fn into_response(self) -> Response {
+        let api = match self {
+            TicketError::EventNotFound => ApiError::not_found("No such event.").with_code("event_not_found"),
+            TicketError::EventNotBookable(why) => ApiError::conflict("event_not_bookable", why),
+            TicketError::OrderNotFound => ApiError::not_found("No such order.").with_code("order_not_found"),
+            TicketError::SoldOut { ticket_type, available } => {
+                let message = if available == 0 {
+                    format!("\"{ticket_type}\" is sold out.")
+                } else {
+                    format!("Only {available} \"{ticket_type}\" ticket(s) left.")
+                };
+                let mut e = ApiError::conflict("sold_out", message);
+                e.fields.insert("ticketType".into(), vec![ticket_type]);
+                e.fields.insert("available".into(), vec![available.to_string()]);
+                e
+            }
+            TicketError::OrderNotPending(status) => ApiError::conflict(
+                "order_not_pending",
+                format!("The order is {status}; only pending orders can be cancelled."),
+            ),
+            TicketError::KeyReused => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "idempotency_key_reused",
+                "This Idempotency-Key was used for a different request.",
+            ),
+            TicketError::CatalogUnavailable => ApiError::unavailable(
+                "catalog_unavailable",
+                "The event catalogue is not answering right now. Please try again shortly.",
+            ),
+            TicketError::Api(e) => e,
+            TicketError::Store(ref e) => ApiError::internal(e),
+        };
+        api.into_response()
+    }
+}

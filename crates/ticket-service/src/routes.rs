@@ -1,0 +1,360 @@
+//! The HTTP routes of the ticket service.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use contracts::orders::CancelReason;
+use platform::extract::Json as JsonBody;
+use platform::trace::TraceParent;
+use platform::{ApiError, AuthUser, FieldErrors};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use validator::ValidateEmail;
+
+use crate::app::AppState;
+use crate::error::TicketError;
+use crate::order::{CustomerInfo, Order, OrderLine, OrderStatus};
+use crate::store::{BookResult, Booking, EventStock, IdempotencyRecord, StoredResponse, Transition};
+use crate::view;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/tickets/book", post(book))
+        .route("/api/tickets/orders", get(my_orders))
+        .route("/api/tickets/orders/{id}", get(show_order))
+        .route("/api/tickets/orders/{id}/cancel", post(cancel_order))
+        .route("/api/tickets/events/{event_id}/availability", get(availability))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct BookBody {
+    #[serde(default)]
+    event_id: String,
+    #[serde(default)]
+    tickets: Vec<LineBody>,
+    #[serde(default)]
+    customer_info: Option<CustomerBody>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineBody {
+    #[serde(default)]
+    ticket_type: String,
+    #[serde(default)]
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CustomerBody {
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// A booking request that passed every rule that needs no data.
+struct BookingRequest {
+    event_id: Uuid,
+    lines: Vec<(String, u32)>,
+    customer: CustomerInfo,
+}
+
+impl BookingRequest {
+    /// Identifies the request for idempotency: same key, same request, same answer.
+    fn fingerprint(&self) -> String {
+        let canonical = json!({
+            "eventId": self.event_id,
+            "lines": self.lines,
+            "customer": self.customer,
+        });
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+fn push(fields: &mut FieldErrors, field: impl Into<String>, message: impl Into<String>) {
+    fields.entry(field.into()).or_default().push(message.into());
+}
+
+fn text(value: Option<String>, fallback: &str) -> String {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+fn parse_booking(body: BookBody, user: &AuthUser, max: u32) -> Result<BookingRequest, ApiError> {
+    let mut fields = FieldErrors::new();
+    let event_id = Uuid::parse_str(body.event_id.trim()).ok();
+    if event_id.is_none() {
+        push(&mut fields, "eventId", "Choose an event (a valid event id).");
+    }
+    if body.tickets.is_empty() {
+        push(&mut fields, "tickets", "Choose at least one ticket.");
+    }
+    let mut lines: Vec<(String, u32)> = Vec::with_capacity(body.tickets.len());
+    let mut total: i64 = 0;
+    for (i, line) in body.tickets.iter().enumerate() {
+        let name = line.ticket_type.trim();
+        if name.is_empty() {
+            push(&mut fields, format!("tickets[{i}].ticketType"), "Choose a ticket type.");
+        } else if lines.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            push(&mut fields, format!("tickets[{i}].ticketType"), "This ticket type is listed twice.");
+        }
+        if !(1..=i64::from(max)).contains(&line.quantity) {
+            push(&mut fields, format!("tickets[{i}].quantity"), format!("Choose between 1 and {max} tickets."));
+        } else {
+            total += line.quantity;
+        }
+        lines.push((name.to_string(), line.quantity.clamp(0, i64::from(max)) as u32));
+    }
+    if total > i64::from(max) {
+        push(&mut fields, "tickets", format!("At most {max} tickets per order."));
+    }
+    let c = body.customer_info.unwrap_or(CustomerBody {
+        first_name: None,
+        last_name: None,
+        email: None,
+        phone: None,
+    });
+    let customer = CustomerInfo {
+        first_name: text(c.first_name, &user.first_name),
+        last_name: text(c.last_name, &user.last_name),
+        email: text(c.email, &user.email).to_lowercase(),
+        phone: c.phone.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
+    };
+    for (field, value) in [("firstName", &customer.first_name), ("lastName", &customer.last_name)] {
+        if value.chars().count() > 100 {
+            push(&mut fields, format!("customerInfo.{field}"), "At most 100 characters.");
+        }
+    }
+    if !customer.email.validate_email() {
+        push(&mut fields, "customerInfo.email", "Enter a valid email address.");
+    }
+    if let Some(phone) = &customer.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = phone.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
+        if !allowed || !(6..=20).contains(&digits) {
+            push(&mut fields, "customerInfo.phone", "Enter a phone number of 6 to 20 digits.");
+        }
+    }
+    match event_id {
+        Some(event_id) if fields.is_empty() => Ok(BookingRequest { event_id, lines, customer }),
+        _ => Err(ApiError::validation(fields)),
+    }
+}
+
+fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match raw.to_str().map(str::trim) {
+        Ok(key) if (1..=255).contains(&key.len()) => Ok(Some(key.to_string())),
+        _ => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible characters.",
+        )),
+    }
+}
+
+fn replay(stored: StoredResponse, fingerprint: &str) -> Result<Response, TicketError> {
+    if stored.request_hash != fingerprint {
+        return Err(TicketError::KeyReused);
+    }
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
+    Ok((
+        status,
+        [(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("idempotent-replayed"), "true")],
+        Body::from(stored.body),
+    )
+        .into_response())
+}
+
+/// The event as stored locally, learning it from the catalogue on first sight.
+async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock, TicketError> {
+    if let Some(stock) = state.store.event_stock(event_id).await? {
+        return Ok(stock);
+    }
+    let info = state.events.fetch(event_id).await?.ok_or(TicketError::EventNotFound)?;
+    state.store.apply_event(&info).await?;
+    state.store.event_stock(event_id).await?.ok_or(TicketError::EventNotFound)
+}
+
+async fn book(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TraceParent(traceparent): TraceParent,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<BookBody>,
+) -> Result<Response, TicketError> {
+    let request = parse_booking(body, &user, state.config.max_tickets_per_order)?;
+    let key = idempotency_key(&headers)?;
+    let fingerprint = request.fingerprint();
+    if let Some(key) = &key
+        && let Some(stored) = state.store.idempotent_response(user.id, key).await?
+    {
+        return replay(stored, &fingerprint);
+    }
+
+    let stock = event_stock(&state, request.event_id).await?;
+    let event = &stock.event;
+    if event.status == "cancelled" {
+        return Err(TicketError::EventNotBookable("This event has been cancelled."));
+    }
+    if event.status != "published" {
+        return Err(TicketError::EventNotFound);
+    }
+    if event.date_time <= Utc::now() {
+        return Err(TicketError::EventNotBookable("This event has already started."));
+    }
+
+    let mut fields = FieldErrors::new();
+    let mut lines = Vec::with_capacity(request.lines.len());
+    for (i, (name, quantity)) in request.lines.iter().enumerate() {
+        match stock.stock.iter().find(|s| s.ticket_type.eq_ignore_ascii_case(name)) {
+            Some(s) => lines.push(OrderLine {
+                ticket_type: s.ticket_type.clone(),
+                quantity: *quantity,
+                unit_price: s.price,
+                subtotal: s.price * i64::from(*quantity),
+            }),
+            None => push(
+                &mut fields,
+                format!("tickets[{i}].ticketType"),
+                format!("This event has no ticket type \"{name}\"."),
+            ),
+        }
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::validation(fields).into());
+    }
+
+    let now = platform::time::now();
+    let hold = chrono::Duration::from_std(state.config.hold).unwrap_or(chrono::Duration::minutes(15));
+    let mut order = Order {
+        id: Uuid::now_v7(),
+        user_id: user.id,
+        event_id: event.id,
+        event_title: event.title.clone(),
+        event_date_time: event.date_time,
+        booking_reference: crate::codes::booking_reference(),
+        status: OrderStatus::Pending,
+        cancel_reason: None,
+        total_amount: lines.iter().map(|l| l.subtotal).sum(),
+        lines,
+        currency: event.currency.clone(),
+        customer: request.customer,
+        payment_id: None,
+        failed_payments: 0,
+        expires_at: now + hold,
+        created_at: now,
+        updated_at: now,
+    };
+    for _ in 0..5 {
+        let body = view::booking(&order).to_string();
+        let booking = Booking {
+            order: order.clone(),
+            idempotency: key.as_ref().map(|key| IdempotencyRecord {
+                user_id: user.id,
+                key: key.clone(),
+                response: StoredResponse {
+                    request_hash: fingerprint.clone(),
+                    status: 201,
+                    body: body.clone(),
+                },
+            }),
+            traceparent: Some(traceparent.clone()),
+        };
+        match state.store.book(&booking).await? {
+            BookResult::Booked => {
+                state.outbox_wake.notify_one();
+                return Ok((
+                    StatusCode::CREATED,
+                    [(header::CONTENT_TYPE, "application/json")],
+                    Body::from(body),
+                )
+                    .into_response());
+            }
+            BookResult::SoldOut { ticket_type, available } => {
+                return Err(TicketError::SoldOut { ticket_type, available });
+            }
+            BookResult::KeyUsed(stored) => return replay(stored, &fingerprint),
+            BookResult::ReferenceTaken => order.booking_reference = crate::codes::booking_reference(),
+        }
+    }
+    Err(ApiError::internal(&std::io::Error::other("no free booking reference after 5 tries")).into())
+}
+
+async fn my_orders(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, TicketError> {
+    let orders = state.store.orders_of_user(user.id).await?;
+    let views: Vec<Value> = orders.iter().map(view::order).collect();
+    Ok(Json(json!({ "orders": views, "total": views.len() })))
+}
+
+/// The order if the caller may see it; 404 otherwise, so order ids don't leak.
+async fn visible_order(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<crate::order::OrderDetails, TicketError> {
+    let id = Uuid::parse_str(id).map_err(|_| TicketError::OrderNotFound)?;
+    match state.store.order(id).await? {
+        Some(d) if d.order.user_id == user.id || user.is_admin() => Ok(d),
+        _ => Err(TicketError::OrderNotFound),
+    }
+}
+
+async fn show_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, TicketError> {
+    let details = visible_order(&state, &user, &id).await?;
+    Ok(Json(json!({ "order": view::order_details(&details) })))
+}
+
+async fn cancel_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TraceParent(traceparent): TraceParent,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, TicketError> {
+    let details = visible_order(&state, &user, &id).await?;
+    match state
+        .store
+        .cancel(details.order.id, CancelReason::UserCancelled, Some(&traceparent))
+        .await?
+    {
+        Transition::Applied(_) => {
+            state.outbox_wake.notify_one();
+            let details = state.store.order(details.order.id).await?.ok_or(TicketError::OrderNotFound)?;
+            Ok(Json(json!({ "order": view::order_details(&details) })))
+        }
+        Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),
+        Transition::NotFound | Transition::Duplicate => Err(TicketError::OrderNotFound),
+    }
+}
+
+async fn availability(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+) -> Result<Json<Value>, TicketError> {
+    let event_id = Uuid::parse_str(&event_id).map_err(|_| TicketError::EventNotFound)?;
+    let stock = event_stock(&state, event_id).await?;
+    if stock.event.status == "draft" {
+        return Err(TicketError::EventNotFound);
+    }
+    Ok(Json(view::availability(&stock)))
+}

@@ -1,0 +1,69 @@
+//! A real ticket service for tests: in-memory SQLite, a real auth service and a real nats-server.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use platform::config::{HttpConfig, StoreConfig};
+use platform::testing::{NatsServer, TestServer};
+
+use crate::app::{App, Background};
+use crate::config::TicketConfig;
+use crate::store::{SqliteStore, TicketStore};
+
+pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfig {
+    TicketConfig {
+        http: HttpConfig {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+        },
+        store: StoreConfig::Sqlite {
+            path: ":memory:".into(),
+        },
+        nats_url: nats.url(),
+        auth_url: auth_url.to_string(),
+        auth_timeout: Duration::from_secs(2),
+        event_url: event_url.to_string(),
+        hold: Duration::from_secs(900),
+        max_tickets_per_order: 10,
+        max_failed_payments: 3,
+        expiry_sweep: Duration::from_millis(200),
+        consumer_concurrency: 16,
+    }
+}
+
+/// A running ticket service and its parts, for tests that reach inside.
+pub struct TicketHarness {
+    pub server: TestServer,
+    pub app: App,
+    pub store: Arc<dyn TicketStore>,
+    pub background: Option<Background>,
+}
+
+impl TicketHarness {
+    pub async fn start(config: TicketConfig) -> Self {
+        let store: Arc<dyn TicketStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        Self::start_with_store(config, store, true).await
+    }
+
+    /// `background: false` leaves the relay, consumers and sweeper off, for tests that drive them.
+    pub async fn start_with_store(config: TicketConfig, store: Arc<dyn TicketStore>, background: bool) -> Self {
+        let app = crate::build_with_store(config, store.clone()).await.expect("ticket service builds");
+        let server = TestServer::spawn(crate::router(app.state.clone())).await;
+        let background = background.then(|| app.spawn_background());
+        Self {
+            server,
+            app,
+            store,
+            background,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        self.server.url()
+    }
+
+    pub async fn stop_background(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.stop().await;
+        }
+    }
+}

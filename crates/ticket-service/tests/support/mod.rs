@@ -1,0 +1,165 @@
+//! The world the ticket service tests run in: a real nats-server, a real auth service, a stand-in
+//! catalogue that answers `GET /api/events/:id`, and the ticket service itself.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_nats::jetstream;
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::routing::get;
+use chrono::{DateTime, Utc};
+use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
+use serde_json::{Value, json};
+use ticket_service::TicketConfig;
+use ticket_service::testing::{TicketHarness, config};
+use uuid::Uuid;
+
+type Catalog = Arc<Mutex<HashMap<Uuid, Value>>>;
+
+pub struct World {
+    pub nats: NatsServer,
+    pub auth: TestServer,
+    pub catalog: Catalog,
+    pub catalog_server: TestServer,
+    pub tickets: TicketHarness,
+    pub js: jetstream::Context,
+}
+
+async fn catalog_event(State(catalog): State<Catalog>, Path(id): Path<String>) -> Result<Json<Value>, axum::http::StatusCode> {
+    let id = Uuid::parse_str(&id).map_err(|_| axum::http::StatusCode::NOT_FOUND)?;
+    match catalog.lock().unwrap().get(&id) {
+        Some(e) if e["status"] == "published" || e["status"] == "cancelled" => Ok(Json(json!({ "event": e }))),
+        _ => Err(axum::http::StatusCode::NOT_FOUND),
+    }
+}
+
+/// One ticket type: (name, price in cents, seats).
+pub type TypeSpec<'a> = (&'a str, i64, u32);
+
+impl World {
+    pub async fn start() -> Self {
+        Self::start_with(|c| c, true).await
+    }
+
+    /// `tune` adjusts the ticket service's settings; `background: false` leaves its relay,
+    /// consumers and sweeper off.
+    pub async fn start_with(tune: impl FnOnce(TicketConfig) -> TicketConfig, background: bool) -> Self {
+        let nats = NatsServer::start();
+        let auth = auth_service::testing::spawn().await;
+        let catalog: Catalog = Arc::default();
+        let catalog_server = TestServer::spawn(
+            axum::Router::new()
+                .route("/api/events/{id}", get(catalog_event))
+                .with_state(catalog.clone()),
+        )
+        .await;
+        let cfg = tune(config(&nats, &auth.url(), &catalog_server.url()));
+        let store = Arc::new(ticket_service::store::SqliteStore::in_memory().unwrap());
+        let tickets = TicketHarness::start_with_store(cfg, store, background).await;
+        let js = tickets.app.js.clone();
+        Self { nats, auth, catalog, catalog_server, tickets, js }
+    }
+
+    /// Adds an event to the stand-in catalogue.
+    pub fn event_at(&self, status: &str, starts: DateTime<Utc>, types: &[TypeSpec<'_>]) -> Uuid {
+        let id = Uuid::new_v4();
+        let ticket_types: Vec<Value> = types
+            .iter()
+            .map(|(name, price, quantity)| {
+                json!({"name": name, "price": *price as f64 / 100.0, "priceMinor": price, "quantity": quantity, "description": ""})
+            })
+            .collect();
+        self.catalog.lock().unwrap().insert(
+            id,
+            json!({
+                "id": id, "title": format!("Event {id}"), "dateTime": starts, "status": status,
+                "version": 1, "currency": "USD", "ticketTypes": ticket_types,
+            }),
+        );
+        id
+    }
+
+    pub fn event(&self, types: &[TypeSpec<'_>]) -> Uuid {
+        self.event_at("published", Utc::now() + chrono::Duration::days(30), types)
+    }
+
+    /// A browser signed in as a new user, pointed at the ticket service.
+    pub async fn buyer(&self) -> TestClient {
+        let client = TestClient::new(self.tickets.url());
+        let email = format!("{}@example.com", Uuid::new_v4().simple());
+        let res = client
+            .send(client.http.post(format!("{}/api/auth/register", self.auth.url())).json(&json!({
+                "email": email, "password": "correct-horse", "firstName": "Bo", "lastName": "Buyer"
+            })))
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        client
+    }
+
+    pub async fn availability(&self, event: Uuid) -> Value {
+        let res = TestClient::new(self.tickets.url())
+            .get(&format!("/api/tickets/events/{event}/availability"))
+            .await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.json()
+    }
+
+    /// `(sold, held, available)` of one ticket type.
+    pub async fn seats(&self, event: Uuid, ticket_type: &str) -> (u64, u64, u64) {
+        let a = self.availability(event).await;
+        let t = a["ticketTypes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == ticket_type)
+            .unwrap()
+            .clone();
+        (t["sold"].as_u64().unwrap(), t["held"].as_u64().unwrap(), t["available"].as_u64().unwrap())
+    }
+
+    /// Publishes a fact on a stream as another service would (envelope + Nats-Msg-Id).
+    pub async fn publish<T: serde::Serialize>(&self, subject: &str, about: Uuid, data: T) -> Uuid {
+        let envelope = contracts::Envelope::new(subject, "test", Some(about.to_string()), data);
+        self.publish_envelope(&envelope, &envelope.id.to_string()).await;
+        envelope.id
+    }
+
+    /// Publishes `envelope` with the given `Nats-Msg-Id` (a different one re-delivers the same event).
+    pub async fn publish_envelope<T: serde::Serialize>(&self, envelope: &contracts::Envelope<T>, msg_id: &str) {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", msg_id);
+        self.js
+            .publish_with_headers(envelope.kind.clone(), headers, serde_json::to_vec(envelope).unwrap().into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+
+    pub async fn order(&self, client: &TestClient, id: &str) -> Value {
+        let res = client.get(&format!("/api/tickets/orders/{id}")).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        res.json()["order"].clone()
+    }
+
+    /// Waits until the order has `status`.
+    pub async fn order_becomes(&self, client: &TestClient, id: &str, status: &str) -> Value {
+        platform::testing::eventually(&format!("order {id} to become {status}"), || async {
+            let o = self.order(client, id).await;
+            (o["status"] == status).then_some(o)
+        })
+        .await
+    }
+}
+
+pub async fn book(client: &TestClient, event: Uuid, lines: &[(&str, i64)]) -> TestResponse {
+    let tickets: Vec<Value> = lines.iter().map(|(t, q)| json!({"ticketType": t, "quantity": q})).collect();
+    client.post("/api/tickets/book", &json!({"eventId": event, "tickets": tickets})).await
+}
+
+pub fn short_hold(c: TicketConfig) -> TicketConfig {
+    TicketConfig { hold: Duration::from_secs(1), ..c }
+}
