@@ -1,0 +1,183 @@
+//! Given a pending order, when a payment result arrives on the PAYMENTS stream, then the order
+//! moves exactly as the life cycle says, exactly once.
+
+mod support;
+
+use contracts::Envelope;
+use contracts::catalog::Price;
+use contracts::payments::{PaymentCompleted, PaymentFailed};
+use contracts::subjects;
+use platform::testing::{eventually, wait_for_events};
+use serde_json::Value;
+use support::{World, book};
+use uuid::Uuid;
+
+fn usd(minor: i64) -> Price {
+    Price {
+        minor_units: minor,
+        decimal: format!("{}.{:02}", minor / 100, minor % 100),
+        currency: "USD".into(),
+    }
+}
+
+fn completed(order: &Value) -> PaymentCompleted {
+    PaymentCompleted {
+        payment_id: Uuid::new_v4(),
+        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
+        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
+        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
+        payment_method: "credit_card".into(),
+        transaction_id: "txn_test".into(),
+    }
+}
+
+fn failed(order: &Value) -> PaymentFailed {
+    PaymentFailed {
+        payment_id: Uuid::new_v4(),
+        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
+        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
+        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
+        payment_method: "credit_card".into(),
+        response_code: "card_declined".into(),
+        response_message: "Your card was declined.".into(),
+    }
+}
+
+fn id(order: &Value) -> String {
+    order["orderId"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_ticket_per_seat() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10), ("VIP", 5000, 5)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 2), ("VIP", 1)]).await.json();
+    let payment = completed(&order);
+    let payment_id = payment.payment_id;
+    world.publish(subjects::PAYMENTS_COMPLETED, payment.order_id, payment).await;
+
+    let confirmed = world.order_becomes(&buyer, &id(&order), "confirmed").await;
+    assert_eq!(confirmed["paymentId"], payment_id.to_string());
+    let tickets = confirmed["issuedTickets"].as_array().unwrap();
+    assert_eq!(tickets.len(), 3);
+    let codes: std::collections::HashSet<_> = tickets.iter().map(|t| t["code"].as_str().unwrap()).collect();
+    assert_eq!(codes.len(), 3);
+    assert_eq!(confirmed["paymentAttempts"][0]["status"], "completed");
+    assert_eq!(world.seats(event, "GA").await, (2, 0, 8));
+    assert_eq!(world.seats(event, "VIP").await, (1, 0, 4));
+
+    let events = wait_for_events(&world.js, "ORDERS", |e| e.iter().any(|e| e.subject == "orders.confirmed")).await;
+    let c = events.iter().find(|e| e.subject == "orders.confirmed").unwrap();
+    assert_eq!(c.envelope["data"]["paymentId"], payment_id.to_string());
+    assert_eq!(c.envelope["data"]["ticketCount"], 3);
+}
+
+#[tokio::test]
+async fn the_same_completed_payment_delivered_twice_confirms_once_with_one_set_of_tickets() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let payment = completed(&order);
+    let envelope = Envelope::new(subjects::PAYMENTS_COMPLETED, "test", Some(id(&order)), payment);
+    // Two copies that the stream cannot de-duplicate: the handler must.
+    world.publish_envelope(&envelope, "copy-1").await;
+    world.publish_envelope(&envelope, "copy-2").await;
+
+    world.order_becomes(&buyer, &id(&order), "confirmed").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let o = world.order(&buyer, &id(&order)).await;
+    assert_eq!(o["issuedTickets"].as_array().unwrap().len(), 2);
+    assert_eq!(world.seats(event, "GA").await, (2, 0, 8));
+    let events = platform::testing::stream_events(&world.js, "ORDERS").await;
+    assert_eq!(events.iter().filter(|e| e.subject == "orders.confirmed").count(), 1);
+}
+
+#[tokio::test]
+async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 1)]).await.json();
+    let decline = failed(&order);
+    world.publish(subjects::PAYMENTS_FAILED, decline.order_id, decline).await;
+
+    let o = eventually("the decline to be recorded", || async {
+        let o = world.order(&buyer, &id(&order)).await;
+        (o["failedPayments"] == 1).then_some(o)
+    })
+    .await;
+    assert_eq!(o["status"], "pending");
+    assert_eq!(o["paymentAttempts"][0]["status"], "failed");
+    assert_eq!(o["paymentAttempts"][0]["responseMessage"], "Your card was declined.");
+    assert_eq!(world.seats(event, "GA").await, (0, 1, 9));
+
+    let retry = completed(&order);
+    world.publish(subjects::PAYMENTS_COMPLETED, retry.order_id, retry).await;
+    world.order_becomes(&buyer, &id(&order), "confirmed").await;
+}
+
+#[tokio::test]
+async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 3)]).await.json();
+    for _ in 0..3 {
+        let decline = failed(&order);
+        world.publish(subjects::PAYMENTS_FAILED, decline.order_id, decline).await;
+    }
+    let o = world.order_becomes(&buyer, &id(&order), "cancelled").await;
+    assert_eq!(o["cancelReason"], "payment_failed");
+    assert_eq!(o["paymentAttempts"].as_array().unwrap().len(), 3);
+    assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
+    let events = wait_for_events(&world.js, "ORDERS", |e| e.iter().any(|e| e.subject == "orders.cancelled")).await;
+    let cancelled: Vec<_> = events.iter().filter(|e| e.subject == "orders.cancelled").collect();
+    assert_eq!(cancelled.len(), 1);
+    assert_eq!(cancelled[0].envelope["data"]["reason"], "payment_failed");
+}
+
+#[tokio::test]
+async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancelled_without_seats() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let res = buyer.post(&format!("/api/tickets/orders/{}/cancel", id(&order)), &serde_json::json!({})).await;
+    assert_eq!(res.status, 200);
+
+    let late = completed(&order);
+    let payment_id = late.payment_id;
+    world.publish(subjects::PAYMENTS_COMPLETED, late.order_id, late).await;
+    let o = eventually("the late payment to be noted", || async {
+        let o = world.order(&buyer, &id(&order)).await;
+        (!o["paymentAttempts"].as_array().unwrap().is_empty()).then_some(o)
+    })
+    .await;
+    assert_eq!(o["status"], "cancelled");
+    assert_eq!(o["paymentAttempts"][0]["paymentId"], payment_id.to_string());
+    assert!(o["issuedTickets"].as_array().unwrap().is_empty());
+    assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
+}
+
+#[tokio::test]
+async fn an_unreadable_payment_message_goes_to_the_dead_letter_stream_with_its_reason() {
+    let world = World::start().await;
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert("Nats-Msg-Id", "garbage-1");
+    world
+        .js
+        .publish_with_headers("payments.completed", headers, "not json".into())
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    let dead = wait_for_events(&world.js, "DEAD_LETTERS", |e| !e.is_empty()).await;
+    assert_eq!(dead[0].subject, "dlq.ticket-payments");
+    let mut s = world.js.get_stream("DEAD_LETTERS").await.unwrap();
+    let info = s.info().await.unwrap().state.clone();
+    let raw = s.get_raw_message(info.first_sequence).await.unwrap();
+    let reason = raw.headers.get("Dlq-Reason").unwrap().as_str().to_string();
+    assert!(reason.contains("unreadable"), "{reason}");
+}
