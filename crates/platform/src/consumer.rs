@@ -168,7 +168,10 @@ async fn dead_letter_or_retry(
     h.insert(headers::DLQ_REASON, reason);
     h.insert("Dlq-Original-Subject", msg.subject.as_str());
     if let Ok(info) = msg.info() {
-        h.insert("Dlq-Stream-Sequence", info.stream_sequence.to_string().as_str());
+        h.insert(
+            "Dlq-Stream-Sequence",
+            info.stream_sequence.to_string().as_str(),
+        );
         h.insert(
             async_nats::header::NATS_MESSAGE_ID,
             format!("{consumer}:{}:{}", info.stream, info.stream_sequence).as_str(),

@@ -111,7 +111,10 @@ pub fn parse_minor_units(text: &str) -> Result<i64, MoneyError> {
     };
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     if int_part.is_empty() && frac_part.is_empty()
-        || !int_part.bytes().chain(frac_part.bytes()).all(|b| b.is_ascii_digit())
+        || !int_part
+            .bytes()
+            .chain(frac_part.bytes())
+            .all(|b| b.is_ascii_digit())
     {
         return Err(MoneyError::Malformed);
     }
@@ -135,11 +138,33 @@ pub fn parse_minor_units(text: &str) -> Result<i64, MoneyError> {
     if significant.len() as i64 + shift > 10 {
         return Err(MoneyError::TooLarge);
     }
-    let minor = significant.parse::<i64>().map_err(|_| MoneyError::TooLarge)? * 10_i64.pow(shift as u32);
+    let minor = significant
+        .parse::<i64>()
+        .map_err(|_| MoneyError::TooLarge)?
+        * 10_i64.pow(shift as u32);
     if minor > MAX_MINOR_UNITS {
         return Err(MoneyError::TooLarge);
     }
     Ok(minor)
+}
+
+impl Money {
+    /// The amount as events carry it.
+    pub fn to_price(&self) -> contracts::catalog::Price {
+        contracts::catalog::Price {
+            minor_units: self.minor_units,
+            decimal: self.decimal(),
+            currency: self.currency.to_string(),
+        }
+    }
+
+    /// `self * n`, or `None` on overflow.
+    pub fn times(&self, n: u32) -> Option<Money> {
+        Some(Money::from_minor_units(
+            self.minor_units.checked_mul(i64::from(n))?,
+            self.currency,
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -173,14 +198,24 @@ mod tests {
     #[test]
     fn negative_overprecise_oversized_and_malformed_prices_are_rejected() {
         assert_eq!(parse_minor_units("-1"), Err(MoneyError::Negative));
-        assert_eq!(parse_minor_units("25.555"), Err(MoneyError::TooManyDecimals));
+        assert_eq!(
+            parse_minor_units("25.555"),
+            Err(MoneyError::TooManyDecimals)
+        );
         assert_eq!(parse_minor_units("0.001"), Err(MoneyError::TooManyDecimals));
         assert_eq!(parse_minor_units("1e-3"), Err(MoneyError::TooManyDecimals));
         assert_eq!(parse_minor_units("1000000.01"), Err(MoneyError::TooLarge));
         assert_eq!(parse_minor_units("1e300"), Err(MoneyError::TooLarge));
-        assert_eq!(parse_minor_units("99999999999999999999"), Err(MoneyError::TooLarge));
+        assert_eq!(
+            parse_minor_units("99999999999999999999"),
+            Err(MoneyError::TooLarge)
+        );
         for bad in ["", ".", "abc", "1.2.3", "1e", "0x10", "1,5"] {
-            assert_eq!(parse_minor_units(bad), Err(MoneyError::Malformed), "{bad:?}");
+            assert_eq!(
+                parse_minor_units(bad),
+                Err(MoneyError::Malformed),
+                "{bad:?}"
+            );
         }
     }
 
@@ -188,15 +223,38 @@ mod tests {
     fn json_numbers_are_read_without_float_rounding() {
         let usd = Currency::USD;
         // 0.1 + 0.2 style traps: each literal maps to its exact cents.
-        assert_eq!(Money::from_json(&json_number("0.1"), usd).unwrap().minor_units(), 10);
-        assert_eq!(Money::from_json(&json_number("0.29"), usd).unwrap().minor_units(), 29);
-        assert_eq!(Money::from_json(&json_number("1.15"), usd).unwrap().minor_units(), 115);
-        assert_eq!(Money::from_json(&json_number("25"), usd).unwrap().minor_units(), 2500);
+        assert_eq!(
+            Money::from_json(&json_number("0.1"), usd)
+                .unwrap()
+                .minor_units(),
+            10
+        );
+        assert_eq!(
+            Money::from_json(&json_number("0.29"), usd)
+                .unwrap()
+                .minor_units(),
+            29
+        );
+        assert_eq!(
+            Money::from_json(&json_number("1.15"), usd)
+                .unwrap()
+                .minor_units(),
+            115
+        );
+        assert_eq!(
+            Money::from_json(&json_number("25"), usd)
+                .unwrap()
+                .minor_units(),
+            2500
+        );
         assert_eq!(
             Money::from_json(&json_number("25.505"), usd),
             Err(MoneyError::TooManyDecimals)
         );
-        assert_eq!(Money::from_json(&json_number("-5"), usd), Err(MoneyError::Negative));
+        assert_eq!(
+            Money::from_json(&json_number("-5"), usd),
+            Err(MoneyError::Negative)
+        );
     }
 
     #[test]
@@ -217,24 +275,5 @@ mod tests {
         assert!(Currency::parse("EURO").is_err());
         assert!(Currency::parse("U$D").is_err());
         assert!(Currency::parse("").is_err());
-    }
-}
-
-impl Money {
-    /// The amount as events carry it.
-    pub fn to_price(&self) -> contracts::catalog::Price {
-        contracts::catalog::Price {
-            minor_units: self.minor_units,
-            decimal: self.decimal(),
-            currency: self.currency.to_string(),
-        }
-    }
-
-    /// `self * n`, or `None` on overflow.
-    pub fn times(&self, n: u32) -> Option<Money> {
-        Some(Money::from_minor_units(
-            self.minor_units.checked_mul(i64::from(n))?,
-            self.currency,
-        ))
     }
 }

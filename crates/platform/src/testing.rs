@@ -281,7 +281,10 @@ pub async fn wait_for_events(
         if Instant::now() > deadline {
             panic!(
                 "stream {stream} never reached the expected state; it holds: {:#?}",
-                events.iter().map(|e| (&e.subject, &e.envelope["subject"])).collect::<Vec<_>>()
+                events
+                    .iter()
+                    .map(|e| (&e.subject, &e.envelope["subject"]))
+                    .collect::<Vec<_>>()
             );
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

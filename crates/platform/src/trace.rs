@@ -53,7 +53,9 @@ mod tests {
 
     #[test]
     fn an_incoming_trace_is_continued_with_a_new_span() {
-        let tp = continue_trace(Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"));
+        let tp = continue_trace(Some(
+            "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01",
+        ));
         assert!(tp.starts_with("00-0af7651916cd43dd8448eb211c80319c-"));
         assert!(!tp.contains("b7ad6b7169203331"));
         assert!(tp.ends_with("-01"));

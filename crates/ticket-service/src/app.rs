@@ -47,8 +47,12 @@ pub async fn build(config: TicketConfig) -> anyhow::Result<App> {
     build_with_store(config, store).await
 }
 
-pub async fn build_with_store(config: TicketConfig, store: Arc<dyn TicketStore>) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(&config.nats_url, "ticket-service", Duration::from_secs(30)).await?;
+pub async fn build_with_store(
+    config: TicketConfig,
+    store: Arc<dyn TicketStore>,
+) -> anyhow::Result<App> {
+    let nats = platform::nats::connect(&config.nats_url, "ticket-service", Duration::from_secs(30))
+        .await?;
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
@@ -100,7 +104,12 @@ impl Background {
 impl App {
     /// Starts the outbox relay, both consumers and the expiry sweeper.
     pub fn spawn_background(&self) -> Background {
-        let relay = Relay::new(self.state.store.outbox(), self.js.clone(), self.state.outbox_wake.clone()).spawn();
+        let relay = Relay::new(
+            self.state.store.outbox(),
+            self.js.clone(),
+            self.state.outbox_wake.clone(),
+        )
+        .spawn();
         let tasks = vec![
             self.spawn_consumer(TICKET_PAYMENTS, |s, m| {
                 let (s, m) = (s.clone(), m.clone());
@@ -139,7 +148,11 @@ impl App {
                     std::future::pending(),
                 );
                 if let Err(e) = run.await {
-                    tracing::warn!(consumer = def.name, error = format!("{e:#}"), "consumer stopped, restarting");
+                    tracing::warn!(
+                        consumer = def.name,
+                        error = format!("{e:#}"),
+                        "consumer stopped, restarting"
+                    );
                 }
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
@@ -154,7 +167,12 @@ pub async fn run(config: TicketConfig) -> anyhow::Result<()> {
     let background = app.spawn_background();
     let listener = platform::http::bind(addr).await?;
     tracing::info!(%addr, "ticket service listening");
-    platform::http::serve(listener, router(app.state.clone()), platform::shutdown::signal()).await?;
+    platform::http::serve(
+        listener,
+        router(app.state.clone()),
+        platform::shutdown::signal(),
+    )
+    .await?;
     background.stop().await;
     Ok(())
 }

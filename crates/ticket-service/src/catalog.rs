@@ -152,13 +152,27 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
     match msg.subject.as_str() {
         subjects::CATALOG_EVENT_PUBLISHED => {
             let e = consumer::envelope::<EventPublished>(msg)?.data;
-            let applied = state.store.apply_event(&info(e.event_id, e.version, e.details)).await?;
-            Ok(if applied { Outcome::Applied } else { Outcome::Duplicate })
+            let applied = state
+                .store
+                .apply_event(&info(e.event_id, e.version, e.details))
+                .await?;
+            Ok(if applied {
+                Outcome::Applied
+            } else {
+                Outcome::Duplicate
+            })
         }
         subjects::CATALOG_EVENT_UPDATED => {
             let e = consumer::envelope::<EventUpdated>(msg)?.data;
-            let applied = state.store.apply_event(&info(e.event_id, e.version, e.details)).await?;
-            Ok(if applied { Outcome::Applied } else { Outcome::Duplicate })
+            let applied = state
+                .store
+                .apply_event(&info(e.event_id, e.version, e.details))
+                .await?;
+            Ok(if applied {
+                Outcome::Applied
+            } else {
+                Outcome::Duplicate
+            })
         }
         subjects::CATALOG_EVENT_CANCELLED => {
             let e = consumer::envelope::<EventCancelled>(msg)?.data;

@@ -20,7 +20,13 @@ pub fn booking_reference() -> String {
 /// 20 characters in groups of five, ~99 bits of randomness: unguessable, and unique by index.
 pub fn ticket_code() -> String {
     let raw = random_chars(20);
-    format!("{}-{}-{}-{}", &raw[0..5], &raw[5..10], &raw[10..15], &raw[15..20])
+    format!(
+        "{}-{}-{}-{}",
+        &raw[0..5],
+        &raw[5..10],
+        &raw[10..15],
+        &raw[15..20]
+    )
 }
 
 #[cfg(test)]

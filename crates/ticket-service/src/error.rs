@@ -29,10 +29,17 @@ pub enum TicketError {
 impl IntoResponse for TicketError {
     fn into_response(self) -> Response {
         let api = match self {
-            TicketError::EventNotFound => ApiError::not_found("No such event.").with_code("event_not_found"),
+            TicketError::EventNotFound => {
+                ApiError::not_found("No such event.").with_code("event_not_found")
+            }
             TicketError::EventNotBookable(why) => ApiError::conflict("event_not_bookable", why),
-            TicketError::OrderNotFound => ApiError::not_found("No such order.").with_code("order_not_found"),
-            TicketError::SoldOut { ticket_type, available } => {
+            TicketError::OrderNotFound => {
+                ApiError::not_found("No such order.").with_code("order_not_found")
+            }
+            TicketError::SoldOut {
+                ticket_type,
+                available,
+            } => {
                 let message = if available == 0 {
                     format!("\"{ticket_type}\" is sold out.")
                 } else {
@@ -40,7 +47,8 @@ impl IntoResponse for TicketError {
                 };
                 let mut e = ApiError::conflict("sold_out", message);
                 e.fields.insert("ticketType".into(), vec![ticket_type]);
-                e.fields.insert("available".into(), vec![available.to_string()]);
+                e.fields
+                    .insert("available".into(), vec![available.to_string()]);
                 e
             }
             TicketError::OrderNotPending(status) => ApiError::conflict(

@@ -13,10 +13,15 @@ use crate::store::Transition;
 pub async fn expire_due(state: &AppState) -> Result<usize, platform::StoreError> {
     let mut cancelled = 0;
     loop {
-        let due = state.store.due_for_expiry(platform::time::now(), 200).await?;
+        let due = state
+            .store
+            .due_for_expiry(platform::time::now(), 200)
+            .await?;
         let batch = due.len();
         for id in due {
-            if let Transition::Applied(_) = state.store.cancel(id, CancelReason::Expired, None).await? {
+            if let Transition::Applied(_) =
+                state.store.cancel(id, CancelReason::Expired, None).await?
+            {
                 cancelled += 1;
             }
         }

@@ -20,7 +20,9 @@ use validator::ValidateEmail;
 use crate::app::AppState;
 use crate::error::TicketError;
 use crate::order::{CustomerInfo, Order, OrderLine, OrderStatus};
-use crate::store::{BookResult, Booking, EventStock, IdempotencyRecord, StoredResponse, Transition};
+use crate::store::{
+    BookResult, Booking, EventStock, IdempotencyRecord, StoredResponse, Transition,
+};
 use crate::view;
 
 pub fn routes() -> Router<AppState> {
@@ -29,7 +31,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/tickets/orders", get(my_orders))
         .route("/api/tickets/orders/{id}", get(show_order))
         .route("/api/tickets/orders/{id}/cancel", post(cancel_order))
-        .route("/api/tickets/events/{event_id}/availability", get(availability))
+        .route(
+            "/api/tickets/events/{event_id}/availability",
+            get(availability),
+        )
 }
 
 #[derive(Deserialize)]
@@ -99,7 +104,11 @@ fn parse_booking(body: BookBody, user: &AuthUser, max: u32) -> Result<BookingReq
     let mut fields = FieldErrors::new();
     let event_id = Uuid::parse_str(body.event_id.trim()).ok();
     if event_id.is_none() {
-        push(&mut fields, "eventId", "Choose an event (a valid event id).");
+        push(
+            &mut fields,
+            "eventId",
+            "Choose an event (a valid event id).",
+        );
     }
     if body.tickets.is_empty() {
         push(&mut fields, "tickets", "Choose at least one ticket.");
@@ -109,19 +118,38 @@ fn parse_booking(body: BookBody, user: &AuthUser, max: u32) -> Result<BookingReq
     for (i, line) in body.tickets.iter().enumerate() {
         let name = line.ticket_type.trim();
         if name.is_empty() {
-            push(&mut fields, format!("tickets[{i}].ticketType"), "Choose a ticket type.");
+            push(
+                &mut fields,
+                format!("tickets[{i}].ticketType"),
+                "Choose a ticket type.",
+            );
         } else if lines.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
-            push(&mut fields, format!("tickets[{i}].ticketType"), "This ticket type is listed twice.");
+            push(
+                &mut fields,
+                format!("tickets[{i}].ticketType"),
+                "This ticket type is listed twice.",
+            );
         }
         if !(1..=i64::from(max)).contains(&line.quantity) {
-            push(&mut fields, format!("tickets[{i}].quantity"), format!("Choose between 1 and {max} tickets."));
+            push(
+                &mut fields,
+                format!("tickets[{i}].quantity"),
+                format!("Choose between 1 and {max} tickets."),
+            );
         } else {
             total += line.quantity;
         }
-        lines.push((name.to_string(), line.quantity.clamp(0, i64::from(max)) as u32));
+        lines.push((
+            name.to_string(),
+            line.quantity.clamp(0, i64::from(max)) as u32,
+        ));
     }
     if total > i64::from(max) {
-        push(&mut fields, "tickets", format!("At most {max} tickets per order."));
+        push(
+            &mut fields,
+            "tickets",
+            format!("At most {max} tickets per order."),
+        );
     }
     let c = body.customer_info.unwrap_or(CustomerBody {
         first_name: None,
@@ -133,25 +161,49 @@ fn parse_booking(body: BookBody, user: &AuthUser, max: u32) -> Result<BookingReq
         first_name: text(c.first_name, &user.first_name),
         last_name: text(c.last_name, &user.last_name),
         email: text(c.email, &user.email).to_lowercase(),
-        phone: c.phone.map(|p| p.trim().to_string()).filter(|p| !p.is_empty()),
+        phone: c
+            .phone
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty()),
     };
-    for (field, value) in [("firstName", &customer.first_name), ("lastName", &customer.last_name)] {
+    for (field, value) in [
+        ("firstName", &customer.first_name),
+        ("lastName", &customer.last_name),
+    ] {
         if value.chars().count() > 100 {
-            push(&mut fields, format!("customerInfo.{field}"), "At most 100 characters.");
+            push(
+                &mut fields,
+                format!("customerInfo.{field}"),
+                "At most 100 characters.",
+            );
         }
     }
     if !customer.email.validate_email() {
-        push(&mut fields, "customerInfo.email", "Enter a valid email address.");
+        push(
+            &mut fields,
+            "customerInfo.email",
+            "Enter a valid email address.",
+        );
     }
     if let Some(phone) = &customer.phone {
         let digits = phone.chars().filter(char::is_ascii_digit).count();
-        let allowed = phone.chars().all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
+        let allowed = phone
+            .chars()
+            .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
         if !allowed || !(6..=20).contains(&digits) {
-            push(&mut fields, "customerInfo.phone", "Enter a phone number of 6 to 20 digits.");
+            push(
+                &mut fields,
+                "customerInfo.phone",
+                "Enter a phone number of 6 to 20 digits.",
+            );
         }
     }
     match event_id {
-        Some(event_id) if fields.is_empty() => Ok(BookingRequest { event_id, lines, customer }),
+        Some(event_id) if fields.is_empty() => Ok(BookingRequest {
+            event_id,
+            lines,
+            customer,
+        }),
         _ => Err(ApiError::validation(fields)),
     }
 }
@@ -176,7 +228,13 @@ fn replay(stored: StoredResponse, fingerprint: &str) -> Result<Response, TicketE
     let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::CREATED);
     Ok((
         status,
-        [(header::CONTENT_TYPE, "application/json"), (header::HeaderName::from_static("idempotent-replayed"), "true")],
+        [
+            (header::CONTENT_TYPE, "application/json"),
+            (
+                header::HeaderName::from_static("idempotent-replayed"),
+                "true",
+            ),
+        ],
         Body::from(stored.body),
     )
         .into_response())
@@ -187,9 +245,17 @@ async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock, Tic
     if let Some(stock) = state.store.event_stock(event_id).await? {
         return Ok(stock);
     }
-    let info = state.events.fetch(event_id).await?.ok_or(TicketError::EventNotFound)?;
+    let info = state
+        .events
+        .fetch(event_id)
+        .await?
+        .ok_or(TicketError::EventNotFound)?;
     state.store.apply_event(&info).await?;
-    state.store.event_stock(event_id).await?.ok_or(TicketError::EventNotFound)
+    state
+        .store
+        .event_stock(event_id)
+        .await?
+        .ok_or(TicketError::EventNotFound)
 }
 
 async fn book(
@@ -211,19 +277,27 @@ async fn book(
     let stock = event_stock(&state, request.event_id).await?;
     let event = &stock.event;
     if event.status == "cancelled" {
-        return Err(TicketError::EventNotBookable("This event has been cancelled."));
+        return Err(TicketError::EventNotBookable(
+            "This event has been cancelled.",
+        ));
     }
     if event.status != "published" {
         return Err(TicketError::EventNotFound);
     }
     if event.date_time <= Utc::now() {
-        return Err(TicketError::EventNotBookable("This event has already started."));
+        return Err(TicketError::EventNotBookable(
+            "This event has already started.",
+        ));
     }
 
     let mut fields = FieldErrors::new();
     let mut lines = Vec::with_capacity(request.lines.len());
     for (i, (name, quantity)) in request.lines.iter().enumerate() {
-        match stock.stock.iter().find(|s| s.ticket_type.eq_ignore_ascii_case(name)) {
+        match stock
+            .stock
+            .iter()
+            .find(|s| s.ticket_type.eq_ignore_ascii_case(name))
+        {
             Some(s) => lines.push(OrderLine {
                 ticket_type: s.ticket_type.clone(),
                 quantity: *quantity,
@@ -242,7 +316,8 @@ async fn book(
     }
 
     let now = platform::time::now();
-    let hold = chrono::Duration::from_std(state.config.hold).unwrap_or(chrono::Duration::minutes(15));
+    let hold =
+        chrono::Duration::from_std(state.config.hold).unwrap_or(chrono::Duration::minutes(15));
     let mut order = Order {
         id: Uuid::now_v7(),
         user_id: user.id,
@@ -287,17 +362,31 @@ async fn book(
                 )
                     .into_response());
             }
-            BookResult::SoldOut { ticket_type, available } => {
-                return Err(TicketError::SoldOut { ticket_type, available });
+            BookResult::SoldOut {
+                ticket_type,
+                available,
+            } => {
+                return Err(TicketError::SoldOut {
+                    ticket_type,
+                    available,
+                });
             }
             BookResult::KeyUsed(stored) => return replay(stored, &fingerprint),
-            BookResult::ReferenceTaken => order.booking_reference = crate::codes::booking_reference(),
+            BookResult::ReferenceTaken => {
+                order.booking_reference = crate::codes::booking_reference()
+            }
         }
     }
-    Err(ApiError::internal(&std::io::Error::other("no free booking reference after 5 tries")).into())
+    Err(ApiError::internal(&std::io::Error::other(
+        "no free booking reference after 5 tries",
+    ))
+    .into())
 }
 
-async fn my_orders(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, TicketError> {
+async fn my_orders(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<Value>, TicketError> {
     let orders = state.store.orders_of_user(user.id).await?;
     let views: Vec<Value> = orders.iter().map(view::order).collect();
     Ok(Json(json!({ "orders": views, "total": views.len() })))
@@ -334,12 +423,20 @@ async fn cancel_order(
     let details = visible_order(&state, &user, &id).await?;
     match state
         .store
-        .cancel(details.order.id, CancelReason::UserCancelled, Some(&traceparent))
+        .cancel(
+            details.order.id,
+            CancelReason::UserCancelled,
+            Some(&traceparent),
+        )
         .await?
     {
         Transition::Applied(_) => {
             state.outbox_wake.notify_one();
-            let details = state.store.order(details.order.id).await?.ok_or(TicketError::OrderNotFound)?;
+            let details = state
+                .store
+                .order(details.order.id)
+                .await?
+                .ok_or(TicketError::OrderNotFound)?;
             Ok(Json(json!({ "order": view::order_details(&details) })))
         }
         Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),

@@ -30,7 +30,11 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 response_message: Some(format!("Paid, transaction {}", p.transaction_id)),
                 at: envelope.time,
             };
-            match state.store.confirm(p.order_id, &attempt, envelope.id, tp).await? {
+            match state
+                .store
+                .confirm(p.order_id, &attempt, envelope.id, tp)
+                .await?
+            {
                 Transition::Applied(order) => {
                     state.outbox_wake.notify_one();
                     tracing::info!(order_id = %order.id, payment_id = %p.payment_id, "order confirmed");
@@ -91,7 +95,11 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 .store
                 .record_payment_note(p.order_id, &attempt, envelope.id)
                 .await?;
-            Ok(if first { Outcome::Applied } else { Outcome::Duplicate })
+            Ok(if first {
+                Outcome::Applied
+            } else {
+                Outcome::Duplicate
+            })
         }
         _ => Ok(Outcome::Ignored),
     }

@@ -45,8 +45,14 @@ impl TicketHarness {
     }
 
     /// `background: false` leaves the relay, consumers and sweeper off, for tests that drive them.
-    pub async fn start_with_store(config: TicketConfig, store: Arc<dyn TicketStore>, background: bool) -> Self {
-        let app = crate::build_with_store(config, store.clone()).await.expect("ticket service builds");
+    pub async fn start_with_store(
+        config: TicketConfig,
+        store: Arc<dyn TicketStore>,
+        background: bool,
+    ) -> Self {
+        let app = crate::build_with_store(config, store.clone())
+            .await
+            .expect("ticket service builds");
         let server = TestServer::spawn(crate::router(app.state.clone())).await;
         let background = background.then(|| app.spawn_background());
         Self {

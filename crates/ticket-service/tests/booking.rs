@@ -39,7 +39,12 @@ async fn a_booking_holds_seats_prices_from_the_catalogue_and_publishes_orders_cr
     assert_eq!(created.envelope["source"], "ticket-service");
     assert_eq!(created.envelope["subject"], order_id.as_str());
     assert_eq!(created.msg_id.as_deref(), created.envelope["id"].as_str());
-    assert!(created.traceparent.as_deref().is_some_and(|t| t.starts_with("00-")));
+    assert!(
+        created
+            .traceparent
+            .as_deref()
+            .is_some_and(|t| t.starts_with("00-"))
+    );
     assert_eq!(created.envelope["data"]["totalAmount"]["minorUnits"], 15099);
     assert_eq!(created.envelope["data"]["lines"][1]["quantity"], 1);
 }
@@ -52,7 +57,9 @@ async fn a_flash_sale_of_50_seats_to_200_concurrent_buyers_sells_exactly_50() {
     for _ in 0..200 {
         buyers.push(world.buyer().await);
     }
-    let attempts = buyers.into_iter().map(|b| tokio::spawn(async move { book(&b, event, &[("Floor", 1)]).await }));
+    let attempts = buyers
+        .into_iter()
+        .map(|b| tokio::spawn(async move { book(&b, event, &[("Floor", 1)]).await }));
     let mut created = 0;
     let mut sold_out = 0;
     for a in attempts {
@@ -96,7 +103,13 @@ async fn the_same_idempotency_key_books_once_and_replays_the_first_answer() {
         let buyer = buyer.clone();
         async move {
             buyer
-                .send(buyer.http.post(buyer.url("/api/tickets/book")).header("Idempotency-Key", "click-1").json(&b))
+                .send(
+                    buyer
+                        .http
+                        .post(buyer.url("/api/tickets/book"))
+                        .header("Idempotency-Key", "click-1")
+                        .json(&b),
+                )
                 .await
         }
     };
@@ -108,7 +121,8 @@ async fn the_same_idempotency_key_books_once_and_replays_the_first_answer() {
     let orders = buyer.get("/api/tickets/orders").await.json();
     assert_eq!(orders["total"], 1);
 
-    let other = send(json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 3}]})).await;
+    let other =
+        send(json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 3}]})).await;
     assert_eq!(other.status, 422);
     assert_eq!(other.code(), "idempotency_key_reused");
 }
@@ -118,25 +132,58 @@ async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
     let world = World::start().await;
     let event = world.event(&[("GA", 500, 10)]);
     let buyer = world.buyer().await;
-    let order_id = book(&buyer, event, &[("GA", 4)]).await.json()["orderId"].as_str().unwrap().to_string();
+    let order_id = book(&buyer, event, &[("GA", 4)]).await.json()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let stranger = world.buyer().await;
-    assert_eq!(stranger.get(&format!("/api/tickets/orders/{order_id}")).await.status, 404);
-    let theirs = stranger.post(&format!("/api/tickets/orders/{order_id}/cancel"), &json!({})).await;
+    assert_eq!(
+        stranger
+            .get(&format!("/api/tickets/orders/{order_id}"))
+            .await
+            .status,
+        404
+    );
+    let theirs = stranger
+        .post(
+            &format!("/api/tickets/orders/{order_id}/cancel"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(theirs.status, 404);
 
-    let res = buyer.post(&format!("/api/tickets/orders/{order_id}/cancel"), &json!({})).await;
+    let res = buyer
+        .post(
+            &format!("/api/tickets/orders/{order_id}/cancel"),
+            &json!({}),
+        )
+        .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["order"]["status"], "cancelled");
     assert_eq!(res.json()["order"]["cancelReason"], "user_cancelled");
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
 
-    let again = buyer.post(&format!("/api/tickets/orders/{order_id}/cancel"), &json!({})).await;
-    assert_eq!((again.status, again.code().as_str()), (409, "order_not_pending"));
+    let again = buyer
+        .post(
+            &format!("/api/tickets/orders/{order_id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(
+        (again.status, again.code().as_str()),
+        (409, "order_not_pending")
+    );
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
 
-    let events = wait_for_events(&world.js, "ORDERS", |e| e.iter().any(|e| e.subject == "orders.cancelled")).await;
-    let cancelled: Vec<_> = events.iter().filter(|e| e.subject == "orders.cancelled").collect();
+    let events = wait_for_events(&world.js, "ORDERS", |e| {
+        e.iter().any(|e| e.subject == "orders.cancelled")
+    })
+    .await;
+    let cancelled: Vec<_> = events
+        .iter()
+        .filter(|e| e.subject == "orders.cancelled")
+        .collect();
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].envelope["data"]["reason"], "user_cancelled");
 }
@@ -154,7 +201,10 @@ async fn my_orders_lists_the_callers_orders_newest_first_with_the_event() {
     assert_eq!(list["total"], 2);
     assert_eq!(list["orders"][0]["id"], second);
     assert_eq!(list["orders"][1]["id"], first);
-    assert_eq!(list["orders"][0]["event"]["title"], format!("Event {event}"));
+    assert_eq!(
+        list["orders"][0]["event"]["title"],
+        format!("Event {event}")
+    );
     assert!(list["orders"][0]["event"]["dateTime"].is_string());
 }
 
@@ -162,9 +212,21 @@ async fn my_orders_lists_the_callers_orders_newest_first_with_the_event() {
 async fn every_bad_booking_gets_its_status_and_code() {
     let world = World::start().await;
     let event = world.event(&[("GA", 500, 100)]);
-    let draft = world.event_at("draft", Utc::now() + chrono::Duration::days(3), &[("GA", 500, 10)]);
-    let past = world.event_at("published", Utc::now() - chrono::Duration::hours(1), &[("GA", 500, 10)]);
-    let cancelled = world.event_at("cancelled", Utc::now() + chrono::Duration::days(3), &[("GA", 500, 10)]);
+    let draft = world.event_at(
+        "draft",
+        Utc::now() + chrono::Duration::days(3),
+        &[("GA", 500, 10)],
+    );
+    let past = world.event_at(
+        "published",
+        Utc::now() - chrono::Duration::hours(1),
+        &[("GA", 500, 10)],
+    );
+    let cancelled = world.event_at(
+        "cancelled",
+        Utc::now() + chrono::Duration::days(3),
+        &[("GA", 500, 10)],
+    );
     let buyer = world.buyer().await;
 
     let anonymous = TestClient::new(world.tickets.url());
@@ -172,39 +234,133 @@ async fn every_bad_booking_gets_its_status_and_code() {
     assert_eq!((res.status, res.code().as_str()), (401, "unauthorized"));
 
     let cases: Vec<(serde_json::Value, u16, &str, Option<&str>)> = vec![
-        (json!({"eventId": uuid::Uuid::new_v4(), "tickets": [{"ticketType": "GA", "quantity": 1}]}), 404, "event_not_found", None),
-        (json!({"eventId": draft, "tickets": [{"ticketType": "GA", "quantity": 1}]}), 404, "event_not_found", None),
-        (json!({"eventId": past, "tickets": [{"ticketType": "GA", "quantity": 1}]}), 409, "event_not_bookable", None),
-        (json!({"eventId": cancelled, "tickets": [{"ticketType": "GA", "quantity": 1}]}), 409, "event_not_bookable", None),
-        (json!({"eventId": event, "tickets": [{"ticketType": "Balcony", "quantity": 1}]}), 422, "validation_failed", Some("tickets[0].ticketType")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 0}]}), 422, "validation_failed", Some("tickets[0].quantity")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 11}]}), 422, "validation_failed", Some("tickets[0].quantity")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": -2}]}), 422, "validation_failed", Some("tickets[0].quantity")),
-        (json!({"eventId": event, "tickets": []}), 422, "validation_failed", Some("tickets")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 6}, {"ticketType": "ga", "quantity": 5}]}), 422, "validation_failed", Some("tickets[1].ticketType")),
-        (json!({"eventId": "not-a-uuid", "tickets": [{"ticketType": "GA", "quantity": 1}]}), 422, "validation_failed", Some("eventId")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}], "customerInfo": {"email": "nope"}}), 422, "validation_failed", Some("customerInfo.email")),
-        (json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": "two"}]}), 422, "invalid_body", None),
+        (
+            json!({"eventId": uuid::Uuid::new_v4(), "tickets": [{"ticketType": "GA", "quantity": 1}]}),
+            404,
+            "event_not_found",
+            None,
+        ),
+        (
+            json!({"eventId": draft, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
+            404,
+            "event_not_found",
+            None,
+        ),
+        (
+            json!({"eventId": past, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
+            409,
+            "event_not_bookable",
+            None,
+        ),
+        (
+            json!({"eventId": cancelled, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
+            409,
+            "event_not_bookable",
+            None,
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "Balcony", "quantity": 1}]}),
+            422,
+            "validation_failed",
+            Some("tickets[0].ticketType"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 0}]}),
+            422,
+            "validation_failed",
+            Some("tickets[0].quantity"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 11}]}),
+            422,
+            "validation_failed",
+            Some("tickets[0].quantity"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": -2}]}),
+            422,
+            "validation_failed",
+            Some("tickets[0].quantity"),
+        ),
+        (
+            json!({"eventId": event, "tickets": []}),
+            422,
+            "validation_failed",
+            Some("tickets"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 6}, {"ticketType": "ga", "quantity": 5}]}),
+            422,
+            "validation_failed",
+            Some("tickets[1].ticketType"),
+        ),
+        (
+            json!({"eventId": "not-a-uuid", "tickets": [{"ticketType": "GA", "quantity": 1}]}),
+            422,
+            "validation_failed",
+            Some("eventId"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}], "customerInfo": {"email": "nope"}}),
+            422,
+            "validation_failed",
+            Some("customerInfo.email"),
+        ),
+        (
+            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": "two"}]}),
+            422,
+            "invalid_body",
+            None,
+        ),
     ];
     for (body, status, code, field) in cases {
         let res = buyer.post("/api/tickets/book", &body).await;
-        assert_eq!((res.status, res.code().as_str()), (status, code), "{body}: {}", res.text);
+        assert_eq!(
+            (res.status, res.code().as_str()),
+            (status, code),
+            "{body}: {}",
+            res.text
+        );
         if let Some(field) = field {
-            assert!(res.json()["error"]["fields"][field].is_array(), "{field} missing in {}", res.text);
+            assert!(
+                res.json()["error"]["fields"][field].is_array(),
+                "{field} missing in {}",
+                res.text
+            );
         }
     }
     let eleven = buyer
-        .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 6}], "x": 1}))
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 6}], "x": 1}),
+        )
         .await;
-    assert_eq!(eleven.status, 201, "unknown fields are ignored: {}", eleven.text);
+    assert_eq!(
+        eleven.status, 201,
+        "unknown fields are ignored: {}",
+        eleven.text
+    );
 
-    for path in ["/api/tickets/orders/not-an-id", &format!("/api/tickets/orders/{}", uuid::Uuid::new_v4())] {
+    for path in [
+        "/api/tickets/orders/not-an-id",
+        &format!("/api/tickets/orders/{}", uuid::Uuid::new_v4()),
+    ] {
         let res = buyer.get(path).await;
-        assert_eq!((res.status, res.code().as_str()), (404, "order_not_found"), "{path}");
+        assert_eq!(
+            (res.status, res.code().as_str()),
+            (404, "order_not_found"),
+            "{path}"
+        );
     }
-    let res = TestClient::new(world.tickets.url()).get("/api/tickets/events/nope/availability").await;
+    let res = TestClient::new(world.tickets.url())
+        .get("/api/tickets/events/nope/availability")
+        .await;
     assert_eq!(res.status, 404);
-    assert_eq!(world.seats(event, "GA").await, (0, 6, 94), "no failed attempt held a seat");
+    assert_eq!(
+        world.seats(event, "GA").await,
+        (0, 6, 94),
+        "no failed attempt held a seat"
+    );
 }
 
 #[tokio::test]
@@ -215,5 +371,10 @@ async fn customer_info_defaults_to_the_signed_in_user() {
     let b = book(&buyer, event, &[("GA", 1)]).await.json();
     assert_eq!(b["order"]["customerInfo"]["firstName"], "Bo");
     assert_eq!(b["order"]["customerInfo"]["lastName"], "Buyer");
-    assert!(b["order"]["customerInfo"]["email"].as_str().unwrap().ends_with("@example.com"));
+    assert!(
+        b["order"]["customerInfo"]["email"]
+            .as_str()
+            .unwrap()
+            .ends_with("@example.com")
+    );
 }

@@ -4,7 +4,9 @@
 mod support;
 
 use chrono::Utc;
-use contracts::catalog::{EventCancelled, EventDetails, EventUpdated, Price, TicketTypeInfo, VenueInfo};
+use contracts::catalog::{
+    EventCancelled, EventDetails, EventUpdated, Price, TicketTypeInfo, VenueInfo,
+};
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events};
 use support::{World, book};
@@ -49,8 +51,13 @@ async fn an_updated_event_adds_ticket_types_and_raises_capacity_but_never_lowers
         version: 2,
         details: details(&[("GA", 1000, 8), ("VIP", 3000, 4)]),
     };
-    world.publish(subjects::CATALOG_EVENT_UPDATED, event, update).await;
-    eventually("the new capacity", || async { (world.seats(event, "GA").await == (0, 2, 6)).then_some(()) }).await;
+    world
+        .publish(subjects::CATALOG_EVENT_UPDATED, event, update)
+        .await;
+    eventually("the new capacity", || async {
+        (world.seats(event, "GA").await == (0, 2, 6)).then_some(())
+    })
+    .await;
     assert_eq!(world.seats(event, "VIP").await, (0, 0, 4));
 
     // An out-of-date fact (lower version) changes nothing.
@@ -59,7 +66,9 @@ async fn an_updated_event_adds_ticket_types_and_raises_capacity_but_never_lowers
         version: 1,
         details: details(&[("GA", 1000, 3)]),
     };
-    world.publish(subjects::CATALOG_EVENT_UPDATED, event, stale).await;
+    world
+        .publish(subjects::CATALOG_EVENT_UPDATED, event, stale)
+        .await;
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
     assert_eq!(world.seats(event, "GA").await, (0, 2, 6));
     assert_eq!(book(&buyer, event, &[("VIP", 4)]).await.status, 201);
@@ -70,8 +79,14 @@ async fn a_cancelled_event_cancels_its_pending_orders_and_stops_sales() {
     let world = World::start().await;
     let event = world.event(&[("GA", 1000, 10)]);
     let buyer = world.buyer().await;
-    let a = book(&buyer, event, &[("GA", 2)]).await.json()["orderId"].as_str().unwrap().to_string();
-    let b = book(&buyer, event, &[("GA", 3)]).await.json()["orderId"].as_str().unwrap().to_string();
+    let a = book(&buyer, event, &[("GA", 2)]).await.json()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let b = book(&buyer, event, &[("GA", 3)]).await.json()["orderId"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let cancel = EventCancelled {
         event_id: event,
@@ -80,17 +95,27 @@ async fn a_cancelled_event_cancels_its_pending_orders_and_stops_sales() {
         date_time: Utc::now() + chrono::Duration::days(30),
         cancelled_at: Utc::now(),
     };
-    world.publish(subjects::CATALOG_EVENT_CANCELLED, event, cancel).await;
+    world
+        .publish(subjects::CATALOG_EVENT_CANCELLED, event, cancel)
+        .await;
     for id in [&a, &b] {
         let o = world.order_becomes(&buyer, id, "cancelled").await;
         assert_eq!(o["cancelReason"], "event_cancelled");
     }
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
     let res = book(&buyer, event, &[("GA", 1)]).await;
-    assert_eq!((res.status, res.code().as_str()), (409, "event_not_bookable"));
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (409, "event_not_bookable")
+    );
     let events = wait_for_events(&world.js, "ORDERS", |e| {
         e.iter().filter(|e| e.subject == "orders.cancelled").count() == 2
     })
     .await;
-    assert!(events.iter().filter(|e| e.subject == "orders.cancelled").all(|e| e.envelope["data"]["reason"] == "event_cancelled"));
+    assert!(
+        events
+            .iter()
+            .filter(|e| e.subject == "orders.cancelled")
+            .all(|e| e.envelope["data"]["reason"] == "event_cancelled")
+    );
 }

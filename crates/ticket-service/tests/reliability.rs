@@ -15,7 +15,10 @@ async fn an_order_committed_while_no_relay_runs_reaches_the_stream_exactly_once_
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 1)]).await.json();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(stream_events(&world.js, "ORDERS").await.is_empty(), "nothing published without a relay");
+    assert!(
+        stream_events(&world.js, "ORDERS").await.is_empty(),
+        "nothing published without a relay"
+    );
 
     // The "restarted" process: a relay over the same database.
     world.tickets.background = Some(world.tickets.app.spawn_background());
@@ -40,7 +43,11 @@ async fn orders_booked_while_nats_is_down_are_delivered_when_it_is_back() {
 
     world.nats.stop();
     let res = book(&buyer, event, &[("GA", 1)]).await;
-    assert_eq!(res.status, 201, "booking does not need the broker: {}", res.text);
+    assert_eq!(
+        res.status, 201,
+        "booking does not need the broker: {}",
+        res.text
+    );
     tokio::time::sleep(Duration::from_millis(300)).await;
     world.nats.restart();
 

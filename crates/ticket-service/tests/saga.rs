@@ -55,20 +55,31 @@ async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_t
     let order = book(&buyer, event, &[("GA", 2), ("VIP", 1)]).await.json();
     let payment = completed(&order);
     let payment_id = payment.payment_id;
-    world.publish(subjects::PAYMENTS_COMPLETED, payment.order_id, payment).await;
+    world
+        .publish(subjects::PAYMENTS_COMPLETED, payment.order_id, payment)
+        .await;
 
     let confirmed = world.order_becomes(&buyer, &id(&order), "confirmed").await;
     assert_eq!(confirmed["paymentId"], payment_id.to_string());
     let tickets = confirmed["issuedTickets"].as_array().unwrap();
     assert_eq!(tickets.len(), 3);
-    let codes: std::collections::HashSet<_> = tickets.iter().map(|t| t["code"].as_str().unwrap()).collect();
+    let codes: std::collections::HashSet<_> = tickets
+        .iter()
+        .map(|t| t["code"].as_str().unwrap())
+        .collect();
     assert_eq!(codes.len(), 3);
     assert_eq!(confirmed["paymentAttempts"][0]["status"], "completed");
     assert_eq!(world.seats(event, "GA").await, (2, 0, 8));
     assert_eq!(world.seats(event, "VIP").await, (1, 0, 4));
 
-    let events = wait_for_events(&world.js, "ORDERS", |e| e.iter().any(|e| e.subject == "orders.confirmed")).await;
-    let c = events.iter().find(|e| e.subject == "orders.confirmed").unwrap();
+    let events = wait_for_events(&world.js, "ORDERS", |e| {
+        e.iter().any(|e| e.subject == "orders.confirmed")
+    })
+    .await;
+    let c = events
+        .iter()
+        .find(|e| e.subject == "orders.confirmed")
+        .unwrap();
     assert_eq!(c.envelope["data"]["paymentId"], payment_id.to_string());
     assert_eq!(c.envelope["data"]["ticketCount"], 3);
 }
@@ -80,7 +91,12 @@ async fn the_same_completed_payment_delivered_twice_confirms_once_with_one_set_o
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
     let payment = completed(&order);
-    let envelope = Envelope::new(subjects::PAYMENTS_COMPLETED, "test", Some(id(&order)), payment);
+    let envelope = Envelope::new(
+        subjects::PAYMENTS_COMPLETED,
+        "test",
+        Some(id(&order)),
+        payment,
+    );
     // Two copies that the stream cannot de-duplicate: the handler must.
     world.publish_envelope(&envelope, "copy-1").await;
     world.publish_envelope(&envelope, "copy-2").await;
@@ -91,7 +107,13 @@ async fn the_same_completed_payment_delivered_twice_confirms_once_with_one_set_o
     assert_eq!(o["issuedTickets"].as_array().unwrap().len(), 2);
     assert_eq!(world.seats(event, "GA").await, (2, 0, 8));
     let events = platform::testing::stream_events(&world.js, "ORDERS").await;
-    assert_eq!(events.iter().filter(|e| e.subject == "orders.confirmed").count(), 1);
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.subject == "orders.confirmed")
+            .count(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -101,7 +123,9 @@ async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry(
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 1)]).await.json();
     let decline = failed(&order);
-    world.publish(subjects::PAYMENTS_FAILED, decline.order_id, decline).await;
+    world
+        .publish(subjects::PAYMENTS_FAILED, decline.order_id, decline)
+        .await;
 
     let o = eventually("the decline to be recorded", || async {
         let o = world.order(&buyer, &id(&order)).await;
@@ -110,11 +134,16 @@ async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry(
     .await;
     assert_eq!(o["status"], "pending");
     assert_eq!(o["paymentAttempts"][0]["status"], "failed");
-    assert_eq!(o["paymentAttempts"][0]["responseMessage"], "Your card was declined.");
+    assert_eq!(
+        o["paymentAttempts"][0]["responseMessage"],
+        "Your card was declined."
+    );
     assert_eq!(world.seats(event, "GA").await, (0, 1, 9));
 
     let retry = completed(&order);
-    world.publish(subjects::PAYMENTS_COMPLETED, retry.order_id, retry).await;
+    world
+        .publish(subjects::PAYMENTS_COMPLETED, retry.order_id, retry)
+        .await;
     world.order_becomes(&buyer, &id(&order), "confirmed").await;
 }
 
@@ -126,30 +155,46 @@ async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
     let order = book(&buyer, event, &[("GA", 3)]).await.json();
     for _ in 0..3 {
         let decline = failed(&order);
-        world.publish(subjects::PAYMENTS_FAILED, decline.order_id, decline).await;
+        world
+            .publish(subjects::PAYMENTS_FAILED, decline.order_id, decline)
+            .await;
     }
     let o = world.order_becomes(&buyer, &id(&order), "cancelled").await;
     assert_eq!(o["cancelReason"], "payment_failed");
     assert_eq!(o["paymentAttempts"].as_array().unwrap().len(), 3);
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
-    let events = wait_for_events(&world.js, "ORDERS", |e| e.iter().any(|e| e.subject == "orders.cancelled")).await;
-    let cancelled: Vec<_> = events.iter().filter(|e| e.subject == "orders.cancelled").collect();
+    let events = wait_for_events(&world.js, "ORDERS", |e| {
+        e.iter().any(|e| e.subject == "orders.cancelled")
+    })
+    .await;
+    let cancelled: Vec<_> = events
+        .iter()
+        .filter(|e| e.subject == "orders.cancelled")
+        .collect();
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].envelope["data"]["reason"], "payment_failed");
 }
 
 #[tokio::test]
-async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancelled_without_seats() {
+async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancelled_without_seats()
+{
     let world = World::start().await;
     let event = world.event(&[("GA", 1500, 10)]);
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
-    let res = buyer.post(&format!("/api/tickets/orders/{}/cancel", id(&order)), &serde_json::json!({})).await;
+    let res = buyer
+        .post(
+            &format!("/api/tickets/orders/{}/cancel", id(&order)),
+            &serde_json::json!({}),
+        )
+        .await;
     assert_eq!(res.status, 200);
 
     let late = completed(&order);
     let payment_id = late.payment_id;
-    world.publish(subjects::PAYMENTS_COMPLETED, late.order_id, late).await;
+    world
+        .publish(subjects::PAYMENTS_COMPLETED, late.order_id, late)
+        .await;
     let o = eventually("the late payment to be noted", || async {
         let o = world.order(&buyer, &id(&order)).await;
         (!o["paymentAttempts"].as_array().unwrap().is_empty()).then_some(o)

@@ -89,7 +89,10 @@ pub struct Booking {
 pub enum BookResult {
     Booked,
     /// Nothing was reserved: this line could not be served.
-    SoldOut { ticket_type: String, available: u32 },
+    SoldOut {
+        ticket_type: String,
+        available: u32,
+    },
     /// The booking reference exists already; try another.
     ReferenceTaken,
     /// The idempotency key was used before; its response.
@@ -110,7 +113,9 @@ pub enum Transition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FailureResult {
     /// The attempt is on the order, which stays pending; `failures` so far.
-    Recorded { failures: u32 },
+    Recorded {
+        failures: u32,
+    },
     /// That was the last allowed failure: the order is cancelled (`payment_failed`).
     Cancelled(Order),
     NotPending(Order),
@@ -173,7 +178,11 @@ pub trait TicketStore: Send + Sync + 'static {
     ) -> Result<bool, StoreError>;
 
     /// Pending orders whose hold ended at or before `now`, oldest first.
-    async fn due_for_expiry(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, StoreError>;
+    async fn due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, StoreError>;
     async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
 
     fn outbox(&self) -> Arc<dyn OutboxStore>;

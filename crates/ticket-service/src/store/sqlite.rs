@@ -197,7 +197,11 @@ fn release_held(tx: &Transaction<'_>, order: &Order) -> rusqlite::Result<()> {
     Ok(())
 }
 
-fn insert_attempt(tx: &Transaction<'_>, order_id: Uuid, a: &PaymentAttempt) -> rusqlite::Result<()> {
+fn insert_attempt(
+    tx: &Transaction<'_>,
+    order_id: Uuid,
+    a: &PaymentAttempt,
+) -> rusqlite::Result<()> {
     tx.execute(
         "INSERT OR IGNORE INTO payment_attempts (payment_id, order_id, status, response_code, response_message, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -575,13 +579,20 @@ impl TicketStore for SqliteStore {
                 let result = if counted == 0 {
                     FailureResult::NotPending(order)
                 } else if order.failed_payments >= max_failures {
-                    match cancel_in(&tx, order_id, CancelReason::PaymentFailed, traceparent.as_deref())? {
+                    match cancel_in(
+                        &tx,
+                        order_id,
+                        CancelReason::PaymentFailed,
+                        traceparent.as_deref(),
+                    )? {
                         Transition::Applied(order) => FailureResult::Cancelled(order),
                         Transition::NotPending(order) => FailureResult::NotPending(order),
                         _ => FailureResult::NotFound,
                     }
                 } else {
-                    FailureResult::Recorded { failures: order.failed_payments }
+                    FailureResult::Recorded {
+                        failures: order.failed_payments,
+                    }
                 };
                 tx.commit()?;
                 Ok(result)
@@ -611,7 +622,11 @@ impl TicketStore for SqliteStore {
             .await
     }
 
-    async fn due_for_expiry(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, StoreError> {
+    async fn due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, StoreError> {
         self.db
             .call(move |c| {
                 let mut stmt = c.prepare_cached(

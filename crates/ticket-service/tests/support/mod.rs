@@ -28,10 +28,15 @@ pub struct World {
     pub js: jetstream::Context,
 }
 
-async fn catalog_event(State(catalog): State<Catalog>, Path(id): Path<String>) -> Result<Json<Value>, axum::http::StatusCode> {
+async fn catalog_event(
+    State(catalog): State<Catalog>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, axum::http::StatusCode> {
     let id = Uuid::parse_str(&id).map_err(|_| axum::http::StatusCode::NOT_FOUND)?;
     match catalog.lock().unwrap().get(&id) {
-        Some(e) if e["status"] == "published" || e["status"] == "cancelled" => Ok(Json(json!({ "event": e }))),
+        Some(e) if e["status"] == "published" || e["status"] == "cancelled" => {
+            Ok(Json(json!({ "event": e })))
+        }
         _ => Err(axum::http::StatusCode::NOT_FOUND),
     }
 }
@@ -46,7 +51,10 @@ impl World {
 
     /// `tune` adjusts the ticket service's settings; `background: false` leaves its relay,
     /// consumers and sweeper off.
-    pub async fn start_with(tune: impl FnOnce(TicketConfig) -> TicketConfig, background: bool) -> Self {
+    pub async fn start_with(
+        tune: impl FnOnce(TicketConfig) -> TicketConfig,
+        background: bool,
+    ) -> Self {
         let nats = NatsServer::start();
         let auth = auth_service::testing::spawn().await;
         let catalog: Catalog = Arc::default();
@@ -60,7 +68,14 @@ impl World {
         let store = Arc::new(ticket_service::store::SqliteStore::in_memory().unwrap());
         let tickets = TicketHarness::start_with_store(cfg, store, background).await;
         let js = tickets.app.js.clone();
-        Self { nats, auth, catalog, catalog_server, tickets, js }
+        Self {
+            nats,
+            auth,
+            catalog,
+            catalog_server,
+            tickets,
+            js,
+        }
     }
 
     /// Adds an event to the stand-in catalogue.
@@ -117,22 +132,35 @@ impl World {
             .find(|t| t["name"] == ticket_type)
             .unwrap()
             .clone();
-        (t["sold"].as_u64().unwrap(), t["held"].as_u64().unwrap(), t["available"].as_u64().unwrap())
+        (
+            t["sold"].as_u64().unwrap(),
+            t["held"].as_u64().unwrap(),
+            t["available"].as_u64().unwrap(),
+        )
     }
 
     /// Publishes a fact on a stream as another service would (envelope + Nats-Msg-Id).
     pub async fn publish<T: serde::Serialize>(&self, subject: &str, about: Uuid, data: T) -> Uuid {
         let envelope = contracts::Envelope::new(subject, "test", Some(about.to_string()), data);
-        self.publish_envelope(&envelope, &envelope.id.to_string()).await;
+        self.publish_envelope(&envelope, &envelope.id.to_string())
+            .await;
         envelope.id
     }
 
     /// Publishes `envelope` with the given `Nats-Msg-Id` (a different one re-delivers the same event).
-    pub async fn publish_envelope<T: serde::Serialize>(&self, envelope: &contracts::Envelope<T>, msg_id: &str) {
+    pub async fn publish_envelope<T: serde::Serialize>(
+        &self,
+        envelope: &contracts::Envelope<T>,
+        msg_id: &str,
+    ) {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", msg_id);
         self.js
-            .publish_with_headers(envelope.kind.clone(), headers, serde_json::to_vec(envelope).unwrap().into())
+            .publish_with_headers(
+                envelope.kind.clone(),
+                headers,
+                serde_json::to_vec(envelope).unwrap().into(),
+            )
             .await
             .unwrap()
             .await
@@ -156,10 +184,21 @@ impl World {
 }
 
 pub async fn book(client: &TestClient, event: Uuid, lines: &[(&str, i64)]) -> TestResponse {
-    let tickets: Vec<Value> = lines.iter().map(|(t, q)| json!({"ticketType": t, "quantity": q})).collect();
-    client.post("/api/tickets/book", &json!({"eventId": event, "tickets": tickets})).await
+    let tickets: Vec<Value> = lines
+        .iter()
+        .map(|(t, q)| json!({"ticketType": t, "quantity": q}))
+        .collect();
+    client
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": tickets}),
+        )
+        .await
 }
 
 pub fn short_hold(c: TicketConfig) -> TicketConfig {
-    TicketConfig { hold: Duration::from_secs(1), ..c }
+    TicketConfig {
+        hold: Duration::from_secs(1),
+        ..c
+    }
 }

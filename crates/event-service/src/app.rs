@@ -1,0 +1,114 @@
+//! Wiring: state, router, start-up tasks (streams, demo data, outbox relay) and the server.
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use axum::Router;
+use axum::extract::FromRef;
+use platform::AuthClient;
+use platform::health::Readiness;
+use platform::outbox::{Relay, RelayHandle};
+use tokio::sync::Notify;
+
+use crate::config::EventConfig;
+use crate::store::{self, EventStore};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn EventStore>,
+    pub auth: AuthClient,
+    pub config: Arc<EventConfig>,
+    pub nats: async_nats::Client,
+    /// Wakes the outbox relay after a commit that wrote to the outbox.
+    pub relay_wake: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
+    }
+}
+
+impl FromRef<AppState> for AuthClient {
+    fn from_ref(state: &AppState) -> AuthClient {
+        state.auth.clone()
+    }
+}
+
+pub struct App {
+    pub state: AppState,
+    /// The running outbox relay; stopping or dropping it stops publishing.
+    pub relay: RelayHandle,
+}
+
+/// Connects to NATS, opens the configured store and prepares the service.
+pub async fn build(config: EventConfig) -> anyhow::Result<App> {
+    let nats = platform::nats::connect(
+        &config.nats_url,
+        "event-service",
+        config.nats_connect_timeout,
+    )
+    .await?;
+    let store = store::open(&config.store).await?;
+    build_with(config, store, nats).await
+}
+
+/// Like [`build`] with a given store and NATS connection (tests).
+pub async fn build_with(
+    config: EventConfig,
+    store: Arc<dyn EventStore>,
+    nats: async_nats::Client,
+) -> anyhow::Result<App> {
+    let js = jetstream::new(nats.clone());
+    platform::nats::ensure_streams(&js).await?;
+    if let Some(organizer) = &config.demo {
+        let added = crate::demo::seed(
+            store.as_ref(),
+            organizer,
+            config.currency,
+            platform::time::now(),
+        )
+        .await?;
+        if added > 0 {
+            tracing::info!(events = added, organizer = %organizer.id, "demo catalogue loaded");
+        }
+    }
+    let relay_wake = Arc::new(Notify::new());
+    let relay = Relay::new(store.outbox(), js, relay_wake.clone()).spawn();
+    let state = AppState {
+        auth: AuthClient::new(&config.auth_url, config.auth_timeout),
+        store,
+        config: Arc::new(config),
+        nats,
+        relay_wake,
+    };
+    Ok(App { state, relay })
+}
+
+/// The finished router: routes, health checks, fallbacks and middleware.
+pub fn router(state: AppState) -> Router {
+    let store = state.store.clone();
+    let nats = state.nats.clone();
+    let readiness = Readiness::new("event-service")
+        .check("store", move || {
+            let store = store.clone();
+            async move { store.ping().await.map_err(|e| e.to_string()) }
+        })
+        .check("nats", move || {
+            let result = platform::nats::is_connected(&nats);
+            async move { result }
+        });
+    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops the relay (unsent messages wait in the outbox for
+/// the next start).
+pub async fn run(config: EventConfig) -> anyhow::Result<()> {
+    let addr = config.http.addr;
+    let app = build(config).await?;
+    let listener = platform::http::bind(addr).await?;
+    tracing::info!(%addr, "event service listening");
+    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
+    app.relay.stop().await;
+    Ok(())
+}

@@ -1,0 +1,417 @@
+//! The catalogue's model and the rules of an event's life: draft -> published -> cancelled.
+
+use chrono::{DateTime, Utc};
+use platform::VerifiedUser;
+use uuid::Uuid;
+
+use platform::money::{Currency, Money};
+
+/// The documented list; any case is accepted on input, this spelling is stored and returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Category {
+    Music,
+    Sports,
+    Theater,
+    Comedy,
+    Conference,
+    Workshop,
+    Festival,
+    Other,
+}
+
+impl Category {
+    pub const ALL: [Category; 8] = [
+        Category::Music,
+        Category::Sports,
+        Category::Theater,
+        Category::Comedy,
+        Category::Conference,
+        Category::Workshop,
+        Category::Festival,
+        Category::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Category::Music => "Music",
+            Category::Sports => "Sports",
+            Category::Theater => "Theater",
+            Category::Comedy => "Comedy",
+            Category::Conference => "Conference",
+            Category::Workshop => "Workshop",
+            Category::Festival => "Festival",
+            Category::Other => "Other",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        let raw = raw.trim();
+        Self::ALL
+            .into_iter()
+            .find(|c| c.as_str().eq_ignore_ascii_case(raw))
+    }
+
+    /// "Music, Sports, ..." for error messages.
+    pub fn list() -> String {
+        Self::ALL.map(Category::as_str).join(", ")
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Draft,
+    Published,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Published => "published",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "draft" => Some(Status::Draft),
+            "published" => Some(Status::Published),
+            "cancelled" => Some(Status::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Venue {
+    pub name: String,
+    pub address: String,
+    pub city: String,
+    pub capacity: u32,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketType {
+    pub name: String,
+    pub price: Money,
+    pub quantity: u32,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organizer {
+    pub name: String,
+    pub email: String,
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Event {
+    pub id: Uuid,
+    pub title: String,
+    pub description: String,
+    pub category: Category,
+    pub venue: Venue,
+    pub date_time: DateTime<Utc>,
+    /// Minutes.
+    pub duration: u32,
+    pub ticket_types: Vec<TicketType>,
+    pub currency: Currency,
+    pub organizer: Organizer,
+    pub status: Status,
+    pub created_by: Uuid,
+    /// Soft-delete flag (the seed's); inactive events leave the catalogue.
+    pub is_active: bool,
+    /// Grows by one with every change; guards concurrent edits and orders catalogue facts.
+    pub version: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Why a status change is refused; each has a stable code (HTTP 409).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("The event is already published.")]
+    AlreadyPublished,
+    #[error("The event is already cancelled.")]
+    AlreadyCancelled,
+    #[error("A cancelled event cannot be changed.")]
+    Cancelled,
+    #[error("The event has already taken place.")]
+    Finished,
+    #[error("An event dated in the past cannot be published; move its date first.")]
+    InPast,
+}
+
+impl TransitionError {
+    pub fn code(self) -> &'static str {
+        match self {
+            TransitionError::AlreadyPublished => "already_published",
+            TransitionError::AlreadyCancelled => "already_cancelled",
+            TransitionError::Cancelled => "event_cancelled",
+            TransitionError::Finished => "event_finished",
+            TransitionError::InPast => "event_in_past",
+        }
+    }
+}
+
+impl Event {
+    pub fn ends_at(&self) -> DateTime<Utc> {
+        self.date_time + chrono::Duration::minutes(i64::from(self.duration))
+    }
+
+    pub fn is_finished(&self, now: DateTime<Utc>) -> bool {
+        self.ends_at() <= now
+    }
+
+    /// The owner or an admin.
+    pub fn can_manage(&self, user: &VerifiedUser) -> bool {
+        user.id == self.created_by || user.is_admin()
+    }
+
+    /// Published, active events are public; everything else only for those who manage it.
+    pub fn is_visible_to(&self, user: Option<&VerifiedUser>) -> bool {
+        (self.status == Status::Published && self.is_active)
+            || user.is_some_and(|u| self.can_manage(u))
+    }
+
+    pub fn total_quantity(&self) -> u64 {
+        self.ticket_types
+            .iter()
+            .map(|t| u64::from(t.quantity))
+            .sum()
+    }
+
+    /// Lower-cased title and description: what `q` searches, the same way in every store.
+    pub fn search_text(&self) -> String {
+        format!("{}\n{}", self.title, self.description).to_lowercase()
+    }
+
+    /// The city as the `city` filter matches it.
+    pub fn city_key(&self) -> String {
+        city_key(&self.venue.city)
+    }
+
+    /// Edits are allowed until the event is cancelled or over.
+    pub fn check_editable(&self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        match self.status {
+            Status::Cancelled => Err(TransitionError::Cancelled),
+            _ if self.is_finished(now) => Err(TransitionError::Finished),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn publish(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        match self.status {
+            Status::Published => return Err(TransitionError::AlreadyPublished),
+            Status::Cancelled => return Err(TransitionError::Cancelled),
+            Status::Draft if self.date_time <= now => return Err(TransitionError::InPast),
+            Status::Draft => {}
+        }
+        self.status = Status::Published;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Final: a cancelled event never comes back.
+    pub fn cancel(&mut self, now: DateTime<Utc>) -> Result<(), TransitionError> {
+        match self.status {
+            Status::Cancelled => return Err(TransitionError::AlreadyCancelled),
+            _ if self.is_finished(now) => return Err(TransitionError::Finished),
+            _ => {}
+        }
+        self.status = Status::Cancelled;
+        self.touch(now);
+        Ok(())
+    }
+
+    /// Records a change: new version, new `updatedAt`.
+    pub fn touch(&mut self, now: DateTime<Utc>) {
+        self.version += 1;
+        self.updated_at = now;
+    }
+}
+
+pub fn city_key(city: &str) -> String {
+    city.trim().to_lowercase()
+}
+
+/// Same name, ignoring case and surrounding spaces.
+pub fn name_key(name: &str) -> String {
+    name.trim().to_lowercase()
+}
+
+/// After publication buyers may hold tickets of every existing type, so a type can gain seats or
+/// new types can appear, but none can disappear or shrink. Returns every offending type.
+pub fn shrunk_ticket_types(before: &[TicketType], after: &[TicketType]) -> Vec<TicketShrink> {
+    before
+        .iter()
+        .filter_map(|old| {
+            let key = name_key(&old.name);
+            match after.iter().find(|new| name_key(&new.name) == key) {
+                None => Some(TicketShrink::Removed(old.name.clone())),
+                Some(new) if new.quantity < old.quantity => Some(TicketShrink::Reduced {
+                    name: old.name.clone(),
+                    from: old.quantity,
+                    to: new.quantity,
+                }),
+                Some(_) => None,
+            }
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TicketShrink {
+    Removed(String),
+    Reduced { name: String, from: u32, to: u32 },
+}
+
+impl std::fmt::Display for TicketShrink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TicketShrink::Removed(name) => {
+                write!(
+                    f,
+                    "Ticket type \"{name}\" cannot be removed after publication."
+                )
+            }
+            TicketShrink::Reduced { name, from, to } => write!(
+                f,
+                "Ticket type \"{name}\" cannot go from {from} to {to} tickets after publication; it can only grow."
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use platform::money::Currency;
+
+    fn ticket(name: &str, quantity: u32) -> TicketType {
+        TicketType {
+            name: name.into(),
+            price: Money::from_minor_units(1000, Currency::USD),
+            quantity,
+            description: String::new(),
+        }
+    }
+
+    fn event(status: Status, starts_in: chrono::Duration) -> Event {
+        let now = Utc::now();
+        Event {
+            id: Uuid::new_v4(),
+            title: "Show".into(),
+            description: String::new(),
+            category: Category::Music,
+            venue: Venue {
+                name: "Hall".into(),
+                address: "1 Main St".into(),
+                city: "Springfield".into(),
+                capacity: 100,
+            },
+            date_time: now + starts_in,
+            duration: 60,
+            ticket_types: vec![ticket("General", 50)],
+            currency: Currency::USD,
+            organizer: Organizer {
+                name: "Org".into(),
+                email: "org@example.com".into(),
+                phone: None,
+            },
+            status,
+            created_by: Uuid::new_v4(),
+            is_active: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    #[test]
+    fn categories_are_matched_in_any_case_and_stored_canonically() {
+        assert_eq!(Category::parse("music"), Some(Category::Music));
+        assert_eq!(Category::parse(" THEATER "), Some(Category::Theater));
+        assert_eq!(Category::parse("Opera"), None);
+        assert_eq!(Category::parse("theatre"), None);
+    }
+
+    #[test]
+    fn a_draft_in_the_future_can_be_published_once() {
+        let mut e = event(Status::Draft, chrono::Duration::days(1));
+        e.publish(Utc::now()).unwrap();
+        assert_eq!(e.status, Status::Published);
+        assert_eq!(e.version, 2);
+        assert_eq!(
+            e.publish(Utc::now()),
+            Err(TransitionError::AlreadyPublished)
+        );
+    }
+
+    #[test]
+    fn a_draft_in_the_past_cannot_be_published() {
+        let mut e = event(Status::Draft, chrono::Duration::hours(-1));
+        assert_eq!(e.publish(Utc::now()), Err(TransitionError::InPast));
+        assert_eq!(e.version, 1);
+    }
+
+    #[test]
+    fn cancelling_is_final() {
+        let mut e = event(Status::Published, chrono::Duration::days(1));
+        e.cancel(Utc::now()).unwrap();
+        assert_eq!(e.cancel(Utc::now()), Err(TransitionError::AlreadyCancelled));
+        assert_eq!(e.publish(Utc::now()), Err(TransitionError::Cancelled));
+        assert_eq!(
+            e.check_editable(Utc::now()),
+            Err(TransitionError::Cancelled)
+        );
+    }
+
+    #[test]
+    fn an_event_that_is_over_cannot_be_cancelled_or_edited() {
+        let mut e = event(Status::Published, chrono::Duration::hours(-2));
+        assert_eq!(e.cancel(Utc::now()), Err(TransitionError::Finished));
+        assert_eq!(e.check_editable(Utc::now()), Err(TransitionError::Finished));
+    }
+
+    #[test]
+    fn ticket_types_may_grow_but_not_shrink_or_disappear() {
+        let before = vec![ticket("General", 50), ticket("VIP", 10)];
+        assert!(
+            shrunk_ticket_types(
+                &before,
+                &[ticket("general", 60), ticket("VIP", 10), ticket("Box", 2)]
+            )
+            .is_empty()
+        );
+        assert_eq!(
+            shrunk_ticket_types(&before, &[ticket("General", 49)]),
+            vec![
+                TicketShrink::Reduced {
+                    name: "General".into(),
+                    from: 50,
+                    to: 49
+                },
+                TicketShrink::Removed("VIP".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn only_the_owner_or_an_admin_sees_a_draft() {
+        let e = event(Status::Draft, chrono::Duration::days(1));
+        let user = |id, role| VerifiedUser {
+            id,
+            email: "x@example.com".into(),
+            first_name: "X".into(),
+            last_name: "Y".into(),
+            role,
+        };
+        assert!(!e.is_visible_to(None));
+        assert!(!e.is_visible_to(Some(&user(Uuid::new_v4(), platform::Role::User))));
+        assert!(e.is_visible_to(Some(&user(e.created_by, platform::Role::User))));
+        assert!(e.is_visible_to(Some(&user(Uuid::new_v4(), platform::Role::Admin))));
+    }
+}

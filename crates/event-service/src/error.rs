@@ -1,0 +1,96 @@
+//! Everything the event service can fail with, mapped once to the shared JSON error shape.
+
+use axum::response::{IntoResponse, Response};
+use platform::{ApiError, FieldErrors, StoreError};
+
+use crate::domain::{TicketShrink, TransitionError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum EventError {
+    /// Unknown, malformed or not visible to the caller: drafts never leak.
+    #[error("event not found")]
+    NotFound,
+    #[error("not the organizer of this event")]
+    NotOwner,
+    #[error("invalid event")]
+    Invalid(FieldErrors),
+    #[error("invalid query parameters")]
+    InvalidQuery(FieldErrors),
+    #[error("status change refused: {0}")]
+    Transition(#[from] TransitionError),
+    #[error("published ticket types would shrink")]
+    TicketTypesShrunk(Vec<TicketShrink>),
+    #[error("the event changed concurrently")]
+    EditConflict,
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    #[error("store failure")]
+    Store(#[from] StoreError),
+    #[error("internal failure")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl EventError {
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        EventError::Internal(Box::new(e))
+    }
+}
+
+impl From<EventError> for ApiError {
+    fn from(e: EventError) -> ApiError {
+        match e {
+            EventError::NotFound => {
+                ApiError::not_found("No such event.").with_code("event_not_found")
+            }
+            EventError::NotOwner => {
+                ApiError::forbidden("Only the organizer of this event or an admin can do this.")
+            }
+            EventError::Invalid(fields) => ApiError::validation(fields),
+            EventError::InvalidQuery(fields) => ApiError {
+                fields,
+                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
+            },
+            EventError::Transition(t) => ApiError::conflict(t.code(), t.to_string()),
+            EventError::TicketTypesShrunk(shrinks) => {
+                let mut e = ApiError::conflict(
+                    "ticket_types_locked",
+                    "After publication ticket types can be added or increased, but not removed or reduced.",
+                );
+                e.fields.insert(
+                    "ticketTypes".into(),
+                    shrinks.iter().map(ToString::to_string).collect(),
+                );
+                e
+            }
+            EventError::EditConflict => ApiError::conflict(
+                "edit_conflict",
+                "The event was changed by someone else meanwhile. Reload it and try again.",
+            ),
+            EventError::Api(e) => e,
+            EventError::Store(ref e) => ApiError::internal(e),
+            EventError::Internal(ref e) => ApiError::internal(e.as_ref()),
+        }
+    }
+}
+
+impl IntoResponse for EventError {
+    fn into_response(self) -> Response {
+        ApiError::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+
+    use super::*;
+
+    #[test]
+    fn each_refused_transition_has_its_own_conflict_code() {
+        let api = ApiError::from(EventError::Transition(TransitionError::AlreadyCancelled));
+        assert_eq!(api.status, StatusCode::CONFLICT);
+        assert_eq!(api.code, "already_cancelled");
+        let api = ApiError::from(EventError::NotFound);
+        assert_eq!(api.status, StatusCode::NOT_FOUND);
+    }
+}

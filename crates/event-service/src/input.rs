@@ -1,0 +1,499 @@
+//! Request bodies of `POST /api/events` and `PATCH /api/events/:id`, their validation and how
+//! they become an [`Event`]. Field rules are validator attributes; rules that span fields (unique
+//! ticket names, tickets within capacity) are checked here so one response names every problem.
+
+use chrono::{DateTime, Utc};
+use platform::{FieldErrors, VerifiedUser};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue, name_key};
+use platform::money::{Currency, Money};
+
+pub const MAX_TICKET_QUANTITY: i64 = 100_000;
+pub const MAX_CAPACITY: i64 = 1_000_000;
+pub const MAX_DURATION: i64 = 10_080;
+
+/// Field rules shared by create and update.
+pub mod rules {
+    use chrono::Utc;
+    use validator::{ValidateEmail, ValidationError};
+
+    use crate::domain::Category;
+    use platform::money::parse_minor_units;
+
+    fn invalid(message: impl Into<std::borrow::Cow<'static, str>>) -> ValidationError {
+        ValidationError::new("invalid").with_message(message.into())
+    }
+
+    fn chars_between(v: &str, min: usize, max: usize, what: &str) -> Result<(), ValidationError> {
+        let n = v.trim().chars().count();
+        if n < min {
+            return Err(invalid(if min <= 1 {
+                format!("{what} is required.")
+            } else {
+                format!("{what} must be at least {min} characters.")
+            }));
+        }
+        if n > max {
+            return Err(invalid(format!("{what} must be at most {max} characters.")));
+        }
+        Ok(())
+    }
+
+    pub fn title(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 3, 200, "Title")
+    }
+
+    pub fn description(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 0, 5000, "Description")
+    }
+
+    pub fn category(v: &str) -> Result<(), ValidationError> {
+        match Category::parse(v) {
+            Some(_) => Ok(()),
+            None => Err(invalid(format!("Choose one of: {}.", Category::list()))),
+        }
+    }
+
+    /// RFC 3339 with an offset, strictly after now.
+    pub fn date_time(v: &str) -> Result<(), ValidationError> {
+        let at = chrono::DateTime::parse_from_rfc3339(v.trim()).map_err(|_| {
+            invalid("Use an RFC 3339 date and time with an offset, e.g. 2030-05-01T19:30:00Z.")
+        })?;
+        if at <= Utc::now() {
+            return Err(invalid("The event must start in the future."));
+        }
+        Ok(())
+    }
+
+    pub fn venue_name(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 1, 200, "Venue name")
+    }
+
+    pub fn address(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 1, 300, "Address")
+    }
+
+    pub fn city(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 1, 100, "City")
+    }
+
+    pub fn ticket_name(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 1, 100, "Ticket type name")
+    }
+
+    pub fn ticket_description(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 0, 500, "Ticket type description")
+    }
+
+    pub fn price(v: &serde_json::Number) -> Result<(), ValidationError> {
+        parse_minor_units(&v.to_string())
+            .map(drop)
+            .map_err(|e| invalid(e.to_string()))
+    }
+
+    pub fn organizer_name(v: &str) -> Result<(), ValidationError> {
+        chars_between(v, 1, 100, "Organizer name")
+    }
+
+    pub fn email(v: &str) -> Result<(), ValidationError> {
+        let v = v.trim();
+        if v.len() > 254 || !v.validate_email() {
+            return Err(invalid("Enter a valid email address."));
+        }
+        Ok(())
+    }
+
+    /// Empty clears it; otherwise digits with the usual separators.
+    pub fn phone(v: &str) -> Result<(), ValidationError> {
+        let v = v.trim();
+        let digits = v.chars().filter(char::is_ascii_digit).count();
+        let allowed = v
+            .chars()
+            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
+        if v.is_empty() || (allowed && (5..=20).contains(&digits) && v.len() <= 30) {
+            Ok(())
+        } else {
+            Err(invalid(
+                "Enter a phone number of 5 to 20 digits (spaces, +, -, ( ) allowed).",
+            ))
+        }
+    }
+
+    pub fn initial_status(v: &str) -> Result<(), ValidationError> {
+        match v {
+            "draft" | "published" => Ok(()),
+            _ => Err(invalid("A new event is either \"draft\" or \"published\".")),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct VenueBody {
+    #[validate(
+        required(message = "Venue name is required."),
+        custom(function = "rules::venue_name")
+    )]
+    pub name: Option<String>,
+    #[validate(
+        required(message = "Address is required."),
+        custom(function = "rules::address")
+    )]
+    pub address: Option<String>,
+    #[validate(
+        required(message = "City is required."),
+        custom(function = "rules::city")
+    )]
+    pub city: Option<String>,
+    #[validate(
+        required(message = "Capacity is required."),
+        range(
+            min = 1,
+            max = 1_000_000,
+            message = "Capacity must be between 1 and 1000000."
+        )
+    )]
+    pub capacity: Option<i64>,
+}
+
+/// In an update every venue field is optional.
+#[derive(Debug, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct VenuePatch {
+    #[validate(custom(function = "rules::venue_name"))]
+    pub name: Option<String>,
+    #[validate(custom(function = "rules::address"))]
+    pub address: Option<String>,
+    #[validate(custom(function = "rules::city"))]
+    pub city: Option<String>,
+    #[validate(range(
+        min = 1,
+        max = 1_000_000,
+        message = "Capacity must be between 1 and 1000000."
+    ))]
+    pub capacity: Option<i64>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketTypeBody {
+    #[validate(
+        required(message = "Ticket type name is required."),
+        custom(function = "rules::ticket_name")
+    )]
+    pub name: Option<String>,
+    #[validate(
+        required(message = "Price is required."),
+        custom(function = "rules::price")
+    )]
+    pub price: Option<serde_json::Number>,
+    #[validate(
+        required(message = "Quantity is required."),
+        range(
+            min = 1,
+            max = 100_000,
+            message = "Quantity must be between 1 and 100000."
+        )
+    )]
+    pub quantity: Option<i64>,
+    #[validate(custom(function = "rules::ticket_description"))]
+    pub description: Option<String>,
+}
+
+/// Missing name and email default to the signed-in user's.
+#[derive(Debug, Default, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct OrganizerBody {
+    #[validate(custom(function = "rules::organizer_name"))]
+    pub name: Option<String>,
+    #[validate(custom(function = "rules::email"))]
+    pub email: Option<String>,
+    #[validate(custom(function = "rules::phone"))]
+    pub phone: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateEventBody {
+    #[validate(
+        required(message = "Title is required."),
+        custom(function = "rules::title")
+    )]
+    pub title: Option<String>,
+    #[validate(custom(function = "rules::description"))]
+    pub description: Option<String>,
+    #[validate(
+        required(message = "Category is required."),
+        custom(function = "rules::category")
+    )]
+    pub category: Option<String>,
+    #[validate(required(message = "Venue is required."), nested)]
+    pub venue: Option<VenueBody>,
+    #[validate(
+        required(message = "Date and time are required."),
+        custom(function = "rules::date_time")
+    )]
+    pub date_time: Option<String>,
+    #[validate(
+        required(message = "Duration is required."),
+        range(
+            min = 1,
+            max = 10_080,
+            message = "Duration must be between 1 and 10080 minutes (one week)."
+        )
+    )]
+    pub duration: Option<i64>,
+    #[validate(
+        required(message = "At least one ticket type is required."),
+        length(min = 1, max = 20, message = "An event has 1 to 20 ticket types."),
+        nested
+    )]
+    pub ticket_types: Option<Vec<TicketTypeBody>>,
+    #[validate(nested)]
+    pub organizer: Option<OrganizerBody>,
+    /// `draft` or `published` (default, so the seed's create-then-book flow works).
+    #[validate(custom(function = "rules::initial_status"))]
+    pub status: Option<String>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize, Validate)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateEventBody {
+    #[validate(custom(function = "rules::title"))]
+    pub title: Option<String>,
+    #[validate(custom(function = "rules::description"))]
+    pub description: Option<String>,
+    #[validate(custom(function = "rules::category"))]
+    pub category: Option<String>,
+    #[validate(nested)]
+    pub venue: Option<VenuePatch>,
+    #[validate(custom(function = "rules::date_time"))]
+    pub date_time: Option<String>,
+    #[validate(range(
+        min = 1,
+        max = 10_080,
+        message = "Duration must be between 1 and 10080 minutes (one week)."
+    ))]
+    pub duration: Option<i64>,
+    /// Replaces the whole list.
+    #[validate(
+        length(min = 1, max = 20, message = "An event has 1 to 20 ticket types."),
+        nested
+    )]
+    pub ticket_types: Option<Vec<TicketTypeBody>>,
+    #[validate(nested)]
+    pub organizer: Option<OrganizerBody>,
+}
+
+fn field_errors_of(body: &impl Validate) -> FieldErrors {
+    match body.validate() {
+        Ok(()) => FieldErrors::new(),
+        Err(e) => platform::extract::field_errors(&e),
+    }
+}
+
+fn add(errors: &mut FieldErrors, field: impl Into<String>, message: impl Into<String>) {
+    errors.entry(field.into()).or_default().push(message.into());
+}
+
+/// Ticket types that passed their own rules, or `None` when any did not.
+fn parsed_ticket_types(bodies: &[TicketTypeBody], currency: Currency) -> Option<Vec<TicketType>> {
+    bodies
+        .iter()
+        .map(|t| {
+            Some(TicketType {
+                name: t.name.as_deref()?.trim().to_string(),
+                price: Money::from_json(t.price.as_ref()?, currency).ok()?,
+                quantity: u32::try_from(t.quantity?).ok()?,
+                description: t.description.as_deref().unwrap_or("").trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// The rules across fields, run on the event as it would be stored. They are skipped while a
+/// ticket type or the venue has errors of its own: a sum over invalid parts says nothing useful.
+fn check_whole(event: &Event, errors: &mut FieldErrors) {
+    if errors
+        .keys()
+        .any(|k| k.starts_with("ticketTypes") || k.starts_with("venue"))
+    {
+        return;
+    }
+    for (i, t) in event.ticket_types.iter().enumerate() {
+        let key = name_key(&t.name);
+        if event.ticket_types[..i]
+            .iter()
+            .any(|o| name_key(&o.name) == key)
+        {
+            add(
+                errors,
+                format!("ticketTypes[{i}].name"),
+                format!(
+                    "Ticket type names must be unique; \"{}\" appears twice.",
+                    t.name
+                ),
+            );
+        }
+    }
+    let total = event.total_quantity();
+    if total > u64::from(event.venue.capacity) {
+        add(
+            errors,
+            "ticketTypes",
+            format!(
+                "The ticket quantities add up to {total}, more than the venue capacity of {}.",
+                event.venue.capacity
+            ),
+        );
+    }
+}
+
+fn trimmed(v: &Option<String>) -> Option<String> {
+    v.as_deref().map(|s| s.trim().to_string())
+}
+
+/// Stored to the millisecond, like every time of the service.
+fn parse_time(v: &str) -> Option<DateTime<Utc>> {
+    let t = DateTime::parse_from_rfc3339(v.trim()).ok()?;
+    DateTime::from_timestamp_millis(t.timestamp_millis())
+}
+
+fn organizer_for(body: Option<&OrganizerBody>, caller: &VerifiedUser) -> Organizer {
+    let body = body.map_or_else(OrganizerBody::default, |b| OrganizerBody {
+        name: trimmed(&b.name),
+        email: trimmed(&b.email),
+        phone: trimmed(&b.phone),
+    });
+    Organizer {
+        name: body
+            .name
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| caller.full_name()),
+        email: body
+            .email
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| caller.email.clone()),
+        phone: body.phone.filter(|p| !p.is_empty()),
+    }
+}
+
+impl CreateEventBody {
+    /// The new event owned by `caller`, or every field error at once.
+    pub fn into_event(
+        self,
+        caller: &VerifiedUser,
+        currency: Currency,
+        now: DateTime<Utc>,
+    ) -> Result<Event, FieldErrors> {
+        let mut errors = field_errors_of(&self);
+        let event = (|| {
+            let venue = self.venue.as_ref()?;
+            Some(Event {
+                id: Uuid::new_v4(),
+                title: trimmed(&self.title)?,
+                description: trimmed(&self.description).unwrap_or_default(),
+                category: Category::parse(self.category.as_deref()?)?,
+                venue: Venue {
+                    name: trimmed(&venue.name)?,
+                    address: trimmed(&venue.address)?,
+                    city: trimmed(&venue.city)?,
+                    capacity: u32::try_from(venue.capacity?).ok()?,
+                },
+                date_time: parse_time(self.date_time.as_deref()?)?,
+                duration: u32::try_from(self.duration?).ok()?,
+                ticket_types: parsed_ticket_types(self.ticket_types.as_deref()?, currency)?,
+                currency,
+                organizer: organizer_for(self.organizer.as_ref(), caller),
+                status: match self.status.as_deref() {
+                    None => Status::Published,
+                    Some(s) => Status::parse(s)?,
+                },
+                created_by: caller.id,
+                is_active: true,
+                version: 1,
+                created_at: now,
+                updated_at: now,
+            })
+        })();
+        match event {
+            Some(event) => {
+                check_whole(&event, &mut errors);
+                if errors.is_empty() {
+                    Ok(event)
+                } else {
+                    Err(errors)
+                }
+            }
+            // Cross-field rules only make sense once every part parsed; a part that did not
+            // parse has already been named by its own rule.
+            None => {
+                if errors.is_empty() {
+                    add(&mut errors, "body", "The event could not be read.");
+                }
+                Err(errors)
+            }
+        }
+    }
+}
+
+impl UpdateEventBody {
+    /// `current` with the changes applied (not yet touched: the caller decides whether anything
+    /// changed), or every field error at once.
+    pub fn apply_to(&self, current: &Event) -> Result<Event, FieldErrors> {
+        let mut errors = field_errors_of(self);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let mut event = current.clone();
+        if let Some(title) = trimmed(&self.title) {
+            event.title = title;
+        }
+        if let Some(description) = trimmed(&self.description) {
+            event.description = description;
+        }
+        if let Some(category) = self.category.as_deref().and_then(Category::parse) {
+            event.category = category;
+        }
+        if let Some(venue) = &self.venue {
+            event.venue.name = trimmed(&venue.name).unwrap_or(event.venue.name);
+            event.venue.address = trimmed(&venue.address).unwrap_or(event.venue.address);
+            event.venue.city = trimmed(&venue.city).unwrap_or(event.venue.city);
+            if let Some(capacity) = venue.capacity.and_then(|c| u32::try_from(c).ok()) {
+                event.venue.capacity = capacity;
+            }
+        }
+        if let Some(at) = self.date_time.as_deref().and_then(parse_time) {
+            event.date_time = at;
+        }
+        if let Some(duration) = self.duration.and_then(|d| u32::try_from(d).ok()) {
+            event.duration = duration;
+        }
+        if let Some(types) = &self.ticket_types {
+            match parsed_ticket_types(types, current.currency) {
+                Some(types) => event.ticket_types = types,
+                None => add(&mut errors, "ticketTypes", "Some ticket types are invalid."),
+            }
+        }
+        if let Some(org) = &self.organizer {
+            if let Some(name) = trimmed(&org.name).filter(|n| !n.is_empty()) {
+                event.organizer.name = name;
+            }
+            if let Some(email) = trimmed(&org.email).filter(|e| !e.is_empty()) {
+                event.organizer.email = email;
+            }
+            if let Some(phone) = trimmed(&org.phone) {
+                event.organizer.phone = Some(phone).filter(|p| !p.is_empty());
+            }
+        }
+        check_whole(&event, &mut errors);
+        if errors.is_empty() {
+            Ok(event)
+        } else {
+            Err(errors)
+        }
+    }
+}

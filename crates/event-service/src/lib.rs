@@ -1,0 +1,18 @@
+//! The event catalogue: organizers create and manage events, everyone browses and searches the
+//! published ones, and every catalogue change reaches the other services as a JetStream event
+//! through the transactional outbox.
+
+pub mod app;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod facts;
+pub mod input;
+pub mod query;
+mod routes;
+pub mod store;
+pub mod view;
+
+pub use app::{App, AppState, build, build_with, router, run};
+pub use config::EventConfig;

@@ -1,0 +1,199 @@
+//! The HTTP routes of the event service.
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::Utc;
+use platform::extract::Json as JsonBody;
+use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::domain::{Event, Status, shrunk_ticket_types};
+use crate::error::EventError;
+use crate::facts;
+use crate::input::{CreateEventBody, UpdateEventBody};
+use crate::query;
+use crate::view::EventView;
+use platform::trace::TraceParent;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/events", get(list).post(create))
+        .route("/api/events/my/events", get(mine))
+        .route("/api/events/{id}", get(show).patch(update))
+        .route("/api/events/{id}/publish", post(publish))
+        .route("/api/events/{id}/cancel", post(cancel))
+}
+
+fn one_event(e: &Event) -> Json<Value> {
+    Json(json!({ "event": EventView::from(e) }))
+}
+
+/// A malformed id names no event: 404 like an unknown one.
+fn event_id(raw: &str) -> Result<Uuid, EventError> {
+    Uuid::parse_str(raw).map_err(|_| EventError::NotFound)
+}
+
+async fn list(
+    State(state): State<AppState>,
+    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+) -> Result<Json<Value>, EventError> {
+    let Query(pairs) = query.map_err(|e| {
+        let mut fields = FieldErrors::new();
+        fields.insert("query".into(), vec![e.body_text()]);
+        EventError::InvalidQuery(fields)
+    })?;
+    let filter = query::catalog_filter(&pairs).map_err(EventError::InvalidQuery)?;
+    let page = state.store.catalog(&filter, Utc::now()).await?;
+    let events: Vec<EventView> = page.events.iter().map(EventView::from).collect();
+    Ok(Json(json!({
+        "events": events,
+        "total": page.total,
+        "page": filter.page,
+        "limit": filter.limit,
+        "totalPages": page.total.div_ceil(u64::from(filter.limit)),
+    })))
+}
+
+async fn show(
+    State(state): State<AppState>,
+    MaybeAuthUser(user): MaybeAuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, EventError> {
+    let id = event_id(&id)?;
+    match state.store.get(id).await? {
+        Some(event) if event.is_visible_to(user.as_ref()) => Ok(one_event(&event)),
+        _ => Err(EventError::NotFound),
+    }
+}
+
+async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, EventError> {
+    let events = state.store.created_by(user.id).await?;
+    let views: Vec<EventView> = events.iter().map(EventView::from).collect();
+    Ok(Json(json!({ "events": views, "total": views.len() })))
+}
+
+async fn create(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<CreateEventBody>,
+) -> Result<(StatusCode, Json<Value>), EventError> {
+    let now = platform::time::now();
+    let event = body
+        .into_event(&user, state.config.currency, now)
+        .map_err(EventError::Invalid)?;
+    let fact = match event.status {
+        Status::Published => Some(facts::published(&event, &trace)?),
+        _ => None,
+    };
+    state.store.insert(&event, fact.as_ref()).await?;
+    state.wake_relay();
+    tracing::info!(event_id = %event.id, status = event.status.as_str(), "event created");
+    Ok((StatusCode::CREATED, one_event(&event)))
+}
+
+/// The event, if `user` may change it: 404 when there is none, 403 for everyone but its
+/// organizer and admins.
+async fn managed_event(
+    state: &AppState,
+    raw_id: &str,
+    user: &VerifiedUser,
+) -> Result<Event, EventError> {
+    let event = state
+        .store
+        .get(event_id(raw_id)?)
+        .await?
+        .ok_or(EventError::NotFound)?;
+    if !event.can_manage(user) {
+        return Err(EventError::NotOwner);
+    }
+    Ok(event)
+}
+
+/// Writes the changed event if nobody else changed it since it was read.
+async fn save(
+    state: &AppState,
+    event: &Event,
+    read_version: u64,
+    fact: Option<&platform::outbox::OutboxMessage>,
+) -> Result<(), EventError> {
+    if !state.store.replace(event, read_version, fact).await? {
+        return Err(EventError::EditConflict);
+    }
+    if fact.is_some() {
+        state.wake_relay();
+    }
+    Ok(())
+}
+
+async fn update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<UpdateEventBody>,
+) -> Result<Json<Value>, EventError> {
+    let now = platform::time::now();
+    let current = managed_event(&state, &id, &user).await?;
+    current.check_editable(now)?;
+    let mut next = body.apply_to(&current).map_err(EventError::Invalid)?;
+    if next == current {
+        return Ok(one_event(&current));
+    }
+    let fact = if current.status == Status::Published {
+        let shrunk = shrunk_ticket_types(&current.ticket_types, &next.ticket_types);
+        if !shrunk.is_empty() {
+            return Err(EventError::TicketTypesShrunk(shrunk));
+        }
+        next.touch(now);
+        Some(facts::updated(&next, &trace)?)
+    } else {
+        next.touch(now);
+        None
+    };
+    save(&state, &next, current.version, fact.as_ref()).await?;
+    tracing::info!(event_id = %next.id, version = next.version, "event updated");
+    Ok(one_event(&next))
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    TraceParent(trace): TraceParent,
+) -> Result<Json<Value>, EventError> {
+    let now = platform::time::now();
+    let mut event = managed_event(&state, &id, &user).await?;
+    let read_version = event.version;
+    event.publish(now)?;
+    let fact = facts::published(&event, &trace)?;
+    save(&state, &event, read_version, Some(&fact)).await?;
+    tracing::info!(event_id = %event.id, "event published");
+    Ok(one_event(&event))
+}
+
+async fn cancel(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    TraceParent(trace): TraceParent,
+) -> Result<Json<Value>, EventError> {
+    let now = platform::time::now();
+    let mut event = managed_event(&state, &id, &user).await?;
+    let (read_version, was_published) = (event.version, event.status == Status::Published);
+    event.cancel(now)?;
+    // A draft was never announced, so its cancellation is nobody else's business.
+    let fact = if was_published {
+        Some(facts::cancelled(&event, now, &trace)?)
+    } else {
+        None
+    };
+    save(&state, &event, read_version, fact.as_ref()).await?;
+    tracing::info!(event_id = %event.id, "event cancelled");
+    Ok(one_event(&event))
+}

@@ -1,0 +1,451 @@
+//! `event_db.events` (and `event_db.outbox`). A write and its outbox message share one
+//! multi-document transaction, which needs MongoDB running as a replica set (one node is enough).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
+use mongodb::bson::{self, Document, doc};
+use mongodb::error::{
+    Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
+};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use platform::StoreError;
+use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{CatalogFilter, CatalogPage, EventStore};
+use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use platform::money::{Currency, Money};
+
+/// The seed's event document; prices are exact integers (`priceMinor`, cents) and `cityKey`,
+/// `searchText` and `endsAt` are derived fields the catalogue query filters on.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    title: String,
+    description: String,
+    category: String,
+    venue: VenueDoc,
+    date_time: bson::DateTime,
+    duration: i64,
+    ticket_types: Vec<TicketTypeDoc>,
+    currency: String,
+    organizer: OrganizerDoc,
+    status: String,
+    created_by: String,
+    is_active: bool,
+    version: i64,
+    created_at: bson::DateTime,
+    updated_at: bson::DateTime,
+    ends_at: bson::DateTime,
+    city_key: String,
+    search_text: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct VenueDoc {
+    name: String,
+    address: String,
+    city: String,
+    capacity: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketTypeDoc {
+    name: String,
+    price_minor: i64,
+    quantity: i64,
+    description: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrganizerDoc {
+    name: String,
+    email: String,
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+fn bdt(t: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+fn cdt(t: bson::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
+}
+
+fn corrupt(id: &str, what: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(format!("event {id} in event_db: {what}"))
+}
+
+fn small(id: &str, field: &str, v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| corrupt(id, format!("{field} {v} out of range")))
+}
+
+impl EventDoc {
+    fn from_event(e: &Event) -> Self {
+        Self {
+            id: e.id.to_string(),
+            title: e.title.clone(),
+            description: e.description.clone(),
+            category: e.category.as_str().to_string(),
+            venue: VenueDoc {
+                name: e.venue.name.clone(),
+                address: e.venue.address.clone(),
+                city: e.venue.city.clone(),
+                capacity: i64::from(e.venue.capacity),
+            },
+            date_time: bdt(e.date_time),
+            duration: i64::from(e.duration),
+            ticket_types: e
+                .ticket_types
+                .iter()
+                .map(|t| TicketTypeDoc {
+                    name: t.name.clone(),
+                    price_minor: t.price.minor_units(),
+                    quantity: i64::from(t.quantity),
+                    description: t.description.clone(),
+                })
+                .collect(),
+            currency: e.currency.as_str().to_string(),
+            organizer: OrganizerDoc {
+                name: e.organizer.name.clone(),
+                email: e.organizer.email.clone(),
+                phone: e.organizer.phone.clone(),
+            },
+            status: e.status.as_str().to_string(),
+            created_by: e.created_by.to_string(),
+            is_active: e.is_active,
+            version: e.version as i64,
+            created_at: bdt(e.created_at),
+            updated_at: bdt(e.updated_at),
+            ends_at: bdt(e.ends_at()),
+            city_key: e.city_key(),
+            search_text: e.search_text(),
+        }
+    }
+
+    fn into_event(self) -> Result<Event, StoreError> {
+        let id = self.id;
+        let currency = Currency::parse(&self.currency).map_err(|m| corrupt(&id, m))?;
+        let ticket_types = self
+            .ticket_types
+            .into_iter()
+            .map(|t| {
+                Ok(TicketType {
+                    price: Money::from_minor_units(t.price_minor, currency),
+                    quantity: small(&id, "quantity", t.quantity)?,
+                    name: t.name,
+                    description: t.description,
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        Ok(Event {
+            title: self.title,
+            description: self.description,
+            category: Category::parse(&self.category)
+                .ok_or_else(|| corrupt(&id, format!("category {:?}", self.category)))?,
+            venue: Venue {
+                capacity: small(&id, "capacity", self.venue.capacity)?,
+                name: self.venue.name,
+                address: self.venue.address,
+                city: self.venue.city,
+            },
+            date_time: cdt(self.date_time),
+            duration: small(&id, "duration", self.duration)?,
+            ticket_types,
+            currency,
+            organizer: Organizer {
+                name: self.organizer.name,
+                email: self.organizer.email,
+                phone: self.organizer.phone,
+            },
+            status: Status::parse(&self.status)
+                .ok_or_else(|| corrupt(&id, format!("status {:?}", self.status)))?,
+            created_by: Uuid::parse_str(&self.created_by).map_err(|e| corrupt(&id, e))?,
+            is_active: self.is_active,
+            version: u64::try_from(self.version).map_err(|e| corrupt(&id, e))?,
+            created_at: cdt(self.created_at),
+            updated_at: cdt(self.updated_at),
+            id: Uuid::parse_str(&id).map_err(|e| corrupt(&id, e))?,
+        })
+    }
+}
+
+/// Escapes a literal for use inside a regular expression.
+fn regex_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if "\\^$.|?*+()[]{}/-".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn catalog_query(filter: &CatalogFilter, now: DateTime<Utc>) -> Document {
+    let mut query = doc! {
+        "status": Status::Published.as_str(),
+        "isActive": true,
+        "endsAt": {"$gt": bdt(now)},
+    };
+    if let Some(category) = filter.category {
+        query.insert("category", category.as_str());
+    }
+    if let Some(city) = &filter.city {
+        query.insert("cityKey", city.as_str());
+    }
+    if let Some(q) = &filter.q {
+        query.insert("searchText", doc! {"$regex": regex_escape(q)});
+    }
+    let mut range = Document::new();
+    if let Some(from) = filter.from {
+        range.insert("$gte", bdt(from));
+    }
+    if let Some(to) = filter.to {
+        range.insert("$lte", bdt(to));
+    }
+    if !range.is_empty() {
+        query.insert("dateTime", range);
+    }
+    query
+}
+
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+    events: Collection<EventDoc>,
+    outbox: MongoOutbox,
+}
+
+impl MongoStore {
+    /// Connects and makes sure the indexes behind the catalogue queries exist.
+    pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
+        let client = Client::with_uri_str(uri).await?;
+        let db = client.database(database);
+        let store = Self {
+            events: db.collection("events"),
+            outbox: MongoOutbox::new(&db),
+            client,
+            db,
+        };
+        let index = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_string()).build())
+                .build()
+        };
+        store
+            .events
+            .create_indexes([
+                index(doc! {"status": 1, "dateTime": 1, "_id": 1}, "catalog"),
+                index(doc! {"category": 1, "dateTime": 1}, "by_category"),
+                index(doc! {"cityKey": 1, "dateTime": 1}, "by_city"),
+                index(doc! {"createdBy": 1, "createdAt": -1}, "by_creator"),
+            ])
+            .await?;
+        store.outbox.ensure_indexes().await?;
+        Ok(store)
+    }
+
+    /// Runs `write` and the outbox insert in one transaction, retrying the whole transaction on
+    /// a transient error and the commit on an unknown commit result, as the driver documents.
+    async fn transact<W>(&self, fact: &OutboxMessage, write: W) -> Result<bool, StoreError>
+    where
+        W: for<'s> Fn(
+                &'s Self,
+                &'s mut ClientSession,
+            ) -> futures::future::BoxFuture<'s, Result<bool, MongoError>>
+            + Send
+            + Sync,
+    {
+        let mut session = self.client.start_session().await?;
+        'transaction: loop {
+            session.start_transaction().await?;
+            let written = match write(self, &mut session).await {
+                Ok(true) => outbox::insert_mongo(&self.db, &mut session, fact)
+                    .await
+                    .map(|_| true),
+                other => other,
+            };
+            match written {
+                Ok(true) => {}
+                Ok(false) => {
+                    session.abort_transaction().await?;
+                    return Ok(false);
+                }
+                Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => continue 'transaction,
+                Err(e) => {
+                    let _ = session.abort_transaction().await;
+                    return Err(e.into());
+                }
+            }
+            loop {
+                match session.commit_transaction().await {
+                    Ok(()) => return Ok(true),
+                    Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
+                    Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
+                        continue 'transaction;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+}
+
+#[async_trait]
+impl EventStore for MongoStore {
+    async fn insert(&self, event: &Event, fact: Option<&OutboxMessage>) -> Result<(), StoreError> {
+        let doc = EventDoc::from_event(event);
+        match fact {
+            None => {
+                self.events.insert_one(doc).await?;
+            }
+            Some(fact) => {
+                self.transact(fact, |store, session| {
+                    let doc = doc.clone();
+                    Box::pin(async move {
+                        store.events.insert_one(doc).session(session).await?;
+                        Ok(true)
+                    })
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
+        match self.events.find_one(doc! {"_id": id.to_string()}).await? {
+            Some(d) => Ok(Some(d.into_event()?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn replace(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        fact: Option<&OutboxMessage>,
+    ) -> Result<bool, StoreError> {
+        let doc = EventDoc::from_event(event);
+        let filter = doc! {"_id": event.id.to_string(), "version": expected_version as i64};
+        match fact {
+            None => {
+                let result = self.events.replace_one(filter, doc).await?;
+                Ok(result.matched_count == 1)
+            }
+            Some(fact) => {
+                self.transact(fact, |store, session| {
+                    let (filter, doc) = (filter.clone(), doc.clone());
+                    Box::pin(async move {
+                        let result = store
+                            .events
+                            .replace_one(filter, doc)
+                            .session(session)
+                            .await?;
+                        Ok(result.matched_count == 1)
+                    })
+                })
+                .await
+            }
+        }
+    }
+
+    async fn catalog(
+        &self,
+        filter: &CatalogFilter,
+        now: DateTime<Utc>,
+    ) -> Result<CatalogPage, StoreError> {
+        let query = catalog_query(filter, now);
+        let total = self.events.count_documents(query.clone()).await?;
+        let docs: Vec<EventDoc> = self
+            .events
+            .find(query)
+            .sort(doc! {"dateTime": 1, "_id": 1})
+            .skip(filter.offset())
+            .limit(i64::from(filter.limit))
+            .await?
+            .try_collect()
+            .await?;
+        Ok(CatalogPage {
+            events: docs
+                .into_iter()
+                .map(EventDoc::into_event)
+                .collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
+        let docs: Vec<EventDoc> = self
+            .events
+            .find(doc! {"createdBy": user.to_string()})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(EventDoc::into_event).collect()
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        Ok(self.events.count_documents(doc! {}).await?)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run_command(doc! {"ping": 1}).await?;
+        Ok(())
+    }
+
+    fn outbox(&self) -> Arc<dyn OutboxStore> {
+        Arc::new(self.outbox.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_metacharacters_in_a_search_are_literal() {
+        assert_eq!(regex_escape("c++ (live)"), "c\\+\\+ \\(live\\)");
+        assert_eq!(regex_escape("rock"), "rock");
+    }
+
+    #[test]
+    fn the_catalog_query_combines_every_filter() {
+        let filter = CatalogFilter {
+            category: Some(Category::Music),
+            city: Some("paris".into()),
+            q: Some("jazz".into()),
+            from: Some(Utc::now()),
+            to: Some(Utc::now()),
+            page: 1,
+            limit: 20,
+        };
+        let q = catalog_query(&filter, Utc::now());
+        for key in [
+            "status",
+            "isActive",
+            "endsAt",
+            "category",
+            "cityKey",
+            "searchText",
+            "dateTime",
+        ] {
+            assert!(q.contains_key(key), "{key} missing from {q}");
+        }
+        assert_eq!(q.get_document("dateTime").unwrap().len(), 2);
+    }
+}

@@ -1,0 +1,353 @@
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use platform::StoreError;
+use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
+use platform::sqlite::Sqlite;
+use rusqlite::types::{ToSql, Type};
+use rusqlite::{OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{CatalogFilter, CatalogPage, EventStore};
+use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use platform::money::{Currency, Money};
+
+const EVENTS_DDL: &str = r#"
+CREATE TABLE events (
+    id              TEXT PRIMARY KEY,
+    title           TEXT NOT NULL,
+    description     TEXT NOT NULL,
+    category        TEXT NOT NULL,
+    venue_name      TEXT NOT NULL,
+    venue_address   TEXT NOT NULL,
+    venue_city      TEXT NOT NULL,
+    venue_capacity  INTEGER NOT NULL,
+    date_time       INTEGER NOT NULL,
+    ends_at         INTEGER NOT NULL,
+    duration        INTEGER NOT NULL,
+    ticket_types    TEXT NOT NULL,
+    currency        TEXT NOT NULL,
+    organizer_name  TEXT NOT NULL,
+    organizer_email TEXT NOT NULL,
+    organizer_phone TEXT,
+    status          TEXT NOT NULL,
+    created_by      TEXT NOT NULL,
+    is_active       INTEGER NOT NULL,
+    version         INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL,
+    updated_at      INTEGER NOT NULL,
+    -- Derived, lower-cased copies the catalogue filters compare against.
+    city_key        TEXT NOT NULL,
+    search_text     TEXT NOT NULL
+);
+CREATE INDEX events_catalog ON events(status, is_active, date_time, id);
+CREATE INDEX events_by_category ON events(category, date_time);
+CREATE INDEX events_by_city ON events(city_key, date_time);
+CREATE INDEX events_by_creator ON events(created_by, created_at);
+"#;
+
+/// The outbox first: its DDL is the platform's, shared by every service.
+const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL];
+
+const COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
+    venue_capacity, date_time, duration, ticket_types, currency, organizer_name, organizer_email, \
+    organizer_phone, status, created_by, is_active, version, created_at, updated_at";
+
+/// A ticket type inside the `ticket_types` JSON column.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredTicketType {
+    name: String,
+    price_minor: i64,
+    quantity: u32,
+    description: String,
+}
+
+fn millis(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn time(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn conversion(col: usize, what: String) -> rusqlite::Error {
+    rusqlite::Error::FromSqlConversionFailure(col, Type::Text, what.into())
+}
+
+fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
+    let id: String = r.get(0)?;
+    let category: String = r.get(3)?;
+    let types: String = r.get(10)?;
+    let currency: String = r.get(11)?;
+    let status: String = r.get(15)?;
+    let created_by: String = r.get(16)?;
+    let currency = Currency::parse(&currency).map_err(|e| conversion(11, e.into()))?;
+    let types: Vec<StoredTicketType> =
+        serde_json::from_str(&types).map_err(|e| conversion(10, e.to_string()))?;
+    Ok(Event {
+        id: Uuid::parse_str(&id).map_err(|e| conversion(0, e.to_string()))?,
+        title: r.get(1)?,
+        description: r.get(2)?,
+        category: Category::parse(&category)
+            .ok_or_else(|| conversion(3, format!("unknown category {category:?}")))?,
+        venue: Venue {
+            name: r.get(4)?,
+            address: r.get(5)?,
+            city: r.get(6)?,
+            capacity: r.get(7)?,
+        },
+        date_time: time(r.get(8)?),
+        duration: r.get(9)?,
+        ticket_types: types
+            .into_iter()
+            .map(|t| TicketType {
+                name: t.name,
+                price: Money::from_minor_units(t.price_minor, currency),
+                quantity: t.quantity,
+                description: t.description,
+            })
+            .collect(),
+        currency,
+        organizer: Organizer {
+            name: r.get(12)?,
+            email: r.get(13)?,
+            phone: r.get(14)?,
+        },
+        status: Status::parse(&status)
+            .ok_or_else(|| conversion(15, format!("unknown status {status:?}")))?,
+        created_by: Uuid::parse_str(&created_by).map_err(|e| conversion(16, e.to_string()))?,
+        is_active: r.get(17)?,
+        version: r.get::<_, i64>(18)? as u64,
+        created_at: time(r.get(19)?),
+        updated_at: time(r.get(20)?),
+    })
+}
+
+/// The values of every column, in table order, for INSERT and UPDATE alike.
+fn row_values(e: &Event) -> Result<Vec<Box<dyn ToSql + Send>>, StoreError> {
+    let types: Vec<StoredTicketType> = e
+        .ticket_types
+        .iter()
+        .map(|t| StoredTicketType {
+            name: t.name.clone(),
+            price_minor: t.price.minor_units(),
+            quantity: t.quantity,
+            description: t.description.clone(),
+        })
+        .collect();
+    let types = serde_json::to_string(&types).map_err(StoreError::backend)?;
+    Ok(vec![
+        Box::new(e.id.to_string()),
+        Box::new(e.title.clone()),
+        Box::new(e.description.clone()),
+        Box::new(e.category.as_str()),
+        Box::new(e.venue.name.clone()),
+        Box::new(e.venue.address.clone()),
+        Box::new(e.venue.city.clone()),
+        Box::new(e.venue.capacity),
+        Box::new(millis(e.date_time)),
+        Box::new(millis(e.ends_at())),
+        Box::new(e.duration),
+        Box::new(types),
+        Box::new(e.currency.as_str().to_string()),
+        Box::new(e.organizer.name.clone()),
+        Box::new(e.organizer.email.clone()),
+        Box::new(e.organizer.phone.clone()),
+        Box::new(e.status.as_str()),
+        Box::new(e.created_by.to_string()),
+        Box::new(e.is_active),
+        Box::new(e.version as i64),
+        Box::new(millis(e.created_at)),
+        Box::new(millis(e.updated_at)),
+        Box::new(e.city_key()),
+        Box::new(e.search_text()),
+    ])
+}
+
+const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
+    venue_capacity, date_time, ends_at, duration, ticket_types, currency, organizer_name, \
+    organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
+    updated_at, city_key, search_text";
+
+pub struct SqliteStore {
+    db: Sqlite,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Sqlite::open(path, MIGRATIONS)?,
+        })
+    }
+
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Ok(Self {
+            db: Sqlite::open_in_memory(MIGRATIONS)?,
+        })
+    }
+}
+
+#[async_trait]
+impl EventStore for SqliteStore {
+    async fn insert(&self, event: &Event, fact: Option<&OutboxMessage>) -> Result<(), StoreError> {
+        let values = row_values(event)?;
+        let fact = fact.cloned();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let placeholders = (1..=values.len())
+                    .map(|i| format!("?{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                tx.execute(
+                    &format!("INSERT INTO events ({ALL_COLUMNS}) VALUES ({placeholders})"),
+                    rusqlite::params_from_iter(values.iter().map(|v| v as &dyn ToSql)),
+                )?;
+                if let Some(fact) = &fact {
+                    outbox::insert_sqlite(&tx, fact)?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
+        self.db
+            .call(move |c| {
+                Ok(c.query_row(
+                    &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
+                    [id.to_string()],
+                    event_from,
+                )
+                .optional()?)
+            })
+            .await
+    }
+
+    async fn replace(
+        &self,
+        event: &Event,
+        expected_version: u64,
+        fact: Option<&OutboxMessage>,
+    ) -> Result<bool, StoreError> {
+        let values = row_values(event)?;
+        let fact = fact.cloned();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let assignments = ALL_COLUMNS
+                    .split(", ")
+                    .enumerate()
+                    .skip(1)
+                    .map(|(i, col)| format!("{col} = ?{}", i + 1))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let version_param = values.len() + 1;
+                let mut params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
+                let expected = expected_version as i64;
+                params.push(&expected);
+                let changed = tx.execute(
+                    &format!("UPDATE events SET {assignments} WHERE id = ?1 AND version = ?{version_param}"),
+                    params.as_slice(),
+                )?;
+                if changed == 0 {
+                    return Ok(false);
+                }
+                if let Some(fact) = &fact {
+                    outbox::insert_sqlite(&tx, fact)?;
+                }
+                tx.commit()?;
+                Ok(true)
+            })
+            .await
+    }
+
+    async fn catalog(
+        &self,
+        filter: &CatalogFilter,
+        now: DateTime<Utc>,
+    ) -> Result<CatalogPage, StoreError> {
+        let filter = filter.clone();
+        self.db
+            .call(move |c| {
+                let mut clauses = vec!["status = 'published'", "is_active = 1", "ends_at > ?1"];
+                let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(millis(now))];
+                let mut arg = |clause: &'static str, value: Box<dyn ToSql>| {
+                    clauses.push(clause);
+                    args.push(value);
+                };
+                if let Some(category) = filter.category {
+                    arg("category = ?", Box::new(category.as_str()));
+                }
+                if let Some(city) = &filter.city {
+                    arg("city_key = ?", Box::new(city.clone()));
+                }
+                if let Some(q) = &filter.q {
+                    // instr, not LIKE: `%` and `_` in a search are plain characters.
+                    arg("instr(search_text, ?) > 0", Box::new(q.clone()));
+                }
+                if let Some(from) = filter.from {
+                    arg("date_time >= ?", Box::new(millis(from)));
+                }
+                if let Some(to) = filter.to {
+                    arg("date_time <= ?", Box::new(millis(to)));
+                }
+                // `?` without a number takes the next index, after `?1`.
+                let where_ = clauses.join(" AND ");
+                let params: Vec<&dyn ToSql> = args.iter().map(|a| a.as_ref()).collect();
+                let total: i64 = c.query_row(
+                    &format!("SELECT COUNT(*) FROM events WHERE {where_}"),
+                    params.as_slice(),
+                    |r| r.get(0),
+                )?;
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {COLUMNS} FROM events WHERE {where_} ORDER BY date_time, id LIMIT {} OFFSET {}",
+                    filter.limit,
+                    filter.offset()
+                ))?;
+                let events = stmt
+                    .query_map(params.as_slice(), event_from)?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(CatalogPage {
+                    events,
+                    total: total as u64,
+                })
+            })
+            .await
+    }
+
+    async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
+        self.db
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {COLUMNS} FROM events WHERE created_by = ?1 ORDER BY created_at DESC, id DESC"
+                ))?;
+                let events = stmt
+                    .query_map([user.to_string()], event_from)?
+                    .collect::<Result<Vec<_>, _>>()?;
+                Ok(events)
+            })
+            .await
+    }
+
+    async fn count(&self) -> Result<u64, StoreError> {
+        self.db
+            .call(|c| {
+                Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
+            })
+            .await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.ping().await
+    }
+
+    fn outbox(&self) -> Arc<dyn OutboxStore> {
+        Arc::new(SqliteOutbox::new(self.db.clone()))
+    }
+}

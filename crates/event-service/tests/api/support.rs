@@ -1,0 +1,251 @@
+//! The whole event service over real HTTP: a real nats-server, a real auth service and the
+//! event service on in-memory SQLite, each on a free port.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_nats::jetstream;
+use auth_service::config::{AdminBootstrap, AuthConfig};
+use chrono::{DateTime, Utc};
+use event_service::config::EventConfig;
+use event_service::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use event_service::store::{EventStore, SqliteStore};
+use platform::config::{HttpConfig, StoreConfig};
+use platform::money::{Currency, Money};
+use platform::outbox::RelayHandle;
+use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+const PASSWORD: &str = "correct-horse";
+
+pub struct Stack {
+    pub store: Arc<dyn EventStore>,
+    pub js: jetstream::Context,
+    pub events: TestServer,
+    pub auth: TestServer,
+    _relay: RelayHandle,
+    pub nats: NatsServer,
+}
+
+pub fn event_config(nats_url: String, auth_url: String) -> EventConfig {
+    EventConfig {
+        http: HttpConfig {
+            addr: "127.0.0.1:0".parse().expect("addr"),
+        },
+        store: StoreConfig::Sqlite {
+            path: ":memory:".into(),
+        },
+        nats_url,
+        nats_connect_timeout: Duration::from_secs(5),
+        auth_url,
+        auth_timeout: Duration::from_secs(2),
+        currency: Currency::USD,
+        demo: None,
+    }
+}
+
+impl Stack {
+    pub async fn start() -> Self {
+        Self::start_with(|c| c).await
+    }
+
+    /// `adjust` changes the event service's configuration before it starts.
+    pub async fn start_with(adjust: impl FnOnce(EventConfig) -> EventConfig) -> Self {
+        let nats = NatsServer::start();
+        let auth = auth_service::testing::spawn_with(AuthConfig {
+            admin: Some(AdminBootstrap {
+                email: ADMIN_EMAIL.into(),
+                password: PASSWORD.into(),
+            }),
+            ..auth_service::testing::config()
+        })
+        .await;
+        let client = platform::nats::connect(&nats.url(), "event-tests", Duration::from_secs(5))
+            .await
+            .expect("NATS");
+        let store: Arc<dyn EventStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let config = adjust(event_config(nats.url(), auth.url()));
+        let app = event_service::build_with(config, store.clone(), client.clone())
+            .await
+            .expect("event service builds");
+        let events = TestServer::spawn(event_service::router(app.state)).await;
+        Self {
+            store,
+            js: jetstream::new(client),
+            events,
+            auth,
+            _relay: app.relay,
+            nats,
+        }
+    }
+
+    pub fn anonymous(&self) -> TestClient {
+        TestClient::new(self.events.url())
+    }
+
+    /// A browser signed in as a new user `first last` (the auth cookie also reaches the event
+    /// service: cookies ignore ports).
+    pub async fn user(&self, first: &str, last: &str) -> (TestClient, Value) {
+        let client = self.anonymous();
+        let email = format!(
+            "{}.{}@example.com",
+            first.to_lowercase(),
+            Uuid::new_v4().simple()
+        );
+        let res = client
+            .send(
+                client
+                    .http
+                    .post(format!("{}/api/auth/register", self.auth.url()))
+                    .json(&json!({
+                        "email": email, "password": PASSWORD, "firstName": first, "lastName": last
+                    })),
+            )
+            .await;
+        assert_eq!(res.status, 201, "registration failed: {}", res.text);
+        (client, res.json()["user"].clone())
+    }
+
+    pub async fn admin(&self) -> TestClient {
+        let client = self.anonymous();
+        let res = client
+            .send(
+                client
+                    .http
+                    .post(format!("{}/api/auth/login", self.auth.url()))
+                    .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "admin login failed: {}", res.text);
+        client
+    }
+}
+
+/// An RFC 3339 time `days` from now.
+pub fn in_days(days: i64) -> String {
+    (Utc::now() + chrono::Duration::days(days)).to_rfc3339()
+}
+
+/// A valid create body; `changes` are merged over it (a `null` removes the field).
+pub fn event_body(changes: Value) -> Value {
+    let mut body = json!({
+        "title": "Jazz in the Park",
+        "description": "An evening of live jazz.",
+        "category": "Music",
+        "venue": {"name": "Central Park Stage", "address": "5th Ave", "city": "New York", "capacity": 500},
+        "dateTime": in_days(10),
+        "duration": 120,
+        "ticketTypes": [
+            {"name": "General", "price": 25.5, "quantity": 300, "description": "Standing"},
+            {"name": "VIP", "price": 99.99, "quantity": 50}
+        ]
+    });
+    merge(&mut body, changes);
+    body
+}
+
+fn merge(target: &mut Value, changes: Value) {
+    match (target, changes) {
+        (Value::Object(t), Value::Object(c)) => {
+            for (k, v) in c {
+                if v.is_null() {
+                    t.remove(&k);
+                } else {
+                    merge(t.entry(k).or_insert(Value::Null), v);
+                }
+            }
+        }
+        (t, c) => *t = c,
+    }
+}
+
+/// Creates an event through the API and returns it.
+pub async fn create(client: &TestClient, changes: Value) -> Value {
+    let res = client.post("/api/events", &event_body(changes)).await;
+    assert_eq!(res.status, 201, "create failed: {}", res.text);
+    res.json()["event"].clone()
+}
+
+pub async fn post_empty(client: &TestClient, path: &str) -> TestResponse {
+    client.send(client.http.post(client.url(path))).await
+}
+
+/// The field names of a validation error response.
+pub fn error_fields(res: &TestResponse) -> Vec<String> {
+    res.json()["error"]["fields"]
+        .as_object()
+        .map(|f| f.keys().cloned().collect())
+        .unwrap_or_default()
+}
+
+/// An event built directly (for states the API refuses to create, such as past events).
+pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> Event {
+    let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
+    let starts = DateTime::from_timestamp_millis(starts.timestamp_millis()).unwrap();
+    Event {
+        id: Uuid::new_v4(),
+        title: "Stored Event".into(),
+        description: "Made by a test.".into(),
+        category: Category::Music,
+        venue: Venue {
+            name: "Hall".into(),
+            address: "1 Main St".into(),
+            city: "Springfield".into(),
+            capacity: 100,
+        },
+        date_time: starts,
+        duration: 60,
+        ticket_types: vec![TicketType {
+            name: "General".into(),
+            price: Money::from_minor_units(1000, Currency::USD),
+            quantity: 100,
+            description: String::new(),
+        }],
+        currency: Currency::USD,
+        organizer: Organizer {
+            name: "Org".into(),
+            email: "org@example.com".into(),
+            phone: None,
+        },
+        status,
+        created_by,
+        is_active: true,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Polls the CATALOG stream until it holds `n` messages; fails on more, or after 10 s.
+pub async fn catalog_messages(
+    js: &jetstream::Context,
+    n: u64,
+) -> Vec<async_nats::jetstream::message::StreamMessage> {
+    let stream = js.get_stream("CATALOG").await.expect("CATALOG stream");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let count = stream
+            .clone()
+            .info()
+            .await
+            .expect("stream info")
+            .state
+            .messages;
+        assert!(count <= n, "CATALOG holds {count} messages, expected {n}");
+        if count == n {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "CATALOG holds {count} messages, expected {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut out = Vec::new();
+    for seq in 1..=n {
+        out.push(stream.get_raw_message(seq).await.expect("message"));
+    }
+    out
+}

@@ -1,0 +1,180 @@
+//! The whole system in one process, wired as in production: a real nats-server, every service on
+//! its own loopback port with its own database, and the gateway in front. Used by the end-to-end
+//! tests and by the benchmark.
+
+use std::time::Duration;
+
+use async_nats::jetstream;
+use chrono::Utc;
+use platform::config::{HttpConfig, StoreConfig};
+use platform::money::Currency;
+use platform::outbox::RelayHandle;
+use platform::testing::{NatsServer, TestClient, TestServer};
+use serde_json::{Value, json};
+use ticket_service::testing::TicketHarness;
+use uuid::Uuid;
+
+/// How the system is started.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// SQLite files in a temp dir (as `xtask up` runs) instead of in-memory databases.
+    pub file_backed: bool,
+    /// How long the ticket service holds seats.
+    pub hold: Duration,
+    pub bcrypt_cost: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            file_backed: false,
+            hold: Duration::from_secs(900),
+            bcrypt_cost: 4,
+        }
+    }
+}
+
+pub struct System {
+    pub nats: NatsServer,
+    pub auth: TestServer,
+    pub events: TestServer,
+    pub tickets: TicketHarness,
+    pub gateway: TestServer,
+    pub js: jetstream::Context,
+    _event_relay: RelayHandle,
+    _data: tempfile::TempDir,
+}
+
+fn store(data: &tempfile::TempDir, file_backed: bool, file: &str) -> StoreConfig {
+    StoreConfig::Sqlite {
+        path: if file_backed {
+            data.path().join(file)
+        } else {
+            ":memory:".into()
+        },
+    }
+}
+
+fn any_port() -> HttpConfig {
+    HttpConfig {
+        addr: "127.0.0.1:0".parse().expect("addr"),
+    }
+}
+
+impl System {
+    pub async fn start() -> Self {
+        Self::start_with(Options::default()).await
+    }
+
+    pub async fn start_with(options: Options) -> Self {
+        let data = tempfile::tempdir().expect("temp dir");
+        let nats = NatsServer::start();
+
+        let auth_config = auth_service::AuthConfig {
+            store: store(&data, options.file_backed, "auth.db"),
+            bcrypt_cost: options.bcrypt_cost,
+            ..auth_service::testing::config()
+        };
+        let auth_app = auth_service::build(auth_config).await.expect("auth builds");
+        let auth = TestServer::spawn(auth_service::router(auth_app.state)).await;
+
+        let event_config = event_service::config::EventConfig {
+            http: any_port(),
+            store: store(&data, options.file_backed, "event.db"),
+            nats_url: nats.url(),
+            nats_connect_timeout: Duration::from_secs(5),
+            auth_url: auth.url(),
+            auth_timeout: Duration::from_secs(2),
+            currency: Currency::USD,
+            demo: None,
+        };
+        let event_app = event_service::build(event_config)
+            .await
+            .expect("event service builds");
+        let events = TestServer::spawn(event_service::router(event_app.state)).await;
+
+        let ticket_config = ticket_service::TicketConfig {
+            store: store(&data, options.file_backed, "ticket.db"),
+            hold: options.hold,
+            ..ticket_service::testing::config(&nats, &auth.url(), &events.url())
+        };
+        let ticket_store = ticket_service::store::open(&ticket_config.store)
+            .await
+            .expect("ticket store");
+        let tickets = TicketHarness::start_with_store(ticket_config, ticket_store, true).await;
+
+        let gateway = TestServer::spawn(gateway::router(&gateway::GatewayConfig {
+            http: any_port(),
+            auth_url: auth.url(),
+            event_url: events.url(),
+            ticket_url: tickets.url(),
+            payment_url: format!("http://127.0.0.1:{}", platform::testing::free_port()),
+            web_dist: data.path().join("no-web-bundle"),
+        }))
+        .await;
+
+        let js = tickets.app.js.clone();
+        Self {
+            nats,
+            auth,
+            events,
+            tickets,
+            gateway,
+            js,
+            _event_relay: event_app.relay,
+            _data: data,
+        }
+    }
+
+    /// A browser on the gateway, like a person at http://localhost:3000.
+    pub fn browser(&self) -> TestClient {
+        TestClient::new(self.gateway.url())
+    }
+
+    /// A browser signed in as a new account.
+    pub async fn sign_up(&self, first_name: &str) -> TestClient {
+        let browser = self.browser();
+        let email = format!(
+            "{}-{}@example.com",
+            first_name.to_lowercase(),
+            Uuid::new_v4().simple()
+        );
+        let res = browser
+            .post(
+                "/api/auth/register",
+                &json!({"email": email, "password": "correct-horse", "firstName": first_name, "lastName": "Tester"}),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        browser
+    }
+
+    /// Creates a published event through the API; `types` are (name, price, seats).
+    pub async fn create_event(&self, organizer: &TestClient, types: &[(&str, f64, u32)]) -> Uuid {
+        let capacity: u32 = types.iter().map(|t| t.2).sum();
+        let ticket_types: Vec<Value> = types
+            .iter()
+            .map(|(name, price, quantity)| json!({"name": name, "price": price, "quantity": quantity, "description": ""}))
+            .collect();
+        let res = organizer
+            .post(
+                "/api/events",
+                &json!({
+                    "title": "Night of Tests",
+                    "description": "An evening of green builds.",
+                    "category": "music",
+                    "venue": {"name": "Hall", "address": "1 Main St", "city": "Lisbon", "capacity": capacity},
+                    "dateTime": (Utc::now() + chrono::Duration::days(20)).to_rfc3339(),
+                    "duration": 120,
+                    "ticketTypes": ticket_types,
+                }),
+            )
+            .await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        res.json()["event"]["id"]
+            .as_str()
+            .expect("event id")
+            .parse()
+            .expect("uuid")
+    }
+}

@@ -1,0 +1,168 @@
+//! The whole system through the gateway, as a person with a browser uses it.
+
+use std::time::Duration;
+
+use e2e::{Options, System};
+use platform::testing::{eventually, wait_for_events};
+use serde_json::json;
+
+#[tokio::test]
+async fn an_organizer_creates_an_event_and_a_buyer_books_it_through_the_gateway() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 25.5, 100), ("VIP", 80.0, 10)])
+        .await;
+
+    let buyer = system.sign_up("Bruno").await;
+    let list = buyer.get("/api/events?category=Music").await.json();
+    assert!(
+        list["events"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["id"] == event.to_string())
+    );
+
+    let res = buyer
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 2}, {"ticketType": "VIP", "quantity": 1}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let booking = res.json();
+    assert_eq!(booking["totalAmount"], json!(131));
+    let availability = buyer
+        .get(&format!("/api/tickets/events/{event}/availability"))
+        .await
+        .json();
+    assert_eq!(availability["ticketTypes"][0]["available"], 98);
+    assert_eq!(availability["ticketTypes"][1]["held"], 1);
+
+    let orders = buyer.get("/api/tickets/orders").await.json();
+    assert_eq!(
+        orders["orders"][0]["bookingReference"],
+        booking["bookingReference"]
+    );
+    assert_eq!(orders["orders"][0]["event"]["title"], "Night of Tests");
+
+    // The catalogue fact and the order fact are both on their streams.
+    wait_for_events(&system.js, "CATALOG", |e| {
+        e.iter().any(|e| e.subject == "catalog.events.published")
+    })
+    .await;
+    wait_for_events(&system.js, "ORDERS", |e| {
+        e.iter().any(|e| e.subject == "orders.created")
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 10.0, 50)])
+        .await;
+    let buyer = system.sign_up("Bruno").await;
+    let order = buyer
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 4}]}),
+        )
+        .await
+        .json();
+    let order_id = order["orderId"].as_str().unwrap().to_string();
+
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    let cancelled = eventually("the order to follow the event", || async {
+        let o = buyer
+            .get(&format!("/api/tickets/orders/{order_id}"))
+            .await
+            .json();
+        (o["order"]["status"] == "cancelled").then_some(o)
+    })
+    .await;
+    assert_eq!(cancelled["order"]["cancelReason"], "event_cancelled");
+    let availability = buyer
+        .get(&format!("/api/tickets/events/{event}/availability"))
+        .await
+        .json();
+    assert_eq!(availability["ticketTypes"][0]["available"], 50);
+}
+
+#[tokio::test]
+async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 10.0, 2)])
+        .await;
+    let buyer = system.sign_up("Bruno").await;
+    let book = |q: u32| {
+        let buyer = buyer.clone();
+        async move {
+            buyer
+                .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": q}]}))
+                .await
+        }
+    };
+    assert_eq!(book(2).await.status, 201);
+    assert_eq!(book(1).await.code(), "sold_out");
+
+    let event_json = organizer.get(&format!("/api/events/{event}")).await.json()["event"].clone();
+    let mut venue = event_json["venue"].clone();
+    venue["capacity"] = json!(100);
+    let res = organizer
+        .patch(
+            &format!("/api/events/{event}"),
+            &json!({"venue": venue, "ticketTypes": [{"name": "General", "price": 10.0, "quantity": 5, "description": ""}]}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    eventually("the added seats to be bookable", || async {
+        let r = book(3).await;
+        (r.status == 201).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_unpaid_order_booked_through_the_gateway_expires() {
+    let system = System::start_with(Options {
+        hold: Duration::from_secs(1),
+        ..Options::default()
+    })
+    .await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 10.0, 5)])
+        .await;
+    let buyer = system.sign_up("Bruno").await;
+    let order = buyer
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 5}]}),
+        )
+        .await
+        .json();
+    let order_id = order["orderId"].as_str().unwrap().to_string();
+    let o = eventually("the hold to expire", || async {
+        let o = buyer
+            .get(&format!("/api/tickets/orders/{order_id}"))
+            .await
+            .json();
+        (o["order"]["status"] == "cancelled").then_some(o)
+    })
+    .await;
+    assert_eq!(o["order"]["cancelReason"], "expired");
+    let availability = buyer
+        .get(&format!("/api/tickets/events/{event}/availability"))
+        .await
+        .json();
+    assert_eq!(availability["ticketTypes"][0]["available"], 5);
+}
