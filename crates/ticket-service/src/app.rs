@@ -28,6 +28,8 @@ pub struct AppState {
     /// Wakes the outbox relay right after a commit, so events leave within milliseconds.
     pub outbox_wake: Arc<Notify>,
     pub nats: async_nats::Client,
+    /// Event ids whose stock changed, for live availability.
+    pub changes: crate::live::Changes,
 }
 
 impl FromRef<AppState> for AuthClient {
@@ -62,6 +64,7 @@ pub async fn build_with_store(
         config: Arc::new(config),
         outbox_wake: Arc::new(Notify::new()),
         nats,
+        changes: crate::live::channel(),
     };
     Ok(App { state, js })
 }
@@ -120,6 +123,10 @@ impl App {
                 Box::pin(async move { crate::catalog::handle(&s, &m).await })
             }),
             tokio::spawn(crate::expiry::sweep(self.state.clone())),
+            tokio::spawn(crate::live::follow_broker(
+                self.state.nats.clone(),
+                self.state.changes.clone(),
+            )),
         ];
         Background {
             relay: Some(relay),

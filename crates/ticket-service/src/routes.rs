@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
             "/api/tickets/events/{event_id}/availability",
             get(availability),
         )
+        .route(
+            "/api/tickets/events/{event_id}/availability/stream",
+            get(availability_stream),
+        )
 }
 
 #[derive(Deserialize)]
@@ -454,4 +458,17 @@ async fn availability(
         return Err(TicketError::EventNotFound);
     }
     Ok(Json(view::availability(&stock)))
+}
+
+async fn availability_stream(
+    State(state): State<AppState>,
+    Path(event_id): Path<String>,
+) -> Result<Response, TicketError> {
+    let event_id = Uuid::parse_str(&event_id).map_err(|_| TicketError::EventNotFound)?;
+    let stock = event_stock(&state, event_id).await?;
+    if stock.event.status == "draft" {
+        return Err(TicketError::EventNotFound);
+    }
+    let first = view::availability(&stock);
+    Ok(crate::live::stream(state, event_id, first).into_response())
 }

@@ -1,0 +1,108 @@
+//! Live availability: server-sent events that follow the order and catalogue streams. Every
+//! replica listens to `orders.>` and `catalog.events.>` on the broker (a plain, ephemeral
+//! subscription), so a browser connected to any replica sees seats change wherever they were
+//! booked.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::view;
+
+/// Ids of events whose stock may have changed.
+pub type Changes = broadcast::Sender<Uuid>;
+
+pub fn channel() -> Changes {
+    broadcast::channel(1024).0
+}
+
+/// Forwards the event id of every order and catalogue fact on the broker to `changes`.
+pub async fn follow_broker(nats: async_nats::Client, changes: Changes) {
+    loop {
+        let subs = futures::future::try_join(
+            nats.subscribe("orders.>"),
+            nats.subscribe("catalog.events.>"),
+        )
+        .await;
+        let (orders, catalog) = match subs {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot follow the broker for live availability, retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        let mut both = futures::stream::select(orders, catalog);
+        while let Some(msg) = both.next().await {
+            if let Some(id) = event_id_of(&msg.payload) {
+                // No receivers is fine: nobody is watching that page.
+                let _ = changes.send(id);
+            }
+        }
+    }
+}
+
+fn event_id_of(payload: &[u8]) -> Option<Uuid> {
+    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
+    v["data"]["eventId"].as_str()?.parse().ok()
+}
+
+/// The availability JSON now, then again after every change of this event.
+pub fn stream(
+    state: AppState,
+    event_id: Uuid,
+    first: serde_json::Value,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let rx = state.changes.subscribe();
+    let events = futures::stream::unfold(
+        (Some(first), rx, state),
+        move |(first, mut rx, state)| async move {
+            if let Some(v) = first {
+                return Some((Ok(Event::default().data(v.to_string())), (None, rx, state)));
+            }
+            loop {
+                match rx.recv().await {
+                    Ok(id) if id != event_id => continue,
+                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                        // Coalesce a burst of bookings into one update.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        while rx.try_recv().is_ok() {}
+                        match state.store.event_stock(event_id).await {
+                            Ok(Some(stock)) => {
+                                let data = view::availability(&stock).to_string();
+                                return Some((Ok(Event::default().data(data)), (None, rx, state)));
+                            }
+                            Ok(None) => return None,
+                            Err(e) => {
+                                tracing::warn!(error = %platform::error::ErrorChain(&e), "live availability read failed");
+                                continue;
+                            }
+                        }
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_event_id_is_read_from_any_fact_that_carries_one() {
+        let id = Uuid::new_v4();
+        let payload =
+            serde_json::json!({"type": "orders.created", "data": {"eventId": id}}).to_string();
+        assert_eq!(event_id_of(payload.as_bytes()), Some(id));
+        assert_eq!(event_id_of(b"{}"), None);
+        assert_eq!(event_id_of(b"garbage"), None);
+    }
+}

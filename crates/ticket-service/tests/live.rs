@@ -1,0 +1,84 @@
+//! Live availability over server-sent events follows bookings as they happen.
+
+mod support;
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use serde_json::Value;
+use support::{World, book};
+
+/// Reads `data:` events from an SSE response body.
+struct SseReader {
+    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    buffer: String,
+}
+
+impl SseReader {
+    async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return serde_json::from_str(data.trim()).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream open")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_availability_stream_sends_the_stock_then_every_change() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1000, 10)]);
+    let res = reqwest::get(format!(
+        "{}/api/tickets/events/{event}/availability/stream",
+        world.tickets.url()
+    ))
+    .await
+    .unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    let mut sse = SseReader {
+        body: res.bytes_stream().boxed(),
+        buffer: String::new(),
+    };
+    assert_eq!(sse.next().await["ticketTypes"][0]["available"], 10);
+
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 3)]).await.json();
+    assert_eq!(sse.next().await["ticketTypes"][0]["available"], 7);
+
+    let id = order["orderId"].as_str().unwrap();
+    buyer
+        .post(
+            &format!("/api/tickets/orders/{id}/cancel"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(sse.next().await["ticketTypes"][0]["available"], 10);
+}
+
+#[tokio::test]
+async fn the_stream_of_an_unknown_event_is_a_404() {
+    let world = World::start().await;
+    let res = platform::testing::TestClient::new(world.tickets.url())
+        .get(&format!(
+            "/api/tickets/events/{}/availability/stream",
+            uuid::Uuid::new_v4()
+        ))
+        .await;
+    assert_eq!((res.status, res.code().as_str()), (404, "event_not_found"));
+}
