@@ -22,6 +22,8 @@ pub struct Options {
     /// How long the ticket service holds seats.
     pub hold: Duration,
     pub bcrypt_cost: u32,
+    /// Share of payments with an ordinary (not a test) card that the simulated gateway approves.
+    pub success_rate: f64,
 }
 
 impl Default for Options {
@@ -30,6 +32,7 @@ impl Default for Options {
             file_backed: false,
             hold: Duration::from_secs(900),
             bcrypt_cost: 4,
+            success_rate: 0.9,
         }
     }
 }
@@ -39,9 +42,13 @@ pub struct System {
     pub auth: TestServer,
     pub events: TestServer,
     pub tickets: TicketHarness,
+    pub payments: TestServer,
+    pub payment_state: payment_service::AppState,
+    pub payment_workers: Option<payment_service::app::Workers>,
     pub gateway: TestServer,
     pub js: jetstream::Context,
     _event_relay: RelayHandle,
+    _payment_relay: RelayHandle,
     _data: tempfile::TempDir,
 }
 
@@ -103,12 +110,27 @@ impl System {
             .expect("ticket store");
         let tickets = TicketHarness::start_with_store(ticket_config, ticket_store, true).await;
 
+        let payment_config = payment_service::config::PaymentConfig {
+            store: store(&data, options.file_backed, "payment.db"),
+            nats_url: nats.url(),
+            auth_url: auth.url(),
+            ticket_url: tickets.url(),
+            success_rate: options.success_rate,
+            ..payment_service::testing::config()
+        };
+        let payment_app = payment_service::build(payment_config)
+            .await
+            .expect("payment service builds");
+        let payment_workers = Some(payment_service::app::start_workers(&payment_app.state));
+        let payment_state = payment_app.state.clone();
+        let payments = TestServer::spawn(payment_service::router(payment_app.state)).await;
+
         let gateway = TestServer::spawn(gateway::router(&gateway::GatewayConfig {
             http: any_port(),
             auth_url: auth.url(),
             event_url: events.url(),
             ticket_url: tickets.url(),
-            payment_url: format!("http://127.0.0.1:{}", platform::testing::free_port()),
+            payment_url: payments.url(),
             web_dist: data.path().join("no-web-bundle"),
         }))
         .await;
@@ -119,9 +141,13 @@ impl System {
             auth,
             events,
             tickets,
+            payments,
+            payment_state,
+            payment_workers,
             gateway,
             js,
             _event_relay: event_app.relay,
+            _payment_relay: payment_app.relay,
             _data: data,
         }
     }
@@ -178,3 +204,5 @@ impl System {
             .expect("uuid")
     }
 }
+
+pub use payment_service::testing::{APPROVED_CARD, DECLINED_CARD, card_body};

@@ -269,14 +269,16 @@ async fn malformed_json_wrong_content_type_and_oversize_bodies_get_their_codes()
 #[tokio::test]
 async fn twenty_concurrent_registrations_of_one_email_create_exactly_one_account() {
     let (server, _client) = server().await;
-    let attempts = (0..20).map(|_| {
-        let client = TestClient::new(server.url());
-        tokio::spawn(async move {
-            client
-                .post("/api/auth/register", &body("race@example.com"))
-                .await
+    let attempts = (0..20)
+        .map(|_| {
+            let client = TestClient::new(server.url());
+            tokio::spawn(async move {
+                client
+                    .post("/api/auth/register", &body("race@example.com"))
+                    .await
+            })
         })
-    });
+        .collect::<Vec<_>>();
     let mut statuses = Vec::new();
     for a in attempts {
         statuses.push(a.await.unwrap().status);

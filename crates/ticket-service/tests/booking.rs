@@ -59,7 +59,9 @@ async fn a_flash_sale_of_50_seats_to_200_concurrent_buyers_sells_exactly_50() {
     }
     let attempts = buyers
         .into_iter()
-        .map(|b| tokio::spawn(async move { book(&b, event, &[("Floor", 1)]).await }));
+        .map(|b| tokio::spawn(async move { book(&b, event, &[("Floor", 1)]).await }))
+        // Spawn every buyer before awaiting any: they must really run at once.
+        .collect::<Vec<_>>();
     let mut created = 0;
     let mut sold_out = 0;
     for a in attempts {

@@ -46,10 +46,12 @@ async fn racing_expiry_triggers_release_the_seats_exactly_once() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
 
     let state = world.tickets.app.state.clone();
-    let triggers = (0..8).map(|_| {
-        let state = state.clone();
-        tokio::spawn(async move { expire_due(&state).await.unwrap() })
-    });
+    let triggers = (0..8)
+        .map(|_| {
+            let state = state.clone();
+            tokio::spawn(async move { expire_due(&state).await.unwrap() })
+        })
+        .collect::<Vec<_>>();
     let mut total = 0;
     for t in triggers {
         total += t.await.unwrap();
