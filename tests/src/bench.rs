@@ -12,6 +12,7 @@ use futures::StreamExt;
 use serde_json::json;
 
 const BUYERS: usize = 64;
+const SEQUENTIAL: usize = 500;
 const BOOKINGS: usize = 4000;
 const CONCURRENCY: usize = 32;
 const FLASH_SEATS: u32 = 500;
@@ -79,6 +80,16 @@ async fn main() {
         .buffer_unordered(CONCURRENCY)
         .collect::<Vec<_>>()
         .await;
+
+    // One booking at a time: what a single booking costs, without queueing.
+    let started = Instant::now();
+    let mut sequential = Vec::with_capacity(SEQUENTIAL);
+    for i in 0..SEQUENTIAL {
+        let (latency, status) = book(clients[i % BUYERS].clone(), big).await;
+        assert_eq!(status, 201);
+        sequential.push(latency);
+    }
+    report("bookings one at a time", started, sequential);
 
     let started = Instant::now();
     let results: Vec<_> = futures::stream::iter(0..BOOKINGS)
