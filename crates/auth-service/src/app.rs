@@ -53,9 +53,9 @@ pub async fn build_with_store(
 /// The finished router: routes, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
-    let readiness = Readiness::new("auth-service").check("store", move || {
+    let readiness = Readiness::new("auth-service").store(move || {
         let store = store.clone();
-        async move { store.ping().await.map_err(|e| e.to_string()) }
+        async move { store.ping().await }
     });
     platform::http::finish(crate::routes::routes().with_state(state), readiness)
 }

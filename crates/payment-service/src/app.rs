@@ -89,14 +89,11 @@ pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
     let readiness = Readiness::new("payment-service")
-        .check("store", move || {
+        .store(move || {
             let store = store.clone();
-            async move { store.ping().await.map_err(|e| e.to_string()) }
+            async move { store.ping().await }
         })
-        .check("nats", move || {
-            let result = platform::nats::is_connected(&nats);
-            async move { result }
-        });
+        .nats(nats);
     platform::http::finish(crate::routes::routes().with_state(state), readiness)
 }
 

@@ -35,6 +35,26 @@ impl Readiness {
         self.checks.push((name, Arc::new(move || Box::pin(f()))));
         self
     }
+
+    /// The service's own database answers.
+    pub fn store<F, Fut>(self, ping: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), crate::StoreError>> + Send + 'static,
+    {
+        self.check("store", move || {
+            let ping = ping();
+            async move { ping.await.map_err(|e| e.to_string()) }
+        })
+    }
+
+    /// The connection to NATS is up.
+    pub fn nats(self, client: async_nats::Client) -> Self {
+        self.check("nats", move || {
+            let state = crate::nats::is_connected(&client);
+            async move { state }
+        })
+    }
 }
 
 pub fn router(readiness: Readiness) -> Router {

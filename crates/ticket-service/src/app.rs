@@ -74,14 +74,11 @@ pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
     let readiness = Readiness::new("ticket-service")
-        .check("store", move || {
+        .store(move || {
             let store = store.clone();
-            async move { store.ping().await.map_err(|e| e.to_string()) }
+            async move { store.ping().await }
         })
-        .check("nats", move || {
-            let nats = nats.clone();
-            async move { platform::nats::is_connected(&nats) }
-        });
+        .nats(nats);
     platform::http::finish(crate::routes::routes().with_state(state), readiness)
 }
 
