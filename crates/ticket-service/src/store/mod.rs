@@ -2,6 +2,7 @@
 //! Every operation that changes seats or order status is one atomic unit in the store, with the
 //! outbox row it causes.
 
+mod mongo;
 mod sqlite;
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use platform::config::StoreConfig;
 use platform::outbox::OutboxStore;
 use uuid::Uuid;
 
+pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 use crate::order::{Order, OrderDetails, PaymentAttempt};
@@ -193,6 +195,6 @@ pub trait TicketStore: Send + Sync + 'static {
 pub async fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn TicketStore>> {
     Ok(match config {
         StoreConfig::Sqlite { path } => Arc::new(SqliteStore::open(path)?),
-        StoreConfig::Mongo { .. } => anyhow::bail!("the MongoDB ticket store is not wired yet"),
+        StoreConfig::Mongo { uri, database } => Arc::new(MongoStore::connect(uri, database).await?),
     })
 }

@@ -1,0 +1,1177 @@
+//! `ticket_db` on MongoDB. Multi-document transactions need MongoDB running as a replica set (a
+//! single node is enough: `mongod --replSet rs0` + `rs.initiate()`).
+//!
+//! Collections:
+//! - `events`: the catalogue snapshot of each event and its `version` (`_id` = event id).
+//! - `inventory`: one document per event and ticket type (`_id` = `<eventId>:<ticketType>`) with
+//!   `capacity`, `sold`, `held` and a maintained `available` (= capacity - sold - held), so a
+//!   reservation is one conditional update filtered on `available`.
+//! - `orders`: the seed's order model in camelCase (`tickets`, `customerInfo`, unique
+//!   `bookingReference`, ...), `totalAmount` and prices in minor units.
+//! - `tickets` (one per seat, `_id` = its unique code), `payment_attempts`, `processed_events`,
+//!   `idempotency_keys` (`_id` = `<userId>:<key>`, unique per user and key) and `outbox`.
+//!
+//! Race safety, the same contract as the SQLite adapter:
+//! - Every change of seats or order status runs in one transaction together with its outbox row
+//!   (and processed-event id, idempotency record). Seats are reserved by
+//!   `{_id, available: {$gte: q}}` + `$inc`, never by reading and writing back; status changes
+//!   are conditional on `status: "pending"`. Two transactions writing the same document conflict
+//!   (`WriteConflict`, labelled `TransientTransactionError`), and the loser is retried as a whole
+//!   on a fresh snapshot, where its condition is evaluated again.
+//! - A duplicate `_id` in `processed_events` is how a redelivered message is recognised.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use contracts::orders::CancelReason;
+use futures::TryStreamExt;
+use futures::future::BoxFuture;
+use mongodb::bson::{self, Document, doc};
+use mongodb::error::{
+    Error as MongoError, ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
+};
+use mongodb::options::{
+    IndexOptions, ReadConcern, ReturnDocument, TransactionOptions, WriteConcern,
+};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use platform::StoreError;
+use platform::outbox::{self, MongoOutbox, OutboxStore};
+use platform::store::is_duplicate_key;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::{
+    BookResult, Booking, EventInfo, EventStock, FailureResult, IdempotencyRecord, Stock,
+    StoredResponse, TicketStore, TicketTypeInfo, Transition,
+};
+use crate::facts;
+use crate::order::{
+    CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus, PaymentAttempt,
+    issue_tickets,
+};
+
+/// How often a transaction is run again after a transient error (write conflicts under
+/// contention, a primary step-down), and for how long at most.
+const TX_MAX_ATTEMPTS: u32 = 100;
+const TX_MAX_TIME: Duration = Duration::from_secs(60);
+/// How often a commit with an unknown result is retried (the driver re-sends it safely).
+const COMMIT_MAX_RETRIES: u32 = 5;
+/// The server's code for "namespace exists", when two replicas create a collection at once.
+const NAMESPACE_EXISTS: i32 = 48;
+
+const PENDING: &str = "pending";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    title: String,
+    date_time: bson::DateTime,
+    status: String,
+    version: i64,
+    currency: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InventoryDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    event_id: String,
+    ticket_type: String,
+    position: i64,
+    price: i64,
+    capacity: i64,
+    sold: i64,
+    held: i64,
+    /// `capacity - sold - held`, kept by every update of the other three.
+    available: i64,
+}
+
+/// The seed's order line: `{ticketType: {name, price}, quantity, subtotal}` (minor units).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineDoc {
+    ticket_type: TicketTypeDoc,
+    quantity: i64,
+    subtotal: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketTypeDoc {
+    name: String,
+    price: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    user_id: String,
+    event_id: String,
+    event_title: String,
+    event_date_time: bson::DateTime,
+    tickets: Vec<LineDoc>,
+    total_amount: i64,
+    currency: String,
+    customer_info: CustomerInfo,
+    booking_reference: String,
+    status: String,
+    #[serde(default)]
+    cancel_reason: Option<String>,
+    #[serde(default)]
+    payment_id: Option<String>,
+    #[serde(default)]
+    failed_payments: i64,
+    expires_at: bson::DateTime,
+    created_at: bson::DateTime,
+    updated_at: bson::DateTime,
+}
+
+/// One e-ticket; `_id` is its code, unique by the primary key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TicketDoc {
+    #[serde(rename = "_id")]
+    code: String,
+    order_id: String,
+    ticket_type: String,
+    seq: i64,
+}
+
+/// `_id` is `<paymentId>:<status>`: an attempt is recorded once per payment and outcome.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AttemptDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    payment_id: String,
+    order_id: String,
+    status: String,
+    #[serde(default)]
+    response_code: Option<String>,
+    #[serde(default)]
+    response_message: Option<String>,
+    at: bson::DateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ProcessedDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    at: bson::DateTime,
+}
+
+/// `_id` is `<userId>:<key>` (a UUID has no colon, so the pair is unambiguous).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct KeyDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    user_id: String,
+    key: String,
+    request_hash: String,
+    status: i32,
+    body: String,
+    created_at: bson::DateTime,
+}
+
+/// Just the `_id`, for queries that list ids.
+#[derive(Debug, Deserialize)]
+struct IdDoc {
+    #[serde(rename = "_id")]
+    id: String,
+}
+
+fn bdt(t: DateTime<Utc>) -> bson::DateTime {
+    bson::DateTime::from_millis(t.timestamp_millis())
+}
+
+fn cdt(t: bson::DateTime) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
+}
+
+fn corrupt(what: impl std::fmt::Display) -> StoreError {
+    StoreError::corrupt(format!("ticket_db: {what}"))
+}
+
+fn uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|_| corrupt(format!("bad uuid {s:?}")))
+}
+
+fn count(field: &str, v: i64) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| corrupt(format!("{field} = {v}")))
+}
+
+fn stock_id(event_id: Uuid, ticket_type: &str) -> String {
+    format!("{event_id}:{ticket_type}")
+}
+
+fn key_id(user_id: Uuid, key: &str) -> String {
+    format!("{user_id}:{key}")
+}
+
+fn attempt_id(a: &PaymentAttempt) -> String {
+    format!("{}:{}", a.payment_id, a.status)
+}
+
+impl EventDoc {
+    fn into_info(self, ticket_types: Vec<TicketTypeInfo>) -> Result<EventInfo, StoreError> {
+        Ok(EventInfo {
+            id: uuid(&self.id)?,
+            title: self.title,
+            date_time: cdt(self.date_time),
+            status: self.status,
+            version: u64::try_from(self.version)
+                .map_err(|_| corrupt(format!("event version {}", self.version)))?,
+            currency: self.currency,
+            ticket_types,
+        })
+    }
+}
+
+impl InventoryDoc {
+    fn into_stock(self) -> Result<Stock, StoreError> {
+        Ok(Stock {
+            ticket_type: self.ticket_type,
+            price: self.price,
+            capacity: count("capacity", self.capacity)?,
+            sold: count("sold", self.sold)?,
+            held: count("held", self.held)?,
+        })
+    }
+}
+
+impl OrderDoc {
+    /// The document a booking inserts: pending, nothing paid or failed yet.
+    fn pending(o: &Order) -> Self {
+        Self {
+            id: o.id.to_string(),
+            user_id: o.user_id.to_string(),
+            event_id: o.event_id.to_string(),
+            event_title: o.event_title.clone(),
+            event_date_time: bdt(o.event_date_time),
+            tickets: o
+                .lines
+                .iter()
+                .map(|l| LineDoc {
+                    ticket_type: TicketTypeDoc {
+                        name: l.ticket_type.clone(),
+                        price: l.unit_price,
+                    },
+                    quantity: i64::from(l.quantity),
+                    subtotal: l.subtotal,
+                })
+                .collect(),
+            total_amount: o.total_amount,
+            currency: o.currency.clone(),
+            customer_info: o.customer.clone(),
+            booking_reference: o.booking_reference.clone(),
+            status: PENDING.to_string(),
+            cancel_reason: None,
+            payment_id: None,
+            failed_payments: 0,
+            expires_at: bdt(o.expires_at),
+            created_at: bdt(o.created_at),
+            updated_at: bdt(o.created_at),
+        }
+    }
+
+    fn into_order(self) -> Result<Order, StoreError> {
+        let lines = self
+            .tickets
+            .into_iter()
+            .map(|l| {
+                Ok(OrderLine {
+                    ticket_type: l.ticket_type.name,
+                    quantity: count("quantity", l.quantity)?,
+                    unit_price: l.ticket_type.price,
+                    subtotal: l.subtotal,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(Order {
+            id: uuid(&self.id)?,
+            user_id: uuid(&self.user_id)?,
+            event_id: uuid(&self.event_id)?,
+            event_title: self.event_title,
+            event_date_time: cdt(self.event_date_time),
+            booking_reference: self.booking_reference,
+            status: OrderStatus::parse(&self.status)
+                .ok_or_else(|| corrupt(format!("order status {:?}", self.status)))?,
+            cancel_reason: self.cancel_reason.as_deref().and_then(CancelReason::parse),
+            lines,
+            total_amount: self.total_amount,
+            currency: self.currency,
+            customer: self.customer_info,
+            payment_id: self.payment_id.as_deref().map(uuid).transpose()?,
+            failed_payments: count("failedPayments", self.failed_payments)?,
+            expires_at: cdt(self.expires_at),
+            created_at: cdt(self.created_at),
+            updated_at: cdt(self.updated_at),
+        })
+    }
+}
+
+impl AttemptDoc {
+    fn into_attempt(self) -> Result<PaymentAttempt, StoreError> {
+        Ok(PaymentAttempt {
+            payment_id: uuid(&self.payment_id)?,
+            status: self.status,
+            response_code: self.response_code,
+            response_message: self.response_message,
+            at: cdt(self.at),
+        })
+    }
+}
+
+impl KeyDoc {
+    fn new(r: &IdempotencyRecord, at: DateTime<Utc>) -> Self {
+        Self {
+            id: key_id(r.user_id, &r.key),
+            user_id: r.user_id.to_string(),
+            key: r.key.clone(),
+            request_hash: r.response.request_hash.clone(),
+            status: i32::from(r.response.status),
+            body: r.response.body.clone(),
+            created_at: bdt(at),
+        }
+    }
+
+    fn into_response(self) -> StoredResponse {
+        StoredResponse {
+            request_hash: self.request_hash,
+            status: u16::try_from(self.status).unwrap_or(500),
+            body: self.body,
+        }
+    }
+}
+
+/// A failure inside a transaction body: the driver's (which may say "retry") or ours.
+enum TxError {
+    Mongo(MongoError),
+    Store(StoreError),
+}
+
+impl From<MongoError> for TxError {
+    fn from(e: MongoError) -> Self {
+        TxError::Mongo(e)
+    }
+}
+
+impl From<StoreError> for TxError {
+    fn from(e: StoreError) -> Self {
+        TxError::Store(e)
+    }
+}
+
+type TxResult<T> = Result<T, TxError>;
+
+/// How a transaction body ends: commit its writes, or roll them back (e.g. a line sold out after
+/// earlier lines were held) and still answer `T`.
+enum End<T> {
+    Commit(T),
+    Abort(T),
+}
+
+fn namespace_exists(e: &MongoError) -> bool {
+    matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS)
+}
+
+/// Jittered exponential backoff between attempts, as the driver's own `with_transaction` does.
+fn backoff(attempt: u32) -> Duration {
+    let ceiling_ms = (5.0 * 1.5_f64.powi(attempt.min(30) as i32)).min(500.0);
+    Duration::from_millis((ceiling_ms * rand::random::<f64>()) as u64)
+}
+
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+    events: Collection<EventDoc>,
+    inventory: Collection<InventoryDoc>,
+    orders: Collection<OrderDoc>,
+    tickets: Collection<TicketDoc>,
+    attempts: Collection<AttemptDoc>,
+    processed: Collection<ProcessedDoc>,
+    keys: Collection<KeyDoc>,
+    outbox: MongoOutbox,
+    tx_options: TransactionOptions,
+}
+
+impl MongoStore {
+    /// Connects and makes sure the collections and indexes exist.
+    pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
+        let client = Client::with_uri_str(uri).await?;
+        let db = client.database(database);
+        let store = Self {
+            events: db.collection("events"),
+            inventory: db.collection("inventory"),
+            orders: db.collection("orders"),
+            tickets: db.collection("tickets"),
+            attempts: db.collection("payment_attempts"),
+            processed: db.collection("processed_events"),
+            keys: db.collection("idempotency_keys"),
+            outbox: MongoOutbox::new(&db),
+            tx_options: TransactionOptions::builder()
+                .read_concern(ReadConcern::snapshot())
+                .write_concern(WriteConcern::majority())
+                .build(),
+            client,
+            db,
+        };
+        store.ensure_schema().await?;
+        Ok(store)
+    }
+
+    async fn ensure_schema(&self) -> Result<(), StoreError> {
+        let index = |keys: Document, name: &str| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().name(name.to_string()).build())
+                .build()
+        };
+        self.orders
+            .create_indexes([
+                IndexModel::builder()
+                    .keys(doc! {"bookingReference": 1})
+                    .options(
+                        IndexOptions::builder()
+                            .name("booking_reference_unique".to_string())
+                            .unique(true)
+                            .build(),
+                    )
+                    .build(),
+                index(doc! {"userId": 1, "createdAt": -1, "_id": -1}, "by_user"),
+                index(doc! {"status": 1, "expiresAt": 1}, "by_status_expiry"),
+                index(doc! {"eventId": 1, "status": 1}, "by_event_status"),
+            ])
+            .await?;
+        self.inventory
+            .create_index(index(doc! {"eventId": 1, "position": 1}, "by_event"))
+            .await?;
+        self.tickets
+            .create_index(index(doc! {"orderId": 1, "seq": 1}, "by_order"))
+            .await?;
+        self.attempts
+            .create_index(index(doc! {"orderId": 1, "at": 1, "status": 1}, "by_order"))
+            .await?;
+        self.outbox.ensure_indexes().await?;
+        // Collections written inside transactions are created up front: implicit creation in a
+        // transaction needs MongoDB 4.4 and conflicts when concurrent transactions race to it.
+        let existing = self.db.list_collection_names().await?;
+        for name in ["events", "processed_events", "idempotency_keys"] {
+            if existing.iter().any(|n| n == name) {
+                continue;
+            }
+            match self.db.create_collection(name).await {
+                Ok(()) => {}
+                Err(e) if namespace_exists(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs `body` in one transaction. A transient error (a write conflict with a concurrent
+    /// transaction, a failover) aborts and runs the whole body again on a fresh snapshot after a
+    /// jittered backoff; a commit with an unknown result is retried as such. Both are bounded
+    /// by [`TX_MAX_ATTEMPTS`] / [`TX_MAX_TIME`] and [`COMMIT_MAX_RETRIES`]; past them the last
+    /// error is returned. Any other error aborts the transaction, so nothing stays reserved.
+    async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
+    where
+        F: for<'s> Fn(&'s Self, &'s mut ClientSession) -> BoxFuture<'s, TxResult<End<T>>>
+            + Send
+            + Sync,
+        T: Send,
+    {
+        let started = Instant::now();
+        let may_retry = |attempt: u32| attempt < TX_MAX_ATTEMPTS && started.elapsed() < TX_MAX_TIME;
+        let mut session = self.client.start_session().await?;
+        let mut attempt = 0;
+        'transaction: loop {
+            if attempt > 0 {
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            attempt += 1;
+            session
+                .start_transaction()
+                .with_options(self.tx_options.clone())
+                .await?;
+            let value = match body(self, &mut session).await {
+                Ok(End::Commit(value)) => value,
+                Ok(End::Abort(value)) => {
+                    // An error here only means the server dropped the transaction already.
+                    let _ = session.abort_transaction().await;
+                    return Ok(value);
+                }
+                Err(e) => {
+                    // An operation error leaves the transaction open on the session: abort it
+                    // before returning or starting the next attempt.
+                    let _ = session.abort_transaction().await;
+                    match e {
+                        TxError::Mongo(e)
+                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                                && may_retry(attempt) =>
+                        {
+                            continue 'transaction;
+                        }
+                        TxError::Mongo(e) => return Err(e.into()),
+                        TxError::Store(e) => return Err(e),
+                    }
+                }
+            };
+            let mut commit_retries = 0;
+            loop {
+                match session.commit_transaction().await {
+                    Ok(()) => return Ok(value),
+                    Err(e)
+                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                            && commit_retries < COMMIT_MAX_RETRIES =>
+                    {
+                        commit_retries += 1;
+                    }
+                    Err(e)
+                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && may_retry(attempt) =>
+                    {
+                        continue 'transaction;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
+    }
+
+    async fn order_in(&self, s: &mut ClientSession, id: Uuid) -> TxResult<Option<Order>> {
+        Ok(self
+            .orders
+            .find_one(doc! {"_id": id.to_string()})
+            .session(&mut *s)
+            .await?
+            .map(OrderDoc::into_order)
+            .transpose()?)
+    }
+
+    /// Records `id` as processed; false when it was already. After false the server has
+    /// aborted the transaction (a duplicate key does that): end the body with `End::Abort`.
+    async fn first_time(&self, s: &mut ClientSession, id: Uuid) -> TxResult<bool> {
+        let processed = ProcessedDoc {
+            id: id.to_string(),
+            at: bdt(platform::time::now()),
+        };
+        match self.processed.insert_one(processed).session(&mut *s).await {
+            Ok(_) => Ok(true),
+            Err(e) if is_duplicate_key(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// `pending -> status`, only if still pending. The order after the change when applied.
+    async fn leave_pending(
+        &self,
+        s: &mut ClientSession,
+        id: Uuid,
+        status: OrderStatus,
+        reason: Option<CancelReason>,
+        payment_id: Option<Uuid>,
+    ) -> TxResult<Result<Order, Transition>> {
+        let mut set = doc! {
+            "status": status.as_str(),
+            "cancelReason": reason.map(CancelReason::as_str),
+            "updatedAt": bdt(platform::time::now()),
+        };
+        if let Some(p) = payment_id {
+            set.insert("paymentId", p.to_string());
+        }
+        let changed = self
+            .orders
+            .find_one_and_update(
+                doc! {"_id": id.to_string(), "status": PENDING},
+                doc! {"$set": set},
+            )
+            .return_document(ReturnDocument::After)
+            .session(&mut *s)
+            .await?;
+        if let Some(d) = changed {
+            return Ok(Ok(d.into_order()?));
+        }
+        Ok(Err(match self.order_in(s, id).await? {
+            Some(order) => Transition::NotPending(order),
+            None => Transition::NotFound,
+        }))
+    }
+
+    /// Applies `inc` to every line's stock, guarded by the line's seats still being held (the
+    /// counterpart of SQLite's `CHECK`): a miss aborts the transaction.
+    async fn settle_held(&self, s: &mut ClientSession, order: &Order, sell: bool) -> TxResult<()> {
+        for line in &order.lines {
+            let q = i64::from(line.quantity);
+            let inc = if sell {
+                doc! {"held": -q, "sold": q}
+            } else {
+                doc! {"held": -q, "available": q}
+            };
+            let id = stock_id(order.event_id, &line.ticket_type);
+            let result = self
+                .inventory
+                .update_one(doc! {"_id": &id, "held": {"$gte": q}}, doc! {"$inc": inc})
+                .session(&mut *s)
+                .await?;
+            if result.matched_count == 0 {
+                return Err(corrupt(format!(
+                    "stock {id:?} holds fewer than the {q} seats of order {}",
+                    order.id
+                ))
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a payment attempt once per payment and outcome (`$setOnInsert`, no duplicate
+    /// key error that would abort the transaction).
+    async fn insert_attempt(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        a: &PaymentAttempt,
+    ) -> TxResult<()> {
+        self.attempts
+            .update_one(
+                doc! {"_id": attempt_id(a)},
+                doc! {"$setOnInsert": {
+                    "paymentId": a.payment_id.to_string(),
+                    "orderId": order_id.to_string(),
+                    "status": &a.status,
+                    "responseCode": a.response_code.as_deref(),
+                    "responseMessage": a.response_message.as_deref(),
+                    "at": bdt(a.at),
+                }},
+            )
+            .upsert(true)
+            .session(&mut *s)
+            .await?;
+        Ok(())
+    }
+
+    async fn cancel_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        reason: CancelReason,
+        traceparent: Option<&str>,
+    ) -> TxResult<Transition> {
+        match self
+            .leave_pending(s, order_id, OrderStatus::Cancelled, Some(reason), None)
+            .await?
+        {
+            Ok(order) => {
+                self.settle_held(s, &order, false).await?;
+                outbox::insert_mongo(&self.db, s, &facts::cancelled(&order, reason, traceparent))
+                    .await?;
+                Ok(Transition::Applied(order))
+            }
+            Err(t) => Ok(t),
+        }
+    }
+
+    async fn apply_in(&self, s: &mut ClientSession, info: &EventInfo) -> TxResult<End<bool>> {
+        let id = info.id.to_string();
+        let version = i64::try_from(info.version)
+            .map_err(|_| corrupt(format!("event version {}", info.version)))?;
+        // Matches only an older stored version; with none stored the upsert inserts. A newer or
+        // equal version makes the upsert's insert collide with the stored `_id`.
+        let stored = self
+            .events
+            .update_one(
+                doc! {"_id": &id, "version": {"$lt": version}},
+                doc! {"$set": {
+                    "title": &info.title,
+                    "dateTime": bdt(info.date_time),
+                    "status": &info.status,
+                    "version": version,
+                    "currency": &info.currency,
+                }},
+            )
+            .upsert(true)
+            .session(&mut *s)
+            .await;
+        match stored {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => return Ok(End::Abort(false)),
+            Err(e) => return Err(e.into()),
+        }
+        for (position, t) in info.ticket_types.iter().enumerate() {
+            let capacity = i64::from(t.quantity);
+            // An update pipeline: capacity only grows, `available` is recomputed from it.
+            let pipeline = vec![
+                doc! {"$set": {
+                    "eventId": {"$literal": &id},
+                    "ticketType": {"$literal": &t.name},
+                    "position": position as i64,
+                    "price": t.price,
+                    "capacity": {"$max": [{"$ifNull": ["$capacity", 0_i64]}, capacity]},
+                    "sold": {"$ifNull": ["$sold", 0_i64]},
+                    "held": {"$ifNull": ["$held", 0_i64]},
+                }},
+                doc! {"$set": {
+                    "available": {"$subtract": ["$capacity", {"$add": ["$sold", "$held"]}]},
+                }},
+            ];
+            self.inventory
+                .update_one(doc! {"_id": stock_id(info.id, &t.name)}, pipeline)
+                .upsert(true)
+                .session(&mut *s)
+                .await?;
+        }
+        Ok(End::Commit(true))
+    }
+
+    /// `None`: a concurrent booking stored the idempotency key first; the caller reads it.
+    async fn book_in(
+        &self,
+        s: &mut ClientSession,
+        booking: &Booking,
+    ) -> TxResult<End<Option<BookResult>>> {
+        let order = &booking.order;
+        if let Some(idem) = &booking.idempotency {
+            let used = self
+                .keys
+                .find_one(doc! {"_id": key_id(idem.user_id, &idem.key)})
+                .session(&mut *s)
+                .await?;
+            if let Some(stored) = used {
+                return Ok(End::Abort(Some(BookResult::KeyUsed(
+                    stored.into_response(),
+                ))));
+            }
+        }
+        for line in &order.lines {
+            let id = stock_id(order.event_id, &line.ticket_type);
+            let q = i64::from(line.quantity);
+            // The whole reservation of a line is this one conditional update.
+            let held = self
+                .inventory
+                .update_one(
+                    doc! {"_id": &id, "available": {"$gte": q}},
+                    doc! {"$inc": {"held": q, "available": -q}},
+                )
+                .session(&mut *s)
+                .await?;
+            if held.matched_count == 0 {
+                let available = self
+                    .inventory
+                    .find_one(doc! {"_id": &id})
+                    .session(&mut *s)
+                    .await?
+                    .map_or(0, |d| u32::try_from(d.available.max(0)).unwrap_or(u32::MAX));
+                // Aborting rolls back the lines already held.
+                return Ok(End::Abort(Some(BookResult::SoldOut {
+                    ticket_type: line.ticket_type.clone(),
+                    available,
+                })));
+            }
+        }
+        match self
+            .orders
+            .insert_one(OrderDoc::pending(order))
+            .session(&mut *s)
+            .await
+        {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {
+                return Ok(End::Abort(Some(BookResult::ReferenceTaken)));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        outbox::insert_mongo(
+            &self.db,
+            s,
+            &facts::created(order, booking.traceparent.as_deref()),
+        )
+        .await?;
+        if let Some(idem) = &booking.idempotency {
+            match self
+                .keys
+                .insert_one(KeyDoc::new(idem, order.created_at))
+                .session(&mut *s)
+                .await
+            {
+                Ok(_) => {}
+                Err(e) if is_duplicate_key(&e) => return Ok(End::Abort(None)),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(End::Commit(Some(BookResult::Booked)))
+    }
+
+    async fn confirm_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        processed: Uuid,
+        traceparent: Option<&str>,
+    ) -> TxResult<End<Transition>> {
+        if !self.first_time(s, processed).await? {
+            return Ok(End::Abort(Transition::Duplicate));
+        }
+        let order = match self
+            .leave_pending(
+                s,
+                order_id,
+                OrderStatus::Confirmed,
+                None,
+                Some(payment.payment_id),
+            )
+            .await?
+        {
+            Ok(order) => order,
+            Err(other) => {
+                if !matches!(other, Transition::NotFound) {
+                    self.insert_attempt(s, order_id, payment).await?;
+                }
+                return Ok(End::Commit(other));
+            }
+        };
+        self.settle_held(s, &order, true).await?;
+        let tickets: Vec<TicketDoc> = issue_tickets(&order)
+            .into_iter()
+            .enumerate()
+            .map(|(seq, t)| TicketDoc {
+                code: t.code,
+                order_id: order_id.to_string(),
+                ticket_type: t.ticket_type,
+                seq: seq as i64,
+            })
+            .collect();
+        if !tickets.is_empty() {
+            self.tickets.insert_many(tickets).session(&mut *s).await?;
+        }
+        self.insert_attempt(s, order_id, payment).await?;
+        outbox::insert_mongo(&self.db, s, &facts::confirmed(&order, traceparent)).await?;
+        Ok(End::Commit(Transition::Applied(order)))
+    }
+
+    async fn failure_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        max_failures: u32,
+        processed: Uuid,
+        traceparent: Option<&str>,
+    ) -> TxResult<End<FailureResult>> {
+        if !self.first_time(s, processed).await? {
+            return Ok(End::Abort(FailureResult::Duplicate));
+        }
+        let counted = self
+            .orders
+            .find_one_and_update(
+                doc! {"_id": order_id.to_string(), "status": PENDING},
+                doc! {
+                    "$inc": {"failedPayments": 1_i64},
+                    "$set": {"updatedAt": bdt(platform::time::now())},
+                },
+            )
+            .return_document(ReturnDocument::After)
+            .session(&mut *s)
+            .await?;
+        let order = match counted {
+            Some(d) => d.into_order()?,
+            None => {
+                let Some(order) = self.order_in(s, order_id).await? else {
+                    return Ok(End::Commit(FailureResult::NotFound));
+                };
+                self.insert_attempt(s, order_id, payment).await?;
+                return Ok(End::Commit(FailureResult::NotPending(order)));
+            }
+        };
+        self.insert_attempt(s, order_id, payment).await?;
+        let result = if order.failed_payments >= max_failures {
+            match self
+                .cancel_in(s, order_id, CancelReason::PaymentFailed, traceparent)
+                .await?
+            {
+                Transition::Applied(order) => FailureResult::Cancelled(order),
+                Transition::NotPending(order) => FailureResult::NotPending(order),
+                _ => FailureResult::NotFound,
+            }
+        } else {
+            FailureResult::Recorded {
+                failures: order.failed_payments,
+            }
+        };
+        Ok(End::Commit(result))
+    }
+
+    async fn note_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        processed: Uuid,
+    ) -> TxResult<End<bool>> {
+        if !self.first_time(s, processed).await? {
+            return Ok(End::Abort(false));
+        }
+        if self.order_in(s, order_id).await?.is_some() {
+            self.insert_attempt(s, order_id, payment).await?;
+        }
+        Ok(End::Commit(true))
+    }
+
+    async fn ids(
+        &self,
+        filter: Document,
+        sort: Document,
+        limit: Option<i64>,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        let orders = self.orders.clone_with_type::<IdDoc>();
+        let mut find = orders.find(filter).projection(doc! {"_id": 1}).sort(sort);
+        if let Some(limit) = limit {
+            find = find.limit(limit);
+        }
+        let docs: Vec<IdDoc> = find.await?.try_collect().await?;
+        docs.iter().map(|d| uuid(&d.id)).collect()
+    }
+}
+
+#[async_trait]
+impl TicketStore for MongoStore {
+    async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError> {
+        let Some(event) = self
+            .events
+            .find_one(doc! {"_id": event_id.to_string()})
+            .await?
+        else {
+            return Ok(None);
+        };
+        let docs: Vec<InventoryDoc> = self
+            .inventory
+            .find(doc! {"eventId": event_id.to_string()})
+            .sort(doc! {"position": 1})
+            .await?
+            .try_collect()
+            .await?;
+        let stock = docs
+            .into_iter()
+            .map(InventoryDoc::into_stock)
+            .collect::<Result<Vec<_>, _>>()?;
+        let ticket_types = stock
+            .iter()
+            .map(|s| TicketTypeInfo {
+                name: s.ticket_type.clone(),
+                price: s.price,
+                quantity: s.capacity,
+            })
+            .collect();
+        Ok(Some(EventStock {
+            event: event.into_info(ticket_types)?,
+            stock,
+        }))
+    }
+
+    async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError> {
+        self.transact(|store, s| {
+            let info = info.clone();
+            Box::pin(async move { store.apply_in(s, &info).await })
+        })
+        .await
+    }
+
+    async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError> {
+        let result = self
+            .transact(|store, s| {
+                let booking = booking.clone();
+                Box::pin(async move { store.book_in(s, &booking).await })
+            })
+            .await?;
+        if let Some(result) = result {
+            return Ok(result);
+        }
+        // Only a booking with a key can lose the race for it.
+        let Some(idem) = &booking.idempotency else {
+            return Err(corrupt("booking without a key lost a key race"));
+        };
+        match self.idempotent_response(idem.user_id, &idem.key).await? {
+            Some(stored) => Ok(BookResult::KeyUsed(stored)),
+            None => Err(StoreError::Duplicate(key_id(idem.user_id, &idem.key))),
+        }
+    }
+
+    async fn idempotent_response(
+        &self,
+        user_id: Uuid,
+        key: &str,
+    ) -> Result<Option<StoredResponse>, StoreError> {
+        Ok(self
+            .keys
+            .find_one(doc! {"_id": key_id(user_id, key)})
+            .await?
+            .map(KeyDoc::into_response))
+    }
+
+    async fn order(&self, id: Uuid) -> Result<Option<OrderDetails>, StoreError> {
+        let Some(order) = self.orders.find_one(doc! {"_id": id.to_string()}).await? else {
+            return Ok(None);
+        };
+        let order = order.into_order()?;
+        let attempts: Vec<AttemptDoc> = self
+            .attempts
+            .find(doc! {"orderId": id.to_string()})
+            .sort(doc! {"at": 1, "status": 1})
+            .await?
+            .try_collect()
+            .await?;
+        let tickets: Vec<TicketDoc> = self
+            .tickets
+            .find(doc! {"orderId": id.to_string()})
+            .sort(doc! {"seq": 1})
+            .await?
+            .try_collect()
+            .await?;
+        Ok(Some(OrderDetails {
+            order,
+            attempts: attempts
+                .into_iter()
+                .map(AttemptDoc::into_attempt)
+                .collect::<Result<_, _>>()?,
+            tickets: tickets
+                .into_iter()
+                .map(|t| IssuedTicket {
+                    code: t.code,
+                    ticket_type: t.ticket_type,
+                })
+                .collect(),
+        }))
+    }
+
+    async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
+        let docs: Vec<OrderDoc> = self
+            .orders
+            .find(doc! {"userId": user_id.to_string()})
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(OrderDoc::into_order).collect()
+    }
+
+    async fn cancel(
+        &self,
+        order_id: Uuid,
+        reason: CancelReason,
+        traceparent: Option<&str>,
+    ) -> Result<Transition, StoreError> {
+        self.transact(|store, s| {
+            let traceparent = traceparent.map(str::to_string);
+            Box::pin(async move {
+                let t = store
+                    .cancel_in(s, order_id, reason, traceparent.as_deref())
+                    .await?;
+                Ok(End::Commit(t))
+            })
+        })
+        .await
+    }
+
+    async fn confirm(
+        &self,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        processed: Uuid,
+        traceparent: Option<&str>,
+    ) -> Result<Transition, StoreError> {
+        self.transact(|store, s| {
+            let payment = payment.clone();
+            let traceparent = traceparent.map(str::to_string);
+            Box::pin(async move {
+                store
+                    .confirm_in(s, order_id, &payment, processed, traceparent.as_deref())
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn record_payment_failure(
+        &self,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        max_failures: u32,
+        processed: Uuid,
+        traceparent: Option<&str>,
+    ) -> Result<FailureResult, StoreError> {
+        self.transact(|store, s| {
+            let payment = payment.clone();
+            let traceparent = traceparent.map(str::to_string);
+            Box::pin(async move {
+                store
+                    .failure_in(
+                        s,
+                        order_id,
+                        &payment,
+                        max_failures,
+                        processed,
+                        traceparent.as_deref(),
+                    )
+                    .await
+            })
+        })
+        .await
+    }
+
+    async fn record_payment_note(
+        &self,
+        order_id: Uuid,
+        payment: &PaymentAttempt,
+        processed: Uuid,
+    ) -> Result<bool, StoreError> {
+        self.transact(|store, s| {
+            let payment = payment.clone();
+            Box::pin(async move { store.note_in(s, order_id, &payment, processed).await })
+        })
+        .await
+    }
+
+    async fn due_for_expiry(
+        &self,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<Uuid>, StoreError> {
+        // A limit of 0 means "no limit" to MongoDB; to SQLite (and this trait) it means none.
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.ids(
+            doc! {"status": PENDING, "expiresAt": {"$lte": bdt(now)}},
+            doc! {"expiresAt": 1},
+            Some(i64::try_from(limit).unwrap_or(i64::MAX)),
+        )
+        .await
+    }
+
+    async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+        self.ids(
+            doc! {"eventId": event_id.to_string(), "status": PENDING},
+            doc! {"_id": 1},
+            None,
+        )
+        .await
+    }
+
+    fn outbox(&self) -> Arc<dyn OutboxStore> {
+        Arc::new(self.outbox.clone())
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.db.run_command(doc! {"ping": 1}).await?;
+        Ok(())
+    }
+}
