@@ -9,6 +9,7 @@ pub mod extract;
 pub mod health;
 pub mod http;
 pub mod money;
+pub mod mongo;
 pub mod nats;
 pub mod outbox;
 pub mod shutdown;

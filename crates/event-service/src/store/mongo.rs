@@ -270,7 +270,9 @@ impl MongoStore {
             + Sync,
     {
         let mut session = self.client.start_session().await?;
+        let mut attempts = platform::mongo::TxAttempts::new();
         'transaction: loop {
+            attempts.begin().await;
             session.start_transaction().await?;
             let written = match write(self, &mut session).await {
                 Ok(true) => outbox::insert_mongo(&self.db, &mut session, fact)
@@ -284,17 +286,29 @@ impl MongoStore {
                     session.abort_transaction().await?;
                     return Ok(false);
                 }
-                Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => continue 'transaction,
                 Err(e) => {
+                    // A failed operation leaves the transaction open on the session.
                     let _ = session.abort_transaction().await;
+                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempts.may_retry() {
+                        continue 'transaction;
+                    }
                     return Err(e.into());
                 }
             }
+            let mut commit_retries = 0;
             loop {
                 match session.commit_transaction().await {
                     Ok(()) => return Ok(true),
-                    Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
-                    Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
+                    Err(e)
+                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                            && commit_retries < platform::mongo::TxAttempts::COMMIT_RETRIES =>
+                    {
+                        commit_retries += 1;
+                    }
+                    Err(e)
+                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                            && attempts.may_retry() =>
+                    {
                         continue 'transaction;
                     }
                     Err(e) => return Err(e.into()),

@@ -382,26 +382,41 @@ impl MongoStore {
         T: Send,
     {
         let mut session = self.client.start_session().await?;
+        let mut attempts = platform::mongo::TxAttempts::new();
         'transaction: loop {
+            attempts.begin().await;
             session.start_transaction().await?;
             let value = match body(self, &mut session).await {
                 Ok(v) => v,
-                Err(TxError::Mongo(e)) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
-                    continue 'transaction;
-                }
                 Err(e) => {
+                    // A failed operation leaves the transaction open on the session.
                     let _ = session.abort_transaction().await;
                     return Err(match e {
+                        TxError::Mongo(e)
+                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                                && attempts.may_retry() =>
+                        {
+                            continue 'transaction;
+                        }
                         TxError::Mongo(e) => e.into(),
                         TxError::Store(e) => e,
                     });
                 }
             };
+            let mut commit_retries = 0;
             loop {
                 match session.commit_transaction().await {
                     Ok(()) => return Ok(value),
-                    Err(e) if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT) => continue,
-                    Err(e) if e.contains_label(TRANSIENT_TRANSACTION_ERROR) => {
+                    Err(e)
+                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                            && commit_retries < platform::mongo::TxAttempts::COMMIT_RETRIES =>
+                    {
+                        commit_retries += 1;
+                    }
+                    Err(e)
+                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                            && attempts.may_retry() =>
+                    {
                         continue 'transaction;
                     }
                     Err(e) => return Err(e.into()),

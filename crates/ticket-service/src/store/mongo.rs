@@ -21,7 +21,6 @@
 //! - A duplicate `_id` in `processed_events` is how a redelivered message is recognised.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -37,6 +36,7 @@ use mongodb::options::{
 };
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use platform::StoreError;
+use platform::mongo::TxAttempts;
 use platform::outbox::{self, MongoOutbox, OutboxStore};
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
@@ -52,12 +52,6 @@ use crate::order::{
     issue_tickets,
 };
 
-/// How often a transaction is run again after a transient error (write conflicts under
-/// contention, a primary step-down), and for how long at most.
-const TX_MAX_ATTEMPTS: u32 = 100;
-const TX_MAX_TIME: Duration = Duration::from_secs(60);
-/// How often a commit with an unknown result is retried (the driver re-sends it safely).
-const COMMIT_MAX_RETRIES: u32 = 5;
 /// The server's code for "namespace exists", when two replicas create a collection at once.
 const NAMESPACE_EXISTS: i32 = 48;
 
@@ -384,12 +378,6 @@ fn namespace_exists(e: &MongoError) -> bool {
     matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS)
 }
 
-/// Jittered exponential backoff between attempts, as the driver's own `with_transaction` does.
-fn backoff(attempt: u32) -> Duration {
-    let ceiling_ms = (5.0 * 1.5_f64.powi(attempt.min(30) as i32)).min(500.0);
-    Duration::from_millis((ceiling_ms * rand::random::<f64>()) as u64)
-}
-
 pub struct MongoStore {
     client: Client,
     db: Database,
@@ -481,7 +469,7 @@ impl MongoStore {
     /// Runs `body` in one transaction. A transient error (a write conflict with a concurrent
     /// transaction, a failover) aborts and runs the whole body again on a fresh snapshot after a
     /// jittered backoff; a commit with an unknown result is retried as such. Both are bounded
-    /// by [`TX_MAX_ATTEMPTS`] / [`TX_MAX_TIME`] and [`COMMIT_MAX_RETRIES`]; past them the last
+    /// by [`TxAttempts`]; past them the last
     /// error is returned. Any other error aborts the transaction, so nothing stays reserved.
     async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
     where
@@ -490,15 +478,10 @@ impl MongoStore {
             + Sync,
         T: Send,
     {
-        let started = Instant::now();
-        let may_retry = |attempt: u32| attempt < TX_MAX_ATTEMPTS && started.elapsed() < TX_MAX_TIME;
+        let mut attempts = TxAttempts::new();
         let mut session = self.client.start_session().await?;
-        let mut attempt = 0;
         'transaction: loop {
-            if attempt > 0 {
-                tokio::time::sleep(backoff(attempt)).await;
-            }
-            attempt += 1;
+            attempts.begin().await;
             session
                 .start_transaction()
                 .with_options(self.tx_options.clone())
@@ -517,7 +500,7 @@ impl MongoStore {
                     match e {
                         TxError::Mongo(e)
                             if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && may_retry(attempt) =>
+                                && attempts.may_retry() =>
                         {
                             continue 'transaction;
                         }
@@ -532,12 +515,13 @@ impl MongoStore {
                     Ok(()) => return Ok(value),
                     Err(e)
                         if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_retries < COMMIT_MAX_RETRIES =>
+                            && commit_retries < TxAttempts::COMMIT_RETRIES =>
                     {
                         commit_retries += 1;
                     }
                     Err(e)
-                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && may_retry(attempt) =>
+                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                            && attempts.may_retry() =>
                     {
                         continue 'transaction;
                     }
