@@ -376,6 +376,11 @@ async fn book(
                 });
             }
             BookResult::KeyUsed(stored) => return replay(stored, &fingerprint),
+            BookResult::EventClosed => {
+                return Err(TicketError::EventNotBookable(
+                    "This event is no longer on sale.",
+                ));
+            }
             BookResult::ReferenceTaken => {
                 order.booking_reference = crate::codes::booking_reference()
             }

@@ -286,6 +286,26 @@ async fn booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing(
     );
 }
 
+async fn a_cancelled_event_takes_no_booking_and_reserves_nothing(store: Arc<dyn TicketStore>) {
+    let id = published(&store, &[("General", 10)]).await;
+    let mut cancelled = event(id, 2, &[("General", 10)]);
+    cancelled.status = "cancelled".into();
+    assert!(store.apply_event(&cancelled).await.unwrap());
+    let o = order(id, &[("General", 2)]);
+    assert_eq!(
+        store.book(&booking(&o)).await.unwrap(),
+        BookResult::EventClosed
+    );
+    assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
+    assert!(store.order(o.id).await.unwrap().is_none());
+    assert!(
+        outbox_rows(&store)
+            .await
+            .iter()
+            .all(|(subject, _)| subject != "orders.created")
+    );
+}
+
 async fn a_users_orders_are_listed_newest_first(store: Arc<dyn TicketStore>) {
     let id = published(&store, &[("General", 10)]).await;
     let mut older = order(id, &[("General", 1)]);
@@ -812,6 +832,7 @@ macro_rules! contract {
 }
 
 contract!(
+    a_cancelled_event_takes_no_booking_and_reserves_nothing,
     applying_an_event_creates_stock_and_a_newer_version_raises_capacity_but_never_lowers_it,
     booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing,
     a_users_orders_are_listed_newest_first,

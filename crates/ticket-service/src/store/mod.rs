@@ -95,6 +95,8 @@ pub enum BookResult {
         ticket_type: String,
         available: u32,
     },
+    /// The event stopped selling (cancelled) since the caller looked; nothing was reserved.
+    EventClosed,
     /// The booking reference exists already; try another.
     ReferenceTaken,
     /// The idempotency key was used before; its response.
@@ -134,7 +136,8 @@ pub trait TicketStore: Send + Sync + 'static {
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError>;
 
     /// Holds every line's seats, all or nothing, and stores the order, its `orders.created`
-    /// outbox row and the idempotency record in the same atomic unit.
+    /// outbox row and the idempotency record in the same atomic unit. The event must still be
+    /// published inside that unit, so a cancellation that lands meanwhile is never missed.
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError>;
     async fn idempotent_response(
         &self,

@@ -713,6 +713,12 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
         }
+        if info.status != "published" {
+            self.inventory
+                .update_many(doc! {"eventId": &id}, doc! {"$set": {"closed": true}})
+                .session(&mut *s)
+                .await?;
+        }
         Ok(End::Commit(true))
     }
 
@@ -735,14 +741,26 @@ impl MongoStore {
                 ))));
             }
         }
+        let on_sale = self
+            .events
+            .find_one(doc! {"_id": order.event_id.to_string()})
+            .session(&mut *s)
+            .await?
+            .is_some_and(|e| e.status == "published");
+        if !on_sale {
+            return Ok(End::Abort(Some(BookResult::EventClosed)));
+        }
         for line in &order.lines {
             let id = stock_id(order.event_id, &line.ticket_type);
             let q = i64::from(line.quantity);
-            // The whole reservation of a line is this one conditional update.
+            // The whole reservation of a line is this one conditional update. `closed` is set
+            // by a cancellation in its own transaction: writing the same documents makes the
+            // two conflict, so a booking can never slip past a cancellation (snapshot reads alone
+            // would allow it).
             let held = self
                 .inventory
                 .update_one(
-                    doc! {"_id": &id, "available": {"$gte": q}},
+                    doc! {"_id": &id, "available": {"$gte": q}, "closed": {"$ne": true}},
                     doc! {"$inc": {"held": q, "available": -q}},
                 )
                 .session(&mut *s)
@@ -753,7 +771,12 @@ impl MongoStore {
                     .find_one(doc! {"_id": &id})
                     .session(&mut *s)
                     .await?
-                    .map_or(0, |d| u32::try_from(d.available.max(0)).unwrap_or(u32::MAX));
+                    .map_or(0, |d| d.available.max(0));
+                if available >= q {
+                    // Seats were there: a cancellation closed the stock.
+                    return Ok(End::Abort(Some(BookResult::EventClosed)));
+                }
+                let available = u32::try_from(available).unwrap_or(u32::MAX);
                 // Aborting rolls back the lines already held.
                 return Ok(End::Abort(Some(BookResult::SoldOut {
                     ticket_type: line.ticket_type.clone(),

@@ -127,7 +127,11 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
         event_title: r.get(3)?,
         event_date_time: time(r.get(4)?),
         booking_reference: r.get(5)?,
-        status: OrderStatus::parse(&status).unwrap_or(OrderStatus::Pending),
+        status: OrderStatus::parse(&status).ok_or_else(|| {
+            conversion(std::io::Error::other(format!(
+                "unknown order status {status:?}"
+            )))
+        })?,
         cancel_reason: reason.as_deref().and_then(CancelReason::parse),
         lines: serde_json::from_str(&lines).map_err(conversion)?,
         total_amount: r.get(9)?,
@@ -159,7 +163,7 @@ fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
     Ok(n == 1)
 }
 
-/// `pending -> status`, only if still pending. Returns the order before the change when applied.
+/// `pending -> status`, only if still pending. Returns the order as changed when applied.
 fn leave_pending(
     tx: &Transaction<'_>,
     id: Uuid,
@@ -187,12 +191,25 @@ fn leave_pending(
     })
 }
 
-fn release_held(tx: &Transaction<'_>, order: &Order) -> rusqlite::Result<()> {
+/// Moves an order's seats out of `held` (and into `sold` when `sell`). Exactly one stock row per
+/// line must change; anything else is corrupt data and rolls the transaction back.
+fn move_held(tx: &Transaction<'_>, order: &Order, sell: bool) -> Result<(), StoreError> {
+    let sql = if sell {
+        "UPDATE inventory SET held = held - ?3, sold = sold + ?3 WHERE event_id = ?1 AND ticket_type = ?2"
+    } else {
+        "UPDATE inventory SET held = held - ?3 WHERE event_id = ?1 AND ticket_type = ?2"
+    };
     for line in &order.lines {
-        tx.execute(
-            "UPDATE inventory SET held = held - ?3 WHERE event_id = ?1 AND ticket_type = ?2",
+        let changed = tx.execute(
+            sql,
             params![order.event_id.to_string(), line.ticket_type, line.quantity],
         )?;
+        if changed != 1 {
+            return Err(StoreError::corrupt(format!(
+                "no stock row for {} / {} of order {}",
+                order.event_id, line.ticket_type, order.id
+            )));
+        }
     }
     Ok(())
 }
@@ -225,7 +242,7 @@ fn cancel_in(
 ) -> Result<Transition, StoreError> {
     match leave_pending(tx, order_id, OrderStatus::Cancelled, Some(reason), None)? {
         Ok(order) => {
-            release_held(tx, &order)?;
+            move_held(tx, &order, false)?;
             insert_sqlite(tx, &facts::cancelled(&order, reason, traceparent))?;
             Ok(Transition::Applied(order))
         }
@@ -355,6 +372,12 @@ impl TicketStore for SqliteStore {
                     }
                 }
                 let event_id = order.event_id.to_string();
+                let status: Option<String> = tx
+                    .query_row("SELECT status FROM events WHERE id = ?1", [&event_id], |r| r.get(0))
+                    .optional()?;
+                if status.as_deref() != Some("published") {
+                    return Ok(BookResult::EventClosed);
+                }
                 for line in &order.lines {
                     // The whole reservation of a line is this one conditional update.
                     let held = tx.execute(
@@ -530,12 +553,7 @@ impl TicketStore for SqliteStore {
                         return Ok(other);
                     }
                 };
-                for line in &order.lines {
-                    tx.execute(
-                        "UPDATE inventory SET held = held - ?3, sold = sold + ?3 WHERE event_id = ?1 AND ticket_type = ?2",
-                        params![order.event_id.to_string(), line.ticket_type, line.quantity],
-                    )?;
-                }
+                move_held(&tx, &order, true)?;
                 for (seq, ticket) in issue_tickets(&order).iter().enumerate() {
                     tx.execute(
                         "INSERT INTO tickets (code, order_id, ticket_type, seq) VALUES (?1, ?2, ?3, ?4)",
