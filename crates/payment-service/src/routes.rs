@@ -4,7 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::trace::TraceParent;
+use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -31,7 +31,7 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
 async fn process(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
-    TraceParent(traceparent): TraceParent,
+    IncomingTrace(incoming): IncomingTrace,
     headers: HeaderMap,
     ValidatedJson(body): ValidatedJson<ProcessBody>,
 ) -> Result<Reply, PaymentError> {
@@ -40,6 +40,8 @@ async fn process(
         .map_err(|e| ApiError::validation(platform::extract::field_errors(&e)))?;
     // The raw body holds the card number and CVC; nothing past this point sees them.
     drop(body);
+    // Without a caller's trace, the payment joins its order's trace (rooted at the order id).
+    let traceparent = platform::trace::continue_or_root(incoming.as_deref(), request.order_id);
     let key = IdempotencyKey::from_headers(&headers).map_err(PaymentError::InvalidKey)?;
     let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
     process::submit(&state, &user, &request, &traceparent, cookie, key).await

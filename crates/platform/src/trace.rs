@@ -27,24 +27,56 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
+/// The trace id and flags of a well-formed incoming `traceparent`.
+fn parse(tp: &str) -> Option<(&str, &str)> {
+    let parts: Vec<&str> = tp.trim().split('-').collect();
+    if let [version, trace_id, parent_id, flags] = parts[..]
+        && is_hex(version, 2)
+        && version != "ff"
+        && is_hex(trace_id, 32)
+        && trace_id != "0".repeat(32)
+        && is_hex(parent_id, 16)
+        && is_hex(flags, 2)
+    {
+        return Some((trace_id, flags));
+    }
+    None
+}
+
+fn span_id() -> String {
+    Uuid::new_v4().simple().to_string()[..16].to_string()
+}
+
 /// `00-<trace id>-<new span id>-<flags>`.
 pub fn continue_trace(incoming: Option<&str>) -> String {
-    let span_id = &Uuid::new_v4().simple().to_string()[..16];
-    if let Some(tp) = incoming {
-        let parts: Vec<&str> = tp.trim().split('-').collect();
-        if let [version, trace_id, parent_id, flags] = parts[..]
-            && is_hex(version, 2)
-            && version != "ff"
-            && is_hex(trace_id, 32)
-            && trace_id != "0".repeat(32)
-            && is_hex(parent_id, 16)
-            && is_hex(flags, 2)
-        {
-            return format!("00-{trace_id}-{span_id}-{flags}");
-        }
+    continue_or_root(incoming, Uuid::new_v4())
+}
+
+/// Continues the caller's trace; when the caller sent none, starts the trace of `entity`, whose
+/// trace id is the entity's id. Every service that works on one order (booking, payment,
+/// confirmation) thus joins the same trace without sharing any state.
+pub fn continue_or_root(incoming: Option<&str>, entity: Uuid) -> String {
+    let span = span_id();
+    match incoming.and_then(parse) {
+        Some((trace_id, flags)) => format!("00-{trace_id}-{span}-{flags}"),
+        None => format!("00-{}-{span}-01", entity.simple()),
     }
-    let trace_id = Uuid::new_v4().simple().to_string();
-    format!("00-{trace_id}-{span_id}-01")
+}
+
+/// The caller's `traceparent` header as it was sent, if any.
+pub struct IncomingTrace(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IncomingTrace {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        let incoming = parts
+            .headers
+            .get(contracts::subjects::headers::TRACEPARENT)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        Ok(IncomingTrace(incoming))
+    }
 }
 
 #[cfg(test)]
@@ -59,6 +91,20 @@ mod tests {
         assert!(tp.starts_with("00-0af7651916cd43dd8448eb211c80319c-"));
         assert!(!tp.contains("b7ad6b7169203331"));
         assert!(tp.ends_with("-01"));
+    }
+
+    #[test]
+    fn without_an_incoming_trace_the_entity_roots_it() {
+        let order = Uuid::now_v7();
+        let tp = continue_or_root(None, order);
+        assert!(tp.starts_with(&format!("00-{}-", order.simple())));
+        let again = continue_or_root(Some("garbage"), order);
+        assert_eq!(tp[..35], again[..35], "same trace id for the same order");
+        let caller = continue_or_root(
+            Some("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"),
+            order,
+        );
+        assert!(caller.starts_with("00-0af7651916cd43dd8448eb211c80319c-"));
     }
 
     #[test]

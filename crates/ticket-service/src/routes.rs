@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use chrono::Utc;
 use contracts::orders::CancelReason;
 use platform::extract::Json as JsonBody;
-use platform::trace::TraceParent;
+use platform::trace::{IncomingTrace, TraceParent};
 use platform::{ApiError, AuthUser, FieldErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -265,7 +265,7 @@ async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock, Tic
 async fn book(
     State(state): State<AppState>,
     user: AuthUser,
-    TraceParent(traceparent): TraceParent,
+    IncomingTrace(incoming): IncomingTrace,
     headers: HeaderMap,
     JsonBody(body): JsonBody<BookBody>,
 ) -> Result<Response, TicketError> {
@@ -322,8 +322,10 @@ async fn book(
     let now = platform::time::now();
     let hold =
         chrono::Duration::from_std(state.config.hold).unwrap_or(chrono::Duration::minutes(15));
+    let order_id = Uuid::now_v7();
+    let traceparent = platform::trace::continue_or_root(incoming.as_deref(), order_id);
     let mut order = Order {
-        id: Uuid::now_v7(),
+        id: order_id,
         user_id: user.id,
         event_id: event.id,
         event_title: event.title.clone(),
