@@ -2,6 +2,9 @@
 //! its own loopback port with its own database, and the gateway in front. Used by the end-to-end
 //! tests and by the benchmark.
 
+pub mod webdriver;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use async_nats::jetstream;
@@ -24,6 +27,8 @@ pub struct Options {
     pub bcrypt_cost: u32,
     /// Share of payments with an ordinary (not a test) card that the simulated gateway approves.
     pub success_rate: f64,
+    /// A built web app (`web/dist`) for the gateway to serve; none: the API overview page.
+    pub web_dist: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -33,6 +38,7 @@ impl Default for Options {
             hold: Duration::from_secs(900),
             bcrypt_cost: 4,
             success_rate: 0.9,
+            web_dist: None,
         }
     }
 }
@@ -131,7 +137,10 @@ impl System {
             event_url: events.url(),
             ticket_url: tickets.url(),
             payment_url: payments.url(),
-            web_dist: data.path().join("no-web-bundle"),
+            web_dist: options
+                .web_dist
+                .clone()
+                .unwrap_or_else(|| data.path().join("no-web-bundle")),
         }))
         .await;
 

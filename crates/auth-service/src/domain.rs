@@ -148,7 +148,7 @@ mod tests {
 }
 
 /// An account as clients see it; the password hash lives only in the store layer.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct User {
     pub id: uuid::Uuid,
@@ -157,6 +157,8 @@ pub struct User {
     pub last_name: String,
     pub role: platform::Role,
     pub is_active: bool,
+    /// `null` until the first sign-in (accounts created by `ADMIN_EMAIL`).
+    #[schema(required = true)]
     pub last_login: Option<chrono::DateTime<chrono::Utc>>,
     pub created_at: chrono::DateTime<chrono::Utc>,
     pub updated_at: chrono::DateTime<chrono::Utc>,

@@ -5,6 +5,7 @@ pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
+pub mod openapi;
 pub mod passwords;
 mod routes;
 pub mod session;
@@ -12,5 +13,6 @@ pub mod store;
 
 pub use app::{App, AppState, build, build_with_store, router, run};
 pub use config::AuthConfig;
+pub use openapi::openapi;
 #[cfg(feature = "testing")]
 pub mod testing;

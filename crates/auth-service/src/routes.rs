@@ -5,15 +5,18 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use platform::openapi::ErrorBody;
 use platform::{ApiError, Role, StoreError, ValidatedJson};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
 use crate::app::AppState;
 use crate::domain::{Email, Password, PersonName, User, rules};
 use crate::error::AuthError;
+use crate::openapi::{MessageResponse, UserResponse, VerifyResponse};
 use crate::passwords;
 use crate::session::{self, Session};
 
@@ -24,32 +27,48 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/auth/verify", get(verify))
+        .route("/api/auth/openapi.json", get(crate::openapi::serve))
 }
 
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct RegisterBody {
+    /// Trimmed and lower-cased; at most 254 characters.
     #[serde(default)]
     #[validate(custom(function = "rules::email"))]
+    #[schema(required = true, format = "email", example = "ada@example.com")]
     email: String,
+    /// 8 to 72 bytes (bcrypt's limit).
     #[serde(default)]
     #[validate(custom(function = "rules::password"))]
+    #[schema(required = true, format = Password, min_length = 8)]
     password: String,
+    /// 1 to 100 characters once trimmed.
     #[serde(default)]
     #[validate(custom(function = "rules::name"))]
+    #[schema(required = true, min_length = 1, max_length = 100, example = "Ada")]
     first_name: String,
+    /// 1 to 100 characters once trimmed.
     #[serde(default)]
     #[validate(custom(function = "rules::name"))]
+    #[schema(
+        required = true,
+        min_length = 1,
+        max_length = 100,
+        example = "Lovelace"
+    )]
     last_name: String,
 }
 
-#[derive(Deserialize, Validate)]
+#[derive(Deserialize, Validate, ToSchema)]
 struct LoginBody {
     #[serde(default)]
     #[validate(length(min = 1, message = "Email is required."))]
+    #[schema(required = true, min_length = 1, example = "ada@example.com")]
     email: String,
     #[serde(default)]
     #[validate(length(min = 1, message = "Password is required."))]
+    #[schema(required = true, format = Password, min_length = 1)]
     password: String,
 }
 
@@ -63,6 +82,25 @@ fn field(name: &str) -> impl Fn(&'static str) -> AuthError + '_ {
     move |message| ApiError::field(name, message).into()
 }
 
+/// Create an account and sign in
+///
+/// The new account has the role `user`. The answer starts a session: it sets the `sid` cookie.
+#[utoipa::path(
+    post,
+    path = "/api/auth/register",
+    tag = "auth",
+    request_body = RegisterBody,
+    responses(
+        (status = 201, description = "Account created and signed in.", body = UserResponse,
+            headers(("Set-Cookie" = String, description = "The new session: `sid=...; Path=/; Max-Age=...; HttpOnly; SameSite=Lax` (plus `Secure` when `COOKIE_SECURE` is set)."))),
+        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        (status = 409, description = "`email_taken`: an account with this email exists (also in `fields.email`).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names every invalid field (`email`, `password`, `firstName`, `lastName`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn register(
     State(state): State<AppState>,
     ValidatedJson(body): ValidatedJson<RegisterBody>,
@@ -102,6 +140,26 @@ async fn register(
     ))
 }
 
+/// Sign in
+///
+/// Every sign-in issues a new session id; a session cookie the request brought is deleted.
+#[utoipa::path(
+    post,
+    path = "/api/auth/login",
+    tag = "auth",
+    request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in.", body = UserResponse,
+            headers(("Set-Cookie" = String, description = "The new session: `sid=...; Path=/; Max-Age=...; HttpOnly; SameSite=Lax` (plus `Secure` when `COOKIE_SECURE` is set)."))),
+        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`invalid_credentials`: unknown email or wrong password (not told apart).", body = ErrorBody),
+        (status = 403, description = "`account_disabled`: the account has been disabled.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `email` or `password` is empty; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -147,6 +205,21 @@ async fn login(
     ))
 }
 
+/// Sign out
+///
+/// Deletes the session the cookie names (if any) and clears the cookie; succeeds without a
+/// session too.
+#[utoipa::path(
+    post,
+    path = "/api/auth/logout",
+    tag = "auth",
+    security((), ("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "Signed out.", body = MessageResponse,
+            headers(("Set-Cookie" = String, description = "Clears `sid` (`Max-Age=0`)."))),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn logout(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -163,6 +236,18 @@ async fn logout(
     ))
 }
 
+/// The signed-in account
+#[utoipa::path(
+    get,
+    path = "/api/auth/me",
+    tag = "auth",
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The account behind the session.", body = UserResponse),
+        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -171,6 +256,20 @@ async fn me(
     Ok(Json(json!({ "user": user })))
 }
 
+/// Who a session cookie belongs to (for the other services)
+///
+/// The other services forward the caller's `Cookie` header here to learn who is calling.
+#[utoipa::path(
+    get,
+    path = "/api/auth/verify",
+    tag = "auth",
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The session is alive; its user.", body = VerifyResponse),
+        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -11,12 +11,13 @@
 //! than what it already applied. Drafts never appear on the stream.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// An exact amount: `minorUnits` is authoritative (cents for USD); `decimal` is the same amount
 /// written out for people (`"25.50"`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Price {
     pub minor_units: i64,
@@ -25,7 +26,7 @@ pub struct Price {
     pub currency: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketTypeInfo {
     /// Unique within the event (case-insensitively); the key bookings refer to.
@@ -35,7 +36,7 @@ pub struct TicketTypeInfo {
     pub quantity: u32,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VenueInfo {
     pub name: String,
@@ -44,7 +45,7 @@ pub struct VenueInfo {
 }
 
 /// What a bookable event looks like to the other services.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventDetails {
     pub title: String,
@@ -58,7 +59,7 @@ pub struct EventDetails {
     pub created_by: Uuid,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventPublished {
     pub event_id: Uuid,
@@ -68,7 +69,7 @@ pub struct EventPublished {
 }
 
 /// After publication ticket types are only ever added or increased, never removed or reduced.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventUpdated {
     pub event_id: Uuid,
@@ -78,7 +79,7 @@ pub struct EventUpdated {
 }
 
 /// The pending orders of a cancelled event should be cancelled (`event_cancelled`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCancelled {
     pub event_id: Uuid,

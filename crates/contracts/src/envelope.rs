@@ -1,11 +1,14 @@
 //! The event envelope: CloudEvents 1.0 in structured JSON mode, readable in `nats stream view`.
 
 use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[schemars(rename = "{T}Envelope")]
 pub struct Envelope<T> {
+    /// The CloudEvents version, always `1.0`.
     pub specversion: String,
     /// Unique per event; also the `Nats-Msg-Id` header.
     pub id: Uuid,
@@ -17,8 +20,11 @@ pub struct Envelope<T> {
     /// The entity the event is about (order id, event id).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub subject: Option<String>,
+    /// When the fact happened (RFC 3339, UTC).
     pub time: DateTime<Utc>,
+    /// Always `application/json`.
     pub datacontenttype: String,
+    /// The fact itself.
     pub data: T,
 }
 

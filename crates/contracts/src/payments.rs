@@ -8,12 +8,13 @@
 //! | `payments.failed` | [`PaymentFailed`] | the gateway declined; the buyer may retry while the hold lasts |
 //! | `payments.refunded` | [`PaymentRefunded`] | money returned, e.g. the order had expired when the payment completed |
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::catalog::Price;
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentCompleted {
     pub payment_id: Uuid,
@@ -25,7 +26,7 @@ pub struct PaymentCompleted {
     pub transaction_id: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentFailed {
     pub payment_id: Uuid,
@@ -38,7 +39,7 @@ pub struct PaymentFailed {
     pub response_message: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRefunded {
     pub payment_id: Uuid,

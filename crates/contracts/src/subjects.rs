@@ -33,4 +33,8 @@ pub mod headers {
     pub const TRACEPARENT: &str = "traceparent";
     /// Why a message was dead-lettered.
     pub const DLQ_REASON: &str = "Dlq-Reason";
+    /// The subject a dead-lettered message was first published on.
+    pub const DLQ_ORIGINAL_SUBJECT: &str = "Dlq-Original-Subject";
+    /// Its sequence in the stream it came from.
+    pub const DLQ_STREAM_SEQUENCE: &str = "Dlq-Stream-Sequence";
 }

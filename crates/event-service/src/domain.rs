@@ -7,7 +7,7 @@ use uuid::Uuid;
 use platform::money::{Currency, Money};
 
 /// The documented list; any case is accepted on input, this spelling is stored and returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
 pub enum Category {
     Music,
     Sports,
@@ -57,7 +57,9 @@ impl Category {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Where an event is in its life: `draft -> published -> cancelled`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum Status {
     Draft,
     Published,

@@ -5,6 +5,7 @@
 use chrono::{DateTime, Utc};
 use platform::{FieldErrors, VerifiedUser};
 use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -130,24 +131,29 @@ pub mod rules {
     }
 }
 
-#[derive(Debug, Serialize, Deserialize, Validate)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VenueBody {
     #[validate(
         required(message = "Venue name is required."),
         custom(function = "rules::venue_name")
     )]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(
         required(message = "Address is required."),
         custom(function = "rules::address")
     )]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 300)]
     pub address: Option<String>,
     #[validate(
         required(message = "City is required."),
         custom(function = "rules::city")
     )]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100)]
     pub city: Option<String>,
+    /// At least the sum of the ticket types' quantities.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 1_000_000)]
     #[validate(
         required(message = "Capacity is required."),
         range(
@@ -160,15 +166,19 @@ pub struct VenueBody {
 }
 
 /// In an update every venue field is optional.
-#[derive(Debug, Serialize, Deserialize, Validate)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VenuePatch {
     #[validate(custom(function = "rules::venue_name"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[validate(custom(function = "rules::address"))]
+    #[schema(min_length = 1, max_length = 300)]
     pub address: Option<String>,
     #[validate(custom(function = "rules::city"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub city: Option<String>,
+    #[schema(minimum = 1, maximum = 1_000_000)]
     #[validate(range(
         min = 1,
         max = 1_000_000,
@@ -177,19 +187,25 @@ pub struct VenuePatch {
     pub capacity: Option<i64>,
 }
 
-#[derive(Debug, Serialize, Deserialize, Validate)]
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketTypeBody {
+    /// Unique within the event, ignoring case.
     #[validate(
         required(message = "Ticket type name is required."),
         custom(function = "rules::ticket_name")
     )]
+    #[schema(value_type = String, required = true, min_length = 1, max_length = 100, example = "General")]
     pub name: Option<String>,
+    /// In the event's currency, with at most two decimals; parsed exactly, never through
+    /// floating point.
     #[validate(
         required(message = "Price is required."),
         custom(function = "rules::price")
     )]
+    #[schema(value_type = f64, required = true, minimum = 0, maximum = 1_000_000, example = 25.5)]
     pub price: Option<serde_json::Number>,
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 100_000)]
     #[validate(
         required(message = "Quantity is required."),
         range(
@@ -200,43 +216,58 @@ pub struct TicketTypeBody {
     )]
     pub quantity: Option<i64>,
     #[validate(custom(function = "rules::ticket_description"))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
 }
 
 /// Missing name and email default to the signed-in user's.
-#[derive(Debug, Default, Serialize, Deserialize, Validate)]
+#[derive(Debug, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizerBody {
     #[validate(custom(function = "rules::organizer_name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(custom(function = "rules::email"))]
+    #[schema(format = "email", max_length = 254)]
     pub email: Option<String>,
+    /// 5 to 20 digits; spaces, `+`, `-`, `(`, `)` and `.` allowed; empty clears it.
     #[validate(custom(function = "rules::phone"))]
+    #[schema(max_length = 30)]
     pub phone: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize, Validate)]
+/// A new event. Every rule has its own field error; all are reported at once.
+#[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CreateEventBody {
     #[validate(
         required(message = "Title is required."),
         custom(function = "rules::title")
     )]
+    #[schema(value_type = String, required = true, min_length = 3, max_length = 200)]
     pub title: Option<String>,
     #[validate(custom(function = "rules::description"))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
+    /// Any case is accepted; the listed spelling is stored.
     #[validate(
         required(message = "Category is required."),
         custom(function = "rules::category")
     )]
+    #[schema(value_type = crate::domain::Category, required = true)]
     pub category: Option<String>,
     #[validate(required(message = "Venue is required."), nested)]
+    #[schema(value_type = VenueBody, required = true)]
     pub venue: Option<VenueBody>,
+    /// RFC 3339 with an offset, in the future.
     #[validate(
         required(message = "Date and time are required."),
         custom(function = "rules::date_time")
     )]
+    #[schema(value_type = String, format = DateTime, required = true, example = "2030-05-01T19:30:00Z")]
     pub date_time: Option<String>,
+    /// Minutes, at most one week.
+    #[schema(value_type = i64, required = true, minimum = 1, maximum = 10_080)]
     #[validate(
         required(message = "Duration is required."),
         range(
@@ -246,43 +277,58 @@ pub struct CreateEventBody {
         )
     )]
     pub duration: Option<i64>,
+    /// Their quantities add up to at most `venue.capacity`.
     #[validate(
         required(message = "At least one ticket type is required."),
         length(min = 1, max = 20, message = "An event has 1 to 20 ticket types."),
         nested
     )]
+    #[schema(value_type = Vec<TicketTypeBody>, required = true, min_items = 1, max_items = 20)]
     pub ticket_types: Option<Vec<TicketTypeBody>>,
+    /// Defaults to the signed-in user's name and email.
     #[validate(nested)]
     pub organizer: Option<OrganizerBody>,
     /// `draft` or `published` (default, so the seed's create-then-book flow works).
     #[validate(custom(function = "rules::initial_status"))]
+    #[schema(value_type = Option<crate::openapi::InitialStatus>)]
     pub status: Option<String>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, Validate)]
+/// A change: fields left out (or `null`) stay as they are; the same rules as on creation.
+#[derive(Debug, Default, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UpdateEventBody {
     #[validate(custom(function = "rules::title"))]
+    #[schema(min_length = 3, max_length = 200)]
     pub title: Option<String>,
     #[validate(custom(function = "rules::description"))]
+    #[schema(max_length = 5000)]
     pub description: Option<String>,
+    /// Any case is accepted; the listed spelling is stored.
     #[validate(custom(function = "rules::category"))]
+    #[schema(value_type = Option<crate::domain::Category>)]
     pub category: Option<String>,
     #[validate(nested)]
     pub venue: Option<VenuePatch>,
+    /// RFC 3339 with an offset, in the future.
     #[validate(custom(function = "rules::date_time"))]
+    #[schema(format = DateTime)]
     pub date_time: Option<String>,
+    /// Minutes, at most one week.
+    #[schema(minimum = 1, maximum = 10_080)]
     #[validate(range(
         min = 1,
         max = 10_080,
         message = "Duration must be between 1 and 10080 minutes (one week)."
     ))]
     pub duration: Option<i64>,
-    /// Replaces the whole list.
+    /// Replaces the whole list. Once published, ticket types can be added or increased but not
+    /// removed or reduced (409 `ticket_types_locked`); prices may change.
     #[validate(
         length(min = 1, max = 20, message = "An event has 1 to 20 ticket types."),
         nested
     )]
+    #[schema(min_items = 1, max_items = 20)]
     pub ticket_types: Option<Vec<TicketTypeBody>>,
     #[validate(nested)]
     pub organizer: Option<OrganizerBody>,

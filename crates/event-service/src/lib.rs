@@ -9,6 +9,7 @@ pub mod domain;
 pub mod error;
 pub mod facts;
 pub mod input;
+pub mod openapi;
 pub mod query;
 mod routes;
 pub mod store;
@@ -16,3 +17,4 @@ pub mod view;
 
 pub use app::{App, AppState, build, build_with, router, run};
 pub use config::EventConfig;
+pub use openapi::openapi;

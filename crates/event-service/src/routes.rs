@@ -7,6 +7,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use platform::extract::Json as JsonBody;
+use platform::openapi::ErrorBody;
 use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -16,6 +17,7 @@ use crate::domain::{Event, Status, shrunk_ticket_types};
 use crate::error::EventError;
 use crate::facts;
 use crate::input::{CreateEventBody, UpdateEventBody};
+use crate::openapi::{CatalogQuery, EventPage, EventResponse, MyEvents};
 use crate::query;
 use crate::view::EventView;
 use platform::trace::TraceParent;
@@ -27,6 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events/{id}", get(show).patch(update))
         .route("/api/events/{id}/publish", post(publish))
         .route("/api/events/{id}/cancel", post(cancel))
+        .route("/api/events/openapi.json", get(crate::openapi::serve))
 }
 
 fn one_event(e: &Event) -> Json<Value> {
@@ -38,6 +41,21 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
     Uuid::parse_str(raw).map_err(|_| EventError::NotFound)
 }
 
+/// Browse the catalogue
+///
+/// Published, active, not yet finished events, soonest first (ties by id). Empty parameter
+/// values count as absent.
+#[utoipa::path(
+    get,
+    path = "/api/events",
+    tag = "events",
+    params(CatalogQuery),
+    responses(
+        (status = 200, description = "One page of the catalogue.", body = EventPage),
+        (status = 400, description = "`invalid_query`: an unknown, repeated or malformed parameter; `fields` names every one.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
@@ -59,6 +77,22 @@ async fn list(
     })))
 }
 
+/// One event
+///
+/// Published events for everyone; drafts and cancelled events only for their organizer or an
+/// admin (404 for everyone else). Works without a session, also while the auth service is down.
+#[utoipa::path(
+    get,
+    path = "/api/events/{id}",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security((), ("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The event.", body = EventResponse),
+        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn show(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,
@@ -71,12 +105,48 @@ async fn show(
     }
 }
 
+/// The caller's events
+///
+/// Every event the caller created, in every status, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/events/my/events",
+    tag = "events",
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The caller's events.", body = MyEvents),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, EventError> {
     let events = state.store.created_by(user.id).await?;
     let views: Vec<EventView> = events.iter().map(EventView::from).collect();
     Ok(Json(json!({ "events": views, "total": views.len() })))
 }
 
+/// Create an event
+///
+/// A published event (the default) is announced on `catalog.events.published` and can be booked
+/// at once; a draft stays private until published.
+#[utoipa::path(
+    post,
+    path = "/api/events",
+    tag = "events",
+    security(("cookieAuth" = [])),
+    request_body = CreateEventBody,
+    responses(
+        (status = 201, description = "Created.", body = EventResponse),
+        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names every invalid field (e.g. `title`, `venue.city`, `ticketTypes[1].price`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn create(
     State(state): State<AppState>,
     user: AuthUser,
@@ -131,6 +201,31 @@ async fn save(
     Ok(())
 }
 
+/// Change an event
+///
+/// Any field, with the rules of creation; `ticketTypes` replaces the whole list. A change to a
+/// published event is announced on `catalog.events.updated`.
+#[utoipa::path(
+    patch,
+    path = "/api/events/{id}",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    request_body = UpdateEventBody,
+    responses(
+        (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
+        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
+        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names every invalid field; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn update(
     State(state): State<AppState>,
     user: AuthUser,
@@ -161,6 +256,25 @@ async fn update(
     Ok(one_event(&next))
 }
 
+/// Publish a draft
+///
+/// Announced on `catalog.events.published`; the event can be booked from then on.
+#[utoipa::path(
+    post,
+    path = "/api/events/{id}/publish",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The published event.", body = EventResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
+        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn publish(
     State(state): State<AppState>,
     user: AuthUser,
@@ -177,6 +291,26 @@ async fn publish(
     Ok(one_event(&event))
 }
 
+/// Cancel an event
+///
+/// Final. Cancelling a published event is announced on `catalog.events.cancelled`, which cancels
+/// its pending orders.
+#[utoipa::path(
+    post,
+    path = "/api/events/{id}/cancel",
+    tag = "events",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The cancelled event.", body = EventResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
+        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn cancel(
     State(state): State<AppState>,
     user: AuthUser,

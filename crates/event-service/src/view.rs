@@ -3,35 +3,43 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::Event;
 
-#[derive(Debug, Serialize)]
+/// An event as clients see it.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub id: Uuid,
     pub title: String,
     pub description: String,
+    #[schema(value_type = crate::domain::Category)]
     pub category: &'static str,
     pub venue: VenueView,
     pub date_time: DateTime<Utc>,
     /// Minutes.
     pub duration: u32,
+    /// `dateTime` plus `duration`.
     pub ends_at: DateTime<Utc>,
     pub ticket_types: Vec<TicketTypeView>,
     /// ISO 4217 code of every price of the event.
+    #[schema(example = "USD")]
     pub currency: String,
     pub organizer: OrganizerView,
+    #[schema(value_type = crate::domain::Status)]
     pub status: &'static str,
+    /// The organizer's user id.
     pub created_by: Uuid,
     pub is_active: bool,
+    /// Grows by one with every change.
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct VenueView {
     pub name: String,
@@ -40,22 +48,26 @@ pub struct VenueView {
     pub capacity: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct TicketTypeView {
     pub name: String,
+    /// The exact price as the shortest decimal number (`25.5`).
+    #[schema(value_type = f64, example = 25.5)]
     pub price: serde_json::Number,
     /// The same price in cents: exact, for clients that compute with it.
+    #[schema(example = 2550)]
     pub price_minor: i64,
     pub quantity: u32,
     pub description: String,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrganizerView {
     pub name: String,
     pub email: String,
+    #[schema(required = true)]
     pub phone: Option<String>,
 }
 

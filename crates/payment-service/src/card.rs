@@ -7,12 +7,14 @@ use std::fmt;
 use chrono::{DateTime, Datelike, Utc};
 
 /// Card schemes recognised from the leading digits (the IIN ranges the schemes publish).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum CardBrand {
     Visa,
     Mastercard,
     Amex,
     Discover,
+    #[schema(rename = "diners")]
     DinersClub,
     Jcb,
     UnionPay,

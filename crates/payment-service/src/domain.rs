@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use crate::card::CardBrand;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "snake_case")]
 pub enum PaymentMethod {
     CreditCard,
     DebitCard,
@@ -39,7 +40,8 @@ impl PaymentMethod {
 }
 
 /// `pending -> processing -> completed | failed`, and `completed -> refunded`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum PaymentStatus {
     /// Recorded; the gateway has not been asked yet.
     Pending,
@@ -182,7 +184,8 @@ impl Payment {
 }
 
 /// An order's status as the payment service knows it from `orders.*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
 pub enum OrderStatus {
     Pending,
     Confirmed,

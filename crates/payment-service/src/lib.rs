@@ -14,6 +14,7 @@ pub mod gateway;
 pub mod idempotency;
 pub mod input;
 pub mod ledger;
+pub mod openapi;
 pub mod orders;
 pub mod process;
 mod routes;
@@ -23,5 +24,6 @@ pub mod view;
 pub use app::{App, AppState, Workers, build, build_with, router, run, start_workers, sweep};
 pub use config::PaymentConfig;
 pub use consumer::{apply, handle};
+pub use openapi::openapi;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use platform::openapi::ErrorBody;
 use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
 use serde_json::{Value, json};
@@ -13,6 +14,7 @@ use crate::app::AppState;
 use crate::error::PaymentError;
 use crate::idempotency::IdempotencyKey;
 use crate::input::ProcessBody;
+use crate::openapi::{OrderPayments, ProcessRequest, ProcessResponse, StatusResponse};
 use crate::process::{self, Reply};
 use crate::view::{PaymentView, status_body};
 
@@ -21,6 +23,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/payment/process", post(process))
         .route("/api/payment/status/{id}", get(status))
         .route("/api/payment/orders/{order_id}", get(for_order))
+        .route("/api/payment/openapi.json", get(crate::openapi::serve))
 }
 
 /// A malformed id names nothing: 404 like an unknown one.
@@ -28,6 +31,33 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
     Uuid::parse_str(raw).map_err(|_| not_found)
 }
 
+/// Pay for a pending order
+///
+/// The simulated gateway decides; an approval is published on `payments.completed` (the ticket
+/// service then confirms the order and issues the tickets), a decline on `payments.failed`. Only
+/// the last 4 digits and the brand of a card are kept. With an `Idempotency-Key`, a retry of the
+/// same request gets the first answer again and is never charged twice.
+#[utoipa::path(
+    post,
+    path = "/api/payment/process",
+    tag = "payments",
+    security(("cookieAuth" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters; the same key with the same request replays the first answer, with another request it is refused (422).")),
+    request_body = ProcessRequest,
+    responses(
+        (status = 201, description = "The gateway decided: `payment.status` is `completed`, `failed` (a decline is a business result, not an HTTP error; `message` is the gateway's) or `refunded`.", body = ProcessResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
+        (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: unknown order, or not the caller's.", body = ErrorBody),
+        (status = 409, description = "`order_expired` (the hold ran out), `order_cancelled`, `order_already_paid`, `order_not_pending`, `payment_in_progress` (another payment of this order is at the gateway) or `idempotency_key_in_use` (the first request with this key still runs).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names each problem (`orderId`, `paymentMethod`, `paymentDetails`, `paymentDetails.cardNumber`, `paymentDetails.expiryMonth`, `paymentDetails.expiryYear`, `paymentDetails.cvc`, `paymentDetails.cardholderName`, `paymentDetails.email`, `body`); card data is never echoed. `idempotency_key_reused`: the key was used with another request.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`, or `order_lookup_unavailable` (the order is not known yet and the ticket service does not answer).", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn process(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -48,6 +78,20 @@ async fn process(
 }
 
 /// One payment, to its owner or an admin, with its order's current status.
+#[utoipa::path(
+    get,
+    path = "/api/payment/status/{id}",
+    tag = "payments",
+    params(("id" = Uuid, Path, description = "The payment's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The payment and its order's status.", body = StatusResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`payment_not_found`: unknown payment, or not the caller's.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn status(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
@@ -63,6 +107,20 @@ async fn status(
 }
 
 /// Every payment attempt of an order, oldest first (to its owner or an admin).
+#[utoipa::path(
+    get,
+    path = "/api/payment/orders/{order_id}",
+    tag = "payments",
+    params(("order_id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The order's status and its payments.", body = OrderPayments),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: the payment service knows no such order of the caller's.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn for_order(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,

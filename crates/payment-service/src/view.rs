@@ -3,50 +3,78 @@
 
 use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::domain::{OrderStatus, Payment, PaymentDetails};
 
-#[derive(Debug, Serialize)]
+/// What the (simulated) gateway answered.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayResponseView<'a> {
+    #[schema(example = "txn_0f3c2b7d9a8e4c1b")]
     pub transaction_id: &'a str,
+    /// `approved`, or why it was declined: `card_declined`, `insufficient_funds`,
+    /// `paypal_declined`, ...
+    #[schema(example = "approved")]
     pub response_code: &'a str,
+    #[schema(example = "Payment approved.")]
     pub response_message: &'a str,
 }
 
-#[derive(Debug, Serialize)]
+/// What is kept of the instrument: never the full card number or the CVC.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum DetailsView<'a> {
     #[serde(rename_all = "camelCase")]
     Card {
+        #[schema(example = "4242")]
         card_last4: &'a str,
+        #[schema(value_type = crate::card::CardBrand)]
         card_brand: &'a str,
     },
     #[serde(rename_all = "camelCase")]
-    Paypal { paypal_email: &'a str },
+    Paypal {
+        #[schema(format = "email")]
+        paypal_email: &'a str,
+    },
 }
 
-#[derive(Debug, Serialize)]
+/// The refund of a completed payment whose order was no longer open.
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundView<'a> {
     pub transaction_id: &'a str,
+    /// As published in `payments.refunded`, e.g. `order_not_pending`.
+    #[schema(example = "order_not_pending")]
     pub reason: &'a str,
+    /// Why the order was cancelled, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::openapi::CancelReason>)]
     pub order_cancel_reason: Option<&'static str>,
     pub refunded_at: chrono::DateTime<chrono::Utc>,
 }
 
-#[derive(Debug, Serialize)]
+/// A payment as clients see it (the seed's document).
+#[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentView<'a> {
     pub id: uuid::Uuid,
     pub order_id: uuid::Uuid,
     pub user_id: uuid::Uuid,
+    /// The exact amount as the shortest decimal number (`25.5`).
+    #[schema(value_type = f64, example = 25.5)]
     pub amount: serde_json::Number,
+    /// The same amount in minor units (cents).
+    #[schema(example = 2550)]
     pub amount_minor: i64,
+    #[schema(example = "USD")]
     pub currency: String,
+    #[schema(value_type = crate::domain::PaymentMethod)]
     pub payment_method: &'static str,
+    #[schema(value_type = crate::domain::PaymentStatus)]
     pub status: &'static str,
+    /// `null` until the gateway has answered.
+    #[schema(required = true)]
     pub gateway_response: Option<GatewayResponseView<'a>>,
     pub payment_details: DetailsView<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -110,7 +110,7 @@ pub enum StoreConfig {
 }
 
 impl StoreConfig {
-    /// `MONGODB_URI` selects MongoDB with database `database` (overridable by `<PREFIX>_MONGODB_DB`);
+    /// `MONGODB_URI` selects MongoDB with database `database` (fixed per service: `auth_db`, ...);
     /// otherwise the SQLite file `<DATA_DIR>/<file>` (default data dir `./data`).
     pub fn from_env(database: &str, sqlite_file: &str) -> Self {
         match var_opt("MONGODB_URI") {

@@ -166,10 +166,10 @@ async fn dead_letter_or_retry(
 ) -> AckKind {
     let mut h = HeaderMap::new();
     h.insert(headers::DLQ_REASON, reason);
-    h.insert("Dlq-Original-Subject", msg.subject.as_str());
+    h.insert(headers::DLQ_ORIGINAL_SUBJECT, msg.subject.as_str());
     if let Ok(info) = msg.info() {
         h.insert(
-            "Dlq-Stream-Sequence",
+            headers::DLQ_STREAM_SEQUENCE,
             info.stream_sequence.to_string().as_str(),
         );
         h.insert(

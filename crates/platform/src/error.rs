@@ -11,16 +11,32 @@ use serde::{Deserialize, Serialize};
 /// Field name -> messages; ordered so responses are stable.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
 
+/// Every error answer: `{"error": {"code", "message", "fields"}}`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
+    /// Stable, machine-readable code, e.g. `validation_failed`, `unauthorized`, `not_found`.
+    #[cfg_attr(feature = "openapi", schema(example = "validation_failed"))]
     pub code: String,
+    /// A sentence for people.
+    #[cfg_attr(feature = "openapi", schema(example = "Some fields are invalid."))]
     pub message: String,
+    /// Field (camelCase JSON path such as `ticketTypes[1].price`) -> messages; left out when
+    /// empty.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            value_type = BTreeMap<String, Vec<String>>,
+            example = json!({"password": ["Password must be at least 8 characters."]})
+        )
+    )]
     pub fields: FieldErrors,
 }
 

@@ -11,6 +11,8 @@ pub mod http;
 pub mod money;
 pub mod mongo;
 pub mod nats;
+#[cfg(feature = "openapi")]
+pub mod openapi;
 pub mod outbox;
 pub mod shutdown;
 pub mod sqlite;

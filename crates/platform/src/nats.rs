@@ -33,11 +33,18 @@ pub async fn connect(
     }
 }
 
-/// Creates or updates every stream of `nats/streams/`.
+/// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` (e.g. 3 on a
+/// three-node cluster) overrides the files' single replica, so a restart never undoes it.
 pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
+    let replicas: Option<usize> = crate::config::var_opt("NATS_STREAM_REPLICAS")
+        .map(|v| v.parse().context("NATS_STREAM_REPLICAS must be a number"))
+        .transpose()?;
     for (name, json) in contracts::jetstream::STREAMS {
-        let config: jetstream::stream::Config =
+        let mut config: jetstream::stream::Config =
             serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
+        if let Some(n) = replicas {
+            config.num_replicas = n;
+        }
         js.create_or_update_stream(config)
             .await
             .with_context(|| format!("creating stream {name}"))?;

@@ -53,8 +53,12 @@ pub async fn build_with_store(
     config: TicketConfig,
     store: Arc<dyn TicketStore>,
 ) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(&config.nats_url, "ticket-service", Duration::from_secs(30))
-        .await?;
+    let nats = platform::nats::connect(
+        &config.nats_url,
+        "ticket-service",
+        config.nats_connect_timeout,
+    )
+    .await?;
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {

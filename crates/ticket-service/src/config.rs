@@ -9,6 +9,8 @@ pub struct TicketConfig {
     pub http: HttpConfig,
     pub store: StoreConfig,
     pub nats_url: String,
+    /// `NATS_CONNECT_TIMEOUT_SECS`, default 30: how long start-up waits for NATS.
+    pub nats_connect_timeout: Duration,
     pub auth_url: String,
     /// `AUTH_TIMEOUT_MS`, default 2000.
     pub auth_timeout: Duration,
@@ -32,6 +34,10 @@ impl TicketConfig {
             http: HttpConfig::from_env("TICKET_PORT", ports::TICKET)?,
             store: StoreConfig::from_env("ticket_db", "ticket.db"),
             nats_url: config::nats_url(),
+            nats_connect_timeout: config::secs_or(
+                "NATS_CONNECT_TIMEOUT_SECS",
+                Duration::from_secs(30),
+            )?,
             auth_url: config::auth_service_url(),
             auth_timeout: Duration::from_millis(config::parse_or("AUTH_TIMEOUT_MS", 2000)?),
             event_url: config::var_or(
@@ -42,7 +48,7 @@ impl TicketConfig {
             max_tickets_per_order: config::parse_or("MAX_TICKETS_PER_ORDER", 10)?,
             max_failed_payments: config::parse_or("MAX_FAILED_PAYMENTS", 3)?,
             expiry_sweep: Duration::from_millis(config::parse_or("EXPIRY_SWEEP_MS", 1000)?),
-            consumer_concurrency: config::parse_or("CONSUMER_CONCURRENCY", 32)?,
+            consumer_concurrency: config::parse_or("CONSUMER_CONCURRENCY", 32usize)?.max(1),
         })
     }
 }

@@ -9,6 +9,7 @@ pub mod error;
 pub mod expiry;
 pub mod facts;
 pub mod live;
+pub mod openapi;
 pub mod order;
 mod routes;
 pub mod saga;
@@ -19,3 +20,4 @@ mod view;
 
 pub use app::{App, AppState, build, build_with_store, router, run};
 pub use config::TicketConfig;
+pub use openapi::openapi;

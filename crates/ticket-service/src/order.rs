@@ -7,7 +7,7 @@ use contracts::orders::CancelReason;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum OrderStatus {
     Pending,
@@ -44,13 +44,15 @@ pub struct OrderLine {
     pub subtotal: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who the tickets are for (defaults to the signed-in user).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct CustomerInfo {
     pub first_name: String,
     pub last_name: String,
     pub email: String,
     #[serde(default)]
+    #[schema(required = true)]
     pub phone: Option<String>,
 }
 
@@ -84,19 +86,22 @@ impl Order {
 }
 
 /// A payment result as recorded on the order.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentAttempt {
     pub payment_id: Uuid,
     /// `completed`, `failed` or `refunded`.
+    #[schema(example = "failed")]
     pub status: String,
+    #[schema(required = true, example = "card_declined")]
     pub response_code: Option<String>,
+    #[schema(required = true)]
     pub response_message: Option<String>,
     pub at: DateTime<Utc>,
 }
 
 /// One e-ticket: one seat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct IssuedTicket {
     pub code: String,

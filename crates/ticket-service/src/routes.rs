@@ -9,16 +9,19 @@ use axum::{Json, Router};
 use chrono::Utc;
 use contracts::orders::CancelReason;
 use platform::extract::Json as JsonBody;
+use platform::openapi::ErrorBody;
 use platform::trace::{IncomingTrace, TraceParent};
 use platform::{ApiError, AuthUser, FieldErrors};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::ValidateEmail;
 
 use crate::app::AppState;
 use crate::error::TicketError;
+use crate::openapi::{Availability, BookingResponse, OrderResponse, OrdersResponse};
 use crate::order::{CustomerInfo, Order, OrderLine, OrderStatus};
 use crate::store::{
     BookResult, Booking, EventStock, IdempotencyRecord, StoredResponse, Transition,
@@ -39,37 +42,52 @@ pub fn routes() -> Router<AppState> {
             "/api/tickets/events/{event_id}/availability/stream",
             get(availability_stream),
         )
+        .route("/api/tickets/openapi.json", get(crate::openapi::serve))
 }
 
-#[derive(Deserialize)]
+/// A booking: seats of one event, held until paid or `expiresAt`.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct BookBody {
     #[serde(default)]
+    #[schema(required = true, format = Uuid)]
     event_id: String,
+    /// One line per ticket type; at most `MAX_TICKETS_PER_ORDER` (10) tickets in all.
     #[serde(default)]
+    #[schema(required = true, min_items = 1)]
     tickets: Vec<LineBody>,
+    /// Defaults to the signed-in user's name and email.
     #[serde(default)]
     customer_info: Option<CustomerBody>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct LineBody {
+    /// A ticket type of the event, any case; each at most once per booking.
     #[serde(default)]
+    #[schema(required = true, min_length = 1, example = "General")]
     ticket_type: String,
+    /// 1 to `MAX_TICKETS_PER_ORDER` (10).
     #[serde(default)]
+    #[schema(required = true, minimum = 1, example = 2)]
     quantity: i64,
 }
 
-#[derive(Deserialize)]
+/// Empty or missing fields take the signed-in user's.
+#[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 struct CustomerBody {
     #[serde(default)]
+    #[schema(max_length = 100)]
     first_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 100)]
     last_name: Option<String>,
     #[serde(default)]
+    #[schema(format = "email")]
     email: Option<String>,
+    /// 6 to 20 digits; spaces, `+`, `-`, `(`, `)` and `.` allowed.
     #[serde(default)]
     phone: Option<String>,
 }
@@ -262,6 +280,32 @@ async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock, Tic
         .ok_or(TicketError::EventNotFound)
 }
 
+/// Book tickets
+///
+/// Prices come from the catalogue. All lines are reserved at once or not at all; the order is
+/// `pending` and its seats are held until `expiresAt` (`HOLD_SECS`, 15 minutes by default).
+/// With an `Idempotency-Key`, a retry of the same request gets the first answer again.
+#[utoipa::path(
+    post,
+    path = "/api/tickets/book",
+    tag = "orders",
+    security(("cookieAuth" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same key with the same request replays the first answer, with another request it is refused (422).")),
+    request_body = BookBody,
+    responses(
+        (status = 201, description = "Booked: the order is pending until paid or expired.", body = BookingResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
+        (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
+        (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names each problem (`eventId`, `tickets`, `tickets[0].ticketType`, `tickets[0].quantity`, `customerInfo.email`, ...); `invalid_body`: a field has the wrong JSON type; `idempotency_key_reused`: the key was used for another request.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable` or `catalog_unavailable` (the event service does not answer).", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn book(
     State(state): State<AppState>,
     user: AuthUser,
@@ -394,6 +438,21 @@ async fn book(
     .into())
 }
 
+/// The caller's orders
+///
+/// Newest first, each with a snapshot of its event's title and date.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/orders",
+    tag = "orders",
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The caller's orders.", body = OrdersResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn my_orders(
     State(state): State<AppState>,
     user: AuthUser,
@@ -416,6 +475,24 @@ async fn visible_order(
     }
 }
 
+/// One order
+///
+/// With its payment attempts and, once confirmed, its e-tickets. To its owner or an admin; 404
+/// for everyone else.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/orders/{id}",
+    tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The order.", body = OrderResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn show_order(
     State(state): State<AppState>,
     user: AuthUser,
@@ -425,6 +502,24 @@ async fn show_order(
     Ok(Json(json!({ "order": view::order_details(&details) })))
 }
 
+/// Cancel a pending order
+///
+/// Releases its seats (reason `user_cancelled`, published on `orders.cancelled`).
+#[utoipa::path(
+    post,
+    path = "/api/tickets/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The cancelled order.", body = OrderResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
+        (status = 409, description = "`order_not_pending`: the order is already confirmed or cancelled.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn cancel_order(
     State(state): State<AppState>,
     user: AuthUser,
@@ -455,6 +550,21 @@ async fn cancel_order(
     }
 }
 
+/// Seats left per ticket type
+///
+/// Public. An event not yet known to the ticket service is fetched from the catalogue first.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/events/{event_id}/availability",
+    tag = "availability",
+    params(("event_id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    responses(
+        (status = 200, description = "Capacity, sold, held and available seats per ticket type.", body = Availability),
+        (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),
+        (status = 503, description = "`catalog_unavailable`: the event service does not answer.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn availability(
     State(state): State<AppState>,
     Path(event_id): Path<String>,
@@ -467,6 +577,23 @@ async fn availability(
     Ok(Json(view::availability(&stock)))
 }
 
+/// Seats left, live (server-sent events)
+///
+/// A `text/event-stream`: the first event's `data` is the availability JSON (the `Availability`
+/// schema) as now, then one more after every booking, expiry, payment or catalogue change of the
+/// event (bursts coalesced), with a keep-alive comment every 15 seconds.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/events/{event_id}/availability/stream",
+    tag = "availability",
+    params(("event_id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    responses(
+        (status = 200, description = "An endless stream of `data: <Availability JSON>` events.", content_type = "text/event-stream", body = String),
+        (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),
+        (status = 503, description = "`catalog_unavailable`: the event service does not answer.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
 async fn availability_stream(
     State(state): State<AppState>,
     Path(event_id): Path<String>,

@@ -19,6 +19,7 @@ pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfi
             path: ":memory:".into(),
         },
         nats_url: nats.url(),
+        nats_connect_timeout: Duration::from_secs(5),
         auth_url: auth_url.to_string(),
         auth_timeout: Duration::from_secs(2),
         event_url: event_url.to_string(),

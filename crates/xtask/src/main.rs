@@ -4,13 +4,18 @@
 mod http;
 mod stack;
 mod tools;
+mod web;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "usage:
-  cargo xtask up [--release] [--no-demo]   start NATS, every service and the web UI on :3000
-  cargo xtask test [ARGS...]               run every test (ARGS go to `cargo test`)
+  cargo xtask up [--release] [--no-demo] [--no-web]
+                                           start NATS, every service and the web UI on :3000
+                                           (--no-web: skip building the web app)
+  cargo xtask test [ARGS...]               run every test (ARGS go to `cargo test`), then the
+                                           browser test (SKIP_BROWSER_TEST=1 skips it)
+  cargo xtask web                          build the web app (release) into web/dist
   cargo xtask bench                        booking throughput and latency, release build";
 
 fn main() -> ExitCode {
@@ -19,6 +24,7 @@ fn main() -> ExitCode {
         Some("up") => stack::up(&args[1..]),
         Some("test") => test(&args[1..]),
         Some("bench") => bench(),
+        Some("web") => web::build().map(|_| ExitCode::SUCCESS),
         _ => {
             eprintln!("{USAGE}");
             return ExitCode::from(2);
@@ -62,12 +68,20 @@ fn bench() -> anyhow::Result<ExitCode> {
     })
 }
 
+/// The browser test's name: skipped in the workspace run, run on its own once the bundle is built.
+const BROWSER_TEST: &str = "web_ui_in_headless_chromium";
+
 fn test(extra: &[String]) -> anyhow::Result<ExitCode> {
     let nats = tools::nats_server()?;
     println!("xtask: nats-server at {}", nats.display());
+    let mut args: Vec<String> = extra.to_vec();
+    if !args.iter().any(|a| a == "--") {
+        args.push("--".into());
+    }
+    args.extend(["--skip".into(), BROWSER_TEST.into()]);
     let status = cargo()
         .args(["test", "--workspace", "--all-targets"])
-        .args(extra)
+        .args(&args)
         .env("NATS_SERVER_BIN", &nats)
         .status()?;
     if !status.success() {
@@ -78,7 +92,35 @@ fn test(extra: &[String]) -> anyhow::Result<ExitCode> {
         .args(["test", "--workspace", "--doc"])
         .env("NATS_SERVER_BIN", &nats)
         .status()?;
-    Ok(if status.success() {
+    if !status.success() {
+        return Ok(ExitCode::FAILURE);
+    }
+    browser_test(&nats)
+}
+
+/// Builds the web bundle and drives it in headless Chromium through the whole system.
+fn browser_test(nats: &Path) -> anyhow::Result<ExitCode> {
+    let mut cmd = cargo();
+    cmd.args([
+        "test",
+        "-p",
+        "e2e",
+        "--test",
+        "browser",
+        "--",
+        "--nocapture",
+    ])
+    .env("NATS_SERVER_BIN", nats);
+    if std::env::var("SKIP_BROWSER_TEST").as_deref() == Ok("1") {
+        println!("xtask: SKIP_BROWSER_TEST=1: not building the web app nor installing a browser");
+    } else {
+        let bundle = web::build()?;
+        let browser = web::ensure_browser()?;
+        cmd.env("WEB_DIST_DIR", &bundle.dist)
+            .env("CHROME_BIN", &browser.chrome)
+            .env("CHROMEDRIVER", &browser.driver);
+    }
+    Ok(if cmd.status()?.success() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE

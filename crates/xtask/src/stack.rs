@@ -249,9 +249,10 @@ fn absolute(p: PathBuf) -> PathBuf {
 pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
     let release = args.iter().any(|a| a == "--release");
     let demo = !args.iter().any(|a| a == "--no-demo");
+    let web = !args.iter().any(|a| a == "--no-web");
     if let Some(unknown) = args
         .iter()
-        .find(|a| !matches!(a.as_str(), "--release" | "--no-demo"))
+        .find(|a| !matches!(a.as_str(), "--release" | "--no-demo" | "--no-web"))
     {
         bail!("unknown option {unknown}");
     }
@@ -290,6 +291,9 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
         bail!("build failed");
     }
     let bin_dir = target_dir()?.join(if release { "release" } else { "debug" });
+    if web {
+        crate::web::build()?;
+    }
 
     let data_dir = absolute(PathBuf::from(
         std::env::var("DATA_DIR")

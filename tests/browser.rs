@@ -1,0 +1,693 @@
+//! The web app in a real browser: headless Chromium (through chromedriver) against the whole
+//! system, with the gateway serving the built bundle. The issue's journey, all through the UI:
+//!
+//! 1. an organizer signs up, creates an event on the Create event page (every required field,
+//!    two ticket types), sees it under My events and logs out;
+//! 2. a buyer signs up, filters the list (category, then search) down to that event, opens it,
+//!    watches the availability change live while someone else books, and books 2 tickets;
+//! 3. the decline card `4000 0000 0000 0002` is refused with its reason shown, the retry with
+//!    `4242 4242 4242 4242` is approved: booking reference, two ticket codes with QR codes;
+//! 4. My orders lists the confirmed order with its tickets; reloading `/events/<id>` renders the
+//!    page (the gateway's SPA fallback), still signed in, with the live count.
+//!
+//! Each page is photographed (1280x900, and the event list and detail also at phone width
+//! 412x915) into `$TMPDIR/ticketing-browser-screenshots/`; with `UPDATE_SCREENSHOTS=1` the
+//! README's ones are also written to `docs/screenshots/`.
+//!
+//! `cargo xtask test` builds the bundle, installs Chromium when missing and runs this with
+//! `WEB_DIST_DIR`, `CHROME_BIN` and `CHROMEDRIVER` set. `SKIP_BROWSER_TEST=1` skips it, loudly;
+//! otherwise a missing bundle or browser is a failure.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use chrono::Utc;
+use e2e::webdriver::Browser;
+use e2e::{Options, System};
+use platform::testing::TestClient;
+use serde_json::json;
+
+/// How long any one thing may take to appear.
+const WAIT: Duration = Duration::from_secs(20);
+/// A payment goes through the payment service, the saga and back.
+const PAYMENT_WAIT: Duration = Duration::from_secs(40);
+/// The WebDriver code of the Enter key.
+const ENTER: &str = "\u{E007}";
+const DESKTOP: (u32, u32) = (1280, 900);
+const PHONE: (u32, u32) = (412, 915);
+
+const TITLE: &str = "Fado by the River";
+const PASSWORD: &str = "correct-horse-battery";
+
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ is inside the workspace")
+        .to_path_buf()
+}
+
+fn on_path(names: &[&str]) -> Option<PathBuf> {
+    let dirs = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    names
+        .iter()
+        .flat_map(|n| dirs.iter().map(move |d| d.join(n)))
+        .find(|p| p.is_file())
+}
+
+fn tool(var: &str, names: &[&str]) -> PathBuf {
+    std::env::var_os(var)
+        .map(PathBuf::from)
+        .or_else(|| on_path(names))
+        .unwrap_or_else(|| {
+            panic!(
+                "{} not found: run `cargo xtask test` (it installs chromium and chromium-driver), \
+                 set {var}, or set SKIP_BROWSER_TEST=1 to skip the browser test",
+                names[0]
+            )
+        })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_ui_in_headless_chromium() {
+    if std::env::var("SKIP_BROWSER_TEST").as_deref() == Ok("1") {
+        eprintln!(
+            "\n{bar}\n!! SKIPPED: the browser test (SKIP_BROWSER_TEST=1). The web app was NOT \
+             tested in a browser.\n{bar}\n",
+            bar = "!".repeat(100)
+        );
+        return;
+    }
+    let started = Instant::now();
+    let dist = std::env::var_os("WEB_DIST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("web/dist"));
+    assert!(
+        dist.join("index.html").is_file(),
+        "no web bundle at {}: run `cargo xtask test` (it builds it) or `cargo xtask web`, \
+         or set SKIP_BROWSER_TEST=1",
+        dist.display()
+    );
+    let chrome = tool(
+        "CHROME_BIN",
+        &["chromium", "chromium-browser", "google-chrome"],
+    );
+    let driver = tool("CHROMEDRIVER", &["chromedriver"]);
+
+    let system = System::start_with(Options {
+        web_dist: Some(dist),
+        ..Options::default()
+    })
+    .await;
+    seed_other_events(&system).await;
+
+    let shots = Shots::new();
+    let browser = Browser::start(&driver, &chrome)
+        .await
+        .expect("chromedriver and headless Chromium start");
+    let outcome = journey(&browser, &system, &shots).await;
+    let event_id = match outcome {
+        Ok(id) => id,
+        Err(e) => {
+            let shot = shots.dir.join("failure.png");
+            if browser.screenshot(&shot).await.is_ok() {
+                eprintln!("browser test failed; screenshot at {}", shot.display());
+            }
+            if let Ok(url) = browser.url().await {
+                eprintln!("address at failure: {url}");
+            }
+            if let Ok(html) = browser
+                .execute("return document.body.innerText;", vec![])
+                .await
+            {
+                eprintln!(
+                    "page text at failure:\n{}",
+                    html.as_str().unwrap_or_default()
+                );
+            }
+            browser.quit().await;
+            panic!("browser journey failed: {e:#}");
+        }
+    };
+    browser.quit().await;
+
+    // The gateway answers a deep link with the app itself, not a 404.
+    let res = system.browser().get(&format!("/events/{event_id}")).await;
+    assert_eq!(res.status, 200);
+    assert!(res.text.contains("id=\"main\""), "{}", res.text);
+    eprintln!(
+        "browser journey passed in {:.1?}; screenshots in {}{}",
+        started.elapsed(),
+        shots.dir.display(),
+        match &shots.docs {
+            Some(d) => format!(" and {}", d.display()),
+            None => String::new(),
+        }
+    );
+}
+
+/// Where the screenshots go: a temp dir always, `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`.
+struct Shots {
+    dir: PathBuf,
+    docs: Option<PathBuf>,
+}
+
+impl Shots {
+    fn new() -> Self {
+        let dir = std::env::temp_dir().join("ticketing-browser-screenshots");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("screenshot dir");
+        let docs = (std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1")).then(|| {
+            let d = workspace_root().join("docs/screenshots");
+            std::fs::create_dir_all(&d).expect("docs/screenshots");
+            d
+        });
+        Self { dir, docs }
+    }
+
+    /// Photographs the viewport as `name.png`: scrolled to `at` (centred) or to the top, with
+    /// no text caret blinking in a focused field. `docs`: one of the README's.
+    async fn take(
+        &self,
+        b: &Browser,
+        name: &str,
+        at: Option<&str>,
+        docs: bool,
+    ) -> anyhow::Result<()> {
+        b.execute(
+            "if (!document.getElementById('no-caret')) { \
+               const s = document.createElement('style'); s.id = 'no-caret'; \
+               s.textContent = '* { caret-color: transparent !important; }'; \
+               document.head.appendChild(s); }",
+            vec![],
+        )
+        .await?;
+        match at {
+            Some(css) => b.scroll_to(&b.wait_for(css, WAIT).await?).await?,
+            None => b
+                .execute("window.scrollTo(0, 0);", vec![])
+                .await
+                .map(drop)?,
+        }
+        let png = b.screenshot_png().await?;
+        let file = format!("{name}.png");
+        std::fs::write(self.dir.join(&file), &png)?;
+        if docs && let Some(d) = &self.docs {
+            std::fs::write(d.join(&file), &png)?;
+        }
+        Ok(())
+    }
+
+    /// The same page at desktop size (`name`) and at phone width (`name-phone`).
+    async fn take_both(&self, b: &Browser, name: &str, at: Option<&str>) -> anyhow::Result<()> {
+        self.take(b, name, at, true).await?;
+        set_viewport(b, PHONE, true).await?;
+        let phone = self.take(b, &format!("{name}-phone"), at, true).await;
+        set_viewport(b, DESKTOP, false).await?;
+        phone
+    }
+}
+
+/// Sets the viewport and waits until the page has been laid out for it.
+async fn set_viewport(b: &Browser, (w, h): (u32, u32), mobile: bool) -> anyhow::Result<()> {
+    b.viewport(w, h, mobile).await?;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let width = b.execute("return window.innerWidth;", vec![]).await?;
+        if width.as_u64() == Some(u64::from(w)) {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "the viewport is {width} wide, not {w}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A few published events of another organizer, so the list has something to filter out.
+async fn seed_other_events(system: &System) {
+    let organizer = system.sign_up("Sam").await;
+    let seeds: [(&str, &str, &str, &str, i64, &[(&str, u32, u32)]); 5] = [
+        (
+            "Lisbon Jazz Weekend",
+            "Music",
+            "Hot Clube",
+            "Lisbon",
+            12,
+            &[("Day pass", 35, 300)],
+        ),
+        (
+            "Stand-up at the Docks",
+            "Comedy",
+            "Armazém 16",
+            "Lisbon",
+            9,
+            &[("Seat", 18, 120)],
+        ),
+        (
+            "Systems Programming Summit",
+            "Conference",
+            "Alfândega Congress Centre",
+            "Porto",
+            40,
+            &[("Standard", 240, 400), ("Student", 90, 50)],
+        ),
+        (
+            "City Half Marathon",
+            "Sports",
+            "Avenida dos Aliados",
+            "Porto",
+            25,
+            &[("Runner", 30, 2000)],
+        ),
+        (
+            "Screen Printing Workshop",
+            "Workshop",
+            "Oficina Gráfica",
+            "Lisbon",
+            16,
+            &[("Place", 45, 12)],
+        ),
+    ];
+    for (title, category, venue, city, days, types) in seeds {
+        seed_event(&organizer, title, category, venue, city, days, types).await;
+    }
+}
+
+async fn seed_event(
+    organizer: &TestClient,
+    title: &str,
+    category: &str,
+    venue: &str,
+    city: &str,
+    days: i64,
+    types: &[(&str, u32, u32)],
+) {
+    let capacity: u32 = types.iter().map(|t| t.2).sum();
+    let ticket_types: Vec<_> = types
+        .iter()
+        .map(|(name, price, quantity)| {
+            json!({"name": name, "price": price, "quantity": quantity, "description": ""})
+        })
+        .collect();
+    let date = (Utc::now() + chrono::Duration::days(days))
+        .date_naive()
+        .and_hms_opt(19, 30, 0)
+        .expect("a time")
+        .and_utc();
+    let res = organizer
+        .post(
+            "/api/events",
+            &json!({
+                "title": title,
+                "description": format!("{title}: see you there."),
+                "category": category,
+                "venue": {"name": venue, "address": "1 Main St", "city": city, "capacity": capacity},
+                "dateTime": date.to_rfc3339(),
+                "duration": 120,
+                "ticketTypes": ticket_types,
+            }),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+}
+
+/// The whole journey; returns the id of the event the organizer created.
+async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<String> {
+    set_viewport(b, DESKTOP, false).await?;
+    let base = system.gateway.url();
+    organizer_creates_event(b, &base, shots)
+        .await
+        .context("the organizer's part")?;
+    let event_id = buyer_finds_and_books(b, system, shots)
+        .await
+        .context("the buyer finding and booking")?;
+    let reference = buyer_pays(b, shots).await.context("the buyer paying")?;
+    buyer_sees_orders(b, &base, &event_id, &reference, shots)
+        .await
+        .context("the buyer's orders and the reload")?;
+    Ok(event_id)
+}
+
+async fn register(b: &Browser, first: &str, last: &str, email: &str) -> anyhow::Result<()> {
+    b.fill(&b.wait_for("#reg-firstName", WAIT).await?, first)
+        .await?;
+    b.fill(&b.wait_for("#reg-lastName", WAIT).await?, last)
+        .await?;
+    b.fill(&b.wait_for("#reg-email", WAIT).await?, email)
+        .await?;
+    b.fill(&b.wait_for("#reg-password", WAIT).await?, PASSWORD)
+        .await
+}
+
+async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyhow::Result<()> {
+    // Sign up.
+    b.goto(&format!("{base}/register")).await?;
+    register(b, "Olga", "Organizer", "olga@example.com").await?;
+    shots.take(b, "01-register", None, true).await?;
+    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=user-name]", "Olga Organizer", WAIT)
+        .await?;
+
+    // Create event, from the header.
+    b.click(&b.wait_for_text("nav a", "Create event", WAIT).await?)
+        .await?;
+    b.wait_for_url("/events/new", WAIT).await?;
+    b.fill(&b.wait_for("#ev-title", WAIT).await?, TITLE).await?;
+    b.fill(
+        &b.wait_for("#ev-description", WAIT).await?,
+        "Four fadistas, two guitars and the river at sunset. Doors open 30 minutes early.",
+    )
+    .await?;
+    b.select(&b.wait_for("#ev-category", WAIT).await?, "Music")
+        .await?;
+    // A `datetime-local` value: a month ahead, 8 pm in the browser's zone.
+    let starts = (Utc::now() + chrono::Duration::days(30))
+        .format("%Y-%m-%dT20:00")
+        .to_string();
+    b.set_value(&b.wait_for("#ev-dateTime", WAIT).await?, &starts)
+        .await?;
+    b.fill(&b.wait_for("#ev-duration", WAIT).await?, "150")
+        .await?;
+    b.fill(&b.wait_for("#ev-venue-name", WAIT).await?, "Casa do Rio")
+        .await?;
+    b.fill(&b.wait_for("#ev-venue-city", WAIT).await?, "Lisbon")
+        .await?;
+    b.fill(
+        &b.wait_for("#ev-venue-address", WAIT).await?,
+        "Cais do Sodré 12",
+    )
+    .await?;
+    b.fill(&b.wait_for("#ev-venue-capacity", WAIT).await?, "200")
+        .await?;
+    // Two ticket types: the first row is there, the second is added.
+    fill_ticket_type(b, 0, "General", "25", "50", "Standing, by the bar").await?;
+    b.click(&b.wait_for_text("button", "+ Add ticket type", WAIT).await?)
+        .await?;
+    fill_ticket_type(b, 1, "VIP", "80", "10", "Table by the stage").await?;
+    b.fill(
+        &b.wait_for("#ev-organizer-phone", WAIT).await?,
+        "+351 210 000 000",
+    )
+    .await?;
+    shots
+        .take(b, "02-create-event", Some("#ev-ticketTypes"), true)
+        .await?;
+    b.click(&b.wait_for("[data-testid=publish]", WAIT).await?)
+        .await?;
+
+    // My events lists it, published, nothing sold yet.
+    b.wait_for_url("/my/events", WAIT).await?;
+    let card = b
+        .wait_for_text("[data-testid=my-event]", TITLE, WAIT)
+        .await?;
+    let text = b.text(&card).await?;
+    for part in [
+        "Published",
+        "General",
+        "VIP",
+        "0 / 50",
+        "0 / 10",
+        "Casa do Rio",
+    ] {
+        ensure!(text.contains(part), "My events card lacks {part:?}: {text}");
+    }
+    shots.take(b, "03-my-events", None, true).await?;
+
+    // Log out: back to the list, signed out.
+    b.click(&b.wait_for_text(".account button", "Log out", WAIT).await?)
+        .await?;
+    b.wait_for_text(".account a", "Sign up", WAIT).await?;
+    b.wait_until_gone("[data-testid=user-name]", "", WAIT)
+        .await?;
+    Ok(())
+}
+
+async fn fill_ticket_type(
+    b: &Browser,
+    i: usize,
+    name: &str,
+    price: &str,
+    quantity: &str,
+    description: &str,
+) -> anyhow::Result<()> {
+    for (field, value) in [
+        ("name", name),
+        ("price", price),
+        ("quantity", quantity),
+        ("description", description),
+    ] {
+        b.fill(
+            &b.wait_for(&format!("#ev-tt-{i}-{field}"), WAIT).await?,
+            value,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Returns the event's id.
+async fn buyer_finds_and_books(
+    b: &Browser,
+    system: &System,
+    shots: &Shots,
+) -> anyhow::Result<String> {
+    // Sign up from the header.
+    b.click(&b.wait_for_text(".account a", "Sign up", WAIT).await?)
+        .await?;
+    b.wait_for_url("/register", WAIT).await?;
+    register(b, "Ada", "Lovelace", "ada@example.com").await?;
+    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=user-name]", "Ada Lovelace", WAIT)
+        .await?;
+
+    // The list: every published event, prices loaded.
+    b.wait_for_count("[data-testid=event-card]", 6, WAIT)
+        .await?;
+    b.wait_for_text("[data-testid=event-card]", TITLE, WAIT)
+        .await?;
+    b.wait_for_text(".result-count", "6 events", WAIT).await?;
+    shots.take_both(b, "04-events", None).await?;
+
+    // Filter: the Music category (a choice applies at once), then a search.
+    b.select(&b.wait_for("#f-category", WAIT).await?, "Music")
+        .await?;
+    b.wait_for_url("category=Music", WAIT).await?;
+    b.wait_for_count("[data-testid=event-card]", 2, WAIT)
+        .await?;
+    b.wait_for_text("[data-testid=event-card]", "Lisbon Jazz Weekend", WAIT)
+        .await?;
+    b.fill(&b.wait_for("#f-q", WAIT).await?, &format!("river{ENTER}"))
+        .await?;
+    b.wait_for_url("q=river", WAIT).await?;
+    let cards = b
+        .wait_for_count("[data-testid=event-card]", 1, WAIT)
+        .await?;
+    let card = b.text(&cards[0]).await?;
+    ensure!(
+        card.contains(TITLE),
+        "the one result is not the event: {card}"
+    );
+    for part in ["Music", "Casa do Rio, Lisbon", "From $25.00"] {
+        ensure!(card.contains(part), "the card lacks {part:?}: {card}");
+    }
+    b.wait_for_text(".result-count", "1 event", WAIT).await?;
+    shots.take(b, "05-events-filtered", None, true).await?;
+
+    // Open it.
+    b.click(&b.wait_for_text(".event-card-title a", TITLE, WAIT).await?)
+        .await?;
+    b.wait_for_text("#event-title", TITLE, WAIT).await?;
+    let url = b.wait_for_url("/events/", WAIT).await?;
+    let event_id = url
+        .rsplit("/events/")
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .to_string();
+    ensure!(
+        uuid::Uuid::parse_str(&event_id).is_ok(),
+        "no event id in {url}"
+    );
+    let facts = b.text(&b.wait_for(".facts", WAIT).await?).await?;
+    for part in [
+        "150 min",
+        "Casa do Rio, Cais do Sodré 12, Lisbon",
+        "Olga Organizer",
+        "olga@example.com",
+        "+351 210 000 000",
+        "200 people",
+    ] {
+        ensure!(facts.contains(part), "the facts lack {part:?}: {facts}");
+    }
+    b.wait_for_text("[data-testid=ticket-type]", "50 available", WAIT)
+        .await?;
+    b.wait_for_text("[data-testid=ticket-type]", "Only 10 left", WAIT)
+        .await?;
+
+    // Live availability: someone else books 3 General seats; the open page follows.
+    let other = system.sign_up("Bruno").await;
+    let res = other
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event_id, "tickets": [{"ticketType": "General", "quantity": 3}]}),
+        )
+        .await;
+    ensure!(res.status == 201, "booking from the API: {}", res.text);
+    b.wait_for_text("[data-testid=ticket-type]", "47 available", WAIT)
+        .await?;
+    b.wait_for_text(".live-note", "Availability updates live", WAIT)
+        .await?;
+    shots.take_both(b, "06-event-detail", None).await?;
+
+    // Two General tickets with the stepper; the buyer's details are pre-filled.
+    let more = b
+        .wait_for("button[aria-label='One more General']", WAIT)
+        .await?;
+    b.click(&more).await?;
+    b.click(&more).await?;
+    let qty = b.wait_for("#qty-0", WAIT).await?;
+    let value = b.property(&qty, "value").await?;
+    ensure!(value == "2", "quantity shows {value}, not 2");
+    let filled = b
+        .property(&b.wait_for("#c-email", WAIT).await?, "value")
+        .await?;
+    ensure!(
+        filled == "ada@example.com",
+        "email pre-filled with {filled}"
+    );
+    b.wait_for_text(".order-total", "$50.00", WAIT).await?;
+    shots
+        .take(b, "07-booking", Some("[data-testid=book]"), true)
+        .await?;
+    // Book from the keyboard: Enter in a field submits the form.
+    b.type_into(&b.wait_for("#c-phone", WAIT).await?, ENTER)
+        .await?;
+    b.wait_for_url("/orders/", WAIT).await?;
+    Ok(event_id)
+}
+
+async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
+    b.fill(
+        &b.wait_for("#pay-cardholderName", WAIT).await?,
+        "Ada Lovelace",
+    )
+    .await?;
+    b.fill(&b.wait_for("#pay-cardNumber", WAIT).await?, number)
+        .await?;
+    b.select(&b.wait_for("#pay-expiryMonth", WAIT).await?, "12")
+        .await?;
+    let year = (Utc::now() + chrono::Duration::days(800))
+        .format("%Y")
+        .to_string();
+    b.select(&b.wait_for("#pay-expiryYear", WAIT).await?, &year)
+        .await?;
+    b.fill(&b.wait_for("#pay-cvc", WAIT).await?, "123").await
+}
+
+/// Returns the booking reference.
+async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
+    // The pending order: a countdown and the payment form.
+    b.wait_for_text("#order-title", "Complete your booking", WAIT)
+        .await?;
+    b.wait_for("[data-testid=countdown]", WAIT).await?;
+    b.wait_for_text(".order-summary", "2 × General", WAIT)
+        .await?;
+    b.wait_for_text(".order-summary", "$50.00", WAIT).await?;
+
+    // The decline card: refused, with the reason, and the seats still held.
+    fill_card(b, "4000 0000 0000 0002").await?;
+    shots.take(b, "08-payment", None, true).await?;
+    // Pay from the keyboard.
+    b.type_into(&b.wait_for("#pay-cvc", WAIT).await?, ENTER)
+        .await?;
+    let declined = b
+        .wait_for("[data-testid=payment-declined]", PAYMENT_WAIT)
+        .await?;
+    let text = b.text(&declined).await?;
+    ensure!(
+        text.contains("Payment declined.") && text.contains("Your card was declined."),
+        "the decline and its reason are not shown: {text}"
+    );
+    b.wait_for("[data-testid=countdown]", WAIT).await?;
+    shots
+        .take(
+            b,
+            "09-payment-declined",
+            Some("[data-testid=payment-declined]"),
+            true,
+        )
+        .await?;
+
+    // Try again with the card that is approved, paying with the button this time.
+    b.click(&b.wait_for("[data-testid=retry]", WAIT).await?)
+        .await?;
+    fill_card(b, "4242 4242 4242 4242").await?;
+    b.click(&b.wait_for("[data-testid=pay]", WAIT).await?)
+        .await?;
+
+    // The result: booking reference and two ticket codes, each with a QR code.
+    b.wait_for("[data-testid=payment-success]", PAYMENT_WAIT)
+        .await?;
+    b.wait_for_text("#order-title", "You're going!", WAIT)
+        .await?;
+    let reference = b
+        .text(&b.wait_for("[data-testid=booking-reference]", WAIT).await?)
+        .await?
+        .trim()
+        .to_string();
+    ensure!(!reference.is_empty(), "no booking reference shown");
+    b.wait_for_text("[data-testid=payment-success]", &reference, WAIT)
+        .await?;
+    let codes = b
+        .wait_for_count("[data-testid=ticket-code]", 2, WAIT)
+        .await?;
+    for code in &codes {
+        ensure!(
+            !b.text(code).await?.trim().is_empty(),
+            "an empty ticket code"
+        );
+    }
+    b.wait_for_count(".qr svg", 2, WAIT).await?;
+    shots
+        .take(b, "10-order-confirmed", Some("[data-testid=tickets]"), true)
+        .await?;
+    Ok(reference)
+}
+
+async fn buyer_sees_orders(
+    b: &Browser,
+    base: &str,
+    event_id: &str,
+    reference: &str,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    // My orders: the confirmed order with its tickets.
+    b.click(&b.wait_for_text("nav a", "My orders", WAIT).await?)
+        .await?;
+    b.wait_for_url("/my/orders", WAIT).await?;
+    let card = b.wait_for_text(".order-card", reference, WAIT).await?;
+    let text = b.text(&card).await?;
+    for part in [TITLE, "Confirmed", "2 × General", "$50.00"] {
+        ensure!(text.contains(part), "the order lacks {part:?}: {text}");
+    }
+    b.wait_for_count(".order-card [data-testid=ticket-code]", 2, WAIT)
+        .await?;
+    b.wait_for_count(".order-card .qr svg", 2, WAIT).await?;
+    shots.take(b, "11-my-orders", None, true).await?;
+
+    // A reload of a deep link renders the page (SPA fallback), still signed in.
+    b.goto(&format!("{base}/events/{event_id}")).await?;
+    b.wait_for_text("#event-title", TITLE, WAIT).await?;
+    b.wait_for_text("[data-testid=user-name]", "Ada Lovelace", WAIT)
+        .await?;
+    // 50 General: 2 sold to Ada, 3 held for Bruno.
+    b.wait_for_text("[data-testid=ticket-type]", "45 available", WAIT)
+        .await?;
+    Ok(())
+}

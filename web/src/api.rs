@@ -1,0 +1,327 @@
+//! Every call the app makes to the services, through the gateway on the same origin (so the
+//! session cookie is first-party). The seed's `services/api.js`: `auth`, `events`, `tickets`,
+//! `payments`. Views never build URLs or parse error bodies themselves.
+
+use std::collections::BTreeMap;
+
+use gloo_net::http::{Request, RequestBuilder, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::model::*;
+
+/// The shared error shape `{"error": {"code", "message", "fields"}}`, or a network failure
+/// (`status` 0).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ApiError {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub fields: BTreeMap<String, Vec<String>>,
+}
+
+impl ApiError {
+    fn network(e: impl std::fmt::Display) -> Self {
+        ApiError {
+            status: 0,
+            code: "network".into(),
+            message: format!(
+                "The server could not be reached ({e}). Check your connection and try again."
+            ),
+            fields: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_unauthorized(&self) -> bool {
+        self.status == 401
+    }
+
+    /// The first message for `field`, if the server named it.
+    pub fn field(&self, field: &str) -> Option<String> {
+        self.fields.get(field).and_then(|m| m.first()).cloned()
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+async fn error_of(res: Response) -> ApiError {
+    let status = res.status();
+    let text = res.text().await.unwrap_or_default();
+    let body: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let err = &body["error"];
+    let mut fields = BTreeMap::new();
+    if let Some(map) = err["fields"].as_object() {
+        for (k, v) in map {
+            let messages = match v {
+                serde_json::Value::Array(items) => items
+                    .iter()
+                    .map(|m| {
+                        m.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| m.to_string())
+                    })
+                    .collect(),
+                other => vec![
+                    other
+                        .as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| other.to_string()),
+                ],
+            };
+            fields.insert(k.clone(), messages);
+        }
+    }
+    ApiError {
+        status,
+        code: err["code"].as_str().unwrap_or("http_error").to_string(),
+        message: err["message"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| match status {
+                502..=504 => {
+                    "The service is not answering right now. Please try again shortly.".into()
+                }
+                _ => format!("The request failed (HTTP {status})."),
+            }),
+        fields,
+    }
+}
+
+async fn send<T: DeserializeOwned>(req: Result<Request, gloo_net::Error>) -> ApiResult<T> {
+    let res = req
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    if !res.ok() {
+        return Err(error_of(res).await);
+    }
+    res.json::<T>().await.map_err(|e| ApiError {
+        status: 200,
+        code: "bad_response".into(),
+        message: format!("The server's answer could not be read ({e})."),
+        fields: BTreeMap::new(),
+    })
+}
+
+async fn get<T: DeserializeOwned>(url: &str) -> ApiResult<T> {
+    send(
+        Request::get(url)
+            .header("accept", "application/json")
+            .build(),
+    )
+    .await
+}
+
+fn with_key(builder: RequestBuilder, key: Option<&str>) -> RequestBuilder {
+    match key {
+        Some(key) => builder.header("Idempotency-Key", key),
+        None => builder,
+    }
+}
+
+async fn post<T: DeserializeOwned>(
+    url: &str,
+    body: &impl Serialize,
+    key: Option<&str>,
+) -> ApiResult<T> {
+    send(with_key(Request::post(url), key).json(body)).await
+}
+
+async fn patch<T: DeserializeOwned>(url: &str, body: &impl Serialize) -> ApiResult<T> {
+    send(Request::patch(url).json(body)).await
+}
+
+/// Percent-encodes a query value (`encodeURIComponent`).
+pub fn encode(v: &str) -> String {
+    js_sys::encode_uri_component(v)
+        .as_string()
+        .unwrap_or_default()
+}
+
+pub mod auth {
+    use super::*;
+
+    pub async fn me() -> ApiResult<User> {
+        get::<UserBody>("/api/auth/me").await.map(|b| b.user)
+    }
+
+    pub async fn login(email: &str, password: &str) -> ApiResult<User> {
+        post::<UserBody>(
+            "/api/auth/login",
+            &json!({"email": email, "password": password}),
+            None,
+        )
+        .await
+        .map(|b| b.user)
+    }
+
+    pub async fn register(
+        email: &str,
+        password: &str,
+        first_name: &str,
+        last_name: &str,
+    ) -> ApiResult<User> {
+        post::<UserBody>(
+            "/api/auth/register",
+            &json!({"email": email, "password": password, "firstName": first_name, "lastName": last_name}),
+            None,
+        )
+        .await
+        .map(|b| b.user)
+    }
+
+    pub async fn logout() -> ApiResult<()> {
+        post::<serde_json::Value>("/api/auth/logout", &json!({}), None)
+            .await
+            .map(drop)
+    }
+}
+
+pub mod events {
+    use super::*;
+    use crate::format::EventsQuery;
+
+    pub async fn list(q: &EventsQuery) -> ApiResult<EventPage> {
+        let mut params = vec![format!("page={}", q.page.max(1)), "limit=12".to_string()];
+        for (name, value) in [("category", &q.category), ("city", &q.city), ("q", &q.q)] {
+            if !value.trim().is_empty() {
+                params.push(format!("{name}={}", encode(value.trim())));
+            }
+        }
+        get(&format!("/api/events?{}", params.join("&"))).await
+    }
+
+    pub async fn get_one(id: &str) -> ApiResult<Event> {
+        get::<EventBody>(&format!("/api/events/{}", encode(id)))
+            .await
+            .map(|b| b.event)
+    }
+
+    pub async fn mine() -> ApiResult<Vec<Event>> {
+        get::<EventList>("/api/events/my/events")
+            .await
+            .map(|b| b.events)
+    }
+
+    pub async fn create(input: &EventInput) -> ApiResult<Event> {
+        post::<EventBody>("/api/events", input, None)
+            .await
+            .map(|b| b.event)
+    }
+
+    pub async fn update(id: &str, input: &EventInput) -> ApiResult<Event> {
+        patch::<EventBody>(&format!("/api/events/{}", encode(id)), input)
+            .await
+            .map(|b| b.event)
+    }
+
+    pub async fn publish(id: &str) -> ApiResult<Event> {
+        post::<EventBody>(
+            &format!("/api/events/{}/publish", encode(id)),
+            &json!({}),
+            None,
+        )
+        .await
+        .map(|b| b.event)
+    }
+
+    pub async fn cancel(id: &str) -> ApiResult<Event> {
+        post::<EventBody>(
+            &format!("/api/events/{}/cancel", encode(id)),
+            &json!({}),
+            None,
+        )
+        .await
+        .map(|b| b.event)
+    }
+}
+
+pub mod tickets {
+    use super::*;
+
+    pub fn availability_url(event_id: &str) -> String {
+        format!("/api/tickets/events/{}/availability", encode(event_id))
+    }
+
+    pub fn availability_stream_url(event_id: &str) -> String {
+        format!("{}/stream", availability_url(event_id))
+    }
+
+    pub async fn availability(event_id: &str) -> ApiResult<Availability> {
+        get(&availability_url(event_id)).await
+    }
+
+    pub async fn book(
+        event_id: &str,
+        lines: &[(String, u32)],
+        customer: &CustomerInfo,
+        key: &str,
+    ) -> ApiResult<Booked> {
+        let tickets: Vec<_> = lines
+            .iter()
+            .map(|(name, quantity)| json!({"ticketType": name, "quantity": quantity}))
+            .collect();
+        post(
+            "/api/tickets/book",
+            &json!({"eventId": event_id, "tickets": tickets, "customerInfo": customer}),
+            Some(key),
+        )
+        .await
+    }
+
+    pub async fn orders() -> ApiResult<Vec<Order>> {
+        get::<OrderList>("/api/tickets/orders")
+            .await
+            .map(|b| b.orders)
+    }
+
+    pub async fn order(id: &str) -> ApiResult<Order> {
+        get::<OrderBody>(&format!("/api/tickets/orders/{}", encode(id)))
+            .await
+            .map(|b| b.order)
+    }
+
+    pub async fn cancel(id: &str) -> ApiResult<Order> {
+        post::<OrderBody>(
+            &format!("/api/tickets/orders/{}/cancel", encode(id)),
+            &json!({}),
+            None,
+        )
+        .await
+        .map(|b| b.order)
+    }
+}
+
+pub mod payments {
+    use super::*;
+
+    pub async fn process(
+        order_id: &str,
+        method: &str,
+        details: &PaymentDetails,
+        key: &str,
+    ) -> ApiResult<PaymentResult> {
+        post(
+            "/api/payment/process",
+            &json!({"orderId": order_id, "paymentMethod": method, "paymentDetails": details}),
+            Some(key),
+        )
+        .await
+    }
+}
+
+/// A fresh idempotency key for one user action.
+pub fn new_key() -> String {
+    web_sys::window()
+        .and_then(|w| w.crypto().ok())
+        .map(|c| c.random_uuid())
+        .unwrap_or_else(|| format!("k{}", js_sys::Date::now() as u64))
+}

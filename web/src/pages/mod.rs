@@ -1,0 +1,9 @@
+//! One module per page (the seed's `pages/`).
+
+pub mod create_event;
+pub mod event_detail;
+pub mod events;
+pub mod login;
+pub mod my_events;
+pub mod my_orders;
+pub mod order;

@@ -1,0 +1,126 @@
+//! The buyer's orders: pending ones with their countdown, Pay now and Cancel; confirmed ones with
+//! their tickets.
+
+use dioxus::prelude::*;
+
+use crate::Route;
+use crate::api::{self, ApiError};
+use crate::components::{Countdown, Empty, ErrorBox, Loading, StatusBadge, TicketList};
+use crate::format;
+use crate::model::Order;
+use crate::pages::order::cancel_reason;
+use crate::session::{RequireLogin, to_login};
+
+#[component]
+pub fn MyOrders() -> Element {
+    rsx! { RequireLogin { OrdersList {} } }
+}
+
+#[component]
+fn OrdersList() -> Element {
+    format::set_title("My orders");
+    let mut orders = use_resource(|| async { api::tickets::orders().await });
+    let read = orders.read();
+    rsx! {
+        section { class: "page",
+            div { class: "page-head", h1 { "My orders" } }
+            div { aria_live: "polite",
+                match &*read {
+                    None => rsx! { Loading { label: "Loading your orders…" } },
+                    Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
+                    Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| orders.restart() } },
+                    Some(Ok(list)) if list.is_empty() => rsx! {
+                        Empty { title: "You have no orders yet.",
+                            p { Link { to: Route::home(), "Find an event" } " and book your first tickets." }
+                        }
+                    },
+                    Some(Ok(list)) => rsx! {
+                        ul { class: "order-list",
+                            for o in list.clone() {
+                                OrderCard { key: "{o.id}", order: o, reload: move |_| orders.restart() }
+                            }
+                        }
+                    },
+                }
+            }
+        }
+    }
+}
+
+#[component]
+fn OrderCard(order: Order, reload: EventHandler<()>) -> Element {
+    let mut error = use_signal(|| None::<ApiError>);
+    let mut busy = use_signal(|| false);
+    let id = order.id.clone();
+    let cancel = move |_| {
+        let id = id.clone();
+        async move {
+            let ok = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message("Cancel this order and release the seats?")
+                        .ok()
+                })
+                .unwrap_or(false);
+            if !ok {
+                return;
+            }
+            busy.set(true);
+            match api::tickets::cancel(&id).await {
+                Ok(_) => reload.call(()),
+                Err(e) => error.set(Some(e)),
+            }
+            busy.set(false);
+        }
+    };
+    let lines = order
+        .tickets
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+    rsx! {
+        li { class: "card order-card",
+            div { class: "order-card-head",
+                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.clone() }, "{order.event.title}" } }
+                StatusBadge { status: order.status.clone() }
+            }
+            p { class: "event-meta", "{format::date_time(&order.event.date_time)}" }
+            dl { class: "facts facts-inline",
+                div { dt { "Reference" } dd { strong { class: "ref", "{order.booking_reference}" } } }
+                div { dt { "Tickets" } dd { "{lines}" } }
+                div { dt { "Total" } dd { "{format::money(order.total_amount_minor, &order.currency)}" } }
+                div { dt { "Booked" } dd { "{format::date_time(&order.created_at)}" } }
+            }
+            match order.status.as_str() {
+                "pending" => rsx! {
+                    p { Countdown { expires_at: order.expires_at.clone(), on_expired: move |_| reload.call(()) } }
+                    div { class: "actions",
+                        Link { class: "btn btn-primary", to: Route::OrderPage { id: order.id.clone() }, "Pay now" }
+                        button { class: "btn btn-ghost", r#type: "button", disabled: busy(), onclick: cancel, "Cancel" }
+                    }
+                    if let Some(e) = error() { p { class: "field-error", role: "alert", "{e.message}" } }
+                },
+                "confirmed" => rsx! {
+                    details { class: "tickets-details", open: true,
+                        summary { "Show tickets ({order.seat_count()})" }
+                        OrderTickets { id: order.id.clone() }
+                    }
+                },
+                _ => rsx! { p { class: "muted", "{cancel_reason(order.cancel_reason.as_deref())}" } },
+            }
+        }
+    }
+}
+
+/// The issued tickets of one order (the list endpoint does not carry them).
+#[component]
+fn OrderTickets(id: String) -> Element {
+    let mut details = use_resource(use_reactive!(
+        |id| async move { api::tickets::order(&id).await }
+    ));
+    match &*details.read() {
+        None => rsx! { Loading { label: "Loading tickets…" } },
+        Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| details.restart() } },
+        Some(Ok(o)) => rsx! { TicketList { tickets: o.issued_tickets.clone() } },
+    }
+}

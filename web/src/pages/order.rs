@@ -1,0 +1,462 @@
+//! One order: the pending hold with its countdown and the payment form, then the result
+//! (tickets with QR codes, or the decline reason and a retry).
+
+use std::collections::BTreeMap;
+
+use dioxus::prelude::*;
+
+use crate::Route;
+use crate::api::{self, ApiError};
+use crate::components::{Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList};
+use crate::format;
+use crate::model::{Order, PaymentDetails};
+use crate::pages::event_detail::TextField;
+use crate::session::{RequireLogin, to_login};
+
+#[component]
+pub fn OrderPage(id: String) -> Element {
+    rsx! { RequireLogin { OrderLoader { id } } }
+}
+
+#[component]
+fn OrderLoader(id: String) -> Element {
+    format::set_title("Your order");
+    let mut order = use_resource(use_reactive!(
+        |id| async move { api::tickets::order(&id).await }
+    ));
+    let read = order.read();
+    match &*read {
+        None => rsx! { Loading { label: "Loading your order…" } },
+        Some(Err(e)) if e.is_unauthorized() => {
+            to_login();
+            rsx! {}
+        }
+        Some(Err(e)) if e.status == 404 => rsx! {
+            section { class: "page",
+                h1 { "Order not found" }
+                p { "There is no such order in your account." }
+                Link { class: "btn btn-primary", to: Route::MyOrders {}, "My orders" }
+            }
+        },
+        Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| order.restart() } },
+        Some(Ok(o)) => rsx! { OrderView { order: o.clone(), reload: move |_| order.restart() } },
+    }
+}
+
+/// Where the payment stands in this view.
+#[derive(Clone, Debug, PartialEq)]
+enum Phase {
+    Form,
+    /// Approved; waiting for the ticket service to confirm the order and issue the tickets.
+    Confirming,
+    Declined(String),
+}
+
+#[component]
+fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
+    let mut phase = use_signal(|| Phase::Form);
+    let mut cancel_error = use_signal(|| None::<ApiError>);
+    let mut cancelling = use_signal(|| false);
+    let order_id = order.id.clone();
+
+    // After an approval, follow the order until the ticket service confirmed it.
+    let id_for_wait = order.id.clone();
+    let wait_for_confirmation = move || {
+        let id = id_for_wait.clone();
+        spawn(async move {
+            for _ in 0..60 {
+                gloo_timers::future::TimeoutFuture::new(500).await;
+                if let Ok(o) = api::tickets::order(&id).await
+                    && o.status != "pending"
+                {
+                    break;
+                }
+            }
+            reload.call(());
+        });
+    };
+
+    let on_paid = move |outcome: Result<(), String>| match outcome {
+        Ok(()) => {
+            phase.set(Phase::Confirming);
+            wait_for_confirmation();
+        }
+        Err(reason) => {
+            phase.set(Phase::Declined(reason));
+            format::focus("payment-result");
+        }
+    };
+
+    let cancel = move |_| {
+        let id = order_id.clone();
+        async move {
+            let ok = web_sys::window()
+                .and_then(|w| {
+                    w.confirm_with_message("Cancel this order and release the seats?")
+                        .ok()
+                })
+                .unwrap_or(false);
+            if !ok {
+                return;
+            }
+            cancelling.set(true);
+            match api::tickets::cancel(&id).await {
+                Ok(_) => reload.call(()),
+                Err(e) => cancel_error.set(Some(e)),
+            }
+            cancelling.set(false);
+        }
+    };
+
+    let lines = order
+        .tickets
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
+        .collect::<Vec<_>>()
+        .join(", ");
+
+    rsx! {
+        section { class: "page order-page",
+            div { class: "page-head",
+                h1 { id: "order-title",
+                    match order.status.as_str() {
+                        "confirmed" => "You're going!",
+                        "cancelled" => "Order cancelled",
+                        _ => "Complete your booking",
+                    }
+                }
+                StatusBadge { status: order.status.clone() }
+            }
+            div { class: "card order-summary",
+                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.clone() }, "{order.event.title}" } }
+                p { class: "event-meta", "{format::date_time(&order.event.date_time)}" }
+                dl { class: "facts",
+                    div { dt { "Booking reference" } dd { strong { class: "ref", "data-testid": "booking-reference", "{order.booking_reference}" } } }
+                    div { dt { "Tickets" } dd { "{lines}" } }
+                    div { dt { "Total" } dd { "{format::money(order.total_amount_minor, &order.currency)}" } }
+                    div { dt { "Buyer" } dd { "{order.customer_info.first_name} {order.customer_info.last_name} · {order.customer_info.email}" } }
+                }
+                if order.status == "pending" {
+                    p { class: "hold", Countdown { expires_at: order.expires_at.clone(), on_expired: move |_| reload.call(()) } }
+                }
+            }
+            div { id: "payment-result", tabindex: "-1", aria_live: "polite",
+                match (order.status.as_str(), phase()) {
+                    ("confirmed", _) => rsx! {
+                        div { class: "alert alert-success", role: "status", "data-testid": "payment-success",
+                            p { strong { "Payment approved." } " Your booking reference is " strong { "{order.booking_reference}" } ". Show a ticket's QR code at the entrance." }
+                        }
+                        h2 { "Your tickets" }
+                        if order.issued_tickets.is_empty() {
+                            Loading { label: "Issuing your tickets…" }
+                        } else {
+                            TicketList { tickets: order.issued_tickets.clone() }
+                        }
+                    },
+                    ("cancelled", _) => rsx! {
+                        div { class: "alert alert-error", role: "status",
+                            p { "{cancel_reason(order.cancel_reason.as_deref())}" }
+                            Link { class: "btn btn-primary", to: Route::EventDetail { id: order.event_id.clone() }, "Book again" }
+                        }
+                    },
+                    (_, Phase::Confirming) => rsx! {
+                        div { class: "alert alert-success", role: "status",
+                            p { strong { "Payment approved." } " Issuing your tickets…" }
+                        }
+                        Loading { label: "Confirming your order…" }
+                    },
+                    (_, Phase::Declined(reason)) => rsx! {
+                        div { class: "alert alert-error", role: "alert", "data-testid": "payment-declined",
+                            p { strong { "Payment declined. " } "{reason}" }
+                            p { "Your seats are still held. You can try again with another card or PayPal." }
+                            button { class: "btn btn-primary", r#type: "button", onclick: move |_| {
+                                    phase.set(Phase::Form);
+                                    // The decline may have cancelled the order (too many attempts).
+                                    reload.call(());
+                                },
+                                "data-testid": "retry", "Try again" }
+                        }
+                    },
+                    (_, Phase::Form) => rsx! {
+                        PaymentForm { order_id: order.id.clone(), amount: format::money(order.total_amount_minor, &order.currency), on_done: on_paid }
+                        div { class: "secondary-actions",
+                            button { class: "btn btn-ghost", r#type: "button", disabled: cancelling(), onclick: cancel, "Cancel order" }
+                            if let Some(e) = cancel_error() { p { class: "field-error", role: "alert", "{e.message}" } }
+                        }
+                    },
+                }
+            }
+        }
+    }
+}
+
+pub fn cancel_reason(reason: Option<&str>) -> &'static str {
+    match reason {
+        Some("expired") => "The hold on these seats expired before payment, so they were released.",
+        Some("payment_failed") => {
+            "The payment was declined too many times, so the order was cancelled and the seats released."
+        }
+        Some("user_cancelled") => "You cancelled this order; the seats were released.",
+        Some("event_cancelled") => "The organizer cancelled the event. Any payment is refunded.",
+        _ => "This order was cancelled.",
+    }
+}
+
+const METHODS: [(&str, &str); 3] = [
+    ("credit_card", "Credit card"),
+    ("debit_card", "Debit card"),
+    ("paypal", "PayPal"),
+];
+
+fn current_year() -> i32 {
+    js_sys::Date::new_0().get_full_year() as i32
+}
+
+fn current_month() -> u32 {
+    js_sys::Date::new_0().get_month() + 1
+}
+
+struct CardForm {
+    name: String,
+    number: String,
+    month: String,
+    year: String,
+    cvc: String,
+}
+
+/// The same rules as the payment service, so most mistakes are caught before a round trip.
+fn validate_card(f: &CardForm) -> BTreeMap<&'static str, String> {
+    let mut e = BTreeMap::new();
+    if f.name.trim().is_empty() {
+        e.insert("cardholderName", "Enter the name on the card.".into());
+    } else if f.name.trim().chars().count() > 100 {
+        e.insert(
+            "cardholderName",
+            "The name on the card is at most 100 characters.".into(),
+        );
+    }
+    let digits: String = f
+        .number
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    if digits.is_empty() {
+        e.insert("cardNumber", "Enter the card number.".into());
+    } else if !digits.chars().all(|c| c.is_ascii_digit()) {
+        e.insert("cardNumber", "A card number has digits only.".into());
+    } else if !(12..=19).contains(&digits.len()) {
+        e.insert("cardNumber", "A card number has 12 to 19 digits.".into());
+    } else if !format::luhn(&digits) {
+        e.insert(
+            "cardNumber",
+            "This card number is not valid; check it for typing mistakes.".into(),
+        );
+    }
+    let month: Option<u32> = f.month.parse().ok().filter(|m| (1..=12).contains(m));
+    let year: Option<i32> = f.year.parse().ok();
+    if month.is_none() {
+        e.insert("expiryMonth", "Choose the expiry month.".into());
+    }
+    if year.is_none() {
+        e.insert("expiryYear", "Choose the expiry year.".into());
+    }
+    if let (Some(m), Some(y)) = (month, year)
+        && (y < current_year() || (y == current_year() && m < current_month()))
+    {
+        e.insert("expiryMonth", "This card has expired.".into());
+    }
+    let cvc = f.cvc.trim();
+    if cvc.is_empty() {
+        e.insert("cvc", "Enter the security code (CVC).".into());
+    } else if !(3..=4).contains(&cvc.len()) || !cvc.chars().all(|c| c.is_ascii_digit()) {
+        e.insert("cvc", "The security code is 3 or 4 digits.".into());
+    }
+    e
+}
+
+fn validate_paypal(email: &str) -> BTreeMap<&'static str, String> {
+    let mut e = BTreeMap::new();
+    let email = email.trim();
+    if email.is_empty() {
+        e.insert("email", "Enter the email of your PayPal account.".into());
+    } else if !email.contains('@')
+        || email.starts_with('@')
+        || email.ends_with('@')
+        || email.contains(' ')
+    {
+        e.insert("email", "Enter a valid email address.".into());
+    }
+    e
+}
+
+#[component]
+fn PaymentForm(
+    order_id: String,
+    amount: String,
+    on_done: EventHandler<Result<(), String>>,
+) -> Element {
+    let mut method = use_signal(|| "credit_card".to_string());
+    let name = use_signal(String::new);
+    let number = use_signal(String::new);
+    let mut month = use_signal(String::new);
+    let mut year = use_signal(String::new);
+    let cvc = use_signal(String::new);
+    let paypal = use_signal(String::new);
+    let mut client_errors = use_signal(BTreeMap::<&'static str, String>::new);
+    let mut touched = use_signal(|| false);
+    let mut server_error = use_signal(|| None::<ApiError>);
+    let mut busy = use_signal(|| false);
+
+    let is_card = method() != "paypal";
+    let mut check = move || {
+        let errors = if method.peek().as_str() == "paypal" {
+            validate_paypal(&paypal.peek())
+        } else {
+            validate_card(&CardForm {
+                name: name.peek().clone(),
+                number: number.peek().clone(),
+                month: month.peek().clone(),
+                year: year.peek().clone(),
+                cvc: cvc.peek().clone(),
+            })
+        };
+        client_errors.set(errors.clone());
+        errors
+    };
+    // Once the user tried to submit, errors follow their typing.
+    let mut revalidate = move |_: ()| {
+        if *touched.peek() {
+            check();
+        }
+    };
+
+    let submit = move |e: FormEvent| {
+        e.prevent_default();
+        let order_id = order_id.clone();
+        async move {
+            touched.set(true);
+            if !check().is_empty() {
+                let first = client_errors
+                    .peek()
+                    .keys()
+                    .next()
+                    .map(|k| format!("pay-{k}"));
+                if let Some(id) = first {
+                    format::focus(&id);
+                }
+                return;
+            }
+            let m = method.peek().clone();
+            let details = if m == "paypal" {
+                PaymentDetails::Paypal {
+                    email: paypal.peek().trim().to_string(),
+                }
+            } else {
+                PaymentDetails::Card {
+                    card_number: number.peek().trim().to_string(),
+                    expiry_month: month.peek().parse().unwrap_or(0),
+                    expiry_year: year.peek().parse().unwrap_or(0),
+                    cvc: cvc.peek().trim().to_string(),
+                    cardholder_name: name.peek().trim().to_string(),
+                }
+            };
+            busy.set(true);
+            server_error.set(None);
+            let result = api::payments::process(&order_id, &m, &details, &api::new_key()).await;
+            busy.set(false);
+            match result {
+                Ok(r) if r.payment.status == "completed" => on_done.call(Ok(())),
+                Ok(r) => {
+                    let reason = r
+                        .payment
+                        .gateway_response
+                        .map(|g| g.response_message)
+                        .filter(|m| !m.is_empty())
+                        .unwrap_or(r.message);
+                    on_done.call(Err(reason));
+                }
+                Err(e) if e.is_unauthorized() => to_login(),
+                Err(e) => {
+                    server_error.set(Some(e));
+                    format::focus("pay-server-error");
+                }
+            }
+        }
+    };
+
+    let ce = client_errors();
+    let se = server_error();
+    let err = |key: &'static str| -> Option<String> {
+        ce.get(key).cloned().or_else(|| {
+            se.as_ref()
+                .and_then(|e| e.field(&format!("paymentDetails.{key}")))
+        })
+    };
+    let this_year = current_year();
+
+    rsx! {
+        form { class: "card payment-form", onsubmit: submit, novalidate: true, aria_labelledby: "pay-h",
+            h2 { id: "pay-h", "Pay {amount}" }
+            fieldset { class: "methods",
+                legend { "Payment method" }
+                for (value, label) in METHODS {
+                    label { class: "radio",
+                        input { r#type: "radio", name: "method", value: "{value}", checked: method() == value,
+                            onchange: move |_| { method.set(value.to_string()); client_errors.set(BTreeMap::new()); } }
+                        " {label}"
+                    }
+                }
+            }
+            if is_card {
+                div { class: "test-hint", id: "card-hint",
+                    "Test cards: " code { "4242 4242 4242 4242" } " is always approved, "
+                    code { "4000 0000 0000 0002" } " is always declined. Any future expiry date and any 3-digit CVC."
+                }
+                TextField { id: "pay-cardholderName", label: "Name on card", value: name, autocomplete: "cc-name",
+                    required: true, error: err("cardholderName"), onblur: revalidate }
+                TextField { id: "pay-cardNumber", label: "Card number", value: number, autocomplete: "cc-number",
+                    required: true, hint: "Spaces are fine.".to_string(), error: err("cardNumber"), onblur: revalidate }
+                div { class: "grid-3",
+                    div { class: if err("expiryMonth").is_some() { "field has-error" } else { "field" },
+                        label { r#for: "pay-expiryMonth", "Expiry month" }
+                        select { id: "pay-expiryMonth", autocomplete: "cc-exp-month", aria_invalid: err("expiryMonth").is_some(),
+                            aria_describedby: "pay-expiryMonth-error",
+                            onchange: move |e: FormEvent| { month.set(e.value()); revalidate(()); },
+                            option { value: "", selected: month().is_empty(), "Month" }
+                            for m in 1..=12u32 {
+                                option { value: "{m}", selected: month() == m.to_string(), "{m:02}" }
+                            }
+                        }
+                        FieldError { id: "pay-expiryMonth-error", message: err("expiryMonth") }
+                    }
+                    div { class: if err("expiryYear").is_some() { "field has-error" } else { "field" },
+                        label { r#for: "pay-expiryYear", "Expiry year" }
+                        select { id: "pay-expiryYear", autocomplete: "cc-exp-year", aria_invalid: err("expiryYear").is_some(),
+                            aria_describedby: "pay-expiryYear-error",
+                            onchange: move |e: FormEvent| { year.set(e.value()); revalidate(()); },
+                            option { value: "", selected: year().is_empty(), "Year" }
+                            for y in this_year..this_year + 16 {
+                                option { value: "{y}", selected: year() == y.to_string(), "{y}" }
+                            }
+                        }
+                        FieldError { id: "pay-expiryYear-error", message: err("expiryYear") }
+                    }
+                    TextField { id: "pay-cvc", label: "CVC", value: cvc, autocomplete: "cc-csc", required: true,
+                        error: err("cvc"), onblur: revalidate }
+                }
+            } else {
+                div { class: "test-hint", "Test accounts: any address at " code { "approve.test" } " is approved, at " code { "decline.test" } " declined." }
+                TextField { id: "pay-email", label: "PayPal email", value: paypal, kind: "email", autocomplete: "email",
+                    required: true, error: err("email"), onblur: revalidate }
+            }
+            div { id: "pay-server-error", tabindex: "-1", aria_live: "assertive",
+                if let Some(e) = se.as_ref() {
+                    div { class: "alert alert-error", role: "alert", p { "{e.message}" } }
+                }
+            }
+            button { class: "btn btn-primary btn-lg", r#type: "submit", disabled: busy(), "data-testid": "pay",
+                if busy() { "Processing…" } else { "Pay {amount}" }
+            }
+        }
+    }
+}
