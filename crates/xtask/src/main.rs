@@ -41,7 +41,13 @@ fn main() -> ExitCode {
 
 /// The workspace root, whatever directory cargo was called from.
 pub fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    // `cargo run` sets CARGO_MANIFEST_DIR for the process: prefer it to the compile-time value,
+    // because two checkouts sharing one CARGO_TARGET_DIR also share the `target/debug/xtask`
+    // binary, and the compiled-in path may be the other checkout's.
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .ancestors()
         .nth(2)
         .expect("xtask lives in crates/xtask")
