@@ -168,7 +168,7 @@ impl Shots {
     }
 
     /// Photographs the viewport as `name.png`: scrolled to `at` (centred) or to the top, with
-    /// no text caret blinking in a focused field. `docs`: one of the README's.
+    /// nothing focused or hovered. `docs`: one of the README's.
     async fn take(
         &self,
         b: &Browser,
@@ -177,13 +177,13 @@ impl Shots {
         docs: bool,
     ) -> anyhow::Result<()> {
         b.execute(
-            "if (!document.getElementById('no-caret')) { \
-               const s = document.createElement('style'); s.id = 'no-caret'; \
-               s.textContent = '* { caret-color: transparent !important; }'; \
-               document.head.appendChild(s); }",
+            "if (document.activeElement) { document.activeElement.blur(); }",
             vec![],
         )
         .await?;
+        let height = b.execute("return window.innerHeight;", vec![]).await?;
+        let bottom = height.as_u64().unwrap_or(1).saturating_sub(1);
+        b.mouse_to(0, u32::try_from(bottom).unwrap_or(0)).await?;
         match at {
             Some(css) => b.scroll_to(&b.wait_for(css, WAIT).await?).await?,
             None => b
@@ -227,65 +227,70 @@ async fn set_viewport(b: &Browser, (w, h): (u32, u32), mobile: bool) -> anyhow::
     }
 }
 
+/// An event published through the API: title, category, venue, city, days from now and its
+/// ticket types (name, price, seats).
+struct Seed(
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    i64,
+    &'static [(&'static str, u32, u32)],
+);
+
 /// A few published events of another organizer, so the list has something to filter out.
+const SEEDS: [Seed; 5] = [
+    Seed(
+        "Lisbon Jazz Weekend",
+        "Music",
+        "Hot Clube",
+        "Lisbon",
+        12,
+        &[("Day pass", 35, 300)],
+    ),
+    Seed(
+        "Stand-up at the Docks",
+        "Comedy",
+        "Armazém 16",
+        "Lisbon",
+        9,
+        &[("Seat", 18, 120)],
+    ),
+    Seed(
+        "Systems Programming Summit",
+        "Conference",
+        "Alfândega Congress Centre",
+        "Porto",
+        40,
+        &[("Standard", 240, 400), ("Student", 90, 50)],
+    ),
+    Seed(
+        "City Half Marathon",
+        "Sports",
+        "Avenida dos Aliados",
+        "Porto",
+        25,
+        &[("Runner", 30, 2000)],
+    ),
+    Seed(
+        "Screen Printing Workshop",
+        "Workshop",
+        "Oficina Gráfica",
+        "Lisbon",
+        16,
+        &[("Place", 45, 12)],
+    ),
+];
+
 async fn seed_other_events(system: &System) {
     let organizer = system.sign_up("Sam").await;
-    let seeds: [(&str, &str, &str, &str, i64, &[(&str, u32, u32)]); 5] = [
-        (
-            "Lisbon Jazz Weekend",
-            "Music",
-            "Hot Clube",
-            "Lisbon",
-            12,
-            &[("Day pass", 35, 300)],
-        ),
-        (
-            "Stand-up at the Docks",
-            "Comedy",
-            "Armazém 16",
-            "Lisbon",
-            9,
-            &[("Seat", 18, 120)],
-        ),
-        (
-            "Systems Programming Summit",
-            "Conference",
-            "Alfândega Congress Centre",
-            "Porto",
-            40,
-            &[("Standard", 240, 400), ("Student", 90, 50)],
-        ),
-        (
-            "City Half Marathon",
-            "Sports",
-            "Avenida dos Aliados",
-            "Porto",
-            25,
-            &[("Runner", 30, 2000)],
-        ),
-        (
-            "Screen Printing Workshop",
-            "Workshop",
-            "Oficina Gráfica",
-            "Lisbon",
-            16,
-            &[("Place", 45, 12)],
-        ),
-    ];
-    for (title, category, venue, city, days, types) in seeds {
-        seed_event(&organizer, title, category, venue, city, days, types).await;
+    for seed in &SEEDS {
+        seed_event(&organizer, seed).await;
     }
 }
 
-async fn seed_event(
-    organizer: &TestClient,
-    title: &str,
-    category: &str,
-    venue: &str,
-    city: &str,
-    days: i64,
-    types: &[(&str, u32, u32)],
-) {
+async fn seed_event(organizer: &TestClient, seed: &Seed) {
+    let Seed(title, category, venue, city, days, types) = *seed;
     let capacity: u32 = types.iter().map(|t| t.2).sum();
     let ticket_types: Vec<_> = types
         .iter()
@@ -347,7 +352,7 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
     // Sign up.
     b.goto(&format!("{base}/register")).await?;
     register(b, "Olga", "Organizer", "olga@example.com").await?;
-    shots.take(b, "01-register", None, true).await?;
+    shots.take(b, "01-register", None, false).await?;
     b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
         .await?;
     b.wait_for_text("[data-testid=user-name]", "Olga Organizer", WAIT)
@@ -394,8 +399,9 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
         "+351 210 000 000",
     )
     .await?;
+    shots.take(b, "02-create-event", None, true).await?;
     shots
-        .take(b, "02-create-event", Some("#ev-ticketTypes"), true)
+        .take(b, "03-create-event-tickets", Some("#ev-ticketTypes"), true)
         .await?;
     b.click(&b.wait_for("[data-testid=publish]", WAIT).await?)
         .await?;
@@ -416,7 +422,7 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
     ] {
         ensure!(text.contains(part), "My events card lacks {part:?}: {text}");
     }
-    shots.take(b, "03-my-events", None, true).await?;
+    shots.take(b, "04-my-events", None, true).await?;
 
     // Log out: back to the list, signed out.
     b.click(&b.wait_for_text(".account button", "Log out", WAIT).await?)
@@ -472,7 +478,14 @@ async fn buyer_finds_and_books(
     b.wait_for_text("[data-testid=event-card]", TITLE, WAIT)
         .await?;
     b.wait_for_text(".result-count", "6 events", WAIT).await?;
-    shots.take_both(b, "04-events", None).await?;
+    // The header marks where one is.
+    let here = b.wait_for("nav a[aria-current=page]", WAIT).await?;
+    let label = b.text(&here).await?;
+    ensure!(
+        label == "Events",
+        "the header marks {label:?} as the current page"
+    );
+    shots.take_both(b, "05-events", None).await?;
 
     // Filter: the Music category (a choice applies at once), then a search.
     b.select(&b.wait_for("#f-category", WAIT).await?, "Music")
@@ -497,7 +510,7 @@ async fn buyer_finds_and_books(
         ensure!(card.contains(part), "the card lacks {part:?}: {card}");
     }
     b.wait_for_text(".result-count", "1 event", WAIT).await?;
-    shots.take(b, "05-events-filtered", None, true).await?;
+    shots.take(b, "06-events-filtered", None, true).await?;
 
     // Open it.
     b.click(&b.wait_for_text(".event-card-title a", TITLE, WAIT).await?)
@@ -543,7 +556,7 @@ async fn buyer_finds_and_books(
         .await?;
     b.wait_for_text(".live-note", "Availability updates live", WAIT)
         .await?;
-    shots.take_both(b, "06-event-detail", None).await?;
+    shots.take_both(b, "07-event-detail", None).await?;
 
     // Two General tickets with the stepper; the buyer's details are pre-filled.
     let more = b
@@ -563,7 +576,7 @@ async fn buyer_finds_and_books(
     );
     b.wait_for_text(".order-total", "$50.00", WAIT).await?;
     shots
-        .take(b, "07-booking", Some("[data-testid=book]"), true)
+        .take(b, "08-booking", Some("[data-testid=book]"), true)
         .await?;
     // Book from the keyboard: Enter in a field submits the form.
     b.type_into(&b.wait_for("#c-phone", WAIT).await?, ENTER)
@@ -602,7 +615,7 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
 
     // The decline card: refused, with the reason, and the seats still held.
     fill_card(b, "4000 0000 0000 0002").await?;
-    shots.take(b, "08-payment", None, true).await?;
+    shots.take(b, "09-payment", None, true).await?;
     // Pay from the keyboard.
     b.type_into(&b.wait_for("#pay-cvc", WAIT).await?, ENTER)
         .await?;
@@ -618,7 +631,7 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
     shots
         .take(
             b,
-            "09-payment-declined",
+            "10-payment-declined",
             Some("[data-testid=payment-declined]"),
             true,
         )
@@ -655,7 +668,7 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
     }
     b.wait_for_count(".qr svg", 2, WAIT).await?;
     shots
-        .take(b, "10-order-confirmed", Some("[data-testid=tickets]"), true)
+        .take(b, "11-order-confirmed", Some("[data-testid=tickets]"), true)
         .await?;
     Ok(reference)
 }
@@ -679,7 +692,7 @@ async fn buyer_sees_orders(
     b.wait_for_count(".order-card [data-testid=ticket-code]", 2, WAIT)
         .await?;
     b.wait_for_count(".order-card .qr svg", 2, WAIT).await?;
-    shots.take(b, "11-my-orders", None, true).await?;
+    shots.take(b, "12-my-orders", None, true).await?;
 
     // A reload of a deep link renders the page (SPA fallback), still signed in.
     b.goto(&format!("{base}/events/{event_id}")).await?;

@@ -223,6 +223,20 @@ impl Browser {
         .map(drop)
     }
 
+    /// Moves the mouse to a point of the viewport (e.g. away from what it would hover).
+    pub async fn mouse_to(&self, x: u32, y: u32) -> anyhow::Result<()> {
+        let moves =
+            json!([{"type": "pointerMove", "duration": 0, "origin": "viewport", "x": x, "y": y}]);
+        self.call(
+            reqwest::Method::POST,
+            "/actions",
+            Some(json!({"actions": [{"type": "pointer", "id": "mouse",
+                "parameters": {"pointerType": "mouse"}, "actions": moves}]})),
+        )
+        .await
+        .map(drop)
+    }
+
     pub async fn execute(&self, script: &str, args: Vec<Value>) -> anyhow::Result<Value> {
         self.call(
             reqwest::Method::POST,

@@ -108,6 +108,10 @@ fn Header() -> Element {
     let session = use_session();
     let user = session.user.read().clone();
     let mut busy = use_signal(|| false);
+    // `active_class` compares the link's address, `/?` (the route always writes the `?` of its
+    // query), with the current one, `/` or `/?category=…`: they never match. Mark "Events" on
+    // every list page (any filter) by the route instead.
+    let on_events = matches!(use_route::<Route>(), Route::Events { .. });
     let logout = move |_| async move {
         busy.set(true);
         let _ = api::auth::logout().await;
@@ -121,7 +125,8 @@ fn Header() -> Element {
                 Link { class: "brand", to: Route::home(), "Tickets" }
                 nav { aria_label: "Main",
                     ul { class: "nav-list",
-                        li { Link { to: Route::home(), active_class: "active", "Events" } }
+                        li { Link { to: Route::home(), class: if on_events { "active" } else { "" },
+                            aria_current: if on_events { "page" } else { "false" }, "Events" } }
                         if user.is_some() {
                             li { Link { to: Route::CreateEvent {}, active_class: "active", "Create event" } }
                             li { Link { to: Route::MyEvents {}, active_class: "active", "My events" } }
