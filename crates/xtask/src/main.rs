@@ -107,10 +107,10 @@ fn test(extra: &[String]) -> anyhow::Result<ExitCode> {
 /// Builds the web bundle and drives it in headless Chromium through the whole system.
 fn browser_test(nats: &Path) -> anyhow::Result<ExitCode> {
     let mut cmd = cargo();
+    // `--workspace` keeps the features of the workspace run, so nothing is compiled again.
     cmd.args([
         "test",
-        "-p",
-        "e2e",
+        "--workspace",
         "--test",
         "browser",
         "--",
