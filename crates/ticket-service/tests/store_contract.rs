@@ -306,6 +306,51 @@ async fn a_cancelled_event_takes_no_booking_and_reserves_nothing(store: Arc<dyn 
     );
 }
 
+async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn TicketStore>) {
+    let id = published(&store, &[("General", 10)]).await;
+    let o = order(id, &[("General", 1)]);
+    let mut b = booking(&o);
+    let user = o.user_id;
+    b.idempotency = Some(IdempotencyRecord {
+        user_id: user,
+        key: "k-purge".into(),
+        response: StoredResponse {
+            request_hash: "h".into(),
+            status: 201,
+            body: "{}".into(),
+        },
+    });
+    assert_eq!(store.book(&b).await.unwrap(), BookResult::Booked);
+    let processed = Uuid::new_v4();
+    store
+        .confirm(o.id, &attempt("completed"), processed, None)
+        .await
+        .unwrap();
+
+    let long_ago = now() - Duration::days(1);
+    assert_eq!(
+        store.purge_bookkeeping(long_ago, long_ago).await.unwrap(),
+        0
+    );
+    assert!(
+        store
+            .idempotent_response(user, "k-purge")
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    let later = now() + Duration::seconds(5);
+    assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 2);
+    assert!(
+        store
+            .idempotent_response(user, "k-purge")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 async fn a_users_orders_are_listed_newest_first(store: Arc<dyn TicketStore>) {
     let id = published(&store, &[("General", 10)]).await;
     let mut older = order(id, &[("General", 1)]);
@@ -832,6 +877,7 @@ macro_rules! contract {
 }
 
 contract!(
+    old_bookkeeping_is_purged_and_recent_bookkeeping_kept,
     a_cancelled_event_takes_no_booking_and_reserves_nothing,
     applying_an_event_creates_stock_and_a_newer_version_raises_capacity_but_never_lowers_it,
     booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing,

@@ -190,6 +190,14 @@ pub trait TicketStore: Send + Sync + 'static {
     ) -> Result<Vec<Uuid>, StoreError>;
     async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
 
+    /// Forgets processed event ids recorded before `processed_before` and idempotency keys
+    /// stored before `keys_before`; returns how many rows went.
+    async fn purge_bookkeeping(
+        &self,
+        processed_before: DateTime<Utc>,
+        keys_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError>;
+
     fn outbox(&self) -> Arc<dyn OutboxStore>;
     async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -1177,6 +1177,22 @@ impl TicketStore for MongoStore {
         Arc::new(self.outbox.clone())
     }
 
+    async fn purge_bookkeeping(
+        &self,
+        processed_before: DateTime<Utc>,
+        keys_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        let processed = self
+            .processed
+            .delete_many(doc! {"at": {"$lt": bdt(processed_before)}})
+            .await?;
+        let keys = self
+            .keys
+            .delete_many(doc! {"createdAt": {"$lt": bdt(keys_before)}})
+            .await?;
+        Ok(processed.deleted_count + keys.deleted_count)
+    }
+
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.run_command(doc! {"ping": 1}).await?;
         Ok(())

@@ -672,6 +672,26 @@ impl TicketStore for SqliteStore {
             .await
     }
 
+    async fn purge_bookkeeping(
+        &self,
+        processed_before: DateTime<Utc>,
+        keys_before: DateTime<Utc>,
+    ) -> Result<u64, StoreError> {
+        self.db
+            .call(move |c| {
+                let processed = c.execute(
+                    "DELETE FROM processed_events WHERE at < ?1",
+                    [ms(processed_before)],
+                )?;
+                let keys = c.execute(
+                    "DELETE FROM idempotency_keys WHERE created_at < ?1",
+                    [ms(keys_before)],
+                )?;
+                Ok((processed + keys) as u64)
+            })
+            .await
+    }
+
     fn outbox(&self) -> Arc<dyn OutboxStore> {
         Arc::new(SqliteOutbox::new(self.db.clone()))
     }
