@@ -4,18 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, card_body};
+use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, book, card_body, order_becomes};
 use platform::testing::{TestClient, eventually, stream_events, wait_for_events};
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
-
-async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
-    let res = buyer
-        .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": quantity}]}))
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    res.json()
-}
 
 async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> platform::testing::TestResponse {
     buyer
@@ -24,18 +16,6 @@ async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> platform::testin
             &card_body(order_id.parse().unwrap(), card),
         )
         .await
-}
-
-async fn order_status(buyer: &TestClient, order_id: &str, status: &str) -> Value {
-    eventually(&format!("order {order_id} to be {status}"), || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json()["order"]
-            .clone();
-        (o["status"] == status).then_some(o)
-    })
-    .await
 }
 
 fn trace_id(traceparent: &Option<String>) -> Option<String> {
@@ -66,7 +46,7 @@ async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
     assert_eq!(paid.status, 201, "{}", paid.text);
     assert_eq!(paid.json()["payment"]["status"], "completed");
 
-    let order = order_status(&buyer, &order_id, "confirmed").await;
+    let order = order_becomes(&buyer, &order_id, "confirmed").await;
     let codes: HashSet<_> = order["issuedTickets"]
         .as_array()
         .unwrap()
@@ -143,7 +123,7 @@ async fn a_declined_card_then_the_success_card_confirms_the_order() {
 
     let ok = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(ok.json()["payment"]["status"], "completed", "{}", ok.text);
-    let order = order_status(&buyer, &order_id, "confirmed").await;
+    let order = order_becomes(&buyer, &order_id, "confirmed").await;
     assert_eq!(order["paymentAttempts"].as_array().unwrap().len(), 2);
 }
 
@@ -177,7 +157,7 @@ async fn three_declines_cancel_the_order_and_put_the_seats_back() {
         })
         .await;
     }
-    let order = order_status(&buyer, &order_id, "cancelled").await;
+    let order = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(order["cancelReason"], "payment_failed");
     let a = buyer
         .get(&format!("/api/tickets/events/{event}/availability"))
@@ -211,7 +191,7 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let res = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.status, 409, "{}", res.text);
-    order_status(&buyer, &order_id, "cancelled").await;
+    order_becomes(&buyer, &order_id, "cancelled").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     let payments = stream_events(&system.js, "PAYMENTS").await;
     assert!(
@@ -253,7 +233,7 @@ async fn an_order_confirms_once_the_ticket_service_is_back_after_missing_the_pay
     );
 
     system.tickets.background = Some(system.tickets.app.spawn_background());
-    order_status(&buyer, &order_id, "confirmed").await;
+    order_becomes(&buyer, &order_id, "confirmed").await;
 }
 
 /// Checks every invariant of the life cycle over the state of one event; `Err` names the first

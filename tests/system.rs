@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e::{Options, System};
+use e2e::{Options, System, book, order_becomes};
 use platform::testing::{eventually, wait_for_events};
 use serde_json::json;
 
@@ -66,28 +66,15 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
         .create_event(&organizer, &[("General", 10.0, 50)])
         .await;
     let buyer = system.sign_up("Bruno").await;
-    let order = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 4}]}),
-        )
-        .await
-        .json();
+    let order = book(&buyer, event, 4).await;
     let order_id = order["orderId"].as_str().unwrap().to_string();
 
     let res = organizer
         .post(&format!("/api/events/{event}/cancel"), &json!({}))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let cancelled = eventually("the order to follow the event", || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json();
-        (o["order"]["status"] == "cancelled").then_some(o)
-    })
-    .await;
-    assert_eq!(cancelled["order"]["cancelReason"], "event_cancelled");
+    let cancelled = order_becomes(&buyer, &order_id, "cancelled").await;
+    assert_eq!(cancelled["cancelReason"], "event_cancelled");
     let availability = buyer
         .get(&format!("/api/tickets/events/{event}/availability"))
         .await
@@ -143,23 +130,10 @@ async fn an_unpaid_order_booked_through_the_gateway_expires() {
         .create_event(&organizer, &[("General", 10.0, 5)])
         .await;
     let buyer = system.sign_up("Bruno").await;
-    let order = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 5}]}),
-        )
-        .await
-        .json();
+    let order = book(&buyer, event, 5).await;
     let order_id = order["orderId"].as_str().unwrap().to_string();
-    let o = eventually("the hold to expire", || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json();
-        (o["order"]["status"] == "cancelled").then_some(o)
-    })
-    .await;
-    assert_eq!(o["order"]["cancelReason"], "expired");
+    let o = order_becomes(&buyer, &order_id, "cancelled").await;
+    assert_eq!(o["cancelReason"], "expired");
     let availability = buyer
         .get(&format!("/api/tickets/events/{event}/availability"))
         .await

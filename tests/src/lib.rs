@@ -215,3 +215,29 @@ impl System {
 }
 
 pub use payment_service::testing::{APPROVED_CARD, DECLINED_CARD, card_body};
+
+/// Books `quantity` tickets of type "General" (the type the tests' events have) and returns the
+/// 201 answer.
+pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
+    let res = buyer
+        .post(
+            "/api/tickets/book",
+            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": quantity}]}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()
+}
+
+/// Waits until the order has `status` and returns it.
+pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> Value {
+    platform::testing::eventually(&format!("order {order_id} to be {status}"), || async {
+        let o = buyer
+            .get(&format!("/api/tickets/orders/{order_id}"))
+            .await
+            .json()["order"]
+            .clone();
+        (o["status"] == status).then_some(o)
+    })
+    .await
+}
