@@ -49,36 +49,7 @@ pub struct OrderConfirmed {
     pub ticket_count: u32,
 }
 
-/// Why an order ended without a sale.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CancelReason {
-    PaymentFailed,
-    Expired,
-    UserCancelled,
-    EventCancelled,
-}
-
-impl CancelReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelReason::PaymentFailed => "payment_failed",
-            CancelReason::Expired => "expired",
-            CancelReason::UserCancelled => "user_cancelled",
-            CancelReason::EventCancelled => "event_cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "payment_failed" => CancelReason::PaymentFailed,
-            "expired" => CancelReason::Expired,
-            "user_cancelled" => CancelReason::UserCancelled,
-            "event_cancelled" => CancelReason::EventCancelled,
-            _ => return None,
-        })
-    }
-}
+pub use api_types::orders::CancelReason;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -88,23 +59,4 @@ pub struct OrderCancelled {
     pub user_id: Uuid,
     pub event_id: Uuid,
     pub reason: CancelReason,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cancel_reason_is_written_in_snake_case() {
-        for r in [
-            CancelReason::PaymentFailed,
-            CancelReason::Expired,
-            CancelReason::UserCancelled,
-            CancelReason::EventCancelled,
-        ] {
-            let json = serde_json::to_value(r).unwrap();
-            assert_eq!(json, r.as_str());
-            assert_eq!(CancelReason::parse(r.as_str()), Some(r));
-        }
-    }
 }

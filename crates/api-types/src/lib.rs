@@ -1,0 +1,6 @@
+//! The JSON shapes of the HTTP API: one definition per shape. The services serialize their
+//! answers with these types (and, with the `openapi` feature, derive the OpenAPI schema from
+//! them); the web app and the inter-service clients deserialize the same types. Serde only, so
+//! the wasm build stays small: no service code, no I/O.
+
+pub mod orders;
