@@ -9,12 +9,13 @@ use contracts::catalog::{EventCancelled, EventDetails, EventPublished, EventUpda
 use contracts::orders::CancelReason;
 use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
+use platform::money::{Currency, Money};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::error::TicketError;
-use crate::store::{EventInfo, TicketTypeInfo, Transition};
+use crate::store::{EventInfo, EventStatus, TicketTypeInfo, Transition};
 
 /// Client for `GET /api/events/:id`; one connection pool for the whole service.
 #[derive(Clone)]
@@ -29,7 +30,7 @@ struct EventJson {
     id: Uuid,
     title: String,
     date_time: DateTime<Utc>,
-    status: String,
+    status: EventStatus,
     #[serde(default)]
     version: u64,
     #[serde(default = "usd")]
@@ -95,6 +96,7 @@ impl EventClient {
         let e = match answer {
             EventAnswer::Wrapped { event } | EventAnswer::Bare(event) => event,
         };
+        let currency = Currency::parse(&e.currency).map_err(|_| TicketError::CatalogUnavailable)?;
         let mut ticket_types = Vec::with_capacity(e.ticket_types.len());
         for t in e.ticket_types {
             let price = match t.price_minor {
@@ -104,7 +106,7 @@ impl EventClient {
             };
             ticket_types.push(TicketTypeInfo {
                 name: t.name,
-                price,
+                price: Money::from_minor_units(price, currency),
                 quantity: t.quantity,
             });
         }
@@ -114,7 +116,7 @@ impl EventClient {
             date_time: e.date_time,
             status: e.status,
             version: e.version,
-            currency: e.currency,
+            currency,
             ticket_types,
         }))
     }
@@ -124,13 +126,13 @@ fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {
     let currency = details
         .ticket_types
         .first()
-        .map(|t| t.price.currency.clone())
-        .unwrap_or_else(usd);
+        .and_then(|t| Currency::parse(&t.price.currency).ok())
+        .unwrap_or(Currency::USD);
     EventInfo {
         id: event_id,
         title: details.title,
         date_time: details.date_time,
-        status: "published".into(),
+        status: EventStatus::Published,
         version,
         currency,
         ticket_types: details
@@ -138,7 +140,7 @@ fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {
             .into_iter()
             .map(|t| TicketTypeInfo {
                 name: t.name,
-                price: t.price.minor_units,
+                price: Money::from_minor_units(t.price.minor_units, currency),
                 quantity: t.quantity,
             })
             .collect(),
@@ -181,9 +183,9 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 id: e.event_id,
                 title: e.title,
                 date_time: e.date_time,
-                status: "cancelled".into(),
+                status: EventStatus::Cancelled,
                 version: e.version,
-                currency: known.map(|k| k.event.currency).unwrap_or_else(usd),
+                currency: known.map_or(Currency::USD, |k| k.event.currency),
                 ticket_types: Vec::new(),
             };
             state.store.apply_event(&cancelled).await?;

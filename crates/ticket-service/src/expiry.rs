@@ -7,7 +7,7 @@
 use contracts::orders::CancelReason;
 
 use crate::app::AppState;
-use crate::store::Transition;
+use crate::lifecycle::Transition;
 
 /// Cancels every pending order whose hold has ended; returns how many this call cancelled.
 pub async fn expire_due(state: &AppState) -> Result<usize, platform::StoreError> {

@@ -1,19 +1,15 @@
 //! The order facts this service publishes, built from an order as the store holds it, so the
-//! outbox row is written in the same transaction as the state change.
+//! outbox row is written in the same transaction as the state change. Which fact a change
+//! publishes is decided in `crate::lifecycle`.
 
 use contracts::Envelope;
-use contracts::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated};
+use contracts::orders::{OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::subjects;
-use platform::money::{Currency, Money};
 use platform::outbox::OutboxMessage;
 
-use crate::order::Order;
+use crate::order::{CancelReason, Order};
 
 pub const SOURCE: &str = "ticket-service";
-
-fn money(minor: i64, currency: &str) -> contracts::catalog::Price {
-    Money::from_minor_units(minor, Currency::parse(currency).unwrap_or(Currency::USD)).to_price()
-}
 
 fn message<T: serde::Serialize>(
     subject: &str,
@@ -39,11 +35,11 @@ pub fn created(order: &Order, traceparent: Option<&str>) -> OutboxMessage {
             .map(|l| contracts::orders::OrderLine {
                 ticket_type: l.ticket_type.clone(),
                 quantity: l.quantity,
-                unit_price: money(l.unit_price, &order.currency),
-                subtotal: money(l.subtotal, &order.currency),
+                unit_price: l.unit_price.to_price(),
+                subtotal: l.subtotal.to_price(),
             })
             .collect(),
-        total_amount: money(order.total_amount, &order.currency),
+        total_amount: order.total_amount.to_price(),
         expires_at: order.expires_at,
     };
     message(subjects::ORDERS_CREATED, order, data, traceparent)
@@ -56,7 +52,7 @@ pub fn confirmed(order: &Order, traceparent: Option<&str>) -> OutboxMessage {
         user_id: order.user_id,
         event_id: order.event_id,
         payment_id: order.payment_id.unwrap_or_default(),
-        total_amount: money(order.total_amount, &order.currency),
+        total_amount: order.total_amount.to_price(),
         ticket_count: order.seat_count(),
     };
     message(subjects::ORDERS_CONFIRMED, order, data, traceparent)

@@ -8,6 +8,7 @@ pub mod config;
 pub mod error;
 pub mod expiry;
 pub mod facts;
+pub mod lifecycle;
 pub mod live;
 pub mod openapi;
 pub mod order;

@@ -24,7 +24,7 @@ use crate::error::TicketError;
 use crate::openapi::{Availability, BookingResponse, OrderResponse, OrdersResponse};
 use crate::order::{CustomerInfo, Order, OrderLine, OrderStatus};
 use crate::store::{
-    BookResult, Booking, EventStock, IdempotencyRecord, StoredResponse, Transition,
+    BookResult, Booking, EventStatus, EventStock, IdempotencyRecord, StoredResponse, Transition,
 };
 use crate::view;
 
@@ -324,12 +324,12 @@ async fn book(
 
     let stock = event_stock(&state, request.event_id).await?;
     let event = &stock.event;
-    if event.status == "cancelled" {
+    if event.status == EventStatus::Cancelled {
         return Err(TicketError::EventNotBookable(
             "This event has been cancelled.",
         ));
     }
-    if event.status != "published" {
+    if !event.status.is_on_sale() {
         return Err(TicketError::EventNotFound);
     }
     if event.date_time <= Utc::now() {
@@ -346,12 +346,10 @@ async fn book(
             .iter()
             .find(|s| s.ticket_type.eq_ignore_ascii_case(name))
         {
-            Some(s) => lines.push(OrderLine {
-                ticket_type: s.ticket_type.clone(),
-                quantity: *quantity,
-                unit_price: s.price,
-                subtotal: s.price * i64::from(*quantity),
-            }),
+            Some(s) => match OrderLine::new(s.ticket_type.clone(), s.price, *quantity) {
+                Some(line) => lines.push(line),
+                None => push(&mut fields, "tickets", "This order's total is too large."),
+            },
             None => push(
                 &mut fields,
                 format!("tickets[{i}].ticketType"),
@@ -362,6 +360,10 @@ async fn book(
     if !fields.is_empty() {
         return Err(ApiError::validation(fields).into());
     }
+    let Some(total_amount) = crate::order::total(&lines, event.currency) else {
+        push(&mut fields, "tickets", "This order's total is too large.");
+        return Err(ApiError::validation(fields).into());
+    };
 
     let now = platform::time::now();
     let hold =
@@ -377,9 +379,8 @@ async fn book(
         booking_reference: crate::codes::booking_reference(),
         status: OrderStatus::Pending,
         cancel_reason: None,
-        total_amount: lines.iter().map(|l| l.subtotal).sum(),
+        total_amount,
         lines,
-        currency: event.currency.clone(),
         customer: request.customer,
         payment_id: None,
         failed_payments: 0,
@@ -546,7 +547,9 @@ async fn cancel_order(
             Ok(Json(json!({ "order": view::order_details(&details) })))
         }
         Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),
-        Transition::NotFound | Transition::Duplicate => Err(TicketError::OrderNotFound),
+        Transition::NotFound | Transition::Recorded(_) | Transition::Duplicate => {
+            Err(TicketError::OrderNotFound)
+        }
     }
 }
 
@@ -571,7 +574,7 @@ async fn availability(
 ) -> Result<Json<Value>, TicketError> {
     let event_id = Uuid::parse_str(&event_id).map_err(|_| TicketError::EventNotFound)?;
     let stock = event_stock(&state, event_id).await?;
-    if stock.event.status == "draft" {
+    if stock.event.status == EventStatus::Draft {
         return Err(TicketError::EventNotFound);
     }
     Ok(Json(view::availability(&stock)))
@@ -600,7 +603,7 @@ async fn availability_stream(
 ) -> Result<Response, TicketError> {
     let event_id = Uuid::parse_str(&event_id).map_err(|_| TicketError::EventNotFound)?;
     let stock = event_stock(&state, event_id).await?;
-    if stock.event.status == "draft" {
+    if stock.event.status == EventStatus::Draft {
         return Err(TicketError::EventNotFound);
     }
     let first = view::availability(&stock);

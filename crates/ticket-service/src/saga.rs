@@ -1,10 +1,11 @@
-//! The order side of the saga: payment results in, order status changes out.
+//! The order side of the saga: payment results in, order status changes out. What each result
+//! does to the order is decided in [`crate::lifecycle`]; this module turns the facts into
+//! commands and reports the outcome.
 //!
-//! - `payments.completed` and the order still pending: confirmed, seats sold, tickets issued,
-//!   `orders.confirmed`. If the order is no longer pending (expired or cancelled meanwhile), the
-//!   payment is only noted: the payment service refunds it when it sees the order cancelled.
-//! - `payments.failed`: the attempt is recorded and the order stays pending for a retry; the
-//!   configured number of failures cancels it (`payment_failed`) and releases its seats.
+//! - `payments.completed`: confirms a pending order. If the order is no longer pending (expired
+//!   or cancelled meanwhile), the payment is only noted: the payment service refunds it when it
+//!   sees the order cancelled.
+//! - `payments.failed`: counted; the configured number of failures cancels the order.
 //! - `payments.refunded`: noted on the order.
 
 use async_nats::jetstream::Message;
@@ -13,8 +14,8 @@ use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
 
 use crate::app::AppState;
-use crate::order::PaymentAttempt;
-use crate::store::{FailureResult, Transition};
+use crate::lifecycle::{Command, Transition};
+use crate::order::{AttemptStatus, PaymentAttempt};
 
 pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleError> {
     let tp = consumer::traceparent(msg);
@@ -25,14 +26,15 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
             let p = envelope.data;
             let attempt = PaymentAttempt {
                 payment_id: p.payment_id,
-                status: "completed".into(),
+                status: AttemptStatus::Completed,
                 response_code: Some("approved".into()),
                 response_message: Some(format!("Paid, transaction {}", p.transaction_id)),
                 at: envelope.time,
             };
+            let command = Command::Confirm(attempt);
             match state
                 .store
-                .confirm(p.order_id, &attempt, envelope.id, tp)
+                .apply(p.order_id, &command, Some(envelope.id), tp)
                 .await?
             {
                 Transition::Applied(order) => {
@@ -40,7 +42,7 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                     tracing::info!(order_id = %order.id, payment_id = %p.payment_id, "order confirmed");
                     Ok(Outcome::Applied)
                 }
-                Transition::NotPending(order) => {
+                Transition::NotPending(order) | Transition::Recorded(order) => {
                     tracing::warn!(order_id = %order.id, status = order.status.as_str(), payment_id = %p.payment_id,
                         "payment completed for an order that is no longer pending; the payment service refunds it");
                     Ok(Outcome::Ignored)
@@ -55,51 +57,57 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
         subjects::PAYMENTS_FAILED => {
             let envelope = consumer::envelope::<PaymentFailed>(msg)?;
             let p = envelope.data;
-            let attempt = PaymentAttempt {
-                payment_id: p.payment_id,
-                status: "failed".into(),
-                response_code: Some(p.response_code),
-                response_message: Some(p.response_message),
-                at: envelope.time,
+            let max_failures = state.config.max_failed_payments;
+            let command = Command::RecordFailure {
+                attempt: PaymentAttempt {
+                    payment_id: p.payment_id,
+                    status: AttemptStatus::Failed,
+                    response_code: Some(p.response_code),
+                    response_message: Some(p.response_message),
+                    at: envelope.time,
+                },
+                max_failures,
             };
-            let max = state.config.max_failed_payments;
             match state
                 .store
-                .record_payment_failure(p.order_id, &attempt, max, envelope.id, tp)
+                .apply(p.order_id, &command, Some(envelope.id), tp)
                 .await?
             {
-                FailureResult::Recorded { failures } => {
-                    tracing::info!(order_id = %p.order_id, failures, "payment declined, order stays pending");
+                Transition::Recorded(order) => {
+                    tracing::info!(order_id = %order.id, failures = order.failed_payments,
+                        "payment declined, order stays pending");
                     Ok(Outcome::Applied)
                 }
-                FailureResult::Cancelled(order) => {
+                Transition::Applied(order) => {
                     state.outbox_wake.notify_one();
-                    tracing::info!(order_id = %order.id, "order cancelled after {max} declined payments");
+                    tracing::info!(order_id = %order.id, status = order.status.as_str(),
+                        "order ended after {max_failures} declined payments");
                     Ok(Outcome::Applied)
                 }
-                FailureResult::NotPending(_) | FailureResult::NotFound => Ok(Outcome::Ignored),
-                FailureResult::Duplicate => Ok(Outcome::Duplicate),
+                Transition::NotPending(_) | Transition::NotFound => Ok(Outcome::Ignored),
+                Transition::Duplicate => Ok(Outcome::Duplicate),
             }
         }
         subjects::PAYMENTS_REFUNDED => {
             let envelope = consumer::envelope::<PaymentRefunded>(msg)?;
             let p = envelope.data;
-            let attempt = PaymentAttempt {
+            let command = Command::Note(PaymentAttempt {
                 payment_id: p.payment_id,
-                status: "refunded".into(),
+                status: AttemptStatus::Refunded,
                 response_code: Some("refunded".into()),
                 response_message: Some(p.reason),
                 at: envelope.time,
-            };
-            let first = state
-                .store
-                .record_payment_note(p.order_id, &attempt, envelope.id)
-                .await?;
-            Ok(if first {
-                Outcome::Applied
-            } else {
-                Outcome::Duplicate
-            })
+            });
+            Ok(
+                match state
+                    .store
+                    .apply(p.order_id, &command, Some(envelope.id), tp)
+                    .await?
+                {
+                    Transition::Duplicate => Outcome::Duplicate,
+                    _ => Outcome::Applied,
+                },
+            )
         }
         _ => Ok(Outcome::Ignored),
     }

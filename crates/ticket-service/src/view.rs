@@ -1,15 +1,10 @@
 //! Orders as clients see them: the seed's camelCase fields, amounts as JSON numbers (`25.5`) with
 //! their exact minor units beside them.
 
-use platform::money::{Currency, Money};
 use serde_json::{Value, json};
 
 use crate::order::{Order, OrderDetails};
 use crate::store::EventStock;
-
-fn amount(minor: i64, currency: &str) -> serde_json::Number {
-    Money::from_minor_units(minor, Currency::parse(currency).unwrap_or(Currency::USD)).to_json()
-}
 
 /// The seed's `tickets` array: one entry per ticket type with its price and subtotal.
 fn lines(order: &Order) -> Value {
@@ -18,9 +13,9 @@ fn lines(order: &Order) -> Value {
         .iter()
         .map(|l| {
             json!({
-                "ticketType": { "name": l.ticket_type, "price": amount(l.unit_price, &order.currency) },
+                "ticketType": { "name": l.ticket_type, "price": l.unit_price.to_json() },
                 "quantity": l.quantity,
-                "subtotal": amount(l.subtotal, &order.currency),
+                "subtotal": l.subtotal.to_json(),
             })
         })
         .collect()
@@ -37,9 +32,9 @@ pub fn order(o: &Order) -> Value {
         "status": o.status,
         "cancelReason": o.cancel_reason,
         "tickets": lines(o),
-        "totalAmount": amount(o.total_amount, &o.currency),
-        "totalAmountMinor": o.total_amount,
-        "currency": o.currency,
+        "totalAmount": o.total_amount.to_json(),
+        "totalAmountMinor": o.total_amount.minor_units(),
+        "currency": o.currency().as_str(),
         "customerInfo": o.customer,
         "paymentId": o.payment_id,
         "failedPayments": o.failed_payments,
@@ -61,9 +56,9 @@ pub fn booking(o: &Order) -> Value {
     json!({
         "orderId": o.id,
         "bookingReference": o.booking_reference,
-        "totalAmount": amount(o.total_amount, &o.currency),
-        "totalAmountMinor": o.total_amount,
-        "currency": o.currency,
+        "totalAmount": o.total_amount.to_json(),
+        "totalAmountMinor": o.total_amount.minor_units(),
+        "currency": o.currency().as_str(),
         "status": o.status,
         "expiresAt": o.expires_at,
         "tickets": lines(o),
@@ -75,10 +70,10 @@ pub fn availability(s: &EventStock) -> Value {
     json!({
         "eventId": s.event.id,
         "status": s.event.status,
-        "currency": s.event.currency,
+        "currency": s.event.currency.as_str(),
         "ticketTypes": s.stock.iter().map(|t| json!({
             "name": t.ticket_type,
-            "price": amount(t.price, &s.event.currency),
+            "price": t.price.to_json(),
             "capacity": t.capacity,
             "sold": t.sold,
             "held": t.held,

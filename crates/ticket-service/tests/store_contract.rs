@@ -5,13 +5,15 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
-use contracts::orders::CancelReason;
 use contracts::subjects;
-use ticket_service::codes;
-use ticket_service::order::{CustomerInfo, Order, OrderLine, OrderStatus, PaymentAttempt};
+use platform::money::{Currency, Money};
+use ticket_service::lifecycle::{Command, Transition};
+use ticket_service::order::{
+    AttemptStatus, CancelReason, Order, OrderLine, OrderStatus, PaymentAttempt,
+};
 use ticket_service::store::{
-    BookResult, Booking, EventInfo, FailureResult, IdempotencyRecord, MongoStore, SqliteStore,
-    Stock, StoredResponse, TicketStore, TicketTypeInfo, Transition,
+    BookResult, Booking, EventInfo, EventStatus, IdempotencyRecord, MongoStore, SqliteStore, Stock,
+    StoredResponse, TicketStore, TicketTypeInfo,
 };
 use uuid::Uuid;
 
@@ -26,11 +28,12 @@ fn event_date() -> DateTime<Utc> {
     DateTime::from_timestamp_millis(1_900_000_000_000).unwrap()
 }
 
-fn price(ticket_type: &str) -> i64 {
-    match ticket_type {
+fn price(ticket_type: &str) -> Money {
+    let minor = match ticket_type {
         "VIP" => 10_000,
         _ => 2_500,
-    }
+    };
+    Money::from_minor_units(minor, Currency::USD)
 }
 
 fn event(id: Uuid, version: u64, types: &[(&str, u32)]) -> EventInfo {
@@ -38,9 +41,9 @@ fn event(id: Uuid, version: u64, types: &[(&str, u32)]) -> EventInfo {
         id,
         title: "Rust Fest".into(),
         date_time: event_date(),
-        status: "published".into(),
+        status: EventStatus::Published,
         version,
-        currency: "USD".into(),
+        currency: Currency::USD,
         ticket_types: types
             .iter()
             .map(|&(name, quantity)| TicketTypeInfo {
@@ -54,39 +57,15 @@ fn event(id: Uuid, version: u64, types: &[(&str, u32)]) -> EventInfo {
 
 /// A new order as the booking route builds it: pending, held for 15 minutes.
 fn order(event_id: Uuid, lines: &[(&str, u32)]) -> Order {
-    let created_at = now();
     let lines: Vec<OrderLine> = lines
         .iter()
-        .map(|&(ticket_type, quantity)| OrderLine {
-            ticket_type: ticket_type.into(),
-            quantity,
-            unit_price: price(ticket_type),
-            subtotal: price(ticket_type) * i64::from(quantity),
+        .map(|&(ticket_type, quantity)| {
+            OrderLine::new(ticket_type.into(), price(ticket_type), quantity).unwrap()
         })
         .collect();
     Order {
-        id: Uuid::new_v4(),
-        user_id: Uuid::new_v4(),
-        event_id,
-        event_title: "Rust Fest".into(),
         event_date_time: event_date(),
-        booking_reference: codes::booking_reference(),
-        status: OrderStatus::Pending,
-        cancel_reason: None,
-        total_amount: lines.iter().map(|l| l.subtotal).sum(),
-        lines,
-        currency: "USD".into(),
-        customer: CustomerInfo {
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            email: "ada@example.com".into(),
-            phone: None,
-        },
-        payment_id: None,
-        failed_payments: 0,
-        expires_at: created_at + Duration::minutes(15),
-        created_at,
-        updated_at: created_at,
+        ..ticket_service::order::sample(event_id, lines, now())
     }
 }
 
@@ -101,7 +80,7 @@ fn booking(order: &Order) -> Booking {
 fn attempt(status: &str) -> PaymentAttempt {
     PaymentAttempt {
         payment_id: Uuid::new_v4(),
-        status: status.into(),
+        status: AttemptStatus::parse(status).unwrap(),
         response_code: Some(
             if status == "failed" {
                 "card_declined"
@@ -112,6 +91,40 @@ fn attempt(status: &str) -> PaymentAttempt {
         ),
         response_message: Some("test".into()),
         at: now(),
+    }
+}
+
+/// Runs a command caused by the consumed fact `message`, as the saga does.
+async fn run(
+    store: &Arc<dyn TicketStore>,
+    order_id: Uuid,
+    command: Command,
+    message: Uuid,
+    traceparent: Option<&str>,
+) -> Transition {
+    store
+        .apply(order_id, &command, Some(message), traceparent)
+        .await
+        .unwrap()
+}
+
+/// `payments.completed` for the order.
+async fn confirm(
+    store: &Arc<dyn TicketStore>,
+    order_id: Uuid,
+    paid: &PaymentAttempt,
+    message: Uuid,
+    traceparent: Option<&str>,
+) -> Transition {
+    let command = Command::Confirm(paid.clone());
+    run(store, order_id, command, message, traceparent).await
+}
+
+/// `payments.failed`; the order is cancelled at `max_failures`.
+fn declined(max_failures: u32) -> Command {
+    Command::RecordFailure {
+        attempt: attempt("failed"),
+        max_failures,
     }
 }
 
@@ -289,7 +302,7 @@ async fn booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing(
 async fn a_cancelled_event_takes_no_booking_and_reserves_nothing(store: Arc<dyn TicketStore>) {
     let id = published(&store, &[("General", 10)]).await;
     let mut cancelled = event(id, 2, &[("General", 10)]);
-    cancelled.status = "cancelled".into();
+    cancelled.status = EventStatus::Cancelled;
     assert!(store.apply_event(&cancelled).await.unwrap());
     let o = order(id, &[("General", 2)]);
     assert_eq!(
@@ -322,10 +335,7 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     });
     assert_eq!(store.book(&b).await.unwrap(), BookResult::Booked);
     let processed = Uuid::new_v4();
-    store
-        .confirm(o.id, &attempt("completed"), processed, None)
-        .await
-        .unwrap();
+    confirm(&store, o.id, &attempt("completed"), processed, None).await;
 
     let long_ago = now() - Duration::days(1);
     assert_eq!(
@@ -507,10 +517,7 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
     booked(&store, &a).await;
     let paid = attempt("completed");
     let processed = Uuid::new_v4();
-    let Transition::Applied(confirmed) = store
-        .confirm(a.id, &paid, processed, Some(TP))
-        .await
-        .unwrap()
+    let Transition::Applied(confirmed) = confirm(&store, a.id, &paid, processed, Some(TP)).await
     else {
         panic!("not applied");
     };
@@ -537,19 +544,13 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
 
     // The same payment event again: nothing happens.
     assert_eq!(
-        store
-            .confirm(a.id, &paid, processed, Some(TP))
-            .await
-            .unwrap(),
+        confirm(&store, a.id, &paid, processed, Some(TP)).await,
         Transition::Duplicate
     );
     // Another payment event for the confirmed order: noted, nothing sold or issued.
     let mut late = attempt("completed");
     late.at = paid.at + Duration::seconds(1);
-    let Transition::NotPending(still) = store
-        .confirm(a.id, &late, Uuid::new_v4(), None)
-        .await
-        .unwrap()
+    let Transition::NotPending(still) = confirm(&store, a.id, &late, Uuid::new_v4(), None).await
     else {
         panic!("not NotPending");
     };
@@ -570,10 +571,14 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
         Transition::NotPending(_)
     ));
     assert_eq!(
-        store
-            .confirm(Uuid::new_v4(), &attempt("completed"), Uuid::new_v4(), None)
-            .await
-            .unwrap(),
+        confirm(
+            &store,
+            Uuid::new_v4(),
+            &attempt("completed"),
+            Uuid::new_v4(),
+            None
+        )
+        .await,
         Transition::NotFound
     );
 }
@@ -603,10 +608,7 @@ async fn cancelling_releases_held_seats_exactly_once(store: Arc<dyn TicketStore>
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
     // A payment arriving after the cancellation sells nothing.
     assert_eq!(
-        store
-            .confirm(a.id, &attempt("completed"), Uuid::new_v4(), None)
-            .await
-            .unwrap(),
+        confirm(&store, a.id, &attempt("completed"), Uuid::new_v4(), None).await,
         Transition::NotPending(cancelled)
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
@@ -631,61 +633,51 @@ async fn payment_failures_are_counted_and_the_maximum_cancels_the_order(
     let order_id = a.id;
     let fail = |processed: Uuid| {
         let store = store.clone();
-        async move {
-            store
-                .record_payment_failure(order_id, &attempt("failed"), 3, processed, Some(TP))
-                .await
-                .unwrap()
-        }
+        async move { run(&store, order_id, declined(3), processed, Some(TP)).await }
     };
-    assert_eq!(
-        fail(Uuid::new_v4()).await,
-        FailureResult::Recorded { failures: 1 }
-    );
+    /// The declines counted so far, when the order survived the last one.
+    fn failures(t: Transition) -> Option<u32> {
+        match t {
+            Transition::Recorded(o) if o.status == OrderStatus::Pending => Some(o.failed_payments),
+            _ => None,
+        }
+    }
+    assert_eq!(failures(fail(Uuid::new_v4()).await), Some(1));
     let redelivered = Uuid::new_v4();
-    assert_eq!(
-        fail(redelivered).await,
-        FailureResult::Recorded { failures: 2 }
-    );
-    assert_eq!(fail(redelivered).await, FailureResult::Duplicate);
+    assert_eq!(failures(fail(redelivered).await), Some(2));
+    assert_eq!(fail(redelivered).await, Transition::Duplicate);
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 3)]);
 
-    let FailureResult::Cancelled(cancelled) = fail(Uuid::new_v4()).await else {
+    let Transition::Applied(cancelled) = fail(Uuid::new_v4()).await else {
         panic!("not cancelled");
     };
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, Some(CancelReason::PaymentFailed));
     assert_eq!(cancelled.failed_payments, 3);
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
+    assert_eq!(store.order(a.id).await.unwrap().unwrap().order, cancelled);
 
     assert_eq!(
         fail(Uuid::new_v4()).await,
-        FailureResult::NotPending(cancelled)
+        Transition::NotPending(cancelled.clone())
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
     assert_eq!(store.order(a.id).await.unwrap().unwrap().attempts.len(), 4);
     assert_eq!(
-        store
-            .record_payment_failure(Uuid::new_v4(), &attempt("failed"), 3, Uuid::new_v4(), None)
-            .await
-            .unwrap(),
-        FailureResult::NotFound
+        run(&store, Uuid::new_v4(), declined(3), Uuid::new_v4(), None).await,
+        Transition::NotFound
     );
 
     // A fact that changes no state is noted once.
     let refund = Uuid::new_v4();
     let refunded = attempt("refunded");
-    assert!(
-        store
-            .record_payment_note(a.id, &refunded, refund)
-            .await
-            .unwrap()
+    assert_eq!(
+        run(&store, a.id, Command::Note(refunded.clone()), refund, None).await,
+        Transition::Recorded(cancelled)
     );
-    assert!(
-        !store
-            .record_payment_note(a.id, &refunded, refund)
-            .await
-            .unwrap()
+    assert_eq!(
+        run(&store, a.id, Command::Note(refunded.clone()), refund, None).await,
+        Transition::Duplicate
     );
     assert_eq!(store.order(a.id).await.unwrap().unwrap().attempts.len(), 5);
 }
@@ -707,10 +699,14 @@ async fn due_for_expiry_lists_only_pending_orders_past_their_hold(store: Arc<dyn
         .cancel(cancelled.id, CancelReason::UserCancelled, None)
         .await
         .unwrap();
-    store
-        .confirm(confirmed.id, &attempt("completed"), Uuid::new_v4(), None)
-        .await
-        .unwrap();
+    confirm(
+        &store,
+        confirmed.id,
+        &attempt("completed"),
+        Uuid::new_v4(),
+        None,
+    )
+    .await;
 
     assert_eq!(
         store.due_for_expiry(t, 10).await.unwrap(),
@@ -744,10 +740,7 @@ async fn pending_of_event_lists_that_events_pending_orders_only(store: Arc<dyn T
         .cancel(c.id, CancelReason::Expired, None)
         .await
         .unwrap();
-    store
-        .confirm(d.id, &attempt("completed"), Uuid::new_v4(), None)
-        .await
-        .unwrap();
+    confirm(&store, d.id, &attempt("completed"), Uuid::new_v4(), None).await;
     let pending: HashSet<Uuid> = store
         .pending_of_event(e1)
         .await
@@ -778,12 +771,9 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
 
     let processed = Uuid::new_v4();
     let paid = attempt("completed");
-    store.confirm(a.id, &paid, processed, None).await.unwrap();
-    store.confirm(a.id, &paid, processed, None).await.unwrap();
-    store
-        .confirm(a.id, &attempt("completed"), Uuid::new_v4(), None)
-        .await
-        .unwrap();
+    confirm(&store, a.id, &paid, processed, None).await;
+    confirm(&store, a.id, &paid, processed, None).await;
+    confirm(&store, a.id, &attempt("completed"), Uuid::new_v4(), None).await;
     expected.push(row(subjects::ORDERS_CONFIRMED, &a));
     assert_eq!(outbox_rows(&store).await, sorted(expected.clone()));
 
@@ -820,10 +810,7 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
     booked(&store, &c).await;
     expected.push(row(subjects::ORDERS_CREATED, &c));
     for _ in 0..3 {
-        store
-            .record_payment_failure(c.id, &attempt("failed"), 2, Uuid::new_v4(), None)
-            .await
-            .unwrap();
+        run(&store, c.id, declined(2), Uuid::new_v4(), None).await;
     }
     expected.push(row(subjects::ORDERS_CANCELLED, &c));
     assert_eq!(outbox_rows(&store).await, sorted(expected.clone()));

@@ -9,16 +9,54 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::config::StoreConfig;
+use platform::money::{Currency, Money};
 use platform::outbox::OutboxStore;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
-use crate::order::{Order, OrderDetails, PaymentAttempt};
+pub use crate::lifecycle::{Command, Transition};
+use crate::order::{CancelReason, Order, OrderDetails};
+
+/// Where an event stands in the catalogue. Serialized as its name, as stored and shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EventStatus {
+    Published,
+    Cancelled,
+    /// Not public yet; so is any status this service does not know.
+    #[serde(other)]
+    Draft,
+}
+
+impl EventStatus {
+    const ALL: [EventStatus; 3] = [
+        EventStatus::Published,
+        EventStatus::Cancelled,
+        EventStatus::Draft,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventStatus::Published => "published",
+            EventStatus::Cancelled => "cancelled",
+            EventStatus::Draft => "draft",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == raw)
+    }
+
+    /// Only a published event takes bookings (and then only until it starts).
+    pub fn is_on_sale(self) -> bool {
+        self == EventStatus::Published
+    }
+}
 
 /// What the ticket service knows of an event from the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -26,18 +64,17 @@ pub struct EventInfo {
     pub id: Uuid,
     pub title: String,
     pub date_time: DateTime<Utc>,
-    /// `published`, `cancelled` (or `draft`, never bookable).
-    pub status: String,
+    pub status: EventStatus,
     /// Grows with every catalogue change; older facts are ignored.
     pub version: u64,
-    pub currency: String,
+    pub currency: Currency,
     pub ticket_types: Vec<TicketTypeInfo>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TicketTypeInfo {
     pub name: String,
-    pub price: i64,
+    pub price: Money,
     pub quantity: u32,
 }
 
@@ -45,7 +82,7 @@ pub struct TicketTypeInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stock {
     pub ticket_type: String,
-    pub price: i64,
+    pub price: Money,
     pub capacity: u32,
     pub sold: u32,
     pub held: u32,
@@ -62,6 +99,27 @@ pub struct EventStock {
     pub event: EventInfo,
     /// In the catalogue's order.
     pub stock: Vec<Stock>,
+}
+
+impl EventStock {
+    /// The event with its ticket types as its stock has them (capacity only ever grew).
+    fn from_stock(event: EventInfo, stock: Vec<Stock>) -> Self {
+        let ticket_types = stock
+            .iter()
+            .map(|s| TicketTypeInfo {
+                name: s.ticket_type.clone(),
+                price: s.price,
+                quantity: s.capacity,
+            })
+            .collect();
+        Self {
+            event: EventInfo {
+                ticket_types,
+                ..event
+            },
+            stock,
+        }
+    }
 }
 
 /// A response stored under an `Idempotency-Key`, replayed for a retry of the same request.
@@ -103,30 +161,6 @@ pub enum BookResult {
     KeyUsed(StoredResponse),
 }
 
-/// The result of a conditional status change.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Transition {
-    Applied(Order),
-    /// The order had left `pending` already; nothing changed.
-    NotPending(Order),
-    NotFound,
-    /// This message was processed before; nothing changed.
-    Duplicate,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum FailureResult {
-    /// The attempt is on the order, which stays pending; `failures` so far.
-    Recorded {
-        failures: u32,
-    },
-    /// That was the last allowed failure: the order is cancelled (`payment_failed`).
-    Cancelled(Order),
-    NotPending(Order),
-    NotFound,
-    Duplicate,
-}
-
 #[async_trait]
 pub trait TicketStore: Send + Sync + 'static {
     async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError>;
@@ -135,9 +169,10 @@ pub trait TicketStore: Send + Sync + 'static {
     /// Returns whether it was applied.
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError>;
 
-    /// Holds every line's seats, all or nothing, and stores the order, its `orders.created`
-    /// outbox row and the idempotency record in the same atomic unit. The event must still be
-    /// published inside that unit, so a cancellation that lands meanwhile is never missed.
+    /// Places the order ([`crate::lifecycle::place`]): holds every line's seats, all or nothing,
+    /// and stores the order, its `orders.created` outbox row and the idempotency record in the
+    /// same atomic unit. The event must still be on sale inside that unit, so a cancellation
+    /// that lands meanwhile is never missed.
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError>;
     async fn idempotent_response(
         &self,
@@ -149,38 +184,29 @@ pub trait TicketStore: Send + Sync + 'static {
     /// Newest first.
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError>;
 
+    /// Runs `command` on the order in one atomic unit: reads it, decides by
+    /// [`crate::lifecycle::decide`] and writes the decision (order, seats, tickets, payment
+    /// attempt, outbox rows) with conditional updates, so racing commands apply exactly once.
+    /// `message` is the id of the consumed fact that caused it: recorded in the same unit, and
+    /// when it was recorded before nothing happens ([`Transition::Duplicate`]).
+    async fn apply(
+        &self,
+        order_id: Uuid,
+        command: &Command,
+        message: Option<Uuid>,
+        traceparent: Option<&str>,
+    ) -> Result<Transition, StoreError>;
+
     /// `pending -> cancelled`, seats released, `orders.cancelled` in the outbox.
     async fn cancel(
         &self,
         order_id: Uuid,
         reason: CancelReason,
         traceparent: Option<&str>,
-    ) -> Result<Transition, StoreError>;
-    /// `pending -> confirmed`, held seats sold, one ticket per seat, `orders.confirmed` in the
-    /// outbox; `processed` is the payment event's id, recorded in the same unit.
-    async fn confirm(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<Transition, StoreError>;
-    /// Records a declined payment; cancels the order at `max_failures`.
-    async fn record_payment_failure(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        max_failures: u32,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<FailureResult, StoreError>;
-    /// Notes a payment fact that changes no state (a refund); false when seen before.
-    async fn record_payment_note(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-    ) -> Result<bool, StoreError>;
+    ) -> Result<Transition, StoreError> {
+        self.apply(order_id, &Command::Cancel(reason), None, traceparent)
+            .await
+    }
 
     /// Pending orders whose hold ended at or before `now`, oldest first.
     async fn due_for_expiry(
@@ -208,4 +234,21 @@ pub async fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn TicketStore>> 
         StoreConfig::Sqlite { path } => Arc::new(SqliteStore::open(path)?),
         StoreConfig::Mongo { uri, database } => Arc::new(MongoStore::connect(uri, database).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn event_statuses_are_written_as_their_names_and_an_unknown_one_is_never_on_sale() {
+        for s in EventStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(EventStatus::parse(s.as_str()), Some(s));
+        }
+        let unknown: EventStatus = serde_json::from_value("archived".into()).unwrap();
+        assert_eq!(unknown, EventStatus::Draft);
+        assert!(EventStatus::Published.is_on_sale());
+        assert!(!EventStatus::Cancelled.is_on_sale() && !unknown.is_on_sale());
+    }
 }

@@ -12,50 +12,49 @@
 //!   `idempotency_keys` (`_id` = `<userId>:<key>`, unique per user and key) and `outbox`.
 //!
 //! Race safety, the same contract as the SQLite adapter:
-//! - Every change of seats or order status runs in one transaction together with its outbox row
-//!   (and processed-event id, idempotency record). Seats are reserved by
-//!   `{_id, available: {$gte: q}}` + `$inc`, never by reading and writing back; status changes
-//!   are conditional on `status: "pending"`. Two transactions writing the same document conflict
-//!   (`WriteConflict`, labelled `TransientTransactionError`), and the loser is retried as a whole
-//!   on a fresh snapshot, where its condition is evaluated again.
+//! - Every change of seats or order status runs in one transaction (snapshot reads, majority
+//!   writes) together with its outbox row (and processed-event id, idempotency record). What
+//!   changes is decided by `crate::lifecycle` on the order read in that transaction; this
+//!   adapter only writes it back. Seats move by `$inc` filtered on the stock that must be there
+//!   (`available: {$gte: q}` to reserve, `held: {$gte: q}` to release or sell), never by reading
+//!   and writing back; status changes are conditional on the status the order was read in. Two
+//!   transactions writing the same document conflict (`WriteConflict`, labelled
+//!   `TransientTransactionError`), and the loser is retried as a whole on a fresh snapshot,
+//!   where the rules run again on what the winner wrote.
 //! - A duplicate `_id` in `processed_events` is how a redelivered message is recognised.
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use contracts::orders::CancelReason;
 use futures::TryStreamExt;
 use futures::future::BoxFuture;
 use mongodb::bson::{self, Document, doc};
 use mongodb::error::{
     Error as MongoError, ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
 };
-use mongodb::options::{
-    IndexOptions, ReadConcern, ReturnDocument, TransactionOptions, WriteConcern,
-};
+use mongodb::options::{IndexOptions, ReadConcern, TransactionOptions, WriteConcern};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use platform::StoreError;
+use platform::money::{Currency, Money};
 use platform::mongo::TxAttempts;
-use platform::outbox::{self, MongoOutbox, OutboxStore};
+use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, EventInfo, EventStock, FailureResult, IdempotencyRecord, Stock,
-    StoredResponse, TicketStore, TicketTypeInfo, Transition,
+    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, IdempotencyRecord, Stock,
+    StoredResponse, TicketStore, Transition,
 };
-use crate::facts;
+use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
-    CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus, PaymentAttempt,
-    issue_tickets,
+    AttemptStatus, CancelReason, CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine,
+    OrderStatus, PaymentAttempt,
 };
 
 /// The server's code for "namespace exists", when two replicas create a collection at once.
 const NAMESPACE_EXISTS: i32 = 48;
-
-const PENDING: &str = "pending";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -64,7 +63,7 @@ struct EventDoc {
     id: String,
     title: String,
     date_time: bson::DateTime,
-    status: String,
+    status: EventStatus,
     version: i64,
     currency: String,
 }
@@ -115,9 +114,9 @@ struct OrderDoc {
     currency: String,
     customer_info: CustomerInfo,
     booking_reference: String,
-    status: String,
+    status: OrderStatus,
     #[serde(default)]
-    cancel_reason: Option<String>,
+    cancel_reason: Option<CancelReason>,
     #[serde(default)]
     payment_id: Option<String>,
     #[serde(default)]
@@ -146,7 +145,7 @@ struct AttemptDoc {
     id: String,
     payment_id: String,
     order_id: String,
-    status: String,
+    status: AttemptStatus,
     #[serde(default)]
     response_code: Option<String>,
     #[serde(default)]
@@ -203,6 +202,10 @@ fn count(field: &str, v: i64) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| corrupt(format!("{field} = {v}")))
 }
 
+fn currency(s: &str) -> Result<Currency, StoreError> {
+    Currency::parse(s).map_err(|_| corrupt(format!("currency {s:?}")))
+}
+
 fn stock_id(event_id: Uuid, ticket_type: &str) -> String {
     format!("{event_id}:{ticket_type}")
 }
@@ -212,11 +215,11 @@ fn key_id(user_id: Uuid, key: &str) -> String {
 }
 
 fn attempt_id(a: &PaymentAttempt) -> String {
-    format!("{}:{}", a.payment_id, a.status)
+    format!("{}:{}", a.payment_id, a.status.as_str())
 }
 
 impl EventDoc {
-    fn into_info(self, ticket_types: Vec<TicketTypeInfo>) -> Result<EventInfo, StoreError> {
+    fn into_info(self) -> Result<EventInfo, StoreError> {
         Ok(EventInfo {
             id: uuid(&self.id)?,
             title: self.title,
@@ -224,17 +227,17 @@ impl EventDoc {
             status: self.status,
             version: u64::try_from(self.version)
                 .map_err(|_| corrupt(format!("event version {}", self.version)))?,
-            currency: self.currency,
-            ticket_types,
+            currency: currency(&self.currency)?,
+            ticket_types: Vec::new(),
         })
     }
 }
 
 impl InventoryDoc {
-    fn into_stock(self) -> Result<Stock, StoreError> {
+    fn into_stock(self, currency: Currency) -> Result<Stock, StoreError> {
         Ok(Stock {
             ticket_type: self.ticket_type,
-            price: self.price,
+            price: Money::from_minor_units(self.price, currency),
             capacity: count("capacity", self.capacity)?,
             sold: count("sold", self.sold)?,
             held: count("held", self.held)?,
@@ -243,8 +246,7 @@ impl InventoryDoc {
 }
 
 impl OrderDoc {
-    /// The document a booking inserts: pending, nothing paid or failed yet.
-    fn pending(o: &Order) -> Self {
+    fn from_order(o: &Order) -> Self {
         Self {
             id: o.id.to_string(),
             user_id: o.user_id.to_string(),
@@ -257,27 +259,28 @@ impl OrderDoc {
                 .map(|l| LineDoc {
                     ticket_type: TicketTypeDoc {
                         name: l.ticket_type.clone(),
-                        price: l.unit_price,
+                        price: l.unit_price.minor_units(),
                     },
                     quantity: i64::from(l.quantity),
-                    subtotal: l.subtotal,
+                    subtotal: l.subtotal.minor_units(),
                 })
                 .collect(),
-            total_amount: o.total_amount,
-            currency: o.currency.clone(),
+            total_amount: o.total_amount.minor_units(),
+            currency: o.currency().to_string(),
             customer_info: o.customer.clone(),
             booking_reference: o.booking_reference.clone(),
-            status: PENDING.to_string(),
-            cancel_reason: None,
-            payment_id: None,
-            failed_payments: 0,
+            status: o.status,
+            cancel_reason: o.cancel_reason,
+            payment_id: o.payment_id.map(|p| p.to_string()),
+            failed_payments: i64::from(o.failed_payments),
             expires_at: bdt(o.expires_at),
             created_at: bdt(o.created_at),
-            updated_at: bdt(o.created_at),
+            updated_at: bdt(o.updated_at),
         }
     }
 
     fn into_order(self) -> Result<Order, StoreError> {
+        let currency = currency(&self.currency)?;
         let lines = self
             .tickets
             .into_iter()
@@ -285,8 +288,8 @@ impl OrderDoc {
                 Ok(OrderLine {
                     ticket_type: l.ticket_type.name,
                     quantity: count("quantity", l.quantity)?,
-                    unit_price: l.ticket_type.price,
-                    subtotal: l.subtotal,
+                    unit_price: Money::from_minor_units(l.ticket_type.price, currency),
+                    subtotal: Money::from_minor_units(l.subtotal, currency),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -297,12 +300,10 @@ impl OrderDoc {
             event_title: self.event_title,
             event_date_time: cdt(self.event_date_time),
             booking_reference: self.booking_reference,
-            status: OrderStatus::parse(&self.status)
-                .ok_or_else(|| corrupt(format!("order status {:?}", self.status)))?,
-            cancel_reason: self.cancel_reason.as_deref().and_then(CancelReason::parse),
+            status: self.status,
+            cancel_reason: self.cancel_reason,
             lines,
-            total_amount: self.total_amount,
-            currency: self.currency,
+            total_amount: Money::from_minor_units(self.total_amount, currency),
             customer: self.customer_info,
             payment_id: self.payment_id.as_deref().map(uuid).transpose()?,
             failed_payments: count("failedPayments", self.failed_payments)?,
@@ -345,33 +346,6 @@ impl KeyDoc {
             body: self.body,
         }
     }
-}
-
-/// A failure inside a transaction body: the driver's (which may say "retry") or ours.
-enum TxError {
-    Mongo(MongoError),
-    Store(StoreError),
-}
-
-impl From<MongoError> for TxError {
-    fn from(e: MongoError) -> Self {
-        TxError::Mongo(e)
-    }
-}
-
-impl From<StoreError> for TxError {
-    fn from(e: StoreError) -> Self {
-        TxError::Store(e)
-    }
-}
-
-type TxResult<T> = Result<T, TxError>;
-
-/// How a transaction body ends: commit its writes, or roll them back (e.g. a line sold out after
-/// earlier lines were held) and still answer `T`.
-enum End<T> {
-    Commit(T),
-    Abort(T),
 }
 
 fn namespace_exists(e: &MongoError) -> bool {
@@ -465,72 +439,10 @@ impl MongoStore {
         }
         Ok(())
     }
+}
 
-    /// Runs `body` in one transaction. A transient error (a write conflict with a concurrent
-    /// transaction, a failover) aborts and runs the whole body again on a fresh snapshot after a
-    /// jittered backoff; a commit with an unknown result is retried as such. Both are bounded
-    /// by [`TxAttempts`]; past them the last
-    /// error is returned. Any other error aborts the transaction, so nothing stays reserved.
-    async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
-    where
-        F: for<'s> Fn(&'s Self, &'s mut ClientSession) -> BoxFuture<'s, TxResult<End<T>>>
-            + Send
-            + Sync,
-        T: Send,
-    {
-        let mut attempts = TxAttempts::new();
-        let mut session = self.client.start_session().await?;
-        'transaction: loop {
-            attempts.begin().await;
-            session
-                .start_transaction()
-                .with_options(self.tx_options.clone())
-                .await?;
-            let value = match body(self, &mut session).await {
-                Ok(End::Commit(value)) => value,
-                Ok(End::Abort(value)) => {
-                    // An error here only means the server dropped the transaction already.
-                    let _ = session.abort_transaction().await;
-                    return Ok(value);
-                }
-                Err(e) => {
-                    // An operation error leaves the transaction open on the session: abort it
-                    // before returning or starting the next attempt.
-                    let _ = session.abort_transaction().await;
-                    match e {
-                        TxError::Mongo(e)
-                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && attempts.may_retry() =>
-                        {
-                            continue 'transaction;
-                        }
-                        TxError::Mongo(e) => return Err(e.into()),
-                        TxError::Store(e) => return Err(e),
-                    }
-                }
-            };
-            let mut commit_retries = 0;
-            loop {
-                match session.commit_transaction().await {
-                    Ok(()) => return Ok(value),
-                    Err(e)
-                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_retries < TxAttempts::COMMIT_RETRIES =>
-                    {
-                        commit_retries += 1;
-                    }
-                    Err(e)
-                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            && attempts.may_retry() =>
-                    {
-                        continue 'transaction;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-    }
-
+/// The writes of one transaction body, each on the transaction's session.
+impl MongoStore {
     async fn order_in(&self, s: &mut ClientSession, id: Uuid) -> TxResult<Option<Order>> {
         Ok(self
             .orders
@@ -555,116 +467,137 @@ impl MongoStore {
         }
     }
 
-    /// `pending -> status`, only if still pending. The order after the change when applied.
-    async fn leave_pending(
-        &self,
-        s: &mut ClientSession,
-        id: Uuid,
-        status: OrderStatus,
-        reason: Option<CancelReason>,
-        payment_id: Option<Uuid>,
-    ) -> TxResult<Result<Order, Transition>> {
-        let mut set = doc! {
-            "status": status.as_str(),
-            "cancelReason": reason.map(CancelReason::as_str),
-            "updatedAt": bdt(platform::time::now()),
-        };
-        if let Some(p) = payment_id {
-            set.insert("paymentId", p.to_string());
-        }
-        let changed = self
+    /// Writes what changes in an order's life, only while it still has the status it was read
+    /// in. Read and write share the transaction's snapshot, and a concurrent change makes the
+    /// write conflict (and the whole body run again), so a miss means corrupt data.
+    async fn update_order(&self, s: &mut ClientSession, update: &OrderUpdate) -> TxResult<()> {
+        let o = &update.order;
+        let result = self
             .orders
-            .find_one_and_update(
-                doc! {"_id": id.to_string(), "status": PENDING},
-                doc! {"$set": set},
+            .update_one(
+                doc! {"_id": o.id.to_string(), "status": update.from.as_str()},
+                doc! {"$set": {
+                    "status": o.status.as_str(),
+                    "cancelReason": o.cancel_reason.map(CancelReason::as_str),
+                    "paymentId": o.payment_id.map(|p| p.to_string()),
+                    "failedPayments": i64::from(o.failed_payments),
+                    "updatedAt": bdt(o.updated_at),
+                }},
             )
-            .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?;
-        if let Some(d) = changed {
-            return Ok(Ok(d.into_order()?));
+        if result.matched_count != 1 {
+            return Err(corrupt(format!("order {} changed inside a transaction", o.id)).into());
         }
-        Ok(Err(match self.order_in(s, id).await? {
-            Some(order) => Transition::NotPending(order),
-            None => Transition::NotFound,
-        }))
+        Ok(())
     }
 
-    /// Applies `inc` to every line's stock, guarded by the line's seats still being held (the
-    /// counterpart of SQLite's `CHECK`): a miss aborts the transaction.
-    async fn settle_held(&self, s: &mut ClientSession, order: &Order, sell: bool) -> TxResult<()> {
-        for line in &order.lines {
-            let q = i64::from(line.quantity);
-            let inc = if sell {
-                doc! {"held": -q, "sold": q}
-            } else {
-                doc! {"held": -q, "available": q}
-            };
-            let id = stock_id(order.event_id, &line.ticket_type);
-            let result = self
-                .inventory
-                .update_one(doc! {"_id": &id, "held": {"$gte": q}}, doc! {"$inc": inc})
-                .session(&mut *s)
-                .await?;
-            if result.matched_count == 0 {
+    /// Moves seats of one ticket type with one `$inc`, filtered on the seats it needs: held or
+    /// sold ones it takes back, available ones it takes (the counterpart of SQLite's
+    /// conditional update and `CHECK`). False when the filter missed.
+    async fn change_stock(&self, s: &mut ClientSession, c: &StockChange) -> TxResult<bool> {
+        let mut filter = doc! {"_id": stock_id(c.event_id, &c.ticket_type)};
+        if c.held < 0 {
+            filter.insert("held", doc! {"$gte": -c.held});
+        }
+        if c.sold < 0 {
+            filter.insert("sold", doc! {"$gte": -c.sold});
+        }
+        if c.taken() > 0 {
+            filter.insert("available", doc! {"$gte": c.taken()});
+            // `closed` is set by a cancellation in its own transaction: writing the same
+            // documents makes the two conflict, so a booking can never slip past a cancellation
+            // (snapshot reads alone would allow it).
+            filter.insert("closed", doc! {"$ne": true});
+        }
+        let result = self
+            .inventory
+            .update_one(
+                filter,
+                doc! {"$inc": {"held": c.held, "sold": c.sold, "available": -c.taken()}},
+            )
+            .session(&mut *s)
+            .await?;
+        Ok(result.matched_count == 1)
+    }
+
+    async fn insert_facts(&self, s: &mut ClientSession, facts: &[OutboxMessage]) -> TxResult<()> {
+        for fact in facts {
+            outbox::insert_mongo(&self.db, &mut *s, fact).await?;
+        }
+        Ok(())
+    }
+
+    /// Writes a lifecycle decision on `order_id`.
+    async fn write(&self, s: &mut ClientSession, order_id: Uuid, d: &Decision) -> TxResult<()> {
+        if let Some(update) = &d.update {
+            self.update_order(s, update).await?;
+        }
+        for c in &d.stock {
+            if !self.change_stock(s, c).await? {
                 return Err(corrupt(format!(
-                    "stock {id:?} holds fewer than the {q} seats of order {}",
-                    order.id
+                    "stock {:?} cannot take {c:?} for order {order_id}",
+                    stock_id(c.event_id, &c.ticket_type)
                 ))
                 .into());
             }
         }
-        Ok(())
-    }
-
-    /// Records a payment attempt once per payment and outcome (`$setOnInsert`, no duplicate
-    /// key error that would abort the transaction).
-    async fn insert_attempt(
-        &self,
-        s: &mut ClientSession,
-        order_id: Uuid,
-        a: &PaymentAttempt,
-    ) -> TxResult<()> {
-        self.attempts
-            .update_one(
-                doc! {"_id": attempt_id(a)},
-                doc! {"$setOnInsert": {
-                    "paymentId": a.payment_id.to_string(),
-                    "orderId": order_id.to_string(),
-                    "status": &a.status,
-                    "responseCode": a.response_code.as_deref(),
-                    "responseMessage": a.response_message.as_deref(),
-                    "at": bdt(a.at),
-                }},
-            )
-            .upsert(true)
-            .session(&mut *s)
-            .await?;
-        Ok(())
-    }
-
-    async fn cancel_in(
-        &self,
-        s: &mut ClientSession,
-        order_id: Uuid,
-        reason: CancelReason,
-        traceparent: Option<&str>,
-    ) -> TxResult<Transition> {
-        match self
-            .leave_pending(s, order_id, OrderStatus::Cancelled, Some(reason), None)
-            .await?
-        {
-            Ok(order) => {
-                self.settle_held(s, &order, false).await?;
-                outbox::insert_mongo(&self.db, s, &facts::cancelled(&order, reason, traceparent))
-                    .await?;
-                Ok(Transition::Applied(order))
-            }
-            Err(t) => Ok(t),
+        let tickets: Vec<TicketDoc> = d
+            .tickets
+            .iter()
+            .enumerate()
+            .map(|(seq, t)| TicketDoc {
+                code: t.code.clone(),
+                order_id: order_id.to_string(),
+                ticket_type: t.ticket_type.clone(),
+                seq: seq as i64,
+            })
+            .collect();
+        if !tickets.is_empty() {
+            self.tickets.insert_many(tickets).session(&mut *s).await?;
         }
+        if let Some(a) = &d.attempt {
+            // `$setOnInsert`: recorded once per payment and outcome, with no duplicate key
+            // error that would abort the transaction.
+            self.attempts
+                .update_one(
+                    doc! {"_id": attempt_id(a)},
+                    doc! {"$setOnInsert": {
+                        "paymentId": a.payment_id.to_string(),
+                        "orderId": order_id.to_string(),
+                        "status": a.status.as_str(),
+                        "responseCode": a.response_code.as_deref(),
+                        "responseMessage": a.response_message.as_deref(),
+                        "at": bdt(a.at),
+                    }},
+                )
+                .upsert(true)
+                .session(&mut *s)
+                .await?;
+        }
+        self.insert_facts(s, &d.facts).await
     }
 
-    async fn apply_in(&self, s: &mut ClientSession, info: &EventInfo) -> TxResult<End<bool>> {
+    async fn apply_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        command: &Command,
+        message: Option<Uuid>,
+        traceparent: Option<&str>,
+    ) -> TxResult<End<Transition>> {
+        if let Some(id) = message
+            && !self.first_time(s, id).await?
+        {
+            return Ok(End::Abort(Transition::Duplicate));
+        }
+        let order = self.order_in(s, order_id).await?;
+        let decision = lifecycle::decide(order, command, platform::time::now(), traceparent);
+        self.write(s, order_id, &decision).await?;
+        Ok(End::Commit(decision.transition))
+    }
+
+    async fn apply_event_in(&self, s: &mut ClientSession, info: &EventInfo) -> TxResult<End<bool>> {
         let id = info.id.to_string();
         let version = i64::try_from(info.version)
             .map_err(|_| corrupt(format!("event version {}", info.version)))?;
@@ -677,9 +610,9 @@ impl MongoStore {
                 doc! {"$set": {
                     "title": &info.title,
                     "dateTime": bdt(info.date_time),
-                    "status": &info.status,
+                    "status": info.status.as_str(),
                     "version": version,
-                    "currency": &info.currency,
+                    "currency": info.currency.as_str(),
                 }},
             )
             .upsert(true)
@@ -698,7 +631,7 @@ impl MongoStore {
                     "eventId": {"$literal": &id},
                     "ticketType": {"$literal": &t.name},
                     "position": position as i64,
-                    "price": t.price,
+                    "price": t.price.minor_units(),
                     "capacity": {"$max": [{"$ifNull": ["$capacity", 0_i64]}, capacity]},
                     "sold": {"$ifNull": ["$sold", 0_i64]},
                     "held": {"$ifNull": ["$held", 0_i64]},
@@ -713,7 +646,7 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
         }
-        if info.status != "published" {
+        if !info.status.is_on_sale() {
             self.inventory
                 .update_many(doc! {"eventId": &id}, doc! {"$set": {"closed": true}})
                 .session(&mut *s)
@@ -728,7 +661,6 @@ impl MongoStore {
         s: &mut ClientSession,
         booking: &Booking,
     ) -> TxResult<End<Option<BookResult>>> {
-        let order = &booking.order;
         if let Some(idem) = &booking.idempotency {
             let used = self
                 .keys
@@ -741,52 +673,41 @@ impl MongoStore {
                 ))));
             }
         }
+        let placed = lifecycle::place(&booking.order, booking.traceparent.as_deref());
+        let order = &placed.order;
         let on_sale = self
             .events
             .find_one(doc! {"_id": order.event_id.to_string()})
             .session(&mut *s)
             .await?
-            .is_some_and(|e| e.status == "published");
+            .is_some_and(|e| e.status.is_on_sale());
         if !on_sale {
             return Ok(End::Abort(Some(BookResult::EventClosed)));
         }
-        for line in &order.lines {
-            let id = stock_id(order.event_id, &line.ticket_type);
-            let q = i64::from(line.quantity);
-            // The whole reservation of a line is this one conditional update. `closed` is set
-            // by a cancellation in its own transaction: writing the same documents makes the
-            // two conflict, so a booking can never slip past a cancellation (snapshot reads alone
-            // would allow it).
-            let held = self
-                .inventory
-                .update_one(
-                    doc! {"_id": &id, "available": {"$gte": q}, "closed": {"$ne": true}},
-                    doc! {"$inc": {"held": q, "available": -q}},
-                )
-                .session(&mut *s)
-                .await?;
-            if held.matched_count == 0 {
-                let available = self
-                    .inventory
-                    .find_one(doc! {"_id": &id})
-                    .session(&mut *s)
-                    .await?
-                    .map_or(0, |d| d.available.max(0));
-                if available >= q {
-                    // Seats were there: a cancellation closed the stock.
-                    return Ok(End::Abort(Some(BookResult::EventClosed)));
-                }
-                let available = u32::try_from(available).unwrap_or(u32::MAX);
-                // Aborting rolls back the lines already held.
-                return Ok(End::Abort(Some(BookResult::SoldOut {
-                    ticket_type: line.ticket_type.clone(),
-                    available,
-                })));
+        for hold in &placed.stock {
+            if self.change_stock(s, hold).await? {
+                continue;
             }
+            let available = self
+                .inventory
+                .find_one(doc! {"_id": stock_id(hold.event_id, &hold.ticket_type)})
+                .session(&mut *s)
+                .await?
+                .map_or(0, |d| d.available.max(0));
+            if available >= hold.taken() {
+                // Seats were there: a cancellation closed the stock.
+                return Ok(End::Abort(Some(BookResult::EventClosed)));
+            }
+            let available = u32::try_from(available).unwrap_or(u32::MAX);
+            // Aborting rolls back the lines already held.
+            return Ok(End::Abort(Some(BookResult::SoldOut {
+                ticket_type: hold.ticket_type.clone(),
+                available,
+            })));
         }
         match self
             .orders
-            .insert_one(OrderDoc::pending(order))
+            .insert_one(OrderDoc::from_order(order))
             .session(&mut *s)
             .await
         {
@@ -796,12 +717,7 @@ impl MongoStore {
             }
             Err(e) => return Err(e.into()),
         }
-        outbox::insert_mongo(
-            &self.db,
-            s,
-            &facts::created(order, booking.traceparent.as_deref()),
-        )
-        .await?;
+        self.insert_facts(s, &placed.facts).await?;
         if let Some(idem) = &booking.idempotency {
             match self
                 .keys
@@ -815,122 +731,6 @@ impl MongoStore {
             }
         }
         Ok(End::Commit(Some(BookResult::Booked)))
-    }
-
-    async fn confirm_in(
-        &self,
-        s: &mut ClientSession,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> TxResult<End<Transition>> {
-        if !self.first_time(s, processed).await? {
-            return Ok(End::Abort(Transition::Duplicate));
-        }
-        let order = match self
-            .leave_pending(
-                s,
-                order_id,
-                OrderStatus::Confirmed,
-                None,
-                Some(payment.payment_id),
-            )
-            .await?
-        {
-            Ok(order) => order,
-            Err(other) => {
-                if !matches!(other, Transition::NotFound) {
-                    self.insert_attempt(s, order_id, payment).await?;
-                }
-                return Ok(End::Commit(other));
-            }
-        };
-        self.settle_held(s, &order, true).await?;
-        let tickets: Vec<TicketDoc> = issue_tickets(&order)
-            .into_iter()
-            .enumerate()
-            .map(|(seq, t)| TicketDoc {
-                code: t.code,
-                order_id: order_id.to_string(),
-                ticket_type: t.ticket_type,
-                seq: seq as i64,
-            })
-            .collect();
-        if !tickets.is_empty() {
-            self.tickets.insert_many(tickets).session(&mut *s).await?;
-        }
-        self.insert_attempt(s, order_id, payment).await?;
-        outbox::insert_mongo(&self.db, s, &facts::confirmed(&order, traceparent)).await?;
-        Ok(End::Commit(Transition::Applied(order)))
-    }
-
-    async fn failure_in(
-        &self,
-        s: &mut ClientSession,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        max_failures: u32,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> TxResult<End<FailureResult>> {
-        if !self.first_time(s, processed).await? {
-            return Ok(End::Abort(FailureResult::Duplicate));
-        }
-        let counted = self
-            .orders
-            .find_one_and_update(
-                doc! {"_id": order_id.to_string(), "status": PENDING},
-                doc! {
-                    "$inc": {"failedPayments": 1_i64},
-                    "$set": {"updatedAt": bdt(platform::time::now())},
-                },
-            )
-            .return_document(ReturnDocument::After)
-            .session(&mut *s)
-            .await?;
-        let order = match counted {
-            Some(d) => d.into_order()?,
-            None => {
-                let Some(order) = self.order_in(s, order_id).await? else {
-                    return Ok(End::Commit(FailureResult::NotFound));
-                };
-                self.insert_attempt(s, order_id, payment).await?;
-                return Ok(End::Commit(FailureResult::NotPending(order)));
-            }
-        };
-        self.insert_attempt(s, order_id, payment).await?;
-        let result = if order.failed_payments >= max_failures {
-            match self
-                .cancel_in(s, order_id, CancelReason::PaymentFailed, traceparent)
-                .await?
-            {
-                Transition::Applied(order) => FailureResult::Cancelled(order),
-                Transition::NotPending(order) => FailureResult::NotPending(order),
-                _ => FailureResult::NotFound,
-            }
-        } else {
-            FailureResult::Recorded {
-                failures: order.failed_payments,
-            }
-        };
-        Ok(End::Commit(result))
-    }
-
-    async fn note_in(
-        &self,
-        s: &mut ClientSession,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-    ) -> TxResult<End<bool>> {
-        if !self.first_time(s, processed).await? {
-            return Ok(End::Abort(false));
-        }
-        if self.order_in(s, order_id).await?.is_some() {
-            self.insert_attempt(s, order_id, payment).await?;
-        }
-        Ok(End::Commit(true))
     }
 
     async fn ids(
@@ -959,6 +759,7 @@ impl TicketStore for MongoStore {
         else {
             return Ok(None);
         };
+        let event = event.into_info()?;
         let docs: Vec<InventoryDoc> = self
             .inventory
             .find(doc! {"eventId": event_id.to_string()})
@@ -968,26 +769,15 @@ impl TicketStore for MongoStore {
             .await?;
         let stock = docs
             .into_iter()
-            .map(InventoryDoc::into_stock)
+            .map(|d| d.into_stock(event.currency))
             .collect::<Result<Vec<_>, _>>()?;
-        let ticket_types = stock
-            .iter()
-            .map(|s| TicketTypeInfo {
-                name: s.ticket_type.clone(),
-                price: s.price,
-                quantity: s.capacity,
-            })
-            .collect();
-        Ok(Some(EventStock {
-            event: event.into_info(ticket_types)?,
-            stock,
-        }))
+        Ok(Some(EventStock::from_stock(event, stock)))
     }
 
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError> {
         self.transact(|store, s| {
             let info = info.clone();
-            Box::pin(async move { store.apply_in(s, &info).await })
+            Box::pin(async move { store.apply_event_in(s, &info).await })
         })
         .await
     }
@@ -1070,79 +860,21 @@ impl TicketStore for MongoStore {
         docs.into_iter().map(OrderDoc::into_order).collect()
     }
 
-    async fn cancel(
+    async fn apply(
         &self,
         order_id: Uuid,
-        reason: CancelReason,
+        command: &Command,
+        message: Option<Uuid>,
         traceparent: Option<&str>,
     ) -> Result<Transition, StoreError> {
         self.transact(|store, s| {
-            let traceparent = traceparent.map(str::to_string);
-            Box::pin(async move {
-                let t = store
-                    .cancel_in(s, order_id, reason, traceparent.as_deref())
-                    .await?;
-                Ok(End::Commit(t))
-            })
-        })
-        .await
-    }
-
-    async fn confirm(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<Transition, StoreError> {
-        self.transact(|store, s| {
-            let payment = payment.clone();
+            let command = command.clone();
             let traceparent = traceparent.map(str::to_string);
             Box::pin(async move {
                 store
-                    .confirm_in(s, order_id, &payment, processed, traceparent.as_deref())
+                    .apply_in(s, order_id, &command, message, traceparent.as_deref())
                     .await
             })
-        })
-        .await
-    }
-
-    async fn record_payment_failure(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        max_failures: u32,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<FailureResult, StoreError> {
-        self.transact(|store, s| {
-            let payment = payment.clone();
-            let traceparent = traceparent.map(str::to_string);
-            Box::pin(async move {
-                store
-                    .failure_in(
-                        s,
-                        order_id,
-                        &payment,
-                        max_failures,
-                        processed,
-                        traceparent.as_deref(),
-                    )
-                    .await
-            })
-        })
-        .await
-    }
-
-    async fn record_payment_note(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-    ) -> Result<bool, StoreError> {
-        self.transact(|store, s| {
-            let payment = payment.clone();
-            Box::pin(async move { store.note_in(s, order_id, &payment, processed).await })
         })
         .await
     }
@@ -1157,7 +889,7 @@ impl TicketStore for MongoStore {
             return Ok(Vec::new());
         }
         self.ids(
-            doc! {"status": PENDING, "expiresAt": {"$lte": bdt(now)}},
+            doc! {"status": OrderStatus::Pending.as_str(), "expiresAt": {"$lte": bdt(now)}},
             doc! {"expiresAt": 1},
             Some(i64::try_from(limit).unwrap_or(i64::MAX)),
         )
@@ -1166,7 +898,7 @@ impl TicketStore for MongoStore {
 
     async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
         self.ids(
-            doc! {"eventId": event_id.to_string(), "status": PENDING},
+            doc! {"eventId": event_id.to_string(), "status": OrderStatus::Pending.as_str()},
             doc! {"_id": 1},
             None,
         )
@@ -1196,5 +928,106 @@ impl TicketStore for MongoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.run_command(doc! {"ping": 1}).await?;
         Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The transaction runner: everything this adapter knows about running a MongoDB transaction
+// (snapshot reads and majority writes from `tx_options`, bounded retries, abort before retry).
+// Kept here in one piece so a shared runner can replace it without touching the bodies above,
+// which only see `transact`, `End`, `TxResult` and `TxError`.
+// ---------------------------------------------------------------------------------------------
+
+/// A failure inside a transaction body: the driver's (which may say "retry") or ours.
+enum TxError {
+    Mongo(MongoError),
+    Store(StoreError),
+}
+
+impl From<MongoError> for TxError {
+    fn from(e: MongoError) -> Self {
+        TxError::Mongo(e)
+    }
+}
+
+impl From<StoreError> for TxError {
+    fn from(e: StoreError) -> Self {
+        TxError::Store(e)
+    }
+}
+
+type TxResult<T> = Result<T, TxError>;
+
+/// How a transaction body ends: commit its writes, or roll them back (e.g. a line sold out after
+/// earlier lines were held) and still answer `T`.
+enum End<T> {
+    Commit(T),
+    Abort(T),
+}
+
+impl MongoStore {
+    /// Runs `body` in one transaction. A transient error (a write conflict with a concurrent
+    /// transaction, a failover) aborts and runs the whole body again on a fresh snapshot after a
+    /// jittered backoff; a commit with an unknown result is retried as such. Both are bounded
+    /// by [`TxAttempts`]; past them the last
+    /// error is returned. Any other error aborts the transaction, so nothing stays reserved.
+    async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
+    where
+        F: for<'s> Fn(&'s Self, &'s mut ClientSession) -> BoxFuture<'s, TxResult<End<T>>>
+            + Send
+            + Sync,
+        T: Send,
+    {
+        let mut attempts = TxAttempts::new();
+        let mut session = self.client.start_session().await?;
+        'transaction: loop {
+            attempts.begin().await;
+            session
+                .start_transaction()
+                .with_options(self.tx_options.clone())
+                .await?;
+            let value = match body(self, &mut session).await {
+                Ok(End::Commit(value)) => value,
+                Ok(End::Abort(value)) => {
+                    // An error here only means the server dropped the transaction already.
+                    let _ = session.abort_transaction().await;
+                    return Ok(value);
+                }
+                Err(e) => {
+                    // An operation error leaves the transaction open on the session: abort it
+                    // before returning or starting the next attempt.
+                    let _ = session.abort_transaction().await;
+                    match e {
+                        TxError::Mongo(e)
+                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                                && attempts.may_retry() =>
+                        {
+                            continue 'transaction;
+                        }
+                        TxError::Mongo(e) => return Err(e.into()),
+                        TxError::Store(e) => return Err(e),
+                    }
+                }
+            };
+            let mut commit_retries = 0;
+            loop {
+                match session.commit_transaction().await {
+                    Ok(()) => return Ok(value),
+                    Err(e)
+                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+                            && commit_retries < TxAttempts::COMMIT_RETRIES =>
+                    {
+                        commit_retries += 1;
+                    }
+                    Err(e)
+                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+                            && attempts.may_retry() =>
+                    {
+                        continue 'transaction;
+                    }
+                    Err(e) => return Err(e.into()),
+                }
+            }
+        }
     }
 }

@@ -3,19 +3,23 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use contracts::orders::CancelReason;
 use platform::StoreError;
-use platform::outbox::{OutboxStore, SQLITE_DDL, SqliteOutbox, insert_sqlite};
+use platform::money::{Currency, Money};
+use platform::outbox::{OutboxMessage, OutboxStore, SQLITE_DDL, SqliteOutbox, insert_sqlite};
 use platform::sqlite::Sqlite;
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, EventInfo, EventStock, FailureResult, Stock, StoredResponse, TicketStore,
-    TicketTypeInfo, Transition,
+    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, Stock, StoredResponse,
+    TicketStore, Transition,
 };
-use crate::facts;
-use crate::order::{IssuedTicket, Order, OrderDetails, OrderStatus, PaymentAttempt, issue_tickets};
+use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
+use crate::order::{
+    AttemptStatus, CancelReason, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus,
+    PaymentAttempt,
+};
 
 const SCHEMA: &str = r#"
 CREATE TABLE events (
@@ -107,8 +111,53 @@ fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Er
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
 }
 
+fn unknown(what: &str, value: &str) -> rusqlite::Error {
+    conversion(std::io::Error::other(format!("unknown {what} {value:?}")))
+}
+
 fn uuid(s: String) -> rusqlite::Result<Uuid> {
     Uuid::parse_str(&s).map_err(conversion)
+}
+
+fn currency(s: &str) -> rusqlite::Result<Currency> {
+    Currency::parse(s).map_err(|_| unknown("currency", s))
+}
+
+/// An order line as the `lines` column keeps it: JSON, amounts in minor units of the order's
+/// currency.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineRow {
+    ticket_type: String,
+    quantity: u32,
+    unit_price: i64,
+    subtotal: i64,
+}
+
+fn lines_json(lines: &[OrderLine]) -> Result<String, StoreError> {
+    let rows: Vec<LineRow> = lines
+        .iter()
+        .map(|l| LineRow {
+            ticket_type: l.ticket_type.clone(),
+            quantity: l.quantity,
+            unit_price: l.unit_price.minor_units(),
+            subtotal: l.subtotal.minor_units(),
+        })
+        .collect();
+    serde_json::to_string(&rows).map_err(StoreError::backend)
+}
+
+fn lines_from(json: &str, currency: Currency) -> rusqlite::Result<Vec<OrderLine>> {
+    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(conversion)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| OrderLine {
+            ticket_type: r.ticket_type,
+            quantity: r.quantity,
+            unit_price: Money::from_minor_units(r.unit_price, currency),
+            subtotal: Money::from_minor_units(r.subtotal, currency),
+        })
+        .collect())
 }
 
 const ORDER_COLUMNS: &str = "id, user_id, event_id, event_title, event_date_time, booking_reference, status, \
@@ -119,6 +168,7 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(6)?;
     let reason: Option<String> = r.get(7)?;
     let lines: String = r.get(8)?;
+    let currency = currency(&r.get::<_, String>(10)?)?;
     let customer: String = r.get(11)?;
     Ok(Order {
         id: uuid(r.get(0)?)?,
@@ -127,15 +177,10 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
         event_title: r.get(3)?,
         event_date_time: time(r.get(4)?),
         booking_reference: r.get(5)?,
-        status: OrderStatus::parse(&status).ok_or_else(|| {
-            conversion(std::io::Error::other(format!(
-                "unknown order status {status:?}"
-            )))
-        })?,
+        status: OrderStatus::parse(&status).ok_or_else(|| unknown("order status", &status))?,
         cancel_reason: reason.as_deref().and_then(CancelReason::parse),
-        lines: serde_json::from_str(&lines).map_err(conversion)?,
-        total_amount: r.get(9)?,
-        currency: r.get(10)?,
+        lines: lines_from(&lines, currency)?,
+        total_amount: Money::from_minor_units(r.get(9)?, currency),
         customer: serde_json::from_str(&customer).map_err(conversion)?,
         payment_id: r.get::<_, Option<String>>(12)?.map(uuid).transpose()?,
         failed_payments: r.get(13)?,
@@ -154,6 +199,81 @@ fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
     .optional()
 }
 
+fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
+    tx.execute(
+        &format!(
+            "INSERT INTO orders ({ORDER_COLUMNS})
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+        ),
+        params![
+            o.id.to_string(),
+            o.user_id.to_string(),
+            o.event_id.to_string(),
+            o.event_title,
+            ms(o.event_date_time),
+            o.booking_reference,
+            o.status.as_str(),
+            o.cancel_reason.map(CancelReason::as_str),
+            lines_json(&o.lines)?,
+            o.total_amount.minor_units(),
+            o.currency().as_str(),
+            serde_json::to_string(&o.customer).map_err(StoreError::backend)?,
+            o.payment_id.map(|p| p.to_string()),
+            o.failed_payments,
+            ms(o.expires_at),
+            ms(o.created_at),
+            ms(o.updated_at),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Writes what changes in an order's life, only while it still has the status it was read in.
+/// A single connection serialises transactions, so a miss means corrupt data.
+fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreError> {
+    let o = &update.order;
+    let changed = tx.execute(
+        "UPDATE orders SET status = ?2, cancel_reason = ?3, payment_id = ?4, failed_payments = ?5,
+         updated_at = ?6 WHERE id = ?1 AND status = ?7",
+        params![
+            o.id.to_string(),
+            o.status.as_str(),
+            o.cancel_reason.map(CancelReason::as_str),
+            o.payment_id.map(|p| p.to_string()),
+            o.failed_payments,
+            ms(o.updated_at),
+            update.from.as_str(),
+        ],
+    )?;
+    if changed != 1 {
+        return Err(StoreError::corrupt(format!(
+            "order {} changed inside a transaction",
+            o.id
+        )));
+    }
+    Ok(())
+}
+
+/// Moves seats of one ticket type, only if the result keeps `0 <= held`, `0 <= sold` and
+/// `sold + held <= capacity`: a booking's whole reservation of a line is this one conditional
+/// update. False when the condition failed (or there is no such stock).
+fn change_stock(tx: &Transaction<'_>, c: &StockChange) -> rusqlite::Result<bool> {
+    let changed = tx.execute(
+        "UPDATE inventory SET held = held + ?3, sold = sold + ?4
+         WHERE event_id = ?1 AND ticket_type = ?2
+           AND held + ?3 >= 0 AND sold + ?4 >= 0 AND capacity - sold - held >= ?3 + ?4",
+        params![c.event_id.to_string(), c.ticket_type, c.held, c.sold],
+    )?;
+    Ok(changed == 1)
+}
+
+fn insert_facts(tx: &Transaction<'_>, facts: &[OutboxMessage]) -> Result<(), StoreError> {
+    for fact in facts {
+        insert_sqlite(tx, fact)?;
+    }
+    Ok(())
+}
+
 /// Records `id` as processed; false when it was already.
 fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
     let n = tx.execute(
@@ -163,91 +283,130 @@ fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
     Ok(n == 1)
 }
 
-/// `pending -> status`, only if still pending. Returns the order as changed when applied.
-fn leave_pending(
-    tx: &Transaction<'_>,
-    id: Uuid,
-    status: OrderStatus,
-    reason: Option<CancelReason>,
-    payment_id: Option<Uuid>,
-) -> rusqlite::Result<Result<Order, Transition>> {
-    let now = platform::time::now();
-    let changed = tx.execute(
-        "UPDATE orders SET status = ?2, cancel_reason = ?3, payment_id = COALESCE(?4, payment_id), updated_at = ?5
-         WHERE id = ?1 AND status = 'pending'",
-        params![
-            id.to_string(),
-            status.as_str(),
-            reason.map(CancelReason::as_str),
-            payment_id.map(|p| p.to_string()),
-            ms(now)
-        ],
-    )?;
-    let order = load_order(tx, id)?;
-    Ok(match (changed, order) {
-        (1, Some(order)) => Ok(order),
-        (_, Some(order)) => Err(Transition::NotPending(order)),
-        (_, None) => Err(Transition::NotFound),
-    })
-}
-
-/// Moves an order's seats out of `held` (and into `sold` when `sell`). Exactly one stock row per
-/// line must change; anything else is corrupt data and rolls the transaction back.
-fn move_held(tx: &Transaction<'_>, order: &Order, sell: bool) -> Result<(), StoreError> {
-    let sql = if sell {
-        "UPDATE inventory SET held = held - ?3, sold = sold + ?3 WHERE event_id = ?1 AND ticket_type = ?2"
-    } else {
-        "UPDATE inventory SET held = held - ?3 WHERE event_id = ?1 AND ticket_type = ?2"
-    };
-    for line in &order.lines {
-        let changed = tx.execute(
-            sql,
-            params![order.event_id.to_string(), line.ticket_type, line.quantity],
-        )?;
-        if changed != 1 {
+/// Writes a lifecycle decision on `order_id`.
+fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), StoreError> {
+    if let Some(update) = &d.update {
+        update_order(tx, update)?;
+    }
+    for c in &d.stock {
+        if !change_stock(tx, c)? {
             return Err(StoreError::corrupt(format!(
-                "no stock row for {} / {} of order {}",
-                order.event_id, line.ticket_type, order.id
+                "stock {} / {} cannot take {c:?} for order {order_id}",
+                c.event_id, c.ticket_type
             )));
         }
     }
-    Ok(())
-}
-
-fn insert_attempt(
-    tx: &Transaction<'_>,
-    order_id: Uuid,
-    a: &PaymentAttempt,
-) -> rusqlite::Result<()> {
-    tx.execute(
-        "INSERT OR IGNORE INTO payment_attempts (payment_id, order_id, status, response_code, response_message, at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-        params![
-            a.payment_id.to_string(),
-            order_id.to_string(),
-            a.status,
-            a.response_code,
-            a.response_message,
-            ms(a.at)
-        ],
-    )?;
-    Ok(())
-}
-
-fn cancel_in(
-    tx: &Transaction<'_>,
-    order_id: Uuid,
-    reason: CancelReason,
-    traceparent: Option<&str>,
-) -> Result<Transition, StoreError> {
-    match leave_pending(tx, order_id, OrderStatus::Cancelled, Some(reason), None)? {
-        Ok(order) => {
-            move_held(tx, &order, false)?;
-            insert_sqlite(tx, &facts::cancelled(&order, reason, traceparent))?;
-            Ok(Transition::Applied(order))
-        }
-        Err(t) => Ok(t),
+    for (seq, ticket) in d.tickets.iter().enumerate() {
+        tx.execute(
+            "INSERT INTO tickets (code, order_id, ticket_type, seq) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                ticket.code,
+                order_id.to_string(),
+                ticket.ticket_type,
+                seq as i64
+            ],
+        )?;
     }
+    if let Some(a) = &d.attempt {
+        tx.execute(
+            "INSERT OR IGNORE INTO payment_attempts (payment_id, order_id, status, response_code, response_message, at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                a.payment_id.to_string(),
+                order_id.to_string(),
+                a.status.as_str(),
+                a.response_code,
+                a.response_message,
+                ms(a.at)
+            ],
+        )?;
+    }
+    insert_facts(tx, &d.facts)
+}
+
+fn stored_response(r: &Row<'_>) -> rusqlite::Result<StoredResponse> {
+    Ok(StoredResponse {
+        request_hash: r.get(0)?,
+        status: r.get(1)?,
+        body: r.get(2)?,
+    })
+}
+
+fn idempotent_response(
+    c: &Connection,
+    user_id: Uuid,
+    key: &str,
+) -> rusqlite::Result<Option<StoredResponse>> {
+    c.query_row(
+        "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
+        params![user_id.to_string(), key],
+        stored_response,
+    )
+    .optional()
+}
+
+fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreError> {
+    if let Some(idem) = &booking.idempotency
+        && let Some(stored) = idempotent_response(tx, idem.user_id, &idem.key)?
+    {
+        return Ok(BookResult::KeyUsed(stored));
+    }
+    let placed = lifecycle::place(&booking.order, booking.traceparent.as_deref());
+    let order = &placed.order;
+    let event_id = order.event_id.to_string();
+    let status: Option<String> = tx
+        .query_row(
+            "SELECT status FROM events WHERE id = ?1",
+            [&event_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if !status
+        .as_deref()
+        .and_then(EventStatus::parse)
+        .is_some_and(EventStatus::is_on_sale)
+    {
+        return Ok(BookResult::EventClosed);
+    }
+    for hold in &placed.stock {
+        if !change_stock(tx, hold)? {
+            let available: u32 = tx
+                .query_row(
+                    "SELECT capacity - sold - held FROM inventory WHERE event_id = ?1 AND ticket_type = ?2",
+                    params![event_id, hold.ticket_type],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(0);
+            // The caller drops the transaction, which rolls back the lines already held.
+            return Ok(BookResult::SoldOut {
+                ticket_type: hold.ticket_type.clone(),
+                available,
+            });
+        }
+    }
+    if let Err(e) = insert_order(tx, order) {
+        return match e {
+            StoreError::Duplicate(_) => Ok(BookResult::ReferenceTaken),
+            other => Err(other),
+        };
+    }
+    insert_facts(tx, &placed.facts)?;
+    if let Some(idem) = &booking.idempotency {
+        tx.execute(
+            "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![
+                idem.user_id.to_string(),
+                idem.key,
+                idem.response.request_hash,
+                idem.response.status,
+                idem.response.body,
+                ms(order.created_at)
+            ],
+        )?;
+    }
+    Ok(BookResult::Booked)
 }
 
 pub struct SqliteStore {
@@ -279,19 +438,21 @@ impl TicketStore for SqliteStore {
                         "SELECT title, date_time, status, version, currency FROM events WHERE id = ?1",
                         [&id],
                         |r| {
+                            let status: String = r.get(2)?;
                             Ok(EventInfo {
                                 id: event_id,
                                 title: r.get(0)?,
                                 date_time: time(r.get(1)?),
-                                status: r.get(2)?,
+                                status: EventStatus::parse(&status)
+                                    .ok_or_else(|| unknown("event status", &status))?,
                                 version: r.get::<_, i64>(3)? as u64,
-                                currency: r.get(4)?,
+                                currency: currency(&r.get::<_, String>(4)?)?,
                                 ticket_types: Vec::new(),
                             })
                         },
                     )
                     .optional()?;
-                let Some(mut event) = event else {
+                let Some(event) = event else {
                     return Ok(None);
                 };
                 let mut stmt = c.prepare_cached(
@@ -302,22 +463,14 @@ impl TicketStore for SqliteStore {
                     .query_map([&id], |r| {
                         Ok(Stock {
                             ticket_type: r.get(0)?,
-                            price: r.get(1)?,
+                            price: Money::from_minor_units(r.get(1)?, event.currency),
                             capacity: r.get(2)?,
                             sold: r.get(3)?,
                             held: r.get(4)?,
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
-                event.ticket_types = stock
-                    .iter()
-                    .map(|s| TicketTypeInfo {
-                        name: s.ticket_type.clone(),
-                        price: s.price,
-                        quantity: s.capacity,
-                    })
-                    .collect();
-                Ok(Some(EventStock { event, stock }))
+                Ok(Some(EventStock::from_stock(event, stock)))
             })
             .await
     }
@@ -337,14 +490,21 @@ impl TicketStore for SqliteStore {
                 tx.execute(
                     "INSERT INTO events (id, title, date_time, status, version, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
                      ON CONFLICT (id) DO UPDATE SET title = ?2, date_time = ?3, status = ?4, version = ?5, currency = ?6",
-                    params![id, info.title, ms(info.date_time), info.status, info.version as i64, info.currency],
+                    params![
+                        id,
+                        info.title,
+                        ms(info.date_time),
+                        info.status.as_str(),
+                        info.version as i64,
+                        info.currency.as_str()
+                    ],
                 )?;
                 for (position, t) in info.ticket_types.iter().enumerate() {
                     tx.execute(
                         "INSERT INTO inventory (event_id, ticket_type, position, price, capacity) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (event_id, ticket_type) DO UPDATE
                          SET position = ?3, price = ?4, capacity = MAX(capacity, ?5)",
-                        params![id, t.name, position as i64, t.price, t.quantity],
+                        params![id, t.name, position as i64, t.price.minor_units(), t.quantity],
                     )?;
                 }
                 tx.commit()?;
@@ -357,90 +517,12 @@ impl TicketStore for SqliteStore {
         let booking = booking.clone();
         self.db
             .call(move |c| {
-                let order = &booking.order;
                 let tx = c.transaction()?;
-                if let Some(idem) = &booking.idempotency {
-                    let used = tx
-                        .query_row(
-                            "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
-                            params![idem.user_id.to_string(), idem.key],
-                            |r| Ok(StoredResponse { request_hash: r.get(0)?, status: r.get(1)?, body: r.get(2)? }),
-                        )
-                        .optional()?;
-                    if let Some(stored) = used {
-                        return Ok(BookResult::KeyUsed(stored));
-                    }
+                let result = book_in(&tx, &booking)?;
+                if result == BookResult::Booked {
+                    tx.commit()?;
                 }
-                let event_id = order.event_id.to_string();
-                let status: Option<String> = tx
-                    .query_row("SELECT status FROM events WHERE id = ?1", [&event_id], |r| r.get(0))
-                    .optional()?;
-                if status.as_deref() != Some("published") {
-                    return Ok(BookResult::EventClosed);
-                }
-                for line in &order.lines {
-                    // The whole reservation of a line is this one conditional update.
-                    let held = tx.execute(
-                        "UPDATE inventory SET held = held + ?3
-                         WHERE event_id = ?1 AND ticket_type = ?2 AND capacity - sold - held >= ?3",
-                        params![event_id, line.ticket_type, line.quantity],
-                    )?;
-                    if held == 0 {
-                        let available: u32 = tx
-                            .query_row(
-                                "SELECT capacity - sold - held FROM inventory WHERE event_id = ?1 AND ticket_type = ?2",
-                                params![event_id, line.ticket_type],
-                                |r| r.get(0),
-                            )
-                            .optional()?
-                            .unwrap_or(0);
-                        // Dropping the transaction rolls back the lines already held.
-                        return Ok(BookResult::SoldOut { ticket_type: line.ticket_type.clone(), available });
-                    }
-                }
-                let inserted = tx.execute(
-                    "INSERT INTO orders (id, user_id, event_id, event_title, event_date_time, booking_reference, status,
-                        cancel_reason, lines, total_amount, currency, customer, payment_id, failed_payments, expires_at,
-                        created_at, updated_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', NULL, ?7, ?8, ?9, ?10, NULL, 0, ?11, ?12, ?12)",
-                    params![
-                        order.id.to_string(),
-                        order.user_id.to_string(),
-                        event_id,
-                        order.event_title,
-                        ms(order.event_date_time),
-                        order.booking_reference,
-                        serde_json::to_string(&order.lines).map_err(StoreError::backend)?,
-                        order.total_amount,
-                        order.currency,
-                        serde_json::to_string(&order.customer).map_err(StoreError::backend)?,
-                        ms(order.expires_at),
-                        ms(order.created_at),
-                    ],
-                );
-                if let Err(e) = inserted {
-                    return match StoreError::from(e) {
-                        StoreError::Duplicate(_) => Ok(BookResult::ReferenceTaken),
-                        other => Err(other),
-                    };
-                }
-                insert_sqlite(&tx, &facts::created(order, booking.traceparent.as_deref()))?;
-                if let Some(idem) = &booking.idempotency {
-                    tx.execute(
-                        "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                        params![
-                            idem.user_id.to_string(),
-                            idem.key,
-                            idem.response.request_hash,
-                            idem.response.status,
-                            idem.response.body,
-                            ms(order.created_at)
-                        ],
-                    )?;
-                }
-                tx.commit()?;
-                Ok(BookResult::Booked)
+                Ok(result)
             })
             .await
     }
@@ -452,14 +534,7 @@ impl TicketStore for SqliteStore {
     ) -> Result<Option<StoredResponse>, StoreError> {
         let key = key.to_string();
         self.db
-            .call(move |c| {
-                Ok(c.query_row(
-                    "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
-                    params![user_id.to_string(), key],
-                    |r| Ok(StoredResponse { request_hash: r.get(0)?, status: r.get(1)?, body: r.get(2)? }),
-                )
-                .optional()?)
-            })
+            .call(move |c| Ok(idempotent_response(c, user_id, &key)?))
             .await
     }
 
@@ -475,9 +550,11 @@ impl TicketStore for SqliteStore {
                 )?;
                 let attempts = stmt
                     .query_map([id.to_string()], |r| {
+                        let status: String = r.get(1)?;
                         Ok(PaymentAttempt {
                             payment_id: uuid(r.get(0)?)?,
-                            status: r.get(1)?,
+                            status: AttemptStatus::parse(&status)
+                                .ok_or_else(|| unknown("payment attempt status", &status))?,
                             response_code: r.get(2)?,
                             response_message: r.get(3)?,
                             at: time(r.get(4)?),
@@ -511,131 +588,33 @@ impl TicketStore for SqliteStore {
             .await
     }
 
-    async fn cancel(
+    async fn apply(
         &self,
         order_id: Uuid,
-        reason: CancelReason,
+        command: &Command,
+        message: Option<Uuid>,
         traceparent: Option<&str>,
     ) -> Result<Transition, StoreError> {
+        let command = command.clone();
         let traceparent = traceparent.map(str::to_string);
         self.db
             .call(move |c| {
                 let tx = c.transaction()?;
-                let result = cancel_in(&tx, order_id, reason, traceparent.as_deref())?;
-                tx.commit()?;
-                Ok(result)
-            })
-            .await
-    }
-
-    async fn confirm(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<Transition, StoreError> {
-        let payment = payment.clone();
-        let traceparent = traceparent.map(str::to_string);
-        self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                if !first_time(&tx, processed)? {
+                if let Some(id) = message
+                    && !first_time(&tx, id)?
+                {
                     return Ok(Transition::Duplicate);
                 }
-                let order = match leave_pending(&tx, order_id, OrderStatus::Confirmed, None, Some(payment.payment_id))? {
-                    Ok(order) => order,
-                    Err(other) => {
-                        if !matches!(other, Transition::NotFound) {
-                            insert_attempt(&tx, order_id, &payment)?;
-                        }
-                        tx.commit()?;
-                        return Ok(other);
-                    }
-                };
-                move_held(&tx, &order, true)?;
-                for (seq, ticket) in issue_tickets(&order).iter().enumerate() {
-                    tx.execute(
-                        "INSERT INTO tickets (code, order_id, ticket_type, seq) VALUES (?1, ?2, ?3, ?4)",
-                        params![ticket.code, order_id.to_string(), ticket.ticket_type, seq as i64],
-                    )?;
-                }
-                insert_attempt(&tx, order_id, &payment)?;
-                insert_sqlite(&tx, &facts::confirmed(&order, traceparent.as_deref()))?;
+                let order = load_order(&tx, order_id)?;
+                let decision = lifecycle::decide(
+                    order,
+                    &command,
+                    platform::time::now(),
+                    traceparent.as_deref(),
+                );
+                write(&tx, order_id, &decision)?;
                 tx.commit()?;
-                Ok(Transition::Applied(order))
-            })
-            .await
-    }
-
-    async fn record_payment_failure(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        max_failures: u32,
-        processed: Uuid,
-        traceparent: Option<&str>,
-    ) -> Result<FailureResult, StoreError> {
-        let payment = payment.clone();
-        let traceparent = traceparent.map(str::to_string);
-        self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                if !first_time(&tx, processed)? {
-                    return Ok(FailureResult::Duplicate);
-                }
-                let counted = tx.execute(
-                    "UPDATE orders SET failed_payments = failed_payments + 1, updated_at = ?2
-                     WHERE id = ?1 AND status = 'pending'",
-                    params![order_id.to_string(), ms(platform::time::now())],
-                )?;
-                let Some(order) = load_order(&tx, order_id)? else {
-                    tx.commit()?;
-                    return Ok(FailureResult::NotFound);
-                };
-                insert_attempt(&tx, order_id, &payment)?;
-                let result = if counted == 0 {
-                    FailureResult::NotPending(order)
-                } else if order.failed_payments >= max_failures {
-                    match cancel_in(
-                        &tx,
-                        order_id,
-                        CancelReason::PaymentFailed,
-                        traceparent.as_deref(),
-                    )? {
-                        Transition::Applied(order) => FailureResult::Cancelled(order),
-                        Transition::NotPending(order) => FailureResult::NotPending(order),
-                        _ => FailureResult::NotFound,
-                    }
-                } else {
-                    FailureResult::Recorded {
-                        failures: order.failed_payments,
-                    }
-                };
-                tx.commit()?;
-                Ok(result)
-            })
-            .await
-    }
-
-    async fn record_payment_note(
-        &self,
-        order_id: Uuid,
-        payment: &PaymentAttempt,
-        processed: Uuid,
-    ) -> Result<bool, StoreError> {
-        let payment = payment.clone();
-        self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                if !first_time(&tx, processed)? {
-                    return Ok(false);
-                }
-                if load_order(&tx, order_id)?.is_some() {
-                    insert_attempt(&tx, order_id, &payment)?;
-                }
-                tx.commit()?;
-                Ok(true)
+                Ok(decision.transition)
             })
             .await
     }
