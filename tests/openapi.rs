@@ -270,14 +270,39 @@ fn the_event_list_documents_its_filters() {
 // Documents against the routers
 // ---------------------------------------------------------------------------------------------
 
-/// `(METHOD, path)` of every `.route(...)` in a service's `src/routes.rs`, plus `/health` and
+/// The files of a service that declare its routes: `src/routes.rs` or every file under
+/// `src/routes/`, and `src/openapi.rs` (which may route its own document).
+fn route_files(krate: &str) -> Vec<PathBuf> {
+    let src = workspace_root().join("crates").join(krate).join("src");
+    let mut files = vec![src.join("routes.rs"), src.join("openapi.rs")];
+    if let Ok(dir) = std::fs::read_dir(src.join("routes")) {
+        files.extend(dir.map(|entry| entry.expect("a readable directory").path()));
+    }
+    files.retain(|f| f.extension().is_some_and(|e| e == "rs") && f.is_file());
+    files.sort();
+    files
+}
+
+/// `(METHOD, path)` of every `.route(...)` in a service's [`route_files`], plus `/health` and
 /// `/ready` that `platform::http::finish` adds to every service.
 fn declared_routes(krate: &str) -> BTreeSet<(String, String)> {
-    let file = workspace_root()
-        .join("crates")
-        .join(krate)
-        .join("src/routes.rs");
-    let source = std::fs::read_to_string(&file)
+    let mut routes = BTreeSet::new();
+    for file in route_files(krate) {
+        routes.extend(routes_in(&file));
+    }
+    assert!(
+        !routes.is_empty(),
+        "{krate}: no `.route(...)` found in {:?}; update this test if the routes moved",
+        route_files(krate)
+    );
+    routes.insert(("GET".into(), "/health".into()));
+    routes.insert(("GET".into(), "/ready".into()));
+    routes
+}
+
+/// `(METHOD, path)` of every `.route(...)` in one file.
+fn routes_in(file: &Path) -> BTreeSet<(String, String)> {
+    let source = std::fs::read_to_string(file)
         .unwrap_or_else(|e| panic!("cannot read {}: {e}", file.display()));
     let mut routes = BTreeSet::new();
     let mut rest = source.as_str();
@@ -330,13 +355,6 @@ fn declared_routes(krate: &str) -> BTreeSet<(String, String)> {
         }
         rest = &rest[end..];
     }
-    assert!(
-        !routes.is_empty(),
-        "{}: no `.route(...)` found; update this test if the routes moved",
-        file.display()
-    );
-    routes.insert(("GET".into(), "/health".into()));
-    routes.insert(("GET".into(), "/ready".into()));
     routes
 }
 
@@ -355,7 +373,8 @@ fn each_document_lists_exactly_the_routes_its_router_declares() {
         }
         for (method, path) in documented.difference(&declared) {
             problems.push(format!(
-                "{}: {method} {path} is documented but not routed in crates/{}/src/routes.rs",
+                "{}: {method} {path} is documented but not routed in crates/{}/src/routes* or \
+                 src/openapi.rs",
                 service.name, service.krate
             ));
         }

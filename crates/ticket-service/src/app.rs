@@ -1,11 +1,11 @@
-//! Wiring: state, router, background work (outbox relay, consumers, expiry) and the server.
+//! Wiring: builds the state, assembles the router (routes, the OpenAPI document, health checks),
+//! starts the background work (outbox relay, consumers, expiry, live availability) and serves.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream::{self, Message};
 use axum::Router;
-use axum::extract::FromRef;
 use contracts::jetstream::{ConsumerDef, TICKET_CATALOG, TICKET_PAYMENTS};
 use futures::future::BoxFuture;
 use platform::AuthClient;
@@ -15,28 +15,10 @@ use platform::outbox::{Relay, RelayHandle};
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-use crate::catalog::EventClient;
+use crate::catalog_client::EventClient;
 use crate::config::TicketConfig;
+use crate::state::AppState;
 use crate::store::{self, TicketStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn TicketStore>,
-    pub config: Arc<TicketConfig>,
-    pub auth: AuthClient,
-    pub events: EventClient,
-    /// Wakes the outbox relay right after a commit, so events leave within milliseconds.
-    pub outbox_wake: Arc<Notify>,
-    pub nats: async_nats::Client,
-    /// Event ids whose stock changed, for live availability.
-    pub changes: crate::live::Changes,
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
 
 pub struct App {
     pub state: AppState,
@@ -73,7 +55,7 @@ pub async fn build_with_store(
     Ok(App { state, js })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
@@ -83,7 +65,10 @@ pub fn router(state: AppState) -> Router {
             async move { store.ping().await }
         })
         .nats(nats);
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let api = crate::routes::router()
+        .merge(crate::openapi::router())
+        .with_state(state);
+    platform::http::finish(api, readiness)
 }
 
 type Handler = fn(&AppState, &Message) -> BoxFuture<'static, Result<Outcome, HandleError>>;

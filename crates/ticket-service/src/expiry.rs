@@ -6,8 +6,8 @@
 
 use contracts::orders::CancelReason;
 
-use crate::app::AppState;
 use crate::lifecycle::Transition;
+use crate::state::AppState;
 
 /// Cancels every pending order whose hold has ended; returns how many this call cancelled.
 pub async fn expire_due(state: &AppState) -> Result<usize, platform::StoreError> {

@@ -2,23 +2,28 @@
 //! e-tickets, and the order side of the saga (payment results in, order facts out).
 
 pub mod app;
+mod booking;
 pub mod catalog;
+pub mod catalog_client;
 pub mod codes;
 pub mod config;
 pub mod error;
 pub mod expiry;
 pub mod facts;
+mod input;
 pub mod lifecycle;
 pub mod live;
 pub mod openapi;
 pub mod order;
 mod routes;
 pub mod saga;
+pub mod state;
 pub mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod view;
 
-pub use app::{App, AppState, build, build_with_store, router, run};
+pub use app::{App, build, build_with_store, router, run};
 pub use config::TicketConfig;
 pub use openapi::openapi;
+pub use state::AppState;

@@ -4,14 +4,16 @@
 //! booked.
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
+use api_types::orders::Availability;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use crate::store::TicketStore;
 use crate::view;
 
 /// Ids of events whose stock may have changed.
@@ -52,18 +54,19 @@ fn event_id_of(payload: &[u8]) -> Option<Uuid> {
     v["data"]["eventId"].as_str()?.parse().ok()
 }
 
-/// The availability JSON now, then again after every change of this event.
+/// The availability JSON now, then again after every change of this event; `rx` is subscribed
+/// to the [`Changes`] before `first` was read, so no change falls between the two.
 pub fn stream(
-    state: AppState,
+    store: Arc<dyn TicketStore>,
+    rx: broadcast::Receiver<Uuid>,
     event_id: Uuid,
-    first: serde_json::Value,
+    first: Availability,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let rx = state.changes.subscribe();
     let events = futures::stream::unfold(
-        (Some(first), rx, state),
-        move |(first, mut rx, state)| async move {
-            if let Some(v) = first {
-                return Some((Ok(Event::default().data(v.to_string())), (None, rx, state)));
+        (Some(first), rx, store),
+        move |(first, mut rx, store)| async move {
+            if let Some(a) = first {
+                return Some((Ok(event(&a)), (None, rx, store)));
             }
             loop {
                 match rx.recv().await {
@@ -72,10 +75,10 @@ pub fn stream(
                         // Coalesce a burst of bookings into one update.
                         tokio::time::sleep(Duration::from_millis(100)).await;
                         while rx.try_recv().is_ok() {}
-                        match state.store.event_stock(event_id).await {
+                        match store.event_stock(event_id).await {
                             Ok(Some(stock)) => {
-                                let data = view::availability(&stock).to_string();
-                                return Some((Ok(Event::default().data(data)), (None, rx, state)));
+                                let data = event(&view::availability(&stock));
+                                return Some((Ok(data), (None, rx, store)));
                             }
                             Ok(None) => return None,
                             Err(e) => {
@@ -90,6 +93,12 @@ pub fn stream(
         },
     );
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// One server-sent event whose `data` is the availability JSON.
+fn event(availability: &Availability) -> Event {
+    let json = serde_json::to_string(availability).expect("strings and numbers always serialize");
+    Event::default().data(json)
 }
 
 #[cfg(test)]

@@ -13,9 +13,9 @@ use contracts::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
 
-use crate::app::AppState;
 use crate::lifecycle::{Command, Transition};
 use crate::order::{AttemptStatus, PaymentAttempt};
+use crate::state::AppState;
 
 pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleError> {
     let tp = consumer::traceparent(msg);

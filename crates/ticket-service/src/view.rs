@@ -1,83 +1,124 @@
-//! Orders as clients see them: the seed's camelCase fields, amounts as JSON numbers (`25.5`) with
-//! their exact minor units beside them.
+//! Orders and seats as clients see them: conversions from the domain (orders, their details, an
+//! event's stock) to the answer types of `api_types::orders`, which serialize the answers and
+//! describe them in the OpenAPI document. Amounts become JSON numbers (`25.5`) with their exact
+//! minor units beside them.
 
-use serde_json::{Value, json};
+use api_types::orders::{
+    Availability, BookingResponse, CustomerInfo, IssuedTicket, LineTicketType, OrderDetailsView,
+    OrderEvent, OrderLineView, OrderView, PaymentAttempt, Stock,
+};
 
-use crate::order::{Order, OrderDetails};
+use crate::order::{self, Order, OrderDetails};
 use crate::store::EventStock;
 
 /// The seed's `tickets` array: one entry per ticket type with its price and subtotal.
-fn lines(order: &Order) -> Value {
+fn lines(order: &Order) -> Vec<OrderLineView> {
     order
         .lines
         .iter()
-        .map(|l| {
-            json!({
-                "ticketType": { "name": l.ticket_type, "price": l.unit_price.to_json() },
-                "quantity": l.quantity,
-                "subtotal": l.subtotal.to_json(),
-            })
+        .map(|l| OrderLineView {
+            ticket_type: LineTicketType {
+                name: l.ticket_type.clone(),
+                price: l.unit_price.to_json(),
+            },
+            quantity: l.quantity,
+            subtotal: l.subtotal.to_json(),
         })
         .collect()
 }
 
-pub fn order(o: &Order) -> Value {
-    json!({
-        "id": o.id,
-        "orderId": o.id,
-        "userId": o.user_id,
-        "eventId": o.event_id,
-        "event": { "id": o.event_id, "title": o.event_title, "dateTime": o.event_date_time },
-        "bookingReference": o.booking_reference,
-        "status": o.status,
-        "cancelReason": o.cancel_reason,
-        "tickets": lines(o),
-        "totalAmount": o.total_amount.to_json(),
-        "totalAmountMinor": o.total_amount.minor_units(),
-        "currency": o.currency().as_str(),
-        "customerInfo": o.customer,
-        "paymentId": o.payment_id,
-        "failedPayments": o.failed_payments,
-        "expiresAt": o.expires_at,
-        "createdAt": o.created_at,
-        "updatedAt": o.updated_at,
-    })
+fn customer(c: &order::CustomerInfo) -> CustomerInfo {
+    CustomerInfo {
+        first_name: c.first_name.clone(),
+        last_name: c.last_name.clone(),
+        email: c.email.clone(),
+        phone: c.phone.clone(),
+    }
 }
 
-pub fn order_details(d: &OrderDetails) -> Value {
-    let mut v = order(&d.order);
-    v["paymentAttempts"] = json!(d.attempts);
-    v["issuedTickets"] = json!(d.tickets);
-    v
+fn attempt(a: &order::PaymentAttempt) -> PaymentAttempt {
+    PaymentAttempt {
+        payment_id: a.payment_id,
+        status: a.status.as_str().to_string(),
+        response_code: a.response_code.clone(),
+        response_message: a.response_message.clone(),
+        at: a.at,
+    }
+}
+
+fn ticket(t: &order::IssuedTicket) -> IssuedTicket {
+    IssuedTicket {
+        code: t.code.clone(),
+        ticket_type: t.ticket_type.clone(),
+    }
+}
+
+pub fn order(o: &Order) -> OrderView {
+    OrderView {
+        id: o.id,
+        order_id: o.id,
+        user_id: o.user_id,
+        event_id: o.event_id,
+        event: OrderEvent {
+            id: o.event_id,
+            title: o.event_title.clone(),
+            date_time: o.event_date_time,
+        },
+        booking_reference: o.booking_reference.clone(),
+        status: o.status,
+        cancel_reason: o.cancel_reason,
+        tickets: lines(o),
+        total_amount: o.total_amount.to_json(),
+        total_amount_minor: o.total_amount.minor_units(),
+        currency: o.currency().as_str().to_string(),
+        customer_info: customer(&o.customer),
+        payment_id: o.payment_id,
+        failed_payments: o.failed_payments,
+        expires_at: o.expires_at,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+    }
+}
+
+pub fn order_details(d: &OrderDetails) -> OrderDetailsView {
+    OrderDetailsView {
+        order: order(&d.order),
+        payment_attempts: d.attempts.iter().map(attempt).collect(),
+        issued_tickets: d.tickets.iter().map(ticket).collect(),
+    }
 }
 
 /// The `201` answer of a booking: the seed's fields first, then the whole order.
-pub fn booking(o: &Order) -> Value {
-    json!({
-        "orderId": o.id,
-        "bookingReference": o.booking_reference,
-        "totalAmount": o.total_amount.to_json(),
-        "totalAmountMinor": o.total_amount.minor_units(),
-        "currency": o.currency().as_str(),
-        "status": o.status,
-        "expiresAt": o.expires_at,
-        "tickets": lines(o),
-        "order": order(o),
-    })
+pub fn booking(o: &Order) -> BookingResponse {
+    BookingResponse {
+        order_id: o.id,
+        booking_reference: o.booking_reference.clone(),
+        total_amount: o.total_amount.to_json(),
+        total_amount_minor: o.total_amount.minor_units(),
+        currency: o.currency().as_str().to_string(),
+        status: o.status,
+        expires_at: o.expires_at,
+        tickets: lines(o),
+        order: order(o),
+    }
 }
 
-pub fn availability(s: &EventStock) -> Value {
-    json!({
-        "eventId": s.event.id,
-        "status": s.event.status,
-        "currency": s.event.currency.as_str(),
-        "ticketTypes": s.stock.iter().map(|t| json!({
-            "name": t.ticket_type,
-            "price": t.price.to_json(),
-            "capacity": t.capacity,
-            "sold": t.sold,
-            "held": t.held,
-            "available": t.available(),
-        })).collect::<Vec<_>>(),
-    })
+pub fn availability(s: &EventStock) -> Availability {
+    Availability {
+        event_id: s.event.id,
+        status: s.event.status.as_str().to_string(),
+        currency: s.event.currency.as_str().to_string(),
+        ticket_types: s
+            .stock
+            .iter()
+            .map(|t| Stock {
+                name: t.ticket_type.clone(),
+                price: t.price.to_json(),
+                capacity: t.capacity,
+                sold: t.sold,
+                held: t.held,
+                available: t.available(),
+            })
+            .collect(),
+    }
 }

@@ -1,0 +1,231 @@
+//! What clients send, checked at the edge: request bodies, path ids and headers become domain
+//! values here, or a 4xx with every problem named. Rules that need stored data (does the event
+//! have that ticket type?) are the booking's.
+
+use axum::http::HeaderMap;
+use platform::{ApiError, AuthUser, FieldErrors};
+use serde::Deserialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::ValidateEmail;
+
+use crate::error::TicketError;
+use crate::order::CustomerInfo;
+
+/// A booking: seats of one event, held until paid or `expiresAt`.
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BookBody {
+    #[serde(default)]
+    #[schema(required = true, format = Uuid)]
+    event_id: String,
+    /// One line per ticket type; at most `MAX_TICKETS_PER_ORDER` (10) tickets in all.
+    #[serde(default)]
+    #[schema(required = true, min_items = 1)]
+    tickets: Vec<LineBody>,
+    /// Defaults to the signed-in user's name and email.
+    #[serde(default)]
+    customer_info: Option<CustomerBody>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct LineBody {
+    /// A ticket type of the event, any case; each at most once per booking.
+    #[serde(default)]
+    #[schema(required = true, min_length = 1, example = "General")]
+    ticket_type: String,
+    /// 1 to `MAX_TICKETS_PER_ORDER` (10).
+    #[serde(default)]
+    #[schema(required = true, minimum = 1, example = 2)]
+    quantity: i64,
+}
+
+/// Empty or missing fields take the signed-in user's.
+#[derive(Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct CustomerBody {
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    first_name: Option<String>,
+    #[serde(default)]
+    #[schema(max_length = 100)]
+    last_name: Option<String>,
+    #[serde(default)]
+    #[schema(format = "email")]
+    email: Option<String>,
+    /// 6 to 20 digits; spaces, `+`, `-`, `(`, `)` and `.` allowed.
+    #[serde(default)]
+    phone: Option<String>,
+}
+
+/// A booking request that passed every rule that needs no data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BookingRequest {
+    pub event_id: Uuid,
+    /// Ticket type as typed (trimmed) and quantity; names are distinct in any case.
+    pub lines: Vec<(String, u32)>,
+    pub customer: CustomerInfo,
+}
+
+impl BookingRequest {
+    /// Identifies the request for idempotency: same key, same request, same answer.
+    pub fn fingerprint(&self) -> String {
+        let canonical = json!({
+            "eventId": self.event_id,
+            "lines": self.lines,
+            "customer": self.customer,
+        });
+        hex::encode(Sha256::digest(canonical.to_string().as_bytes()))
+    }
+}
+
+/// Adds a message for `field` (a camelCase JSON path) to the validation answer.
+pub fn push(fields: &mut FieldErrors, field: impl Into<String>, message: impl Into<String>) {
+    fields.entry(field.into()).or_default().push(message.into());
+}
+
+fn text(value: Option<String>, fallback: &str) -> String {
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| fallback.to_string())
+}
+
+impl BookBody {
+    /// Checks the request and fills in the customer from the signed-in user; at most `max`
+    /// tickets in all.
+    pub fn parse(self, user: &AuthUser, max: u32) -> Result<BookingRequest, ApiError> {
+        let mut fields = FieldErrors::new();
+        let event_id = Uuid::parse_str(self.event_id.trim()).ok();
+        if event_id.is_none() {
+            push(
+                &mut fields,
+                "eventId",
+                "Choose an event (a valid event id).",
+            );
+        }
+        let lines = lines(&self.tickets, max, &mut fields);
+        let customer = customer(self.customer_info.unwrap_or_default(), user, &mut fields);
+        match event_id {
+            Some(event_id) if fields.is_empty() => Ok(BookingRequest {
+                event_id,
+                lines,
+                customer,
+            }),
+            _ => Err(ApiError::validation(fields)),
+        }
+    }
+}
+
+fn lines(tickets: &[LineBody], max: u32, fields: &mut FieldErrors) -> Vec<(String, u32)> {
+    if tickets.is_empty() {
+        push(fields, "tickets", "Choose at least one ticket.");
+    }
+    let mut lines: Vec<(String, u32)> = Vec::with_capacity(tickets.len());
+    let mut total: i64 = 0;
+    for (i, line) in tickets.iter().enumerate() {
+        let name = line.ticket_type.trim();
+        if name.is_empty() {
+            push(
+                fields,
+                format!("tickets[{i}].ticketType"),
+                "Choose a ticket type.",
+            );
+        } else if lines.iter().any(|(n, _)| n.eq_ignore_ascii_case(name)) {
+            push(
+                fields,
+                format!("tickets[{i}].ticketType"),
+                "This ticket type is listed twice.",
+            );
+        }
+        if !(1..=i64::from(max)).contains(&line.quantity) {
+            push(
+                fields,
+                format!("tickets[{i}].quantity"),
+                format!("Choose between 1 and {max} tickets."),
+            );
+        } else {
+            total += line.quantity;
+        }
+        lines.push((
+            name.to_string(),
+            line.quantity.clamp(0, i64::from(max)) as u32,
+        ));
+    }
+    if total > i64::from(max) {
+        push(
+            fields,
+            "tickets",
+            format!("At most {max} tickets per order."),
+        );
+    }
+    lines
+}
+
+fn customer(c: CustomerBody, user: &AuthUser, fields: &mut FieldErrors) -> CustomerInfo {
+    let customer = CustomerInfo {
+        first_name: text(c.first_name, &user.first_name),
+        last_name: text(c.last_name, &user.last_name),
+        email: text(c.email, &user.email).to_lowercase(),
+        phone: c
+            .phone
+            .map(|p| p.trim().to_string())
+            .filter(|p| !p.is_empty()),
+    };
+    for (field, value) in [
+        ("firstName", &customer.first_name),
+        ("lastName", &customer.last_name),
+    ] {
+        if value.chars().count() > 100 {
+            push(
+                fields,
+                format!("customerInfo.{field}"),
+                "At most 100 characters.",
+            );
+        }
+    }
+    if !customer.email.validate_email() {
+        push(fields, "customerInfo.email", "Enter a valid email address.");
+    }
+    if let Some(phone) = &customer.phone {
+        let digits = phone.chars().filter(char::is_ascii_digit).count();
+        let allowed = phone
+            .chars()
+            .all(|ch| ch.is_ascii_digit() || " +-().".contains(ch));
+        if !allowed || !(6..=20).contains(&digits) {
+            push(
+                fields,
+                "customerInfo.phone",
+                "Enter a phone number of 6 to 20 digits.",
+            );
+        }
+    }
+    customer
+}
+
+/// The optional `Idempotency-Key` header: 1 to 255 characters once trimmed.
+pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let Some(raw) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    match raw.to_str().map(str::trim) {
+        Ok(key) if (1..=255).contains(&key.len()) => Ok(Some(key.to_string())),
+        _ => Err(ApiError::bad_request(
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 1 to 255 visible characters.",
+        )),
+    }
+}
+
+/// An order id from the path; a malformed one is a 404 like an unknown one.
+pub fn order_id(raw: &str) -> Result<Uuid, TicketError> {
+    Uuid::parse_str(raw).map_err(|_| TicketError::OrderNotFound)
+}
+
+/// An event id from the path; a malformed one is a 404 like an unknown one.
+pub fn event_id(raw: &str) -> Result<Uuid, TicketError> {
+    Uuid::parse_str(raw).map_err(|_| TicketError::EventNotFound)
+}

@@ -1,0 +1,192 @@
+//! Booking and the buyer's own orders: `POST /api/tickets/book`, `GET /api/tickets/orders`,
+//! `GET /api/tickets/orders/:id`, `POST /api/tickets/orders/:id/cancel`. Handlers only extract,
+//! call the step that does the work and convert the result into its answer type.
+
+use api_types::orders::{BookingResponse, OrderResponse, OrdersResponse};
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use contracts::orders::CancelReason;
+use platform::AuthUser;
+use platform::extract::Json as JsonBody;
+use platform::openapi::ErrorBody;
+use platform::trace::{IncomingTrace, TraceParent};
+
+use crate::booking::{self, Answer};
+use crate::error::TicketError;
+use crate::input::{self, BookBody};
+use crate::order::OrderDetails;
+use crate::state::AppState;
+use crate::store::Transition;
+use crate::view;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/api/tickets/book", post(book))
+        .route("/api/tickets/orders", get(my_orders))
+        .route("/api/tickets/orders/{id}", get(show_order))
+        .route("/api/tickets/orders/{id}/cancel", post(cancel_order))
+}
+
+/// Book tickets
+///
+/// Prices come from the catalogue. All lines are reserved at once or not at all; the order is
+/// `pending` and its seats are held until `expiresAt` (`HOLD_SECS`, 15 minutes by default).
+/// With an `Idempotency-Key`, a retry of the same request gets the first answer again.
+#[utoipa::path(
+    post,
+    path = "/api/tickets/book",
+    tag = "orders",
+    security(("cookieAuth" = [])),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same key with the same request replays the first answer, with another request it is refused (422).")),
+    request_body = BookBody,
+    responses(
+        (status = 201, description = "Booked: the order is pending until paid or expired.", body = BookingResponse,
+            headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
+        (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
+        (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale).", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `fields` names each problem (`eventId`, `tickets`, `tickets[0].ticketType`, `tickets[0].quantity`, `customerInfo.email`, ...); `invalid_body`: a field has the wrong JSON type; `idempotency_key_reused`: the key was used for another request.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable` or `catalog_unavailable` (the event service does not answer).", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn book(
+    State(state): State<AppState>,
+    user: AuthUser,
+    IncomingTrace(incoming): IncomingTrace,
+    headers: HeaderMap,
+    JsonBody(body): JsonBody<BookBody>,
+) -> Result<Answer, TicketError> {
+    let request = body.parse(&user, state.config.max_tickets_per_order)?;
+    let key = input::idempotency_key(&headers)?;
+    booking::book(&state, user.id, request, key, incoming.as_deref()).await
+}
+
+/// The caller's orders
+///
+/// Newest first, each with a snapshot of its event's title and date.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/orders",
+    tag = "orders",
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The caller's orders.", body = OrdersResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn my_orders(
+    State(state): State<AppState>,
+    user: AuthUser,
+) -> Result<Json<OrdersResponse>, TicketError> {
+    let orders = state.store.orders_of_user(user.id).await?;
+    let orders: Vec<_> = orders.iter().map(view::order).collect();
+    Ok(Json(OrdersResponse {
+        total: orders.len() as u64,
+        orders,
+    }))
+}
+
+/// The order if the caller may see it (its buyer or an admin); 404 otherwise, so order ids
+/// don't leak.
+async fn visible_order(
+    state: &AppState,
+    user: &AuthUser,
+    id: &str,
+) -> Result<OrderDetails, TicketError> {
+    let id = input::order_id(id)?;
+    match state.store.order(id).await? {
+        Some(d) if d.order.user_id == user.id || user.is_admin() => Ok(d),
+        _ => Err(TicketError::OrderNotFound),
+    }
+}
+
+fn order_answer(details: &OrderDetails) -> Json<OrderResponse> {
+    Json(OrderResponse {
+        order: view::order_details(details),
+    })
+}
+
+/// One order
+///
+/// With its payment attempts and, once confirmed, its e-tickets. To its owner or an admin; 404
+/// for everyone else.
+#[utoipa::path(
+    get,
+    path = "/api/tickets/orders/{id}",
+    tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The order.", body = OrderResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn show_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<OrderResponse>, TicketError> {
+    let details = visible_order(&state, &user, &id).await?;
+    Ok(order_answer(&details))
+}
+
+/// Cancel a pending order
+///
+/// Releases its seats (reason `user_cancelled`, published on `orders.cancelled`).
+#[utoipa::path(
+    post,
+    path = "/api/tickets/orders/{id}/cancel",
+    tag = "orders",
+    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The cancelled order.", body = OrderResponse),
+        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
+        (status = 409, description = "`order_not_pending`: the order is already confirmed or cancelled.", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
+        (status = 500, description = "`internal_error`.", body = ErrorBody),
+    )
+)]
+pub(crate) async fn cancel_order(
+    State(state): State<AppState>,
+    user: AuthUser,
+    TraceParent(traceparent): TraceParent,
+    Path(id): Path<String>,
+) -> Result<Json<OrderResponse>, TicketError> {
+    let details = visible_order(&state, &user, &id).await?;
+    match state
+        .store
+        .cancel(
+            details.order.id,
+            CancelReason::UserCancelled,
+            Some(&traceparent),
+        )
+        .await?
+    {
+        Transition::Applied(_) => {
+            state.outbox_wake.notify_one();
+            let details = state
+                .store
+                .order(details.order.id)
+                .await?
+                .ok_or(TicketError::OrderNotFound)?;
+            Ok(order_answer(&details))
+        }
+        Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),
+        Transition::NotFound | Transition::Recorded(_) | Transition::Duplicate => {
+            Err(TicketError::OrderNotFound)
+        }
+    }
+}
