@@ -56,6 +56,15 @@ fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {
     }
 }
 
+/// Stores a published or updated event; an older version than the stored one is a duplicate.
+async fn apply(state: &AppState, event: EventInfo) -> Result<Outcome, HandleError> {
+    Ok(if state.store.apply_event(&event).await? {
+        Outcome::Applied
+    } else {
+        Outcome::Duplicate
+    })
+}
+
 /// Handles one catalogue fact. Applying an event is idempotent by version; cancelling orders is
 /// idempotent by the conditional transition, so no processed-id bookkeeping is needed.
 pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleError> {
@@ -63,27 +72,11 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
     match msg.subject.as_str() {
         subjects::CATALOG_EVENT_PUBLISHED => {
             let e = consumer::envelope::<EventPublished>(msg)?.data;
-            let applied = state
-                .store
-                .apply_event(&info(e.event_id, e.version, e.details))
-                .await?;
-            Ok(if applied {
-                Outcome::Applied
-            } else {
-                Outcome::Duplicate
-            })
+            apply(state, info(e.event_id, e.version, e.details)).await
         }
         subjects::CATALOG_EVENT_UPDATED => {
             let e = consumer::envelope::<EventUpdated>(msg)?.data;
-            let applied = state
-                .store
-                .apply_event(&info(e.event_id, e.version, e.details))
-                .await?;
-            Ok(if applied {
-                Outcome::Applied
-            } else {
-                Outcome::Duplicate
-            })
+            apply(state, info(e.event_id, e.version, e.details)).await
         }
         subjects::CATALOG_EVENT_CANCELLED => {
             let e = consumer::envelope::<EventCancelled>(msg)?.data;

@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use platform::openapi::ErrorBody;
 use platform::{ApiError, StoreError};
 
 #[derive(Debug, thiserror::Error)]
@@ -70,3 +71,26 @@ impl IntoResponse for TicketError {
         api.into_response()
     }
 }
+
+/// How the errors of a route that needs a session answer, for the OpenAPI document
+/// (`responses(..., SessionErrors)` on a handler).
+#[derive(utoipa::IntoResponses)]
+pub enum SessionErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`: the session cannot be checked right now."
+    )]
+    AuthUnavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
+/// The answer to an order the caller may not see, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "`order_not_found`: no such order, or not the caller's."
+)]
+pub struct UnknownOrder(pub ErrorBody);

@@ -7,7 +7,7 @@ use platform::{ApiError, AuthUser, FieldErrors};
 use serde::Deserialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::ValidateEmail;
 
@@ -218,6 +218,30 @@ pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> 
             "Idempotency-Key must be 1 to 255 visible characters.",
         )),
     }
+}
+
+/// The path of a route about one order, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrderPath {
+    /// The order's id (a malformed id is a 404 like an unknown one).
+    #[expect(
+        dead_code,
+        reason = "read by the OpenAPI derive only; the handler parses the raw text"
+    )]
+    id: Uuid,
+}
+
+/// The path of a route about one event, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct EventPath {
+    /// The event's id (a malformed id is a 404 like an unknown one).
+    #[expect(
+        dead_code,
+        reason = "read by the OpenAPI derive only; the handler parses the raw text"
+    )]
+    event_id: Uuid,
 }
 
 /// An order id from the path; a malformed one is a 404 like an unknown one.

@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use platform::openapi::ErrorBody;
 
 use crate::error::TicketError;
-use crate::input;
+use crate::input::{self, EventPath};
 use crate::state::AppState;
 use crate::store::{EventStatus, EventStock};
 use crate::{catalog, live, view};
@@ -42,7 +42,7 @@ async fn public_stock(state: &AppState, event_id: &str) -> Result<EventStock, Ti
     get,
     path = "/api/tickets/events/{event_id}/availability",
     tag = "availability",
-    params(("event_id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     responses(
         (status = 200, description = "Capacity, sold, held and available seats per ticket type.", body = Availability),
         (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),
@@ -67,7 +67,7 @@ pub(crate) async fn availability(
     get,
     path = "/api/tickets/events/{event_id}/availability/stream",
     tag = "availability",
-    params(("event_id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     responses(
         (status = 200, description = "An endless stream of `data: <Availability JSON>` events.", content_type = "text/event-stream", body = String),
         (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),

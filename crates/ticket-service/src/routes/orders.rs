@@ -14,8 +14,8 @@ use platform::openapi::ErrorBody;
 use platform::trace::{IncomingTrace, TraceParent};
 
 use crate::booking::{self, Answer};
-use crate::error::TicketError;
-use crate::input::{self, BookBody};
+use crate::error::{SessionErrors, TicketError, UnknownOrder};
+use crate::input::{self, BookBody, OrderPath};
 use crate::order::OrderDetails;
 use crate::state::AppState;
 use crate::store::Transition;
@@ -77,9 +77,7 @@ pub(crate) async fn book(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The caller's orders.", body = OrdersResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        SessionErrors,
     )
 )]
 pub(crate) async fn my_orders(
@@ -122,14 +120,12 @@ fn order_answer(details: &OrderDetails) -> Json<OrderResponse> {
     get,
     path = "/api/tickets/orders/{id}",
     tag = "orders",
-    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    params(OrderPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The order.", body = OrderResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        UnknownOrder,
+        SessionErrors,
     )
 )]
 pub(crate) async fn show_order(
@@ -148,15 +144,13 @@ pub(crate) async fn show_order(
     post,
     path = "/api/tickets/orders/{id}/cancel",
     tag = "orders",
-    params(("id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    params(OrderPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled order.", body = OrderResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 404, description = "`order_not_found`: no such order, or not the caller's.", body = ErrorBody),
         (status = 409, description = "`order_not_pending`: the order is already confirmed or cancelled.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        UnknownOrder,
+        SessionErrors,
     )
 )]
 pub(crate) async fn cancel_order(
