@@ -11,6 +11,84 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// `TEST_MONGODB_URI`: the MongoDB (a replica set, for transactions) the store contracts also run
+/// against; `None` when unset.
+pub fn mongodb_uri() -> Option<String> {
+    crate::config::var_opt("TEST_MONGODB_URI")
+}
+
+/// A database name no other test uses: `<package>_test_<random>`.
+pub fn fresh_database(package: &str) -> String {
+    format!(
+        "{}_test_{}",
+        package.replace('-', "_"),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// One contract suite for every adapter of a store port. Each case is an `async fn(store)`; it
+/// runs on SQLite always (`sqlite().await` gives the store) and on MongoDB when
+/// `TEST_MONGODB_URI` is set (`mongodb(&uri, &database).await`, a fresh database per case).
+/// `runtime` passes arguments to `#[tokio::test]`.
+///
+/// ```ignore
+/// async fn sqlite() -> Arc<dyn AuthStore> { Arc::new(SqliteStore::in_memory().unwrap()) }
+/// async fn mongo(uri: &str, database: &str) -> Arc<dyn AuthStore> {
+///     Arc::new(MongoStore::connect(uri, database).await.expect("MongoDB reachable"))
+/// }
+/// platform::store_contract! {
+///     sqlite: sqlite,
+///     mongodb: mongo,
+///     runtime: (flavor = "multi_thread", worker_threads = 4),
+///     cases: [users_round_trip, sessions_expire],
+/// }
+/// ```
+#[macro_export]
+macro_rules! store_contract {
+    (
+        sqlite: $sqlite:ident,
+        mongodb: $mongodb:ident,
+        cases: [$($case:ident),* $(,)?] $(,)?
+    ) => {
+        $crate::store_contract! {
+            sqlite: $sqlite,
+            mongodb: $mongodb,
+            runtime: (),
+            cases: [$($case),*],
+        }
+    };
+    (
+        sqlite: $sqlite:ident,
+        mongodb: $mongodb:ident,
+        runtime: $runtime:tt,
+        cases: [$($case:ident),* $(,)?] $(,)?
+    ) => {
+        mod on_sqlite {
+            $(
+                #[tokio::test $runtime]
+                async fn $case() {
+                    super::$case(super::$sqlite().await).await;
+                }
+            )*
+        }
+        mod on_mongodb {
+            $(
+                #[tokio::test $runtime]
+                async fn $case() {
+                    match $crate::testing::mongodb_uri() {
+                        Some(uri) => {
+                            let database =
+                                $crate::testing::fresh_database(env!("CARGO_PKG_NAME"));
+                            super::$case(super::$mongodb(&uri, &database).await).await;
+                        }
+                        None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// Resolves the nats-server binary: `NATS_SERVER_BIN`, else `nats-server` on `PATH`.
 pub fn nats_server_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("NATS_SERVER_BIN") {
