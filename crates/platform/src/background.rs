@@ -222,25 +222,29 @@ mod tests {
         )
     }
 
-    #[tokio::test]
-    async fn a_sweep_runs_at_once_then_every_period_until_stopped() {
+    /// Runs a sweep every 10 ms for 100 ms, stops it, and says how often it ran by then and
+    /// 50 ms later.
+    async fn runs_before_and_after_stop(fail: bool) -> (usize, usize) {
         let runs = Arc::new(AtomicUsize::new(0));
-        let background = counting(&runs, false);
+        let background = counting(&runs, fail);
         tokio::time::sleep(Duration::from_millis(100)).await;
         background.stop().await;
-        let after_stop = runs.load(Ordering::SeqCst);
-        assert!(after_stop >= 3, "ran {after_stop} times");
+        let at_stop = runs.load(Ordering::SeqCst);
         tokio::time::sleep(Duration::from_millis(50)).await;
-        assert_eq!(runs.load(Ordering::SeqCst), after_stop, "ran after stop");
+        (at_stop, runs.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test]
+    async fn a_sweep_runs_at_once_then_every_period_until_stopped() {
+        let (at_stop, later) = runs_before_and_after_stop(false).await;
+        assert!(at_stop >= 3, "ran {at_stop} times");
+        assert_eq!(later, at_stop, "ran after stop");
     }
 
     #[tokio::test]
     async fn a_failing_sweep_keeps_its_schedule() {
-        let runs = Arc::new(AtomicUsize::new(0));
-        let background = counting(&runs, true);
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        background.stop().await;
-        assert!(runs.load(Ordering::SeqCst) >= 3);
+        let (at_stop, _) = runs_before_and_after_stop(true).await;
+        assert!(at_stop >= 3, "ran {at_stop} times");
     }
 
     #[tokio::test]

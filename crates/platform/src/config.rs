@@ -149,34 +149,33 @@ pub struct ServiceEnv {
     pub sqlite_file: &'static str,
 }
 
+impl ServiceEnv {
+    pub const fn new(
+        port_var: &'static str,
+        default_port: u16,
+        database: &'static str,
+        sqlite_file: &'static str,
+    ) -> Self {
+        Self {
+            port_var,
+            default_port,
+            database,
+            sqlite_file,
+        }
+    }
+}
+
 /// The services of the platform.
 pub mod services {
     use super::{ServiceEnv, ports};
 
-    pub const AUTH: ServiceEnv = ServiceEnv {
-        port_var: "AUTH_PORT",
-        default_port: ports::AUTH,
-        database: "auth_db",
-        sqlite_file: "auth.db",
-    };
-    pub const EVENT: ServiceEnv = ServiceEnv {
-        port_var: "EVENT_PORT",
-        default_port: ports::EVENT,
-        database: "event_db",
-        sqlite_file: "event.db",
-    };
-    pub const TICKET: ServiceEnv = ServiceEnv {
-        port_var: "TICKET_PORT",
-        default_port: ports::TICKET,
-        database: "ticket_db",
-        sqlite_file: "ticket.db",
-    };
-    pub const PAYMENT: ServiceEnv = ServiceEnv {
-        port_var: "PAYMENT_PORT",
-        default_port: ports::PAYMENT,
-        database: "payment_db",
-        sqlite_file: "payment.db",
-    };
+    pub const AUTH: ServiceEnv = ServiceEnv::new("AUTH_PORT", ports::AUTH, "auth_db", "auth.db");
+    pub const EVENT: ServiceEnv =
+        ServiceEnv::new("EVENT_PORT", ports::EVENT, "event_db", "event.db");
+    pub const TICKET: ServiceEnv =
+        ServiceEnv::new("TICKET_PORT", ports::TICKET, "ticket_db", "ticket.db");
+    pub const PAYMENT: ServiceEnv =
+        ServiceEnv::new("PAYMENT_PORT", ports::PAYMENT, "payment_db", "payment.db");
 }
 
 /// What every service reads the same way: where it listens and where it keeps its data.

@@ -26,19 +26,16 @@ pub fn fresh_database(package: &str) -> String {
     )
 }
 
-/// One contract suite for every adapter of a store port. Each case is an `async fn(store)`; it
-/// runs on SQLite always (`sqlite().await` gives the store) and on MongoDB when
-/// `TEST_MONGODB_URI` is set (`mongodb(&uri, &database).await`, a fresh database per case).
-/// `runtime` passes arguments to `#[tokio::test]`.
+/// One contract suite for every adapter of a store port. Each case is an
+/// `async fn(Arc<dyn Port>)`; it runs on SQLite always (a fresh `sqlite` store) and on MongoDB when
+/// `TEST_MONGODB_URI` is set (`mongodb(&uri, &database)`, a fresh database per case). `runtime`
+/// (optional) passes arguments to `#[tokio::test]`.
 ///
 /// ```ignore
-/// async fn sqlite() -> Arc<dyn AuthStore> { Arc::new(SqliteStore::in_memory().unwrap()) }
-/// async fn mongo(uri: &str, database: &str) -> Arc<dyn AuthStore> {
-///     Arc::new(MongoStore::connect(uri, database).await.expect("MongoDB reachable"))
-/// }
 /// platform::store_contract! {
-///     sqlite: sqlite,
-///     mongodb: mongo,
+///     store: dyn AuthStore,
+///     sqlite: SqliteStore::in_memory(),
+///     mongodb: MongoStore::connect,
 ///     runtime: (flavor = "multi_thread", worker_threads = 4),
 ///     cases: [users_round_trip, sessions_expire],
 /// }
@@ -46,11 +43,13 @@ pub fn fresh_database(package: &str) -> String {
 #[macro_export]
 macro_rules! store_contract {
     (
-        sqlite: $sqlite:ident,
-        mongodb: $mongodb:ident,
+        store: $store:ty,
+        sqlite: $sqlite:expr,
+        mongodb: $mongodb:path,
         cases: [$($case:ident),* $(,)?] $(,)?
     ) => {
         $crate::store_contract! {
+            store: $store,
             sqlite: $sqlite,
             mongodb: $mongodb,
             runtime: (),
@@ -58,29 +57,36 @@ macro_rules! store_contract {
         }
     };
     (
-        sqlite: $sqlite:ident,
-        mongodb: $mongodb:ident,
+        store: $store:ty,
+        sqlite: $sqlite:expr,
+        mongodb: $mongodb:path,
         runtime: $runtime:tt,
         cases: [$($case:ident),* $(,)?] $(,)?
     ) => {
+        fn store_contract_sqlite() -> ::std::sync::Arc<$store> {
+            ::std::sync::Arc::new($sqlite.expect("an in-memory SQLite store"))
+        }
+
+        async fn store_contract_mongodb(uri: &str) -> ::std::sync::Arc<$store> {
+            let database = $crate::testing::fresh_database(env!("CARGO_PKG_NAME"));
+            ::std::sync::Arc::new($mongodb(uri, &database).await.expect("MongoDB reachable"))
+        }
+
         mod on_sqlite {
             $(
                 #[tokio::test $runtime]
                 async fn $case() {
-                    super::$case(super::$sqlite().await).await;
+                    super::$case(super::store_contract_sqlite()).await;
                 }
             )*
         }
+
         mod on_mongodb {
             $(
                 #[tokio::test $runtime]
                 async fn $case() {
                     match $crate::testing::mongodb_uri() {
-                        Some(uri) => {
-                            let database =
-                                $crate::testing::fresh_database(env!("CARGO_PKG_NAME"));
-                            super::$case(super::$mongodb(&uri, &database).await).await;
-                        }
+                        Some(uri) => super::$case(super::store_contract_mongodb(&uri).await).await,
                         None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
                     }
                 }

@@ -188,80 +188,64 @@ mod tests {
 
     const TRANSIENT: Failure = Failure(&[TRANSIENT_TRANSACTION_ERROR]);
     const UNKNOWN_COMMIT: Failure = Failure(&[UNKNOWN_TRANSACTION_COMMIT_RESULT]);
+    const BOTH: Failure = Failure(&[
+        UNKNOWN_TRANSACTION_COMMIT_RESULT,
+        TRANSIENT_TRANSACTION_ERROR,
+    ]);
     const UNLABELLED: Failure = Failure(&[]);
 
-    #[test]
-    fn a_transient_error_in_the_body_runs_the_whole_transaction_again() {
-        assert_eq!(
-            after_body_error(&TRANSIENT, &TxAttempts::new()),
-            Next::RetryTransaction
-        );
+    /// After a failed body, with attempts left or not.
+    fn body(e: &Failure, attempts_left: bool) -> Next {
+        let attempts = if attempts_left {
+            TxAttempts::new()
+        } else {
+            TxAttempts::spent()
+        };
+        after_body_error(e, &attempts)
+    }
+
+    /// After a failed commit that was retried `retries` times, with attempts left or not.
+    fn commit(e: &Failure, retries: u32, attempts_left: bool) -> Next {
+        let attempts = if attempts_left {
+            TxAttempts::new()
+        } else {
+            TxAttempts::spent()
+        };
+        after_commit_error(e, retries, &attempts)
     }
 
     #[test]
-    fn a_transient_error_past_the_attempt_bound_is_returned() {
-        assert_eq!(
-            after_body_error(&TRANSIENT, &TxAttempts::spent()),
-            Next::Fail
-        );
-        assert_eq!(
-            after_commit_error(&TRANSIENT, 0, &TxAttempts::spent()),
-            Next::Fail
-        );
+    fn a_transient_error_runs_the_whole_transaction_again_while_attempts_are_left() {
+        assert_eq!(body(&TRANSIENT, true), Next::RetryTransaction);
+        assert_eq!(commit(&TRANSIENT, 0, true), Next::RetryTransaction);
+        assert_eq!(body(&TRANSIENT, false), Next::Fail);
+        assert_eq!(commit(&TRANSIENT, 0, false), Next::Fail);
     }
 
     #[test]
     fn an_unlabelled_error_is_returned_at_once() {
-        assert_eq!(
-            after_body_error(&UNLABELLED, &TxAttempts::new()),
-            Next::Fail
-        );
-        assert_eq!(
-            after_commit_error(&UNLABELLED, 0, &TxAttempts::new()),
-            Next::Fail
-        );
-    }
-
-    #[test]
-    fn an_unknown_commit_result_in_the_body_is_not_a_reason_to_commit() {
-        assert_eq!(
-            after_body_error(&UNKNOWN_COMMIT, &TxAttempts::new()),
-            Next::Fail
-        );
+        assert_eq!(body(&UNLABELLED, true), Next::Fail);
+        assert_eq!(commit(&UNLABELLED, 0, true), Next::Fail);
     }
 
     #[test]
     fn an_unknown_commit_result_sends_the_commit_again_up_to_its_bound() {
-        let attempts = TxAttempts::new();
         for retries in 0..TxAttempts::COMMIT_RETRIES {
-            assert_eq!(
-                after_commit_error(&UNKNOWN_COMMIT, retries, &attempts),
-                Next::RetryCommit
-            );
+            assert_eq!(commit(&UNKNOWN_COMMIT, retries, true), Next::RetryCommit);
         }
         assert_eq!(
-            after_commit_error(&UNKNOWN_COMMIT, TxAttempts::COMMIT_RETRIES, &attempts),
+            commit(&UNKNOWN_COMMIT, TxAttempts::COMMIT_RETRIES, true),
             Next::Fail
         );
+        // Only a commit can have an unknown result.
+        assert_eq!(body(&UNKNOWN_COMMIT, true), Next::Fail);
     }
 
     #[test]
-    fn a_transient_commit_failure_runs_the_whole_transaction_again() {
+    fn with_both_labels_the_commit_is_retried_first_then_the_whole_transaction() {
+        assert_eq!(commit(&BOTH, 0, true), Next::RetryCommit);
         assert_eq!(
-            after_commit_error(&TRANSIENT, 0, &TxAttempts::new()),
-            Next::RetryTransaction
-        );
-        // Both labels: the commit is retried first, then the transaction once commits are spent.
-        let both = Failure(&[
-            UNKNOWN_TRANSACTION_COMMIT_RESULT,
-            TRANSIENT_TRANSACTION_ERROR,
-        ]);
-        assert_eq!(
-            after_commit_error(&both, 0, &TxAttempts::new()),
-            Next::RetryCommit
-        );
-        assert_eq!(
-            after_commit_error(&both, TxAttempts::COMMIT_RETRIES, &TxAttempts::new()),
+            commit(&BOTH, TxAttempts::COMMIT_RETRIES, true),
             Next::RetryTransaction
         );
     }
