@@ -79,11 +79,7 @@ pub async fn run(config: AuthConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
     let background = app.spawn_background();
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "auth service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    background.stop().await;
-    Ok(())
+    platform::http::run_until_shutdown(addr, "auth service", router(app.state), background).await
 }
 
 /// Deletes expired and idle sessions; returns how many.

@@ -147,21 +147,10 @@ async fn purging_removes_expired_and_idle_sessions_only(store: Arc<dyn AuthStore
     store.ping().await.unwrap();
 }
 
-async fn sqlite() -> Arc<dyn AuthStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
-}
-
-async fn mongo(uri: &str, database: &str) -> Arc<dyn AuthStore> {
-    Arc::new(
-        MongoStore::connect(uri, database)
-            .await
-            .expect("MongoDB reachable"),
-    )
-}
-
 platform::store_contract! {
-    sqlite: sqlite,
-    mongodb: mongo,
+    store: dyn AuthStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
     cases: [
         users_round_trip_and_emails_are_unique,
         roles_activity_and_logins_are_recorded,

@@ -54,12 +54,7 @@ impl App {
 
 /// Connects to NATS, opens the configured store and prepares the service.
 pub async fn build(config: EventConfig) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(
-        &config.links.nats_url,
-        "event-service",
-        config.links.nats_connect_timeout,
-    )
-    .await?;
+    let nats = platform::nats::connect_to(&config.links, "event-service").await?;
     let store = store::open(&config.base.store).await?;
     build_with(config, store, nats).await
 }
@@ -85,7 +80,7 @@ pub async fn build_with(
         }
     }
     let state = AppState {
-        auth: AuthClient::new(&config.links.auth_url, config.links.auth_timeout),
+        auth: AuthClient::from_links(&config.links),
         store,
         config: Arc::new(config),
         nats,
@@ -113,9 +108,5 @@ pub async fn run(config: EventConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
     let background = app.spawn_background();
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "event service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    background.stop().await;
-    Ok(())
+    platform::http::run_until_shutdown(addr, "event service", router(app.state), background).await
 }

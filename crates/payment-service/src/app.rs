@@ -79,12 +79,7 @@ impl App {
 
 /// Connects to NATS, opens the configured store and prepares the service (streams).
 pub async fn build(config: PaymentConfig) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(
-        &config.links.nats_url,
-        "payment-service",
-        config.links.nats_connect_timeout,
-    )
-    .await?;
+    let nats = platform::nats::connect_to(&config.links, "payment-service").await?;
     let store = store::open(&config.base.store).await?;
     build_with(config, store, nats).await
 }
@@ -98,7 +93,7 @@ pub async fn build_with(
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
-        auth: AuthClient::new(&config.links.auth_url, config.links.auth_timeout),
+        auth: AuthClient::from_links(&config.links),
         tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout, config.currency),
         gateway: Arc::new(Gateway::new(config.success_rate)),
         store,
@@ -149,9 +144,5 @@ pub async fn run(config: PaymentConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
     let background = app.spawn_background();
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "payment service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    background.stop().await;
-    Ok(())
+    platform::http::run_until_shutdown(addr, "payment service", router(app.state), background).await
 }

@@ -424,21 +424,10 @@ async fn payments_left_unfinished_are_abandoned(store: Arc<dyn PaymentStore>) {
     );
 }
 
-async fn sqlite() -> Arc<dyn PaymentStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
-}
-
-async fn mongo(uri: &str, database: &str) -> Arc<dyn PaymentStore> {
-    Arc::new(
-        MongoStore::connect(uri, database)
-            .await
-            .expect("MongoDB reachable"),
-    )
-}
-
 platform::store_contract! {
-    sqlite: sqlite,
-    mongodb: mongo,
+    store: dyn PaymentStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
     cases: [
         a_payment_round_trips_and_only_one_per_order_holds_it,
         concurrent_inserts_for_one_order_let_exactly_one_through,

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
 use mongodb::options::IndexOptions;
 use mongodb::{Client, Collection, Database, IndexModel};
-use platform::mongo::{from_bson_time, parse_uuid, to_bson_time};
+use platform::mongo::{from_bson_time, parse_uuid, to_bson_time, unique_index};
 use platform::{Role, StoreError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -94,17 +94,7 @@ impl MongoStore {
         };
         store
             .users
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! {"email": 1})
-                    .options(
-                        IndexOptions::builder()
-                            .unique(true)
-                            .name("email_unique".to_string())
-                            .build(),
-                    )
-                    .build(),
-            )
+            .create_index(unique_index(doc! {"email": 1}, "email_unique"))
             .await?;
         store
             .sessions

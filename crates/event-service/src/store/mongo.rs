@@ -7,10 +7,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
 use mongodb::bson::{self, Document, doc};
-use mongodb::options::IndexOptions;
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::{Client, Collection, Database};
 use platform::StoreError;
-use platform::mongo::{Transactions, TxError, from_bson_time, parse_uuid, to_bson_time};
+use platform::mongo::{Transactions, TxError, from_bson_time, index, parse_uuid, to_bson_time};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -228,12 +227,6 @@ impl MongoStore {
             outbox: MongoOutbox::new(&db),
             tx: Transactions::new(client),
             db,
-        };
-        let index = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build()
         };
         store
             .events

@@ -231,21 +231,10 @@ async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn Even
     assert!(store.created_by(Uuid::new_v4()).await.unwrap().is_empty());
 }
 
-async fn sqlite() -> Arc<dyn EventStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
-}
-
-async fn mongo(uri: &str, database: &str) -> Arc<dyn EventStore> {
-    Arc::new(
-        MongoStore::connect(uri, database)
-            .await
-            .expect("MongoDB reachable"),
-    )
-}
-
 platform::store_contract! {
-    sqlite: sqlite,
-    mongodb: mongo,
+    store: dyn EventStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
     cases: [
         events_round_trip_unchanged,
         a_write_and_its_fact_are_stored_together_or_not_at_all,

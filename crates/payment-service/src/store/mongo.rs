@@ -17,7 +17,9 @@ use mongodb::bson::{self, Document, doc};
 use mongodb::options::{IndexOptions, ReturnDocument};
 use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 use platform::StoreError;
-use platform::mongo::{Transactions, TxResult, from_bson_time, money, parse_uuid, to_bson_time};
+use platform::mongo::{
+    Transactions, TxResult, from_bson_time, index, money, parse_uuid, to_bson_time,
+};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
@@ -301,12 +303,6 @@ impl MongoStore {
     }
 
     async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        let named = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build()
-        };
         self.payments
             .create_indexes([
                 IndexModel::builder()
@@ -319,14 +315,14 @@ impl MongoStore {
                             .build(),
                     )
                     .build(),
-                named(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
-                named(doc! {"userId": 1, "createdAt": -1}, "by_user"),
-                named(doc! {"status": 1, "updatedAt": 1}, "by_status"),
+                index(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
+                index(doc! {"userId": 1, "createdAt": -1}, "by_user"),
+                index(doc! {"status": 1, "updatedAt": 1}, "by_status"),
             ])
             .await?;
         // Behind `purge_keys`, which deletes keys older than the configured TTL.
         self.keys
-            .create_index(named(doc! {"createdAt": 1}, "by_created"))
+            .create_index(index(doc! {"createdAt": 1}, "by_created"))
             .await?;
         self.outbox.ensure_indexes().await?;
         Ok(())
