@@ -1,8 +1,11 @@
 //! Domain values to and from what MongoDB documents hold: times as BSON dates (milliseconds),
-//! UUIDs as strings (readable in the shell), money as integer minor units beside a currency code.
+//! UUIDs as strings (readable in the shell), money as integer minor units beside a currency code;
+//! and whole query results decoded at once.
 
 use chrono::{DateTime, Utc};
-use mongodb::bson;
+use futures::TryStreamExt;
+use mongodb::{Cursor, bson};
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::money::{Currency, Money};
@@ -26,6 +29,18 @@ pub fn money(minor_units: i64, currency: &str) -> Result<Money, StoreError> {
     let currency = Currency::parse(currency)
         .map_err(|why| StoreError::corrupt(format!("bad currency {currency:?}: {why}")))?;
     Ok(Money::from_minor_units(minor_units, currency))
+}
+
+/// Reads every document a query found and decodes each into its domain value.
+pub async fn decode_all<D, T>(
+    cursor: Cursor<D>,
+    decode: impl FnMut(D) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError>
+where
+    D: DeserializeOwned + Unpin + Send + Sync,
+{
+    let docs: Vec<D> = cursor.try_collect().await?;
+    docs.into_iter().map(decode).collect()
 }
 
 #[cfg(test)]

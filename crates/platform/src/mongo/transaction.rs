@@ -11,7 +11,7 @@ use mongodb::error::{
     Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
 };
 use mongodb::options::{ReadConcern, TransactionOptions, WriteConcern};
-use mongodb::{Client, ClientSession};
+use mongodb::{Client, ClientSession, Database};
 
 use super::TxAttempts;
 use crate::store::StoreError;
@@ -45,7 +45,7 @@ impl<E> From<StoreError> for TxError<E> {
     }
 }
 
-/// Runs transactions on one client, all with the same options. Cheap to clone.
+/// Runs transactions on a database's client, all with the same options. Cheap to clone.
 #[derive(Clone)]
 pub struct Transactions {
     client: Client,
@@ -55,9 +55,9 @@ pub struct Transactions {
 impl Transactions {
     /// Snapshot reads (a transaction sees one consistent state) and majority writes (a committed
     /// transaction survives a failover).
-    pub fn new(client: Client) -> Self {
+    pub fn new(db: &Database) -> Self {
         Self {
-            client,
+            client: db.client().clone(),
             options: TransactionOptions::builder()
                 .read_concern(ReadConcern::snapshot())
                 .write_concern(WriteConcern::majority())
