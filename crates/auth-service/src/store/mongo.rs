@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
 use mongodb::options::IndexOptions;
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::{Collection, Database, IndexModel};
 use platform::mongo::{from_bson_time, parse_uuid, to_bson_time, unique_index};
 use platform::{Role, StoreError};
 use serde::{Deserialize, Serialize};
@@ -85,8 +85,7 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes exist (unique email; TTL on session expiry).
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             users: db.collection("users"),
             sessions: db.collection("sessions"),

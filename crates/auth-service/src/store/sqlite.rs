@@ -1,8 +1,6 @@
-use std::path::Path;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use platform::sqlite::{RowExt, Sqlite, millis};
+use platform::sqlite::{Migrated, RowExt, Schema, millis};
 use platform::{Role, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -53,23 +51,14 @@ fn user_from(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     })
 }
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `auth.db`.
+pub enum AuthSchema {}
+
+impl Schema for AuthSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<AuthSchema>;
 
 #[async_trait]
 impl AuthStore for SqliteStore {

@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use mongodb::bson::{self, Document, doc};
-use mongodb::{Client, Collection, Database};
+use mongodb::{Collection, Database};
 use platform::StoreError;
-use platform::mongo::{Transactions, TxError, from_bson_time, index, parse_uuid, to_bson_time};
+use platform::mongo::{
+    Transactions, TxError, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -220,12 +221,11 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes behind the catalogue queries exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             events: db.collection("events"),
             outbox: MongoOutbox::new(&db),
-            tx: Transactions::new(client),
+            tx: Transactions::new(&db),
             db,
         };
         store
@@ -320,33 +320,26 @@ impl EventStore for MongoStore {
     ) -> Result<CatalogPage, StoreError> {
         let query = catalog_query(filter, now);
         let total = self.events.count_documents(query.clone()).await?;
-        let docs: Vec<EventDoc> = self
+        let found = self
             .events
             .find(query)
             .sort(doc! {"dateTime": 1, "_id": 1})
             .skip(filter.offset())
             .limit(i64::from(filter.limit))
-            .await?
-            .try_collect()
             .await?;
         Ok(CatalogPage {
-            events: docs
-                .into_iter()
-                .map(EventDoc::into_event)
-                .collect::<Result<_, _>>()?,
+            events: decode_all(found, EventDoc::into_event).await?,
             total,
         })
     }
 
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
-        let docs: Vec<EventDoc> = self
+        let found = self
             .events
             .find(doc! {"createdBy": user.to_string()})
             .sort(doc! {"createdAt": -1, "_id": -1})
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(EventDoc::into_event).collect()
+        decode_all(found, EventDoc::into_event).await
     }
 
     async fn count(&self) -> Result<u64, StoreError> {

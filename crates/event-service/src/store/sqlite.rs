@@ -1,11 +1,10 @@
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{RowExt, Sqlite, bad_column, millis};
+use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
 use rusqlite::types::ToSql;
 use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -154,23 +153,14 @@ const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_a
     organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
     updated_at, city_key, search_text";
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `event.db`.
+pub enum EventSchema {}
+
+impl Schema for EventSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<EventSchema>;
 
 #[async_trait]
 impl EventStore for SqliteStore {

@@ -15,10 +15,10 @@ use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use mongodb::bson::{self, Document, doc};
 use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use platform::StoreError;
 use platform::mongo::{
-    Transactions, TxResult, from_bson_time, index, money, parse_uuid, to_bson_time,
+    Transactions, TxResult, decode_all, from_bson_time, index, money, parse_uuid, to_bson_time,
 };
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use platform::store::is_duplicate_key;
@@ -287,15 +287,14 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             payments: db.collection("payments"),
             orders: db.collection("orders"),
             keys: db.collection("idempotency_keys"),
             processed: db.collection("processed_events"),
             outbox: MongoOutbox::new(&db),
-            tx: Transactions::new(client),
+            tx: Transactions::new(&db),
             db,
         };
         store.ensure_indexes().await?;
@@ -612,15 +611,12 @@ impl PaymentStore for MongoStore {
     }
 
     async fn payments_for_order(&self, order_id: Uuid) -> Result<Vec<Payment>, StoreError> {
-        use futures::TryStreamExt;
-        let docs: Vec<PaymentDoc> = self
+        let found = self
             .payments
             .find(doc! {"orderId": order_id.to_string()})
             .sort(doc! {"createdAt": 1, "_id": 1})
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(PaymentDoc::into_payment).collect()
+        decode_all(found, PaymentDoc::into_payment).await
     }
 
     async fn abandon_stale(
@@ -629,19 +625,15 @@ impl PaymentStore for MongoStore {
         at: DateTime<Utc>,
         traceparent: &str,
     ) -> Result<u64, StoreError> {
-        use futures::TryStreamExt;
-        let stale: Vec<PaymentDoc> = self
+        let found = self
             .payments
             .find(doc! {
                 "status": {"$in": [PaymentStatus::Pending.as_str(), PaymentStatus::Processing.as_str()]},
                 "updatedAt": {"$lt": to_bson_time(before)},
             })
-            .await?
-            .try_collect()
             .await?;
         let mut count = 0;
-        for d in stale {
-            let p = d.into_payment()?;
+        for p in decode_all(found, PaymentDoc::into_payment).await? {
             let from = p.status;
             let Some((failed, fact)) = ledger::abandon(p, at, traceparent)? else {
                 continue;

@@ -2,7 +2,6 @@
 //! outbox in one SQLite file. The platform's single connection runs one transaction at a time,
 //! so every read-decide-write below sees and leaves a consistent state.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -10,7 +9,7 @@ use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{RowExt, Sqlite, millis};
+use platform::sqlite::{Migrated, RowExt, Schema, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -294,23 +293,14 @@ fn insert_facts(c: &Connection, facts: &[OutboxMessage]) -> rusqlite::Result<()>
     Ok(())
 }
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `payment.db`.
+pub enum PaymentSchema {}
+
+impl Schema for PaymentSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<PaymentSchema>;
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
