@@ -21,7 +21,7 @@ mod routes;
 pub mod store;
 pub mod view;
 
-pub use app::{App, AppState, Workers, build, build_with, router, run, start_workers, sweep};
+pub use app::{App, AppState, build, build_with, router, run, sweep};
 pub use config::PaymentConfig;
 pub use consumer::{apply, handle};
 pub use openapi::openapi;

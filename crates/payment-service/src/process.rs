@@ -9,7 +9,7 @@
 //! 4. `pending -> processing`, ask the gateway, then store its decision, the outbox message, the
 //!    key's answer and any refund in one transaction, and wake the relay.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::{ApiError, VerifiedUser};
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use uuid::Uuid;
 use crate::app::AppState;
 use crate::domain::{Payment, PaymentStatus};
 use crate::error::PaymentError;
-use crate::idempotency::{self, ClaimOutcome, IdempotencyKey, KeyClaim, KeyRef, StoredResponse};
+use crate::idempotency::{ClaimOutcome, IdempotencyKey, KeyClaim, KeyRef, StoredResponse};
 use crate::input::PaymentRequest;
 use crate::orders;
 use crate::store::{Inserted, Settle, Settled};
@@ -33,22 +33,7 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            self.response.body,
-        )
-            .into_response();
-        if self.replayed {
-            res.headers_mut().insert(
-                idempotency::REPLAYED_HEADER,
-                HeaderValue::from_static("true"),
-            );
-        }
-        res
+        platform::idempotency::stored_json(status, self.response.body, self.replayed)
     }
 }
 

@@ -17,16 +17,16 @@ use contracts::Envelope;
 use contracts::catalog::Price;
 use contracts::orders::{CancelReason, OrderCancelled, OrderCreated, OrderLine};
 use contracts::subjects::{self, headers};
-use platform::config::{HttpConfig, StoreConfig};
+use platform::background::Background;
+use platform::config::{BaseConfig, LinksConfig};
 use platform::money::Currency;
-use platform::outbox::RelayHandle;
 use platform::testing::{NatsServer, TestClient, TestServer};
 use platform::{ApiError, AuthClient, AuthUser};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::{AppState, Workers};
+use crate::app::AppState;
 use crate::card::CardBrand;
 use crate::config::PaymentConfig;
 use crate::domain::{
@@ -42,16 +42,13 @@ pub const DECLINED_CARD: &str = "4000 0000 0000 0002";
 /// Settings for tests: short waits, nothing listening at the ticket service's URL.
 pub fn config() -> PaymentConfig {
     PaymentConfig {
-        http: HttpConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
+        base: BaseConfig::in_memory(),
+        links: LinksConfig {
+            nats_url: String::new(),
+            nats_connect_timeout: Duration::from_secs(5),
+            auth_url: String::new(),
+            auth_timeout: Duration::from_secs(5),
         },
-        store: StoreConfig::Sqlite {
-            path: ":memory:".into(),
-        },
-        nats_url: String::new(),
-        nats_connect_timeout: Duration::from_secs(5),
-        auth_url: String::new(),
-        auth_timeout: Duration::from_secs(5),
         // Port 9 (discard) is closed on test machines: the fallback fails fast.
         ticket_url: "http://127.0.0.1:9".into(),
         ticket_timeout: Duration::from_secs(2),
@@ -119,8 +116,8 @@ impl StackBuilder {
         }
         let auth = auth_service::testing::spawn_with(auth_config).await;
         let mut config = self.config;
-        config.nats_url = nats.url();
-        config.auth_url = auth.url();
+        config.links.nats_url = nats.url();
+        config.links.auth_url = auth.url();
         let tickets = if self.ticket_stub {
             let stub = TicketStub::spawn(&auth.url()).await;
             config.ticket_url = stub.server.url();
@@ -132,18 +129,20 @@ impl StackBuilder {
             Some(s) => s,
             None => Arc::new(SqliteStore::in_memory().expect("in-memory store")),
         };
-        let client =
-            platform::nats::connect(&config.nats_url, "payment-test", Duration::from_secs(5))
-                .await
-                .expect("NATS connects");
+        let client = platform::nats::connect(
+            &config.links.nats_url,
+            "payment-test",
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("NATS connects");
         let app = crate::build_with(config, store, client)
             .await
             .expect("payment service builds");
-        let workers = crate::start_workers(&app.state);
+        let background = app.spawn_background();
         let payment = TestServer::spawn(crate::router(app.state.clone())).await;
         Stack {
-            workers: Some(workers),
-            _relay: app.relay,
+            background: Some(background),
             js: app.state.js.clone(),
             state: app.state,
             payment,
@@ -165,8 +164,7 @@ pub struct Buyer {
 /// A running payment service and everything it talks to. Fields drop in order: the service
 /// stops before the servers it uses.
 pub struct Stack {
-    workers: Option<Workers>,
-    _relay: RelayHandle,
+    background: Option<Background>,
     pub payment: TestServer,
     pub state: AppState,
     pub js: jetstream::Context,
@@ -219,10 +217,10 @@ impl Stack {
         }
     }
 
-    /// Stops the consumer and the maintenance sweep (the relay keeps running).
-    pub async fn stop_workers(&mut self) {
-        if let Some(w) = self.workers.take() {
-            w.stop().await;
+    /// Stops the background work: the consumer, the maintenance sweep and the relay.
+    pub async fn stop_background(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.stop().await;
         }
     }
 

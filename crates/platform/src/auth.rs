@@ -85,6 +85,11 @@ impl AuthClient {
         }
     }
 
+    /// The configured auth service (`AUTH_SERVICE_URL`, bounded by `AUTH_TIMEOUT_MS`).
+    pub fn from_links(links: &crate::config::LinksConfig) -> Self {
+        Self::new(&links.auth_url, links.auth_timeout)
+    }
+
     /// `Ok(None)` when the session is missing, expired or unknown; `Err` (503) when the auth
     /// service cannot answer.
     pub async fn verify(&self, cookie: &str) -> Result<Option<VerifiedUser>, ApiError> {
