@@ -18,6 +18,7 @@ pub enum OrderStatus {
     Pending,
     Confirmed,
     Cancelled,
+    Refunded,
 }
 
 impl OrderStatus {
@@ -26,6 +27,7 @@ impl OrderStatus {
             OrderStatus::Pending => "pending",
             OrderStatus::Confirmed => "confirmed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -34,12 +36,15 @@ impl OrderStatus {
             "pending" => OrderStatus::Pending,
             "confirmed" => OrderStatus::Confirmed,
             "cancelled" => OrderStatus::Cancelled,
+            "refunded" => OrderStatus::Refunded,
             _ => return None,
         })
     }
 }
 
-/// Why an order ended without a sale.
+/// Why an order ended: without a sale (`payment_failed`, `expired`, `user_cancelled`), or with its
+/// payment refunded once it had been paid (`event_cancelled` ends pending and paid orders alike,
+/// `organizer_refund`, `buyer_refund`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -49,6 +54,8 @@ pub enum CancelReason {
     Expired,
     UserCancelled,
     EventCancelled,
+    OrganizerRefund,
+    BuyerRefund,
 }
 
 impl CancelReason {
@@ -58,6 +65,8 @@ impl CancelReason {
             CancelReason::Expired => "expired",
             CancelReason::UserCancelled => "user_cancelled",
             CancelReason::EventCancelled => "event_cancelled",
+            CancelReason::OrganizerRefund => "organizer_refund",
+            CancelReason::BuyerRefund => "buyer_refund",
         }
     }
 
@@ -67,6 +76,8 @@ impl CancelReason {
             "expired" => CancelReason::Expired,
             "user_cancelled" => CancelReason::UserCancelled,
             "event_cancelled" => CancelReason::EventCancelled,
+            "organizer_refund" => CancelReason::OrganizerRefund,
+            "buyer_refund" => CancelReason::BuyerRefund,
             _ => return None,
         })
     }
@@ -266,6 +277,7 @@ mod tests {
             OrderStatus::Pending,
             OrderStatus::Confirmed,
             OrderStatus::Cancelled,
+            OrderStatus::Refunded,
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
@@ -275,6 +287,8 @@ mod tests {
             CancelReason::Expired,
             CancelReason::UserCancelled,
             CancelReason::EventCancelled,
+            CancelReason::OrganizerRefund,
+            CancelReason::BuyerRefund,
         ] {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
             assert_eq!(CancelReason::parse(r.as_str()), Some(r));
