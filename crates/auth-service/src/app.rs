@@ -1,4 +1,4 @@
-//! Wiring: state, router, start-up tasks and the server.
+//! Wiring: the service's parts, the router, start-up tasks and the server.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,15 +12,9 @@ use uuid::Uuid;
 use crate::config::AuthConfig;
 use crate::domain::{Email, Password, User};
 use crate::passwords;
+use crate::state::AppState;
 use crate::store::{self, AuthStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn AuthStore>,
-    pub config: Arc<AuthConfig>,
-    /// A hash of a random password, verified against when the email is unknown.
-    pub dummy_hash: Arc<str>,
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
@@ -64,14 +58,17 @@ pub async fn build_with_store(
     Ok(App { state, config })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let readiness = Readiness::new("auth-service").store(move || {
         let store = store.clone();
         async move { store.ping().await }
     });
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
 /// Serves until Ctrl-C or SIGTERM.
