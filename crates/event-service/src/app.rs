@@ -1,10 +1,10 @@
-//! Wiring: state, router, start-up tasks (streams, demo data, outbox relay) and the server.
+//! Wiring: the service's parts, the router, start-up tasks (streams, demo data, outbox relay) and
+//! the server.
 
 use std::sync::Arc;
 
 use async_nats::jetstream;
 use axum::Router;
-use axum::extract::FromRef;
 use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
@@ -12,29 +12,9 @@ use platform::outbox::Relay;
 use tokio::sync::Notify;
 
 use crate::config::EventConfig;
+use crate::state::AppState;
 use crate::store::{self, EventStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn EventStore>,
-    pub auth: AuthClient,
-    pub config: Arc<EventConfig>,
-    pub nats: async_nats::Client,
-    /// Wakes the outbox relay after a commit that wrote to the outbox.
-    pub relay_wake: Arc<Notify>,
-}
-
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
@@ -89,7 +69,7 @@ pub async fn build_with(
     Ok(App { state, js })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
@@ -99,7 +79,10 @@ pub fn router(state: AppState) -> Router {
             async move { store.ping().await }
         })
         .nats(nats);
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops the relay (unsent messages wait in the outbox for
