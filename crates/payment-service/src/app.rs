@@ -1,12 +1,11 @@
-//! Wiring: state, router, background work (outbox relay, order consumer, maintenance) and the
-//! server.
+//! Wiring: the service's parts, the router, background work (outbox relay, order consumer,
+//! maintenance) and the server.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
 use axum::Router;
-use axum::extract::FromRef;
 use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
@@ -16,32 +15,9 @@ use tokio::sync::Notify;
 use crate::config::PaymentConfig;
 use crate::gateway::Gateway;
 use crate::orders::TicketClient;
+use crate::state::AppState;
 use crate::store::{self, PaymentStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn PaymentStore>,
-    pub auth: AuthClient,
-    pub config: Arc<PaymentConfig>,
-    pub nats: async_nats::Client,
-    pub js: jetstream::Context,
-    /// Wakes the outbox relay after a commit that wrote to the outbox.
-    pub relay_wake: Arc<Notify>,
-    pub gateway: Arc<Gateway>,
-    pub tickets: TicketClient,
-}
-
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
@@ -105,7 +81,7 @@ pub async fn build_with(
     Ok(App { state })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
@@ -115,7 +91,10 @@ pub fn router(state: AppState) -> Router {
             async move { store.ping().await }
         })
         .nats(nats);
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
 /// One maintenance pass: fails payments a dead process left unfinished, and deletes idempotency

@@ -16,9 +16,9 @@ use reqwest::StatusCode;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{OrderRecord, OrderSource, OrderStatus};
 use crate::error::PaymentError;
+use crate::store::PaymentStore;
 
 /// How often the projection is looked at while waiting.
 const POLL: Duration = Duration::from_millis(50);
@@ -140,15 +140,18 @@ impl TicketClient {
     }
 }
 
-/// The order `id`, from the projection, waiting briefly for it, then from the ticket service.
+/// The order `id`, from the projection (`store`), waiting for it at most `wait`, then from the
+/// ticket service.
 pub async fn find(
-    state: &AppState,
+    store: &dyn PaymentStore,
+    tickets: &TicketClient,
+    wait: Duration,
     id: Uuid,
     cookie: Option<&str>,
 ) -> Result<OrderRecord, PaymentError> {
-    let deadline = tokio::time::Instant::now() + state.config.order_wait;
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
-        if let Some(order) = state.store.order(id).await? {
+        if let Some(order) = store.order(id).await? {
             return Ok(order);
         }
         let now = tokio::time::Instant::now();
@@ -157,10 +160,10 @@ pub async fn find(
         }
         tokio::time::sleep(POLL.min(deadline - now)).await;
     }
-    match state.tickets.order(id, cookie).await {
+    match tickets.order(id, cookie).await {
         Ok(Some(order)) if order.id == id => {
             tracing::info!(order_id = %id, "order taken from the ticket service before its orders.created arrived");
-            Ok(state.store.remember_order(&order).await?)
+            Ok(store.remember_order(&order).await?)
         }
         Ok(_) => Err(PaymentError::OrderNotFound),
         Err(e) => {

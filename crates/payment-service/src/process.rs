@@ -14,13 +14,14 @@ use axum::response::{IntoResponse, Response};
 use platform::{ApiError, VerifiedUser};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{Payment, PaymentStatus};
 use crate::error::PaymentError;
 use crate::idempotency::{ClaimOutcome, IdempotencyKey, KeyClaim, KeyRef, StoredResponse};
 use crate::input::PaymentRequest;
 use crate::orders;
+use crate::state::AppState;
 use crate::store::{Inserted, Settle, Settled};
+use crate::view;
 
 /// An answer with its exact body, fresh or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,10 +46,7 @@ fn fresh(response: StoredResponse) -> Reply {
 }
 
 fn settled_response(s: &Settled) -> StoredResponse {
-    StoredResponse {
-        status: 201,
-        body: crate::view::process_body(&s.payment, s.order_status).to_string(),
-    }
+    view::receipt(&s.payment, s.order_status)
 }
 
 /// Takes a payment for `user`; see the module documentation.
@@ -127,7 +125,14 @@ async fn pay(
     cookie: Option<&str>,
     key: Option<&KeyRef>,
 ) -> Result<Settled, PaymentError> {
-    let order = orders::find(state, request.order_id, cookie).await?;
+    let order = orders::find(
+        state.store.as_ref(),
+        &state.tickets,
+        state.config.order_wait,
+        request.order_id,
+        cookie,
+    )
+    .await?;
     if order.user_id != user.id {
         return Err(PaymentError::OrderNotFound);
     }

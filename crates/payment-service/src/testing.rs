@@ -26,12 +26,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::card::CardBrand;
 use crate::config::PaymentConfig;
 use crate::domain::{
     OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails, PaymentMethod, PaymentStatus,
 };
+use crate::state::AppState;
 use crate::store::{PaymentStore, SqliteStore};
 
 /// A card the simulated gateway always approves.

@@ -29,11 +29,12 @@ use uuid::Uuid;
 use super::{FactApplied, Inserted, OrderFact, PaymentStore, Settle, Settled};
 use crate::card::CardBrand;
 use crate::domain::{
-    GatewayResponse, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails, PaymentMethod,
-    PaymentStatus, Refund,
+    GatewayResponse, Lifecycle, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails,
+    PaymentMethod, PaymentStatus, Refund,
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
+use crate::view;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -567,7 +568,6 @@ impl PaymentStore for MongoStore {
                         &s.charge,
                         s.at,
                         &s.traceparent,
-                        s.key.is_some(),
                     )?
                     else {
                         return Ok(Settled {
@@ -583,7 +583,12 @@ impl PaymentStore for MongoStore {
                         return Err(corrupt("payment changed inside a transaction").into());
                     }
                     store.insert_facts_in(&mut *session, &done.facts).await?;
-                    if let (Some(key), Some(response)) = (&s.key, &done.response) {
+                    // The key's answer is stored in the same transaction, so a retry replays it.
+                    let response = s
+                        .key
+                        .as_ref()
+                        .map(|_| view::receipt(&done.payment, order_status));
+                    if let (Some(key), Some(response)) = (&s.key, &response) {
                         store
                             .keys
                             .update_one(
@@ -596,7 +601,7 @@ impl PaymentStore for MongoStore {
                     Ok(Settled {
                         payment: done.payment,
                         order_status,
-                        response: done.response,
+                        response,
                     })
                 })
             })

@@ -21,6 +21,7 @@ use crate::domain::{
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
+use crate::view;
 
 const SCHEMA: &str = r#"
 CREATE TABLE orders (
@@ -415,7 +416,6 @@ impl PaymentStore for SqliteStore {
                     &s.charge,
                     s.at,
                     &s.traceparent,
-                    s.key.is_some(),
                 )?
                 else {
                     return Ok(Settled {
@@ -428,14 +428,19 @@ impl PaymentStore for SqliteStore {
                     return Err(StoreError::corrupt("payment changed inside a transaction"));
                 }
                 insert_facts(&tx, &done.facts)?;
-                if let (Some(key), Some(response)) = (&s.key, &done.response) {
+                // The key's answer is stored in the same transaction, so a retry replays it.
+                let response = s
+                    .key
+                    .as_ref()
+                    .map(|_| view::receipt(&done.payment, order_status));
+                if let (Some(key), Some(response)) = (&s.key, &response) {
                     answer(&tx, key, response)?;
                 }
                 tx.commit()?;
                 Ok(Settled {
                     payment: done.payment,
                     order_status,
-                    response: done.response,
+                    response,
                 })
             })
             .await
