@@ -48,12 +48,6 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
-impl User {
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-    }
-}
-
 /// The user as `/api/auth/verify` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

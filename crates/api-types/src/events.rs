@@ -126,13 +126,6 @@ pub struct EventView {
     pub updated_at: DateTime<Utc>,
 }
 
-impl EventView {
-    /// The cheapest ticket type's price in minor units.
-    pub fn lowest_price(&self) -> Option<i64> {
-        self.ticket_types.iter().map(|t| t.price_minor).min()
-    }
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]

@@ -8,7 +8,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use platform::extract::Json as JsonBody;
-use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, SessionRequired};
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, SessionErrors};
 use platform::trace::TraceParent;
 use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
 use uuid::Uuid;
@@ -112,8 +112,7 @@ async fn show(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The caller's events.", body = MyEvents),
-        SessionRequired,
-        InternalError,
+        SessionErrors,
     )
 )]
 async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<MyEvents>, EventError> {
@@ -143,10 +142,9 @@ async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<MyEv
     responses(
         (status = 201, description = "Created.", body = EventResponse),
         MalformedJson,
-        SessionRequired,
+        SessionErrors,
         BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field (e.g. `title`, `venue.city`, `ticketTypes[1].price`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn create(
@@ -217,13 +215,12 @@ async fn save(
     responses(
         (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
         MalformedJson,
-        SessionRequired,
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
         BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn update(
@@ -267,11 +264,10 @@ async fn update(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
-        SessionRequired,
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn publish(
@@ -302,11 +298,10 @@ async fn publish(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled event.", body = EventResponse),
-        SessionRequired,
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn cancel(

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::{BodyRejected, ErrorBody, InternalError, SessionRequired};
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, SessionErrors};
 use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
 use uuid::Uuid;
@@ -83,9 +83,8 @@ async fn process(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The payment and its order's status.", body = StatusResponse),
-        SessionRequired,
+        SessionErrors,
         (status = 404, description = "`payment_not_found`: unknown payment, or not the caller's.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn status(
@@ -111,9 +110,8 @@ async fn status(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The order's status and its payments.", body = OrderPayments),
-        SessionRequired,
+        SessionErrors,
         (status = 404, description = "`order_not_found`: the payment service knows no such order of the caller's.", body = ErrorBody),
-        InternalError,
     )
 )]
 async fn for_order(

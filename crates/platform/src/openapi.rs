@@ -1,6 +1,6 @@
 //! OpenAPI pieces every service's document shares, written once: the head of the document
 //! ([`About`]), the error shape ([`ErrorBody`]) and the error answers most operations give
-//! ([`InternalError`], [`SessionRequired`], [`MalformedJson`], [`BodyRejected`]), the session
+//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`]), the session
 //! cookie security scheme, `GET /health`, `GET /ready` and the route that serves the document.
 //!
 //! A service derives an `OpenApi` listing only its own operations and tags, and hands it to
@@ -115,9 +115,10 @@ pub enum InternalError {
     Internal(ErrorBody),
 }
 
-/// The answers of an operation that needs a session, when there is none or it cannot be checked.
+/// The answers of an operation that needs a session, when there is none, it cannot be checked,
+/// or anything else fails.
 #[derive(IntoResponses)]
-pub enum SessionRequired {
+pub enum SessionErrors {
     #[response(status = 401, description = "`unauthorized`: no valid session.")]
     Unauthorized(ErrorBody),
     #[response(
@@ -125,6 +126,8 @@ pub enum SessionRequired {
         description = "`auth_unavailable`: the session cannot be checked right now."
     )]
     AuthUnavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
 }
 
 /// `400 malformed_json`: an operation that reads a JSON body got something else.
