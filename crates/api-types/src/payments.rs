@@ -57,6 +57,14 @@ pub enum PaymentStatus {
 }
 
 impl PaymentStatus {
+    pub const ALL: [PaymentStatus; 5] = [
+        PaymentStatus::Pending,
+        PaymentStatus::Processing,
+        PaymentStatus::Completed,
+        PaymentStatus::Failed,
+        PaymentStatus::Refunded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             PaymentStatus::Pending => "pending",
@@ -96,6 +104,17 @@ pub enum CardBrand {
 }
 
 impl CardBrand {
+    pub const ALL: [CardBrand; 8] = [
+        CardBrand::Visa,
+        CardBrand::Mastercard,
+        CardBrand::Amex,
+        CardBrand::Discover,
+        CardBrand::DinersClub,
+        CardBrand::Jcb,
+        CardBrand::UnionPay,
+        CardBrand::Unknown,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CardBrand::Visa => "visa",
@@ -331,26 +350,11 @@ mod tests {
             assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
             assert_eq!(PaymentMethod::parse(m.as_str()), Some(m));
         }
-        for s in [
-            PaymentStatus::Pending,
-            PaymentStatus::Processing,
-            PaymentStatus::Completed,
-            PaymentStatus::Failed,
-            PaymentStatus::Refunded,
-        ] {
+        for s in PaymentStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
         }
-        for b in [
-            CardBrand::Visa,
-            CardBrand::Mastercard,
-            CardBrand::Amex,
-            CardBrand::Discover,
-            CardBrand::DinersClub,
-            CardBrand::Jcb,
-            CardBrand::UnionPay,
-            CardBrand::Unknown,
-        ] {
+        for b in CardBrand::ALL {
             assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
             assert_eq!(CardBrand::parse(b.as_str()), b);
         }

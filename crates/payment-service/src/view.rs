@@ -102,31 +102,19 @@ pub fn for_order(order_id: Uuid, status: OrderStatus, payments: &[Payment]) -> O
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::CardBrand;
-    use crate::domain::{GatewayResponse, PaymentMethod};
-    use platform::money::{Currency, Money};
+    use crate::domain::GatewayResponse;
+    use crate::testing::{new_payment, pending_order};
 
+    /// A 25.50 card payment that the gateway answered with `message`, now `status`.
     fn payment(status: PaymentStatus, message: &str) -> Payment {
-        let at = chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         Payment {
-            id: Uuid::nil(),
-            order_id: Uuid::nil(),
-            user_id: Uuid::nil(),
-            amount: Money::from_minor_units(2550, Currency::USD),
-            method: PaymentMethod::CreditCard,
             status,
-            details: PaymentDetails::Card {
-                last4: "4242".into(),
-                brand: CardBrand::Visa,
-            },
             gateway_response: Some(GatewayResponse {
                 transaction_id: "txn_1".into(),
                 response_code: "card_declined".into(),
                 response_message: message.into(),
             }),
-            refund: None,
-            created_at: at,
-            updated_at: at,
+            ..new_payment(&pending_order(Uuid::nil(), 2550))
         }
     }
 
