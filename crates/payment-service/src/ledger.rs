@@ -125,31 +125,18 @@ pub fn abandon(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::CardBrand;
-    use crate::domain::{OrderSource, OrderStatus, PaymentDetails, PaymentMethod};
+    use crate::domain::{OrderSource, OrderStatus};
+    use crate::testing::{new_payment, pending_order};
     use contracts::Envelope;
-    use platform::money::{Currency, Money};
     use uuid::Uuid;
 
     const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
+    /// A 25.50 card payment of a new order, now `status`.
     fn payment(status: PaymentStatus) -> Payment {
-        let now = platform::time::now();
         Payment {
-            id: Uuid::new_v4(),
-            order_id: Uuid::new_v4(),
-            user_id: Uuid::new_v4(),
-            amount: Money::from_minor_units(2550, Currency::USD),
-            method: PaymentMethod::CreditCard,
             status,
-            details: PaymentDetails::Card {
-                last4: "4242".into(),
-                brand: CardBrand::Visa,
-            },
-            gateway_response: None,
-            refund: None,
-            created_at: now,
-            updated_at: now,
+            ..new_payment(&pending_order(Uuid::new_v4(), 2550))
         }
     }
 
