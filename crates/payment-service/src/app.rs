@@ -70,7 +70,7 @@ pub async fn build_with(
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
         auth: AuthClient::from_links(&config.links),
-        tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout, config.currency),
+        tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
         gateway: Arc::new(Gateway::new(config.success_rate)),
         store,
         config: Arc::new(config),

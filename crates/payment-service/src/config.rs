@@ -3,7 +3,6 @@
 use std::time::Duration;
 
 use platform::config::{self, BaseConfig, ConfigError, LinksConfig, ports, services};
-use platform::money::Currency;
 
 #[derive(Debug, Clone)]
 pub struct PaymentConfig {
@@ -23,8 +22,6 @@ pub struct PaymentConfig {
     /// `PAYMENT_SUCCESS_RATE`, default 0.9 (the seed's): the share of ordinary payments the
     /// simulated gateway approves. The documented test cards ignore it.
     pub success_rate: f64,
-    /// `CURRENCY`, default `USD`: assumed when the ticket service's answer names none.
-    pub currency: Currency,
     /// `CONSUMER_CONCURRENCY`, default 16: order events handled at once.
     pub consumer_concurrency: usize,
     /// `PAYMENT_STALE_SECS`, default 60: a payment still `pending`/`processing` this long after
@@ -52,7 +49,6 @@ impl PaymentConfig {
             ticket_timeout: config::millis_or("TICKET_TIMEOUT_MS", Duration::from_millis(2000))?,
             order_wait: config::millis_or("ORDER_WAIT_MS", Duration::from_millis(2000))?,
             success_rate,
-            currency: config::currency()?,
             consumer_concurrency: config::consumer_concurrency(16)?,
             stale_after: config::secs_or("PAYMENT_STALE_SECS", Duration::from_secs(60))?,
             idempotency_ttl: config::secs_or(

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api_types::orders::{
+    CustomerInfo, LineTicketType, OrderDetailsView, OrderEvent, OrderLineView, OrderResponse,
+    OrderView,
+};
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use axum::extract::{FromRef, Path, State};
@@ -19,7 +23,7 @@ use contracts::orders::{CancelReason, OrderCancelled, OrderCreated, OrderLine};
 use contracts::subjects::{self, headers};
 use platform::background::Background;
 use platform::config::{BaseConfig, LinksConfig};
-use platform::money::Currency;
+use platform::money::{Currency, Money};
 use platform::testing::{NatsServer, TestClient, TestServer};
 use platform::{ApiError, AuthClient, AuthUser};
 use serde::Serialize;
@@ -54,7 +58,6 @@ pub fn config() -> PaymentConfig {
         ticket_timeout: Duration::from_secs(2),
         order_wait: Duration::from_millis(300),
         success_rate: 0.9,
-        currency: Currency::USD,
         consumer_concurrency: 8,
         stale_after: Duration::from_secs(60),
         idempotency_ttl: Duration::from_secs(86_400),
@@ -436,7 +439,7 @@ pub fn paypal_body(order_id: Uuid, email: &str) -> Value {
 #[derive(Clone)]
 struct StubState {
     auth: AuthClient,
-    orders: Arc<Mutex<HashMap<Uuid, Value>>>,
+    orders: Arc<Mutex<HashMap<Uuid, OrderDetailsView>>>,
 }
 
 impl FromRef<StubState> for AuthClient {
@@ -449,7 +452,7 @@ impl FromRef<StubState> for AuthClient {
 /// put into it, to their owner only (404 otherwise), verifying the cookie with the auth service.
 pub struct TicketStub {
     pub server: TestServer,
-    orders: Arc<Mutex<HashMap<Uuid, Value>>>,
+    orders: Arc<Mutex<HashMap<Uuid, OrderDetailsView>>>,
 }
 
 impl TicketStub {
@@ -468,23 +471,59 @@ impl TicketStub {
         }
     }
 
-    /// Makes the stub know `order` (as the ticket service's JSON), pending.
+    /// Makes the stub know `order` as the ticket service shows it, pending.
     pub fn put(&self, order: &OrderCreated) {
-        let value = json!({
-            "id": order.order_id,
-            "userId": order.user_id,
-            "eventId": order.event_id,
-            "bookingReference": order.booking_reference,
-            "status": "pending",
-            "totalAmount": platform::money::Money::from_minor_units(order.total_amount.minor_units, Currency::USD).to_json(),
-            "totalAmountMinor": order.total_amount.minor_units,
-            "currency": order.total_amount.currency,
-            "expiresAt": order.expires_at,
-        });
+        let number = |p: &Price| Money::from_minor_units(p.minor_units, Currency::USD).to_json();
+        let now = platform::time::now();
+        let view = OrderView {
+            id: order.order_id,
+            order_id: order.order_id,
+            user_id: order.user_id,
+            event_id: order.event_id,
+            event: OrderEvent {
+                id: order.event_id,
+                title: "Test event".into(),
+                date_time: order.expires_at + chrono::Duration::days(30),
+            },
+            booking_reference: order.booking_reference.clone(),
+            status: OrderStatus::Pending,
+            cancel_reason: None,
+            tickets: order
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    ticket_type: LineTicketType {
+                        name: l.ticket_type.clone(),
+                        price: number(&l.unit_price),
+                    },
+                    quantity: l.quantity,
+                    subtotal: number(&l.subtotal),
+                })
+                .collect(),
+            total_amount: number(&order.total_amount),
+            total_amount_minor: order.total_amount.minor_units,
+            currency: order.total_amount.currency.clone(),
+            customer_info: CustomerInfo {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                email: "ada@example.com".into(),
+                phone: None,
+            },
+            payment_id: None,
+            failed_payments: 0,
+            expires_at: order.expires_at,
+            created_at: now,
+            updated_at: now,
+        };
+        let details = OrderDetailsView {
+            order: view,
+            payment_attempts: Vec::new(),
+            issued_tickets: Vec::new(),
+        };
         self.orders
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(order.order_id, value);
+            .insert(order.order_id, details);
     }
 }
 
@@ -492,7 +531,7 @@ async fn stub_order(
     State(state): State<StubState>,
     AuthUser(user): AuthUser,
     Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderResponse>, ApiError> {
     let order = state
         .orders
         .lock()
@@ -500,7 +539,7 @@ async fn stub_order(
         .get(&id)
         .cloned();
     match order {
-        Some(o) if o["userId"] == json!(user.id) => Ok(Json(json!({ "order": o }))),
+        Some(order) if order.order.user_id == user.id => Ok(Json(OrderResponse { order })),
         _ => Err(ApiError::not_found("No such order.")),
     }
 }
