@@ -113,12 +113,16 @@ impl System {
         let event_background = event_app.spawn_background();
         let events = TestServer::spawn(event_service::router(event_app.state)).await;
 
+        let ticket_defaults = ticket_service::testing::config(&nats, &auth.url(), &events.url());
         let ticket_config = ticket_service::TicketConfig {
-            store: store(&data, options.file_backed, "ticket.db"),
+            base: BaseConfig {
+                store: store(&data, options.file_backed, "ticket.db"),
+                ..ticket_defaults.base
+            },
             hold: options.hold,
-            ..ticket_service::testing::config(&nats, &auth.url(), &events.url())
+            ..ticket_defaults
         };
-        let ticket_store = ticket_service::store::open(&ticket_config.store)
+        let ticket_store = ticket_service::store::open(&ticket_config.base.store)
             .await
             .expect("ticket store");
         let tickets = TicketHarness::start_with_store(ticket_config, ticket_store, true).await;

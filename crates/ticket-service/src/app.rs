@@ -1,19 +1,18 @@
 //! Wiring: builds the state, assembles the router (routes, the OpenAPI document, health checks),
-//! starts the background work (outbox relay, consumers, expiry, live availability) and serves.
+//! starts the background work (outbox relay, consumers, expiry, the cancellation cascade, live
+//! availability) under the platform's supervisor and serves.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, Message};
+use async_nats::jetstream;
 use axum::Router;
-use contracts::jetstream::{ConsumerDef, TICKET_CATALOG, TICKET_PAYMENTS};
-use futures::future::BoxFuture;
+use contracts::jetstream::{TICKET_CATALOG, TICKET_PAYMENTS};
 use platform::AuthClient;
-use platform::consumer::{HandleError, Outcome};
+use platform::background::Background;
 use platform::health::Readiness;
-use platform::outbox::{Relay, RelayHandle};
+use platform::outbox::Relay;
 use tokio::sync::Notify;
-use tokio::task::JoinHandle;
 
 use crate::catalog_client::EventClient;
 use crate::config::TicketConfig;
@@ -27,7 +26,7 @@ pub struct App {
 
 /// Opens the configured store, connects to NATS and creates the streams.
 pub async fn build(config: TicketConfig) -> anyhow::Result<App> {
-    let store = store::open(&config.store).await?;
+    let store = store::open(&config.base.store).await?;
     build_with_store(config, store).await
 }
 
@@ -35,17 +34,12 @@ pub async fn build_with_store(
     config: TicketConfig,
     store: Arc<dyn TicketStore>,
 ) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(
-        &config.nats_url,
-        "ticket-service",
-        config.nats_connect_timeout,
-    )
-    .await?;
+    let nats = platform::nats::connect_to(&config.links, "ticket-service").await?;
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
         store,
-        auth: AuthClient::new(&config.auth_url, config.auth_timeout),
+        auth: AuthClient::from_links(&config.links),
         events: EventClient::new(&config.event_url),
         config: Arc::new(config),
         outbox_wake: Arc::new(Notify::new()),
@@ -72,102 +66,65 @@ pub fn router(state: AppState) -> Router {
     platform::http::finish(api, readiness)
 }
 
-type Handler = fn(&AppState, &Message) -> BoxFuture<'static, Result<Outcome, HandleError>>;
-
-/// The service's background work; dropping it does not stop it, [`Background::stop`] does.
-pub struct Background {
-    relay: Option<RelayHandle>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Background {
-    pub async fn stop(mut self) {
-        for t in &self.tasks {
-            t.abort();
-        }
-        if let Some(relay) = self.relay.take() {
-            relay.stop().await;
-        }
-    }
-}
+/// How often old processed ids and idempotency keys are looked for.
+const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 impl App {
-    /// Starts the outbox relay, both consumers, the expiry sweeper and the cancellation cascade.
+    /// Starts the outbox relay, both consumers, the expiry sweep, the bookkeeping purge, the
+    /// cancellation cascade and live availability; [`Background::stop`] (or dropping it) stops
+    /// them. Unacknowledged messages are redelivered, unsent facts wait in the outbox for the
+    /// next start.
     pub fn spawn_background(&self) -> Background {
-        let relay = Relay::new(
-            self.state.store.outbox(),
-            self.js.clone(),
-            self.state.outbox_wake.clone(),
-        )
-        .spawn();
-        let tasks = vec![
-            self.spawn_consumer(TICKET_PAYMENTS, |s, m| {
-                let (s, m) = (s.clone(), m.clone());
-                Box::pin(async move { crate::saga::handle(&s, &m).await })
-            }),
-            self.spawn_consumer(TICKET_CATALOG, |s, m| {
-                let (s, m) = (s.clone(), m.clone());
-                Box::pin(async move { crate::catalog::handle(&s, &m).await })
-            }),
-            tokio::spawn(crate::expiry::sweep(self.state.clone())),
-            tokio::spawn(crate::cascade::sweep(self.state.clone())),
-            tokio::spawn(crate::live::follow_broker(
-                self.state.nats.clone(),
-                self.state.changes.clone(),
-            )),
-        ];
-        Background {
-            relay: Some(relay),
-            tasks,
-        }
-    }
-
-    fn spawn_consumer(&self, def: ConsumerDef, handler: Handler) -> JoinHandle<()> {
-        let js = self.js.clone();
-        let state = self.state.clone();
+        let state = &self.state;
         let concurrency = state.config.consumer_concurrency;
-        tokio::spawn(async move {
-            loop {
-                let st = state.clone();
-                let run = platform::consumer::run(
-                    js.clone(),
-                    def,
-                    concurrency,
-                    move |msg: Message| {
-                        let st = st.clone();
-                        async move {
-                            let result = handler(&st, &msg).await;
-                            (msg, result)
-                        }
-                    },
-                    std::future::pending(),
-                );
-                if let Err(e) = run.await {
-                    tracing::warn!(
-                        consumer = def.name,
-                        error = format!("{e:#}"),
-                        "consumer stopped, restarting"
-                    );
-                }
-                tokio::time::sleep(Duration::from_secs(1)).await;
-            }
-        })
+        Background::new()
+            .relay(Relay::new(
+                state.store.outbox(),
+                self.js.clone(),
+                state.outbox_wake.clone(),
+            ))
+            .consumer(
+                self.js.clone(),
+                TICKET_PAYMENTS,
+                concurrency,
+                state.clone(),
+                |s, m| Box::pin(crate::saga::handle(s, m)),
+            )
+            .consumer(
+                self.js.clone(),
+                TICKET_CATALOG,
+                concurrency,
+                state.clone(),
+                |s, m| Box::pin(crate::catalog::handle(s, m)),
+            )
+            .every(
+                "expiry sweep",
+                state.config.expiry_sweep,
+                state.clone(),
+                |s| Box::pin(crate::expiry::expire_due(s)),
+            )
+            .every("bookkeeping purge", PURGE_EVERY, state.clone(), |s| {
+                Box::pin(crate::expiry::purge_bookkeeping(s))
+            })
+            // Not a plain periodic sweep: a cancellation wakes it at once.
+            .task(crate::cascade::sweep(state.clone()))
+            .task(crate::live::follow_broker(
+                state.nats.clone(),
+                state.changes.clone(),
+            ))
     }
 }
 
-/// Serves until Ctrl-C or SIGTERM.
+/// Serves until Ctrl-C or SIGTERM, then stops the background work.
 pub async fn run(config: TicketConfig) -> anyhow::Result<()> {
-    let addr = config.http.addr;
+    let addr = config.base.http.addr;
     let app = build(config).await?;
     let background = app.spawn_background();
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "ticket service listening");
-    platform::http::serve(
-        listener,
+    platform::http::run_until_shutdown(
+        addr,
+        "ticket service",
         router(app.state.clone()),
-        platform::shutdown::signal(),
+        background,
     )
-    .await?;
-    background.stop().await;
-    Ok(())
+    .await
 }

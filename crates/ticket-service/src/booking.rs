@@ -4,11 +4,10 @@
 //! `Idempotency-Key` the answer is stored with the order, so a retry of the same request gets the
 //! first answer again and another request with that key is refused.
 
-use axum::body::Body;
-use axum::http::{HeaderName, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
-use platform::{ApiError, FieldErrors};
+use platform::{ApiError, FieldErrors, IdempotencyKey};
 use uuid::Uuid;
 
 use crate::config::TicketConfig;
@@ -38,19 +37,7 @@ pub struct Answer {
 
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
-        let mut response = (
-            self.status,
-            [(header::CONTENT_TYPE, "application/json")],
-            Body::from(self.body),
-        )
-            .into_response();
-        if self.replayed {
-            response.headers_mut().insert(
-                HeaderName::from_static("idempotent-replayed"),
-                header::HeaderValue::from_static("true"),
-            );
-        }
-        response
+        platform::idempotency::stored_json(self.status, self.body, self.replayed)
     }
 }
 
@@ -59,10 +46,11 @@ pub async fn book(
     state: &AppState,
     user_id: Uuid,
     request: BookingRequest,
-    key: Option<String>,
+    key: Option<IdempotencyKey>,
     incoming_trace: Option<&str>,
 ) -> Result<Answer, TicketError> {
     let fingerprint = request.fingerprint();
+    let key = key.map(IdempotencyKey::into_string);
     if let Some(key) = &key
         && let Some(stored) = state.store.idempotent_response(user_id, key).await?
     {

@@ -42,30 +42,19 @@ pub const PROCESSED_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// How long a booking's `Idempotency-Key` replays its first answer.
 pub const KEY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
-/// Runs [`expire_due`] forever at the configured interval, and forgets old bookkeeping hourly.
-pub async fn sweep(state: AppState) {
-    let mut tick = tokio::time::interval(state.config.expiry_sweep);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut last_purge: Option<std::time::Instant> = None;
-    loop {
-        tick.tick().await;
-        if let Err(e) = expire_due(&state).await {
-            tracing::warn!(error = %platform::error::ErrorChain(&e), "expiry sweep failed");
-        }
-        if last_purge.is_none_or(|t| t.elapsed() >= std::time::Duration::from_secs(3600)) {
-            last_purge = Some(std::time::Instant::now());
-            let now = platform::time::now();
-            match state
-                .store
-                .purge_bookkeeping(now - PROCESSED_RETENTION, now - KEY_RETENTION)
-                .await
-            {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(rows = n, "old processed ids and idempotency keys purged"),
-                Err(e) => {
-                    tracing::warn!(error = %platform::error::ErrorChain(&e), "bookkeeping purge failed")
-                }
-            }
-        }
+/// Forgets consumed event ids and booking keys past their retention; returns how many rows went.
+/// The service runs it at start-up and hourly.
+pub async fn purge_bookkeeping(state: &AppState) -> Result<u64, platform::StoreError> {
+    let now = platform::time::now();
+    let purged = state
+        .store
+        .purge_bookkeeping(now - PROCESSED_RETENTION, now - KEY_RETENTION)
+        .await?;
+    if purged > 0 {
+        tracing::info!(
+            rows = purged,
+            "old processed ids and idempotency keys purged"
+        );
     }
+    Ok(purged)
 }

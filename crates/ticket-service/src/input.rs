@@ -1,8 +1,8 @@
-//! What clients send, checked at the edge: request bodies, path ids and headers become domain
-//! values here, or a 4xx with every problem named. Rules that need stored data (does the event
+//! What clients send, checked at the edge: request bodies and path ids become domain values
+//! here, or a 4xx with every problem named (the `Idempotency-Key` header is the platform's
+//! extractor, with the rules every service shares). Rules that need stored data (does the event
 //! have that ticket type?) are the booking's.
 
-use axum::http::HeaderMap;
 use platform::{ApiError, AuthUser, FieldErrors};
 use serde::Deserialize;
 use serde_json::json;
@@ -204,20 +204,6 @@ fn customer(c: CustomerBody, user: &AuthUser, fields: &mut FieldErrors) -> Custo
         }
     }
     customer
-}
-
-/// The optional `Idempotency-Key` header: 1 to 255 characters once trimmed.
-pub fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
-    let Some(raw) = headers.get("idempotency-key") else {
-        return Ok(None);
-    };
-    match raw.to_str().map(str::trim) {
-        Ok(key) if (1..=255).contains(&key.len()) => Ok(Some(key.to_string())),
-        _ => Err(ApiError::bad_request(
-            "invalid_idempotency_key",
-            "Idempotency-Key must be 1 to 255 visible characters.",
-        )),
-    }
 }
 
 /// The path of a route about one order, for the OpenAPI document.

@@ -3,25 +3,23 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::config::{HttpConfig, StoreConfig};
+use platform::background::Background;
+use platform::config::{BaseConfig, LinksConfig};
 use platform::testing::{NatsServer, TestServer};
 
-use crate::app::{App, Background};
+use crate::app::App;
 use crate::config::TicketConfig;
 use crate::store::{SqliteStore, TicketStore};
 
 pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfig {
     TicketConfig {
-        http: HttpConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
+        base: BaseConfig::in_memory(),
+        links: LinksConfig {
+            nats_url: nats.url(),
+            nats_connect_timeout: Duration::from_secs(5),
+            auth_url: auth_url.to_string(),
+            auth_timeout: Duration::from_secs(2),
         },
-        store: StoreConfig::Sqlite {
-            path: ":memory:".into(),
-        },
-        nats_url: nats.url(),
-        nats_connect_timeout: Duration::from_secs(5),
-        auth_url: auth_url.to_string(),
-        auth_timeout: Duration::from_secs(2),
         event_url: event_url.to_string(),
         hold: Duration::from_secs(900),
         max_tickets_per_order: 10,

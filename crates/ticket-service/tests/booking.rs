@@ -130,6 +130,44 @@ async fn the_same_idempotency_key_books_once_and_replays_the_first_answer() {
 }
 
 #[tokio::test]
+async fn a_malformed_idempotency_key_is_refused_as_every_service_refuses_it_and_books_nothing() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 500, 10)]);
+    let buyer = world.buyer().await;
+    let body = json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]});
+    let too_long = "k".repeat(256);
+    for (key, message) in [
+        (
+            "click 1",
+            "The Idempotency-Key must be visible ASCII characters.",
+        ),
+        (
+            too_long.as_str(),
+            "The Idempotency-Key must be 1 to 255 characters.",
+        ),
+    ] {
+        let res = buyer
+            .send(
+                buyer
+                    .http
+                    .post(buyer.url("/api/tickets/book"))
+                    .header("Idempotency-Key", key)
+                    .json(&body),
+            )
+            .await;
+        assert_eq!(
+            (res.status, res.code().as_str()),
+            (400, "invalid_idempotency_key"),
+            "{}",
+            res.text
+        );
+        assert_eq!(res.json()["error"]["message"], message);
+    }
+    assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
+    assert_eq!(buyer.get("/api/tickets/orders").await.json()["total"], 0);
+}
+
+#[tokio::test]
 async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
     let world = World::start().await;
     let event = world.event(&[("GA", 500, 10)]);

@@ -1486,60 +1486,33 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
     assert_eq!(stock_of(&store, id).await, [stock("General", 5, 1, 0)]);
 }
 
-async fn sqlite() -> Arc<dyn TicketStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
+platform::store_contract! {
+    store: dyn TicketStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
+    runtime: (flavor = "multi_thread", worker_threads = 4),
+    cases: [
+        old_bookkeeping_is_purged_and_recent_bookkeeping_kept,
+        a_cancelled_event_takes_no_booking_and_reserves_nothing,
+        applying_an_event_creates_stock_and_a_newer_version_raises_capacity_but_never_lowers_it,
+        booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing,
+        a_users_orders_are_listed_newest_first,
+        concurrent_bookings_never_oversell,
+        a_duplicate_booking_reference_is_taken_and_reserves_nothing,
+        an_idempotency_key_stores_its_response_and_a_second_booking_gets_it,
+        confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_once,
+        cancelling_releases_held_seats_exactly_once,
+        payment_failures_are_counted_and_the_maximum_cancels_the_order,
+        due_for_expiry_lists_only_pending_orders_past_their_hold,
+        orders_to_cascade_lists_the_open_orders_of_cancelled_events_only,
+        a_batch_ends_each_order_as_it_stands_in_one_unit,
+        cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_its_tickets_once,
+        the_refund_of_the_confirming_payment_marks_the_order_refunded_once,
+        an_event_keeps_its_organizer_when_a_change_does_not_name_one,
+        an_events_orders_are_paged_newest_first_and_found_by_status_name_email_or_reference,
+        an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_listed,
+        an_events_sales_are_every_order_as_the_summary_counts_it,
+        the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once,
+        every_state_change_leaves_exactly_one_matching_outbox_row,
+    ],
 }
-
-/// A fresh database per test, or `None` when no MongoDB is configured.
-async fn mongo() -> Option<Arc<dyn TicketStore>> {
-    let uri = std::env::var("TEST_MONGODB_URI").ok()?;
-    let db = format!("ticket_test_{}", Uuid::new_v4().simple());
-    Some(Arc::new(
-        MongoStore::connect(&uri, &db)
-            .await
-            .expect("MongoDB reachable"),
-    ))
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() { super::$case(super::sqlite().await).await; })*
-        }
-        mod on_mongodb {
-            $(#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-            async fn $case() {
-                match super::mongo().await {
-                    Some(store) => super::$case(store).await,
-                    None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
-                }
-            })*
-        }
-    };
-}
-
-contract!(
-    old_bookkeeping_is_purged_and_recent_bookkeeping_kept,
-    a_cancelled_event_takes_no_booking_and_reserves_nothing,
-    applying_an_event_creates_stock_and_a_newer_version_raises_capacity_but_never_lowers_it,
-    booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing,
-    a_users_orders_are_listed_newest_first,
-    concurrent_bookings_never_oversell,
-    a_duplicate_booking_reference_is_taken_and_reserves_nothing,
-    an_idempotency_key_stores_its_response_and_a_second_booking_gets_it,
-    confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_once,
-    cancelling_releases_held_seats_exactly_once,
-    payment_failures_are_counted_and_the_maximum_cancels_the_order,
-    due_for_expiry_lists_only_pending_orders_past_their_hold,
-    orders_to_cascade_lists_the_open_orders_of_cancelled_events_only,
-    a_batch_ends_each_order_as_it_stands_in_one_unit,
-    cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_its_tickets_once,
-    the_refund_of_the_confirming_payment_marks_the_order_refunded_once,
-    an_event_keeps_its_organizer_when_a_change_does_not_name_one,
-    an_events_orders_are_paged_newest_first_and_found_by_status_name_email_or_reference,
-    an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_listed,
-    an_events_sales_are_every_order_as_the_summary_counts_it,
-    the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once,
-    every_state_change_leaves_exactly_one_matching_outbox_row,
-);

@@ -4,14 +4,13 @@
 
 use api_types::orders::{BookingResponse, OrderResponse, OrdersResponse};
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use contracts::orders::CancelReason;
-use platform::AuthUser;
 use platform::extract::Json as JsonBody;
 use platform::openapi::ErrorBody;
 use platform::trace::{IncomingTrace, TraceParent};
+use platform::{AuthUser, IdempotencyKey};
 
 use crate::booking::{self, Answer};
 use crate::error::{SessionErrors, TicketError, UnknownOrder};
@@ -59,11 +58,10 @@ pub(crate) async fn book(
     State(state): State<AppState>,
     user: AuthUser,
     IncomingTrace(incoming): IncomingTrace,
-    headers: HeaderMap,
+    key: Option<IdempotencyKey>,
     JsonBody(body): JsonBody<BookBody>,
 ) -> Result<Answer, TicketError> {
     let request = body.parse(&user, state.config.max_tickets_per_order)?;
-    let key = input::idempotency_key(&headers)?;
     booking::book(&state, user.id, request, key, incoming.as_deref()).await
 }
 

@@ -15,8 +15,8 @@
 //!   `idempotency_keys` (`_id` = `<userId>:<key>`, unique per user and key) and `outbox`.
 //!
 //! Race safety, the same contract as the SQLite adapter:
-//! - Every change of seats or order status runs in one transaction (snapshot reads, majority
-//!   writes) together with its outbox row (and processed-event id, idempotency record). What
+//! - Every change of seats or order status runs in one transaction (`platform::mongo`'s runner:
+//!   snapshot reads, majority writes) together with its outbox row (and processed-event id, idempotency record). What
 //!   changes is decided by `crate::lifecycle` on the order read in that transaction; this
 //!   adapter only writes it back. Seats move by `$inc` filtered on the stock that must be there
 //!   (`available: {$gte: q}` to reserve, `held: {$gte: q}` to release or sell), never by reading
@@ -32,17 +32,15 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
-use futures::future::BoxFuture;
 use mongodb::bson::{self, Document, doc};
-use mongodb::error::{
-    Error as MongoError, ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
-use mongodb::options::{IndexOptions, ReadConcern, TransactionOptions, WriteConcern};
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::error::{Error as MongoError, ErrorKind};
+use mongodb::{ClientSession, Collection, Database};
 use platform::StoreError;
 use platform::money::{Currency, Money};
-use platform::mongo::TxAttempts;
+use platform::mongo::{
+    Transactions, TxError, TxResult, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+    unique_index,
+};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
@@ -252,20 +250,14 @@ struct IdDoc {
     id: String,
 }
 
-fn bdt(t: DateTime<Utc>) -> bson::DateTime {
-    bson::DateTime::from_millis(t.timestamp_millis())
-}
+/// Why a transaction body stops: the message was handled before.
+struct Redelivered;
 
-fn cdt(t: bson::DateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
-}
+/// Why a transaction body stops: the stored event is as new as the one offered, or newer.
+struct NotNewer;
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("ticket_db: {what}"))
-}
-
-fn uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|_| corrupt(format!("bad uuid {s:?}")))
 }
 
 fn count(field: &str, v: i64) -> Result<u32, StoreError> {
@@ -291,15 +283,15 @@ fn attempt_id(a: &PaymentAttempt) -> String {
 impl EventDoc {
     fn into_info(self) -> Result<EventInfo, StoreError> {
         Ok(EventInfo {
-            id: uuid(&self.id)?,
+            id: parse_uuid(&self.id)?,
             title: self.title,
-            date_time: cdt(self.date_time),
+            date_time: from_bson_time(self.date_time),
             status: self.status,
             version: u64::try_from(self.version)
                 .map_err(|_| corrupt(format!("event version {}", self.version)))?,
             currency: currency(&self.currency)?,
             ticket_types: Vec::new(),
-            organizer_id: self.organizer_id.as_deref().map(uuid).transpose()?,
+            organizer_id: self.organizer_id.as_deref().map(parse_uuid).transpose()?,
             refund_policy: self.refund_policy,
         })
     }
@@ -324,7 +316,7 @@ impl OrderDoc {
             user_id: o.user_id.to_string(),
             event_id: o.event_id.to_string(),
             event_title: o.event_title.clone(),
-            event_date_time: bdt(o.event_date_time),
+            event_date_time: to_bson_time(o.event_date_time),
             tickets: o
                 .lines
                 .iter()
@@ -345,11 +337,11 @@ impl OrderDoc {
             cancel_reason: o.cancel_reason,
             payment_id: o.payment_id.map(|p| p.to_string()),
             failed_payments: i64::from(o.failed_payments),
-            expires_at: bdt(o.expires_at),
-            created_at: bdt(o.created_at),
-            updated_at: bdt(o.updated_at),
-            paid_at: o.paid_at.map(bdt),
-            cancelled_at: o.cancelled_at.map(bdt),
+            expires_at: to_bson_time(o.expires_at),
+            created_at: to_bson_time(o.created_at),
+            updated_at: to_bson_time(o.updated_at),
+            paid_at: o.paid_at.map(to_bson_time),
+            cancelled_at: o.cancelled_at.map(to_bson_time),
             refund: o.refund.as_ref().map(RefundDoc::from_refund),
             search: crate::sales::search_text(o),
         }
@@ -370,27 +362,27 @@ impl OrderDoc {
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         Ok(Order {
-            id: uuid(&self.id)?,
-            user_id: uuid(&self.user_id)?,
-            event_id: uuid(&self.event_id)?,
+            id: parse_uuid(&self.id)?,
+            user_id: parse_uuid(&self.user_id)?,
+            event_id: parse_uuid(&self.event_id)?,
             event_title: self.event_title,
-            event_date_time: cdt(self.event_date_time),
+            event_date_time: from_bson_time(self.event_date_time),
             booking_reference: self.booking_reference,
             status: self.status,
             cancel_reason: self.cancel_reason,
             lines,
             total_amount: Money::from_minor_units(self.total_amount, currency),
             customer: self.customer_info,
-            payment_id: self.payment_id.as_deref().map(uuid).transpose()?,
+            payment_id: self.payment_id.as_deref().map(parse_uuid).transpose()?,
             failed_payments: count("failedPayments", self.failed_payments)?,
-            expires_at: cdt(self.expires_at),
-            created_at: cdt(self.created_at),
-            updated_at: cdt(self.updated_at),
-            paid_at: self.paid_at.map(cdt),
-            cancelled_at: self.cancelled_at.map(cdt),
+            expires_at: from_bson_time(self.expires_at),
+            created_at: from_bson_time(self.created_at),
+            updated_at: from_bson_time(self.updated_at),
+            paid_at: self.paid_at.map(from_bson_time),
+            cancelled_at: self.cancelled_at.map(from_bson_time),
             refund: self.refund.map(|r| Refund {
                 amount: Money::from_minor_units(r.amount, currency),
-                refunded_at: cdt(r.refunded_at),
+                refunded_at: from_bson_time(r.refunded_at),
                 reason: r.reason,
             }),
         })
@@ -401,7 +393,7 @@ impl RefundDoc {
     fn from_refund(r: &Refund) -> Self {
         Self {
             amount: r.amount.minor_units(),
-            refunded_at: bdt(r.refunded_at),
+            refunded_at: to_bson_time(r.refunded_at),
             reason: r.reason,
         }
     }
@@ -413,7 +405,7 @@ impl EventTicketDoc {
             code: self.code,
             ticket_type: self.ticket_type,
             void: self.void,
-            order_id: uuid(&self.order_id)?,
+            order_id: parse_uuid(&self.order_id)?,
             booking_reference: self.booking_reference,
             order_status: self.status,
             holder: self.customer_info,
@@ -432,7 +424,7 @@ impl SaleDoc {
             status: self.status,
             total: Money::from_minor_units(self.total_amount, currency),
             tickets,
-            paid_at: self.paid_at.map(cdt),
+            paid_at: self.paid_at.map(from_bson_time),
             refunded: self
                 .refund
                 .map(|r| Money::from_minor_units(r.amount, currency)),
@@ -443,11 +435,11 @@ impl SaleDoc {
 impl AttemptDoc {
     fn into_attempt(self) -> Result<PaymentAttempt, StoreError> {
         Ok(PaymentAttempt {
-            payment_id: uuid(&self.payment_id)?,
+            payment_id: parse_uuid(&self.payment_id)?,
             status: self.status,
             response_code: self.response_code,
             response_message: self.response_message,
-            at: cdt(self.at),
+            at: from_bson_time(self.at),
         })
     }
 }
@@ -461,7 +453,7 @@ impl KeyDoc {
             request_hash: r.response.request_hash.clone(),
             status: i32::from(r.response.status),
             body: r.response.body.clone(),
-            created_at: bdt(at),
+            created_at: to_bson_time(at),
         }
     }
 
@@ -479,7 +471,7 @@ fn namespace_exists(e: &MongoError) -> bool {
 }
 
 pub struct MongoStore {
-    client: Client,
+    tx: Transactions,
     db: Database,
     events: Collection<EventDoc>,
     inventory: Collection<InventoryDoc>,
@@ -489,14 +481,12 @@ pub struct MongoStore {
     processed: Collection<ProcessedDoc>,
     keys: Collection<KeyDoc>,
     outbox: MongoOutbox,
-    tx_options: TransactionOptions,
 }
 
 impl MongoStore {
     /// Connects and makes sure the collections and indexes exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             events: db.collection("events"),
             inventory: db.collection("inventory"),
@@ -506,11 +496,7 @@ impl MongoStore {
             processed: db.collection("processed_events"),
             keys: db.collection("idempotency_keys"),
             outbox: MongoOutbox::new(&db),
-            tx_options: TransactionOptions::builder()
-                .read_concern(ReadConcern::snapshot())
-                .write_concern(WriteConcern::majority())
-                .build(),
-            client,
+            tx: Transactions::new(&db),
             db,
         };
         store.ensure_schema().await?;
@@ -518,23 +504,9 @@ impl MongoStore {
     }
 
     async fn ensure_schema(&self) -> Result<(), StoreError> {
-        let index = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build()
-        };
         self.orders
             .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! {"bookingReference": 1})
-                    .options(
-                        IndexOptions::builder()
-                            .name("booking_reference_unique".to_string())
-                            .unique(true)
-                            .build(),
-                    )
-                    .build(),
+                unique_index(doc! {"bookingReference": 1}, "booking_reference_unique"),
                 index(doc! {"userId": 1, "createdAt": -1, "_id": -1}, "by_user"),
                 index(doc! {"status": 1, "expiresAt": 1}, "by_status_expiry"),
                 index(doc! {"eventId": 1, "status": 1}, "by_event_status"),
@@ -611,7 +583,7 @@ impl MongoStore {
         migrations
             .update_one(
                 doc! {"_id": AFTER_THE_SALE},
-                doc! {"$setOnInsert": {"at": bdt(platform::time::now())}},
+                doc! {"$setOnInsert": {"at": to_bson_time(platform::time::now())}},
             )
             .upsert(true)
             .await?;
@@ -619,9 +591,10 @@ impl MongoStore {
     }
 }
 
-/// The writes of one transaction body, each on the transaction's session.
+/// The writes of one transaction body, each on the transaction's session. Those a stopping body
+/// calls are generic over what it stops with.
 impl MongoStore {
-    async fn order_in(&self, s: &mut ClientSession, id: Uuid) -> TxResult<Option<Order>> {
+    async fn order_in<E>(&self, s: &mut ClientSession, id: Uuid) -> TxResult<Option<Order>, E> {
         Ok(self
             .orders
             .find_one(doc! {"_id": id.to_string()})
@@ -632,11 +605,11 @@ impl MongoStore {
     }
 
     /// Records `id` as processed; false when it was already. After false the server has
-    /// aborted the transaction (a duplicate key does that): end the body with `End::Abort`.
-    async fn first_time(&self, s: &mut ClientSession, id: Uuid) -> TxResult<bool> {
+    /// aborted the transaction (a duplicate key does that): stop the body.
+    async fn first_time<E>(&self, s: &mut ClientSession, id: Uuid) -> TxResult<bool, E> {
         let processed = ProcessedDoc {
             id: id.to_string(),
-            at: bdt(platform::time::now()),
+            at: to_bson_time(platform::time::now()),
         };
         match self.processed.insert_one(processed).session(&mut *s).await {
             Ok(_) => Ok(true),
@@ -648,7 +621,11 @@ impl MongoStore {
     /// Writes what changes in an order's life, only while it still has the status it was read
     /// in. Read and write share the transaction's snapshot, and a concurrent change makes the
     /// write conflict (and the whole body run again), so a miss means corrupt data.
-    async fn update_order(&self, s: &mut ClientSession, update: &OrderUpdate) -> TxResult<()> {
+    async fn update_order<E>(
+        &self,
+        s: &mut ClientSession,
+        update: &OrderUpdate,
+    ) -> TxResult<(), E> {
         let o = &update.order;
         let result = self
             .orders
@@ -659,12 +636,12 @@ impl MongoStore {
                     "cancelReason": o.cancel_reason.map(CancelReason::as_str),
                     "paymentId": o.payment_id.map(|p| p.to_string()),
                     "failedPayments": i64::from(o.failed_payments),
-                    "updatedAt": bdt(o.updated_at),
-                    "paidAt": o.paid_at.map(bdt),
-                    "cancelledAt": o.cancelled_at.map(bdt),
+                    "updatedAt": to_bson_time(o.updated_at),
+                    "paidAt": o.paid_at.map(to_bson_time),
+                    "cancelledAt": o.cancelled_at.map(to_bson_time),
                     "refund": o.refund.as_ref().map(|r| doc! {
                         "amount": r.amount.minor_units(),
-                        "refundedAt": bdt(r.refunded_at),
+                        "refundedAt": to_bson_time(r.refunded_at),
                         "reason": r.reason.as_str(),
                     }),
                 }},
@@ -680,7 +657,7 @@ impl MongoStore {
     /// Moves seats of one ticket type with one `$inc`, filtered on the seats it needs: held or
     /// sold ones it takes back, available ones it takes (the counterpart of SQLite's
     /// conditional update and `CHECK`). False when the filter missed.
-    async fn change_stock(&self, s: &mut ClientSession, c: &StockChange) -> TxResult<bool> {
+    async fn change_stock<E>(&self, s: &mut ClientSession, c: &StockChange) -> TxResult<bool, E> {
         let mut filter = doc! {"_id": stock_id(c.event_id, &c.ticket_type)};
         if c.held < 0 {
             filter.insert("held", doc! {"$gte": -c.held});
@@ -706,7 +683,11 @@ impl MongoStore {
         Ok(result.matched_count == 1)
     }
 
-    async fn insert_facts(&self, s: &mut ClientSession, facts: &[OutboxMessage]) -> TxResult<()> {
+    async fn insert_facts<E>(
+        &self,
+        s: &mut ClientSession,
+        facts: &[OutboxMessage],
+    ) -> TxResult<(), E> {
         for fact in facts {
             outbox::insert_mongo(&self.db, &mut *s, fact).await?;
         }
@@ -714,7 +695,12 @@ impl MongoStore {
     }
 
     /// Writes a lifecycle decision on `order_id`.
-    async fn write(&self, s: &mut ClientSession, order_id: Uuid, d: &Decision) -> TxResult<()> {
+    async fn write<E>(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        d: &Decision,
+    ) -> TxResult<(), E> {
         if let Some(update) = &d.update {
             self.update_order(s, update).await?;
         }
@@ -763,7 +749,7 @@ impl MongoStore {
                         "status": a.status.as_str(),
                         "responseCode": a.response_code.as_deref(),
                         "responseMessage": a.response_message.as_deref(),
-                        "at": bdt(a.at),
+                        "at": to_bson_time(a.at),
                     }},
                 )
                 .upsert(true)
@@ -780,32 +766,34 @@ impl MongoStore {
         command: &Command,
         message: Option<Uuid>,
         traceparent: Option<&str>,
-    ) -> TxResult<End<Transition>> {
+    ) -> TxResult<Transition, Redelivered> {
         if let Some(id) = message
             && !self.first_time(s, id).await?
         {
-            return Ok(End::Abort(Transition::Duplicate));
+            return Err(TxError::Stop(Redelivered));
         }
-        Ok(End::Commit(
-            self.decide_in(s, order_id, command, traceparent).await?,
-        ))
+        self.decide_in(s, order_id, command, traceparent).await
     }
 
     /// Reads the order, decides `command` on it and writes the decision, in the transaction.
-    async fn decide_in(
+    async fn decide_in<E>(
         &self,
         s: &mut ClientSession,
         order_id: Uuid,
         command: &Command,
         traceparent: Option<&str>,
-    ) -> TxResult<Transition> {
+    ) -> TxResult<Transition, E> {
         let order = self.order_in(s, order_id).await?;
         let decision = lifecycle::decide(order, command, platform::time::now(), traceparent);
         self.write(s, order_id, &decision).await?;
         Ok(decision.transition)
     }
 
-    async fn apply_event_in(&self, s: &mut ClientSession, info: &EventInfo) -> TxResult<End<bool>> {
+    async fn apply_event_in(
+        &self,
+        s: &mut ClientSession,
+        info: &EventInfo,
+    ) -> TxResult<(), NotNewer> {
         let id = info.id.to_string();
         let version = i64::try_from(info.version)
             .map_err(|_| corrupt(format!("event version {}", info.version)))?;
@@ -813,7 +801,7 @@ impl MongoStore {
         // equal version makes the upsert's insert collide with the stored `_id`.
         let mut set = doc! {
             "title": &info.title,
-            "dateTime": bdt(info.date_time),
+            "dateTime": to_bson_time(info.date_time),
             "status": info.status.as_str(),
             "version": version,
             "currency": info.currency.as_str(),
@@ -837,7 +825,7 @@ impl MongoStore {
             .await;
         match stored {
             Ok(_) => {}
-            Err(e) if is_duplicate_key(&e) => return Ok(End::Abort(false)),
+            Err(e) if is_duplicate_key(&e) => return Err(TxError::Stop(NotNewer)),
             Err(e) => return Err(e.into()),
         }
         for (position, t) in info.ticket_types.iter().enumerate() {
@@ -869,15 +857,17 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
         }
-        Ok(End::Commit(true))
+        Ok(())
     }
 
-    /// `None`: a concurrent booking stored the idempotency key first; the caller reads it.
+    /// Stops with the answer of a booking that takes nothing (the key was used, the event is
+    /// closed, a line sold out, ...), or with `None` when a concurrent booking stored the
+    /// idempotency key first (the caller reads it).
     async fn book_in(
         &self,
         s: &mut ClientSession,
         booking: &Booking,
-    ) -> TxResult<End<Option<BookResult>>> {
+    ) -> TxResult<BookResult, Option<BookResult>> {
         if let Some(idem) = &booking.idempotency {
             let used = self
                 .keys
@@ -885,7 +875,7 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
             if let Some(stored) = used {
-                return Ok(End::Abort(Some(BookResult::KeyUsed(
+                return Err(TxError::Stop(Some(BookResult::KeyUsed(
                     stored.into_response(),
                 ))));
             }
@@ -899,7 +889,7 @@ impl MongoStore {
             .await?
             .is_some_and(|e| e.status.is_on_sale());
         if !on_sale {
-            return Ok(End::Abort(Some(BookResult::EventClosed)));
+            return Err(TxError::Stop(Some(BookResult::EventClosed)));
         }
         for hold in &placed.stock {
             if self.change_stock(s, hold).await? {
@@ -913,11 +903,11 @@ impl MongoStore {
                 .map_or(0, |d| d.available.max(0));
             if available >= hold.taken() {
                 // Seats were there: a cancellation closed the stock.
-                return Ok(End::Abort(Some(BookResult::EventClosed)));
+                return Err(TxError::Stop(Some(BookResult::EventClosed)));
             }
             let available = u32::try_from(available).unwrap_or(u32::MAX);
             // Aborting rolls back the lines already held.
-            return Ok(End::Abort(Some(BookResult::SoldOut {
+            return Err(TxError::Stop(Some(BookResult::SoldOut {
                 ticket_type: hold.ticket_type.clone(),
                 available,
             })));
@@ -930,7 +920,7 @@ impl MongoStore {
         {
             Ok(_) => {}
             Err(e) if is_duplicate_key(&e) => {
-                return Ok(End::Abort(Some(BookResult::ReferenceTaken)));
+                return Err(TxError::Stop(Some(BookResult::ReferenceTaken)));
             }
             Err(e) => return Err(e.into()),
         }
@@ -943,11 +933,11 @@ impl MongoStore {
                 .await
             {
                 Ok(_) => {}
-                Err(e) if is_duplicate_key(&e) => return Ok(End::Abort(None)),
+                Err(e) if is_duplicate_key(&e) => return Err(TxError::Stop(None)),
                 Err(e) => return Err(e.into()),
             }
         }
-        Ok(End::Commit(Some(BookResult::Booked)))
+        Ok(BookResult::Booked)
     }
 
     async fn ids(
@@ -961,8 +951,7 @@ impl MongoStore {
         if let Some(limit) = limit {
             find = find.limit(limit);
         }
-        let docs: Vec<IdDoc> = find.await?.try_collect().await?;
-        docs.iter().map(|d| uuid(&d.id)).collect()
+        decode_all(find.await?, |d| parse_uuid(&d.id)).await
     }
 }
 
@@ -977,36 +966,35 @@ impl TicketStore for MongoStore {
             return Ok(None);
         };
         let event = event.into_info()?;
-        let docs: Vec<InventoryDoc> = self
+        let cursor = self
             .inventory
             .find(doc! {"eventId": event_id.to_string()})
             .sort(doc! {"position": 1})
-            .await?
-            .try_collect()
             .await?;
-        let stock = docs
-            .into_iter()
-            .map(|d| d.into_stock(event.currency))
-            .collect::<Result<Vec<_>, _>>()?;
+        let stock = decode_all(cursor, |d| d.into_stock(event.currency)).await?;
         Ok(Some(EventStock::from_stock(event, stock)))
     }
 
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError> {
-        self.transact(|store, s| {
-            let info = info.clone();
-            Box::pin(async move { store.apply_event_in(s, &info).await })
-        })
-        .await
+        let stored = self
+            .tx
+            .run_or_stop(self, |store, s| {
+                let info = info.clone();
+                Box::pin(async move { store.apply_event_in(s, &info).await })
+            })
+            .await?;
+        Ok(stored.is_ok())
     }
 
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError> {
         let result = self
-            .transact(|store, s| {
+            .tx
+            .run_or_stop(self, |store, s| {
                 let booking = booking.clone();
                 Box::pin(async move { store.book_in(s, &booking).await })
             })
             .await?;
-        if let Some(result) = result {
+        if let Ok(result) | Err(Some(result)) = result {
             return Ok(result);
         }
         // Only a booking with a key can lose the race for it.
@@ -1036,46 +1024,37 @@ impl TicketStore for MongoStore {
             return Ok(None);
         };
         let order = order.into_order()?;
-        let attempts: Vec<AttemptDoc> = self
+        let attempts = self
             .attempts
             .find(doc! {"orderId": id.to_string()})
             .sort(doc! {"at": 1, "status": 1})
-            .await?
-            .try_collect()
             .await?;
-        let tickets: Vec<TicketDoc> = self
+        let tickets = self
             .tickets
             .find(doc! {"orderId": id.to_string()})
             .sort(doc! {"seq": 1})
-            .await?
-            .try_collect()
             .await?;
         Ok(Some(OrderDetails {
             order,
-            attempts: attempts
-                .into_iter()
-                .map(AttemptDoc::into_attempt)
-                .collect::<Result<_, _>>()?,
-            tickets: tickets
-                .into_iter()
-                .map(|t| IssuedTicket {
+            attempts: decode_all(attempts, AttemptDoc::into_attempt).await?,
+            tickets: decode_all(tickets, |t| {
+                Ok(IssuedTicket {
                     code: t.code,
                     ticket_type: t.ticket_type,
                     void: t.void,
                 })
-                .collect(),
+            })
+            .await?,
         }))
     }
 
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
-        let docs: Vec<OrderDoc> = self
+        let cursor = self
             .orders
             .find(doc! {"userId": user_id.to_string()})
             .sort(doc! {"createdAt": -1, "_id": -1})
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(OrderDoc::into_order).collect()
+        decode_all(cursor, OrderDoc::into_order).await
     }
 
     async fn apply(
@@ -1085,16 +1064,19 @@ impl TicketStore for MongoStore {
         message: Option<Uuid>,
         traceparent: Option<&str>,
     ) -> Result<Transition, StoreError> {
-        self.transact(|store, s| {
-            let command = command.clone();
-            let traceparent = traceparent.map(str::to_string);
-            Box::pin(async move {
-                store
-                    .apply_in(s, order_id, &command, message, traceparent.as_deref())
-                    .await
+        let applied = self
+            .tx
+            .run_or_stop(self, |store, s| {
+                let command = command.clone();
+                let traceparent = traceparent.map(str::to_string);
+                Box::pin(async move {
+                    store
+                        .apply_in(s, order_id, &command, message, traceparent.as_deref())
+                        .await
+                })
             })
-        })
-        .await
+            .await?;
+        Ok(applied.unwrap_or(Transition::Duplicate))
     }
 
     async fn apply_batch(
@@ -1103,23 +1085,24 @@ impl TicketStore for MongoStore {
         command: &Command,
         traceparent: Option<&str>,
     ) -> Result<Vec<Transition>, StoreError> {
-        self.transact(|store, s| {
-            let order_ids = order_ids.to_vec();
-            let command = command.clone();
-            let traceparent = traceparent.map(str::to_string);
-            Box::pin(async move {
-                let mut transitions = Vec::with_capacity(order_ids.len());
-                for id in order_ids {
-                    transitions.push(
-                        store
-                            .decide_in(s, id, &command, traceparent.as_deref())
-                            .await?,
-                    );
-                }
-                Ok(End::Commit(transitions))
+        self.tx
+            .run(self, |store, s| {
+                let order_ids = order_ids.to_vec();
+                let command = command.clone();
+                let traceparent = traceparent.map(str::to_string);
+                Box::pin(async move {
+                    let mut transitions = Vec::with_capacity(order_ids.len());
+                    for id in order_ids {
+                        transitions.push(
+                            store
+                                .decide_in(s, id, &command, traceparent.as_deref())
+                                .await?,
+                        );
+                    }
+                    Ok(transitions)
+                })
             })
-        })
-        .await
+            .await
     }
 
     async fn due_for_expiry(
@@ -1132,7 +1115,7 @@ impl TicketStore for MongoStore {
             return Ok(Vec::new());
         }
         self.ids(
-            doc! {"status": OrderStatus::Pending.as_str(), "expiresAt": {"$lte": bdt(now)}},
+            doc! {"status": OrderStatus::Pending.as_str(), "expiresAt": {"$lte": to_bson_time(now)}},
             doc! {"expiresAt": 1},
             Some(i64::try_from(limit).unwrap_or(i64::MAX)),
         )
@@ -1144,16 +1127,14 @@ impl TicketStore for MongoStore {
             return Ok(Vec::new());
         }
         let events = self.events.clone_with_type::<IdDoc>();
-        let cancelled: Vec<IdDoc> = events
+        let cursor = events
             .find(doc! {"status": EventStatus::Cancelled.as_str()})
             .projection(doc! {"_id": 1})
-            .await?
-            .try_collect()
             .await?;
-        if cancelled.is_empty() {
+        let event_ids = decode_all(cursor, |e| Ok(e.id)).await?;
+        if event_ids.is_empty() {
             return Ok(Vec::new());
         }
-        let event_ids: Vec<&str> = cancelled.iter().map(|e| e.id.as_str()).collect();
         let open = [
             OrderStatus::Pending.as_str(),
             OrderStatus::Confirmed.as_str(),
@@ -1183,20 +1164,15 @@ impl TicketStore for MongoStore {
             );
         }
         let total = self.orders.count_documents(filter.clone()).await?;
-        let docs: Vec<OrderDoc> = self
+        let cursor = self
             .orders
             .find(filter)
             .sort(doc! {"createdAt": -1, "_id": -1})
             .skip(query.offset())
             .limit(i64::from(query.limit))
-            .await?
-            .try_collect()
             .await?;
         Ok(OrderPage {
-            orders: docs
-                .into_iter()
-                .map(OrderDoc::into_order)
-                .collect::<Result<_, _>>()?,
+            orders: decode_all(cursor, OrderDoc::into_order).await?,
             total,
         })
     }
@@ -1220,19 +1196,17 @@ impl TicketStore for MongoStore {
                 "customerInfo": 1,
             }},
         ];
-        let docs: Vec<EventTicketDoc> = self
+        let cursor = self
             .orders
             .aggregate(pipeline)
             .allow_disk_use(true)
             .with_type::<EventTicketDoc>()
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(EventTicketDoc::into_ticket).collect()
+        decode_all(cursor, EventTicketDoc::into_ticket).await
     }
 
     async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError> {
-        let docs: Vec<SaleDoc> = self
+        let cursor = self
             .orders
             .clone_with_type::<SaleDoc>()
             .find(doc! {"eventId": event_id.to_string()})
@@ -1240,10 +1214,8 @@ impl TicketStore for MongoStore {
                 "status": 1, "totalAmount": 1, "currency": 1, "tickets.quantity": 1,
                 "paidAt": 1, "refund.amount": 1,
             })
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(SaleDoc::into_sale).collect()
+        decode_all(cursor, SaleDoc::into_sale).await
     }
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {
@@ -1257,11 +1229,11 @@ impl TicketStore for MongoStore {
     ) -> Result<u64, StoreError> {
         let processed = self
             .processed
-            .delete_many(doc! {"at": {"$lt": bdt(processed_before)}})
+            .delete_many(doc! {"at": {"$lt": to_bson_time(processed_before)}})
             .await?;
         let keys = self
             .keys
-            .delete_many(doc! {"createdAt": {"$lt": bdt(keys_before)}})
+            .delete_many(doc! {"createdAt": {"$lt": to_bson_time(keys_before)}})
             .await?;
         Ok(processed.deleted_count + keys.deleted_count)
     }
@@ -1269,106 +1241,5 @@ impl TicketStore for MongoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.run_command(doc! {"ping": 1}).await?;
         Ok(())
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The transaction runner: everything this adapter knows about running a MongoDB transaction
-// (snapshot reads and majority writes from `tx_options`, bounded retries, abort before retry).
-// Kept here in one piece so a shared runner can replace it without touching the bodies above,
-// which only see `transact`, `End`, `TxResult` and `TxError`.
-// ---------------------------------------------------------------------------------------------
-
-/// A failure inside a transaction body: the driver's (which may say "retry") or ours.
-enum TxError {
-    Mongo(MongoError),
-    Store(StoreError),
-}
-
-impl From<MongoError> for TxError {
-    fn from(e: MongoError) -> Self {
-        TxError::Mongo(e)
-    }
-}
-
-impl From<StoreError> for TxError {
-    fn from(e: StoreError) -> Self {
-        TxError::Store(e)
-    }
-}
-
-type TxResult<T> = Result<T, TxError>;
-
-/// How a transaction body ends: commit its writes, or roll them back (e.g. a line sold out after
-/// earlier lines were held) and still answer `T`.
-enum End<T> {
-    Commit(T),
-    Abort(T),
-}
-
-impl MongoStore {
-    /// Runs `body` in one transaction. A transient error (a write conflict with a concurrent
-    /// transaction, a failover) aborts and runs the whole body again on a fresh snapshot after a
-    /// jittered backoff; a commit with an unknown result is retried as such. Both are bounded
-    /// by [`TxAttempts`]; past them the last
-    /// error is returned. Any other error aborts the transaction, so nothing stays reserved.
-    async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
-    where
-        F: for<'s> Fn(&'s Self, &'s mut ClientSession) -> BoxFuture<'s, TxResult<End<T>>>
-            + Send
-            + Sync,
-        T: Send,
-    {
-        let mut attempts = TxAttempts::new();
-        let mut session = self.client.start_session().await?;
-        'transaction: loop {
-            attempts.begin().await;
-            session
-                .start_transaction()
-                .with_options(self.tx_options.clone())
-                .await?;
-            let value = match body(self, &mut session).await {
-                Ok(End::Commit(value)) => value,
-                Ok(End::Abort(value)) => {
-                    // An error here only means the server dropped the transaction already.
-                    let _ = session.abort_transaction().await;
-                    return Ok(value);
-                }
-                Err(e) => {
-                    // An operation error leaves the transaction open on the session: abort it
-                    // before returning or starting the next attempt.
-                    let _ = session.abort_transaction().await;
-                    match e {
-                        TxError::Mongo(e)
-                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && attempts.may_retry() =>
-                        {
-                            continue 'transaction;
-                        }
-                        TxError::Mongo(e) => return Err(e.into()),
-                        TxError::Store(e) => return Err(e),
-                    }
-                }
-            };
-            let mut commit_retries = 0;
-            loop {
-                match session.commit_transaction().await {
-                    Ok(()) => return Ok(value),
-                    Err(e)
-                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_retries < TxAttempts::COMMIT_RETRIES =>
-                    {
-                        commit_retries += 1;
-                    }
-                    Err(e)
-                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            && attempts.may_retry() =>
-                    {
-                        continue 'transaction;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
     }
 }

@@ -1,4 +1,3 @@
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -6,8 +5,9 @@ use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::money::{Currency, Money};
 use platform::outbox::{OutboxMessage, OutboxStore, SQLITE_DDL, SqliteOutbox, insert_sqlite};
-use platform::sqlite::Sqlite;
+use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
 use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -121,30 +121,20 @@ CREATE INDEX orders_by_event_created ON orders(event_id, created_at);
 CREATE INDEX events_by_status ON events(status);
 "#;
 
-const MIGRATIONS: &[&str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE];
+/// The ticket service's tables. Migrations are only ever appended: a file opened by any
+/// release is moved forward from the version it records.
+pub enum TicketSchema {}
 
-fn ms(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
+impl Schema for TicketSchema {
+    const MIGRATIONS: &'static [&'static str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE];
 }
 
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
+pub type SqliteStore = Migrated<TicketSchema>;
 
-fn conversion(e: impl std::error::Error + Send + Sync + 'static) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-}
-
-fn unknown(what: &str, value: &str) -> rusqlite::Error {
-    conversion(std::io::Error::other(format!("unknown {what} {value:?}")))
-}
-
-fn uuid(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(conversion)
-}
-
-fn currency(s: &str) -> rusqlite::Result<Currency> {
-    Currency::parse(s).map_err(|_| unknown("currency", s))
+/// A JSON text column (order lines, the customer).
+fn json<T: DeserializeOwned>(r: &Row<'_>, col: usize) -> rusqlite::Result<T> {
+    let text: String = r.get(col)?;
+    serde_json::from_str(&text).map_err(|e| bad_column(col, e.to_string()))
 }
 
 /// An order line as the `lines` column keeps it: JSON, amounts in minor units of the order's
@@ -171,64 +161,62 @@ fn lines_json(lines: &[OrderLine]) -> Result<String, StoreError> {
     serde_json::to_string(&rows).map_err(StoreError::backend)
 }
 
-fn lines_from(json: &str, currency: Currency) -> rusqlite::Result<Vec<OrderLine>> {
-    let rows: Vec<LineRow> = serde_json::from_str(json).map_err(conversion)?;
-    Ok(rows
-        .into_iter()
+fn lines_from(rows: Vec<LineRow>, currency: Currency) -> Vec<OrderLine> {
+    rows.into_iter()
         .map(|r| OrderLine {
             ticket_type: r.ticket_type,
             quantity: r.quantity,
             unit_price: Money::from_minor_units(r.unit_price, currency),
             subtotal: Money::from_minor_units(r.subtotal, currency),
         })
-        .collect())
+        .collect()
 }
 
 const ORDER_COLUMNS: &str = "id, user_id, event_id, event_title, event_date_time, booking_reference, status, \
      cancel_reason, lines, total_amount, currency, customer, payment_id, failed_payments, expires_at, \
      created_at, updated_at, paid_at, cancelled_at, refund_amount, refunded_at, refund_reason";
 
-fn cancel_reason(raw: &str) -> rusqlite::Result<CancelReason> {
-    CancelReason::parse(raw).ok_or_else(|| unknown("cancel reason", raw))
+/// A cancel reason column, `NULL` for none.
+fn cancel_reason(r: &Row<'_>, col: usize) -> rusqlite::Result<Option<CancelReason>> {
+    match r.get::<_, Option<String>>(col)? {
+        Some(_) => r.parsed(col, CancelReason::parse).map(Some),
+        None => Ok(None),
+    }
 }
 
 fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
-    let status: String = r.get(6)?;
-    let reason: Option<String> = r.get(7)?;
-    let lines: String = r.get(8)?;
-    let currency = currency(&r.get::<_, String>(10)?)?;
-    let customer: String = r.get(11)?;
+    let currency = r.currency(10)?;
     let refund = match (
         r.get::<_, Option<i64>>(19)?,
-        r.get::<_, Option<i64>>(20)?,
-        r.get::<_, Option<String>>(21)?,
+        r.opt_time(20)?,
+        cancel_reason(r, 21)?,
     ) {
-        (Some(amount), Some(at), Some(reason)) => Some(Refund {
+        (Some(amount), Some(refunded_at), Some(reason)) => Some(Refund {
             amount: Money::from_minor_units(amount, currency),
-            refunded_at: time(at),
-            reason: cancel_reason(&reason)?,
+            refunded_at,
+            reason,
         }),
         _ => None,
     };
     Ok(Order {
-        id: uuid(r.get(0)?)?,
-        user_id: uuid(r.get(1)?)?,
-        event_id: uuid(r.get(2)?)?,
+        id: r.uuid(0)?,
+        user_id: r.uuid(1)?,
+        event_id: r.uuid(2)?,
         event_title: r.get(3)?,
-        event_date_time: time(r.get(4)?),
+        event_date_time: r.time(4)?,
         booking_reference: r.get(5)?,
-        status: OrderStatus::parse(&status).ok_or_else(|| unknown("order status", &status))?,
-        cancel_reason: reason.as_deref().map(cancel_reason).transpose()?,
-        lines: lines_from(&lines, currency)?,
-        total_amount: Money::from_minor_units(r.get(9)?, currency),
-        customer: serde_json::from_str(&customer).map_err(conversion)?,
-        payment_id: r.get::<_, Option<String>>(12)?.map(uuid).transpose()?,
+        status: r.parsed(6, OrderStatus::parse)?,
+        cancel_reason: cancel_reason(r, 7)?,
+        lines: lines_from(json(r, 8)?, currency),
+        total_amount: r.money(9, 10)?,
+        customer: json(r, 11)?,
+        payment_id: r.opt_uuid(12)?,
         failed_payments: r.get(13)?,
-        expires_at: time(r.get(14)?),
-        created_at: time(r.get(15)?),
-        updated_at: time(r.get(16)?),
-        paid_at: r.get::<_, Option<i64>>(17)?.map(time),
-        cancelled_at: r.get::<_, Option<i64>>(18)?.map(time),
+        expires_at: r.time(14)?,
+        created_at: r.time(15)?,
+        updated_at: r.time(16)?,
+        paid_at: r.opt_time(17)?,
+        cancelled_at: r.opt_time(18)?,
         refund,
     })
 }
@@ -254,7 +242,7 @@ fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
             o.user_id.to_string(),
             o.event_id.to_string(),
             o.event_title,
-            ms(o.event_date_time),
+            millis(o.event_date_time),
             o.booking_reference,
             o.status.as_str(),
             o.cancel_reason.map(CancelReason::as_str),
@@ -264,13 +252,13 @@ fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
             serde_json::to_string(&o.customer).map_err(StoreError::backend)?,
             o.payment_id.map(|p| p.to_string()),
             o.failed_payments,
-            ms(o.expires_at),
-            ms(o.created_at),
-            ms(o.updated_at),
-            o.paid_at.map(ms),
-            o.cancelled_at.map(ms),
+            millis(o.expires_at),
+            millis(o.created_at),
+            millis(o.updated_at),
+            o.paid_at.map(millis),
+            o.cancelled_at.map(millis),
             o.refund.as_ref().map(|r| r.amount.minor_units()),
-            o.refund.as_ref().map(|r| ms(r.refunded_at)),
+            o.refund.as_ref().map(|r| millis(r.refunded_at)),
             o.refund.as_ref().map(|r| r.reason.as_str()),
             crate::sales::search_text(o),
         ],
@@ -293,12 +281,12 @@ fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreE
             o.cancel_reason.map(CancelReason::as_str),
             o.payment_id.map(|p| p.to_string()),
             o.failed_payments,
-            ms(o.updated_at),
+            millis(o.updated_at),
             update.from.as_str(),
-            o.paid_at.map(ms),
-            o.cancelled_at.map(ms),
+            o.paid_at.map(millis),
+            o.cancelled_at.map(millis),
             o.refund.as_ref().map(|r| r.amount.minor_units()),
-            o.refund.as_ref().map(|r| ms(r.refunded_at)),
+            o.refund.as_ref().map(|r| millis(r.refunded_at)),
             o.refund.as_ref().map(|r| r.reason.as_str()),
         ],
     )?;
@@ -335,7 +323,7 @@ fn insert_facts(tx: &Transaction<'_>, facts: &[OutboxMessage]) -> Result<(), Sto
 fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
     let n = tx.execute(
         "INSERT OR IGNORE INTO processed_events (id, at) VALUES (?1, ?2)",
-        params![id.to_string(), ms(platform::time::now())],
+        params![id.to_string(), millis(platform::time::now())],
     )?;
     Ok(n == 1)
 }
@@ -393,7 +381,7 @@ fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), Store
                 a.status.as_str(),
                 a.response_code,
                 a.response_message,
-                ms(a.at)
+                millis(a.at)
             ],
         )?;
     }
@@ -478,29 +466,11 @@ fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreE
                 idem.response.request_hash,
                 idem.response.status,
                 idem.response.body,
-                ms(order.created_at)
+                millis(order.created_at)
             ],
         )?;
     }
     Ok(BookResult::Booked)
-}
-
-pub struct SqliteStore {
-    db: Sqlite,
-}
-
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
 }
 
 #[async_trait]
@@ -516,20 +486,15 @@ impl TicketStore for SqliteStore {
                          FROM events WHERE id = ?1",
                         [&id],
                         |r| {
-                            let status: String = r.get(2)?;
                             Ok(EventInfo {
                                 id: event_id,
                                 title: r.get(0)?,
-                                date_time: time(r.get(1)?),
-                                status: EventStatus::parse(&status)
-                                    .ok_or_else(|| unknown("event status", &status))?,
+                                date_time: r.time(1)?,
+                                status: r.parsed(2, EventStatus::parse)?,
                                 version: r.get::<_, i64>(3)? as u64,
-                                currency: currency(&r.get::<_, String>(4)?)?,
+                                currency: r.currency(4)?,
                                 ticket_types: Vec::new(),
-                                organizer_id: r
-                                    .get::<_, Option<String>>(5)?
-                                    .map(uuid)
-                                    .transpose()?,
+                                organizer_id: r.opt_uuid(5)?,
                                 refund_policy: RefundPolicy {
                                     allowed: r.get(6)?,
                                     until_hours_before: r.get(7)?,
@@ -583,7 +548,7 @@ impl TicketStore for SqliteStore {
                     params![
                         id,
                         info.title,
-                        ms(info.date_time),
+                        millis(info.date_time),
                         info.status.as_str(),
                         info.version as i64,
                         info.currency.as_str(),
@@ -643,14 +608,12 @@ impl TicketStore for SqliteStore {
                 )?;
                 let attempts = stmt
                     .query_map([id.to_string()], |r| {
-                        let status: String = r.get(1)?;
                         Ok(PaymentAttempt {
-                            payment_id: uuid(r.get(0)?)?,
-                            status: AttemptStatus::parse(&status)
-                                .ok_or_else(|| unknown("payment attempt status", &status))?,
+                            payment_id: r.uuid(0)?,
+                            status: r.parsed(1, AttemptStatus::parse)?,
                             response_code: r.get(2)?,
                             response_message: r.get(3)?,
-                            at: time(r.get(4)?),
+                            at: r.time(4)?,
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -738,7 +701,7 @@ impl TicketStore for SqliteStore {
                     "SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
                 )?;
                 let ids = stmt
-                    .query_map(params![ms(now), limit as i64], |r| uuid(r.get(0)?))?
+                    .query_map(params![millis(now), limit as i64], |r| r.uuid(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(ids)
             })
@@ -754,7 +717,7 @@ impl TicketStore for SqliteStore {
                      LIMIT ?1",
                 )?;
                 let ids = stmt
-                    .query_map([limit as i64], |r| uuid(r.get(0)?))?
+                    .query_map([limit as i64], |r| r.uuid(0))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(ids)
             })
@@ -812,17 +775,14 @@ impl TicketStore for SqliteStore {
                 )?;
                 let tickets = stmt
                     .query_map([event_id.to_string()], |r| {
-                        let status: String = r.get(5)?;
-                        let holder: String = r.get(6)?;
                         Ok(EventTicket {
                             code: r.get(0)?,
                             ticket_type: r.get(1)?,
                             void: r.get(2)?,
-                            order_id: uuid(r.get(3)?)?,
+                            order_id: r.uuid(3)?,
                             booking_reference: r.get(4)?,
-                            order_status: OrderStatus::parse(&status)
-                                .ok_or_else(|| unknown("order status", &status))?,
-                            holder: serde_json::from_str(&holder).map_err(conversion)?,
+                            order_status: r.parsed(5, OrderStatus::parse)?,
+                            holder: json(r, 6)?,
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -840,17 +800,13 @@ impl TicketStore for SqliteStore {
                 )?;
                 let sales = stmt
                     .query_map([event_id.to_string()], |r| {
-                        let status: String = r.get(0)?;
-                        let currency = currency(&r.get::<_, String>(2)?)?;
-                        let lines: String = r.get(3)?;
-                        let rows: Vec<LineRow> =
-                            serde_json::from_str(&lines).map_err(conversion)?;
+                        let currency = r.currency(2)?;
+                        let lines: Vec<LineRow> = json(r, 3)?;
                         Ok(Sale {
-                            status: OrderStatus::parse(&status)
-                                .ok_or_else(|| unknown("order status", &status))?,
-                            total: Money::from_minor_units(r.get(1)?, currency),
-                            tickets: rows.iter().map(|l| l.quantity).sum(),
-                            paid_at: r.get::<_, Option<i64>>(4)?.map(time),
+                            status: r.parsed(0, OrderStatus::parse)?,
+                            total: r.money(1, 2)?,
+                            tickets: lines.iter().map(|l| l.quantity).sum(),
+                            paid_at: r.opt_time(4)?,
                             refunded: r
                                 .get::<_, Option<i64>>(5)?
                                 .map(|m| Money::from_minor_units(m, currency)),
@@ -871,11 +827,11 @@ impl TicketStore for SqliteStore {
             .call(move |c| {
                 let processed = c.execute(
                     "DELETE FROM processed_events WHERE at < ?1",
-                    [ms(processed_before)],
+                    [millis(processed_before)],
                 )?;
                 let keys = c.execute(
                     "DELETE FROM idempotency_keys WHERE created_at < ?1",
-                    [ms(keys_before)],
+                    [millis(keys_before)],
                 )?;
                 Ok((processed + keys) as u64)
             })
@@ -893,6 +849,8 @@ impl TicketStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use platform::sqlite::{Sqlite, from_millis};
+
     use super::*;
 
     /// Rows as the first release wrote them: a confirmed, a cancelled and a pending order.
@@ -932,7 +890,7 @@ mod tests {
     async fn a_file_from_before_refunds_gains_the_new_columns_with_what_can_be_known() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ticket.db");
-        let first_release = Sqlite::open(&path, &MIGRATIONS[..2]).unwrap();
+        let first_release = Sqlite::open(&path, &TicketSchema::MIGRATIONS[..2]).unwrap();
         first_release
             .call(|c| Ok(c.execute_batch(OLD_ROWS)?))
             .await
@@ -942,14 +900,17 @@ mod tests {
         let store = SqliteStore::open(&path).unwrap();
         let paid = store.order(id("a")).await.unwrap().unwrap();
         assert_eq!(paid.order.status, OrderStatus::Confirmed);
-        assert_eq!(paid.order.paid_at, Some(time(1000)));
+        assert_eq!(paid.order.paid_at, Some(from_millis(1000)));
         assert_eq!(
             (paid.order.cancelled_at, paid.order.refund.clone()),
             (None, None)
         );
         assert!(!paid.tickets[0].void);
         let gone = store.order(id("b")).await.unwrap().unwrap().order;
-        assert_eq!((gone.paid_at, gone.cancelled_at), (None, Some(time(2000))));
+        assert_eq!(
+            (gone.paid_at, gone.cancelled_at),
+            (None, Some(from_millis(2000)))
+        );
         let held = store.order(id("c")).await.unwrap().unwrap().order;
         assert_eq!((held.paid_at, held.cancelled_at), (None, None));
 
@@ -975,7 +936,7 @@ mod tests {
             .cancel(id("a"), CancelReason::OrganizerRefund, None)
             .await
             .unwrap();
-        assert!(matches!(t, Transition::Applied(o) if o.paid_at == Some(time(1000))));
+        assert!(matches!(t, Transition::Applied(o) if o.paid_at == Some(from_millis(1000))));
         assert!(store.order(id("a")).await.unwrap().unwrap().tickets[0].void);
         drop(store);
         // Opening again migrates nothing twice.
