@@ -3,4 +3,5 @@
 //! them); the web app and the inter-service clients deserialize the same types. Serde only, so
 //! the wasm build stays small: no service code, no I/O.
 
+pub mod back_office;
 pub mod orders;

@@ -18,6 +18,7 @@ pub enum OrderStatus {
     Pending,
     Confirmed,
     Cancelled,
+    Refunded,
 }
 
 impl OrderStatus {
@@ -26,6 +27,7 @@ impl OrderStatus {
             OrderStatus::Pending => "pending",
             OrderStatus::Confirmed => "confirmed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -34,12 +36,15 @@ impl OrderStatus {
             "pending" => OrderStatus::Pending,
             "confirmed" => OrderStatus::Confirmed,
             "cancelled" => OrderStatus::Cancelled,
+            "refunded" => OrderStatus::Refunded,
             _ => return None,
         })
     }
 }
 
-/// Why an order ended without a sale.
+/// Why an order ended: without a sale (`payment_failed`, `expired`, `user_cancelled`), or with its
+/// payment refunded once it had been paid (`event_cancelled` ends pending and paid orders alike,
+/// `organizer_refund`, `buyer_refund`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -49,6 +54,8 @@ pub enum CancelReason {
     Expired,
     UserCancelled,
     EventCancelled,
+    OrganizerRefund,
+    BuyerRefund,
 }
 
 impl CancelReason {
@@ -58,6 +65,8 @@ impl CancelReason {
             CancelReason::Expired => "expired",
             CancelReason::UserCancelled => "user_cancelled",
             CancelReason::EventCancelled => "event_cancelled",
+            CancelReason::OrganizerRefund => "organizer_refund",
+            CancelReason::BuyerRefund => "buyer_refund",
         }
     }
 
@@ -67,6 +76,8 @@ impl CancelReason {
             "expired" => CancelReason::Expired,
             "user_cancelled" => CancelReason::UserCancelled,
             "event_cancelled" => CancelReason::EventCancelled,
+            "organizer_refund" => CancelReason::OrganizerRefund,
+            "buyer_refund" => CancelReason::BuyerRefund,
             _ => return None,
         })
     }
@@ -145,6 +156,13 @@ pub struct OrderView {
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+impl OrderView {
+    /// Seats over all lines.
+    pub fn seat_count(&self) -> u32 {
+        self.tickets.iter().map(|l| l.quantity).sum()
+    }
 }
 
 /// The event as it was when the order was made.
@@ -239,6 +257,23 @@ pub struct Availability {
     pub ticket_types: Vec<Stock>,
 }
 
+impl Availability {
+    /// The seats of one ticket type; names match regardless of ASCII case, as in bookings.
+    pub fn of(&self, ticket_type: &str) -> Option<&Stock> {
+        self.ticket_types
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(ticket_type))
+    }
+
+    pub fn total_available(&self) -> u32 {
+        self.ticket_types.iter().map(|t| t.available).sum()
+    }
+
+    pub fn total_capacity(&self) -> u32 {
+        self.ticket_types.iter().map(|t| t.capacity).sum()
+    }
+}
+
 // Seats of one ticket type. (No doc comment: it would become a schema description that the
 // published document does not have.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -256,6 +291,25 @@ pub struct Stock {
     pub available: u32,
 }
 
+// ---- Issue 11: pending reconciliation with the ticket service's refund work -----------------
+// The order answer gains `paidAt` and `refund {amountMinor, refundedAt, reason}` in another
+// change, which also names this type. Until it lands the web app reads both fields beside the
+// order (`OrderWithRefund` in web/src/model.rs); the merge keeps one definition and moves the
+// fields onto `OrderView`.
+
+/// The refund of a paid order, once its payment was refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRefund {
+    #[cfg_attr(feature = "openapi", schema(example = 5100))]
+    pub amount_minor: i64,
+    pub refunded_at: DateTime<Utc>,
+    /// The order's cancel reason: `event_cancelled`, `organizer_refund` or `buyer_refund`.
+    pub reason: CancelReason,
+}
+// ---- end of the issue 11 block ---------------------------------------------------------------
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -266,6 +320,7 @@ mod tests {
             OrderStatus::Pending,
             OrderStatus::Confirmed,
             OrderStatus::Cancelled,
+            OrderStatus::Refunded,
         ] {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
@@ -275,6 +330,8 @@ mod tests {
             CancelReason::Expired,
             CancelReason::UserCancelled,
             CancelReason::EventCancelled,
+            CancelReason::OrganizerRefund,
+            CancelReason::BuyerRefund,
         ] {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
             assert_eq!(CancelReason::parse(r.as_str()), Some(r));
@@ -363,5 +420,41 @@ mod tests {
     #[test]
     fn a_customer_without_a_phone_field_reads_as_no_phone() {
         assert_eq!(customer().phone, None);
+    }
+
+    #[test]
+    fn the_seats_of_an_order_are_the_sum_of_its_lines() {
+        let mut o = order();
+        o.tickets.push(OrderLineView {
+            quantity: 3,
+            ..o.tickets[0].clone()
+        });
+        assert_eq!(o.seat_count(), 5);
+    }
+
+    fn stock(name: &str, capacity: u32, sold: u32, held: u32) -> Stock {
+        Stock {
+            name: name.into(),
+            price: number("10"),
+            capacity,
+            sold,
+            held,
+            available: capacity - sold - held,
+        }
+    }
+
+    #[test]
+    fn availability_finds_a_ticket_type_in_any_case_and_totals_its_seats() {
+        let a = Availability {
+            event_id: Uuid::now_v7(),
+            status: "published".into(),
+            currency: "EUR".into(),
+            ticket_types: vec![stock("General", 50, 10, 5), stock("VIP", 10, 2, 0)],
+        };
+        assert_eq!(a.of("vip").map(|s| s.sold), Some(2));
+        assert_eq!(a.of("General").map(|s| s.available), Some(35));
+        assert!(a.of("Balcony").is_none());
+        assert_eq!(a.total_available(), 43);
+        assert_eq!(a.total_capacity(), 60);
     }
 }
