@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use async_nats::jetstream;
 use chrono::Utc;
-use platform::config::{HttpConfig, StoreConfig};
+use platform::background::Background;
+use platform::config::{BaseConfig, HttpConfig, LinksConfig, StoreConfig};
 use platform::money::Currency;
-use platform::outbox::RelayHandle;
 use platform::testing::{NatsServer, TestClient, TestServer};
 use serde_json::{Value, json};
 use ticket_service::testing::TicketHarness;
@@ -50,11 +50,10 @@ pub struct System {
     pub tickets: TicketHarness,
     pub payments: TestServer,
     pub payment_state: payment_service::AppState,
-    pub payment_workers: Option<payment_service::app::Workers>,
+    pub payment_background: Option<Background>,
     pub gateway: TestServer,
     pub js: jetstream::Context,
-    _event_relay: RelayHandle,
-    _payment_relay: RelayHandle,
+    _event_background: Background,
     _data: tempfile::TempDir,
 }
 
@@ -84,7 +83,10 @@ impl System {
         let nats = NatsServer::start();
 
         let auth_config = auth_service::AuthConfig {
-            store: store(&data, options.file_backed, "auth.db"),
+            base: BaseConfig {
+                http: any_port(),
+                store: store(&data, options.file_backed, "auth.db"),
+            },
             bcrypt_cost: options.bcrypt_cost,
             ..auth_service::testing::config()
         };
@@ -92,18 +94,23 @@ impl System {
         let auth = TestServer::spawn(auth_service::router(auth_app.state)).await;
 
         let event_config = event_service::config::EventConfig {
-            http: any_port(),
-            store: store(&data, options.file_backed, "event.db"),
-            nats_url: nats.url(),
-            nats_connect_timeout: Duration::from_secs(5),
-            auth_url: auth.url(),
-            auth_timeout: Duration::from_secs(2),
+            base: BaseConfig {
+                http: any_port(),
+                store: store(&data, options.file_backed, "event.db"),
+            },
+            links: LinksConfig {
+                nats_url: nats.url(),
+                nats_connect_timeout: Duration::from_secs(5),
+                auth_url: auth.url(),
+                auth_timeout: Duration::from_secs(2),
+            },
             currency: Currency::USD,
             demo: None,
         };
         let event_app = event_service::build(event_config)
             .await
             .expect("event service builds");
+        let event_background = event_app.spawn_background();
         let events = TestServer::spawn(event_service::router(event_app.state)).await;
 
         let ticket_config = ticket_service::TicketConfig {
@@ -116,18 +123,25 @@ impl System {
             .expect("ticket store");
         let tickets = TicketHarness::start_with_store(ticket_config, ticket_store, true).await;
 
+        let defaults = payment_service::testing::config();
         let payment_config = payment_service::config::PaymentConfig {
-            store: store(&data, options.file_backed, "payment.db"),
-            nats_url: nats.url(),
-            auth_url: auth.url(),
+            base: BaseConfig {
+                store: store(&data, options.file_backed, "payment.db"),
+                ..defaults.base
+            },
+            links: LinksConfig {
+                nats_url: nats.url(),
+                auth_url: auth.url(),
+                ..defaults.links
+            },
             ticket_url: tickets.url(),
             success_rate: options.success_rate,
-            ..payment_service::testing::config()
+            ..defaults
         };
         let payment_app = payment_service::build(payment_config)
             .await
             .expect("payment service builds");
-        let payment_workers = Some(payment_service::app::start_workers(&payment_app.state));
+        let payment_background = Some(payment_app.spawn_background());
         let payment_state = payment_app.state.clone();
         let payments = TestServer::spawn(payment_service::router(payment_app.state)).await;
 
@@ -152,11 +166,10 @@ impl System {
             tickets,
             payments,
             payment_state,
-            payment_workers,
+            payment_background,
             gateway,
             js,
-            _event_relay: event_app.relay,
-            _payment_relay: payment_app.relay,
+            _event_background: event_background,
             _data: data,
         }
     }

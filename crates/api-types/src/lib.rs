@@ -3,5 +3,8 @@
 //! them); the web app and the inter-service clients deserialize the same types. Serde only, so
 //! the wasm build stays small: no service code, no I/O.
 
+pub mod auth;
 pub mod back_office;
+pub mod events;
 pub mod orders;
+pub mod payments;

@@ -1,9 +1,10 @@
-//! Wiring: state, router, start-up tasks and the server.
+//! Wiring: the service's parts, the router, start-up tasks and the server.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
+use platform::background::Background;
 use platform::health::Readiness;
 use platform::{Role, StoreError};
 use uuid::Uuid;
@@ -11,24 +12,31 @@ use uuid::Uuid;
 use crate::config::AuthConfig;
 use crate::domain::{Email, Password, User};
 use crate::passwords;
+use crate::state::AppState;
 use crate::store::{self, AuthStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn AuthStore>,
-    pub config: Arc<AuthConfig>,
-    /// A hash of a random password, verified against when the email is unknown.
-    pub dummy_hash: Arc<str>,
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
     pub config: AuthConfig,
 }
 
+impl App {
+    /// Starts the purge of dead sessions every ten minutes (MongoDB also expires them by TTL
+    /// index); [`Background::stop`] (or dropping it) stops it.
+    pub fn spawn_background(&self) -> Background {
+        Background::new().every(
+            "session purge",
+            Duration::from_secs(600),
+            self.state.clone(),
+            |state| Box::pin(purge_sessions(state)),
+        )
+    }
+}
+
 /// Opens the configured store and prepares the service.
 pub async fn build(config: AuthConfig) -> anyhow::Result<App> {
-    let store = store::open(&config.store).await?;
+    let store = store::open(&config.base.store).await?;
     build_with_store(config, store).await
 }
 
@@ -50,43 +58,37 @@ pub async fn build_with_store(
     Ok(App { state, config })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let readiness = Readiness::new("auth-service").store(move || {
         let store = store.clone();
         async move { store.ping().await }
     });
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn run(config: AuthConfig) -> anyhow::Result<()> {
-    let addr = config.http.addr;
+    let addr = config.base.http.addr;
     let app = build(config).await?;
-    tokio::spawn(purge_sessions(app.state.clone()));
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "auth service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    Ok(())
+    let background = app.spawn_background();
+    platform::http::run_until_shutdown(addr, "auth service", router(app.state), background).await
 }
 
-/// Deletes dead sessions every ten minutes (MongoDB also expires them by TTL index).
-async fn purge_sessions(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
-    loop {
-        tick.tick().await;
-        let now = platform::time::now();
-        let idle =
-            chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::MAX);
-        match state.store.purge_sessions(now, now - idle).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(purged = n, "expired sessions deleted"),
-            Err(e) => {
-                tracing::warn!(error = %platform::error::ErrorChain(&e), "session purge failed")
-            }
-        }
+/// Deletes expired and idle sessions; returns how many.
+pub async fn purge_sessions(state: &AppState) -> Result<u64, StoreError> {
+    let now = platform::time::now();
+    let idle =
+        chrono::Duration::from_std(state.config.session_idle).unwrap_or(chrono::Duration::MAX);
+    let purged = state.store.purge_sessions(now, now - idle).await?;
+    if purged > 0 {
+        tracing::info!(purged, "expired sessions deleted");
     }
+    Ok(purged)
 }
 
 /// Creates the configured admin account, or promotes an existing account with that email.

@@ -2,12 +2,13 @@
 
 use std::time::Duration;
 
-use platform::config::{self, ConfigError, HttpConfig, StoreConfig, ports};
+use platform::config::{self, BaseConfig, ConfigError, services};
 
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
-    pub http: HttpConfig,
-    pub store: StoreConfig,
+    /// `HOST`, `AUTH_PORT` (default 3001); `MONGODB_URI` (database `auth_db`), else SQLite
+    /// `<DATA_DIR>/auth.db`.
+    pub base: BaseConfig,
     /// `BCRYPT_COST`, default 12.
     pub bcrypt_cost: u32,
     /// `SESSION_IDLE_TIMEOUT_SECS`, default 1 day: a session unused this long is dead.
@@ -38,8 +39,7 @@ impl AuthConfig {
             _ => None,
         };
         Ok(Self {
-            http: HttpConfig::from_env("AUTH_PORT", ports::AUTH)?,
-            store: StoreConfig::from_env("auth_db", "auth.db"),
+            base: BaseConfig::from_env(&services::AUTH)?,
             bcrypt_cost: config::parse_or("BCRYPT_COST", 12)?,
             session_idle: config::secs_or(
                 "SESSION_IDLE_TIMEOUT_SECS",

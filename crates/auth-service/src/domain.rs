@@ -1,9 +1,12 @@
-//! Parsed inputs: a value of these types is valid by construction.
+//! Parsed inputs (a value of these types is valid by construction) and the account.
 
 use std::fmt;
 
 use serde::Serialize;
-use validator::{ValidateEmail, ValidationError};
+use validator::ValidateEmail;
+
+/// An account, as stored and as clients see it (the password hash lives only in the store layer).
+pub use api_types::auth::User;
 
 /// A trimmed, lower-cased, syntactically valid e-mail address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -80,27 +83,6 @@ impl PersonName {
     }
 }
 
-/// Adapters so request bodies can be checked by `validator` with the same rules.
-pub mod rules {
-    use super::*;
-
-    fn check(result: Result<(), &'static str>) -> Result<(), ValidationError> {
-        result.map_err(|m| ValidationError::new("invalid").with_message(m.into()))
-    }
-
-    pub fn email(v: &str) -> Result<(), ValidationError> {
-        check(Email::parse(v).map(drop))
-    }
-
-    pub fn password(v: &str) -> Result<(), ValidationError> {
-        check(Password::parse(v).map(drop))
-    }
-
-    pub fn name(v: &str) -> Result<(), ValidationError> {
-        check(PersonName::parse(v).map(drop))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,35 +126,5 @@ mod tests {
     fn a_password_never_shows_in_debug_output() {
         let p = Password::parse("hunter22hunter").unwrap();
         assert!(!format!("{p:?}").contains("hunter"));
-    }
-}
-
-/// An account as clients see it; the password hash lives only in the store layer.
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct User {
-    pub id: uuid::Uuid,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: platform::Role,
-    pub is_active: bool,
-    /// `null` until the first sign-in (accounts created by `ADMIN_EMAIL`).
-    #[schema(required = true)]
-    pub last_login: Option<chrono::DateTime<chrono::Utc>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl User {
-    /// The subset `/api/auth/verify` returns to the other services.
-    pub fn verified(&self) -> platform::VerifiedUser {
-        platform::VerifiedUser {
-            id: self.id,
-            email: self.email.clone(),
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            role: self.role,
-        }
     }
 }

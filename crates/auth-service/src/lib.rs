@@ -9,10 +9,12 @@ pub mod openapi;
 pub mod passwords;
 mod routes;
 pub mod session;
+pub mod state;
 pub mod store;
 
-pub use app::{App, AppState, build, build_with_store, router, run};
+pub use app::{App, build, build_with_store, router, run};
 pub use config::AuthConfig;
 pub use openapi::openapi;
+pub use state::AppState;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -1,85 +1,88 @@
 //! The HTTP routes of the auth service.
 
+use api_types::auth::{
+    LoginBody, MessageResponse, RegisterBody, UserResponse, VerifiedUser, VerifyResponse,
+};
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::ErrorBody;
-use platform::{ApiError, Role, StoreError, ValidatedJson};
-use serde::Deserialize;
-use serde_json::json;
-use utoipa::ToSchema;
+use platform::extract::Json as JsonBody;
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson};
+use platform::{ApiError, FieldErrors, Role, StoreError};
 use uuid::Uuid;
-use validator::Validate;
 
-use crate::app::AppState;
-use crate::domain::{Email, Password, PersonName, User, rules};
+use crate::domain::{Email, Password, PersonName, User};
 use crate::error::AuthError;
-use crate::openapi::{MessageResponse, UserResponse, VerifyResponse};
 use crate::passwords;
 use crate::session::{self, Session};
+use crate::state::AppState;
 
-pub fn routes() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/auth/register", post(register))
         .route("/api/auth/login", post(login))
         .route("/api/auth/logout", post(logout))
         .route("/api/auth/me", get(me))
         .route("/api/auth/verify", get(verify))
-        .route("/api/auth/openapi.json", get(crate::openapi::serve))
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-#[serde(rename_all = "camelCase")]
-struct RegisterBody {
-    /// Trimmed and lower-cased; at most 254 characters.
-    #[serde(default)]
-    #[validate(custom(function = "rules::email"))]
-    #[schema(required = true, format = "email", example = "ada@example.com")]
-    email: String,
-    /// 8 to 72 bytes (bcrypt's limit).
-    #[serde(default)]
-    #[validate(custom(function = "rules::password"))]
-    #[schema(required = true, format = Password, min_length = 8)]
-    password: String,
-    /// 1 to 100 characters once trimmed.
-    #[serde(default)]
-    #[validate(custom(function = "rules::name"))]
-    #[schema(required = true, min_length = 1, max_length = 100, example = "Ada")]
-    first_name: String,
-    /// 1 to 100 characters once trimmed.
-    #[serde(default)]
-    #[validate(custom(function = "rules::name"))]
-    #[schema(
-        required = true,
-        min_length = 1,
-        max_length = 100,
-        example = "Lovelace"
-    )]
-    last_name: String,
-}
-
-#[derive(Deserialize, Validate, ToSchema)]
-struct LoginBody {
-    #[serde(default)]
-    #[validate(length(min = 1, message = "Email is required."))]
-    #[schema(required = true, min_length = 1, example = "ada@example.com")]
-    email: String,
-    #[serde(default)]
-    #[validate(length(min = 1, message = "Password is required."))]
-    #[schema(required = true, format = Password, min_length = 1)]
-    password: String,
 }
 
 type SignedIn = (
     StatusCode,
     [(header::HeaderName, String); 1],
-    Json<serde_json::Value>,
+    Json<UserResponse>,
 );
 
-fn field(name: &str) -> impl Fn(&'static str) -> AuthError + '_ {
-    move |message| ApiError::field(name, message).into()
+/// The parsed value, or `None` with the rule's message recorded against `field`.
+fn checked<T>(errors: &mut FieldErrors, field: &str, parsed: Result<T, &'static str>) -> Option<T> {
+    parsed
+        .map_err(|message| errors.entry(field.into()).or_default().push(message.into()))
+        .ok()
+}
+
+/// A registration's fields, each checked by its own rule; one answer names every bad field.
+fn registration(
+    body: &RegisterBody,
+) -> Result<(Email, Password, PersonName, PersonName), AuthError> {
+    let mut errors = FieldErrors::new();
+    let email = checked(&mut errors, "email", Email::parse(&body.email));
+    let password = checked(&mut errors, "password", Password::parse(&body.password));
+    let first_name = checked(
+        &mut errors,
+        "firstName",
+        PersonName::parse(&body.first_name),
+    );
+    let last_name = checked(&mut errors, "lastName", PersonName::parse(&body.last_name));
+    match (email, password, first_name, last_name) {
+        (Some(email), Some(password), Some(first), Some(last)) => {
+            Ok((email, password, first, last))
+        }
+        _ => Err(ApiError::validation(errors).into()),
+    }
+}
+
+/// Both fields must be there; whether they match an account is decided by signing in.
+fn credentials_given(body: &LoginBody) -> Result<(), AuthError> {
+    let mut errors = FieldErrors::new();
+    let required = |value: &str, message: &'static str| match value {
+        "" => Err(message),
+        _ => Ok(()),
+    };
+    checked(
+        &mut errors,
+        "email",
+        required(&body.email, "Email is required."),
+    );
+    checked(
+        &mut errors,
+        "password",
+        required(&body.password, "Password is required."),
+    );
+    match errors.is_empty() {
+        true => Ok(()),
+        false => Err(ApiError::validation(errors).into()),
+    }
 }
 
 /// Create an account and sign in
@@ -93,22 +96,18 @@ fn field(name: &str) -> impl Fn(&'static str) -> AuthError + '_ {
     responses(
         (status = 201, description = "Account created and signed in.", body = UserResponse,
             headers(("Set-Cookie" = String, description = "The new session: `sid=...; Path=/; Max-Age=...; HttpOnly; SameSite=Lax` (plus `Secure` when `COOKIE_SECURE` is set)."))),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         (status = 409, description = "`email_taken`: an account with this email exists (also in `fields.email`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field (`email`, `password`, `firstName`, `lastName`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn register(
     State(state): State<AppState>,
-    ValidatedJson(body): ValidatedJson<RegisterBody>,
+    JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<SignedIn, AuthError> {
-    let email = Email::parse(&body.email).map_err(field("email"))?;
-    let password = Password::parse(&body.password).map_err(field("password"))?;
-    let first_name = PersonName::parse(&body.first_name).map_err(field("firstName"))?;
-    let last_name = PersonName::parse(&body.last_name).map_err(field("lastName"))?;
+    let (email, password, first_name, last_name) = registration(&body)?;
 
     // Cheap early answer; the unique index still decides races.
     if state.store.user_by_email(email.as_str()).await?.is_some() {
@@ -136,7 +135,7 @@ async fn register(
     Ok((
         StatusCode::CREATED,
         [(header::SET_COOKIE, cookie)],
-        Json(json!({ "user": user })),
+        Json(UserResponse { user }),
     ))
 }
 
@@ -151,20 +150,20 @@ async fn register(
     responses(
         (status = 200, description = "Signed in.", body = UserResponse,
             headers(("Set-Cookie" = String, description = "The new session: `sid=...; Path=/; Max-Age=...; HttpOnly; SameSite=Lax` (plus `Secure` when `COOKIE_SECURE` is set)."))),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         (status = 401, description = "`invalid_credentials`: unknown email or wrong password (not told apart).", body = ErrorBody),
         (status = 403, description = "`account_disabled`: the account has been disabled.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `email` or `password` is empty; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn login(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ValidatedJson(body): ValidatedJson<LoginBody>,
+    JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<SignedIn, AuthError> {
+    credentials_given(&body)?;
     let found = match Email::parse(&body.email) {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,
@@ -201,7 +200,7 @@ async fn login(
     Ok((
         StatusCode::OK,
         [(header::SET_COOKIE, cookie)],
-        Json(json!({ "user": user })),
+        Json(UserResponse { user }),
     ))
 }
 
@@ -217,7 +216,7 @@ async fn login(
     responses(
         (status = 200, description = "Signed out.", body = MessageResponse,
             headers(("Set-Cookie" = String, description = "Clears `sid` (`Max-Age=0`)."))),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn logout(
@@ -232,7 +231,9 @@ async fn logout(
     }
     Ok((
         [(header::SET_COOKIE, session::removal(&state.config))],
-        Json(json!({ "message": "Signed out." })),
+        Json(MessageResponse {
+            message: "Signed out.".into(),
+        }),
     ))
 }
 
@@ -245,15 +246,15 @@ async fn logout(
     responses(
         (status = 200, description = "The account behind the session.", body = UserResponse),
         (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn me(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, AuthError> {
+) -> Result<Json<UserResponse>, AuthError> {
     let user = current_user(&state, &headers).await?;
-    Ok(Json(json!({ "user": user })))
+    Ok(Json(UserResponse { user }))
 }
 
 /// Who a session cookie belongs to (for the other services)
@@ -267,15 +268,17 @@ async fn me(
     responses(
         (status = 200, description = "The session is alive; its user.", body = VerifyResponse),
         (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn verify(
     State(state): State<AppState>,
     headers: HeaderMap,
-) -> Result<Json<serde_json::Value>, AuthError> {
+) -> Result<Json<VerifyResponse>, AuthError> {
     let user = current_user(&state, &headers).await?;
-    Ok(Json(json!({ "user": user.verified() })))
+    Ok(Json(VerifyResponse {
+        user: VerifiedUser::from(&user),
+    }))
 }
 
 fn presented_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {

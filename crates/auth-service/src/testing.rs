@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use platform::config::{HttpConfig, StoreConfig};
+use platform::config::BaseConfig;
 use platform::testing::{TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 
@@ -13,12 +13,7 @@ use crate::store::{AuthStore, SqliteStore};
 /// Settings for tests: bcrypt cost 4 keeps a registration around a millisecond.
 pub fn config() -> AuthConfig {
     AuthConfig {
-        http: HttpConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
-        },
-        store: StoreConfig::Sqlite {
-            path: ":memory:".into(),
-        },
+        base: BaseConfig::in_memory(),
         bcrypt_cost: 4,
         session_idle: Duration::from_secs(3600),
         session_max_age: Duration::from_secs(86_400),

@@ -147,43 +147,17 @@ async fn purging_removes_expired_and_idle_sessions_only(store: Arc<dyn AuthStore
     store.ping().await.unwrap();
 }
 
-async fn sqlite() -> Arc<dyn AuthStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
+platform::store_contract! {
+    store: dyn AuthStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
+    cases: [
+        users_round_trip_and_emails_are_unique,
+        roles_activity_and_logins_are_recorded,
+        sessions_are_found_touched_and_deleted,
+        purging_removes_expired_and_idle_sessions_only,
+    ],
 }
-
-/// A fresh database per test, or `None` when no MongoDB is configured.
-async fn mongo() -> Option<Arc<dyn AuthStore>> {
-    let uri = std::env::var("TEST_MONGODB_URI").ok()?;
-    let db = format!("auth_test_{}", Uuid::new_v4().simple());
-    Some(Arc::new(
-        MongoStore::connect(&uri, &db)
-            .await
-            .expect("MongoDB reachable"),
-    ))
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(#[tokio::test] async fn $case() { super::$case(super::sqlite().await).await; })*
-        }
-        mod on_mongodb {
-            $(#[tokio::test] async fn $case() {
-                match super::mongo().await {
-                    Some(store) => super::$case(store).await,
-                    None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
-                }
-            })*
-        }
-    };
-}
-
-contract!(
-    users_round_trip_and_emails_are_unique,
-    roles_activity_and_logins_are_recorded,
-    sessions_are_found_touched_and_deleted,
-    purging_removes_expired_and_idle_sessions_only,
-);
 
 #[tokio::test]
 async fn the_sqlite_store_keeps_data_in_its_file_across_reopening() {

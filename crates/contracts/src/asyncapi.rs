@@ -13,7 +13,8 @@ use uuid::Uuid;
 
 use crate::Envelope;
 use crate::catalog::{
-    EventCancelled, EventDetails, EventPublished, EventUpdated, Price, TicketTypeInfo, VenueInfo,
+    EventCancelled, EventDetails, EventPublished, EventUpdated, Price, RefundPolicy,
+    TicketTypeInfo, VenueInfo,
 };
 use crate::jetstream::{CONSUMERS, STREAMS, TICKET_CATALOG};
 use crate::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
@@ -64,8 +65,10 @@ const FACTS: &[Fact] = &[
         name: "OrderCancelled",
         producer: "ticket-service",
         entity: "order id",
-        summary: "The order ended without a sale (payment_failed, expired, user_cancelled or \
-                  event_cancelled); its held seats are free again.",
+        summary: "The order ended: unpaid (payment_failed, expired, user_cancelled or \
+                  event_cancelled), its held seats free again; or paid (event_cancelled, \
+                  organizer_refund or buyer_refund), its sold seats free again, its tickets void \
+                  and its payment to be refunded.",
         schema: schema_of::<OrderCancelled>,
         example: examples::order_cancelled,
     },
@@ -120,7 +123,8 @@ const FACTS: &[Fact] = &[
         name: "EventCancelled",
         producer: "event-service",
         entity: "event id",
-        summary: "A published event was cancelled (final); its pending orders are cancelled.",
+        summary: "A published event was cancelled (final); its pending orders are cancelled and \
+                  its paid ones cancelled and refunded.",
         schema: schema_of::<EventCancelled>,
         example: examples::event_cancelled,
     },
@@ -647,6 +651,10 @@ mod examples {
                 },
             ],
             created_by: ORGANIZER,
+            refund_policy: RefundPolicy {
+                allowed: true,
+                until_hours_before: 48,
+            },
         }
     }
 

@@ -5,7 +5,7 @@
 //! |---|---|---|
 //! | `catalog.events.published` | [`EventPublished`] | an event became bookable (created as published, or a draft published) |
 //! | `catalog.events.updated` | [`EventUpdated`] | a published event changed; carries the whole new state |
-//! | `catalog.events.cancelled` | [`EventCancelled`] | a published event was cancelled (final) |
+//! | `catalog.events.cancelled` | [`EventCancelled`] | a published event was cancelled (final); its orders are cancelled and the paid ones refunded |
 //!
 //! `version` grows by one with every change of an event, so a consumer can ignore a fact older
 //! than what it already applied. Drafts never appear on the stream.
@@ -57,7 +57,13 @@ pub struct EventDetails {
     pub ticket_types: Vec<TicketTypeInfo>,
     /// The organizer's user id.
     pub created_by: Uuid,
+    /// Whether buyers may cancel paid orders for a refund, and until when. Facts published
+    /// before the policy existed read as refunds not offered.
+    #[serde(default)]
+    pub refund_policy: RefundPolicy,
 }
+
+pub use api_types::events::RefundPolicy;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -78,7 +84,8 @@ pub struct EventUpdated {
     pub details: EventDetails,
 }
 
-/// The pending orders of a cancelled event should be cancelled (`event_cancelled`).
+/// Every pending order of a cancelled event is cancelled and every paid one cancelled and
+/// refunded (`event_cancelled`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventCancelled {
@@ -118,6 +125,10 @@ mod tests {
                     quantity: 150,
                 }],
                 created_by: Uuid::nil(),
+                refund_policy: RefundPolicy {
+                    allowed: true,
+                    until_hours_before: 24,
+                },
             },
         };
         let v = serde_json::to_value(&fact).unwrap();
@@ -126,7 +137,21 @@ mod tests {
         assert_eq!(v["ticketTypes"][0]["price"]["minorUnits"], 2550);
         assert_eq!(v["ticketTypes"][0]["price"]["decimal"], "25.50");
         assert_eq!(v["venue"]["capacity"], 200);
+        assert_eq!(v["refundPolicy"]["untilHoursBefore"], 24);
         let back: EventPublished = serde_json::from_value(v).unwrap();
         assert_eq!(back, fact);
+    }
+
+    #[test]
+    fn a_fact_from_before_refund_policies_reads_as_refunds_not_offered() {
+        let v = serde_json::json!({
+            "eventId": Uuid::nil(), "version": 3, "title": "Jazz Night", "category": "Music",
+            "venue": {"name": "Blue Room", "city": "Chicago", "capacity": 200},
+            "dateTime": "2030-03-17T18:00:00Z", "duration": 120, "ticketTypes": [],
+            "createdBy": Uuid::nil(),
+        });
+        let fact: EventUpdated = serde_json::from_value(v).unwrap();
+        assert_eq!(fact.details.refund_policy, RefundPolicy::default());
+        assert!(!fact.details.refund_policy.allowed);
     }
 }

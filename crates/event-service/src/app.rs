@@ -1,55 +1,41 @@
-//! Wiring: state, router, start-up tasks (streams, demo data, outbox relay) and the server.
+//! Wiring: the service's parts, the router, start-up tasks (streams, demo data, outbox relay) and
+//! the server.
 
 use std::sync::Arc;
 
 use async_nats::jetstream;
 use axum::Router;
-use axum::extract::FromRef;
 use platform::AuthClient;
+use platform::background::Background;
 use platform::health::Readiness;
-use platform::outbox::{Relay, RelayHandle};
+use platform::outbox::Relay;
 use tokio::sync::Notify;
 
 use crate::config::EventConfig;
+use crate::state::AppState;
 use crate::store::{self, EventStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn EventStore>,
-    pub auth: AuthClient,
-    pub config: Arc<EventConfig>,
-    pub nats: async_nats::Client,
-    /// Wakes the outbox relay after a commit that wrote to the outbox.
-    pub relay_wake: Arc<Notify>,
-}
-
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
-    /// The running outbox relay; stopping or dropping it stops publishing.
-    pub relay: RelayHandle,
+    pub js: jetstream::Context,
+}
+
+impl App {
+    /// Starts the outbox relay; [`Background::stop`] (or dropping it) stops publishing.
+    pub fn spawn_background(&self) -> Background {
+        Background::new().relay(Relay::new(
+            self.state.store.outbox(),
+            self.js.clone(),
+            self.state.relay_wake.clone(),
+        ))
+    }
 }
 
 /// Connects to NATS, opens the configured store and prepares the service.
 pub async fn build(config: EventConfig) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(
-        &config.nats_url,
-        "event-service",
-        config.nats_connect_timeout,
-    )
-    .await?;
-    let store = store::open(&config.store).await?;
+    let nats = platform::nats::connect_to(&config.links, "event-service").await?;
+    let store = store::open(&config.base.store).await?;
     build_with(config, store, nats).await
 }
 
@@ -73,19 +59,17 @@ pub async fn build_with(
             tracing::info!(events = added, organizer = %organizer.id, "demo catalogue loaded");
         }
     }
-    let relay_wake = Arc::new(Notify::new());
-    let relay = Relay::new(store.outbox(), js, relay_wake.clone()).spawn();
     let state = AppState {
-        auth: AuthClient::new(&config.auth_url, config.auth_timeout),
+        auth: AuthClient::from_links(&config.links),
         store,
         config: Arc::new(config),
         nats,
-        relay_wake,
+        relay_wake: Arc::new(Notify::new()),
     };
-    Ok(App { state, relay })
+    Ok(App { state, js })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
@@ -95,17 +79,17 @@ pub fn router(state: AppState) -> Router {
             async move { store.ping().await }
         })
         .nats(nats);
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops the relay (unsent messages wait in the outbox for
 /// the next start).
 pub async fn run(config: EventConfig) -> anyhow::Result<()> {
-    let addr = config.http.addr;
+    let addr = config.base.http.addr;
     let app = build(config).await?;
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "event service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    app.relay.stop().await;
-    Ok(())
+    let background = app.spawn_background();
+    platform::http::run_until_shutdown(addr, "event service", router(app.state), background).await
 }

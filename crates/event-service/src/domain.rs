@@ -6,84 +6,9 @@ use uuid::Uuid;
 
 use platform::money::{Currency, Money};
 
-/// The documented list; any case is accepted on input, this spelling is stored and returned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-pub enum Category {
-    Music,
-    Sports,
-    Theater,
-    Comedy,
-    Conference,
-    Workshop,
-    Festival,
-    Other,
-}
-
-impl Category {
-    pub const ALL: [Category; 8] = [
-        Category::Music,
-        Category::Sports,
-        Category::Theater,
-        Category::Comedy,
-        Category::Conference,
-        Category::Workshop,
-        Category::Festival,
-        Category::Other,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Category::Music => "Music",
-            Category::Sports => "Sports",
-            Category::Theater => "Theater",
-            Category::Comedy => "Comedy",
-            Category::Conference => "Conference",
-            Category::Workshop => "Workshop",
-            Category::Festival => "Festival",
-            Category::Other => "Other",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        let raw = raw.trim();
-        Self::ALL
-            .into_iter()
-            .find(|c| c.as_str().eq_ignore_ascii_case(raw))
-    }
-
-    /// "Music, Sports, ..." for error messages.
-    pub fn list() -> String {
-        Self::ALL.map(Category::as_str).join(", ")
-    }
-}
-
-/// Where an event is in its life: `draft -> published -> cancelled`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum Status {
-    Draft,
-    Published,
-    Cancelled,
-}
-
-impl Status {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Draft => "draft",
-            Status::Published => "published",
-            Status::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        match raw {
-            "draft" => Some(Status::Draft),
-            "published" => Some(Status::Published),
-            "cancelled" => Some(Status::Cancelled),
-            _ => None,
-        }
-    }
-}
+/// The category and the life-cycle status are words of the API; the rules of an event's life
+/// are below.
+pub use api_types::events::{Category, Status};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Venue {
@@ -330,14 +255,6 @@ mod tests {
             created_at: now,
             updated_at: now,
         }
-    }
-
-    #[test]
-    fn categories_are_matched_in_any_case_and_stored_canonically() {
-        assert_eq!(Category::parse("music"), Some(Category::Music));
-        assert_eq!(Category::parse(" THEATER "), Some(Category::Theater));
-        assert_eq!(Category::parse("Opera"), None);
-        assert_eq!(Category::parse("theatre"), None);
     }
 
     #[test]

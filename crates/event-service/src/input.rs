@@ -290,7 +290,7 @@ pub struct CreateEventBody {
     pub organizer: Option<OrganizerBody>,
     /// `draft` or `published` (default, so the seed's create-then-book flow works).
     #[validate(custom(function = "rules::initial_status"))]
-    #[schema(value_type = Option<crate::openapi::InitialStatus>)]
+    #[schema(value_type = Option<api_types::events::InitialStatus>)]
     pub status: Option<String>,
 }
 

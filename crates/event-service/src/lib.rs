@@ -12,9 +12,11 @@ pub mod input;
 pub mod openapi;
 pub mod query;
 mod routes;
+pub mod state;
 pub mod store;
 pub mod view;
 
-pub use app::{App, AppState, build, build_with, router, run};
+pub use app::{App, build, build_with, router, run};
 pub use config::EventConfig;
 pub use openapi::openapi;
+pub use state::AppState;

@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use platform::FieldErrors;
+use utoipa::IntoParams;
 
 use crate::domain::{Category, city_key};
 use crate::store::CatalogFilter;
@@ -10,6 +11,36 @@ use crate::store::CatalogFilter;
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 100;
 const KNOWN: [&str; 7] = ["category", "city", "q", "from", "to", "page", "limit"];
+
+/// The query string of `GET /api/events` as documented; [`catalog_filter`] reads it by hand so
+/// every bad parameter is named.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CatalogQuery {
+    /// One of the categories, any case.
+    #[param(value_type = Option<Category>)]
+    pub category: Option<String>,
+    /// A substring of the title or description, any case (`%` and `_` are plain characters).
+    #[param(max_length = 200)]
+    pub q: Option<String>,
+    /// The whole city name, any case, surrounding spaces ignored.
+    #[param(max_length = 100, example = "Chicago")]
+    pub city: Option<String>,
+    /// Events starting at or after: a date (`2030-05-01`, from the start of that UTC day) or an
+    /// RFC 3339 date and time.
+    #[param(example = "2030-05-01")]
+    pub from: Option<String>,
+    /// Events starting at or before: a date (`2030-05-31`, to the end of that UTC day) or an RFC
+    /// 3339 date and time; not before `from`.
+    #[param(example = "2030-05-31T23:00:00Z")]
+    pub to: Option<String>,
+    /// The page, from 1; a page past the end is empty but still tells `total`.
+    #[param(minimum = 1, default = 1)]
+    pub page: Option<u32>,
+    /// Events per page.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    pub limit: Option<u32>,
+}
 
 /// Parses `category`, `city`, `q`, `from`, `to`, `page`, `limit`. Empty values count as absent
 /// (what an untouched form field sends).

@@ -1,5 +1,6 @@
 //! The HTTP routes of the event service.
 
+use api_types::events::{EventPage, EventResponse, EventView, MyEvents};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -7,33 +8,30 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use platform::extract::Json as JsonBody;
-use platform::openapi::ErrorBody;
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, SessionErrors};
+use platform::trace::TraceParent;
 use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{Event, Status, shrunk_ticket_types};
 use crate::error::EventError;
 use crate::facts;
 use crate::input::{CreateEventBody, UpdateEventBody};
-use crate::openapi::{CatalogQuery, EventPage, EventResponse, MyEvents};
-use crate::query;
-use crate::view::EventView;
-use platform::trace::TraceParent;
+use crate::query::{self, CatalogQuery};
+use crate::state::AppState;
+use crate::view;
 
-pub fn routes() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/events", get(list).post(create))
         .route("/api/events/my/events", get(mine))
         .route("/api/events/{id}", get(show).patch(update))
         .route("/api/events/{id}/publish", post(publish))
         .route("/api/events/{id}/cancel", post(cancel))
-        .route("/api/events/openapi.json", get(crate::openapi::serve))
 }
 
-fn one_event(e: &Event) -> Json<Value> {
-    Json(json!({ "event": EventView::from(e) }))
+fn one_event(e: &Event) -> Json<EventResponse> {
+    Json(view::one(e))
 }
 
 /// A malformed id names no event: 404 like an unknown one.
@@ -53,13 +51,13 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
     responses(
         (status = 200, description = "One page of the catalogue.", body = EventPage),
         (status = 400, description = "`invalid_query`: an unknown, repeated or malformed parameter; `fields` names every one.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn list(
     State(state): State<AppState>,
     query: Result<Query<Vec<(String, String)>>, QueryRejection>,
-) -> Result<Json<Value>, EventError> {
+) -> Result<Json<EventPage>, EventError> {
     let Query(pairs) = query.map_err(|e| {
         let mut fields = FieldErrors::new();
         fields.insert("query".into(), vec![e.body_text()]);
@@ -67,14 +65,13 @@ async fn list(
     })?;
     let filter = query::catalog_filter(&pairs).map_err(EventError::InvalidQuery)?;
     let page = state.store.catalog(&filter, Utc::now()).await?;
-    let events: Vec<EventView> = page.events.iter().map(EventView::from).collect();
-    Ok(Json(json!({
-        "events": events,
-        "total": page.total,
-        "page": filter.page,
-        "limit": filter.limit,
-        "totalPages": page.total.div_ceil(u64::from(filter.limit)),
-    })))
+    Ok(Json(EventPage {
+        events: page.events.iter().map(EventView::from).collect(),
+        total: page.total,
+        page: filter.page,
+        limit: filter.limit,
+        total_pages: page.total.div_ceil(u64::from(filter.limit)),
+    }))
 }
 
 /// One event
@@ -90,14 +87,14 @@ async fn list(
     responses(
         (status = 200, description = "The event.", body = EventResponse),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn show(
     State(state): State<AppState>,
     MaybeAuthUser(user): MaybeAuthUser,
     Path(id): Path<String>,
-) -> Result<Json<Value>, EventError> {
+) -> Result<Json<EventResponse>, EventError> {
     let id = event_id(&id)?;
     match state.store.get(id).await? {
         Some(event) if event.is_visible_to(user.as_ref()) => Ok(one_event(&event)),
@@ -115,15 +112,21 @@ async fn show(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The caller's events.", body = MyEvents),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        SessionErrors,
     )
 )]
-async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Value>, EventError> {
-    let events = state.store.created_by(user.id).await?;
-    let views: Vec<EventView> = events.iter().map(EventView::from).collect();
-    Ok(Json(json!({ "events": views, "total": views.len() })))
+async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<MyEvents>, EventError> {
+    let events: Vec<EventView> = state
+        .store
+        .created_by(user.id)
+        .await?
+        .iter()
+        .map(EventView::from)
+        .collect();
+    Ok(Json(MyEvents {
+        total: events.len() as u64,
+        events,
+    }))
 }
 
 /// Create an event
@@ -138,13 +141,10 @@ async fn mine(State(state): State<AppState>, user: AuthUser) -> Result<Json<Valu
     request_body = CreateEventBody,
     responses(
         (status = 201, description = "Created.", body = EventResponse),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        MalformedJson,
+        SessionErrors,
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field (e.g. `title`, `venue.city`, `ticketTypes[1].price`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn create(
@@ -152,7 +152,7 @@ async fn create(
     user: AuthUser,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<CreateEventBody>,
-) -> Result<(StatusCode, Json<Value>), EventError> {
+) -> Result<(StatusCode, Json<EventResponse>), EventError> {
     let now = platform::time::now();
     let event = body
         .into_event(&user, state.config.currency, now)
@@ -214,16 +214,13 @@ async fn save(
     request_body = UpdateEventBody,
     responses(
         (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        MalformedJson,
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn update(
@@ -232,7 +229,7 @@ async fn update(
     Path(id): Path<String>,
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<UpdateEventBody>,
-) -> Result<Json<Value>, EventError> {
+) -> Result<Json<EventResponse>, EventError> {
     let now = platform::time::now();
     let current = managed_event(&state, &id, &user).await?;
     current.check_editable(now)?;
@@ -267,12 +264,10 @@ async fn update(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn publish(
@@ -280,7 +275,7 @@ async fn publish(
     user: AuthUser,
     Path(id): Path<String>,
     TraceParent(trace): TraceParent,
-) -> Result<Json<Value>, EventError> {
+) -> Result<Json<EventResponse>, EventError> {
     let now = platform::time::now();
     let mut event = managed_event(&state, &id, &user).await?;
     let read_version = event.version;
@@ -303,12 +298,10 @@ async fn publish(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled event.", body = EventResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
         (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn cancel(
@@ -316,7 +309,7 @@ async fn cancel(
     user: AuthUser,
     Path(id): Path<String>,
     TraceParent(trace): TraceParent,
-) -> Result<Json<Value>, EventError> {
+) -> Result<Json<EventResponse>, EventError> {
     let now = platform::time::now();
     let mut event = managed_event(&state, &id, &user).await?;
     let (read_version, was_published) = (event.version, event.status == Status::Published);

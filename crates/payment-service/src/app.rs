@@ -1,63 +1,62 @@
-//! Wiring: state, router, background work (outbox relay, order consumer, maintenance) and the
-//! server.
+//! Wiring: the service's parts, the router, background work (outbox relay, order consumer,
+//! maintenance) and the server.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::jetstream;
 use axum::Router;
-use axum::extract::FromRef;
 use platform::AuthClient;
+use platform::background::Background;
 use platform::health::Readiness;
-use platform::outbox::{Relay, RelayHandle};
-use tokio::sync::{Notify, watch};
-use tokio::task::JoinHandle;
+use platform::outbox::Relay;
+use tokio::sync::Notify;
 
 use crate::config::PaymentConfig;
 use crate::gateway::Gateway;
 use crate::orders::TicketClient;
+use crate::state::AppState;
 use crate::store::{self, PaymentStore};
-
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn PaymentStore>,
-    pub auth: AuthClient,
-    pub config: Arc<PaymentConfig>,
-    pub nats: async_nats::Client,
-    pub js: jetstream::Context,
-    /// Wakes the outbox relay after a commit that wrote to the outbox.
-    pub relay_wake: Arc<Notify>,
-    pub gateway: Arc<Gateway>,
-    pub tickets: TicketClient,
-}
-
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+use crate::{openapi, routes};
 
 pub struct App {
     pub state: AppState,
-    /// The running outbox relay; stopping or dropping it stops publishing.
-    pub relay: RelayHandle,
 }
 
-/// Connects to NATS, opens the configured store and prepares the service (streams, relay).
+impl App {
+    /// Starts the outbox relay, the `payment-orders` consumer and the maintenance sweep;
+    /// [`Background::stop`] (or dropping it) stops them. Unacknowledged order events are
+    /// redelivered, unsent messages wait in the outbox for the next start.
+    pub fn spawn_background(&self) -> Background {
+        let state = &self.state;
+        // Often enough to notice interrupted payments well within their stale time.
+        let maintenance = state
+            .config
+            .stale_after
+            .clamp(Duration::from_millis(100), Duration::from_secs(10));
+        Background::new()
+            .relay(Relay::new(
+                state.store.outbox(),
+                state.js.clone(),
+                state.relay_wake.clone(),
+            ))
+            .consumer(
+                state.js.clone(),
+                contracts::jetstream::PAYMENT_ORDERS,
+                state.config.consumer_concurrency,
+                state.clone(),
+                |s, m| Box::pin(crate::consumer::handle(s, m)),
+            )
+            .every("maintenance sweep", maintenance, state.clone(), |s| {
+                Box::pin(sweep(s))
+            })
+    }
+}
+
+/// Connects to NATS, opens the configured store and prepares the service (streams).
 pub async fn build(config: PaymentConfig) -> anyhow::Result<App> {
-    let nats = platform::nats::connect(
-        &config.nats_url,
-        "payment-service",
-        config.nats_connect_timeout,
-    )
-    .await?;
-    let store = store::open(&config.store).await?;
+    let nats = platform::nats::connect_to(&config.links, "payment-service").await?;
+    let store = store::open(&config.base.store).await?;
     build_with(config, store, nats).await
 }
 
@@ -69,22 +68,20 @@ pub async fn build_with(
 ) -> anyhow::Result<App> {
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
-    let relay_wake = Arc::new(Notify::new());
-    let relay = Relay::new(store.outbox(), js.clone(), relay_wake.clone()).spawn();
     let state = AppState {
-        auth: AuthClient::new(&config.auth_url, config.auth_timeout),
-        tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout, config.currency),
+        auth: AuthClient::from_links(&config.links),
+        tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
         gateway: Arc::new(Gateway::new(config.success_rate)),
         store,
         config: Arc::new(config),
         nats,
         js,
-        relay_wake,
+        relay_wake: Arc::new(Notify::new()),
     };
-    Ok(App { state, relay })
+    Ok(App { state })
 }
 
-/// The finished router: routes, health checks, fallbacks and middleware.
+/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
     let store = state.store.clone();
     let nats = state.nats.clone();
@@ -94,92 +91,14 @@ pub fn router(state: AppState) -> Router {
             async move { store.ping().await }
         })
         .nats(nats);
-    platform::http::finish(crate::routes::routes().with_state(state), readiness)
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
 }
 
-/// The background tasks besides the relay: the `payment-orders` consumer and the maintenance
-/// sweep. Stopped with [`Workers::stop`]; dropped, they run until the runtime ends.
-pub struct Workers {
-    stop: watch::Sender<bool>,
-    tasks: Vec<JoinHandle<()>>,
-}
-
-impl Workers {
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
-        for task in self.tasks {
-            let _ = task.await;
-        }
-    }
-}
-
-async fn stopped(mut stop: watch::Receiver<bool>) {
-    let _ = stop.wait_for(|s| *s).await;
-}
-
-/// Starts consuming `orders.>` and the maintenance sweep.
-pub fn start_workers(state: &AppState) -> Workers {
-    let (stop, rx) = watch::channel(false);
-    let tasks = vec![
-        tokio::spawn(consume_orders(state.clone(), rx.clone())),
-        tokio::spawn(maintain(state.clone(), rx)),
-    ];
-    Workers { stop, tasks }
-}
-
-/// Runs the consumer, starting it again if it fails (e.g. NATS was away when it was created).
-async fn consume_orders(state: AppState, stop: watch::Receiver<bool>) {
-    while !*stop.borrow() {
-        let handler_state = state.clone();
-        let handler = move |msg: jetstream::Message| {
-            let state = handler_state.clone();
-            async move {
-                let result = crate::consumer::handle(&state, &msg).await;
-                (msg, result)
-            }
-        };
-        let result = platform::consumer::run(
-            state.js.clone(),
-            contracts::jetstream::PAYMENT_ORDERS,
-            state.config.consumer_concurrency,
-            handler,
-            stopped(stop.clone()),
-        )
-        .await;
-        match result {
-            Ok(()) => return,
-            Err(e) => {
-                tracing::warn!(error = %format!("{e:#}"), "order consumer stopped, restarting");
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(1)) => {}
-                    _ = stopped(stop.clone()) => return,
-                }
-            }
-        }
-    }
-}
-
-/// Every few seconds: fails payments a dead process left unfinished, and deletes idempotency
-/// keys past their TTL.
-async fn maintain(state: AppState, stop: watch::Receiver<bool>) {
-    let every = state
-        .config
-        .stale_after
-        .clamp(Duration::from_millis(100), Duration::from_secs(10));
-    let mut tick = tokio::time::interval(every);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = tick.tick() => {}
-            _ = stopped(stop.clone()) => return,
-        }
-        if let Err(e) = sweep(&state).await {
-            tracing::warn!(error = %platform::error::ErrorChain(&e), "maintenance sweep failed");
-        }
-    }
-}
-
-/// One maintenance pass; returns how many stale payments were failed.
+/// One maintenance pass: fails payments a dead process left unfinished, and deletes idempotency
+/// keys past their TTL; returns how many stale payments were failed.
 pub async fn sweep(state: &AppState) -> Result<u64, platform::StoreError> {
     let now = platform::time::now();
     let stale = chrono::Duration::from_std(state.config.stale_after)
@@ -199,16 +118,10 @@ pub async fn sweep(state: &AppState) -> Result<u64, platform::StoreError> {
     Ok(failed)
 }
 
-/// Serves until Ctrl-C or SIGTERM, then stops the workers and the relay (unsent messages wait in
-/// the outbox for the next start; unacknowledged order events are redelivered).
+/// Serves until Ctrl-C or SIGTERM, then stops the background work.
 pub async fn run(config: PaymentConfig) -> anyhow::Result<()> {
-    let addr = config.http.addr;
+    let addr = config.base.http.addr;
     let app = build(config).await?;
-    let workers = start_workers(&app.state);
-    let listener = platform::http::bind(addr).await?;
-    tracing::info!(%addr, "payment service listening");
-    platform::http::serve(listener, router(app.state), platform::shutdown::signal()).await?;
-    workers.stop().await;
-    app.relay.stop().await;
-    Ok(())
+    let background = app.spawn_background();
+    platform::http::run_until_shutdown(addr, "payment service", router(app.state), background).await
 }

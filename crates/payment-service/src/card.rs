@@ -6,66 +6,21 @@ use std::fmt;
 
 use chrono::{DateTime, Datelike, Utc};
 
-/// Card schemes recognised from the leading digits (the IIN ranges the schemes publish).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum CardBrand {
-    Visa,
-    Mastercard,
-    Amex,
-    Discover,
-    #[schema(rename = "diners")]
-    DinersClub,
-    Jcb,
-    UnionPay,
-    Unknown,
-}
+/// The scheme of a card is a word of the API; which digits mean which scheme is decided here.
+pub use api_types::payments::CardBrand;
 
-impl CardBrand {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CardBrand::Visa => "visa",
-            CardBrand::Mastercard => "mastercard",
-            CardBrand::Amex => "amex",
-            CardBrand::Discover => "discover",
-            CardBrand::DinersClub => "diners",
-            CardBrand::Jcb => "jcb",
-            CardBrand::UnionPay => "unionpay",
-            CardBrand::Unknown => "unknown",
-        }
-    }
-
-    pub fn parse(s: &str) -> CardBrand {
-        match s {
-            "visa" => CardBrand::Visa,
-            "mastercard" => CardBrand::Mastercard,
-            "amex" => CardBrand::Amex,
-            "discover" => CardBrand::Discover,
-            "diners" => CardBrand::DinersClub,
-            "jcb" => CardBrand::Jcb,
-            "unionpay" => CardBrand::UnionPay,
-            _ => CardBrand::Unknown,
-        }
-    }
-
-    fn of(digits: &str) -> CardBrand {
-        let prefix = |n: usize| -> u32 { digits[..n.min(digits.len())].parse().unwrap_or(0) };
-        match (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6)) {
-            (4, ..) => CardBrand::Visa,
-            (_, 34 | 37, ..) => CardBrand::Amex,
-            (_, 51..=55, ..) | (_, _, _, 2221..=2720, _) => CardBrand::Mastercard,
-            (_, 65, ..) | (_, _, 644..=649, ..) | (_, _, _, 6011, _) => CardBrand::Discover,
-            (_, 62, ..) => CardBrand::UnionPay,
-            (_, _, _, 3528..=3589, _) => CardBrand::Jcb,
-            (_, 36 | 38 | 39, ..) | (_, _, 300..=305, ..) => CardBrand::DinersClub,
-            _ => CardBrand::Unknown,
-        }
-    }
-}
-
-impl fmt::Display for CardBrand {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
+/// The scheme of a card number, from its leading digits (the IIN ranges the schemes publish).
+fn brand_of(digits: &str) -> CardBrand {
+    let prefix = |n: usize| -> u32 { digits[..n.min(digits.len())].parse().unwrap_or(0) };
+    match (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6)) {
+        (4, ..) => CardBrand::Visa,
+        (_, 34 | 37, ..) => CardBrand::Amex,
+        (_, 51..=55, ..) | (_, _, _, 2221..=2720, _) => CardBrand::Mastercard,
+        (_, 65, ..) | (_, _, 644..=649, ..) | (_, _, _, 6011, _) => CardBrand::Discover,
+        (_, 62, ..) => CardBrand::UnionPay,
+        (_, _, _, 3528..=3589, _) => CardBrand::Jcb,
+        (_, 36 | 38 | 39, ..) | (_, _, 300..=305, ..) => CardBrand::DinersClub,
+        _ => CardBrand::Unknown,
     }
 }
 
@@ -118,7 +73,7 @@ impl CardNumber {
         }
         Ok(Self {
             last4: digits[digits.len() - 4..].to_string(),
-            brand: CardBrand::of(&digits),
+            brand: brand_of(&digits),
             test: TestCard::of(&digits),
         })
     }

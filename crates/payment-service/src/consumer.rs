@@ -12,8 +12,8 @@ use platform::money::{Currency, Money};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::app::AppState;
 use crate::domain::{OrderRecord, OrderSource, OrderStatus};
+use crate::state::AppState;
 use crate::store::{FactApplied, OrderFact};
 
 /// Handles one message of the `payment-orders` consumer.

@@ -7,75 +7,22 @@ use uuid::Uuid;
 
 use crate::card::CardBrand;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "snake_case")]
-pub enum PaymentMethod {
-    CreditCard,
-    DebitCard,
-    Paypal,
+/// How a payment was made and where it stands are words of the API; the rules of its life cycle
+/// are [`Lifecycle`].
+pub use api_types::payments::{PaymentMethod, PaymentStatus};
+
+/// The payment life cycle: `pending -> processing -> completed | failed`, and
+/// `completed -> refunded`.
+pub trait Lifecycle: Copy {
+    fn can_become(self, next: Self) -> bool;
+
+    /// Every payment but a failed one holds its order: the store allows at most one such payment
+    /// per order, which is what makes a double charge impossible.
+    fn holds_order(self) -> bool;
 }
 
-impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 3] = [
-        PaymentMethod::CreditCard,
-        PaymentMethod::DebitCard,
-        PaymentMethod::Paypal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::CreditCard => "credit_card",
-            PaymentMethod::DebitCard => "debit_card",
-            PaymentMethod::Paypal => "paypal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
-    pub fn is_card(self) -> bool {
-        matches!(self, PaymentMethod::CreditCard | PaymentMethod::DebitCard)
-    }
-}
-
-/// `pending -> processing -> completed | failed`, and `completed -> refunded`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum PaymentStatus {
-    /// Recorded; the gateway has not been asked yet.
-    Pending,
-    /// The gateway is being asked.
-    Processing,
-    Completed,
-    Failed,
-    /// A completed payment whose money went back (its order was cancelled).
-    Refunded,
-}
-
-impl PaymentStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Processing => "processing",
-            PaymentStatus::Completed => "completed",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => PaymentStatus::Pending,
-            "processing" => PaymentStatus::Processing,
-            "completed" => PaymentStatus::Completed,
-            "failed" => PaymentStatus::Failed,
-            "refunded" => PaymentStatus::Refunded,
-            _ => return None,
-        })
-    }
-
-    pub fn can_become(self, next: PaymentStatus) -> bool {
+impl Lifecycle for PaymentStatus {
+    fn can_become(self, next: PaymentStatus) -> bool {
         use PaymentStatus::*;
         matches!(
             (self, next),
@@ -87,9 +34,7 @@ impl PaymentStatus {
         )
     }
 
-    /// Every payment but a failed one holds its order: the store allows at most one such payment
-    /// per order, which is what makes a double charge impossible.
-    pub fn holds_order(self) -> bool {
+    fn holds_order(self) -> bool {
         self != PaymentStatus::Failed
     }
 }
@@ -108,6 +53,10 @@ pub struct GatewayResponse {
     pub response_code: String,
     pub response_message: String,
 }
+
+/// The `reason` of every `payments.refunded` this service publishes: the money came in for an
+/// order that could no longer be sold.
+pub const REFUND_REASON: &str = "order_not_pending";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refund {
@@ -184,41 +133,17 @@ impl Payment {
 }
 
 /// An order's status as the payment service knows it from `orders.*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, utoipa::ToSchema)]
-#[schema(rename_all = "lowercase")]
-pub enum OrderStatus {
-    Pending,
-    Confirmed,
-    Cancelled,
-}
+pub use api_types::orders::OrderStatus;
 
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => OrderStatus::Pending,
-            "confirmed" => OrderStatus::Confirmed,
-            "cancelled" => OrderStatus::Cancelled,
-            _ => return None,
-        })
-    }
-
-    /// Orders only move forward (a confirmed order may still be cancelled, e.g. when its event is;
-    /// a cancelled one never comes back), so facts delivered out of order merge by taking the
-    /// later status.
-    fn rank(self) -> u8 {
-        match self {
-            OrderStatus::Pending => 0,
-            OrderStatus::Confirmed => 1,
-            OrderStatus::Cancelled => 2,
-        }
+/// Orders only move forward (a confirmed order may still be cancelled, e.g. when its event is; a
+/// cancelled one never comes back, and a refunded one was cancelled first), so facts delivered
+/// out of order merge by taking the later status.
+fn progress(status: OrderStatus) -> u8 {
+    match status {
+        OrderStatus::Pending => 0,
+        OrderStatus::Confirmed => 1,
+        OrderStatus::Cancelled => 2,
+        OrderStatus::Refunded => 3,
     }
 }
 
@@ -275,12 +200,18 @@ pub enum NotPayable {
 }
 
 impl OrderRecord {
+    /// Cancelled, or cancelled and already refunded (the ticket service's answer can say so): it
+    /// holds no seats, so no payment of it may keep the money.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.status, OrderStatus::Cancelled | OrderStatus::Refunded)
+    }
+
     /// The order's amount if it can be paid at `now`: pending and before `expiresAt` (the hold
     /// is over at `expiresAt` even if `orders.cancelled` has not arrived yet).
     pub fn payable_amount(&self, now: DateTime<Utc>) -> Result<Money, NotPayable> {
         match self.status {
             OrderStatus::Confirmed => return Err(NotPayable::Confirmed),
-            OrderStatus::Cancelled => return Err(NotPayable::Cancelled),
+            OrderStatus::Cancelled | OrderStatus::Refunded => return Err(NotPayable::Cancelled),
             OrderStatus::Pending => {}
         }
         if self.expires_at.is_some_and(|at| now >= at) {
@@ -296,7 +227,7 @@ impl OrderRecord {
         let Some(current) = current else {
             return incoming;
         };
-        let (status, cancel_reason) = if incoming.status.rank() > current.status.rank() {
+        let (status, cancel_reason) = if progress(incoming.status) > progress(current.status) {
             (incoming.status, incoming.cancel_reason)
         } else {
             (
@@ -381,6 +312,22 @@ mod tests {
             order(OrderStatus::Cancelled),
         );
         assert_eq!(merged.status, OrderStatus::Cancelled);
+    }
+
+    #[test]
+    fn a_refunded_order_counts_as_cancelled_and_outranks_a_late_cancellation() {
+        let merged = OrderRecord::merge(
+            Some(order(OrderStatus::Refunded)),
+            order(OrderStatus::Cancelled),
+        );
+        assert_eq!(merged.status, OrderStatus::Refunded);
+        assert!(merged.is_cancelled());
+        let mut refunded = order(OrderStatus::Refunded);
+        refunded.amount = Some(Money::from_minor_units(100, Currency::USD));
+        assert_eq!(
+            refunded.payable_amount(DateTime::from_timestamp(1_500, 0).unwrap()),
+            Err(NotPayable::Cancelled)
+        );
     }
 
     #[test]

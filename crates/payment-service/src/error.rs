@@ -2,6 +2,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use platform::idempotency::InvalidIdempotencyKey;
 use platform::{ApiError, StoreError};
 
 use crate::domain::NotPayable;
@@ -23,8 +24,8 @@ pub enum PaymentError {
     KeyReused,
     #[error("the first request with this idempotency key is still running")]
     KeyInUse,
-    #[error("invalid idempotency key: {0}")]
-    InvalidKey(&'static str),
+    #[error("invalid idempotency key")]
+    InvalidKey(#[from] InvalidIdempotencyKey),
     /// The order is not in the projection yet and the ticket service cannot be asked.
     #[error("the order cannot be looked up")]
     OrderLookupUnavailable,
@@ -85,9 +86,7 @@ impl From<PaymentError> for ApiError {
                 "idempotency_key_in_use",
                 "A request with this Idempotency-Key is still being processed; retry shortly.",
             ),
-            PaymentError::InvalidKey(message) => {
-                ApiError::bad_request("invalid_idempotency_key", message)
-            }
+            PaymentError::InvalidKey(e) => e.into(),
             PaymentError::OrderLookupUnavailable => ApiError::unavailable(
                 "order_lookup_unavailable",
                 "This order cannot be checked right now. Please try again in a moment.",

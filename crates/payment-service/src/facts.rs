@@ -8,7 +8,7 @@ use contracts::subjects::{PAYMENTS_COMPLETED, PAYMENTS_FAILED, PAYMENTS_REFUNDED
 use platform::StoreError;
 use platform::outbox::OutboxMessage;
 
-use crate::domain::{Payment, PaymentStatus};
+use crate::domain::{Payment, PaymentStatus, REFUND_REASON};
 
 /// The `source` of every envelope this service produces.
 pub const SOURCE: &str = "payment-service";
@@ -76,7 +76,7 @@ pub fn refunded(p: &Payment, traceparent: &str) -> Result<OutboxMessage, StoreEr
         .refund
         .as_ref()
         .map(|r| r.reason.clone())
-        .unwrap_or_else(|| crate::ledger::REFUND_REASON.to_string());
+        .unwrap_or_else(|| REFUND_REASON.to_string());
     message(
         PAYMENTS_REFUNDED,
         p,

@@ -8,14 +8,9 @@ use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::outbox::OutboxMessage;
 
-use crate::domain::{GatewayResponse, OrderRecord, OrderStatus, Payment, PaymentStatus, Refund};
+use crate::domain::{GatewayResponse, OrderRecord, Payment, PaymentStatus, REFUND_REASON, Refund};
 use crate::facts;
 use crate::gateway::{self, Charge};
-use crate::idempotency::StoredResponse;
-
-/// The `reason` of every `payments.refunded` this service publishes: the money came in for an
-/// order that could no longer be sold.
-pub const REFUND_REASON: &str = "order_not_pending";
 
 /// What settling a payment changes.
 #[derive(Debug)]
@@ -24,8 +19,6 @@ pub struct Settlement {
     /// already cancelled.
     pub payment: Payment,
     pub facts: Vec<OutboxMessage>,
-    /// The answer an `Idempotency-Key` replays, when the request had one.
-    pub response: Option<StoredResponse>,
 }
 
 /// Records the gateway's decision on a `processing` payment. `None` when the payment is no longer
@@ -39,7 +32,6 @@ pub fn settle(
     charge: &Charge,
     at: DateTime<Utc>,
     traceparent: &str,
-    with_response: bool,
 ) -> Result<Option<Settlement>, StoreError> {
     if payment
         .settle(charge.approved, charge.response.clone(), at)
@@ -48,21 +40,13 @@ pub fn settle(
         return Ok(None);
     }
     let mut facts = vec![facts::settled(&payment, traceparent)?];
-    if let Some(order) = order.filter(|o| o.status == OrderStatus::Cancelled)
+    if let Some(order) = order.filter(|o| o.is_cancelled())
         && payment.status == PaymentStatus::Completed
     {
         refund(&mut payment, order.cancel_reason, at);
         facts.push(facts::refunded(&payment, traceparent)?);
     }
-    let response = with_response.then(|| StoredResponse {
-        status: 201,
-        body: crate::view::process_body(&payment, order.map(|o| o.status)).to_string(),
-    });
-    Ok(Some(Settlement {
-        payment,
-        facts,
-        response,
-    }))
+    Ok(Some(Settlement { payment, facts }))
 }
 
 fn refund(payment: &mut Payment, cause: Option<CancelReason>, at: DateTime<Utc>) -> bool {
@@ -87,7 +71,7 @@ pub fn refunds_for(
 ) -> Result<(Vec<Payment>, Vec<OutboxMessage>), StoreError> {
     let mut changed = Vec::new();
     let mut out = Vec::new();
-    if order.status != OrderStatus::Cancelled {
+    if !order.is_cancelled() {
         return Ok((changed, out));
     }
     for mut p in payments {
@@ -141,31 +125,18 @@ pub fn abandon(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::card::CardBrand;
-    use crate::domain::{OrderSource, PaymentDetails, PaymentMethod};
+    use crate::domain::{OrderSource, OrderStatus};
+    use crate::testing::{new_payment, pending_order};
     use contracts::Envelope;
-    use platform::money::{Currency, Money};
     use uuid::Uuid;
 
     const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 
+    /// A 25.50 card payment of a new order, now `status`.
     fn payment(status: PaymentStatus) -> Payment {
-        let now = platform::time::now();
         Payment {
-            id: Uuid::new_v4(),
-            order_id: Uuid::new_v4(),
-            user_id: Uuid::new_v4(),
-            amount: Money::from_minor_units(2550, Currency::USD),
-            method: PaymentMethod::CreditCard,
             status,
-            details: PaymentDetails::Card {
-                last4: "4242".into(),
-                brand: CardBrand::Visa,
-            },
-            gateway_response: None,
-            refund: None,
-            created_at: now,
-            updated_at: now,
+            ..new_payment(&pending_order(Uuid::new_v4(), 2550))
         }
     }
 
@@ -203,7 +174,7 @@ mod tests {
     fn an_approved_charge_completes_the_payment_and_publishes_it() {
         let p = payment(PaymentStatus::Processing);
         let o = order(&p, OrderStatus::Pending);
-        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP, true)
+        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
             .unwrap()
             .unwrap();
         assert_eq!(s.payment.status, PaymentStatus::Completed);
@@ -213,14 +184,13 @@ mod tests {
             serde_json::from_slice(&s.facts[0].payload).unwrap();
         assert_eq!(envelope.subject, Some(s.payment.order_id.to_string()));
         assert_eq!(envelope.data["amount"]["minorUnits"], 2550);
-        assert_eq!(s.response.unwrap().status, 201);
     }
 
     #[test]
     fn a_payment_completing_for_a_cancelled_order_is_refunded_in_the_same_step() {
         let p = payment(PaymentStatus::Processing);
         let o = order(&p, OrderStatus::Cancelled);
-        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP, false)
+        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
             .unwrap()
             .unwrap();
         assert_eq!(s.payment.status, PaymentStatus::Refunded);
@@ -235,10 +205,20 @@ mod tests {
     }
 
     #[test]
+    fn a_payment_completing_for_an_order_already_refunded_is_refunded_too() {
+        let p = payment(PaymentStatus::Processing);
+        let o = order(&p, OrderStatus::Refunded);
+        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
+            .unwrap()
+            .unwrap();
+        assert_eq!(s.payment.status, PaymentStatus::Refunded);
+    }
+
+    #[test]
     fn a_payment_that_is_no_longer_processing_is_not_settled() {
         let p = payment(PaymentStatus::Failed);
         assert!(
-            settle(p, None, &approved(), platform::time::now(), TP, false)
+            settle(p, None, &approved(), platform::time::now(), TP)
                 .unwrap()
                 .is_none()
         );

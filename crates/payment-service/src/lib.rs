@@ -18,12 +18,14 @@ pub mod openapi;
 pub mod orders;
 pub mod process;
 mod routes;
+pub mod state;
 pub mod store;
 pub mod view;
 
-pub use app::{App, AppState, Workers, build, build_with, router, run, start_workers, sweep};
+pub use app::{App, build, build_with, router, run, sweep};
 pub use config::PaymentConfig;
 pub use consumer::{apply, handle};
 pub use openapi::openapi;
+pub use state::AppState;
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -9,16 +9,14 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use contracts::orders::CancelReason;
-use platform::money::{Currency, Money, parse_minor_units};
+use api_types::orders::{OrderResponse, OrderView};
+use platform::money::{Currency, Money};
 use reqwest::StatusCode;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
-use crate::domain::{OrderRecord, OrderSource, OrderStatus};
+use crate::domain::{OrderRecord, OrderSource};
 use crate::error::PaymentError;
+use crate::store::PaymentStore;
 
 /// How often the projection is looked at while waiting.
 const POLL: Duration = Duration::from_millis(50);
@@ -28,7 +26,6 @@ const POLL: Duration = Duration::from_millis(50);
 pub struct TicketClient {
     http: reqwest::Client,
     base: String,
-    default_currency: Currency,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -41,36 +38,8 @@ pub enum LookupError {
     Unreadable(String),
 }
 
-#[derive(Deserialize)]
-struct OrderAnswer {
-    order: TicketOrder,
-}
-
-/// The fields of the ticket service's order this service needs.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TicketOrder {
-    id: Uuid,
-    user_id: Uuid,
-    #[serde(default)]
-    event_id: Option<Uuid>,
-    #[serde(default)]
-    booking_reference: Option<String>,
-    status: String,
-    #[serde(default)]
-    cancel_reason: Option<String>,
-    #[serde(default)]
-    total_amount: Option<serde_json::Number>,
-    #[serde(default)]
-    total_amount_minor: Option<i64>,
-    #[serde(default)]
-    currency: Option<String>,
-    #[serde(default)]
-    expires_at: Option<DateTime<Utc>>,
-}
-
 impl TicketClient {
-    pub fn new(base_url: &str, timeout: Duration, default_currency: Currency) -> Self {
+    pub fn new(base_url: &str, timeout: Duration) -> Self {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
@@ -79,7 +48,6 @@ impl TicketClient {
         Self {
             http,
             base: base_url.trim_end_matches('/').to_string(),
-            default_currency,
         }
     }
 
@@ -102,53 +70,43 @@ impl TicketClient {
             StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => return Ok(None),
             other => return Err(LookupError::Status(other)),
         }
-        let answer: OrderAnswer = response
+        let answer: OrderResponse = response
             .json()
             .await
             .map_err(|e| LookupError::Unreadable(e.to_string()))?;
-        self.record(answer.order).map(Some)
-    }
-
-    fn record(&self, o: TicketOrder) -> Result<OrderRecord, LookupError> {
-        let status = OrderStatus::parse(&o.status)
-            .ok_or_else(|| LookupError::Unreadable(format!("status {:?}", o.status)))?;
-        let currency = match o.currency.as_deref() {
-            Some(c) => Currency::parse(c).map_err(|e| LookupError::Unreadable(e.into()))?,
-            None => self.default_currency,
-        };
-        // The integer amount when the ticket service sends it; else its decimal, parsed exactly.
-        let minor = match (o.total_amount_minor, &o.total_amount) {
-            (Some(minor), _) => Some(minor),
-            (None, Some(decimal)) => Some(
-                parse_minor_units(&decimal.to_string())
-                    .map_err(|e| LookupError::Unreadable(e.to_string()))?,
-            ),
-            (None, None) => None,
-        };
-        Ok(OrderRecord {
-            id: o.id,
-            user_id: o.user_id,
-            event_id: o.event_id,
-            booking_reference: o.booking_reference,
-            amount: minor.map(|m| Money::from_minor_units(m, currency)),
-            status,
-            cancel_reason: o.cancel_reason.as_deref().and_then(CancelReason::parse),
-            expires_at: o.expires_at,
-            source: OrderSource::TicketService,
-            updated_at: platform::time::now(),
-        })
+        record(answer.order.order).map(Some)
     }
 }
 
-/// The order `id`, from the projection, waiting briefly for it, then from the ticket service.
+/// What the projection keeps of the ticket service's order: its exact amount in minor units.
+fn record(o: OrderView) -> Result<OrderRecord, LookupError> {
+    let currency = Currency::parse(&o.currency).map_err(|e| LookupError::Unreadable(e.into()))?;
+    Ok(OrderRecord {
+        id: o.id,
+        user_id: o.user_id,
+        event_id: Some(o.event_id),
+        booking_reference: Some(o.booking_reference),
+        amount: Some(Money::from_minor_units(o.total_amount_minor, currency)),
+        status: o.status,
+        cancel_reason: o.cancel_reason,
+        expires_at: Some(o.expires_at),
+        source: OrderSource::TicketService,
+        updated_at: platform::time::now(),
+    })
+}
+
+/// The order `id`, from the projection (`store`), waiting for it at most `wait`, then from the
+/// ticket service.
 pub async fn find(
-    state: &AppState,
+    store: &dyn PaymentStore,
+    tickets: &TicketClient,
+    wait: Duration,
     id: Uuid,
     cookie: Option<&str>,
 ) -> Result<OrderRecord, PaymentError> {
-    let deadline = tokio::time::Instant::now() + state.config.order_wait;
+    let deadline = tokio::time::Instant::now() + wait;
     loop {
-        if let Some(order) = state.store.order(id).await? {
+        if let Some(order) = store.order(id).await? {
             return Ok(order);
         }
         let now = tokio::time::Instant::now();
@@ -157,10 +115,10 @@ pub async fn find(
         }
         tokio::time::sleep(POLL.min(deadline - now)).await;
     }
-    match state.tickets.order(id, cookie).await {
+    match tickets.order(id, cookie).await {
         Ok(Some(order)) if order.id == id => {
             tracing::info!(order_id = %id, "order taken from the ticket service before its orders.created arrived");
-            Ok(state.store.remember_order(&order).await?)
+            Ok(store.remember_order(&order).await?)
         }
         Ok(_) => Err(PaymentError::OrderNotFound),
         Err(e) => {

@@ -9,18 +9,19 @@
 //! 4. `pending -> processing`, ask the gateway, then store its decision, the outbox message, the
 //!    key's answer and any refund in one transaction, and wake the relay.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::{ApiError, VerifiedUser};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::domain::{Payment, PaymentStatus};
 use crate::error::PaymentError;
-use crate::idempotency::{self, ClaimOutcome, IdempotencyKey, KeyClaim, KeyRef, StoredResponse};
+use crate::idempotency::{ClaimOutcome, IdempotencyKey, KeyClaim, KeyRef, StoredResponse};
 use crate::input::PaymentRequest;
 use crate::orders;
+use crate::state::AppState;
 use crate::store::{Inserted, Settle, Settled};
+use crate::view;
 
 /// An answer with its exact body, fresh or replayed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,22 +34,7 @@ impl IntoResponse for Reply {
     fn into_response(self) -> Response {
         let status =
             StatusCode::from_u16(self.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut res = (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            self.response.body,
-        )
-            .into_response();
-        if self.replayed {
-            res.headers_mut().insert(
-                idempotency::REPLAYED_HEADER,
-                HeaderValue::from_static("true"),
-            );
-        }
-        res
+        platform::idempotency::stored_json(status, self.response.body, self.replayed)
     }
 }
 
@@ -60,10 +46,7 @@ fn fresh(response: StoredResponse) -> Reply {
 }
 
 fn settled_response(s: &Settled) -> StoredResponse {
-    StoredResponse {
-        status: 201,
-        body: crate::view::process_body(&s.payment, s.order_status).to_string(),
-    }
+    view::receipt(&s.payment, s.order_status)
 }
 
 /// Takes a payment for `user`; see the module documentation.
@@ -142,7 +125,14 @@ async fn pay(
     cookie: Option<&str>,
     key: Option<&KeyRef>,
 ) -> Result<Settled, PaymentError> {
-    let order = orders::find(state, request.order_id, cookie).await?;
+    let order = orders::find(
+        state.store.as_ref(),
+        &state.tickets,
+        state.config.order_wait,
+        request.order_id,
+        cookie,
+    )
+    .await?;
     if order.user_id != user.id {
         return Err(PaymentError::OrderNotFound);
     }

@@ -1,29 +1,27 @@
 //! The HTTP routes of the payment service.
 
+use api_types::payments::{OrderPayments, ProcessRequest, ProcessResponse, StatusResponse};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::ErrorBody;
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, SessionErrors};
 use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
-use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::AppState;
 use crate::error::PaymentError;
 use crate::idempotency::IdempotencyKey;
 use crate::input::ProcessBody;
-use crate::openapi::{OrderPayments, ProcessRequest, ProcessResponse, StatusResponse};
 use crate::process::{self, Reply};
-use crate::view::{PaymentView, status_body};
+use crate::state::AppState;
+use crate::view;
 
-pub fn routes() -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/payment/process", post(process))
         .route("/api/payment/status/{id}", get(status))
         .route("/api/payment/orders/{order_id}", get(for_order))
-        .route("/api/payment/openapi.json", get(crate::openapi::serve))
 }
 
 /// A malformed id names nothing: 404 like an unknown one.
@@ -51,11 +49,10 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
         (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
         (status = 404, description = "`order_not_found`: unknown order, or not the caller's.", body = ErrorBody),
         (status = 409, description = "`order_expired` (the hold ran out), `order_cancelled`, `order_already_paid`, `order_not_pending`, `payment_in_progress` (another payment of this order is at the gateway) or `idempotency_key_in_use` (the first request with this key still runs).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names each problem (`orderId`, `paymentMethod`, `paymentDetails`, `paymentDetails.cardNumber`, `paymentDetails.expiryMonth`, `paymentDetails.expiryYear`, `paymentDetails.cvc`, `paymentDetails.cardholderName`, `paymentDetails.email`, `body`); card data is never echoed. `idempotency_key_reused`: the key was used with another request.", body = ErrorBody),
         (status = 503, description = "`auth_unavailable`, or `order_lookup_unavailable` (the order is not known yet and the ticket service does not answer).", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 async fn process(
@@ -86,24 +83,22 @@ async fn process(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The payment and its order's status.", body = StatusResponse),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        SessionErrors,
         (status = 404, description = "`payment_not_found`: unknown payment, or not the caller's.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn status(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, PaymentError> {
+) -> Result<Json<StatusResponse>, PaymentError> {
     let id = id(&raw, PaymentError::PaymentNotFound)?;
     let payment = match state.store.payment(id).await? {
         Some(p) if p.user_id == user.id || user.is_admin() => p,
         _ => return Err(PaymentError::PaymentNotFound),
     };
     let order = state.store.order(payment.order_id).await?;
-    Ok(Json(status_body(&payment, order.map(|o| o.status))))
+    Ok(Json(view::status(&payment, order.map(|o| o.status))))
 }
 
 /// Every payment attempt of an order, oldest first (to its owner or an admin).
@@ -115,27 +110,20 @@ async fn status(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The order's status and its payments.", body = OrderPayments),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        SessionErrors,
         (status = 404, description = "`order_not_found`: the payment service knows no such order of the caller's.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`: the session cannot be checked right now.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
 async fn for_order(
     State(state): State<AppState>,
     AuthUser(user): AuthUser,
     Path(raw): Path<String>,
-) -> Result<Json<Value>, PaymentError> {
+) -> Result<Json<OrderPayments>, PaymentError> {
     let order_id = id(&raw, PaymentError::OrderNotFound)?;
     let order = match state.store.order(order_id).await? {
         Some(o) if o.user_id == user.id || user.is_admin() => o,
         _ => return Err(PaymentError::OrderNotFound),
     };
     let payments = state.store.payments_for_order(order_id).await?;
-    let views: Vec<PaymentView> = payments.iter().map(PaymentView::from).collect();
-    Ok(Json(json!({
-        "orderId": order.id,
-        "orderStatus": order.status.as_str(),
-        "payments": views,
-    })))
+    Ok(Json(view::for_order(order.id, order.status, &payments)))
 }

@@ -7,6 +7,10 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api_types::orders::{
+    CustomerInfo, LineTicketType, OrderDetailsView, OrderEvent, OrderLineView, OrderResponse,
+    OrderView,
+};
 use async_nats::HeaderMap;
 use async_nats::jetstream;
 use axum::extract::{FromRef, Path, State};
@@ -17,21 +21,21 @@ use contracts::Envelope;
 use contracts::catalog::Price;
 use contracts::orders::{CancelReason, OrderCancelled, OrderCreated, OrderLine};
 use contracts::subjects::{self, headers};
-use platform::config::{HttpConfig, StoreConfig};
-use platform::money::Currency;
-use platform::outbox::RelayHandle;
+use platform::background::Background;
+use platform::config::{BaseConfig, LinksConfig};
+use platform::money::{Currency, Money};
 use platform::testing::{NatsServer, TestClient, TestServer};
 use platform::{ApiError, AuthClient, AuthUser};
 use serde::Serialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::app::{AppState, Workers};
 use crate::card::CardBrand;
 use crate::config::PaymentConfig;
 use crate::domain::{
     OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails, PaymentMethod, PaymentStatus,
 };
+use crate::state::AppState;
 use crate::store::{PaymentStore, SqliteStore};
 
 /// A card the simulated gateway always approves.
@@ -42,22 +46,18 @@ pub const DECLINED_CARD: &str = "4000 0000 0000 0002";
 /// Settings for tests: short waits, nothing listening at the ticket service's URL.
 pub fn config() -> PaymentConfig {
     PaymentConfig {
-        http: HttpConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
+        base: BaseConfig::in_memory(),
+        links: LinksConfig {
+            nats_url: String::new(),
+            nats_connect_timeout: Duration::from_secs(5),
+            auth_url: String::new(),
+            auth_timeout: Duration::from_secs(5),
         },
-        store: StoreConfig::Sqlite {
-            path: ":memory:".into(),
-        },
-        nats_url: String::new(),
-        nats_connect_timeout: Duration::from_secs(5),
-        auth_url: String::new(),
-        auth_timeout: Duration::from_secs(5),
         // Port 9 (discard) is closed on test machines: the fallback fails fast.
         ticket_url: "http://127.0.0.1:9".into(),
         ticket_timeout: Duration::from_secs(2),
         order_wait: Duration::from_millis(300),
         success_rate: 0.9,
-        currency: Currency::USD,
         consumer_concurrency: 8,
         stale_after: Duration::from_secs(60),
         idempotency_ttl: Duration::from_secs(86_400),
@@ -119,8 +119,8 @@ impl StackBuilder {
         }
         let auth = auth_service::testing::spawn_with(auth_config).await;
         let mut config = self.config;
-        config.nats_url = nats.url();
-        config.auth_url = auth.url();
+        config.links.nats_url = nats.url();
+        config.links.auth_url = auth.url();
         let tickets = if self.ticket_stub {
             let stub = TicketStub::spawn(&auth.url()).await;
             config.ticket_url = stub.server.url();
@@ -132,18 +132,20 @@ impl StackBuilder {
             Some(s) => s,
             None => Arc::new(SqliteStore::in_memory().expect("in-memory store")),
         };
-        let client =
-            platform::nats::connect(&config.nats_url, "payment-test", Duration::from_secs(5))
-                .await
-                .expect("NATS connects");
+        let client = platform::nats::connect(
+            &config.links.nats_url,
+            "payment-test",
+            Duration::from_secs(5),
+        )
+        .await
+        .expect("NATS connects");
         let app = crate::build_with(config, store, client)
             .await
             .expect("payment service builds");
-        let workers = crate::start_workers(&app.state);
+        let background = app.spawn_background();
         let payment = TestServer::spawn(crate::router(app.state.clone())).await;
         Stack {
-            workers: Some(workers),
-            _relay: app.relay,
+            background: Some(background),
             js: app.state.js.clone(),
             state: app.state,
             payment,
@@ -165,8 +167,7 @@ pub struct Buyer {
 /// A running payment service and everything it talks to. Fields drop in order: the service
 /// stops before the servers it uses.
 pub struct Stack {
-    workers: Option<Workers>,
-    _relay: RelayHandle,
+    background: Option<Background>,
     pub payment: TestServer,
     pub state: AppState,
     pub js: jetstream::Context,
@@ -219,10 +220,10 @@ impl Stack {
         }
     }
 
-    /// Stops the consumer and the maintenance sweep (the relay keeps running).
-    pub async fn stop_workers(&mut self) {
-        if let Some(w) = self.workers.take() {
-            w.stop().await;
+    /// Stops the background work: the consumer, the maintenance sweep and the relay.
+    pub async fn stop_background(&mut self) {
+        if let Some(b) = self.background.take() {
+            b.stop().await;
         }
     }
 
@@ -438,7 +439,7 @@ pub fn paypal_body(order_id: Uuid, email: &str) -> Value {
 #[derive(Clone)]
 struct StubState {
     auth: AuthClient,
-    orders: Arc<Mutex<HashMap<Uuid, Value>>>,
+    orders: Arc<Mutex<HashMap<Uuid, OrderDetailsView>>>,
 }
 
 impl FromRef<StubState> for AuthClient {
@@ -451,7 +452,7 @@ impl FromRef<StubState> for AuthClient {
 /// put into it, to their owner only (404 otherwise), verifying the cookie with the auth service.
 pub struct TicketStub {
     pub server: TestServer,
-    orders: Arc<Mutex<HashMap<Uuid, Value>>>,
+    orders: Arc<Mutex<HashMap<Uuid, OrderDetailsView>>>,
 }
 
 impl TicketStub {
@@ -470,23 +471,59 @@ impl TicketStub {
         }
     }
 
-    /// Makes the stub know `order` (as the ticket service's JSON), pending.
+    /// Makes the stub know `order` as the ticket service shows it, pending.
     pub fn put(&self, order: &OrderCreated) {
-        let value = json!({
-            "id": order.order_id,
-            "userId": order.user_id,
-            "eventId": order.event_id,
-            "bookingReference": order.booking_reference,
-            "status": "pending",
-            "totalAmount": platform::money::Money::from_minor_units(order.total_amount.minor_units, Currency::USD).to_json(),
-            "totalAmountMinor": order.total_amount.minor_units,
-            "currency": order.total_amount.currency,
-            "expiresAt": order.expires_at,
-        });
+        let number = |p: &Price| Money::from_minor_units(p.minor_units, Currency::USD).to_json();
+        let now = platform::time::now();
+        let view = OrderView {
+            id: order.order_id,
+            order_id: order.order_id,
+            user_id: order.user_id,
+            event_id: order.event_id,
+            event: OrderEvent {
+                id: order.event_id,
+                title: "Test event".into(),
+                date_time: order.expires_at + chrono::Duration::days(30),
+            },
+            booking_reference: order.booking_reference.clone(),
+            status: OrderStatus::Pending,
+            cancel_reason: None,
+            tickets: order
+                .lines
+                .iter()
+                .map(|l| OrderLineView {
+                    ticket_type: LineTicketType {
+                        name: l.ticket_type.clone(),
+                        price: number(&l.unit_price),
+                    },
+                    quantity: l.quantity,
+                    subtotal: number(&l.subtotal),
+                })
+                .collect(),
+            total_amount: number(&order.total_amount),
+            total_amount_minor: order.total_amount.minor_units,
+            currency: order.total_amount.currency.clone(),
+            customer_info: CustomerInfo {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                email: "ada@example.com".into(),
+                phone: None,
+            },
+            payment_id: None,
+            failed_payments: 0,
+            expires_at: order.expires_at,
+            created_at: now,
+            updated_at: now,
+        };
+        let details = OrderDetailsView {
+            order: view,
+            payment_attempts: Vec::new(),
+            issued_tickets: Vec::new(),
+        };
         self.orders
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(order.order_id, value);
+            .insert(order.order_id, details);
     }
 }
 
@@ -494,7 +531,7 @@ async fn stub_order(
     State(state): State<StubState>,
     AuthUser(user): AuthUser,
     Path(id): Path<Uuid>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<OrderResponse>, ApiError> {
     let order = state
         .orders
         .lock()
@@ -502,7 +539,7 @@ async fn stub_order(
         .get(&id)
         .cloned();
     match order {
-        Some(o) if o["userId"] == json!(user.id) => Ok(Json(json!({ "order": o }))),
+        Some(order) if order.order.user_id == user.id => Ok(Json(OrderResponse { order })),
         _ => Err(ApiError::not_found("No such order.")),
     }
 }

@@ -1,90 +1,18 @@
-//! What clients see: the seed's payment document in camelCase, money as an exact JSON number plus
-//! its integer minor units.
+//! What clients see: the domain's [`Payment`] written as `api_types::payments` (the seed's
+//! payment document in camelCase, money as an exact JSON number plus its integer minor units),
+//! and the answers built from it.
 
-use serde::Serialize;
-use serde_json::{Value, json};
-use utoipa::ToSchema;
+use api_types::payments::{
+    DetailsView, GatewayResponseView, OrderPayments, PaymentView, ProcessOrder, ProcessResponse,
+    RefundView, StatusResponse,
+};
+use uuid::Uuid;
 
-use crate::domain::{OrderStatus, Payment, PaymentDetails};
+use crate::domain::{OrderStatus, Payment, PaymentDetails, PaymentStatus};
+use crate::idempotency::StoredResponse;
 
-/// What the (simulated) gateway answered.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GatewayResponseView<'a> {
-    #[schema(example = "txn_0f3c2b7d9a8e4c1b")]
-    pub transaction_id: &'a str,
-    /// `approved`, or why it was declined: `card_declined`, `insufficient_funds`,
-    /// `paypal_declined`, ...
-    #[schema(example = "approved")]
-    pub response_code: &'a str,
-    #[schema(example = "Payment approved.")]
-    pub response_message: &'a str,
-}
-
-/// What is kept of the instrument: never the full card number or the CVC.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum DetailsView<'a> {
-    #[serde(rename_all = "camelCase")]
-    Card {
-        #[schema(example = "4242")]
-        card_last4: &'a str,
-        #[schema(value_type = crate::card::CardBrand)]
-        card_brand: &'a str,
-    },
-    #[serde(rename_all = "camelCase")]
-    Paypal {
-        #[schema(format = "email")]
-        paypal_email: &'a str,
-    },
-}
-
-/// The refund of a completed payment whose order was no longer open.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundView<'a> {
-    pub transaction_id: &'a str,
-    /// As published in `payments.refunded`, e.g. `order_not_pending`.
-    #[schema(example = "order_not_pending")]
-    pub reason: &'a str,
-    /// Why the order was cancelled, when it was.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::openapi::CancelReason>)]
-    pub order_cancel_reason: Option<&'static str>,
-    pub refunded_at: chrono::DateTime<chrono::Utc>,
-}
-
-/// A payment as clients see it (the seed's document).
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PaymentView<'a> {
-    pub id: uuid::Uuid,
-    pub order_id: uuid::Uuid,
-    pub user_id: uuid::Uuid,
-    /// The exact amount as the shortest decimal number (`25.5`).
-    #[schema(value_type = f64, example = 25.5)]
-    pub amount: serde_json::Number,
-    /// The same amount in minor units (cents).
-    #[schema(example = 2550)]
-    pub amount_minor: i64,
-    #[schema(example = "USD")]
-    pub currency: String,
-    #[schema(value_type = crate::domain::PaymentMethod)]
-    pub payment_method: &'static str,
-    #[schema(value_type = crate::domain::PaymentStatus)]
-    pub status: &'static str,
-    /// `null` until the gateway has answered.
-    #[schema(required = true)]
-    pub gateway_response: Option<GatewayResponseView<'a>>,
-    pub payment_details: DetailsView<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refund: Option<RefundView<'a>>,
-    pub created_at: chrono::DateTime<chrono::Utc>,
-    pub updated_at: chrono::DateTime<chrono::Utc>,
-}
-
-impl<'a> From<&'a Payment> for PaymentView<'a> {
-    fn from(p: &'a Payment) -> Self {
+impl From<&Payment> for PaymentView {
+    fn from(p: &Payment) -> Self {
         PaymentView {
             id: p.id,
             order_id: p.order_id,
@@ -92,26 +20,26 @@ impl<'a> From<&'a Payment> for PaymentView<'a> {
             amount: p.amount.to_json(),
             amount_minor: p.amount.minor_units(),
             currency: p.amount.currency().to_string(),
-            payment_method: p.method.as_str(),
-            status: p.status.as_str(),
+            payment_method: p.method,
+            status: p.status,
             gateway_response: p.gateway_response.as_ref().map(|g| GatewayResponseView {
-                transaction_id: &g.transaction_id,
-                response_code: &g.response_code,
-                response_message: &g.response_message,
+                transaction_id: g.transaction_id.clone(),
+                response_code: g.response_code.clone(),
+                response_message: g.response_message.clone(),
             }),
             payment_details: match &p.details {
                 PaymentDetails::Card { last4, brand } => DetailsView::Card {
-                    card_last4: last4,
-                    card_brand: brand.as_str(),
+                    card_last4: last4.clone(),
+                    card_brand: *brand,
                 },
                 PaymentDetails::Paypal { email } => DetailsView::Paypal {
-                    paypal_email: email,
+                    paypal_email: email.clone(),
                 },
             },
             refund: p.refund.as_ref().map(|r| RefundView {
-                transaction_id: &r.transaction_id,
-                reason: &r.reason,
-                order_cancel_reason: r.order_cancel_reason.map(|c| c.as_str()),
+                transaction_id: r.transaction_id.clone(),
+                reason: r.reason.clone(),
+                order_cancel_reason: r.order_cancel_reason,
                 refunded_at: r.refunded_at,
             }),
             created_at: p.created_at,
@@ -122,33 +50,101 @@ impl<'a> From<&'a Payment> for PaymentView<'a> {
 
 /// The answer to `POST /api/payment/process` (status 201): a decline is a business result, so it
 /// is a 201 too, with the gateway's message.
-pub fn process_body(p: &Payment, order_status: Option<OrderStatus>) -> Value {
+pub fn processed(p: &Payment, order_status: Option<OrderStatus>) -> ProcessResponse {
     let message = match &p.gateway_response {
-        Some(g) if p.status == crate::domain::PaymentStatus::Failed => g.response_message.clone(),
+        Some(g) if p.status == PaymentStatus::Failed => g.response_message.clone(),
         _ => match p.status {
-            crate::domain::PaymentStatus::Completed => {
+            PaymentStatus::Completed => {
                 "Payment completed. Your tickets are being issued.".to_string()
             }
-            crate::domain::PaymentStatus::Refunded => {
+            PaymentStatus::Refunded => {
                 "The order was no longer open, so the payment was refunded.".to_string()
             }
             other => format!("Payment {}.", other.as_str()),
         },
     };
-    json!({
-        "message": message,
-        "payment": PaymentView::from(p),
-        "order": {
-            "id": p.order_id,
-            "status": order_status.map(OrderStatus::as_str),
+    ProcessResponse {
+        message,
+        payment: PaymentView::from(p),
+        order: ProcessOrder {
+            id: p.order_id,
+            status: order_status,
         },
-    })
+    }
+}
+
+/// [`processed`] as sent and as stored with an `Idempotency-Key`, so a retry gets the same bytes.
+pub fn receipt(p: &Payment, order_status: Option<OrderStatus>) -> StoredResponse {
+    StoredResponse {
+        status: 201,
+        body: serde_json::to_string(&processed(p, order_status))
+            .expect("an answer of plain fields serializes"),
+    }
 }
 
 /// The answer to `GET /api/payment/status/:id`.
-pub fn status_body(p: &Payment, order_status: Option<OrderStatus>) -> Value {
-    json!({
-        "payment": PaymentView::from(p),
-        "orderStatus": order_status.map(OrderStatus::as_str),
-    })
+pub fn status(p: &Payment, order_status: Option<OrderStatus>) -> StatusResponse {
+    StatusResponse {
+        payment: PaymentView::from(p),
+        order_status,
+    }
+}
+
+/// The answer to `GET /api/payment/orders/:order_id`.
+pub fn for_order(order_id: Uuid, status: OrderStatus, payments: &[Payment]) -> OrderPayments {
+    OrderPayments {
+        order_id,
+        order_status: status,
+        payments: payments.iter().map(PaymentView::from).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::GatewayResponse;
+    use crate::testing::{new_payment, pending_order};
+
+    /// A 25.50 card payment that the gateway answered with `message`, now `status`.
+    fn payment(status: PaymentStatus, message: &str) -> Payment {
+        Payment {
+            status,
+            gateway_response: Some(GatewayResponse {
+                transaction_id: "txn_1".into(),
+                response_code: "card_declined".into(),
+                response_message: message.into(),
+            }),
+            ..new_payment(&pending_order(Uuid::nil(), 2550))
+        }
+    }
+
+    #[test]
+    fn a_decline_is_answered_with_the_gateways_message_and_an_approval_with_ours() {
+        let declined = processed(&payment(PaymentStatus::Failed, "Card declined."), None);
+        assert_eq!(declined.message, "Card declined.");
+        let paid = processed(
+            &payment(PaymentStatus::Completed, "ok"),
+            Some(OrderStatus::Pending),
+        );
+        assert_eq!(
+            paid.message,
+            "Payment completed. Your tickets are being issued."
+        );
+    }
+
+    #[test]
+    fn the_stored_answer_is_a_201_with_the_seeds_fields_in_their_order() {
+        let r = receipt(
+            &payment(PaymentStatus::Completed, "ok"),
+            Some(OrderStatus::Pending),
+        );
+        assert_eq!(r.status, 201);
+        let json: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(json["payment"]["amount"], serde_json::json!(25.5));
+        assert_eq!(json["payment"]["amountMinor"], 2550);
+        assert_eq!(json["payment"]["paymentDetails"]["cardBrand"], "visa");
+        assert_eq!(json["order"]["status"], "pending");
+        assert!(json["payment"].get("refund").is_none());
+        assert!(r.body.starts_with(r#"{"message":"#));
+    }
 }

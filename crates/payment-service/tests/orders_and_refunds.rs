@@ -246,7 +246,7 @@ async fn the_same_orders_created_delivered_twice_leaves_one_projection_row() {
 async fn handle_applies_a_message_pulled_from_the_stream_once() {
     let mut s = stack().start().await;
     // Keep the service's own consumer away from the message.
-    s.stop_workers().await;
+    s.stop_background().await;
     let buyer = s.buyer("ada@example.com").await;
     let order = order_created(
         buyer.id,

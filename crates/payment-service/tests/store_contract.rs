@@ -424,47 +424,21 @@ async fn payments_left_unfinished_are_abandoned(store: Arc<dyn PaymentStore>) {
     );
 }
 
-async fn sqlite() -> Arc<dyn PaymentStore> {
-    Arc::new(SqliteStore::in_memory().unwrap())
+platform::store_contract! {
+    store: dyn PaymentStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
+    cases: [
+        a_payment_round_trips_and_only_one_per_order_holds_it,
+        concurrent_inserts_for_one_order_let_exactly_one_through,
+        settling_stores_the_result_its_event_and_the_key_answer_together,
+        a_payment_settling_for_a_cancelled_order_is_refunded_in_the_same_step,
+        an_order_fact_is_applied_once_and_a_cancellation_refunds_once,
+        facts_arriving_out_of_order_end_in_the_same_projection,
+        idempotency_keys_are_claimed_replayed_refused_taken_over_and_released,
+        payments_left_unfinished_are_abandoned,
+    ],
 }
-
-/// A fresh database per test, or `None` when no MongoDB is configured.
-async fn mongo() -> Option<Arc<dyn PaymentStore>> {
-    let uri = std::env::var("TEST_MONGODB_URI").ok()?;
-    let db = format!("payment_test_{}", Uuid::new_v4().simple());
-    Some(Arc::new(
-        MongoStore::connect(&uri, &db)
-            .await
-            .expect("MongoDB reachable"),
-    ))
-}
-
-macro_rules! contract {
-    ($($case:ident),* $(,)?) => {
-        mod on_sqlite {
-            $(#[tokio::test] async fn $case() { super::$case(super::sqlite().await).await; })*
-        }
-        mod on_mongodb {
-            $(#[tokio::test] async fn $case() {
-                match super::mongo().await {
-                    Some(store) => super::$case(store).await,
-                    None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
-                }
-            })*
-        }
-    };
-}
-
-contract!(
-    a_payment_round_trips_and_only_one_per_order_holds_it,
-    concurrent_inserts_for_one_order_let_exactly_one_through,
-    settling_stores_the_result_its_event_and_the_key_answer_together,
-    a_payment_settling_for_a_cancelled_order_is_refunded_in_the_same_step,
-    an_order_fact_is_applied_once_and_a_cancellation_refunds_once,
-    facts_arriving_out_of_order_end_in_the_same_projection,
-    idempotency_keys_are_claimed_replayed_refused_taken_over_and_released,
-    payments_left_unfinished_are_abandoned,
-);
 
 #[tokio::test]
 async fn the_sqlite_store_keeps_data_in_its_file_across_reopening() {

@@ -6,62 +6,12 @@ use std::time::Duration;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::error::ApiError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    User,
-    Admin,
-}
-
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
-
-/// The user as `/api/auth/verify` returns it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct VerifiedUser {
-    pub id: Uuid,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-    pub role: Role,
-}
-
-impl VerifiedUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-    }
-}
-
-#[derive(Deserialize)]
-struct VerifyResponse {
-    user: VerifiedUser,
-}
+// Who a caller is, as `GET /api/auth/verify` answers: the shapes are the auth service's answer
+// types, shared with every client of that route.
+pub use api_types::auth::{Role, VerifiedUser, VerifyResponse};
 
 /// Client for the auth service; cheap to clone (one connection pool shared by all requests).
 #[derive(Clone)]
@@ -83,6 +33,11 @@ impl AuthClient {
             http,
             verify_url: format!("{}/api/auth/verify", base_url.trim_end_matches('/')),
         }
+    }
+
+    /// The configured auth service (`AUTH_SERVICE_URL`, bounded by `AUTH_TIMEOUT_MS`).
+    pub fn from_links(links: &crate::config::LinksConfig) -> Self {
+        Self::new(&links.auth_url, links.auth_timeout)
     }
 
     /// `Ok(None)` when the session is missing, expired or unknown; `Err` (503) when the auth

@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use crate::money::Currency;
+
 /// Default ports of the local stack (the seed's port summary).
 pub mod ports {
     pub const WEB: u16 = 3000;
@@ -77,6 +79,11 @@ pub fn secs_or(name: &str, default: Duration) -> Result<Duration, ConfigError> {
     parse_or(name, default.as_secs()).map(Duration::from_secs)
 }
 
+/// Reads a duration given in milliseconds.
+pub fn millis_or(name: &str, default: Duration) -> Result<Duration, ConfigError> {
+    parse_or(name, default.as_millis() as u64).map(Duration::from_millis)
+}
+
 /// Where a service listens.
 #[derive(Debug, Clone)]
 pub struct HttpConfig {
@@ -130,6 +137,121 @@ pub fn data_dir() -> PathBuf {
     PathBuf::from(var_or("DATA_DIR", "data"))
 }
 
+/// What tells one service apart from another in the environment.
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceEnv {
+    /// The variable naming its port, e.g. `AUTH_PORT`.
+    pub port_var: &'static str,
+    pub default_port: u16,
+    /// Its MongoDB database, e.g. `auth_db`.
+    pub database: &'static str,
+    /// Its SQLite file under the data dir, e.g. `auth.db`.
+    pub sqlite_file: &'static str,
+}
+
+impl ServiceEnv {
+    pub const fn new(
+        port_var: &'static str,
+        default_port: u16,
+        database: &'static str,
+        sqlite_file: &'static str,
+    ) -> Self {
+        Self {
+            port_var,
+            default_port,
+            database,
+            sqlite_file,
+        }
+    }
+}
+
+/// The services of the platform.
+pub mod services {
+    use super::{ServiceEnv, ports};
+
+    pub const AUTH: ServiceEnv = ServiceEnv::new("AUTH_PORT", ports::AUTH, "auth_db", "auth.db");
+    pub const EVENT: ServiceEnv =
+        ServiceEnv::new("EVENT_PORT", ports::EVENT, "event_db", "event.db");
+    pub const TICKET: ServiceEnv =
+        ServiceEnv::new("TICKET_PORT", ports::TICKET, "ticket_db", "ticket.db");
+    pub const PAYMENT: ServiceEnv =
+        ServiceEnv::new("PAYMENT_PORT", ports::PAYMENT, "payment_db", "payment.db");
+}
+
+/// What every service reads the same way: where it listens and where it keeps its data.
+#[derive(Debug, Clone)]
+pub struct BaseConfig {
+    /// `HOST` and `<SERVICE>_PORT` (else `PORT`, else the service's default port).
+    pub http: HttpConfig,
+    /// `MONGODB_URI` (the service's database), else SQLite `<DATA_DIR>/<service>.db`.
+    pub store: StoreConfig,
+}
+
+impl BaseConfig {
+    pub fn from_env(service: &ServiceEnv) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: HttpConfig::from_env(service.port_var, service.default_port)?,
+            store: StoreConfig::from_env(service.database, service.sqlite_file),
+        })
+    }
+
+    /// Any free loopback port and an in-memory SQLite database: a service for a test.
+    pub fn in_memory() -> Self {
+        Self {
+            http: HttpConfig {
+                addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            },
+            store: StoreConfig::Sqlite {
+                path: ":memory:".into(),
+            },
+        }
+    }
+}
+
+/// How a service reaches the broker and the auth service: every service but auth itself.
+#[derive(Debug, Clone)]
+pub struct LinksConfig {
+    /// `NATS_URL`, default `nats://127.0.0.1:4222`.
+    pub nats_url: String,
+    /// `NATS_CONNECT_TIMEOUT_SECS`, default 30: how long start-up waits for NATS.
+    pub nats_connect_timeout: Duration,
+    /// `AUTH_SERVICE_URL`, default `http://127.0.0.1:3001`.
+    pub auth_url: String,
+    /// `AUTH_TIMEOUT_MS`, default 2000: bound of a session check.
+    pub auth_timeout: Duration,
+}
+
+impl LinksConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            nats_url: nats_url(),
+            nats_connect_timeout: secs_or("NATS_CONNECT_TIMEOUT_SECS", Duration::from_secs(30))?,
+            auth_url: auth_service_url(),
+            auth_timeout: millis_or("AUTH_TIMEOUT_MS", Duration::from_millis(2000))?,
+        })
+    }
+}
+
+/// `CONSUMER_CONCURRENCY`: how many messages a consumer handles at once (at least 1).
+pub fn consumer_concurrency(default: usize) -> Result<usize, ConfigError> {
+    Ok(parse_or("CONSUMER_CONCURRENCY", default)?.max(1))
+}
+
+/// `CURRENCY`, default `USD`: the currency of the amounts a service keeps.
+pub fn currency() -> Result<Currency, ConfigError> {
+    let raw = var_or("CURRENCY", "USD");
+    Currency::parse(&raw).map_err(|reason| ConfigError {
+        name: "CURRENCY".into(),
+        value: raw.clone(),
+        reason: reason.into(),
+    })
+}
+
+/// The base URL of another service: `var`, default `http://127.0.0.1:<port>`.
+pub fn service_url(var: &str, port: u16) -> String {
+    var_or(var, &format!("http://127.0.0.1:{port}"))
+}
+
 /// `NATS_URL`, default `nats://127.0.0.1:4222`.
 pub fn nats_url() -> String {
     var_or("NATS_URL", &format!("nats://127.0.0.1:{}", ports::NATS))
@@ -137,8 +259,28 @@ pub fn nats_url() -> String {
 
 /// Base URL of the auth service used by the other services (`AUTH_SERVICE_URL`).
 pub fn auth_service_url() -> String {
-    var_or(
-        "AUTH_SERVICE_URL",
-        &format!("http://127.0.0.1:{}", ports::AUTH),
-    )
+    service_url("AUTH_SERVICE_URL", ports::AUTH)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_service_has_its_own_port_variable_port_database_and_file() {
+        let all = [
+            services::AUTH,
+            services::EVENT,
+            services::TICKET,
+            services::PAYMENT,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            for b in &all[i + 1..] {
+                assert_ne!(a.port_var, b.port_var);
+                assert_ne!(a.default_port, b.default_port);
+                assert_ne!(a.database, b.database);
+                assert_ne!(a.sqlite_file, b.sqlite_file);
+            }
+        }
+    }
 }

@@ -85,6 +85,21 @@ pub async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
     })
 }
 
+/// The life of a service process: listens on `addr`, serves `router` until Ctrl-C or SIGTERM
+/// (finishing in-flight requests), then stops the service's background work.
+pub async fn run_until_shutdown(
+    addr: SocketAddr,
+    service: &str,
+    router: Router,
+    background: crate::background::Background,
+) -> anyhow::Result<()> {
+    let listener = bind(addr).await?;
+    tracing::info!(%addr, "{service} listening");
+    serve(listener, router, crate::shutdown::signal()).await?;
+    background.stop().await;
+    Ok(())
+}
+
 /// Serves until `shutdown` resolves, then lets in-flight requests finish.
 pub async fn serve(
     listener: TcpListener,

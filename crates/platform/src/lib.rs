@@ -1,13 +1,17 @@
 //! Shared building blocks of every service: configuration, telemetry, the JSON error shape,
-//! request extractors, the HTTP server scaffolding, storage helpers, NATS set-up and test support.
+//! request extractors (`Idempotency-Key` among them), the HTTP server scaffolding, storage helpers
+//! (SQLite and MongoDB conversions, the MongoDB transaction runner), NATS set-up, the supervisor of
+//! background work and test support (the store-contract runner among it).
 
 pub mod auth;
+pub mod background;
 pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod extract;
 pub mod health;
 pub mod http;
+pub mod idempotency;
 pub mod money;
 pub mod mongo;
 pub mod nats;
@@ -26,4 +30,5 @@ pub mod trace;
 pub use auth::{AuthClient, AuthUser, MaybeAuthUser, Role, VerifiedUser};
 pub use error::{ApiError, FieldErrors};
 pub use extract::ValidatedJson;
+pub use idempotency::IdempotencyKey;
 pub use store::StoreError;

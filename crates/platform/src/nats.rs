@@ -33,6 +33,15 @@ pub async fn connect(
     }
 }
 
+/// Connects to the configured NATS (`NATS_URL`, waiting up to `NATS_CONNECT_TIMEOUT_SECS`) as
+/// client `name`.
+pub async fn connect_to(
+    links: &crate::config::LinksConfig,
+    name: &str,
+) -> anyhow::Result<async_nats::Client> {
+    connect(&links.nats_url, name, links.nats_connect_timeout).await
+}
+
 /// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` (e.g. 3 on a
 /// three-node cluster) overrides the files' single replica, so a restart never undoes it.
 pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {

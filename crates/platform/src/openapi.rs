@@ -1,16 +1,156 @@
-//! OpenAPI pieces every service's document shares: the error shape ([`ErrorBody`]), the session
-//! cookie security scheme, `GET /health` and `GET /ready`, and the handler that serves a document.
-//! Each service derives its own document (`<service>::openapi()`) and lists these in it.
+//! OpenAPI pieces every service's document shares, written once: the head of the document
+//! ([`About`]), the error shape ([`ErrorBody`]) and the error answers most operations give
+//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`]), the session
+//! cookie security scheme, `GET /health`, `GET /ready` and the route that serves the document.
+//!
+//! A service derives an `OpenApi` listing only its own operations and tags, and hands it to
+//! [`document`] with its [`About`]; its router serves the result with [`route`].
 
 use std::collections::BTreeMap;
 
+use axum::Router;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::{Modify, ToSchema};
+use utoipa::openapi::{Info, License, OpenApi, RefOr, Schema};
+use utoipa::{IntoResponses, Modify, ToSchema};
 
 pub use crate::error::{ErrorBody, ErrorDetail};
+
+/// The head of a service's document.
+pub struct About {
+    pub title: &'static str,
+    /// The service's `env!("CARGO_PKG_VERSION")`.
+    pub version: &'static str,
+    pub description: &'static str,
+    /// Where the service serves the document, e.g. `/api/auth/openapi.json`.
+    pub path: &'static str,
+}
+
+impl About {
+    fn info(&self) -> Info {
+        // Every crate of the workspace carries the workspace's license.
+        const LICENSE: &str = env!("CARGO_PKG_LICENSE");
+        let mut info = Info::new(self.title, self.version);
+        info.description = Some(self.description.to_string());
+        let mut license = License::new(LICENSE);
+        license.identifier = Some(LICENSE.to_string());
+        info.license = Some(license);
+        info
+    }
+}
+
+/// Stands for [`About::path`] until [`document`] puts the service's path in its place.
+const DOCUMENT_PATH: &str = "/openapi.json";
+
+/// What every document ends with: this document's own route, the health checks, the error shape
+/// and the `cookieAuth` scheme, under the tag `operations`.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(serve_document, health, ready),
+    components(schemas(ErrorBody)),
+    modifiers(&CookieAuth),
+    tags((name = "operations", description = "Health checks and this document."))
+)]
+struct Shared;
+
+/// A service's whole document: the head from `about`, then the service's own operations, schemas
+/// and tags (`own`), then what every service shares.
+pub fn document(about: &About, own: OpenApi) -> OpenApi {
+    let mut doc = own;
+    doc.info = about.info();
+    let mut shared = <Shared as utoipa::OpenApi>::openapi();
+    shared.paths.paths = std::mem::take(&mut shared.paths.paths)
+        .into_iter()
+        .map(|(path, item)| match path.as_str() {
+            DOCUMENT_PATH => (about.path.to_string(), item),
+            _ => (path, item),
+        })
+        .collect();
+    doc.merge(shared);
+    doc
+}
+
+/// A router answering `GET path` with `document`, serialized once.
+pub fn route<S>(path: &str, document: &OpenApi) -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let body = Bytes::from(serde_json::to_vec(document).expect("the document serializes"));
+    Router::new().route(
+        path,
+        get(move || {
+            let body = body.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json")], body) }
+        }),
+    )
+}
+
+/// Replaces the description of the component schema `name`: for a service that says more about a
+/// shared type than the type itself does (e.g. where its copy of an order's status comes from).
+///
+/// # Panics
+/// When the document has no such schema, or it is a reference: a wrong name must fail the
+/// drift test, not vanish.
+pub fn describe(doc: &mut OpenApi, name: &str, description: &str) {
+    let schema = doc
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut(name));
+    match schema {
+        Some(RefOr::T(Schema::Object(object))) => {
+            object.description = Some(description.to_string());
+        }
+        _ => panic!("the document has no object or enum schema named {name}"),
+    }
+}
+
+/// `500 internal_error`: any operation can answer it.
+#[derive(IntoResponses)]
+pub enum InternalError {
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
+/// The answers of an operation that needs a session, when there is none, it cannot be checked,
+/// or anything else fails.
+#[derive(IntoResponses)]
+pub enum SessionErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`: the session cannot be checked right now."
+    )]
+    AuthUnavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
+/// `400 malformed_json`: an operation that reads a JSON body got something else.
+#[derive(IntoResponses)]
+pub enum MalformedJson {
+    #[response(status = 400, description = "`malformed_json`: the body is not JSON.")]
+    Malformed(ErrorBody),
+}
+
+/// How an operation that reads a JSON body refuses one it will not read.
+#[derive(IntoResponses)]
+pub enum BodyRejected {
+    #[response(
+        status = 413,
+        description = "`payload_too_large`: the body is over 64 KiB."
+    )]
+    TooLarge(ErrorBody),
+    #[response(
+        status = 415,
+        description = "`unsupported_media_type`: the body is not `application/json`."
+    )]
+    NotJson(ErrorBody),
+}
 
 /// Name of the security scheme of routes that need a session: `security(("cookieAuth" = []))`.
 pub const COOKIE_AUTH: &str = "cookieAuth";
@@ -35,7 +175,8 @@ impl Modify for CookieAuth {
     }
 }
 
-/// Answers with a document serialized once (`LazyLock<String>` in each service).
+/// Answers with a document serialized once (`LazyLock<String>` in a service that does not use
+/// [`route`] yet).
 pub fn serve_json(document: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], document).into_response()
 }
@@ -111,3 +252,16 @@ pub async fn health() {}
     )
 )]
 pub async fn ready() {}
+
+// Only the operation's description is used: `route` serves the document, at the path of the
+// service's `About`.
+/// This OpenAPI document
+#[utoipa::path(
+    get,
+    path = "/openapi.json",
+    tag = "operations",
+    operation_id = "serve",
+    responses((status = 200, description = "The service's OpenAPI 3.1 document.", body = Object))
+)]
+#[allow(dead_code)]
+async fn serve_document() {}

@@ -11,6 +11,90 @@ use serde_json::Value;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// `TEST_MONGODB_URI`: the MongoDB (a replica set, for transactions) the store contracts also run
+/// against; `None` when unset.
+pub fn mongodb_uri() -> Option<String> {
+    crate::config::var_opt("TEST_MONGODB_URI")
+}
+
+/// A database name no other test uses: `<package>_test_<random>`.
+pub fn fresh_database(package: &str) -> String {
+    format!(
+        "{}_test_{}",
+        package.replace('-', "_"),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+/// One contract suite for every adapter of a store port. Each case is an
+/// `async fn(Arc<dyn Port>)`; it runs on SQLite always (a fresh `sqlite` store) and on MongoDB when
+/// `TEST_MONGODB_URI` is set (`mongodb(&uri, &database)`, a fresh database per case). `runtime`
+/// (optional) passes arguments to `#[tokio::test]`.
+///
+/// ```ignore
+/// platform::store_contract! {
+///     store: dyn AuthStore,
+///     sqlite: SqliteStore::in_memory(),
+///     mongodb: MongoStore::connect,
+///     runtime: (flavor = "multi_thread", worker_threads = 4),
+///     cases: [users_round_trip, sessions_expire],
+/// }
+/// ```
+#[macro_export]
+macro_rules! store_contract {
+    (
+        store: $store:ty,
+        sqlite: $sqlite:expr,
+        mongodb: $mongodb:path,
+        cases: [$($case:ident),* $(,)?] $(,)?
+    ) => {
+        $crate::store_contract! {
+            store: $store,
+            sqlite: $sqlite,
+            mongodb: $mongodb,
+            runtime: (),
+            cases: [$($case),*],
+        }
+    };
+    (
+        store: $store:ty,
+        sqlite: $sqlite:expr,
+        mongodb: $mongodb:path,
+        runtime: $runtime:tt,
+        cases: [$($case:ident),* $(,)?] $(,)?
+    ) => {
+        fn store_contract_sqlite() -> ::std::sync::Arc<$store> {
+            ::std::sync::Arc::new($sqlite.expect("an in-memory SQLite store"))
+        }
+
+        async fn store_contract_mongodb(uri: &str) -> ::std::sync::Arc<$store> {
+            let database = $crate::testing::fresh_database(env!("CARGO_PKG_NAME"));
+            ::std::sync::Arc::new($mongodb(uri, &database).await.expect("MongoDB reachable"))
+        }
+
+        mod on_sqlite {
+            $(
+                #[tokio::test $runtime]
+                async fn $case() {
+                    super::$case(super::store_contract_sqlite()).await;
+                }
+            )*
+        }
+
+        mod on_mongodb {
+            $(
+                #[tokio::test $runtime]
+                async fn $case() {
+                    match $crate::testing::mongodb_uri() {
+                        Some(uri) => super::$case(super::store_contract_mongodb(&uri).await).await,
+                        None => eprintln!("TEST_MONGODB_URI not set; MongoDB contract not run"),
+                    }
+                }
+            )*
+        }
+    };
+}
+
 /// Resolves the nats-server binary: `NATS_SERVER_BIN`, else `nats-server` on `PATH`.
 pub fn nats_server_bin() -> PathBuf {
     if let Ok(bin) = std::env::var("NATS_SERVER_BIN") {

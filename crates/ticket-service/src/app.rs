@@ -49,6 +49,7 @@ pub async fn build_with_store(
         events: EventClient::new(&config.event_url),
         config: Arc::new(config),
         outbox_wake: Arc::new(Notify::new()),
+        cascade_wake: Arc::new(Notify::new()),
         nats,
         changes: crate::live::channel(),
     };
@@ -91,7 +92,7 @@ impl Background {
 }
 
 impl App {
-    /// Starts the outbox relay, both consumers and the expiry sweeper.
+    /// Starts the outbox relay, both consumers, the expiry sweeper and the cancellation cascade.
     pub fn spawn_background(&self) -> Background {
         let relay = Relay::new(
             self.state.store.outbox(),
@@ -109,6 +110,7 @@ impl App {
                 Box::pin(async move { crate::catalog::handle(&s, &m).await })
             }),
             tokio::spawn(crate::expiry::sweep(self.state.clone())),
+            tokio::spawn(crate::cascade::sweep(self.state.clone())),
             tokio::spawn(crate::live::follow_broker(
                 self.state.nats.clone(),
                 self.state.changes.clone(),

@@ -172,6 +172,9 @@ pub fn new_order(
         expires_at: now + hold,
         created_at: now,
         updated_at: now,
+        paid_at: None,
+        cancelled_at: None,
+        refund: None,
     })
 }
 
@@ -265,6 +268,8 @@ mod tests {
                 version: 1,
                 currency: Currency::parse("EUR").unwrap(),
                 ticket_types: Vec::new(),
+                organizer_id: None,
+                refund_policy: Default::default(),
             },
             stock: vec![stock("General", 2550), stock("VIP", 9900)],
         }

@@ -1,9 +1,9 @@
 //! What the ticket service knows of the catalogue: learned from the event service the first time
-//! an event is booked, then kept in sync from the `CATALOG` stream.
+//! an event is booked, then kept in sync from the `CATALOG` stream. A cancelled event is stored
+//! as such and wakes the cancellation cascade ([`crate::cascade`]), which ends its orders.
 
 use async_nats::jetstream::Message;
 use contracts::catalog::{EventCancelled, EventDetails, EventPublished, EventUpdated};
-use contracts::orders::CancelReason;
 use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
 use platform::money::{Currency, Money};
@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::error::TicketError;
 use crate::state::AppState;
-use crate::store::{EventInfo, EventStatus, EventStock, TicketTypeInfo, Transition};
+use crate::store::{EventInfo, EventStatus, EventStock, TicketTypeInfo};
 
 /// The event as stored locally, learning it from the catalogue on first sight.
 pub async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock, TicketError> {
@@ -53,6 +53,8 @@ fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {
                 quantity: t.quantity,
             })
             .collect(),
+        organizer_id: Some(details.created_by),
+        refund_policy: details.refund_policy,
     }
 }
 
@@ -65,10 +67,10 @@ async fn apply(state: &AppState, event: EventInfo) -> Result<Outcome, HandleErro
     })
 }
 
-/// Handles one catalogue fact. Applying an event is idempotent by version; cancelling orders is
-/// idempotent by the conditional transition, so no processed-id bookkeeping is needed.
+/// Handles one catalogue fact. Applying an event is idempotent by version, and a cancellation's
+/// orders are ended by the cascade from the stored state, so no processed-id bookkeeping is
+/// needed.
 pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleError> {
-    let tp = consumer::traceparent(msg);
     match msg.subject.as_str() {
         subjects::CATALOG_EVENT_PUBLISHED => {
             let e = consumer::envelope::<EventPublished>(msg)?.data;
@@ -80,32 +82,23 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
         }
         subjects::CATALOG_EVENT_CANCELLED => {
             let e = consumer::envelope::<EventCancelled>(msg)?.data;
-            let known = state.store.event_stock(e.event_id).await?;
+            let known = state.store.event_stock(e.event_id).await?.map(|k| k.event);
             let cancelled = EventInfo {
                 id: e.event_id,
                 title: e.title,
                 date_time: e.date_time,
                 status: EventStatus::Cancelled,
                 version: e.version,
-                currency: known.map_or(Currency::USD, |k| k.event.currency),
+                currency: known.as_ref().map_or(Currency::USD, |k| k.currency),
                 ticket_types: Vec::new(),
+                organizer_id: known.as_ref().and_then(|k| k.organizer_id),
+                refund_policy: known.map(|k| k.refund_policy).unwrap_or_default(),
             };
-            state.store.apply_event(&cancelled).await?;
-            let mut n = 0;
-            for order_id in state.store.pending_of_event(e.event_id).await? {
-                let t = state
-                    .store
-                    .cancel(order_id, CancelReason::EventCancelled, tp.as_deref())
-                    .await?;
-                if matches!(t, Transition::Applied(_)) {
-                    n += 1;
-                }
-            }
-            if n > 0 {
-                state.outbox_wake.notify_one();
-                tracing::info!(event_id = %e.event_id, cancelled = n, "pending orders of a cancelled event cancelled");
-            }
-            Ok(Outcome::Applied)
+            let outcome = apply(state, cancelled).await?;
+            // Also on a redelivery: the cascade finds what is left, or nothing.
+            state.cascade_wake.notify_one();
+            tracing::info!(event_id = %e.event_id, "event cancelled; its orders are being ended");
+            Ok(outcome)
         }
         _ => Ok(Outcome::Ignored),
     }

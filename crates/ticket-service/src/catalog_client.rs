@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use api_types::events::RefundPolicy;
 use chrono::{DateTime, Utc};
 use platform::money::{Currency, Money};
 use serde::Deserialize;
@@ -30,6 +31,10 @@ struct EventJson {
     #[serde(default = "usd")]
     currency: String,
     ticket_types: Vec<TicketTypeJson>,
+    #[serde(default)]
+    created_by: Option<Uuid>,
+    #[serde(default)]
+    refund_policy: RefundPolicy,
 }
 
 fn usd() -> String {
@@ -112,6 +117,8 @@ impl EventClient {
             version: e.version,
             currency,
             ticket_types,
+            organizer_id: e.created_by,
+            refund_policy: e.refund_policy,
         }))
     }
 }

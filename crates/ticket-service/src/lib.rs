@@ -3,6 +3,7 @@
 
 pub mod app;
 mod booking;
+pub mod cascade;
 pub mod catalog;
 pub mod catalog_client;
 pub mod codes;
@@ -17,8 +18,10 @@ pub mod openapi;
 pub mod order;
 mod routes;
 pub mod saga;
+pub mod sales;
 pub mod state;
 pub mod store;
+pub mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod view;

@@ -2,34 +2,46 @@
 //!
 //! ```text
 //! booked ──> pending ──payment completed──> confirmed    held seats sold, one ticket per seat
-//!              │ ▲
-//!              │ └─payment failed (below the limit)      attempt counted, seats stay held
-//!              ├──payment failed (the limit)──> cancelled (payment_failed)
-//!              └──cancel──────────────────────> cancelled (user_cancelled | expired |
-//!                                                          event_cancelled), seats released
+//!              │ ▲                              │
+//!              │ └─payment failed (below the    └──cancel for a refund──> cancelled
+//!              │   limit): attempt counted,        (event_cancelled | organizer_refund |
+//!              │   seats stay held                  buyer_refund): sold seats released,
+//!              │                                    tickets void      │
+//!              ├──payment failed (the limit)──> cancelled             │ the confirming
+//!              │                                (payment_failed)      │ payment refunded
+//!              └──cancel──────────────────────> cancelled             ▼
+//!                 (user_cancelled | expired |   held seats          refunded
+//!                  event_cancelled)             released
 //! ```
 //!
-//! Every step that leaves `pending` publishes its fact (`orders.confirmed`, `orders.cancelled`);
-//! a payment result for an order that is no longer pending is only noted (the payment service
-//! refunds it when it sees the order cancelled).
+//! Every step that ends an order publishes its fact (`orders.confirmed`, `orders.cancelled`);
+//! the payment service refunds the payment of an order cancelled after it was paid and says so
+//! with `payments.refunded`, which marks the order refunded. A payment result for an order that
+//! is no longer pending is only noted (the payment service refunds it when it sees the order
+//! cancelled). Whether a buyer may still cancel a paid order is [`buyer_refund`].
 //!
 //! Both store adapters run these rules *inside* their transaction, on the order they just read,
 //! and write back exactly what comes out: the order (only while it still has the status it was
 //! read in), the stock changes (only while `0 <= held`, `0 <= sold` and `sold + held <=
-//! capacity` hold), the tickets, the payment attempt and the outbox rows. A new state is a new
-//! [`Command`] or a new arm here; the adapters need no change unless it writes something new.
+//! capacity` hold), the tickets (new ones, or all of the order's made void), the payment
+//! attempt and the outbox rows. A new state is a new [`Command`] or a new arm here; the adapters
+//! need no change unless it writes something new.
 
+use api_types::events::RefundPolicy;
 use chrono::{DateTime, Utc};
+use platform::money::Money;
 use platform::outbox::OutboxMessage;
 use uuid::Uuid;
 
 use crate::facts;
-use crate::order::{CancelReason, IssuedTicket, Order, OrderStatus, PaymentAttempt};
+use crate::order::{CancelReason, IssuedTicket, Order, OrderStatus, PaymentAttempt, Refund};
 
 /// What asks an order to change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
-    /// The buyer, the expiry sweep or the event's cancellation ends a pending order.
+    /// Ends the order for `reason` when that reason may end it ([`may_end`]): the buyer, the
+    /// expiry sweep and the event's cancellation end a pending order; a refund (the organizer's,
+    /// the buyer's, the event's cancellation) ends a confirmed one.
     Cancel(CancelReason),
     /// A completed payment (`payments.completed`).
     Confirm(PaymentAttempt),
@@ -38,20 +50,29 @@ pub enum Command {
         attempt: PaymentAttempt,
         max_failures: u32,
     },
-    /// A payment fact that changes no state (`payments.refunded`): recorded on the order.
-    Note(PaymentAttempt),
+    /// A refunded payment (`payments.refunded`) of `amount`: the confirming payment of an order
+    /// cancelled after it was paid makes the order refunded; any other refund (a payment that
+    /// came in after its order had ended) is only recorded.
+    RecordRefund {
+        attempt: PaymentAttempt,
+        amount: Money,
+    },
 }
 
 /// What a command did to the order.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Transition {
-    /// The order changed status (confirmed, cancelled); the order as it is now.
+    /// The order changed status (confirmed, cancelled, refunded); the order as it is now.
     Applied(Order),
     /// The payment was recorded and the order kept its status (a declined payment below the
-    /// limit, a note); the order as it is now.
+    /// limit, a refund that is not the order's); the order as it is now.
     Recorded(Order),
-    /// The order had left `pending` already; nothing changed but the payment's record.
+    /// The order had left `pending` already (or, for an event's cancellation, had ended);
+    /// nothing changed but the payment's record.
     NotPending(Order),
+    /// A refund of an order that is not confirmed (still pending, or ended already); nothing
+    /// changed.
+    NotConfirmed(Order),
     NotFound,
     /// This message was processed before; nothing changed.
     Duplicate,
@@ -86,7 +107,10 @@ pub struct Decision {
     pub transition: Transition,
     pub update: Option<OrderUpdate>,
     pub stock: Vec<StockChange>,
+    /// New tickets to issue.
     pub tickets: Vec<IssuedTicket>,
+    /// Every ticket of the order becomes void.
+    pub void_tickets: bool,
     /// Recorded once per payment and outcome.
     pub attempt: Option<PaymentAttempt>,
     pub facts: Vec<OutboxMessage>,
@@ -99,6 +123,7 @@ impl Decision {
             update: None,
             stock: Vec::new(),
             tickets: Vec::new(),
+            void_tickets: false,
             attempt,
             facts: Vec::new(),
         }
@@ -124,6 +149,9 @@ pub fn place(order: &Order, traceparent: Option<&str>) -> Placement {
         payment_id: None,
         failed_payments: 0,
         updated_at: order.created_at,
+        paid_at: None,
+        cancelled_at: None,
+        refund: None,
         ..order.clone()
     };
     Placement {
@@ -151,9 +179,53 @@ pub fn decide(
             attempt,
             max_failures,
         } => record_failure(order, attempt, *max_failures, now, traceparent),
-        Command::Note(attempt) => {
-            Decision::only(Transition::Recorded(order), Some(attempt.clone()))
-        }
+        Command::RecordRefund { attempt, amount } => record_refund(order, attempt, *amount, now),
+    }
+}
+
+/// Whether a cancellation for `reason` may end an order in `status`. An unpaid order ends for
+/// any reason but a refund; a paid one only for a refund (which cancelling the event is too);
+/// an ended one never again.
+pub fn may_end(reason: CancelReason, status: OrderStatus) -> bool {
+    let refund_only = is_refund_only(reason);
+    match status {
+        OrderStatus::Pending => !refund_only,
+        OrderStatus::Confirmed => refund_only || reason == CancelReason::EventCancelled,
+        OrderStatus::Cancelled | OrderStatus::Refunded => false,
+    }
+}
+
+/// Reasons that only ever end a paid order.
+fn is_refund_only(reason: CancelReason) -> bool {
+    matches!(
+        reason,
+        CancelReason::OrganizerRefund | CancelReason::BuyerRefund
+    )
+}
+
+/// Why a buyer may not cancel a paid order for a refund. The message is the one the buyer reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RefundRefusal {
+    #[error("Refunds are not offered for this event.")]
+    NotOffered,
+    #[error(
+        "Refunds for this event were possible until {} UTC.",
+        .deadline.format("%Y-%m-%d %H:%M")
+    )]
+    Closed { deadline: DateTime<Utc> },
+}
+
+/// Whether the buyer of a paid order may cancel it for a refund (`buyer_refund`) at `now`: only
+/// when the event's refund policy offers refunds, and until its deadline (inclusive).
+pub fn buyer_refund(
+    policy: &RefundPolicy,
+    event_starts: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<(), RefundRefusal> {
+    match policy.deadline(event_starts) {
+        None => Err(RefundRefusal::NotOffered),
+        Some(deadline) if now > deadline => Err(RefundRefusal::Closed { deadline }),
+        Some(_) => Ok(()),
     }
 }
 
@@ -181,19 +253,32 @@ fn cancel(
     now: DateTime<Utc>,
     traceparent: Option<&str>,
 ) -> Decision {
-    if order.status != OrderStatus::Pending {
-        return Decision::only(Transition::NotPending(order), attempt);
+    if !may_end(reason, order.status) {
+        let refused = if is_refund_only(reason) {
+            Transition::NotConfirmed(order)
+        } else {
+            Transition::NotPending(order)
+        };
+        return Decision::only(refused, attempt);
     }
     let from = order.status;
+    let paid = from == OrderStatus::Confirmed;
     let cancelled = Order {
         status: OrderStatus::Cancelled,
         cancel_reason: Some(reason),
+        cancelled_at: Some(now),
         updated_at: now,
         ..order
     };
     Decision {
-        stock: seats(&cancelled, |q| (-q, 0)),
+        // Held seats of an unpaid order, sold ones of a paid order, go back on sale.
+        stock: if paid {
+            seats(&cancelled, |q| (0, -q))
+        } else {
+            seats(&cancelled, |q| (-q, 0))
+        },
         tickets: Vec::new(),
+        void_tickets: paid,
         attempt,
         facts: vec![facts::cancelled(&cancelled, reason, traceparent)],
         update: Some(OrderUpdate {
@@ -217,12 +302,14 @@ fn confirm(
     let confirmed = Order {
         status: OrderStatus::Confirmed,
         payment_id: Some(attempt.payment_id),
+        paid_at: Some(now),
         updated_at: now,
         ..order
     };
     Decision {
         stock: seats(&confirmed, |q| (-q, q)),
         tickets: issue_tickets(&confirmed),
+        void_tickets: false,
         attempt: Some(attempt.clone()),
         facts: vec![facts::confirmed(&confirmed, traceparent)],
         update: Some(OrderUpdate {
@@ -266,6 +353,37 @@ fn record_failure(
     }
 }
 
+fn record_refund(
+    order: Order,
+    attempt: &PaymentAttempt,
+    amount: Money,
+    now: DateTime<Utc>,
+) -> Decision {
+    let of_the_sale =
+        order.status == OrderStatus::Cancelled && order.payment_id == Some(attempt.payment_id);
+    let reason = order.cancel_reason.filter(|_| of_the_sale);
+    let Some(reason) = reason else {
+        return Decision::only(Transition::Recorded(order), Some(attempt.clone()));
+    };
+    let refunded = Order {
+        status: OrderStatus::Refunded,
+        refund: Some(Refund {
+            amount,
+            refunded_at: attempt.at,
+            reason,
+        }),
+        updated_at: now,
+        ..order
+    };
+    Decision {
+        update: Some(OrderUpdate {
+            order: refunded.clone(),
+            from: OrderStatus::Cancelled,
+        }),
+        ..Decision::only(Transition::Applied(refunded), Some(attempt.clone()))
+    }
+}
+
 /// One ticket per seat of the order, each with a fresh unguessable code.
 fn issue_tickets(order: &Order) -> Vec<IssuedTicket> {
     order
@@ -275,6 +393,7 @@ fn issue_tickets(order: &Order) -> Vec<IssuedTicket> {
             (0..l.quantity).map(|_| IssuedTicket {
                 code: crate::codes::ticket_code(),
                 ticket_type: l.ticket_type.clone(),
+                void: false,
             })
         })
         .collect()
@@ -360,8 +479,55 @@ mod tests {
 
     /// Nothing written but (maybe) the payment's record.
     fn changes_nothing(d: &Decision) -> bool {
-        d.update.is_none() && d.stock.is_empty() && d.tickets.is_empty() && d.facts.is_empty()
+        d.update.is_none()
+            && d.stock.is_empty()
+            && d.tickets.is_empty()
+            && !d.void_tickets
+            && d.facts.is_empty()
     }
+
+    /// A pending order confirmed by `decide`, and the payment that confirmed it.
+    fn confirmed() -> (Order, PaymentAttempt) {
+        let paid = attempt(AttemptStatus::Completed);
+        let d = decide(
+            Some(pending()),
+            &Command::Confirm(paid.clone()),
+            platform::time::now(),
+            None,
+        );
+        (applied(&d).clone(), paid)
+    }
+
+    /// A confirmed order cancelled by `decide` for `reason`, and its confirming payment.
+    fn cancelled_after_payment(reason: CancelReason) -> (Order, PaymentAttempt) {
+        let (order, paid) = confirmed();
+        let d = decide(
+            Some(order),
+            &Command::Cancel(reason),
+            platform::time::now(),
+            None,
+        );
+        (applied(&d).clone(), paid)
+    }
+
+    fn refund_of(payment: &PaymentAttempt, amount: i64) -> Command {
+        Command::RecordRefund {
+            attempt: PaymentAttempt {
+                payment_id: payment.payment_id,
+                status: AttemptStatus::Refunded,
+                response_code: Some("refunded".into()),
+                response_message: Some("organizer_refund".into()),
+                at: platform::time::now() + Duration::seconds(5),
+            },
+            amount: usd(amount),
+        }
+    }
+
+    const REFUNDS: [CancelReason; 3] = [
+        CancelReason::EventCancelled,
+        CancelReason::OrganizerRefund,
+        CancelReason::BuyerRefund,
+    ];
 
     #[test]
     fn a_booked_order_is_placed_pending_with_every_line_held_and_published() {
@@ -395,6 +561,7 @@ mod tests {
         assert_eq!(confirmed.status, OrderStatus::Confirmed);
         assert_eq!(confirmed.payment_id, Some(paid.payment_id));
         assert_eq!(confirmed.updated_at, now);
+        assert_eq!(confirmed.paid_at, Some(now));
         let update = d.update.as_ref().unwrap();
         assert_eq!(
             (&update.order, update.from),
@@ -402,6 +569,7 @@ mod tests {
         );
         assert_eq!(moves(&d.stock), [("General", -2, 2), ("VIP", -1, 1)]);
         assert!(d.stock.iter().all(|s| s.taken() == 0));
+        assert!(!d.void_tickets);
         let types: Vec<&str> = d.tickets.iter().map(|t| t.ticket_type.as_str()).collect();
         assert_eq!(types, ["General", "General", "VIP"]);
         let codes: HashSet<&str> = d.tickets.iter().map(|t| t.code.as_str()).collect();
@@ -416,7 +584,11 @@ mod tests {
 
     #[test]
     fn a_payment_for_an_order_that_left_pending_is_only_noted() {
-        for status in [OrderStatus::Confirmed, OrderStatus::Cancelled] {
+        for status in [
+            OrderStatus::Confirmed,
+            OrderStatus::Cancelled,
+            OrderStatus::Refunded,
+        ] {
             let order = with_status(status);
             for command in [
                 Command::Confirm(attempt(AttemptStatus::Completed)),
@@ -475,56 +647,208 @@ mod tests {
             CancelReason::Expired,
             CancelReason::EventCancelled,
         ] {
-            let d = decide(
-                Some(pending()),
-                &Command::Cancel(reason),
-                platform::time::now(),
-                Some(TP),
-            );
+            let now = platform::time::now();
+            let d = decide(Some(pending()), &Command::Cancel(reason), now, Some(TP));
             let cancelled = applied(&d);
             assert_eq!(cancelled.status, OrderStatus::Cancelled);
             assert_eq!(cancelled.cancel_reason, Some(reason));
+            assert_eq!(cancelled.cancelled_at, Some(now));
+            assert_eq!(d.update.as_ref().unwrap().from, OrderStatus::Pending);
             assert_eq!(moves(&d.stock), [("General", -2, 0), ("VIP", -1, 0)]);
-            assert!(d.attempt.is_none() && d.tickets.is_empty());
+            assert!(d.attempt.is_none() && d.tickets.is_empty() && !d.void_tickets);
             assert_eq!(subjects(&d.facts), ["orders.cancelled"]);
             assert_eq!(data(&d.facts[0])["reason"], reason.as_str());
         }
     }
 
     #[test]
-    fn an_order_that_left_pending_cannot_be_cancelled() {
-        for status in [OrderStatus::Confirmed, OrderStatus::Cancelled] {
-            let order = with_status(status);
-            let d = decide(
-                Some(order.clone()),
-                &Command::Cancel(CancelReason::Expired),
-                platform::time::now(),
-                None,
-            );
-            assert_eq!(d.transition, Transition::NotPending(order));
-            assert!(changes_nothing(&d) && d.attempt.is_none());
+    fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_voids_its_tickets_and_publishes_the_reason()
+     {
+        for reason in REFUNDS {
+            let (order, paid) = confirmed();
+            let now = platform::time::now();
+            let d = decide(Some(order.clone()), &Command::Cancel(reason), now, Some(TP));
+            let cancelled = applied(&d);
+            assert_eq!(cancelled.status, OrderStatus::Cancelled);
+            assert_eq!(cancelled.cancel_reason, Some(reason));
+            assert_eq!(cancelled.cancelled_at, Some(now));
+            // Still the sale it was: paid then, by that payment, refund to come.
+            assert_eq!(cancelled.paid_at, order.paid_at);
+            assert_eq!(cancelled.payment_id, Some(paid.payment_id));
+            assert_eq!(cancelled.refund, None);
+            assert_eq!(d.update.as_ref().unwrap().from, OrderStatus::Confirmed);
+            assert_eq!(moves(&d.stock), [("General", 0, -2), ("VIP", 0, -1)]);
+            assert!(d.void_tickets && d.tickets.is_empty() && d.attempt.is_none());
+            assert_eq!(subjects(&d.facts), ["orders.cancelled"]);
+            assert_eq!(d.facts[0].traceparent.as_deref(), Some(TP));
+            assert_eq!(data(&d.facts[0])["reason"], reason.as_str());
+        }
+    }
+
+    /// A cancellation for `reason` of an order in `status` that the reason may not end: it
+    /// writes nothing. The order as it was and the transition.
+    fn refused(status: OrderStatus, reason: CancelReason) -> (Order, Transition) {
+        let order = with_status(status);
+        let d = decide(
+            Some(order.clone()),
+            &Command::Cancel(reason),
+            platform::time::now(),
+            None,
+        );
+        assert!(
+            changes_nothing(&d) && d.attempt.is_none(),
+            "{status:?} {reason:?}"
+        );
+        (order, d.transition)
+    }
+
+    #[test]
+    fn reasons_that_end_unpaid_orders_leave_paid_and_ended_ones_alone() {
+        for status in [
+            OrderStatus::Confirmed,
+            OrderStatus::Cancelled,
+            OrderStatus::Refunded,
+        ] {
+            for reason in [
+                CancelReason::UserCancelled,
+                CancelReason::Expired,
+                CancelReason::PaymentFailed,
+            ] {
+                let (order, transition) = refused(status, reason);
+                assert_eq!(transition, Transition::NotPending(order));
+            }
         }
     }
 
     #[test]
-    fn a_note_records_the_payment_on_any_order_and_changes_nothing_else() {
+    fn a_refund_of_an_order_that_is_not_confirmed_changes_nothing() {
         for status in [
             OrderStatus::Pending,
-            OrderStatus::Confirmed,
             OrderStatus::Cancelled,
+            OrderStatus::Refunded,
         ] {
-            let order = with_status(status);
-            let refund = attempt(AttemptStatus::Refunded);
+            for reason in [CancelReason::OrganizerRefund, CancelReason::BuyerRefund] {
+                let (order, transition) = refused(status, reason);
+                assert_eq!(transition, Transition::NotConfirmed(order), "{status:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn an_events_cancellation_ends_pending_and_paid_orders_but_not_ended_ones() {
+        assert!(may_end(CancelReason::EventCancelled, OrderStatus::Pending));
+        assert!(may_end(
+            CancelReason::EventCancelled,
+            OrderStatus::Confirmed
+        ));
+        for status in [OrderStatus::Cancelled, OrderStatus::Refunded] {
+            let (order, transition) = refused(status, CancelReason::EventCancelled);
+            assert_eq!(transition, Transition::NotPending(order));
+        }
+    }
+
+    #[test]
+    fn the_refund_of_the_confirming_payment_marks_the_cancelled_order_refunded_with_its_reason() {
+        for reason in REFUNDS {
+            let (order, paid) = cancelled_after_payment(reason);
+            let command = refund_of(&paid, 15_100);
+            let Command::RecordRefund { attempt, .. } = &command else {
+                unreachable!()
+            };
+            let now = platform::time::now();
+            let d = decide(Some(order.clone()), &command, now, Some(TP));
+            let refunded = applied(&d);
+            assert_eq!(refunded.status, OrderStatus::Refunded);
+            assert_eq!(
+                refunded.refund,
+                Some(Refund {
+                    amount: usd(15_100),
+                    refunded_at: attempt.at,
+                    reason,
+                })
+            );
+            assert_eq!(refunded.cancel_reason, Some(reason));
+            assert_eq!(refunded.paid_at, order.paid_at);
+            assert_eq!(refunded.updated_at, now);
+            let update = d.update.as_ref().unwrap();
+            assert_eq!(
+                (&update.order, update.from),
+                (refunded, OrderStatus::Cancelled)
+            );
+            assert_eq!(d.attempt.as_ref(), Some(attempt));
+            // Seats went back and tickets went void at the cancellation; nothing is published.
+            assert!(d.stock.is_empty() && d.tickets.is_empty() && !d.void_tickets);
+            assert!(d.facts.is_empty());
+        }
+    }
+
+    #[test]
+    fn any_other_refund_is_only_recorded() {
+        let (cancelled, paid) = cancelled_after_payment(CancelReason::OrganizerRefund);
+        let (still_confirmed, its_payment) = confirmed();
+        let refunded = {
             let d = decide(
-                Some(order.clone()),
-                &Command::Note(refund.clone()),
+                Some(cancelled.clone()),
+                &refund_of(&paid, 15_100),
                 platform::time::now(),
                 None,
             );
+            applied(&d).clone()
+        };
+        let late_payment = attempt(AttemptStatus::Completed);
+        let cases = [
+            // A payment that came in after the order had ended (never confirmed it).
+            (cancelled, refund_of(&late_payment, 15_100)),
+            (
+                with_status(OrderStatus::Cancelled),
+                refund_of(&paid, 15_100),
+            ),
+            // The order was not cancelled.
+            (still_confirmed, refund_of(&its_payment, 15_100)),
+            (pending(), refund_of(&late_payment, 15_100)),
+            // Refunded already.
+            (refunded, refund_of(&paid, 15_100)),
+        ];
+        for (order, command) in cases {
+            let d = decide(Some(order.clone()), &command, platform::time::now(), None);
             assert_eq!(d.transition, Transition::Recorded(order));
             assert!(changes_nothing(&d));
-            assert_eq!(d.attempt, Some(refund));
+            assert_eq!(d.attempt.unwrap().status, AttemptStatus::Refunded);
         }
+    }
+
+    #[test]
+    fn a_buyer_may_cancel_a_paid_order_until_the_policys_deadline_and_not_after() {
+        let starts = platform::time::now() + Duration::days(10);
+        let policy = RefundPolicy {
+            allowed: true,
+            until_hours_before: 48,
+        };
+        let deadline = starts - Duration::hours(48);
+        assert_eq!(
+            buyer_refund(&policy, starts, deadline - Duration::days(3)),
+            Ok(())
+        );
+        assert_eq!(buyer_refund(&policy, starts, deadline), Ok(()));
+        let late = buyer_refund(&policy, starts, deadline + Duration::seconds(1));
+        assert_eq!(late, Err(RefundRefusal::Closed { deadline }));
+        let message = late.unwrap_err().to_string();
+        assert!(
+            message.contains(&deadline.format("%Y-%m-%d %H:%M").to_string()),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_buyer_may_not_cancel_a_paid_order_when_the_event_offers_no_refunds() {
+        let starts = platform::time::now() + Duration::days(10);
+        let none = RefundPolicy::default();
+        let refusal = buyer_refund(&none, starts, platform::time::now());
+        assert_eq!(refusal, Err(RefundRefusal::NotOffered));
+        assert_eq!(
+            refusal.unwrap_err().to_string(),
+            "Refunds are not offered for this event."
+        );
     }
 
     #[test]
@@ -533,7 +857,7 @@ mod tests {
             Command::Cancel(CancelReason::UserCancelled),
             Command::Confirm(attempt(AttemptStatus::Completed)),
             failure(3),
-            Command::Note(attempt(AttemptStatus::Refunded)),
+            refund_of(&attempt(AttemptStatus::Completed), 100),
         ] {
             let d = decide(None, &command, platform::time::now(), None);
             assert_eq!(d.transition, Transition::NotFound);

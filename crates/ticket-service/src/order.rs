@@ -75,6 +75,11 @@ pub struct Order {
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When it was confirmed; kept after a refund, so the sale still counts on its day.
+    pub paid_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Set when the confirming payment came back (status `refunded`).
+    pub refund: Option<Refund>,
 }
 
 impl Order {
@@ -85,6 +90,15 @@ impl Order {
     pub fn seat_count(&self) -> u32 {
         self.lines.iter().map(|l| l.quantity).sum()
     }
+}
+
+/// Money returned for a paid order that was cancelled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refund {
+    pub amount: Money,
+    pub refunded_at: DateTime<Utc>,
+    /// The order's cancel reason: `event_cancelled`, `organizer_refund` or `buyer_refund`.
+    pub reason: CancelReason,
 }
 
 /// What a payment fact said about the order. Serialized as its name, as stored and shown.
@@ -137,6 +151,9 @@ pub struct PaymentAttempt {
 pub struct IssuedTicket {
     pub code: String,
     pub ticket_type: String,
+    /// The order was cancelled after it was paid: the ticket no longer admits anyone.
+    #[serde(default)]
+    pub void: bool,
 }
 
 /// An order with everything that hangs off it.
@@ -175,6 +192,9 @@ pub fn sample(event_id: Uuid, lines: Vec<OrderLine>, at: DateTime<Utc>) -> Order
         expires_at: at + chrono::Duration::minutes(15),
         created_at: at,
         updated_at: at,
+        paid_at: None,
+        cancelled_at: None,
+        refund: None,
     }
 }
 

@@ -20,6 +20,8 @@ pub struct AppState {
     pub events: EventClient,
     /// Wakes the outbox relay right after a commit, so events leave within milliseconds.
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the cancellation cascade when an event is cancelled.
+    pub cascade_wake: Arc<Notify>,
     pub nats: async_nats::Client,
     /// Event ids whose stock changed, for live availability.
     pub changes: Changes,

@@ -5,7 +5,8 @@ mod support;
 
 use contracts::Envelope;
 use contracts::catalog::Price;
-use contracts::payments::{PaymentCompleted, PaymentFailed};
+use contracts::orders::CancelReason;
+use contracts::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events};
 use serde_json::Value;
@@ -45,6 +46,16 @@ fn failed(order: &Value) -> PaymentFailed {
 
 fn id(order: &Value) -> String {
     order["orderId"].as_str().unwrap().to_string()
+}
+
+fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
+    PaymentRefunded {
+        payment_id: payment.payment_id,
+        order_id: payment.order_id,
+        user_id: payment.user_id,
+        amount: payment.amount.clone(),
+        reason: reason.into(),
+    }
 }
 
 #[tokio::test]
@@ -193,7 +204,7 @@ async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancel
     let late = completed(&order);
     let payment_id = late.payment_id;
     world
-        .publish(subjects::PAYMENTS_COMPLETED, late.order_id, late)
+        .publish(subjects::PAYMENTS_COMPLETED, late.order_id, late.clone())
         .await;
     let o = eventually("the late payment to be noted", || async {
         let o = world.order(&buyer, &id(&order)).await;
@@ -204,6 +215,82 @@ async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancel
     assert_eq!(o["paymentAttempts"][0]["paymentId"], payment_id.to_string());
     assert!(o["issuedTickets"].as_array().unwrap().is_empty());
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
+
+    // Its refund is noted; the order never sold anything, so it stays cancelled.
+    world
+        .publish(
+            subjects::PAYMENTS_REFUNDED,
+            late.order_id,
+            refunded(&late, "order_not_pending"),
+        )
+        .await;
+    let o = eventually("the refund to be noted", || async {
+        let o = world.order(&buyer, &id(&order)).await;
+        (o["paymentAttempts"].as_array().unwrap().len() == 2).then_some(o)
+    })
+    .await;
+    assert_eq!(o["status"], "cancelled");
+    assert_eq!(o["paymentAttempts"][1]["status"], "refunded");
+}
+
+#[tokio::test]
+async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_once() {
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1500, 10)]);
+    let buyer = world.buyer().await;
+    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let payment = completed(&order);
+    world
+        .publish(
+            subjects::PAYMENTS_COMPLETED,
+            payment.order_id,
+            payment.clone(),
+        )
+        .await;
+    world.order_becomes(&buyer, &id(&order), "confirmed").await;
+    let store = &world.tickets.store;
+    store
+        .cancel(payment.order_id, CancelReason::OrganizerRefund, None)
+        .await
+        .unwrap();
+    assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
+
+    let envelope = Envelope::new(
+        subjects::PAYMENTS_REFUNDED,
+        "test",
+        Some(id(&order)),
+        refunded(&payment, "organizer_refund"),
+    );
+    world.publish_envelope(&envelope, "refund-1").await;
+    world.publish_envelope(&envelope, "refund-2").await;
+    let o = world.order_becomes(&buyer, &id(&order), "refunded").await;
+    assert_eq!(o["cancelReason"], "organizer_refund");
+    let stored = store.order(payment.order_id).await.unwrap().unwrap();
+    assert_eq!(stored.tickets.len(), 2);
+    assert!(stored.tickets.iter().all(|t| t.void));
+    let refund = stored.order.refund.unwrap();
+    assert_eq!(refund.amount.minor_units(), 3000);
+    assert_eq!(refund.reason, CancelReason::OrganizerRefund);
+    // Stores keep milliseconds.
+    assert_eq!(
+        refund.refunded_at.timestamp_millis(),
+        envelope.time.timestamp_millis()
+    );
+
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let attempts = store
+        .order(payment.order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .attempts;
+    assert_eq!(
+        attempts
+            .iter()
+            .map(|a| a.status.as_str())
+            .collect::<Vec<_>>(),
+        ["completed", "refunded"]
+    );
 }
 
 #[tokio::test]

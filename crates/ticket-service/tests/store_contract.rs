@@ -9,15 +9,23 @@ use contracts::subjects;
 use platform::money::{Currency, Money};
 use ticket_service::lifecycle::{Command, Transition};
 use ticket_service::order::{
-    AttemptStatus, CancelReason, Order, OrderLine, OrderStatus, PaymentAttempt,
+    AttemptStatus, CancelReason, CustomerInfo, Order, OrderLine, OrderStatus, PaymentAttempt,
+    Refund,
 };
+use ticket_service::sales::{OrderQuery, Sale};
 use ticket_service::store::{
-    BookResult, Booking, EventInfo, EventStatus, IdempotencyRecord, MongoStore, SqliteStore, Stock,
-    StoredResponse, TicketStore, TicketTypeInfo,
+    BookResult, Booking, EventInfo, EventStatus, EventTicket, IdempotencyRecord, MongoStore,
+    RefundPolicy, SqliteStore, Stock, StoredResponse, TicketStore, TicketTypeInfo,
 };
+use ticket_service::summary;
 use uuid::Uuid;
 
 const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+const ORGANIZER: Uuid = Uuid::from_u128(0x0199_8f3a_0000_7000_8000_0000_0000_00aa);
+const POLICY: RefundPolicy = RefundPolicy {
+    allowed: true,
+    until_hours_before: 24,
+};
 
 fn now() -> DateTime<Utc> {
     // Millisecond precision: what both stores keep.
@@ -52,6 +60,8 @@ fn event(id: Uuid, version: u64, types: &[(&str, u32)]) -> EventInfo {
                 quantity,
             })
             .collect(),
+        organizer_id: Some(ORGANIZER),
+        refund_policy: POLICY,
     }
 }
 
@@ -160,7 +170,7 @@ async fn booked(store: &Arc<dyn TicketStore>, order: &Order) {
 async fn outbox_rows(store: &Arc<dyn TicketStore>) -> Vec<(String, String)> {
     let mut rows: Vec<(String, String)> = store
         .outbox()
-        .pending(100)
+        .pending(10_000)
         .await
         .unwrap()
         .into_iter()
@@ -668,15 +678,15 @@ async fn payment_failures_are_counted_and_the_maximum_cancels_the_order(
         Transition::NotFound
     );
 
-    // A fact that changes no state is noted once.
+    // A refund of a payment that never confirmed the order is noted once.
     let refund = Uuid::new_v4();
-    let refunded = attempt("refunded");
+    let command = refund_of(&attempt("completed"), 7_500);
     assert_eq!(
-        run(&store, a.id, Command::Note(refunded.clone()), refund, None).await,
+        run(&store, a.id, command.clone(), refund, None).await,
         Transition::Recorded(cancelled)
     );
     assert_eq!(
-        run(&store, a.id, Command::Note(refunded.clone()), refund, None).await,
+        run(&store, a.id, command, refund, None).await,
         Transition::Duplicate
     );
     assert_eq!(store.order(a.id).await.unwrap().unwrap().attempts.len(), 5);
@@ -723,7 +733,9 @@ async fn due_for_expiry_lists_only_pending_orders_past_their_hold(store: Arc<dyn
     );
 }
 
-async fn pending_of_event_lists_that_events_pending_orders_only(store: Arc<dyn TicketStore>) {
+async fn orders_to_cascade_lists_the_open_orders_of_cancelled_events_only(
+    store: Arc<dyn TicketStore>,
+) {
     let e1 = published(&store, &[("General", 20)]).await;
     let e2 = published(&store, &[("General", 20)]).await;
     let (a, b, c, d) = (
@@ -741,21 +753,665 @@ async fn pending_of_event_lists_that_events_pending_orders_only(store: Arc<dyn T
         .await
         .unwrap();
     confirm(&store, d.id, &attempt("completed"), Uuid::new_v4(), None).await;
-    let pending: HashSet<Uuid> = store
-        .pending_of_event(e1)
+    assert!(store.orders_to_cascade(10).await.unwrap().is_empty());
+
+    cancel_event(&store, e1).await;
+    let open: HashSet<Uuid> = store
+        .orders_to_cascade(10)
         .await
         .unwrap()
         .into_iter()
         .collect();
-    assert_eq!(pending, HashSet::from([a.id, b.id]));
-    assert_eq!(store.pending_of_event(e2).await.unwrap(), [x.id]);
+    assert_eq!(open, HashSet::from([a.id, b.id, d.id]));
+    assert_eq!(store.orders_to_cascade(2).await.unwrap().len(), 2);
+    assert!(store.orders_to_cascade(0).await.unwrap().is_empty());
+
+    let ids: Vec<Uuid> = open.into_iter().collect();
+    store
+        .apply_batch(&ids, &Command::Cancel(CancelReason::EventCancelled), None)
+        .await
+        .unwrap();
+    assert!(store.orders_to_cascade(10).await.unwrap().is_empty());
+    assert_eq!(
+        store.order(x.id).await.unwrap().unwrap().order.status,
+        OrderStatus::Pending
+    );
+}
+
+async fn a_batch_ends_each_order_as_it_stands_in_one_unit(store: Arc<dyn TicketStore>) {
+    let id = published(&store, &[("General", 10), ("VIP", 5)]).await;
+    let pending = order(id, &[("General", 2)]);
+    let paid = order(id, &[("General", 1), ("VIP", 2)]);
+    let ended = order(id, &[("General", 1)]);
+    for o in [&pending, &paid, &ended] {
+        booked(&store, o).await;
+    }
+    confirm(&store, paid.id, &attempt("completed"), Uuid::new_v4(), None).await;
+    let ended = match store
+        .cancel(ended.id, CancelReason::UserCancelled, None)
+        .await
+        .unwrap()
+    {
+        Transition::Applied(o) => o,
+        other => panic!("not cancelled: {other:?}"),
+    };
+    cancel_event(&store, id).await;
+    let before = outbox_rows(&store).await;
+
+    let unknown = Uuid::new_v4();
+    let transitions = store
+        .apply_batch(
+            &[pending.id, paid.id, ended.id, unknown],
+            &Command::Cancel(CancelReason::EventCancelled),
+            Some(TP),
+        )
+        .await
+        .unwrap();
+    let applied: Vec<(Uuid, OrderStatus, Option<CancelReason>)> = transitions[..2]
+        .iter()
+        .map(|t| match t {
+            Transition::Applied(o) => (o.id, o.status, o.cancel_reason),
+            other => panic!("not applied: {other:?}"),
+        })
+        .collect();
+    let reason = Some(CancelReason::EventCancelled);
+    assert_eq!(
+        applied,
+        [
+            (pending.id, OrderStatus::Cancelled, reason),
+            (paid.id, OrderStatus::Cancelled, reason)
+        ]
+    );
+    assert_eq!(
+        transitions[2..],
+        [Transition::NotPending(ended), Transition::NotFound]
+    );
+    assert_eq!(
+        stock_of(&store, id).await,
+        [stock("General", 10, 0, 0), stock("VIP", 5, 0, 0)]
+    );
     assert!(
         store
-            .pending_of_event(Uuid::new_v4())
+            .order(paid.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .tickets
+            .iter()
+            .all(|t| t.void)
+    );
+    let mut expected = before;
+    expected.push(row(subjects::ORDERS_CANCELLED, &pending));
+    expected.push(row(subjects::ORDERS_CANCELLED, &paid));
+    assert_eq!(outbox_rows(&store).await, sorted(expected));
+
+    // Nothing left to end: the same batch again changes nothing.
+    let again = store
+        .apply_batch(
+            &[pending.id, paid.id],
+            &Command::Cancel(CancelReason::EventCancelled),
+            None,
+        )
+        .await
+        .unwrap();
+    assert!(again.iter().all(|t| matches!(t, Transition::NotPending(_))));
+}
+
+async fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_its_tickets_once(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 10), ("VIP", 5)]).await;
+    let a = order(id, &[("General", 2), ("VIP", 1)]);
+    booked(&store, &a).await;
+    // A refund of an unpaid order is refused and changes nothing.
+    assert!(matches!(
+        store
+            .cancel(a.id, CancelReason::OrganizerRefund, None)
+            .await
+            .unwrap(),
+        Transition::NotConfirmed(o) if o.status == OrderStatus::Pending
+    ));
+    assert_eq!(
+        stock_of(&store, id).await,
+        [stock("General", 10, 0, 2), stock("VIP", 5, 0, 1)]
+    );
+    let paid = attempt("completed");
+    let Transition::Applied(confirmed) = confirm(&store, a.id, &paid, Uuid::new_v4(), None).await
+    else {
+        panic!("not confirmed");
+    };
+    assert!(confirmed.paid_at.is_some());
+
+    let Transition::Applied(cancelled) = store
+        .cancel(a.id, CancelReason::OrganizerRefund, Some(TP))
+        .await
+        .unwrap()
+    else {
+        panic!("not cancelled");
+    };
+    assert_eq!(cancelled.status, OrderStatus::Cancelled);
+    assert_eq!(cancelled.cancel_reason, Some(CancelReason::OrganizerRefund));
+    assert_eq!(cancelled.paid_at, confirmed.paid_at);
+    assert!(cancelled.cancelled_at.is_some());
+    assert_eq!(
+        stock_of(&store, id).await,
+        [stock("General", 10, 0, 0), stock("VIP", 5, 0, 0)]
+    );
+    let details = store.order(a.id).await.unwrap().unwrap();
+    assert_eq!(details.order, cancelled);
+    assert_eq!(details.tickets.len(), 3);
+    assert!(details.tickets.iter().all(|t| t.void));
+
+    // Once: a second refund, a buyer's, or the event's cancellation change nothing.
+    for reason in [
+        CancelReason::OrganizerRefund,
+        CancelReason::BuyerRefund,
+        CancelReason::EventCancelled,
+    ] {
+        let t = store.cancel(a.id, reason, None).await.unwrap();
+        assert!(
+            matches!(&t, Transition::NotConfirmed(o) | Transition::NotPending(o) if *o == cancelled),
+            "{t:?}"
+        );
+    }
+    assert_eq!(
+        stock_of(&store, id).await,
+        [stock("General", 10, 0, 0), stock("VIP", 5, 0, 0)]
+    );
+    let cancellations = outbox_rows(&store)
+        .await
+        .into_iter()
+        .filter(|r| *r == row(subjects::ORDERS_CANCELLED, &a))
+        .count();
+    assert_eq!(cancellations, 1);
+    // The seats are on sale again.
+    booked(&store, &order(id, &[("General", 10), ("VIP", 5)])).await;
+}
+
+/// `payments.refunded` of `payment` for `minor` units.
+fn refund_of(payment: &PaymentAttempt, minor: i64) -> Command {
+    Command::RecordRefund {
+        attempt: PaymentAttempt {
+            payment_id: payment.payment_id,
+            status: AttemptStatus::Refunded,
+            response_code: Some("refunded".into()),
+            response_message: Some("event_cancelled".into()),
+            at: now(),
+        },
+        amount: Money::from_minor_units(minor, Currency::USD),
+    }
+}
+
+async fn the_refund_of_the_confirming_payment_marks_the_order_refunded_once(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 10)]).await;
+    let a = order(id, &[("General", 2)]);
+    booked(&store, &a).await;
+    let paid = attempt("completed");
+    confirm(&store, a.id, &paid, Uuid::new_v4(), None).await;
+    // A refund before the cancellation (out of order) is only noted.
+    let early = Uuid::new_v4();
+    assert!(matches!(
+        run(&store, a.id, refund_of(&paid, 5_000), early, None).await,
+        Transition::Recorded(o) if o.status == OrderStatus::Confirmed
+    ));
+    store
+        .cancel(a.id, CancelReason::EventCancelled, None)
+        .await
+        .unwrap();
+
+    let message = Uuid::new_v4();
+    let command = refund_of(&paid, 5_000);
+    let Transition::Applied(refunded) = run(&store, a.id, command.clone(), message, Some(TP)).await
+    else {
+        panic!("not refunded");
+    };
+    let Command::RecordRefund { attempt: back, .. } = &command else {
+        unreachable!()
+    };
+    assert_eq!(refunded.status, OrderStatus::Refunded);
+    assert_eq!(
+        refunded.refund,
+        Some(Refund {
+            amount: Money::from_minor_units(5_000, Currency::USD),
+            refunded_at: back.at,
+            reason: CancelReason::EventCancelled,
+        })
+    );
+    let details = store.order(a.id).await.unwrap().unwrap();
+    assert_eq!(details.order, refunded);
+    assert!(details.tickets.iter().all(|t| t.void));
+    assert_eq!(
+        details
+            .attempts
+            .iter()
+            .map(|a| a.status)
+            .collect::<Vec<_>>(),
+        [AttemptStatus::Completed, AttemptStatus::Refunded]
+    );
+
+    assert_eq!(
+        run(&store, a.id, command.clone(), message, None).await,
+        Transition::Duplicate
+    );
+    assert_eq!(
+        run(&store, a.id, command, Uuid::new_v4(), None).await,
+        Transition::Recorded(refunded.clone())
+    );
+    assert_eq!(store.order(a.id).await.unwrap().unwrap().order, refunded);
+    assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
+}
+
+async fn an_event_keeps_its_organizer_when_a_change_does_not_name_one(store: Arc<dyn TicketStore>) {
+    let id = published(&store, &[("General", 10)]).await;
+    let stored = store.event_stock(id).await.unwrap().unwrap().event;
+    assert_eq!(
+        (stored.organizer_id, stored.refund_policy),
+        (Some(ORGANIZER), POLICY)
+    );
+    let mut cancelled = event(id, 2, &[]);
+    cancelled.status = EventStatus::Cancelled;
+    cancelled.organizer_id = None;
+    cancelled.refund_policy = RefundPolicy::default();
+    assert!(store.apply_event(&cancelled).await.unwrap());
+    let stored = store.event_stock(id).await.unwrap().unwrap().event;
+    assert_eq!(stored.status, EventStatus::Cancelled);
+    assert_eq!(stored.organizer_id, Some(ORGANIZER));
+    assert_eq!(stored.refund_policy, RefundPolicy::default());
+
+    // An event first learned without an organizer has none.
+    let mut anonymous = event(Uuid::new_v4(), 1, &[("General", 1)]);
+    anonymous.organizer_id = None;
+    store.apply_event(&anonymous).await.unwrap();
+    let stored = store
+        .event_stock(anonymous.id)
+        .await
+        .unwrap()
+        .unwrap()
+        .event;
+    assert_eq!(stored.organizer_id, None);
+}
+
+/// An order of `event` for `first last <email>`, made `minutes_ago`.
+fn order_of(event_id: Uuid, first: &str, last: &str, email: &str, minutes_ago: i64) -> Order {
+    let mut o = order(event_id, &[("General", 1)]);
+    o.customer = CustomerInfo {
+        first_name: first.into(),
+        last_name: last.into(),
+        email: email.into(),
+        phone: None,
+    };
+    o.created_at = now() - Duration::minutes(minutes_ago);
+    o.updated_at = o.created_at;
+    o.expires_at = o.created_at + Duration::minutes(15);
+    o
+}
+
+async fn an_events_orders_are_paged_newest_first_and_found_by_status_name_email_or_reference(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 50)]).await;
+    let other = published(&store, &[("General", 50)]).await;
+    let ada = order_of(id, "Ada", "Lovelace", "ada@example.com", 50);
+    let zoe = order_of(id, "Zoë", "O'Brien, Jr.", "zoe@example.org", 40);
+    let grace = order_of(id, "Grace", "Hopper", "grace@navy.example", 30);
+    let alan = order_of(id, "Alan", "Turing", "alan@example.com", 20);
+    let elsewhere = order_of(other, "Ada", "Lovelace", "ada@example.com", 10);
+    for o in [&ada, &zoe, &grace, &alan, &elsewhere] {
+        booked(&store, o).await;
+    }
+    confirm(
+        &store,
+        grace.id,
+        &attempt("completed"),
+        Uuid::new_v4(),
+        None,
+    )
+    .await;
+    confirm(&store, alan.id, &attempt("completed"), Uuid::new_v4(), None).await;
+
+    let ids = |q: &OrderQuery| {
+        let store = store.clone();
+        let q = q.clone();
+        async move {
+            let page = store.orders_of_event(id, &q).await.unwrap();
+            let ids: Vec<Uuid> = page.orders.iter().map(|o| o.id).collect();
+            (ids, page.total)
+        }
+    };
+    let all = OrderQuery::new(None, None, None, None);
+    assert_eq!(
+        ids(&all).await,
+        (vec![alan.id, grace.id, zoe.id, ada.id], 4)
+    );
+    let page = store.orders_of_event(id, &all).await.unwrap();
+    let stored_grace = page.orders.iter().find(|o| o.id == grace.id).unwrap();
+    assert_eq!(stored_grace.status, OrderStatus::Confirmed);
+    assert!(stored_grace.paid_at.is_some());
+
+    let second = OrderQuery::new(None, None, Some(2), Some(3));
+    assert_eq!(ids(&second).await, (vec![ada.id], 4));
+    let beyond = OrderQuery::new(None, None, Some(3), Some(3));
+    assert_eq!(ids(&beyond).await, (vec![], 4));
+    let confirmed = OrderQuery::new(Some(OrderStatus::Confirmed), None, None, None);
+    assert_eq!(ids(&confirmed).await, (vec![alan.id, grace.id], 2));
+    let refunded = OrderQuery::new(Some(OrderStatus::Refunded), None, None, None);
+    assert_eq!(ids(&refunded).await, (vec![], 0));
+
+    for (q, expected) in [
+        ("ZOË", vec![zoe.id]),
+        ("o'brien, jr", vec![zoe.id]),
+        ("ada lovelace", vec![ada.id]),
+        ("EXAMPLE.COM", vec![alan.id, ada.id]),
+        (
+            grace.booking_reference.to_lowercase().as_str(),
+            vec![grace.id],
+        ),
+        ("%", vec![]),
+        ("nobody", vec![]),
+    ] {
+        let query = OrderQuery::new(None, Some(q), None, None);
+        let found = ids(&query).await;
+        assert_eq!(found, (expected.clone(), expected.len() as u64), "{q}");
+        // The store finds what the rule says.
+        let rule: Vec<Uuid> = [&alan, &grace, &zoe, &ada]
+            .into_iter()
+            .filter(|o| query.matches(o))
+            .map(|o| o.id)
+            .collect();
+        assert_eq!(found.0, rule, "{q}");
+    }
+    let confirmed_at_example = OrderQuery::new(
+        Some(OrderStatus::Confirmed),
+        Some("@example.com"),
+        None,
+        Some(1),
+    );
+    assert_eq!(ids(&confirmed_at_example).await, (vec![alan.id], 1));
+}
+
+async fn an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_listed(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 10), ("VIP", 5)]).await;
+    let first = order_of(id, "Ada", "Lovelace", "ada@example.com", 30);
+    let mut second = order_of(id, "Grace", "Hopper, \"Amazing\"", "grace@example.com", 20);
+    second.lines = vec![
+        OrderLine::new("General".into(), price("General"), 1).unwrap(),
+        OrderLine::new("VIP".into(), price("VIP"), 1).unwrap(),
+    ];
+    second.total_amount = ticket_service::order::total(&second.lines, Currency::USD).unwrap();
+    let unpaid = order_of(id, "Alan", "Turing", "alan@example.com", 10);
+    for o in [&first, &second, &unpaid] {
+        booked(&store, o).await;
+    }
+    for o in [&first, &second] {
+        confirm(&store, o.id, &attempt("completed"), Uuid::new_v4(), None).await;
+    }
+    store
+        .cancel(first.id, CancelReason::BuyerRefund, None)
+        .await
+        .unwrap();
+
+    let tickets = store.tickets_of_event(id).await.unwrap();
+    let first_codes = store_codes(&store, first.id).await;
+    let second_codes = store_codes(&store, second.id).await;
+    let expected = |o: &Order, code: &str, ticket_type: &str, void, status| EventTicket {
+        code: code.into(),
+        ticket_type: ticket_type.into(),
+        void,
+        order_id: o.id,
+        booking_reference: o.booking_reference.clone(),
+        order_status: status,
+        holder: o.customer.clone(),
+    };
+    assert_eq!(
+        tickets,
+        [
+            expected(
+                &first,
+                &first_codes[0],
+                "General",
+                true,
+                OrderStatus::Cancelled
+            ),
+            expected(
+                &second,
+                &second_codes[0],
+                "General",
+                false,
+                OrderStatus::Confirmed
+            ),
+            expected(
+                &second,
+                &second_codes[1],
+                "VIP",
+                false,
+                OrderStatus::Confirmed
+            ),
+        ]
+    );
+    assert!(
+        store
+            .tickets_of_event(Uuid::new_v4())
             .await
             .unwrap()
             .is_empty()
     );
+}
+
+async fn store_codes(store: &Arc<dyn TicketStore>, order_id: Uuid) -> Vec<String> {
+    store
+        .order(order_id)
+        .await
+        .unwrap()
+        .unwrap()
+        .tickets
+        .into_iter()
+        .map(|t| t.code)
+        .collect()
+}
+
+async fn an_events_sales_are_every_order_as_the_summary_counts_it(store: Arc<dyn TicketStore>) {
+    let id = published(&store, &[("General", 20), ("VIP", 5)]).await;
+    let usd = |minor| Money::from_minor_units(minor, Currency::USD);
+    let pending = order(id, &[("General", 1)]);
+    let kept = order(id, &[("General", 2), ("VIP", 1)]);
+    let refunded = order(id, &[("VIP", 2)]);
+    let expired = order(id, &[("General", 3)]);
+    for o in [&pending, &kept, &refunded, &expired] {
+        booked(&store, o).await;
+    }
+    let paid = attempt("completed");
+    confirm(&store, kept.id, &attempt("completed"), Uuid::new_v4(), None).await;
+    confirm(&store, refunded.id, &paid, Uuid::new_v4(), None).await;
+    store
+        .cancel(refunded.id, CancelReason::BuyerRefund, None)
+        .await
+        .unwrap();
+    run(
+        &store,
+        refunded.id,
+        refund_of(&paid, 20_000),
+        Uuid::new_v4(),
+        None,
+    )
+    .await;
+    store
+        .cancel(expired.id, CancelReason::Expired, None)
+        .await
+        .unwrap();
+
+    let mut sales = store.sales_of_event(id).await.unwrap();
+    let mut expected = Vec::new();
+    for o in [&pending, &kept, &refunded, &expired] {
+        let stored = store.order(o.id).await.unwrap().unwrap().order;
+        expected.push(Sale {
+            status: stored.status,
+            total: stored.total_amount,
+            tickets: stored.seat_count(),
+            paid_at: stored.paid_at,
+            refunded: stored.refund.map(|r| r.amount),
+        });
+    }
+    let key = |s: &Sale| (s.status.as_str(), s.total.minor_units());
+    sales.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(sales, expected);
+
+    let summary = summary::summarize(&store.event_stock(id).await.unwrap().unwrap(), &sales);
+    assert_eq!(
+        (summary.gross, summary.refunded, summary.net),
+        (usd(35_000), usd(20_000), usd(15_000))
+    );
+    let counts = summary.orders_by_status;
+    assert_eq!(
+        (
+            counts.pending,
+            counts.confirmed,
+            counts.cancelled,
+            counts.refunded
+        ),
+        (1, 1, 1, 1)
+    );
+    assert_eq!(
+        summary.ticket_types,
+        [stock("General", 20, 2, 1), stock("VIP", 5, 1, 0)]
+    );
+    assert!(
+        store
+            .sales_of_event(Uuid::new_v4())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+/// Cancels the event in the catalogue's name (a newer version, cancelled).
+async fn cancel_event(store: &Arc<dyn TicketStore>, id: Uuid) {
+    let mut cancelled = event(id, 100, &[]);
+    cancelled.status = EventStatus::Cancelled;
+    assert!(store.apply_event(&cancelled).await.unwrap());
+}
+
+async fn the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 200)]).await;
+    let mut pending = Vec::new();
+    let mut paid = Vec::new();
+    for i in 0..60 {
+        let o = order(id, &[("General", 1 + i % 3)]);
+        booked(&store, &o).await;
+        if i % 2 == 0 {
+            confirm(&store, o.id, &attempt("completed"), Uuid::new_v4(), None).await;
+            paid.push(o);
+        } else {
+            pending.push(o);
+        }
+    }
+    let seats: u32 = pending.iter().chain(&paid).map(|o| o.seat_count()).sum();
+    let s = &stock_of(&store, id).await[0];
+    assert_eq!(s.sold + s.held, seats);
+    cancel_event(&store, id).await;
+
+    // Four cascade workers draining small batches, while every pending order is being paid
+    // (and a third of them cancelled by the buyer) and every paid one refunded to its buyer.
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut applied = Vec::new();
+            loop {
+                let ids = store.orders_to_cascade(7).await.unwrap();
+                if ids.is_empty() {
+                    return applied;
+                }
+                let command = Command::Cancel(CancelReason::EventCancelled);
+                for t in store.apply_batch(&ids, &command, None).await.unwrap() {
+                    if let Transition::Applied(o) = t {
+                        applied.push((o.id, o.status));
+                    }
+                }
+            }
+        }));
+    }
+    let one = |store: &Arc<dyn TicketStore>, id: Uuid, command: Command| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            match store
+                .apply(id, &command, Some(Uuid::new_v4()), None)
+                .await
+                .unwrap()
+            {
+                Transition::Applied(o) => vec![(o.id, o.status)],
+                _ => Vec::new(),
+            }
+        })
+    };
+    for (i, o) in pending.iter().enumerate() {
+        tasks.push(one(&store, o.id, Command::Confirm(attempt("completed"))));
+        if i % 3 == 0 {
+            tasks.push(one(
+                &store,
+                o.id,
+                Command::Cancel(CancelReason::UserCancelled),
+            ));
+        }
+    }
+    for o in &paid {
+        tasks.push(one(
+            &store,
+            o.id,
+            Command::Cancel(CancelReason::BuyerRefund),
+        ));
+    }
+    let mut applied = Vec::new();
+    for t in tasks {
+        applied.extend(t.await.unwrap());
+    }
+
+    // Each order ended exactly once, and was confirmed at most once before it did.
+    for o in pending.iter().chain(&paid) {
+        let ends = applied
+            .iter()
+            .filter(|(id, status)| *id == o.id && *status == OrderStatus::Cancelled)
+            .count();
+        assert_eq!(ends, 1, "order {} ended {ends} times", o.id);
+        let details = store.order(o.id).await.unwrap().unwrap();
+        assert_eq!(details.order.status, OrderStatus::Cancelled);
+        let reason = details.order.cancel_reason.unwrap();
+        assert!(
+            matches!(
+                reason,
+                CancelReason::EventCancelled
+                    | CancelReason::UserCancelled
+                    | CancelReason::BuyerRefund
+            ),
+            "{reason:?}"
+        );
+        // Tickets only for a sale, and void now that it ended.
+        if details.order.payment_id.is_some() {
+            assert_eq!(details.tickets.len(), o.seat_count() as usize);
+            assert!(details.tickets.iter().all(|t| t.void));
+        } else {
+            assert!(details.tickets.is_empty());
+        }
+    }
+    assert_eq!(stock_of(&store, id).await, [stock("General", 200, 0, 0)]);
+    assert!(store.orders_to_cascade(10).await.unwrap().is_empty());
+    let rows = outbox_rows(&store).await;
+    for o in pending.iter().chain(&paid) {
+        let count = |subject: &str| rows.iter().filter(|r| **r == row(subject, o)).count();
+        assert_eq!(count(subjects::ORDERS_CANCELLED), 1, "order {}", o.id);
+        let confirmations = applied
+            .iter()
+            .filter(|(id, status)| *id == o.id && *status == OrderStatus::Confirmed)
+            .count()
+            + usize::from(paid.contains(o));
+        assert_eq!(count(subjects::ORDERS_CONFIRMED), confirmations);
+    }
 }
 
 async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dyn TicketStore>) {
@@ -876,6 +1532,14 @@ contract!(
     cancelling_releases_held_seats_exactly_once,
     payment_failures_are_counted_and_the_maximum_cancels_the_order,
     due_for_expiry_lists_only_pending_orders_past_their_hold,
-    pending_of_event_lists_that_events_pending_orders_only,
+    orders_to_cascade_lists_the_open_orders_of_cancelled_events_only,
+    a_batch_ends_each_order_as_it_stands_in_one_unit,
+    cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_its_tickets_once,
+    the_refund_of_the_confirming_payment_marks_the_order_refunded_once,
+    an_event_keeps_its_organizer_when_a_change_does_not_name_one,
+    an_events_orders_are_paged_newest_first_and_found_by_status_name_email_or_reference,
+    an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_listed,
+    an_events_sales_are_every_order_as_the_summary_counts_it,
+    the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once,
     every_state_change_leaves_exactly_one_matching_outbox_row,
 );

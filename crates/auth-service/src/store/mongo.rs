@@ -4,7 +4,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
 use mongodb::options::IndexOptions;
-use mongodb::{Client, Collection, Database, IndexModel};
+use mongodb::{Collection, Database, IndexModel};
+use platform::mongo::{from_bson_time, parse_uuid, to_bson_time, unique_index};
 use platform::{Role, StoreError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -43,18 +44,6 @@ struct SessionDoc {
     expires_at: bson::DateTime,
 }
 
-fn bdt(t: DateTime<Utc>) -> bson::DateTime {
-    bson::DateTime::from_millis(t.timestamp_millis())
-}
-
-fn cdt(t: bson::DateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
-}
-
-fn parse_id(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|_| StoreError::corrupt(format!("bad uuid {s:?} in auth_db")))
-}
-
 impl UserDoc {
     fn from_user(u: &User, password_hash: &str) -> Self {
         Self {
@@ -65,23 +54,23 @@ impl UserDoc {
             last_name: u.last_name.clone(),
             role: u.role.as_str().to_string(),
             is_active: u.is_active,
-            last_login: u.last_login.map(bdt),
-            created_at: bdt(u.created_at),
-            updated_at: bdt(u.updated_at),
+            last_login: u.last_login.map(to_bson_time),
+            created_at: to_bson_time(u.created_at),
+            updated_at: to_bson_time(u.updated_at),
         }
     }
 
     fn into_user(self) -> Result<(User, String), StoreError> {
         let user = User {
-            id: parse_id(&self.id)?,
+            id: parse_uuid(&self.id)?,
             email: self.email,
             first_name: self.first_name,
             last_name: self.last_name,
             role: Role::parse(&self.role).unwrap_or(Role::User),
             is_active: self.is_active,
-            last_login: self.last_login.map(cdt),
-            created_at: cdt(self.created_at),
-            updated_at: cdt(self.updated_at),
+            last_login: self.last_login.map(from_bson_time),
+            created_at: from_bson_time(self.created_at),
+            updated_at: from_bson_time(self.updated_at),
         };
         Ok((user, self.password))
     }
@@ -96,8 +85,7 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes exist (unique email; TTL on session expiry).
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             users: db.collection("users"),
             sessions: db.collection("sessions"),
@@ -105,17 +93,7 @@ impl MongoStore {
         };
         store
             .users
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! {"email": 1})
-                    .options(
-                        IndexOptions::builder()
-                            .unique(true)
-                            .name("email_unique".to_string())
-                            .build(),
-                    )
-                    .build(),
-            )
+            .create_index(unique_index(doc! {"email": 1}, "email_unique"))
             .await?;
         store
             .sessions
@@ -166,7 +144,7 @@ impl AuthStore for MongoStore {
         self.users
             .update_one(
                 doc! {"_id": id.to_string()},
-                doc! {"$set": {"role": role.as_str(), "updatedAt": bdt(at)}},
+                doc! {"$set": {"role": role.as_str(), "updatedAt": to_bson_time(at)}},
             )
             .await?;
         Ok(())
@@ -181,7 +159,7 @@ impl AuthStore for MongoStore {
         self.users
             .update_one(
                 doc! {"_id": id.to_string()},
-                doc! {"$set": {"isActive": active, "updatedAt": bdt(at)}},
+                doc! {"$set": {"isActive": active, "updatedAt": to_bson_time(at)}},
             )
             .await?;
         Ok(())
@@ -191,7 +169,7 @@ impl AuthStore for MongoStore {
         self.users
             .update_one(
                 doc! {"_id": id.to_string()},
-                doc! {"$set": {"lastLogin": bdt(at), "updatedAt": bdt(at)}},
+                doc! {"$set": {"lastLogin": to_bson_time(at), "updatedAt": to_bson_time(at)}},
             )
             .await?;
         Ok(())
@@ -202,9 +180,9 @@ impl AuthStore for MongoStore {
             .insert_one(SessionDoc {
                 token_hash: s.token_hash.clone(),
                 user_id: s.user_id.to_string(),
-                created_at: bdt(s.created_at),
-                last_seen_at: bdt(s.last_seen_at),
-                expires_at: bdt(s.expires_at),
+                created_at: to_bson_time(s.created_at),
+                last_seen_at: to_bson_time(s.last_seen_at),
+                expires_at: to_bson_time(s.expires_at),
             })
             .await?;
         Ok(())
@@ -217,16 +195,16 @@ impl AuthStore for MongoStore {
         let Some(s) = self.sessions.find_one(doc! {"_id": token_hash}).await? else {
             return Ok(None);
         };
-        let user_id = parse_id(&s.user_id)?;
+        let user_id = parse_uuid(&s.user_id)?;
         let Some(user) = self.user_by_id(user_id).await? else {
             return Ok(None);
         };
         let session = Session {
             token_hash: s.token_hash,
             user_id,
-            created_at: cdt(s.created_at),
-            last_seen_at: cdt(s.last_seen_at),
-            expires_at: cdt(s.expires_at),
+            created_at: from_bson_time(s.created_at),
+            last_seen_at: from_bson_time(s.last_seen_at),
+            expires_at: from_bson_time(s.expires_at),
         };
         Ok(Some((session, user)))
     }
@@ -235,7 +213,7 @@ impl AuthStore for MongoStore {
         self.sessions
             .update_one(
                 doc! {"_id": token_hash},
-                doc! {"$set": {"lastSeenAt": bdt(at)}},
+                doc! {"$set": {"lastSeenAt": to_bson_time(at)}},
             )
             .await?;
         Ok(())
@@ -254,8 +232,8 @@ impl AuthStore for MongoStore {
         let result = self
             .sessions
             .delete_many(doc! {"$or": [
-                {"expiresAt": {"$lte": bdt(now)}},
-                {"lastSeenAt": {"$lt": bdt(idle_cutoff)}},
+                {"expiresAt": {"$lte": to_bson_time(now)}},
+                {"lastSeenAt": {"$lt": to_bson_time(idle_cutoff)}},
             ]})
             .await?;
         Ok(result.deleted_count)

@@ -1,8 +1,6 @@
-use std::path::Path;
-
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use platform::sqlite::Sqlite;
+use platform::sqlite::{Migrated, RowExt, Schema, millis};
 use platform::{Role, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -37,54 +35,30 @@ CREATE INDEX sessions_by_last_seen ON sessions(last_seen_at);
 
 const USER_COLUMNS: &str = "u.id, u.email, u.first_name, u.last_name, u.role, u.is_active, u.last_login, u.created_at, u.updated_at";
 
-/// Times are stored as Unix milliseconds: compact, and ordered for range queries.
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn uuid(s: String) -> rusqlite::Result<Uuid> {
-    Uuid::parse_str(&s).map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
 /// Reads the user from the row, starting at column `at`.
 fn user_from(row: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     let role: String = row.get(at + 4)?;
     Ok(User {
-        id: uuid(row.get(at)?)?,
+        id: row.uuid(at)?,
         email: row.get(at + 1)?,
         first_name: row.get(at + 2)?,
         last_name: row.get(at + 3)?,
         role: Role::parse(&role).unwrap_or(Role::User),
         is_active: row.get(at + 5)?,
-        last_login: row.get::<_, Option<i64>>(at + 6)?.map(time),
-        created_at: time(row.get(at + 7)?),
-        updated_at: time(row.get(at + 8)?),
+        last_login: row.opt_time(at + 6)?,
+        created_at: row.time(at + 7)?,
+        updated_at: row.time(at + 8)?,
     })
 }
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `auth.db`.
+pub enum AuthSchema {}
+
+impl Schema for AuthSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<AuthSchema>;
 
 #[async_trait]
 impl AuthStore for SqliteStore {
@@ -222,9 +196,9 @@ impl AuthStore for SqliteStore {
                         let session = Session {
                             token_hash: r.get(9)?,
                             user_id: user.id,
-                            created_at: time(r.get(10)?),
-                            last_seen_at: time(r.get(11)?),
-                            expires_at: time(r.get(12)?),
+                            created_at: r.time(10)?,
+                            last_seen_at: r.time(11)?,
+                            expires_at: r.time(12)?,
                         };
                         Ok((session, user))
                     },

@@ -5,14 +5,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use mongodb::bson::{self, Document, doc};
-use mongodb::error::{
-    Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
-use mongodb::options::IndexOptions;
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::{Collection, Database};
 use platform::StoreError;
+use platform::mongo::{
+    Transactions, TxError, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -75,14 +73,6 @@ struct OrganizerDoc {
     phone: Option<String>,
 }
 
-fn bdt(t: DateTime<Utc>) -> bson::DateTime {
-    bson::DateTime::from_millis(t.timestamp_millis())
-}
-
-fn cdt(t: bson::DateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
-}
-
 fn corrupt(id: &str, what: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("event {id} in event_db: {what}"))
 }
@@ -104,7 +94,7 @@ impl EventDoc {
                 city: e.venue.city.clone(),
                 capacity: i64::from(e.venue.capacity),
             },
-            date_time: bdt(e.date_time),
+            date_time: to_bson_time(e.date_time),
             duration: i64::from(e.duration),
             ticket_types: e
                 .ticket_types
@@ -126,9 +116,9 @@ impl EventDoc {
             created_by: e.created_by.to_string(),
             is_active: e.is_active,
             version: e.version as i64,
-            created_at: bdt(e.created_at),
-            updated_at: bdt(e.updated_at),
-            ends_at: bdt(e.ends_at()),
+            created_at: to_bson_time(e.created_at),
+            updated_at: to_bson_time(e.updated_at),
+            ends_at: to_bson_time(e.ends_at()),
             city_key: e.city_key(),
             search_text: e.search_text(),
         }
@@ -160,7 +150,7 @@ impl EventDoc {
                 address: self.venue.address,
                 city: self.venue.city,
             },
-            date_time: cdt(self.date_time),
+            date_time: from_bson_time(self.date_time),
             duration: small(&id, "duration", self.duration)?,
             ticket_types,
             currency,
@@ -171,12 +161,12 @@ impl EventDoc {
             },
             status: Status::parse(&self.status)
                 .ok_or_else(|| corrupt(&id, format!("status {:?}", self.status)))?,
-            created_by: Uuid::parse_str(&self.created_by).map_err(|e| corrupt(&id, e))?,
+            created_by: parse_uuid(&self.created_by)?,
             is_active: self.is_active,
             version: u64::try_from(self.version).map_err(|e| corrupt(&id, e))?,
-            created_at: cdt(self.created_at),
-            updated_at: cdt(self.updated_at),
-            id: Uuid::parse_str(&id).map_err(|e| corrupt(&id, e))?,
+            created_at: from_bson_time(self.created_at),
+            updated_at: from_bson_time(self.updated_at),
+            id: parse_uuid(&id)?,
         })
     }
 }
@@ -197,7 +187,7 @@ fn catalog_query(filter: &CatalogFilter, now: DateTime<Utc>) -> Document {
     let mut query = doc! {
         "status": Status::Published.as_str(),
         "isActive": true,
-        "endsAt": {"$gt": bdt(now)},
+        "endsAt": {"$gt": to_bson_time(now)},
     };
     if let Some(category) = filter.category {
         query.insert("category", category.as_str());
@@ -210,10 +200,10 @@ fn catalog_query(filter: &CatalogFilter, now: DateTime<Utc>) -> Document {
     }
     let mut range = Document::new();
     if let Some(from) = filter.from {
-        range.insert("$gte", bdt(from));
+        range.insert("$gte", to_bson_time(from));
     }
     if let Some(to) = filter.to {
-        range.insert("$lte", bdt(to));
+        range.insert("$lte", to_bson_time(to));
     }
     if !range.is_empty() {
         query.insert("dateTime", range);
@@ -222,7 +212,7 @@ fn catalog_query(filter: &CatalogFilter, now: DateTime<Utc>) -> Document {
 }
 
 pub struct MongoStore {
-    client: Client,
+    tx: Transactions,
     db: Database,
     events: Collection<EventDoc>,
     outbox: MongoOutbox,
@@ -231,19 +221,12 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes behind the catalogue queries exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             events: db.collection("events"),
             outbox: MongoOutbox::new(&db),
-            client,
+            tx: Transactions::new(&db),
             db,
-        };
-        let index = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build()
         };
         store
             .events
@@ -257,66 +240,10 @@ impl MongoStore {
         store.outbox.ensure_indexes().await?;
         Ok(store)
     }
-
-    /// Runs `write` and the outbox insert in one transaction, retrying the whole transaction on
-    /// a transient error and the commit on an unknown commit result, as the driver documents.
-    async fn transact<W>(&self, fact: &OutboxMessage, write: W) -> Result<bool, StoreError>
-    where
-        W: for<'s> Fn(
-                &'s Self,
-                &'s mut ClientSession,
-            ) -> futures::future::BoxFuture<'s, Result<bool, MongoError>>
-            + Send
-            + Sync,
-    {
-        let mut session = self.client.start_session().await?;
-        let mut attempts = platform::mongo::TxAttempts::new();
-        'transaction: loop {
-            attempts.begin().await;
-            session.start_transaction().await?;
-            let written = match write(self, &mut session).await {
-                Ok(true) => outbox::insert_mongo(&self.db, &mut session, fact)
-                    .await
-                    .map(|_| true),
-                other => other,
-            };
-            match written {
-                Ok(true) => {}
-                Ok(false) => {
-                    session.abort_transaction().await?;
-                    return Ok(false);
-                }
-                Err(e) => {
-                    // A failed operation leaves the transaction open on the session.
-                    let _ = session.abort_transaction().await;
-                    if e.contains_label(TRANSIENT_TRANSACTION_ERROR) && attempts.may_retry() {
-                        continue 'transaction;
-                    }
-                    return Err(e.into());
-                }
-            }
-            let mut commit_retries = 0;
-            loop {
-                match session.commit_transaction().await {
-                    Ok(()) => return Ok(true),
-                    Err(e)
-                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_retries < platform::mongo::TxAttempts::COMMIT_RETRIES =>
-                    {
-                        commit_retries += 1;
-                    }
-                    Err(e)
-                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            && attempts.may_retry() =>
-                    {
-                        continue 'transaction;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
-    }
 }
+
+/// A replace found another version than the one it expected: nothing is written.
+struct VersionChanged;
 
 #[async_trait]
 impl EventStore for MongoStore {
@@ -327,14 +254,16 @@ impl EventStore for MongoStore {
                 self.events.insert_one(doc).await?;
             }
             Some(fact) => {
-                self.transact(fact, |store, session| {
-                    let doc = doc.clone();
-                    Box::pin(async move {
-                        store.events.insert_one(doc).session(session).await?;
-                        Ok(true)
+                self.tx
+                    .run(self, |store, session| {
+                        let (doc, fact) = (doc.clone(), fact.clone());
+                        Box::pin(async move {
+                            store.events.insert_one(doc).session(&mut *session).await?;
+                            outbox::insert_mongo(&store.db, session, &fact).await?;
+                            Ok(())
+                        })
                     })
-                })
-                .await?;
+                    .await?;
             }
         }
         Ok(())
@@ -361,18 +290,25 @@ impl EventStore for MongoStore {
                 Ok(result.matched_count == 1)
             }
             Some(fact) => {
-                self.transact(fact, |store, session| {
-                    let (filter, doc) = (filter.clone(), doc.clone());
-                    Box::pin(async move {
-                        let result = store
-                            .events
-                            .replace_one(filter, doc)
-                            .session(session)
-                            .await?;
-                        Ok(result.matched_count == 1)
+                let replaced = self
+                    .tx
+                    .run_or_stop(self, |store, session| {
+                        let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
+                        Box::pin(async move {
+                            let result = store
+                                .events
+                                .replace_one(filter, doc)
+                                .session(&mut *session)
+                                .await?;
+                            if result.matched_count != 1 {
+                                return Err(TxError::Stop(VersionChanged));
+                            }
+                            outbox::insert_mongo(&store.db, session, &fact).await?;
+                            Ok(())
+                        })
                     })
-                })
-                .await
+                    .await?;
+                Ok(replaced.is_ok())
             }
         }
     }
@@ -384,33 +320,26 @@ impl EventStore for MongoStore {
     ) -> Result<CatalogPage, StoreError> {
         let query = catalog_query(filter, now);
         let total = self.events.count_documents(query.clone()).await?;
-        let docs: Vec<EventDoc> = self
+        let found = self
             .events
             .find(query)
             .sort(doc! {"dateTime": 1, "_id": 1})
             .skip(filter.offset())
             .limit(i64::from(filter.limit))
-            .await?
-            .try_collect()
             .await?;
         Ok(CatalogPage {
-            events: docs
-                .into_iter()
-                .map(EventDoc::into_event)
-                .collect::<Result<_, _>>()?,
+            events: decode_all(found, EventDoc::into_event).await?,
             total,
         })
     }
 
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
-        let docs: Vec<EventDoc> = self
+        let found = self
             .events
             .find(doc! {"createdBy": user.to_string()})
             .sort(doc! {"createdAt": -1, "_id": -1})
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(EventDoc::into_event).collect()
+        decode_all(found, EventDoc::into_event).await
     }
 
     async fn count(&self) -> Result<u64, StoreError> {

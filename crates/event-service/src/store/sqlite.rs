@@ -1,19 +1,18 @@
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::Sqlite;
-use rusqlite::types::{ToSql, Type};
+use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
+use rusqlite::types::ToSql;
 use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
 use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
-use platform::money::{Currency, Money};
+use platform::money::Money;
 
 const EVENTS_DDL: &str = r#"
 CREATE TABLE events (
@@ -66,41 +65,23 @@ struct StoredTicketType {
     description: String,
 }
 
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn conversion(col: usize, what: String) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, Type::Text, what.into())
-}
-
 fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
-    let id: String = r.get(0)?;
-    let category: String = r.get(3)?;
     let types: String = r.get(10)?;
-    let currency: String = r.get(11)?;
-    let status: String = r.get(15)?;
-    let created_by: String = r.get(16)?;
-    let currency = Currency::parse(&currency).map_err(|e| conversion(11, e.into()))?;
+    let currency = r.currency(11)?;
     let types: Vec<StoredTicketType> =
-        serde_json::from_str(&types).map_err(|e| conversion(10, e.to_string()))?;
+        serde_json::from_str(&types).map_err(|e| bad_column(10, e.to_string()))?;
     Ok(Event {
-        id: Uuid::parse_str(&id).map_err(|e| conversion(0, e.to_string()))?,
+        id: r.uuid(0)?,
         title: r.get(1)?,
         description: r.get(2)?,
-        category: Category::parse(&category)
-            .ok_or_else(|| conversion(3, format!("unknown category {category:?}")))?,
+        category: r.parsed(3, Category::parse)?,
         venue: Venue {
             name: r.get(4)?,
             address: r.get(5)?,
             city: r.get(6)?,
             capacity: r.get(7)?,
         },
-        date_time: time(r.get(8)?),
+        date_time: r.time(8)?,
         duration: r.get(9)?,
         ticket_types: types
             .into_iter()
@@ -117,13 +98,12 @@ fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
             email: r.get(13)?,
             phone: r.get(14)?,
         },
-        status: Status::parse(&status)
-            .ok_or_else(|| conversion(15, format!("unknown status {status:?}")))?,
-        created_by: Uuid::parse_str(&created_by).map_err(|e| conversion(16, e.to_string()))?,
+        status: r.parsed(15, Status::parse)?,
+        created_by: r.uuid(16)?,
         is_active: r.get(17)?,
         version: r.get::<_, i64>(18)? as u64,
-        created_at: time(r.get(19)?),
-        updated_at: time(r.get(20)?),
+        created_at: r.time(19)?,
+        updated_at: r.time(20)?,
     })
 }
 
@@ -173,23 +153,14 @@ const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_a
     organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
     updated_at, city_key, search_text";
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `event.db`.
+pub enum EventSchema {}
+
+impl Schema for EventSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<EventSchema>;
 
 #[async_trait]
 impl EventStore for SqliteStore {

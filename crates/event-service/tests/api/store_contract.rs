@@ -12,19 +12,6 @@ use uuid::Uuid;
 
 use crate::support::stored_event;
 
-async fn stores() -> Vec<(&'static str, Arc<dyn EventStore>)> {
-    let mut stores: Vec<(&'static str, Arc<dyn EventStore>)> =
-        vec![("sqlite", Arc::new(SqliteStore::in_memory().unwrap()))];
-    if let Ok(uri) = std::env::var("TEST_MONGODB_URI") {
-        let db = format!("event_test_{}", Uuid::new_v4().simple());
-        stores.push((
-            "mongo",
-            Arc::new(MongoStore::connect(&uri, &db).await.unwrap()),
-        ));
-    }
-    stores
-}
-
 fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap()
 }
@@ -55,239 +42,204 @@ fn all(page: u32, limit: u32) -> CatalogFilter {
     }
 }
 
-#[tokio::test]
-async fn events_round_trip_unchanged() {
-    for (name, store) in stores().await {
-        let mut e = event(Duration::days(3));
-        e.description = "Ünïcödé & \"quotes\"".into();
-        e.organizer.phone = Some("+1 555 0100".into());
-        e.ticket_types.push(event_service::domain::TicketType {
-            name: "VIP".into(),
-            price: platform::money::Money::from_minor_units(12_345, e.currency),
-            quantity: 5,
-            description: "Front row".into(),
-        });
-        store.insert(&e, None).await.unwrap();
-        assert_eq!(store.get(e.id).await.unwrap().as_ref(), Some(&e), "{name}");
-        assert_eq!(store.get(Uuid::new_v4()).await.unwrap(), None, "{name}");
-        assert_eq!(store.count().await.unwrap(), 1, "{name}");
-        store.ping().await.unwrap();
-    }
+async fn events_round_trip_unchanged(store: Arc<dyn EventStore>) {
+    let mut e = event(Duration::days(3));
+    e.description = "Ünïcödé & \"quotes\"".into();
+    e.organizer.phone = Some("+1 555 0100".into());
+    e.ticket_types.push(event_service::domain::TicketType {
+        name: "VIP".into(),
+        price: platform::money::Money::from_minor_units(12_345, e.currency),
+        quantity: 5,
+        description: "Front row".into(),
+    });
+    store.insert(&e, None).await.unwrap();
+    assert_eq!(store.get(e.id).await.unwrap().as_ref(), Some(&e));
+    assert_eq!(store.get(Uuid::new_v4()).await.unwrap(), None);
+    assert_eq!(store.count().await.unwrap(), 1);
+    store.ping().await.unwrap();
 }
 
-#[tokio::test]
-async fn a_write_and_its_fact_are_stored_together_or_not_at_all() {
-    for (name, store) in stores().await {
-        let e = event(Duration::days(3));
-        let f = fact(&e);
-        store.insert(&e, Some(&f)).await.unwrap();
-        assert_eq!(
-            store.outbox().pending(10).await.unwrap(),
-            vec![f.clone()],
-            "{name}"
-        );
+async fn a_write_and_its_fact_are_stored_together_or_not_at_all(store: Arc<dyn EventStore>) {
+    let e = event(Duration::days(3));
+    let f = fact(&e);
+    store.insert(&e, Some(&f)).await.unwrap();
+    assert_eq!(store.outbox().pending(10).await.unwrap(), vec![f.clone()]);
 
-        // The same id again fails, and its fact is rolled back with it.
-        let again = fact(&e);
-        assert!(store.insert(&e, Some(&again)).await.is_err(), "{name}");
-        assert_eq!(
-            store.outbox().pending(10).await.unwrap(),
-            vec![f.clone()],
-            "{name}"
-        );
-        store.outbox().mark_published(&[f.id]).await.unwrap();
-        assert!(
-            store.outbox().pending(10).await.unwrap().is_empty(),
-            "{name}"
-        );
-    }
+    // The same id again fails, and its fact is rolled back with it.
+    let again = fact(&e);
+    assert!(store.insert(&e, Some(&again)).await.is_err());
+    assert_eq!(store.outbox().pending(10).await.unwrap(), vec![f.clone()]);
+    store.outbox().mark_published(&[f.id]).await.unwrap();
+    assert!(store.outbox().pending(10).await.unwrap().is_empty());
 }
 
-#[tokio::test]
-async fn a_replace_only_succeeds_against_the_version_it_read() {
-    for (name, store) in stores().await {
-        let e = event(Duration::days(3));
-        store.insert(&e, None).await.unwrap();
-        let mut changed = e.clone();
-        changed.title = "Changed".into();
-        changed.touch(ms(Utc::now()));
-        let f = fact(&changed);
-        assert!(
-            store.replace(&changed, 1, Some(&f)).await.unwrap(),
-            "{name}"
-        );
-        assert_eq!(store.get(e.id).await.unwrap().unwrap(), changed, "{name}");
+async fn a_replace_only_succeeds_against_the_version_it_read(store: Arc<dyn EventStore>) {
+    let e = event(Duration::days(3));
+    store.insert(&e, None).await.unwrap();
+    let mut changed = e.clone();
+    changed.title = "Changed".into();
+    changed.touch(ms(Utc::now()));
+    let f = fact(&changed);
+    assert!(store.replace(&changed, 1, Some(&f)).await.unwrap());
+    assert_eq!(store.get(e.id).await.unwrap().unwrap(), changed);
 
-        // A writer that still holds version 1 loses, and its fact is not stored.
-        let mut stale = e.clone();
-        stale.title = "Stale".into();
-        stale.touch(ms(Utc::now()));
-        let lost = fact(&stale);
-        assert!(
-            !store.replace(&stale, 1, Some(&lost)).await.unwrap(),
-            "{name}"
-        );
-        assert_eq!(
-            store.get(e.id).await.unwrap().unwrap().title,
-            "Changed",
-            "{name}"
-        );
-        assert_eq!(store.outbox().pending(10).await.unwrap(), vec![f], "{name}");
-        // Unknown events are never created by a replace.
-        assert!(
-            !store
-                .replace(&event(Duration::days(1)), 1, None)
-                .await
-                .unwrap(),
-            "{name}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn the_catalog_filters_sorts_and_pages_like_the_api_promises() {
-    for (name, store) in stores().await {
-        let mut jazz = event(Duration::days(5));
-        jazz.title = "Late Jazz".into();
-        jazz.venue.city = "New York".into();
-        let mut talk = event(Duration::days(2));
-        talk.title = "Keynote".into();
-        talk.description = "All about JAZZ history".into();
-        talk.category = Category::Conference;
-        let mut twin = event(Duration::days(5));
-        twin.date_time = jazz.date_time;
-        let mut draft = event(Duration::days(1));
-        draft.status = Status::Draft;
-        let mut cancelled = event(Duration::days(1));
-        cancelled.status = Status::Cancelled;
-        let mut inactive = event(Duration::days(1));
-        inactive.is_active = false;
-        let mut over = event(Duration::hours(-2));
-        over.duration = 60;
-        for e in [&jazz, &talk, &twin, &draft, &cancelled, &inactive, &over] {
-            store.insert(e, None).await.unwrap();
-        }
-        let now = Utc::now();
-        let ids = |p: &event_service::store::CatalogPage| {
-            p.events.iter().map(|e| e.id).collect::<Vec<_>>()
-        };
-        let (first_twin, second_twin) = if jazz.id < twin.id {
-            (jazz.id, twin.id)
-        } else {
-            (twin.id, jazz.id)
-        };
-
-        let page = store.catalog(&all(1, 20), now).await.unwrap();
-        assert_eq!(page.total, 3, "{name}");
-        assert_eq!(ids(&page), [talk.id, first_twin, second_twin], "{name}");
-
-        let page = store.catalog(&all(2, 2), now).await.unwrap();
-        assert_eq!((ids(&page), page.total), (vec![second_twin], 3), "{name}");
-        let page = store.catalog(&all(3, 2), now).await.unwrap();
-        assert_eq!((ids(&page), page.total), (vec![], 3), "{name}");
-
-        let filtered = |f: CatalogFilter| {
-            let store = store.clone();
-            async move { ids(&store.catalog(&f, now).await.unwrap()) }
-        };
-        let base = all(1, 20);
-        assert_eq!(
-            filtered(CatalogFilter {
-                category: Some(Category::Conference),
-                ..base.clone()
-            })
-            .await,
-            [talk.id],
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                city: Some("new york".into()),
-                ..base.clone()
-            })
-            .await,
-            [jazz.id],
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                q: Some("jazz".into()),
-                ..base.clone()
-            })
-            .await,
-            [talk.id, jazz.id],
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                q: Some("j.zz".into()),
-                ..base.clone()
-            })
-            .await,
-            Vec::<Uuid>::new(),
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                from: Some(jazz.date_time),
-                ..base.clone()
-            })
-            .await,
-            [first_twin, second_twin],
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                to: Some(talk.date_time),
-                ..base.clone()
-            })
-            .await,
-            [talk.id],
-            "{name}"
-        );
-        assert_eq!(
-            filtered(CatalogFilter {
-                q: Some("jazz".into()),
-                city: Some("new york".into()),
-                category: Some(Category::Music),
-                from: Some(talk.date_time),
-                to: Some(jazz.date_time),
-                ..base.clone()
-            })
-            .await,
-            [jazz.id],
-            "{name}"
-        );
-    }
-}
-
-#[tokio::test]
-async fn a_creators_events_come_newest_first_in_every_status() {
-    for (name, store) in stores().await {
-        let owner = Uuid::new_v4();
-        let mut made = Vec::new();
-        for (i, status) in [Status::Published, Status::Draft, Status::Cancelled]
-            .into_iter()
-            .enumerate()
-        {
-            let mut e = stored_event(owner, status, ms(Utc::now() + Duration::days(1)));
-            e.created_at = ms(Utc::now() - Duration::hours(10 - i as i64));
-            store.insert(&e, None).await.unwrap();
-            made.push(e.id);
-        }
-        store.insert(&event(Duration::days(1)), None).await.unwrap();
-        made.reverse();
-        let mine: Vec<Uuid> = store
-            .created_by(owner)
+    // A writer that still holds version 1 loses, and its fact is not stored.
+    let mut stale = e.clone();
+    stale.title = "Stale".into();
+    stale.touch(ms(Utc::now()));
+    let lost = fact(&stale);
+    assert!(!store.replace(&stale, 1, Some(&lost)).await.unwrap());
+    assert_eq!(store.get(e.id).await.unwrap().unwrap().title, "Changed");
+    assert_eq!(store.outbox().pending(10).await.unwrap(), vec![f]);
+    // Unknown events are never created by a replace.
+    assert!(
+        !store
+            .replace(&event(Duration::days(1)), 1, None)
             .await
             .unwrap()
-            .iter()
-            .map(|e| e.id)
-            .collect();
-        assert_eq!(mine, made, "{name}");
-        assert!(
-            store.created_by(Uuid::new_v4()).await.unwrap().is_empty(),
-            "{name}"
-        );
+    );
+}
+
+async fn the_catalog_filters_sorts_and_pages_like_the_api_promises(store: Arc<dyn EventStore>) {
+    let mut jazz = event(Duration::days(5));
+    jazz.title = "Late Jazz".into();
+    jazz.venue.city = "New York".into();
+    let mut talk = event(Duration::days(2));
+    talk.title = "Keynote".into();
+    talk.description = "All about JAZZ history".into();
+    talk.category = Category::Conference;
+    let mut twin = event(Duration::days(5));
+    twin.date_time = jazz.date_time;
+    let mut draft = event(Duration::days(1));
+    draft.status = Status::Draft;
+    let mut cancelled = event(Duration::days(1));
+    cancelled.status = Status::Cancelled;
+    let mut inactive = event(Duration::days(1));
+    inactive.is_active = false;
+    let mut over = event(Duration::hours(-2));
+    over.duration = 60;
+    for e in [&jazz, &talk, &twin, &draft, &cancelled, &inactive, &over] {
+        store.insert(e, None).await.unwrap();
     }
+    let now = Utc::now();
+    let ids =
+        |p: &event_service::store::CatalogPage| p.events.iter().map(|e| e.id).collect::<Vec<_>>();
+    let (first_twin, second_twin) = if jazz.id < twin.id {
+        (jazz.id, twin.id)
+    } else {
+        (twin.id, jazz.id)
+    };
+
+    let page = store.catalog(&all(1, 20), now).await.unwrap();
+    assert_eq!(page.total, 3);
+    assert_eq!(ids(&page), [talk.id, first_twin, second_twin]);
+
+    let page = store.catalog(&all(2, 2), now).await.unwrap();
+    assert_eq!((ids(&page), page.total), (vec![second_twin], 3));
+    let page = store.catalog(&all(3, 2), now).await.unwrap();
+    assert_eq!((ids(&page), page.total), (vec![], 3));
+
+    let filtered = |f: CatalogFilter| {
+        let store = store.clone();
+        async move { ids(&store.catalog(&f, now).await.unwrap()) }
+    };
+    let base = all(1, 20);
+    assert_eq!(
+        filtered(CatalogFilter {
+            category: Some(Category::Conference),
+            ..base.clone()
+        })
+        .await,
+        [talk.id]
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            city: Some("new york".into()),
+            ..base.clone()
+        })
+        .await,
+        [jazz.id]
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            q: Some("jazz".into()),
+            ..base.clone()
+        })
+        .await,
+        [talk.id, jazz.id]
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            q: Some("j.zz".into()),
+            ..base.clone()
+        })
+        .await,
+        Vec::<Uuid>::new()
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            from: Some(jazz.date_time),
+            ..base.clone()
+        })
+        .await,
+        [first_twin, second_twin]
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            to: Some(talk.date_time),
+            ..base.clone()
+        })
+        .await,
+        [talk.id]
+    );
+    assert_eq!(
+        filtered(CatalogFilter {
+            q: Some("jazz".into()),
+            city: Some("new york".into()),
+            category: Some(Category::Music),
+            from: Some(talk.date_time),
+            to: Some(jazz.date_time),
+            ..base.clone()
+        })
+        .await,
+        [jazz.id]
+    );
+}
+
+async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn EventStore>) {
+    let owner = Uuid::new_v4();
+    let mut made = Vec::new();
+    for (i, status) in [Status::Published, Status::Draft, Status::Cancelled]
+        .into_iter()
+        .enumerate()
+    {
+        let mut e = stored_event(owner, status, ms(Utc::now() + Duration::days(1)));
+        e.created_at = ms(Utc::now() - Duration::hours(10 - i as i64));
+        store.insert(&e, None).await.unwrap();
+        made.push(e.id);
+    }
+    store.insert(&event(Duration::days(1)), None).await.unwrap();
+    made.reverse();
+    let mine: Vec<Uuid> = store
+        .created_by(owner)
+        .await
+        .unwrap()
+        .iter()
+        .map(|e| e.id)
+        .collect();
+    assert_eq!(mine, made);
+    assert!(store.created_by(Uuid::new_v4()).await.unwrap().is_empty());
+}
+
+platform::store_contract! {
+    store: dyn EventStore,
+    sqlite: SqliteStore::in_memory(),
+    mongodb: MongoStore::connect,
+    cases: [
+        events_round_trip_unchanged,
+        a_write_and_its_fact_are_stored_together_or_not_at_all,
+        a_replace_only_succeeds_against_the_version_it_read,
+        the_catalog_filters_sorts_and_pages_like_the_api_promises,
+        a_creators_events_come_newest_first_in_every_status,
+    ],
 }

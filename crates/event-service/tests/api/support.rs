@@ -10,9 +10,9 @@ use chrono::{DateTime, Utc};
 use event_service::config::EventConfig;
 use event_service::domain::{Category, Event, Organizer, Status, TicketType, Venue};
 use event_service::store::{EventStore, SqliteStore};
-use platform::config::{HttpConfig, StoreConfig};
+use platform::background::Background;
+use platform::config::{BaseConfig, LinksConfig};
 use platform::money::{Currency, Money};
-use platform::outbox::RelayHandle;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,22 +25,19 @@ pub struct Stack {
     pub js: jetstream::Context,
     pub events: TestServer,
     pub auth: TestServer,
-    _relay: RelayHandle,
+    _background: Background,
     pub nats: NatsServer,
 }
 
 pub fn event_config(nats_url: String, auth_url: String) -> EventConfig {
     EventConfig {
-        http: HttpConfig {
-            addr: "127.0.0.1:0".parse().expect("addr"),
+        base: BaseConfig::in_memory(),
+        links: LinksConfig {
+            nats_url,
+            nats_connect_timeout: Duration::from_secs(5),
+            auth_url,
+            auth_timeout: Duration::from_secs(2),
         },
-        store: StoreConfig::Sqlite {
-            path: ":memory:".into(),
-        },
-        nats_url,
-        nats_connect_timeout: Duration::from_secs(5),
-        auth_url,
-        auth_timeout: Duration::from_secs(2),
         currency: Currency::USD,
         demo: None,
     }
@@ -70,13 +67,14 @@ impl Stack {
         let app = event_service::build_with(config, store.clone(), client.clone())
             .await
             .expect("event service builds");
+        let background = app.spawn_background();
         let events = TestServer::spawn(event_service::router(app.state)).await;
         Self {
             store,
             js: jetstream::new(client),
             events,
             auth,
-            _relay: app.relay,
+            _background: background,
             nats,
         }
     }

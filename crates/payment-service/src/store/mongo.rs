@@ -13,15 +13,13 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
-use futures::future::BoxFuture;
 use mongodb::bson::{self, Document, doc};
-use mongodb::error::{
-    Error as MongoError, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT,
-};
 use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, Database, IndexModel};
 use platform::StoreError;
-use platform::money::{Currency, Money};
+use platform::mongo::{
+    Transactions, TxResult, decode_all, from_bson_time, index, money, parse_uuid, to_bson_time,
+};
 use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
@@ -31,11 +29,12 @@ use uuid::Uuid;
 use super::{FactApplied, Inserted, OrderFact, PaymentStore, Settle, Settled};
 use crate::card::CardBrand;
 use crate::domain::{
-    GatewayResponse, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails, PaymentMethod,
-    PaymentStatus, Refund,
+    GatewayResponse, Lifecycle, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails,
+    PaymentMethod, PaymentStatus, Refund,
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
+use crate::view;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -149,20 +148,8 @@ struct ProcessedDoc {
     processed_at: bson::DateTime,
 }
 
-fn bdt(t: DateTime<Utc>) -> bson::DateTime {
-    bson::DateTime::from_millis(t.timestamp_millis())
-}
-
-fn cdt(t: bson::DateTime) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or_default()
-}
-
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("payment_db: {what}"))
-}
-
-fn uuid(s: &str) -> Result<Uuid, StoreError> {
-    Uuid::parse_str(s).map_err(|_| corrupt(format!("bad uuid {s:?}")))
 }
 
 fn key_id(user_id: Uuid, key: &str) -> String {
@@ -202,11 +189,11 @@ impl PaymentDoc {
                 transaction_id: r.transaction_id.clone(),
                 reason: r.reason.clone(),
                 order_cancel_reason: r.order_cancel_reason.map(|c| c.as_str().to_string()),
-                refunded_at: bdt(r.refunded_at),
+                refunded_at: to_bson_time(r.refunded_at),
             }),
             holds_order: p.status.holds_order().then(|| p.order_id.to_string()),
-            created_at: bdt(p.created_at),
-            updated_at: bdt(p.updated_at),
+            created_at: to_bson_time(p.created_at),
+            updated_at: to_bson_time(p.updated_at),
         }
     }
 
@@ -224,13 +211,10 @@ impl PaymentDoc {
             }
         };
         Ok(Payment {
-            id: uuid(&self.id)?,
-            order_id: uuid(&self.order_id)?,
-            user_id: uuid(&self.user_id)?,
-            amount: Money::from_minor_units(
-                self.amount_minor,
-                Currency::parse(&self.currency).map_err(corrupt)?,
-            ),
+            id: parse_uuid(&self.id)?,
+            order_id: parse_uuid(&self.order_id)?,
+            user_id: parse_uuid(&self.user_id)?,
+            amount: money(self.amount_minor, &self.currency)?,
             method,
             status: PaymentStatus::parse(&self.status)
                 .ok_or_else(|| corrupt(format!("payment status {:?}", self.status)))?,
@@ -244,10 +228,10 @@ impl PaymentDoc {
                 transaction_id: r.transaction_id,
                 reason: r.reason,
                 order_cancel_reason: r.order_cancel_reason.and_then(|c| CancelReason::parse(&c)),
-                refunded_at: cdt(r.refunded_at),
+                refunded_at: from_bson_time(r.refunded_at),
             }),
-            created_at: cdt(self.created_at),
-            updated_at: cdt(self.updated_at),
+            created_at: from_bson_time(self.created_at),
+            updated_at: from_bson_time(self.updated_at),
         })
     }
 }
@@ -263,59 +247,36 @@ impl OrderDoc {
             currency: o.amount.map(|m| m.currency().to_string()),
             status: o.status.as_str().to_string(),
             cancel_reason: o.cancel_reason.map(|c| c.as_str().to_string()),
-            expires_at: o.expires_at.map(bdt),
+            expires_at: o.expires_at.map(to_bson_time),
             source: o.source.as_str().to_string(),
-            updated_at: bdt(o.updated_at),
+            updated_at: to_bson_time(o.updated_at),
             rev,
         }
     }
 
     fn into_order(self) -> Result<OrderRecord, StoreError> {
         let amount = match (self.amount_minor, self.currency) {
-            (Some(minor), Some(c)) => Some(Money::from_minor_units(
-                minor,
-                Currency::parse(&c).map_err(corrupt)?,
-            )),
+            (Some(minor), Some(c)) => Some(money(minor, &c)?),
             _ => None,
         };
         Ok(OrderRecord {
-            id: uuid(&self.id)?,
-            user_id: uuid(&self.user_id)?,
-            event_id: self.event_id.as_deref().map(uuid).transpose()?,
+            id: parse_uuid(&self.id)?,
+            user_id: parse_uuid(&self.user_id)?,
+            event_id: self.event_id.as_deref().map(parse_uuid).transpose()?,
             booking_reference: self.booking_reference,
             amount,
             status: OrderStatus::parse(&self.status)
                 .ok_or_else(|| corrupt(format!("order status {:?}", self.status)))?,
             cancel_reason: self.cancel_reason.and_then(|c| CancelReason::parse(&c)),
-            expires_at: self.expires_at.map(cdt),
+            expires_at: self.expires_at.map(from_bson_time),
             source: OrderSource::parse(&self.source),
-            updated_at: cdt(self.updated_at),
+            updated_at: from_bson_time(self.updated_at),
         })
     }
 }
 
-/// A failure inside a transaction body: the driver's (which may say "retry") or ours.
-enum TxError {
-    Mongo(MongoError),
-    Store(StoreError),
-}
-
-impl From<MongoError> for TxError {
-    fn from(e: MongoError) -> Self {
-        TxError::Mongo(e)
-    }
-}
-
-impl From<StoreError> for TxError {
-    fn from(e: StoreError) -> Self {
-        TxError::Store(e)
-    }
-}
-
-type TxResult<T> = Result<T, TxError>;
-
 pub struct MongoStore {
-    client: Client,
+    tx: Transactions,
     db: Database,
     payments: Collection<PaymentDoc>,
     orders: Collection<OrderDoc>,
@@ -327,15 +288,14 @@ pub struct MongoStore {
 impl MongoStore {
     /// Connects and makes sure the indexes exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let client = Client::with_uri_str(uri).await?;
-        let db = client.database(database);
+        let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             payments: db.collection("payments"),
             orders: db.collection("orders"),
             keys: db.collection("idempotency_keys"),
             processed: db.collection("processed_events"),
             outbox: MongoOutbox::new(&db),
-            client,
+            tx: Transactions::new(&db),
             db,
         };
         store.ensure_indexes().await?;
@@ -343,12 +303,6 @@ impl MongoStore {
     }
 
     async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        let named = |keys: Document, name: &str| {
-            IndexModel::builder()
-                .keys(keys)
-                .options(IndexOptions::builder().name(name.to_string()).build())
-                .build()
-        };
         self.payments
             .create_indexes([
                 IndexModel::builder()
@@ -361,68 +315,17 @@ impl MongoStore {
                             .build(),
                     )
                     .build(),
-                named(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
-                named(doc! {"userId": 1, "createdAt": -1}, "by_user"),
-                named(doc! {"status": 1, "updatedAt": 1}, "by_status"),
+                index(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
+                index(doc! {"userId": 1, "createdAt": -1}, "by_user"),
+                index(doc! {"status": 1, "updatedAt": 1}, "by_status"),
             ])
             .await?;
         // Behind `purge_keys`, which deletes keys older than the configured TTL.
         self.keys
-            .create_index(named(doc! {"createdAt": 1}, "by_created"))
+            .create_index(index(doc! {"createdAt": 1}, "by_created"))
             .await?;
         self.outbox.ensure_indexes().await?;
         Ok(())
-    }
-
-    /// Runs `body` in a transaction, retrying it on a transient error and the commit on an
-    /// unknown commit result, as the driver documents.
-    async fn transact<T, F>(&self, body: F) -> Result<T, StoreError>
-    where
-        F: for<'s> Fn(&'s Self, &'s mut ClientSession) -> BoxFuture<'s, TxResult<T>> + Send + Sync,
-        T: Send,
-    {
-        let mut session = self.client.start_session().await?;
-        let mut attempts = platform::mongo::TxAttempts::new();
-        'transaction: loop {
-            attempts.begin().await;
-            session.start_transaction().await?;
-            let value = match body(self, &mut session).await {
-                Ok(v) => v,
-                Err(e) => {
-                    // A failed operation leaves the transaction open on the session.
-                    let _ = session.abort_transaction().await;
-                    return Err(match e {
-                        TxError::Mongo(e)
-                            if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                                && attempts.may_retry() =>
-                        {
-                            continue 'transaction;
-                        }
-                        TxError::Mongo(e) => e.into(),
-                        TxError::Store(e) => e,
-                    });
-                }
-            };
-            let mut commit_retries = 0;
-            loop {
-                match session.commit_transaction().await {
-                    Ok(()) => return Ok(value),
-                    Err(e)
-                        if e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
-                            && commit_retries < platform::mongo::TxAttempts::COMMIT_RETRIES =>
-                    {
-                        commit_retries += 1;
-                    }
-                    Err(e)
-                        if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
-                            && attempts.may_retry() =>
-                    {
-                        continue 'transaction;
-                    }
-                    Err(e) => return Err(e.into()),
-                }
-            }
-        }
     }
 
     async fn payments_in(
@@ -536,15 +439,16 @@ impl PaymentStore for MongoStore {
     }
 
     async fn remember_order(&self, order: &OrderRecord) -> Result<OrderRecord, StoreError> {
-        self.transact(|store, session| {
-            let order = order.clone();
-            Box::pin(async move { store.merge_order_in(session, &order).await })
-        })
-        .await
+        self.tx
+            .run(self, |store, session| {
+                let order = order.clone();
+                Box::pin(async move { store.merge_order_in(session, &order).await })
+            })
+            .await
     }
 
     async fn apply_order_fact(&self, fact: &OrderFact) -> Result<FactApplied, StoreError> {
-        self.transact(|store, session| {
+        self.tx.run(self, |store, session| {
             let fact = fact.clone();
             Box::pin(async move {
                 let id = fact.event_id.to_string();
@@ -562,7 +466,7 @@ impl PaymentStore for MongoStore {
                     .insert_one(ProcessedDoc {
                         id,
                         subject: fact.subject.clone(),
-                        processed_at: bdt(fact.at),
+                        processed_at: to_bson_time(fact.at),
                     })
                     .session(&mut *session)
                     .await?;
@@ -633,70 +537,75 @@ impl PaymentStore for MongoStore {
     }
 
     async fn settle(&self, settle: &Settle) -> Result<Settled, StoreError> {
-        self.transact(|store, session| {
-            let s = settle.clone();
-            Box::pin(async move {
-                let payment = store
-                    .payments
-                    .find_one(doc! {"_id": s.payment_id.to_string()})
-                    .session(&mut *session)
-                    .await?
-                    .ok_or_else(|| corrupt(format!("no payment {}", s.payment_id)))?
-                    .into_payment()?;
-                // Reading the order through a write makes a concurrent cancellation conflict.
-                let order = store
-                    .orders
-                    .find_one_and_update(
-                        doc! {"_id": payment.order_id.to_string()},
-                        doc! {"$inc": {"rev": 1}},
-                    )
-                    .return_document(ReturnDocument::After)
-                    .session(&mut *session)
-                    .await?
-                    .map(OrderDoc::into_order)
-                    .transpose()?;
-                let order_status = order.as_ref().map(|o| o.status);
-                let from = payment.status;
-                let Some(done) = ledger::settle(
-                    payment.clone(),
-                    order.as_ref(),
-                    &s.charge,
-                    s.at,
-                    &s.traceparent,
-                    s.key.is_some(),
-                )?
-                else {
-                    return Ok(Settled {
-                        payment,
-                        order_status,
-                        response: None,
-                    });
-                };
-                if !store
-                    .replace_payment_in(&mut *session, &done.payment, from)
-                    .await?
-                {
-                    return Err(corrupt("payment changed inside a transaction").into());
-                }
-                store.insert_facts_in(&mut *session, &done.facts).await?;
-                if let (Some(key), Some(response)) = (&s.key, &done.response) {
-                    store
-                        .keys
-                        .update_one(
-                            doc! {"_id": key_id(key.user_id, &key.key)},
-                            doc! {"$set": {"response": response_doc(response)}},
-                        )
+        self.tx
+            .run(self, |store, session| {
+                let s = settle.clone();
+                Box::pin(async move {
+                    let payment = store
+                        .payments
+                        .find_one(doc! {"_id": s.payment_id.to_string()})
                         .session(&mut *session)
-                        .await?;
-                }
-                Ok(Settled {
-                    payment: done.payment,
-                    order_status,
-                    response: done.response,
+                        .await?
+                        .ok_or_else(|| corrupt(format!("no payment {}", s.payment_id)))?
+                        .into_payment()?;
+                    // Reading the order through a write makes a concurrent cancellation conflict.
+                    let order = store
+                        .orders
+                        .find_one_and_update(
+                            doc! {"_id": payment.order_id.to_string()},
+                            doc! {"$inc": {"rev": 1}},
+                        )
+                        .return_document(ReturnDocument::After)
+                        .session(&mut *session)
+                        .await?
+                        .map(OrderDoc::into_order)
+                        .transpose()?;
+                    let order_status = order.as_ref().map(|o| o.status);
+                    let from = payment.status;
+                    let Some(done) = ledger::settle(
+                        payment.clone(),
+                        order.as_ref(),
+                        &s.charge,
+                        s.at,
+                        &s.traceparent,
+                    )?
+                    else {
+                        return Ok(Settled {
+                            payment,
+                            order_status,
+                            response: None,
+                        });
+                    };
+                    if !store
+                        .replace_payment_in(&mut *session, &done.payment, from)
+                        .await?
+                    {
+                        return Err(corrupt("payment changed inside a transaction").into());
+                    }
+                    store.insert_facts_in(&mut *session, &done.facts).await?;
+                    // The key's answer is stored in the same transaction, so a retry replays it.
+                    let response = s
+                        .key
+                        .as_ref()
+                        .map(|_| view::receipt(&done.payment, order_status));
+                    if let (Some(key), Some(response)) = (&s.key, &response) {
+                        store
+                            .keys
+                            .update_one(
+                                doc! {"_id": key_id(key.user_id, &key.key)},
+                                doc! {"$set": {"response": response_doc(response)}},
+                            )
+                            .session(&mut *session)
+                            .await?;
+                    }
+                    Ok(Settled {
+                        payment: done.payment,
+                        order_status,
+                        response,
+                    })
                 })
             })
-        })
-        .await
+            .await
     }
 
     async fn payment(&self, id: Uuid) -> Result<Option<Payment>, StoreError> {
@@ -707,15 +616,12 @@ impl PaymentStore for MongoStore {
     }
 
     async fn payments_for_order(&self, order_id: Uuid) -> Result<Vec<Payment>, StoreError> {
-        use futures::TryStreamExt;
-        let docs: Vec<PaymentDoc> = self
+        let found = self
             .payments
             .find(doc! {"orderId": order_id.to_string()})
             .sort(doc! {"createdAt": 1, "_id": 1})
-            .await?
-            .try_collect()
             .await?;
-        docs.into_iter().map(PaymentDoc::into_payment).collect()
+        decode_all(found, PaymentDoc::into_payment).await
     }
 
     async fn abandon_stale(
@@ -724,25 +630,22 @@ impl PaymentStore for MongoStore {
         at: DateTime<Utc>,
         traceparent: &str,
     ) -> Result<u64, StoreError> {
-        use futures::TryStreamExt;
-        let stale: Vec<PaymentDoc> = self
+        let found = self
             .payments
             .find(doc! {
                 "status": {"$in": [PaymentStatus::Pending.as_str(), PaymentStatus::Processing.as_str()]},
-                "updatedAt": {"$lt": bdt(before)},
+                "updatedAt": {"$lt": to_bson_time(before)},
             })
-            .await?
-            .try_collect()
             .await?;
         let mut count = 0;
-        for d in stale {
-            let p = d.into_payment()?;
+        for p in decode_all(found, PaymentDoc::into_payment).await? {
             let from = p.status;
             let Some((failed, fact)) = ledger::abandon(p, at, traceparent)? else {
                 continue;
             };
             let changed = self
-                .transact(|store, session| {
+                .tx
+                .run(self, |store, session| {
                     let (failed, fact) = (failed.clone(), fact.clone());
                     Box::pin(async move {
                         if !store
@@ -770,9 +673,9 @@ impl PaymentStore for MongoStore {
             user_id: claim.user_id.to_string(),
             key: claim.key.clone(),
             fingerprint: claim.fingerprint.clone(),
-            claimed_at: bdt(claim.at),
+            claimed_at: to_bson_time(claim.at),
             response: None,
-            created_at: bdt(claim.at),
+            created_at: to_bson_time(claim.at),
         };
         match self.keys.insert_one(fresh).await {
             Ok(_) => return Ok(ClaimOutcome::Claimed),
@@ -795,8 +698,8 @@ impl PaymentStore for MongoStore {
         let taken_over = self
             .keys
             .find_one_and_update(
-                doc! {"_id": &id, "response": null, "claimedAt": {"$lt": bdt(claim.stale_before)}},
-                doc! {"$set": {"claimedAt": bdt(claim.at)}},
+                doc! {"_id": &id, "response": null, "claimedAt": {"$lt": to_bson_time(claim.stale_before)}},
+                doc! {"$set": {"claimedAt": to_bson_time(claim.at)}},
             )
             .await?;
         Ok(if taken_over.is_some() {
@@ -826,7 +729,7 @@ impl PaymentStore for MongoStore {
     async fn purge_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         let result = self
             .keys
-            .delete_many(doc! {"createdAt": {"$lt": bdt(before)}})
+            .delete_many(doc! {"createdAt": {"$lt": to_bson_time(before)}})
             .await?;
         Ok(result.deleted_count)
     }

@@ -2,17 +2,14 @@
 //! outbox in one SQLite file. The platform's single connection runs one transaction at a time,
 //! so every read-decide-write below sees and leaves a consistent state.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
-use platform::money::{Currency, Money};
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::Sqlite;
-use rusqlite::types::Type;
+use platform::sqlite::{Migrated, RowExt, Schema, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -24,6 +21,7 @@ use crate::domain::{
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
+use crate::view;
 
 const SCHEMA: &str = r#"
 CREATE TABLE orders (
@@ -92,32 +90,8 @@ const PAYMENT_COLUMNS: &str = "id, order_id, user_id, amount_minor, currency, pa
 const ORDER_COLUMNS: &str = "id, user_id, event_id, booking_reference, amount_minor, currency, \
     status, cancel_reason, expires_at, source, updated_at";
 
-fn millis(t: DateTime<Utc>) -> i64 {
-    t.timestamp_millis()
-}
-
-fn time(ms: i64) -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(ms).unwrap_or_default()
-}
-
-fn bad(col: usize, what: impl Into<String>) -> rusqlite::Error {
-    rusqlite::Error::FromSqlConversionFailure(col, Type::Text, what.into().into())
-}
-
-fn uuid_at(r: &Row<'_>, col: usize) -> rusqlite::Result<Uuid> {
-    let s: String = r.get(col)?;
-    Uuid::parse_str(&s).map_err(|e| bad(col, e.to_string()))
-}
-
-fn currency_at(r: &Row<'_>, col: usize) -> rusqlite::Result<Currency> {
-    let s: String = r.get(col)?;
-    Currency::parse(&s).map_err(|e| bad(col, e))
-}
-
 fn payment_from(r: &Row<'_>) -> rusqlite::Result<Payment> {
-    let method: String = r.get(5)?;
-    let status: String = r.get(6)?;
-    let method = PaymentMethod::parse(&method).ok_or_else(|| bad(5, method.clone()))?;
+    let method = r.parsed(5, PaymentMethod::parse)?;
     let details = if method.is_card() {
         PaymentDetails::Card {
             last4: r.get::<_, Option<String>>(7)?.unwrap_or_default(),
@@ -143,49 +117,43 @@ fn payment_from(r: &Row<'_>) -> rusqlite::Result<Payment> {
             order_cancel_reason: r
                 .get::<_, Option<String>>(15)?
                 .and_then(|s| CancelReason::parse(&s)),
-            refunded_at: time(r.get::<_, Option<i64>>(16)?.unwrap_or_default()),
+            refunded_at: r.opt_time(16)?.unwrap_or_default(),
         }),
         None => None,
     };
     Ok(Payment {
-        id: uuid_at(r, 0)?,
-        order_id: uuid_at(r, 1)?,
-        user_id: uuid_at(r, 2)?,
-        amount: Money::from_minor_units(r.get(3)?, currency_at(r, 4)?),
+        id: r.uuid(0)?,
+        order_id: r.uuid(1)?,
+        user_id: r.uuid(2)?,
+        amount: r.money(3, 4)?,
         method,
-        status: PaymentStatus::parse(&status).ok_or_else(|| bad(6, status.clone()))?,
+        status: r.parsed(6, PaymentStatus::parse)?,
         details,
         gateway_response,
         refund,
-        created_at: time(r.get(17)?),
-        updated_at: time(r.get(18)?),
+        created_at: r.time(17)?,
+        updated_at: r.time(18)?,
     })
 }
 
 fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRecord> {
-    let status: String = r.get(6)?;
     let amount = match (r.get::<_, Option<i64>>(4)?, r.get::<_, Option<String>>(5)?) {
-        (Some(minor), Some(currency)) => Some(Money::from_minor_units(
-            minor,
-            Currency::parse(&currency).map_err(|e| bad(5, e))?,
-        )),
+        (Some(_), Some(_)) => Some(r.money(4, 5)?),
         _ => None,
     };
     Ok(OrderRecord {
-        id: uuid_at(r, 0)?,
-        user_id: uuid_at(r, 1)?,
-        event_id: r
-            .get::<_, Option<String>>(2)?
-            .and_then(|s| Uuid::parse_str(&s).ok()),
+        id: r.uuid(0)?,
+        user_id: r.uuid(1)?,
+        event_id: r.opt_uuid(2)?,
         booking_reference: r.get(3)?,
         amount,
-        status: OrderStatus::parse(&status).ok_or_else(|| bad(6, status.clone()))?,
+        status: r.parsed(6, OrderStatus::parse)?,
         cancel_reason: r
             .get::<_, Option<String>>(7)?
             .and_then(|s| CancelReason::parse(&s)),
-        expires_at: r.get::<_, Option<i64>>(8)?.map(time),
+        expires_at: r.opt_time(8)?,
         source: OrderSource::parse(&r.get::<_, String>(9)?),
-        updated_at: time(r.get(10)?),
+        updated_at: r.time(10)?,
     })
 }
 
@@ -326,23 +294,14 @@ fn insert_facts(c: &Connection, facts: &[OutboxMessage]) -> rusqlite::Result<()>
     Ok(())
 }
 
-pub struct SqliteStore {
-    db: Sqlite,
+/// The tables of `payment.db`.
+pub enum PaymentSchema {}
+
+impl Schema for PaymentSchema {
+    const MIGRATIONS: &'static [&'static str] = MIGRATIONS;
 }
 
-impl SqliteStore {
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open(path, MIGRATIONS)?,
-        })
-    }
-
-    pub fn in_memory() -> Result<Self, StoreError> {
-        Ok(Self {
-            db: Sqlite::open_in_memory(MIGRATIONS)?,
-        })
-    }
-}
+pub type SqliteStore = Migrated<PaymentSchema>;
 
 #[async_trait]
 impl PaymentStore for SqliteStore {
@@ -457,7 +416,6 @@ impl PaymentStore for SqliteStore {
                     &s.charge,
                     s.at,
                     &s.traceparent,
-                    s.key.is_some(),
                 )?
                 else {
                     return Ok(Settled {
@@ -470,14 +428,19 @@ impl PaymentStore for SqliteStore {
                     return Err(StoreError::corrupt("payment changed inside a transaction"));
                 }
                 insert_facts(&tx, &done.facts)?;
-                if let (Some(key), Some(response)) = (&s.key, &done.response) {
+                // The key's answer is stored in the same transaction, so a retry replays it.
+                let response = s
+                    .key
+                    .as_ref()
+                    .map(|_| view::receipt(&done.payment, order_status));
+                if let (Some(key), Some(response)) = (&s.key, &response) {
                     answer(&tx, key, response)?;
                 }
                 tx.commit()?;
                 Ok(Settled {
                     payment: done.payment,
                     order_status,
-                    response: done.response,
+                    response,
                 })
             })
             .await

@@ -179,8 +179,9 @@ pub(crate) async fn cancel_order(
             Ok(order_answer(&details))
         }
         Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),
-        Transition::NotFound | Transition::Recorded(_) | Transition::Duplicate => {
-            Err(TicketError::OrderNotFound)
-        }
+        Transition::NotFound
+        | Transition::NotConfirmed(_)
+        | Transition::Recorded(_)
+        | Transition::Duplicate => Err(TicketError::OrderNotFound),
     }
 }

@@ -19,8 +19,11 @@ use uuid::Uuid;
 pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
+pub use api_types::events::RefundPolicy;
+
 pub use crate::lifecycle::{Command, Transition};
-use crate::order::{CancelReason, Order, OrderDetails};
+use crate::order::{CancelReason, CustomerInfo, Order, OrderDetails, OrderStatus};
+pub use crate::sales::{OrderPage, OrderQuery, Sale};
 
 /// Where an event stands in the catalogue. Serialized as its name, as stored and shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +72,10 @@ pub struct EventInfo {
     pub version: u64,
     pub currency: Currency,
     pub ticket_types: Vec<TicketTypeInfo>,
+    /// The organizer's user id (the catalogue's `createdBy`); `None` until a fact or the
+    /// catalogue said. A store keeps the one it has when a change does not carry it.
+    pub organizer_id: Option<Uuid>,
+    pub refund_policy: RefundPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -120,6 +127,19 @@ impl EventStock {
             stock,
         }
     }
+}
+
+/// One e-ticket of an event as the attendee list shows it, void ones included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTicket {
+    pub code: String,
+    pub ticket_type: String,
+    pub void: bool,
+    pub order_id: Uuid,
+    pub booking_reference: String,
+    pub order_status: OrderStatus,
+    /// Whom the order was booked for.
+    pub holder: CustomerInfo,
 }
 
 /// A response stored under an `Idempotency-Key`, replayed for a retry of the same request.
@@ -197,7 +217,18 @@ pub trait TicketStore: Send + Sync + 'static {
         traceparent: Option<&str>,
     ) -> Result<Transition, StoreError>;
 
-    /// `pending -> cancelled`, seats released, `orders.cancelled` in the outbox.
+    /// Runs `command` on every order of `order_ids`, each as [`TicketStore::apply`] would (an
+    /// order that cannot take it is left alone), all in one atomic unit. The transitions, in the
+    /// order of `order_ids`.
+    async fn apply_batch(
+        &self,
+        order_ids: &[Uuid],
+        command: &Command,
+        traceparent: Option<&str>,
+    ) -> Result<Vec<Transition>, StoreError>;
+
+    /// [`Command::Cancel`]: ends the order for `reason` (see [`crate::lifecycle::may_end`]),
+    /// releasing its seats, with `orders.cancelled` in the outbox.
     async fn cancel(
         &self,
         order_id: Uuid,
@@ -214,7 +245,20 @@ pub trait TicketStore: Send + Sync + 'static {
         now: DateTime<Utc>,
         limit: usize,
     ) -> Result<Vec<Uuid>, StoreError>;
-    async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError>;
+    /// Up to `limit` orders still pending or confirmed of events that are cancelled: what the
+    /// cancellation cascade still has to end.
+    async fn orders_to_cascade(&self, limit: usize) -> Result<Vec<Uuid>, StoreError>;
+
+    /// The page of the event's orders `query` asks for, newest first, and how many it finds.
+    async fn orders_of_event(
+        &self,
+        event_id: Uuid,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, StoreError>;
+    /// Every ticket of the event, void ones too, in booking order (then ticket order).
+    async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError>;
+    /// Every order of the event as the summary counts it ([`crate::summary::summarize`]).
+    async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError>;
 
     /// Forgets processed event ids recorded before `processed_before` and idempotency keys
     /// stored before `keys_before`; returns how many rows went.

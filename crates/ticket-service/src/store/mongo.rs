@@ -2,12 +2,15 @@
 //! single node is enough: `mongod --replSet rs0` + `rs.initiate()`).
 //!
 //! Collections:
-//! - `events`: the catalogue snapshot of each event and its `version` (`_id` = event id).
+//! - `events`: the catalogue snapshot of each event and its `version` (`_id` = event id), with
+//!   its organizer (`organizerId`) and `refundPolicy`.
 //! - `inventory`: one document per event and ticket type (`_id` = `<eventId>:<ticketType>`) with
 //!   `capacity`, `sold`, `held` and a maintained `available` (= capacity - sold - held), so a
 //!   reservation is one conditional update filtered on `available`.
 //! - `orders`: the seed's order model in camelCase (`tickets`, `customerInfo`, unique
-//!   `bookingReference`, ...), `totalAmount` and prices in minor units.
+//!   `bookingReference`, ...), `totalAmount` and prices in minor units; `paidAt`, `cancelledAt`,
+//!   `refund` and the back office's `search` text. Fields added since the first release are
+//!   optional on read, and older documents get them once (`schema_migrations`).
 //! - `tickets` (one per seat, `_id` = its unique code), `payment_attempts`, `processed_events`,
 //!   `idempotency_keys` (`_id` = `<userId>:<key>`, unique per user and key) and `outbox`.
 //!
@@ -22,6 +25,8 @@
 //!   `TransientTransactionError`), and the loser is retried as a whole on a fresh snapshot,
 //!   where the rules run again on what the winner wrote.
 //! - A duplicate `_id` in `processed_events` is how a redelivered message is recognised.
+//! - A batch (the cancellation cascade) is one transaction over many orders, each decided and
+//!   written as alone; a conflict with any of them retries the whole batch.
 
 use std::sync::Arc;
 
@@ -44,17 +49,21 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, IdempotencyRecord, Stock,
-    StoredResponse, TicketStore, Transition,
+    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, EventTicket,
+    IdempotencyRecord, OrderPage, OrderQuery, RefundPolicy, Sale, Stock, StoredResponse,
+    TicketStore, Transition,
 };
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine,
-    OrderStatus, PaymentAttempt,
+    OrderStatus, PaymentAttempt, Refund,
 };
 
 /// The server's code for "namespace exists", when two replicas create a collection at once.
 const NAMESPACE_EXISTS: i32 = 48;
+
+/// The migration that gave older orders `paidAt`, `cancelledAt` and `search`.
+const AFTER_THE_SALE: &str = "after_the_sale";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -66,6 +75,10 @@ struct EventDoc {
     status: EventStatus,
     version: i64,
     currency: String,
+    #[serde(default)]
+    organizer_id: Option<String>,
+    #[serde(default)]
+    refund_policy: RefundPolicy,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -124,6 +137,23 @@ struct OrderDoc {
     expires_at: bson::DateTime,
     created_at: bson::DateTime,
     updated_at: bson::DateTime,
+    #[serde(default)]
+    paid_at: Option<bson::DateTime>,
+    #[serde(default)]
+    cancelled_at: Option<bson::DateTime>,
+    #[serde(default)]
+    refund: Option<RefundDoc>,
+    /// [`crate::sales::search_text`], written once with the order.
+    #[serde(default)]
+    search: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RefundDoc {
+    amount: i64,
+    refunded_at: bson::DateTime,
+    reason: CancelReason,
 }
 
 /// One e-ticket; `_id` is its code, unique by the primary key.
@@ -135,6 +165,46 @@ struct TicketDoc {
     order_id: String,
     ticket_type: String,
     seq: i64,
+    #[serde(default)]
+    void: bool,
+}
+
+/// A ticket of an event with its order, as `tickets_of_event` projects it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventTicketDoc {
+    code: String,
+    ticket_type: String,
+    #[serde(default)]
+    void: bool,
+    order_id: String,
+    booking_reference: String,
+    status: OrderStatus,
+    customer_info: CustomerInfo,
+}
+
+/// An order as the summary counts it, as `sales_of_event` projects it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct SaleDoc {
+    status: OrderStatus,
+    total_amount: i64,
+    currency: String,
+    tickets: Vec<QuantityDoc>,
+    #[serde(default)]
+    paid_at: Option<bson::DateTime>,
+    #[serde(default)]
+    refund: Option<RefundAmountDoc>,
+}
+
+#[derive(Debug, Deserialize)]
+struct QuantityDoc {
+    quantity: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct RefundAmountDoc {
+    amount: i64,
 }
 
 /// `_id` is `<paymentId>:<status>`: an attempt is recorded once per payment and outcome.
@@ -229,6 +299,8 @@ impl EventDoc {
                 .map_err(|_| corrupt(format!("event version {}", self.version)))?,
             currency: currency(&self.currency)?,
             ticket_types: Vec::new(),
+            organizer_id: self.organizer_id.as_deref().map(uuid).transpose()?,
+            refund_policy: self.refund_policy,
         })
     }
 }
@@ -276,6 +348,10 @@ impl OrderDoc {
             expires_at: bdt(o.expires_at),
             created_at: bdt(o.created_at),
             updated_at: bdt(o.updated_at),
+            paid_at: o.paid_at.map(bdt),
+            cancelled_at: o.cancelled_at.map(bdt),
+            refund: o.refund.as_ref().map(RefundDoc::from_refund),
+            search: crate::sales::search_text(o),
         }
     }
 
@@ -310,6 +386,56 @@ impl OrderDoc {
             expires_at: cdt(self.expires_at),
             created_at: cdt(self.created_at),
             updated_at: cdt(self.updated_at),
+            paid_at: self.paid_at.map(cdt),
+            cancelled_at: self.cancelled_at.map(cdt),
+            refund: self.refund.map(|r| Refund {
+                amount: Money::from_minor_units(r.amount, currency),
+                refunded_at: cdt(r.refunded_at),
+                reason: r.reason,
+            }),
+        })
+    }
+}
+
+impl RefundDoc {
+    fn from_refund(r: &Refund) -> Self {
+        Self {
+            amount: r.amount.minor_units(),
+            refunded_at: bdt(r.refunded_at),
+            reason: r.reason,
+        }
+    }
+}
+
+impl EventTicketDoc {
+    fn into_ticket(self) -> Result<EventTicket, StoreError> {
+        Ok(EventTicket {
+            code: self.code,
+            ticket_type: self.ticket_type,
+            void: self.void,
+            order_id: uuid(&self.order_id)?,
+            booking_reference: self.booking_reference,
+            order_status: self.status,
+            holder: self.customer_info,
+        })
+    }
+}
+
+impl SaleDoc {
+    fn into_sale(self) -> Result<Sale, StoreError> {
+        let currency = currency(&self.currency)?;
+        let mut tickets = 0;
+        for line in &self.tickets {
+            tickets += count("quantity", line.quantity)?;
+        }
+        Ok(Sale {
+            status: self.status,
+            total: Money::from_minor_units(self.total_amount, currency),
+            tickets,
+            paid_at: self.paid_at.map(cdt),
+            refunded: self
+                .refund
+                .map(|r| Money::from_minor_units(r.amount, currency)),
         })
     }
 }
@@ -412,7 +538,14 @@ impl MongoStore {
                 index(doc! {"userId": 1, "createdAt": -1, "_id": -1}, "by_user"),
                 index(doc! {"status": 1, "expiresAt": 1}, "by_status_expiry"),
                 index(doc! {"eventId": 1, "status": 1}, "by_event_status"),
+                index(
+                    doc! {"eventId": 1, "createdAt": -1, "_id": -1},
+                    "by_event_created",
+                ),
             ])
+            .await?;
+        self.events
+            .create_index(index(doc! {"status": 1}, "by_status"))
             .await?;
         self.inventory
             .create_index(index(doc! {"eventId": 1, "position": 1}, "by_event"))
@@ -437,6 +570,51 @@ impl MongoStore {
                 Err(e) => return Err(e.into()),
             }
         }
+        self.migrate().await
+    }
+
+    /// Gives documents written before a field existed what can be known of it, once per
+    /// database (recorded in `schema_migrations`). Idempotent, so replicas starting together
+    /// may both run it.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let migrations = self.db.collection::<Document>("schema_migrations");
+        if migrations
+            .find_one(doc! {"_id": AFTER_THE_SALE})
+            .await?
+            .is_some()
+        {
+            return Ok(());
+        }
+        // The confirming or cancelling time of an older order was its last update; its search
+        // text is lower-cased by MongoDB (`$toLower`: ASCII only; new orders by the service).
+        self.orders
+            .update_many(
+                doc! {"status": OrderStatus::Confirmed.as_str(), "paidAt": {"$exists": false}},
+                vec![doc! {"$set": {"paidAt": "$updatedAt"}}],
+            )
+            .await?;
+        self.orders
+            .update_many(
+                doc! {"status": OrderStatus::Cancelled.as_str(), "cancelledAt": {"$exists": false}},
+                vec![doc! {"$set": {"cancelledAt": "$updatedAt"}}],
+            )
+            .await?;
+        self.orders
+            .update_many(
+                doc! {"search": {"$exists": false}},
+                vec![doc! {"$set": {"search": {"$toLower": {"$concat": [
+                    "$customerInfo.firstName", " ", "$customerInfo.lastName", "\n",
+                    "$customerInfo.email", "\n", "$bookingReference",
+                ]}}}}],
+            )
+            .await?;
+        migrations
+            .update_one(
+                doc! {"_id": AFTER_THE_SALE},
+                doc! {"$setOnInsert": {"at": bdt(platform::time::now())}},
+            )
+            .upsert(true)
+            .await?;
         Ok(())
     }
 }
@@ -482,6 +660,13 @@ impl MongoStore {
                     "paymentId": o.payment_id.map(|p| p.to_string()),
                     "failedPayments": i64::from(o.failed_payments),
                     "updatedAt": bdt(o.updated_at),
+                    "paidAt": o.paid_at.map(bdt),
+                    "cancelledAt": o.cancelled_at.map(bdt),
+                    "refund": o.refund.as_ref().map(|r| doc! {
+                        "amount": r.amount.minor_units(),
+                        "refundedAt": bdt(r.refunded_at),
+                        "reason": r.reason.as_str(),
+                    }),
                 }},
             )
             .session(&mut *s)
@@ -551,10 +736,20 @@ impl MongoStore {
                 order_id: order_id.to_string(),
                 ticket_type: t.ticket_type.clone(),
                 seq: seq as i64,
+                void: t.void,
             })
             .collect();
         if !tickets.is_empty() {
             self.tickets.insert_many(tickets).session(&mut *s).await?;
+        }
+        if d.void_tickets {
+            self.tickets
+                .update_many(
+                    doc! {"orderId": order_id.to_string()},
+                    doc! {"$set": {"void": true}},
+                )
+                .session(&mut *s)
+                .await?;
         }
         if let Some(a) = &d.attempt {
             // `$setOnInsert`: recorded once per payment and outcome, with no duplicate key
@@ -591,10 +786,23 @@ impl MongoStore {
         {
             return Ok(End::Abort(Transition::Duplicate));
         }
+        Ok(End::Commit(
+            self.decide_in(s, order_id, command, traceparent).await?,
+        ))
+    }
+
+    /// Reads the order, decides `command` on it and writes the decision, in the transaction.
+    async fn decide_in(
+        &self,
+        s: &mut ClientSession,
+        order_id: Uuid,
+        command: &Command,
+        traceparent: Option<&str>,
+    ) -> TxResult<Transition> {
         let order = self.order_in(s, order_id).await?;
         let decision = lifecycle::decide(order, command, platform::time::now(), traceparent);
         self.write(s, order_id, &decision).await?;
-        Ok(End::Commit(decision.transition))
+        Ok(decision.transition)
     }
 
     async fn apply_event_in(&self, s: &mut ClientSession, info: &EventInfo) -> TxResult<End<bool>> {
@@ -603,17 +811,26 @@ impl MongoStore {
             .map_err(|_| corrupt(format!("event version {}", info.version)))?;
         // Matches only an older stored version; with none stored the upsert inserts. A newer or
         // equal version makes the upsert's insert collide with the stored `_id`.
+        let mut set = doc! {
+            "title": &info.title,
+            "dateTime": bdt(info.date_time),
+            "status": info.status.as_str(),
+            "version": version,
+            "currency": info.currency.as_str(),
+            "refundPolicy": {
+                "allowed": info.refund_policy.allowed,
+                "untilHoursBefore": i64::from(info.refund_policy.until_hours_before),
+            },
+        };
+        // A change that does not say who organizes the event keeps the organizer stored.
+        if let Some(organizer) = info.organizer_id {
+            set.insert("organizerId", organizer.to_string());
+        }
         let stored = self
             .events
             .update_one(
                 doc! {"_id": &id, "version": {"$lt": version}},
-                doc! {"$set": {
-                    "title": &info.title,
-                    "dateTime": bdt(info.date_time),
-                    "status": info.status.as_str(),
-                    "version": version,
-                    "currency": info.currency.as_str(),
-                }},
+                doc! {"$set": set},
             )
             .upsert(true)
             .session(&mut *s)
@@ -844,6 +1061,7 @@ impl TicketStore for MongoStore {
                 .map(|t| IssuedTicket {
                     code: t.code,
                     ticket_type: t.ticket_type,
+                    void: t.void,
                 })
                 .collect(),
         }))
@@ -879,6 +1097,31 @@ impl TicketStore for MongoStore {
         .await
     }
 
+    async fn apply_batch(
+        &self,
+        order_ids: &[Uuid],
+        command: &Command,
+        traceparent: Option<&str>,
+    ) -> Result<Vec<Transition>, StoreError> {
+        self.transact(|store, s| {
+            let order_ids = order_ids.to_vec();
+            let command = command.clone();
+            let traceparent = traceparent.map(str::to_string);
+            Box::pin(async move {
+                let mut transitions = Vec::with_capacity(order_ids.len());
+                for id in order_ids {
+                    transitions.push(
+                        store
+                            .decide_in(s, id, &command, traceparent.as_deref())
+                            .await?,
+                    );
+                }
+                Ok(End::Commit(transitions))
+            })
+        })
+        .await
+    }
+
     async fn due_for_expiry(
         &self,
         now: DateTime<Utc>,
@@ -896,13 +1139,111 @@ impl TicketStore for MongoStore {
         .await
     }
 
-    async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    async fn orders_to_cascade(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let events = self.events.clone_with_type::<IdDoc>();
+        let cancelled: Vec<IdDoc> = events
+            .find(doc! {"status": EventStatus::Cancelled.as_str()})
+            .projection(doc! {"_id": 1})
+            .await?
+            .try_collect()
+            .await?;
+        if cancelled.is_empty() {
+            return Ok(Vec::new());
+        }
+        let event_ids: Vec<&str> = cancelled.iter().map(|e| e.id.as_str()).collect();
+        let open = [
+            OrderStatus::Pending.as_str(),
+            OrderStatus::Confirmed.as_str(),
+        ];
         self.ids(
-            doc! {"eventId": event_id.to_string(), "status": OrderStatus::Pending.as_str()},
-            doc! {"_id": 1},
-            None,
+            doc! {"eventId": {"$in": event_ids}, "status": {"$in": open.as_slice()}},
+            doc! {"eventId": 1, "status": 1},
+            Some(i64::try_from(limit).unwrap_or(i64::MAX)),
         )
         .await
+    }
+
+    async fn orders_of_event(
+        &self,
+        event_id: Uuid,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, StoreError> {
+        // The filter of `OrderQuery::matches`.
+        let mut filter = doc! {"eventId": event_id.to_string()};
+        if let Some(status) = query.status {
+            filter.insert("status", status.as_str());
+        }
+        if let Some(term) = &query.search {
+            filter.insert(
+                "$expr",
+                doc! {"$gte": [{"$indexOfCP": ["$search", term.as_str()]}, 0_i64]},
+            );
+        }
+        let total = self.orders.count_documents(filter.clone()).await?;
+        let docs: Vec<OrderDoc> = self
+            .orders
+            .find(filter)
+            .sort(doc! {"createdAt": -1, "_id": -1})
+            .skip(query.offset())
+            .limit(i64::from(query.limit))
+            .await?
+            .try_collect()
+            .await?;
+        Ok(OrderPage {
+            orders: docs
+                .into_iter()
+                .map(OrderDoc::into_order)
+                .collect::<Result<_, _>>()?,
+            total,
+        })
+    }
+
+    async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError> {
+        let pipeline = [
+            doc! {"$match": {"eventId": event_id.to_string()}},
+            doc! {"$lookup": {
+                "from": "tickets", "localField": "_id", "foreignField": "orderId", "as": "issued",
+            }},
+            doc! {"$unwind": "$issued"},
+            doc! {"$sort": {"createdAt": 1, "_id": 1, "issued.seq": 1}},
+            doc! {"$project": {
+                "_id": 0,
+                "code": "$issued._id",
+                "ticketType": "$issued.ticketType",
+                "void": "$issued.void",
+                "orderId": "$_id",
+                "bookingReference": 1,
+                "status": 1,
+                "customerInfo": 1,
+            }},
+        ];
+        let docs: Vec<EventTicketDoc> = self
+            .orders
+            .aggregate(pipeline)
+            .allow_disk_use(true)
+            .with_type::<EventTicketDoc>()
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(EventTicketDoc::into_ticket).collect()
+    }
+
+    async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError> {
+        let docs: Vec<SaleDoc> = self
+            .orders
+            .clone_with_type::<SaleDoc>()
+            .find(doc! {"eventId": event_id.to_string()})
+            .projection(doc! {
+                "status": 1, "totalAmount": 1, "currency": 1, "tickets.quantity": 1,
+                "paidAt": 1, "refund.amount": 1,
+            })
+            .await?
+            .try_collect()
+            .await?;
+        docs.into_iter().map(SaleDoc::into_sale).collect()
     }
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {

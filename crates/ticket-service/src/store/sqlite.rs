@@ -12,13 +12,13 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, Stock, StoredResponse,
-    TicketStore, Transition,
+    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, EventTicket, OrderPage,
+    OrderQuery, RefundPolicy, Sale, Stock, StoredResponse, TicketStore, Transition,
 };
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus,
-    PaymentAttempt,
+    PaymentAttempt, Refund,
 };
 
 const SCHEMA: &str = r#"
@@ -97,7 +97,31 @@ CREATE TABLE idempotency_keys (
 );
 "#;
 
-const MIGRATIONS: &[&str] = &[SCHEMA, SQLITE_DDL];
+/// After the sale: who organizes an event and its refund policy; when an order was paid,
+/// cancelled and refunded; void tickets; what a back-office search looks in. Rows of an older
+/// file get what can be known: the confirming or cancelling time was the last update, and the
+/// search text is lower-cased by SQLite (ASCII only; new rows by the service, fully).
+const AFTER_THE_SALE: &str = r#"
+ALTER TABLE events ADD COLUMN organizer_id TEXT;
+ALTER TABLE events ADD COLUMN refund_allowed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN refund_until_hours_before INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN paid_at INTEGER;
+ALTER TABLE orders ADD COLUMN cancelled_at INTEGER;
+ALTER TABLE orders ADD COLUMN refund_amount INTEGER;
+ALTER TABLE orders ADD COLUMN refunded_at INTEGER;
+ALTER TABLE orders ADD COLUMN refund_reason TEXT;
+ALTER TABLE orders ADD COLUMN search TEXT NOT NULL DEFAULT '';
+ALTER TABLE tickets ADD COLUMN void INTEGER NOT NULL DEFAULT 0;
+UPDATE orders SET paid_at = updated_at WHERE status = 'confirmed';
+UPDATE orders SET cancelled_at = updated_at WHERE status = 'cancelled';
+UPDATE orders SET search = lower(
+    json_extract(customer, '$.firstName') || ' ' || json_extract(customer, '$.lastName')
+    || char(10) || json_extract(customer, '$.email') || char(10) || booking_reference);
+CREATE INDEX orders_by_event_created ON orders(event_id, created_at);
+CREATE INDEX events_by_status ON events(status);
+"#;
+
+const MIGRATIONS: &[&str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE];
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -162,7 +186,11 @@ fn lines_from(json: &str, currency: Currency) -> rusqlite::Result<Vec<OrderLine>
 
 const ORDER_COLUMNS: &str = "id, user_id, event_id, event_title, event_date_time, booking_reference, status, \
      cancel_reason, lines, total_amount, currency, customer, payment_id, failed_payments, expires_at, \
-     created_at, updated_at";
+     created_at, updated_at, paid_at, cancelled_at, refund_amount, refunded_at, refund_reason";
+
+fn cancel_reason(raw: &str) -> rusqlite::Result<CancelReason> {
+    CancelReason::parse(raw).ok_or_else(|| unknown("cancel reason", raw))
+}
 
 fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
     let status: String = r.get(6)?;
@@ -170,6 +198,18 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
     let lines: String = r.get(8)?;
     let currency = currency(&r.get::<_, String>(10)?)?;
     let customer: String = r.get(11)?;
+    let refund = match (
+        r.get::<_, Option<i64>>(19)?,
+        r.get::<_, Option<i64>>(20)?,
+        r.get::<_, Option<String>>(21)?,
+    ) {
+        (Some(amount), Some(at), Some(reason)) => Some(Refund {
+            amount: Money::from_minor_units(amount, currency),
+            refunded_at: time(at),
+            reason: cancel_reason(&reason)?,
+        }),
+        _ => None,
+    };
     Ok(Order {
         id: uuid(r.get(0)?)?,
         user_id: uuid(r.get(1)?)?,
@@ -178,7 +218,7 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
         event_date_time: time(r.get(4)?),
         booking_reference: r.get(5)?,
         status: OrderStatus::parse(&status).ok_or_else(|| unknown("order status", &status))?,
-        cancel_reason: reason.as_deref().and_then(CancelReason::parse),
+        cancel_reason: reason.as_deref().map(cancel_reason).transpose()?,
         lines: lines_from(&lines, currency)?,
         total_amount: Money::from_minor_units(r.get(9)?, currency),
         customer: serde_json::from_str(&customer).map_err(conversion)?,
@@ -187,6 +227,9 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
         expires_at: time(r.get(14)?),
         created_at: time(r.get(15)?),
         updated_at: time(r.get(16)?),
+        paid_at: r.get::<_, Option<i64>>(17)?.map(time),
+        cancelled_at: r.get::<_, Option<i64>>(18)?.map(time),
+        refund,
     })
 }
 
@@ -202,8 +245,9 @@ fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
 fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
     tx.execute(
         &format!(
-            "INSERT INTO orders ({ORDER_COLUMNS})
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
+            "INSERT INTO orders ({ORDER_COLUMNS}, search)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
+                     ?18, ?19, ?20, ?21, ?22, ?23)"
         ),
         params![
             o.id.to_string(),
@@ -223,6 +267,12 @@ fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
             ms(o.expires_at),
             ms(o.created_at),
             ms(o.updated_at),
+            o.paid_at.map(ms),
+            o.cancelled_at.map(ms),
+            o.refund.as_ref().map(|r| r.amount.minor_units()),
+            o.refund.as_ref().map(|r| ms(r.refunded_at)),
+            o.refund.as_ref().map(|r| r.reason.as_str()),
+            crate::sales::search_text(o),
         ],
     )?;
     Ok(())
@@ -234,7 +284,9 @@ fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreE
     let o = &update.order;
     let changed = tx.execute(
         "UPDATE orders SET status = ?2, cancel_reason = ?3, payment_id = ?4, failed_payments = ?5,
-         updated_at = ?6 WHERE id = ?1 AND status = ?7",
+         updated_at = ?6, paid_at = ?8, cancelled_at = ?9, refund_amount = ?10, refunded_at = ?11,
+         refund_reason = ?12
+         WHERE id = ?1 AND status = ?7",
         params![
             o.id.to_string(),
             o.status.as_str(),
@@ -243,6 +295,11 @@ fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreE
             o.failed_payments,
             ms(o.updated_at),
             update.from.as_str(),
+            o.paid_at.map(ms),
+            o.cancelled_at.map(ms),
+            o.refund.as_ref().map(|r| r.amount.minor_units()),
+            o.refund.as_ref().map(|r| ms(r.refunded_at)),
+            o.refund.as_ref().map(|r| r.reason.as_str()),
         ],
     )?;
     if changed != 1 {
@@ -283,6 +340,19 @@ fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
     Ok(n == 1)
 }
 
+/// Reads the order, decides `command` on it and writes the decision, inside `tx`.
+fn apply_in(
+    tx: &Transaction<'_>,
+    order_id: Uuid,
+    command: &Command,
+    traceparent: Option<&str>,
+) -> Result<Transition, StoreError> {
+    let order = load_order(tx, order_id)?;
+    let decision = lifecycle::decide(order, command, platform::time::now(), traceparent);
+    write(tx, order_id, &decision)?;
+    Ok(decision.transition)
+}
+
 /// Writes a lifecycle decision on `order_id`.
 fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), StoreError> {
     if let Some(update) = &d.update {
@@ -305,6 +375,12 @@ fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), Store
                 ticket.ticket_type,
                 seq as i64
             ],
+        )?;
+    }
+    if d.void_tickets {
+        tx.execute(
+            "UPDATE tickets SET void = 1 WHERE order_id = ?1",
+            [order_id.to_string()],
         )?;
     }
     if let Some(a) = &d.attempt {
@@ -435,7 +511,9 @@ impl TicketStore for SqliteStore {
                 let id = event_id.to_string();
                 let event = c
                     .query_row(
-                        "SELECT title, date_time, status, version, currency FROM events WHERE id = ?1",
+                        "SELECT title, date_time, status, version, currency, organizer_id,
+                                refund_allowed, refund_until_hours_before
+                         FROM events WHERE id = ?1",
                         [&id],
                         |r| {
                             let status: String = r.get(2)?;
@@ -448,6 +526,14 @@ impl TicketStore for SqliteStore {
                                 version: r.get::<_, i64>(3)? as u64,
                                 currency: currency(&r.get::<_, String>(4)?)?,
                                 ticket_types: Vec::new(),
+                                organizer_id: r
+                                    .get::<_, Option<String>>(5)?
+                                    .map(uuid)
+                                    .transpose()?,
+                                refund_policy: RefundPolicy {
+                                    allowed: r.get(6)?,
+                                    until_hours_before: r.get(7)?,
+                                },
                             })
                         },
                     )
@@ -488,15 +574,22 @@ impl TicketStore for SqliteStore {
                     return Ok(false);
                 }
                 tx.execute(
-                    "INSERT INTO events (id, title, date_time, status, version, currency) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                     ON CONFLICT (id) DO UPDATE SET title = ?2, date_time = ?3, status = ?4, version = ?5, currency = ?6",
+                    "INSERT INTO events (id, title, date_time, status, version, currency, organizer_id,
+                                         refund_allowed, refund_until_hours_before)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                     ON CONFLICT (id) DO UPDATE SET title = ?2, date_time = ?3, status = ?4, version = ?5,
+                        currency = ?6, organizer_id = COALESCE(?7, organizer_id), refund_allowed = ?8,
+                        refund_until_hours_before = ?9",
                     params![
                         id,
                         info.title,
                         ms(info.date_time),
                         info.status.as_str(),
                         info.version as i64,
-                        info.currency.as_str()
+                        info.currency.as_str(),
+                        info.organizer_id.map(|o| o.to_string()),
+                        info.refund_policy.allowed,
+                        info.refund_policy.until_hours_before,
                     ],
                 )?;
                 for (position, t) in info.ticket_types.iter().enumerate() {
@@ -562,11 +655,11 @@ impl TicketStore for SqliteStore {
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 let mut stmt = c.prepare_cached(
-                    "SELECT code, ticket_type FROM tickets WHERE order_id = ?1 ORDER BY seq",
+                    "SELECT code, ticket_type, void FROM tickets WHERE order_id = ?1 ORDER BY seq",
                 )?;
                 let tickets = stmt
                     .query_map([id.to_string()], |r| {
-                        Ok(IssuedTicket { code: r.get(0)?, ticket_type: r.get(1)? })
+                        Ok(IssuedTicket { code: r.get(0)?, ticket_type: r.get(1)?, void: r.get(2)? })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(Some(OrderDetails { order, attempts, tickets }))
@@ -605,16 +698,31 @@ impl TicketStore for SqliteStore {
                 {
                     return Ok(Transition::Duplicate);
                 }
-                let order = load_order(&tx, order_id)?;
-                let decision = lifecycle::decide(
-                    order,
-                    &command,
-                    platform::time::now(),
-                    traceparent.as_deref(),
-                );
-                write(&tx, order_id, &decision)?;
+                let transition = apply_in(&tx, order_id, &command, traceparent.as_deref())?;
                 tx.commit()?;
-                Ok(decision.transition)
+                Ok(transition)
+            })
+            .await
+    }
+
+    async fn apply_batch(
+        &self,
+        order_ids: &[Uuid],
+        command: &Command,
+        traceparent: Option<&str>,
+    ) -> Result<Vec<Transition>, StoreError> {
+        let order_ids = order_ids.to_vec();
+        let command = command.clone();
+        let traceparent = traceparent.map(str::to_string);
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let transitions = order_ids
+                    .iter()
+                    .map(|&id| apply_in(&tx, id, &command, traceparent.as_deref()))
+                    .collect::<Result<Vec<_>, _>>()?;
+                tx.commit()?;
+                Ok(transitions)
             })
             .await
     }
@@ -637,16 +745,119 @@ impl TicketStore for SqliteStore {
             .await
     }
 
-    async fn pending_of_event(&self, event_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    async fn orders_to_cascade(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
         self.db
             .call(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT id FROM orders WHERE event_id = ?1 AND status = 'pending'",
+                    "SELECT o.id FROM events e JOIN orders o ON o.event_id = e.id
+                     WHERE e.status = 'cancelled' AND o.status IN ('pending', 'confirmed')
+                     LIMIT ?1",
                 )?;
                 let ids = stmt
-                    .query_map([event_id.to_string()], |r| uuid(r.get(0)?))?
+                    .query_map([limit as i64], |r| uuid(r.get(0)?))?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(ids)
+            })
+            .await
+    }
+
+    async fn orders_of_event(
+        &self,
+        event_id: Uuid,
+        query: &OrderQuery,
+    ) -> Result<OrderPage, StoreError> {
+        let query = query.clone();
+        self.db
+            .call(move |c| {
+                // The filter of `OrderQuery::matches`; a missing status or search matches all.
+                let filter = "event_id = ?1 AND (?2 IS NULL OR status = ?2)
+                              AND (?3 IS NULL OR instr(search, ?3) > 0)";
+                let (id, status) = (event_id.to_string(), query.status.map(OrderStatus::as_str));
+                let total: i64 = c.query_row(
+                    &format!("SELECT count(*) FROM orders WHERE {filter}"),
+                    params![id, status, query.search],
+                    |r| r.get(0),
+                )?;
+                let mut stmt = c.prepare_cached(&format!(
+                    "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter}
+                     ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
+                ))?;
+                let orders = stmt
+                    .query_map(
+                        params![
+                            id,
+                            status,
+                            query.search,
+                            query.limit,
+                            i64::try_from(query.offset()).unwrap_or(i64::MAX),
+                        ],
+                        order_from,
+                    )?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(OrderPage {
+                    orders,
+                    total: total as u64,
+                })
+            })
+            .await
+    }
+
+    async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError> {
+        self.db
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT t.code, t.ticket_type, t.void, o.id, o.booking_reference, o.status, o.customer
+                     FROM orders o JOIN tickets t ON t.order_id = o.id
+                     WHERE o.event_id = ?1 ORDER BY o.created_at, o.id, t.seq",
+                )?;
+                let tickets = stmt
+                    .query_map([event_id.to_string()], |r| {
+                        let status: String = r.get(5)?;
+                        let holder: String = r.get(6)?;
+                        Ok(EventTicket {
+                            code: r.get(0)?,
+                            ticket_type: r.get(1)?,
+                            void: r.get(2)?,
+                            order_id: uuid(r.get(3)?)?,
+                            booking_reference: r.get(4)?,
+                            order_status: OrderStatus::parse(&status)
+                                .ok_or_else(|| unknown("order status", &status))?,
+                            holder: serde_json::from_str(&holder).map_err(conversion)?,
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(tickets)
+            })
+            .await
+    }
+
+    async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError> {
+        self.db
+            .call(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "SELECT status, total_amount, currency, lines, paid_at, refund_amount
+                     FROM orders WHERE event_id = ?1",
+                )?;
+                let sales = stmt
+                    .query_map([event_id.to_string()], |r| {
+                        let status: String = r.get(0)?;
+                        let currency = currency(&r.get::<_, String>(2)?)?;
+                        let lines: String = r.get(3)?;
+                        let rows: Vec<LineRow> =
+                            serde_json::from_str(&lines).map_err(conversion)?;
+                        Ok(Sale {
+                            status: OrderStatus::parse(&status)
+                                .ok_or_else(|| unknown("order status", &status))?,
+                            total: Money::from_minor_units(r.get(1)?, currency),
+                            tickets: rows.iter().map(|l| l.quantity).sum(),
+                            paid_at: r.get::<_, Option<i64>>(4)?.map(time),
+                            refunded: r
+                                .get::<_, Option<i64>>(5)?
+                                .map(|m| Money::from_minor_units(m, currency)),
+                        })
+                    })?
+                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                Ok(sales)
             })
             .await
     }
@@ -677,5 +888,97 @@ impl TicketStore for SqliteStore {
 
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.ping().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rows as the first release wrote them: a confirmed, a cancelled and a pending order.
+    const OLD_ROWS: &str = r#"
+    INSERT INTO events (id, title, date_time, status, version, currency)
+    VALUES ('0199a000-0000-7000-8000-000000000001', 'Jazz Night', 1900000000000, 'published', 1, 'USD');
+    INSERT INTO inventory (event_id, ticket_type, position, price, capacity, sold, held)
+    VALUES ('0199a000-0000-7000-8000-000000000001', 'General', 0, 2500, 10, 1, 1);
+    INSERT INTO orders (id, user_id, event_id, event_title, event_date_time, booking_reference,
+        status, cancel_reason, lines, total_amount, currency, customer, payment_id,
+        failed_payments, expires_at, created_at, updated_at)
+    VALUES
+    ('0199a000-0000-7000-8000-00000000000a', '0199a000-0000-7000-8000-0000000000f1',
+     '0199a000-0000-7000-8000-000000000001', 'Jazz Night', 1900000000000, 'TK-PAID0001',
+     'confirmed', NULL, '[{"ticketType":"General","quantity":1,"unitPrice":2500,"subtotal":2500}]',
+     2500, 'USD', '{"firstName":"Ada","lastName":"Lovelace","email":"ada@example.com","phone":null}',
+     '0199a000-0000-7000-8000-0000000000b1', 0, 1000, 500, 1000),
+    ('0199a000-0000-7000-8000-00000000000b', '0199a000-0000-7000-8000-0000000000f1',
+     '0199a000-0000-7000-8000-000000000001', 'Jazz Night', 1900000000000, 'TK-GONE0002',
+     'cancelled', 'expired', '[{"ticketType":"General","quantity":1,"unitPrice":2500,"subtotal":2500}]',
+     2500, 'USD', '{"firstName":"Grace","lastName":"Hopper","email":"grace@example.com","phone":null}',
+     NULL, 0, 1500, 600, 2000),
+    ('0199a000-0000-7000-8000-00000000000c', '0199a000-0000-7000-8000-0000000000f1',
+     '0199a000-0000-7000-8000-000000000001', 'Jazz Night', 1900000000000, 'TK-HELD0003',
+     'pending', NULL, '[{"ticketType":"General","quantity":1,"unitPrice":2500,"subtotal":2500}]',
+     2500, 'USD', '{"firstName":"Alan","lastName":"Turing","email":"alan@example.com","phone":null}',
+     NULL, 0, 1900000000000, 700, 700);
+    INSERT INTO tickets (code, order_id, ticket_type, seq)
+    VALUES ('TKT-OLD-1', '0199a000-0000-7000-8000-00000000000a', 'General', 0);
+    "#;
+
+    fn id(tail: &str) -> Uuid {
+        Uuid::parse_str(&format!("0199a000-0000-7000-8000-{tail:0>12}")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_file_from_before_refunds_gains_the_new_columns_with_what_can_be_known() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ticket.db");
+        let first_release = Sqlite::open(&path, &MIGRATIONS[..2]).unwrap();
+        first_release
+            .call(|c| Ok(c.execute_batch(OLD_ROWS)?))
+            .await
+            .unwrap();
+        drop(first_release);
+
+        let store = SqliteStore::open(&path).unwrap();
+        let paid = store.order(id("a")).await.unwrap().unwrap();
+        assert_eq!(paid.order.status, OrderStatus::Confirmed);
+        assert_eq!(paid.order.paid_at, Some(time(1000)));
+        assert_eq!(
+            (paid.order.cancelled_at, paid.order.refund.clone()),
+            (None, None)
+        );
+        assert!(!paid.tickets[0].void);
+        let gone = store.order(id("b")).await.unwrap().unwrap().order;
+        assert_eq!((gone.paid_at, gone.cancelled_at), (None, Some(time(2000))));
+        let held = store.order(id("c")).await.unwrap().unwrap().order;
+        assert_eq!((held.paid_at, held.cancelled_at), (None, None));
+
+        let event = store.event_stock(id("1")).await.unwrap().unwrap().event;
+        assert_eq!(event.organizer_id, None);
+        assert_eq!(event.refund_policy, RefundPolicy::default());
+
+        for (q, found) in [
+            ("LOVELACE", id("a")),
+            ("tk-gone", id("b")),
+            ("alan@", id("c")),
+        ] {
+            let query = OrderQuery::new(None, Some(q), None, None);
+            let page = store.orders_of_event(id("1"), &query).await.unwrap();
+            assert_eq!(
+                page.orders.iter().map(|o| o.id).collect::<Vec<_>>(),
+                [found]
+            );
+        }
+
+        // The old paid order still ends for a refund like a new one.
+        let t = store
+            .cancel(id("a"), CancelReason::OrganizerRefund, None)
+            .await
+            .unwrap();
+        assert!(matches!(t, Transition::Applied(o) if o.paid_at == Some(time(1000))));
+        assert!(store.order(id("a")).await.unwrap().unwrap().tickets[0].void);
+        drop(store);
+        // Opening again migrates nothing twice.
+        assert!(SqliteStore::open(&path).is_ok());
     }
 }

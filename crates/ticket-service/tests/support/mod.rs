@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::TicketConfig;
+use ticket_service::store::TicketStore;
 use ticket_service::testing::{TicketHarness, config};
 use uuid::Uuid;
 
@@ -55,6 +56,16 @@ impl World {
         tune: impl FnOnce(TicketConfig) -> TicketConfig,
         background: bool,
     ) -> Self {
+        let store = Arc::new(ticket_service::store::SqliteStore::in_memory().unwrap());
+        Self::start_on(store, tune, background).await
+    }
+
+    /// The same on the given store (e.g. a file, to start the service again on it).
+    pub async fn start_on(
+        store: Arc<dyn TicketStore>,
+        tune: impl FnOnce(TicketConfig) -> TicketConfig,
+        background: bool,
+    ) -> Self {
         let nats = NatsServer::start();
         let auth = auth_service::testing::spawn().await;
         let catalog: Catalog = Arc::default();
@@ -65,7 +76,6 @@ impl World {
         )
         .await;
         let cfg = tune(config(&nats, &auth.url(), &catalog_server.url()));
-        let store = Arc::new(ticket_service::store::SqliteStore::in_memory().unwrap());
         let tickets = TicketHarness::start_with_store(cfg, store, background).await;
         let js = tickets.app.js.clone();
         Self {
@@ -95,6 +105,11 @@ impl World {
             }),
         );
         id
+    }
+
+    /// The ticket service's settings in this world, to start it again.
+    pub fn config(&self) -> TicketConfig {
+        config(&self.nats, &self.auth.url(), &self.catalog_server.url())
     }
 
     pub fn event(&self, types: &[TypeSpec<'_>]) -> Uuid {

@@ -1,0 +1,32 @@
+//! What every request handler shares.
+
+use std::sync::Arc;
+
+use axum::extract::FromRef;
+use platform::AuthClient;
+use tokio::sync::Notify;
+
+use crate::config::EventConfig;
+use crate::store::EventStore;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn EventStore>,
+    pub auth: AuthClient,
+    pub config: Arc<EventConfig>,
+    pub nats: async_nats::Client,
+    /// Wakes the outbox relay after a commit that wrote to the outbox.
+    pub relay_wake: Arc<Notify>,
+}
+
+impl AppState {
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
+    }
+}
+
+impl FromRef<AppState> for AuthClient {
+    fn from_ref(state: &AppState) -> AuthClient {
+        state.auth.clone()
+    }
+}
