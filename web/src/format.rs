@@ -83,24 +83,23 @@ pub fn date_time(iso: &str) -> String {
     locale(iso, &DATE_TIME)
 }
 
-/// [`date_time`] of epoch milliseconds.
-pub fn date_time_ms(ms: f64) -> String {
-    js_sys::Date::new(&JsValue::from_f64(ms))
-        .to_locale_string("en-US", &options(&DATE_TIME))
-        .into()
-}
-
-/// "Jun 7, 2030, 7:30 PM" (no weekday: for tables) in the browser's time zone.
-pub fn short_when(t: &DateTime<Utc>) -> String {
+/// An instant the services sent, in the browser's time zone with the `DATE_TIME` parts from
+/// `from` on (through the browser's clock functions, not chrono's formatting, which the bundle
+/// then does not carry).
+fn instant(t: &DateTime<Utc>, from: usize) -> String {
     js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64))
-        .to_locale_string("en-US", &options(&DATE_TIME[1..]))
+        .to_locale_string("en-US", &options(&DATE_TIME[from..]))
         .into()
 }
 
-/// [`date_time`] of an instant the services sent (through the browser's clock functions, not
-/// chrono's formatting, which the bundle then does not carry).
+/// [`date_time`] of an instant the services sent.
 pub fn when(t: &DateTime<Utc>) -> String {
-    date_time_ms(t.timestamp_millis() as f64)
+    instant(t, 0)
+}
+
+/// "Jun 7, 2030, 7:30 PM" (no weekday: for tables).
+pub fn short_when(t: &DateTime<Utc>) -> String {
+    instant(t, 1)
 }
 
 const MONTHS: [&str; 12] = [

@@ -2,6 +2,7 @@
 //! answers are `api_types::orders` and `api_types::back_office`). Money is read from the exact
 //! `*Minor` fields (integer cents), never computed from the float `price`.
 
+use api_types::events::RefundPolicy;
 use api_types::orders::{OrderDetailsView, OrderRefund};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,12 @@ pub struct Event {
 }
 
 impl Event {
+    /// When refunds close (`None` when not offered, or when the start time does not read).
+    pub fn refund_deadline(&self) -> Option<DateTime<Utc>> {
+        let starts = self.date_time.parse::<DateTime<Utc>>().ok()?;
+        self.refund_policy.deadline(starts)
+    }
+
     /// The cheapest ticket type's price in minor units.
     pub fn lowest_price(&self) -> Option<i64> {
         self.ticket_types.iter().map(|t| t.price_minor).min()
@@ -95,26 +102,8 @@ pub struct EventBody {
     pub event: Event,
 }
 
-/// Whether a buyer may cancel a paid order for a refund, and until how many hours before the
-/// event starts. (Goes to `api_types::events::RefundPolicy` with the other event types.)
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundPolicy {
-    pub allowed: bool,
-    pub until_hours_before: u32,
-}
-
 /// The longest refund window the event form offers, in hours before the start (a year).
 pub const MAX_REFUND_HOURS: u32 = 24 * 365;
-
-impl RefundPolicy {
-    /// The last moment (epoch milliseconds) a buyer may still cancel for a refund, for an event
-    /// starting at `starts_ms`; `None` when refunds are not offered.
-    pub fn deadline_ms(&self, starts_ms: f64) -> Option<f64> {
-        self.allowed
-            .then(|| starts_ms - f64::from(self.until_hours_before) * 3_600_000.0)
-    }
-}
 
 /// The answer to cancelling an event: the event and how many paid orders are being refunded
 /// (absent or null when the event service could not ask the ticket service).

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use api_types::events::RefundPolicy;
 use dioxus::prelude::*;
 
 use crate::Route;
@@ -10,8 +11,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading};
 use crate::format;
 use crate::model::{
-    CATEGORIES, Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, RefundPolicy, TicketTypeInput,
-    VenueInput,
+    CATEGORIES, Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
 };
 use crate::session::{RequireLogin, to_login, use_session};
 

@@ -10,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading, StatusBadge};
 use crate::format;
 use crate::live::{LiveMode, use_live_availability};
-use crate::model::{Event, MAX_PER_ORDER, RefundPolicy};
+use crate::model::{Event, MAX_PER_ORDER};
 use crate::session::{to_login, use_session};
 
 #[component]
@@ -55,7 +55,7 @@ fn EventView(event: Event) -> Element {
                     div { dt { "Organizer" } dd { "{event.organizer.name} · " a { href: "mailto:{event.organizer.email}", "{event.organizer.email}" }
                         if let Some(phone) = &event.organizer.phone { " · {phone}" } } }
                     div { dt { "Capacity" } dd { "{event.venue.capacity} people" } }
-                    div { dt { "Refunds" } dd { "data-testid": "refund-policy", "{refund_policy_text(event.refund_policy, &event.date_time)}" } }
+                    div { dt { "Refunds" } dd { "data-testid": "refund-policy", "{refund_policy_text(&event)}" } }
                 }
             }
             if !event.description.is_empty() {
@@ -275,16 +275,16 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
 }
 
 /// The event's refund policy in a sentence, with its deadline in the browser's time zone.
-pub fn refund_policy_text(policy: RefundPolicy, starts: &str) -> String {
-    match policy.deadline_ms(format::millis(starts)) {
+pub fn refund_policy_text(event: &Event) -> String {
+    let hours = event.refund_policy.until_hours_before;
+    match event.refund_deadline() {
         None => "Refunds are not offered for this event.".into(),
-        Some(_) if policy.until_hours_before == 0 => {
+        Some(_) if hours == 0 => {
             "Paid orders can be cancelled for a full refund until the event starts.".into()
         }
         Some(deadline) => format!(
-            "Paid orders can be cancelled for a full refund until {} ({} hours before the start).",
-            format::date_time_ms(deadline),
-            policy.until_hours_before
+            "Paid orders can be cancelled for a full refund until {} ({hours} hours before the start).",
+            format::when(&deadline),
         ),
     }
 }

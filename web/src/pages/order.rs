@@ -244,9 +244,8 @@ fn BuyerRefund(
         return rsx! {};
     };
     let open = event
-        .refund_policy
-        .deadline_ms(format::millis(&event.date_time))
-        .is_some_and(|deadline| format::now_millis() <= deadline);
+        .refund_deadline()
+        .is_some_and(|deadline| format::now_millis() <= deadline.timestamp_millis() as f64);
     let confirm = move |_| {
         let id = order_id.clone();
         async move {
@@ -268,7 +267,7 @@ fn BuyerRefund(
     rsx! {
         section { class: "card refund-policy", aria_labelledby: "refund-h",
             h2 { id: "refund-h", class: "h3", "Refunds" }
-            p { "data-testid": "refund-policy", "{refund_policy_text(event.refund_policy, &event.date_time)}" }
+            p { "data-testid": "refund-policy", "{refund_policy_text(&event)}" }
             if open && !confirming() {
                 button { class: "btn btn-danger", r#type: "button", "data-testid": "cancel-refund",
                     onclick: move |_| { confirming.set(true); error.set(None); },
