@@ -9,6 +9,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use api_types::back_office::{EventOrdersResponse, EventSummary, RefundRequest};
+use api_types::orders::{
+    Availability, BookingResponse, CustomerInfo, OrderStatus, OrderView, OrdersResponse,
+};
+
 use crate::model::*;
 
 /// The shared error shape `{"error": {"code", "message", "fields"}}`, or a network failure
@@ -233,14 +238,14 @@ pub mod events {
         .map(|b| b.event)
     }
 
-    pub async fn cancel(id: &str) -> ApiResult<Event> {
-        post::<EventBody>(
+    /// Cancels the event; its paid orders are refunded.
+    pub async fn cancel(id: &str) -> ApiResult<CancelledEvent> {
+        post(
             &format!("/api/events/{}/cancel", encode(id)),
             &json!({}),
             None,
         )
         .await
-        .map(|b| b.event)
     }
 }
 
@@ -264,7 +269,7 @@ pub mod tickets {
         lines: &[(String, u32)],
         customer: &CustomerInfo,
         key: &str,
-    ) -> ApiResult<Booked> {
+    ) -> ApiResult<BookingResponse> {
         let tickets: Vec<_> = lines
             .iter()
             .map(|(name, quantity)| json!({"ticketType": name, "quantity": quantity}))
@@ -277,26 +282,71 @@ pub mod tickets {
         .await
     }
 
-    pub async fn orders() -> ApiResult<Vec<Order>> {
-        get::<OrderList>("/api/tickets/orders")
+    pub async fn orders() -> ApiResult<Vec<OrderView>> {
+        get::<OrdersResponse>("/api/tickets/orders")
             .await
             .map(|b| b.orders)
     }
 
-    pub async fn order(id: &str) -> ApiResult<Order> {
-        get::<OrderBody>(&format!("/api/tickets/orders/{}", encode(id)))
+    pub async fn order(id: &str) -> ApiResult<RefundedOrder> {
+        get::<RefundedOrderBody>(&format!("/api/tickets/orders/{}", encode(id)))
             .await
             .map(|b| b.order)
     }
 
-    pub async fn cancel(id: &str) -> ApiResult<Order> {
-        post::<OrderBody>(
+    /// Cancels a pending order, or a paid one for a refund while the event's policy allows it.
+    pub async fn cancel(id: &str) -> ApiResult<RefundedOrder> {
+        post::<RefundedOrderBody>(
             &format!("/api/tickets/orders/{}/cancel", encode(id)),
             &json!({}),
             None,
         )
         .await
         .map(|b| b.order)
+    }
+
+    /// The organizer refunds a paid order.
+    pub async fn refund(id: &str, reason: Option<String>) -> ApiResult<RefundedOrder> {
+        post::<RefundedOrderBody>(
+            &format!("/api/tickets/orders/{}/refund", encode(id)),
+            &RefundRequest { reason },
+            None,
+        )
+        .await
+        .map(|b| b.order)
+    }
+
+    /// Which page of an event's orders the organizer looks at.
+    #[derive(Clone, Debug, Default, PartialEq)]
+    pub struct OrdersFilter {
+        pub status: Option<OrderStatus>,
+        pub q: String,
+        pub page: u32,
+    }
+
+    pub async fn event_orders(event_id: &str, f: &OrdersFilter) -> ApiResult<EventOrdersResponse> {
+        let mut params = vec![format!("page={}", f.page.max(1))];
+        if let Some(status) = f.status {
+            params.push(format!("status={}", status.as_str()));
+        }
+        if !f.q.trim().is_empty() {
+            params.push(format!("q={}", encode(f.q.trim())));
+        }
+        get(&format!(
+            "/api/tickets/events/{}/orders?{}",
+            encode(event_id),
+            params.join("&")
+        ))
+        .await
+    }
+
+    pub async fn summary(event_id: &str) -> ApiResult<EventSummary> {
+        get(&format!("/api/tickets/events/{}/summary", encode(event_id))).await
+    }
+
+    /// One row per ticket; the browser downloads it (the session cookie goes along).
+    pub fn attendees_csv_url(event_id: &str) -> String {
+        format!("/api/tickets/events/{}/attendees.csv", encode(event_id))
     }
 }
 

@@ -1,12 +1,13 @@
 //! Small view pieces shared by the pages.
 
+use api_types::orders::IssuedTicket;
+use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
 use crate::api::ApiError;
 use crate::format;
-use crate::model::IssuedTicket;
 
 #[component]
 pub fn Loading(#[props(default = "Loading…".to_string())] label: String) -> Element {
@@ -56,6 +57,7 @@ pub fn StatusBadge(status: String) -> Element {
         "pending" => "Awaiting payment",
         "confirmed" => "Confirmed",
         "cancelled" => "Cancelled",
+        "refunded" => "Refunded",
         "draft" => "Draft",
         "published" => "Published",
         other => other,
@@ -65,8 +67,8 @@ pub fn StatusBadge(status: String) -> Element {
 
 /// Time left until `expires_at`, ticking every second; calls `on_expired` once at zero.
 #[component]
-pub fn Countdown(expires_at: String, on_expired: Option<EventHandler<()>>) -> Element {
-    let deadline = format::millis(&expires_at);
+pub fn Countdown(expires_at: DateTime<Utc>, on_expired: Option<EventHandler<()>>) -> Element {
+    let deadline = expires_at.timestamp_millis() as f64;
     let mut now = use_signal(format::now_millis);
     use_hook(move || {
         spawn(async move {

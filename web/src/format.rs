@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use wasm_bindgen::JsValue;
 
 /// `$25.50` from 2550 cents (integer arithmetic only).
@@ -27,6 +28,16 @@ pub fn money(minor: i64, currency: &str) -> String {
     match symbol {
         Some(s) => format!("{sign}{s}{grouped}.{cents:02}"),
         None => format!("{sign}{grouped}.{cents:02} {currency}"),
+    }
+}
+
+/// Whole amounts without their `.00` (`$150`, `$12.50`): for chart axes.
+pub fn money_short(minor: i64, currency: &str) -> String {
+    let full = money(minor, currency);
+    if minor % 100 == 0 {
+        full.replacen(".00", "", 1)
+    } else {
+        full
     }
 }
 
@@ -58,19 +69,51 @@ fn locale(iso: &str, pairs: &[(&str, &str)]) -> String {
     d.to_locale_string("en-US", &options(pairs)).into()
 }
 
+const DATE_TIME: [(&str, &str); 6] = [
+    ("weekday", "short"),
+    ("year", "numeric"),
+    ("month", "short"),
+    ("day", "numeric"),
+    ("hour", "numeric"),
+    ("minute", "2-digit"),
+];
+
 /// "Sat, Jun 7, 2030, 7:30 PM" in the browser's time zone.
 pub fn date_time(iso: &str) -> String {
-    locale(
-        iso,
-        &[
-            ("weekday", "short"),
-            ("year", "numeric"),
-            ("month", "short"),
-            ("day", "numeric"),
-            ("hour", "numeric"),
-            ("minute", "2-digit"),
-        ],
-    )
+    locale(iso, &DATE_TIME)
+}
+
+/// An instant the services sent, in the browser's time zone with the `DATE_TIME` parts from
+/// `from` on (through the browser's clock functions, not chrono's formatting, which the bundle
+/// then does not carry).
+fn instant(t: &DateTime<Utc>, from: usize) -> String {
+    js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64))
+        .to_locale_string("en-US", &options(&DATE_TIME[from..]))
+        .into()
+}
+
+/// [`date_time`] of an instant the services sent.
+pub fn when(t: &DateTime<Utc>) -> String {
+    instant(t, 0)
+}
+
+/// "Jun 7, 2030, 7:30 PM" (no weekday: for tables).
+pub fn short_when(t: &DateTime<Utc>) -> String {
+    instant(t, 1)
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "May 1" (a calendar day, no time zone involved).
+pub fn day(d: NaiveDate) -> String {
+    format!("{} {}", MONTHS[d.month0() as usize], d.day())
+}
+
+/// "May 1, 2030".
+pub fn day_long(d: NaiveDate) -> String {
+    format!("{}, {}", day(d), d.year())
 }
 
 pub fn millis(iso: &str) -> f64 {

@@ -9,8 +9,9 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{EventSource, MessageEvent};
 
+use api_types::orders::Availability;
+
 use crate::api;
-use crate::model::Availability;
 
 /// How the page currently learns about changes.
 #[derive(Clone, Copy, Debug, PartialEq)]

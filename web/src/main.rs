@@ -5,6 +5,7 @@
 //! pieces they share.
 
 mod api;
+mod chart;
 mod components;
 mod format;
 mod live;
@@ -16,6 +17,7 @@ use dioxus::prelude::*;
 
 use format::EventsQuery;
 use pages::create_event::{CreateEvent, EditEvent};
+use pages::event_dashboard::EventDashboard;
 use pages::event_detail::EventDetail;
 use pages::events::Events;
 use pages::login::{Login, Register};
@@ -40,6 +42,8 @@ pub enum Route {
         OrderPage { id: String },
         #[route("/my/events")]
         MyEvents {},
+        #[route("/my/events/:id")]
+        EventDashboard { id: String },
         #[route("/my/orders")]
         MyOrders {},
         #[route("/login")]

@@ -4,6 +4,7 @@
 //! the wasm build stays small: no service code, no I/O.
 
 pub mod auth;
+pub mod back_office;
 pub mod events;
 pub mod orders;
 pub mod payments;

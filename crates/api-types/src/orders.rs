@@ -158,6 +158,13 @@ pub struct OrderView {
     pub updated_at: DateTime<Utc>,
 }
 
+impl OrderView {
+    /// Seats over all lines.
+    pub fn seat_count(&self) -> u32 {
+        self.tickets.iter().map(|l| l.quantity).sum()
+    }
+}
+
 /// The event as it was when the order was made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -250,6 +257,23 @@ pub struct Availability {
     pub ticket_types: Vec<Stock>,
 }
 
+impl Availability {
+    /// The seats of one ticket type; names match regardless of ASCII case, as in bookings.
+    pub fn of(&self, ticket_type: &str) -> Option<&Stock> {
+        self.ticket_types
+            .iter()
+            .find(|t| t.name.eq_ignore_ascii_case(ticket_type))
+    }
+
+    pub fn total_available(&self) -> u32 {
+        self.ticket_types.iter().map(|t| t.available).sum()
+    }
+
+    pub fn total_capacity(&self) -> u32 {
+        self.ticket_types.iter().map(|t| t.capacity).sum()
+    }
+}
+
 // Seats of one ticket type. (No doc comment: it would become a schema description that the
 // published document does not have.)
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -266,6 +290,25 @@ pub struct Stock {
     /// `capacity - sold - held`.
     pub available: u32,
 }
+
+// ---- Issue 11: pending reconciliation with the ticket service's refund work -----------------
+// The order answer gains `paidAt` and `refund {amountMinor, refundedAt, reason}` in another
+// change, which also names this type. Until it lands the web app reads both fields beside the
+// order (`OrderWithRefund` in web/src/model.rs); the merge keeps one definition and moves the
+// fields onto `OrderView`.
+
+/// The refund of a paid order, once its payment was refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRefund {
+    #[cfg_attr(feature = "openapi", schema(example = 5100))]
+    pub amount_minor: i64,
+    pub refunded_at: DateTime<Utc>,
+    /// The order's cancel reason: `event_cancelled`, `organizer_refund` or `buyer_refund`.
+    pub reason: CancelReason,
+}
+// ---- end of the issue 11 block ---------------------------------------------------------------
 
 #[cfg(test)]
 mod tests {
@@ -377,5 +420,41 @@ mod tests {
     #[test]
     fn a_customer_without_a_phone_field_reads_as_no_phone() {
         assert_eq!(customer().phone, None);
+    }
+
+    #[test]
+    fn the_seats_of_an_order_are_the_sum_of_its_lines() {
+        let mut o = order();
+        o.tickets.push(OrderLineView {
+            quantity: 3,
+            ..o.tickets[0].clone()
+        });
+        assert_eq!(o.seat_count(), 5);
+    }
+
+    fn stock(name: &str, capacity: u32, sold: u32, held: u32) -> Stock {
+        Stock {
+            name: name.into(),
+            price: number("10"),
+            capacity,
+            sold,
+            held,
+            available: capacity - sold - held,
+        }
+    }
+
+    #[test]
+    fn availability_finds_a_ticket_type_in_any_case_and_totals_its_seats() {
+        let a = Availability {
+            event_id: Uuid::now_v7(),
+            status: "published".into(),
+            currency: "EUR".into(),
+            ticket_types: vec![stock("General", 50, 10, 5), stock("VIP", 10, 2, 0)],
+        };
+        assert_eq!(a.of("vip").map(|s| s.sold), Some(2));
+        assert_eq!(a.of("General").map(|s| s.available), Some(35));
+        assert!(a.of("Balcony").is_none());
+        assert_eq!(a.total_available(), 43);
+        assert_eq!(a.total_capacity(), 60);
     }
 }

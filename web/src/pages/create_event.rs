@@ -3,13 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use api_types::events::RefundPolicy;
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading};
 use crate::format;
-use crate::model::{CATEGORIES, Event, EventInput, OrganizerInput, TicketTypeInput, VenueInput};
+use crate::model::{
+    CATEGORIES, Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
+};
 use crate::session::{RequireLogin, to_login, use_session};
 
 #[component]
@@ -119,6 +122,8 @@ struct Fields {
     org_email: Signal<String>,
     org_phone: Signal<String>,
     rows: Signal<Vec<TicketRow>>,
+    refund_allowed: Signal<bool>,
+    refund_hours: Signal<String>,
 }
 
 /// The event service's creation rules; returns the body to send when there is no error.
@@ -292,6 +297,19 @@ fn validate(f: &Fields, editing: bool) -> Result<EventInput, Errors> {
             );
         }
     }
+    let refund_allowed = *f.refund_allowed.peek();
+    let refund_hours = if refund_allowed {
+        whole(
+            &mut e,
+            "refundPolicy.untilHoursBefore",
+            &f.refund_hours.peek(),
+            0,
+            i64::from(MAX_REFUND_HOURS),
+            &format!("Enter a whole number of hours from 0 to {MAX_REFUND_HOURS}."),
+        )
+    } else {
+        Some(0)
+    };
     if !e.is_empty() {
         return Err(e);
     }
@@ -313,6 +331,12 @@ fn validate(f: &Fields, editing: bool) -> Result<EventInput, Errors> {
             name: Some(org_name).filter(|n| !n.is_empty()),
             email: Some(org_email).filter(|n| !n.is_empty()),
             phone: org_phone,
+        },
+        refund_policy: RefundPolicy {
+            allowed: refund_allowed,
+            until_hours_before: refund_hours
+                .and_then(|h| u32::try_from(h).ok())
+                .unwrap_or(0),
         },
         status: None,
     })
@@ -402,6 +426,12 @@ fn EventForm(existing: Option<Event>) -> Element {
                 name: "General admission".into(),
                 ..Default::default()
             }],
+        }),
+        refund_allowed: use_signal(|| ex.as_ref().is_some_and(|e| e.refund_policy.allowed)),
+        refund_hours: use_signal(|| {
+            ex.as_ref()
+                .map(|e| e.refund_policy.until_hours_before.to_string())
+                .unwrap_or_else(|| "48".into())
         }),
     };
     let mut next_key = use_signal(|| 1000u32);
@@ -578,6 +608,22 @@ fn EventForm(existing: Option<Event>) -> Element {
                         "+ Add ticket type" }
                 }
                 fieldset { class: "card",
+                    legend { "Refunds" }
+                    label { class: "checkbox",
+                        input { id: "ev-refundPolicy-allowed", r#type: "checkbox", checked: (f.refund_allowed)(),
+                            onchange: move |e: FormEvent| { let mut s = f.refund_allowed; s.set(e.checked()); revalidate.call(()); } }
+                        " Buyers may cancel a paid order for a full refund"
+                    }
+                    if (f.refund_allowed)() {
+                        div { class: "grid-3",
+                            Input { id: "ev-refundPolicy-untilHoursBefore", label: "Until how many hours before the start", kind: "number",
+                                value: f.refund_hours, error: err("refundPolicy.untilHoursBefore"), changed: revalidate }
+                        }
+                    } else {
+                        p { class: "hint", "Buyers cannot cancel once they paid; cancelling the event still refunds every paid order." }
+                    }
+                }
+                fieldset { class: "card",
                     legend { "Organizer" }
                     p { class: "hint", "Leave name and email empty to use yours ({user_name}, {user_email})." }
                     div { class: "grid-3",
@@ -603,7 +649,7 @@ fn EventForm(existing: Option<Event>) -> Element {
 
 /// Where a field comes in the form, so focus goes to the first error a person would meet.
 fn form_order(key: &str) -> (usize, String) {
-    const ORDER: [&str; 12] = [
+    const ORDER: [&str; 13] = [
         "title",
         "description",
         "category",
@@ -614,6 +660,7 @@ fn form_order(key: &str) -> (usize, String) {
         "venue.address",
         "venue.capacity",
         "ticketTypes",
+        "refundPolicy.untilHoursBefore",
         "organizer.name",
         "organizer.email",
     ];
@@ -638,6 +685,7 @@ fn is_shown_field(key: &str) -> bool {
         "title" | "description" | "category" | "dateTime" | "duration" | "ticketTypes"
     ) || key.starts_with("venue.")
         || key.starts_with("organizer.")
+        || key.starts_with("refundPolicy.")
         || (key.starts_with("ticketTypes[")
             && ["name", "price", "quantity", "description"]
                 .iter()

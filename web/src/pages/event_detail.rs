@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use api_types::orders::{Availability, CustomerInfo};
 use dioxus::prelude::*;
 
 use crate::Route;
@@ -9,7 +10,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading, StatusBadge};
 use crate::format;
 use crate::live::{LiveMode, use_live_availability};
-use crate::model::{Availability, CustomerInfo, Event, MAX_PER_ORDER};
+use crate::model::{Event, MAX_PER_ORDER};
 use crate::session::{to_login, use_session};
 
 #[component]
@@ -54,6 +55,7 @@ fn EventView(event: Event) -> Element {
                     div { dt { "Organizer" } dd { "{event.organizer.name} · " a { href: "mailto:{event.organizer.email}", "{event.organizer.email}" }
                         if let Some(phone) = &event.organizer.phone { " · {phone}" } } }
                     div { dt { "Capacity" } dd { "{event.venue.capacity} people" } }
+                    div { dt { "Refunds" } dd { "data-testid": "refund-policy", "{refund_policy_text(&event)}" } }
                 }
             }
             if !event.description.is_empty() {
@@ -143,7 +145,7 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
             match result {
                 Ok(booked) => {
                     navigator().push(Route::OrderPage {
-                        id: booked.order_id,
+                        id: booked.order_id.to_string(),
                     });
                 }
                 Err(e) if e.is_unauthorized() => to_login(),
@@ -269,6 +271,21 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
                 }
             }
         }
+    }
+}
+
+/// The event's refund policy in a sentence, with its deadline in the browser's time zone.
+pub fn refund_policy_text(event: &Event) -> String {
+    let hours = event.refund_policy.until_hours_before;
+    match event.refund_deadline() {
+        None => "Refunds are not offered for this event.".into(),
+        Some(_) if hours == 0 => {
+            "Paid orders can be cancelled for a full refund until the event starts.".into()
+        }
+        Some(deadline) => format!(
+            "Paid orders can be cancelled for a full refund until {} ({hours} hours before the start).",
+            format::when(&deadline),
+        ),
     }
 }
 

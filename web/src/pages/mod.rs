@@ -1,6 +1,7 @@
 //! One module per page (the seed's `pages/`).
 
 pub mod create_event;
+pub mod event_dashboard;
 pub mod event_detail;
 pub mod events;
 pub mod login;

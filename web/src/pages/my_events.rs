@@ -1,4 +1,5 @@
-//! The organizer's events: status, sold/capacity per ticket type, revenue; edit, publish, cancel.
+//! The organizer's events: status, sold/capacity per ticket type, revenue; edit, publish, cancel,
+//! and the way to each event's dashboard.
 
 use dioxus::prelude::*;
 
@@ -7,6 +8,7 @@ use crate::api::{self, ApiError};
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
 use crate::model::Event;
+use crate::pages::event_dashboard::CancelEvent;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -65,22 +67,10 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
     let mut busy = use_signal(|| false);
     let mut notice = use_signal(|| None::<String>);
 
-    let act = move |publish: bool, id: String| async move {
-        if !publish {
-            let ok = web_sys::window()
-                .and_then(|w| w.confirm_with_message("Cancel this event? Pending orders are cancelled and this cannot be undone.").ok())
-                .unwrap_or(false);
-            if !ok {
-                return;
-            }
-        }
+    let publish = move |id: String| async move {
         busy.set(true);
         error.set(None);
-        let result = if publish {
-            api::events::publish(&id).await
-        } else {
-            api::events::cancel(&id).await
-        };
+        let result = api::events::publish(&id).await;
         busy.set(false);
         match result {
             Ok(e) => {
@@ -94,7 +84,6 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
         }
     };
     let id_publish = event.id.clone();
-    let id_cancel = event.id.clone();
 
     let stock = availability.read().clone().flatten();
     let revenue: i64 = event
@@ -151,12 +140,14 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
                 }
                 if is_draft {
                     button { class: "btn btn-primary", r#type: "button", disabled: busy(),
-                        onclick: move |_| act(true, id_publish.clone()), "Publish" }
+                        onclick: move |_| publish(id_publish.clone()), "Publish" }
+                } else {
+                    Link { class: "btn btn-primary", to: Route::EventDashboard { id: event.id.clone() },
+                        "data-testid": "open-dashboard", "Dashboard" }
                 }
-                if event.status != "cancelled" {
-                    button { class: "btn btn-danger", r#type: "button", disabled: busy(),
-                        onclick: move |_| act(false, id_cancel.clone()), "Cancel event" }
-                }
+            }
+            if event.status != "cancelled" {
+                CancelEvent { event: event.clone(), on_cancelled: move |_| reload.call(()) }
             }
             div { aria_live: "polite",
                 if let Some(e) = error() { p { class: "field-error", role: "alert", "{e.message}" } }

@@ -1,13 +1,13 @@
 //! The buyer's orders: pending ones with their countdown, Pay now and Cancel; confirmed ones with
-//! their tickets.
+//! their tickets; cancelled and refunded ones with what happened.
 
+use api_types::orders::{OrderStatus, OrderView};
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Countdown, Empty, ErrorBox, Loading, StatusBadge, TicketList};
 use crate::format;
-use crate::model::Order;
 use crate::pages::order::cancel_reason;
 use crate::session::{RequireLogin, to_login};
 
@@ -48,10 +48,10 @@ fn OrdersList() -> Element {
 }
 
 #[component]
-fn OrderCard(order: Order, reload: EventHandler<()>) -> Element {
+fn OrderCard(order: OrderView, reload: EventHandler<()>) -> Element {
     let mut error = use_signal(|| None::<ApiError>);
     let mut busy = use_signal(|| false);
-    let id = order.id.clone();
+    let id = order.id.to_string();
     let cancel = move |_| {
         let id = id.clone();
         async move {
@@ -79,34 +79,38 @@ fn OrderCard(order: Order, reload: EventHandler<()>) -> Element {
         .collect::<Vec<_>>()
         .join(", ");
     rsx! {
-        li { class: "card order-card",
+        li { class: "card order-card", "data-testid": "order-card", "data-status": order.status.as_str(),
             div { class: "order-card-head",
-                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.clone() }, "{order.event.title}" } }
-                StatusBadge { status: order.status.clone() }
+                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.to_string() }, "{order.event.title}" } }
+                StatusBadge { status: order.status.as_str() }
             }
-            p { class: "event-meta", "{format::date_time(&order.event.date_time)}" }
+            p { class: "event-meta", "{format::when(&order.event.date_time)}" }
             dl { class: "facts facts-inline",
                 div { dt { "Reference" } dd { strong { class: "ref", "{order.booking_reference}" } } }
                 div { dt { "Tickets" } dd { "{lines}" } }
                 div { dt { "Total" } dd { "{format::money(order.total_amount_minor, &order.currency)}" } }
-                div { dt { "Booked" } dd { "{format::date_time(&order.created_at)}" } }
+                div { dt { "Booked" } dd { "{format::when(&order.created_at)}" } }
             }
-            match order.status.as_str() {
-                "pending" => rsx! {
-                    p { Countdown { expires_at: order.expires_at.clone(), on_expired: move |_| reload.call(()) } }
+            match order.status {
+                OrderStatus::Pending => rsx! {
+                    p { Countdown { expires_at: order.expires_at, on_expired: move |_| reload.call(()) } }
                     div { class: "actions",
-                        Link { class: "btn btn-primary", to: Route::OrderPage { id: order.id.clone() }, "Pay now" }
+                        Link { class: "btn btn-primary", to: Route::OrderPage { id: order.id.to_string() }, "Pay now" }
                         button { class: "btn btn-ghost", r#type: "button", disabled: busy(), onclick: cancel, "Cancel" }
                     }
                     if let Some(e) = error() { p { class: "field-error", role: "alert", "{e.message}" } }
                 },
-                "confirmed" => rsx! {
+                OrderStatus::Confirmed => rsx! {
                     details { class: "tickets-details", open: true,
                         summary { "Show tickets ({order.seat_count()})" }
-                        OrderTickets { id: order.id.clone() }
+                        OrderTickets { id: order.id.to_string() }
                     }
+                    p { class: "secondary-actions", Link { to: Route::OrderPage { id: order.id.to_string() }, "Order details and refunds" } }
                 },
-                _ => rsx! { p { class: "muted", "{cancel_reason(order.cancel_reason.as_deref())}" } },
+                OrderStatus::Cancelled | OrderStatus::Refunded => rsx! {
+                    p { class: "muted", "{cancel_reason(order.cancel_reason)}" }
+                    p { class: "secondary-actions", Link { to: Route::OrderPage { id: order.id.to_string() }, "Order details" } }
+                },
             }
         }
     }
@@ -121,6 +125,6 @@ fn OrderTickets(id: String) -> Element {
     match &*details.read() {
         None => rsx! { Loading { label: "Loading tickets…" } },
         Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| details.restart() } },
-        Some(Ok(o)) => rsx! { TicketList { tickets: o.issued_tickets.clone() } },
+        Some(Ok(o)) => rsx! { TicketList { tickets: o.details.issued_tickets.clone() } },
     }
 }

@@ -1,16 +1,18 @@
 //! One order: the pending hold with its countdown and the payment form, then the result
-//! (tickets with QR codes, or the decline reason and a retry).
+//! (tickets with QR codes, or the decline reason and a retry); a paid order shows the event's
+//! refund policy and, while it allows, "Cancel and refund"; a refunded one its refund.
 
 use std::collections::BTreeMap;
 
+use api_types::orders::{CancelReason, OrderDetailsView, OrderStatus};
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList};
 use crate::format;
-use crate::model::{Order, PaymentDetails};
-use crate::pages::event_detail::TextField;
+use crate::model::{PaymentDetails, RefundedOrder};
+use crate::pages::event_detail::{TextField, refund_policy_text};
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -53,21 +55,31 @@ enum Phase {
 }
 
 #[component]
-fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
+fn OrderView(order: RefundedOrder, reload: EventHandler<()>) -> Element {
     let mut phase = use_signal(|| Phase::Form);
     let mut cancel_error = use_signal(|| None::<ApiError>);
     let mut cancelling = use_signal(|| false);
-    let order_id = order.id.clone();
+    let RefundedOrder {
+        details,
+        paid_at,
+        refund,
+    } = order;
+    let OrderDetailsView {
+        order,
+        issued_tickets,
+        ..
+    } = details;
+    let order_id = order.id.to_string();
 
     // After an approval, follow the order until the ticket service confirmed it.
-    let id_for_wait = order.id.clone();
+    let id_for_wait = order_id.clone();
     let wait_for_confirmation = move || {
         let id = id_for_wait.clone();
         spawn(async move {
             for _ in 0..60 {
                 gloo_timers::future::TimeoutFuture::new(500).await;
                 if let Ok(o) = api::tickets::order(&id).await
-                    && o.status != "pending"
+                    && o.details.order.status != OrderStatus::Pending
                 {
                     break;
                 }
@@ -87,8 +99,9 @@ fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
         }
     };
 
+    let id_for_cancel = order_id.clone();
     let cancel = move |_| {
-        let id = order_id.clone();
+        let id = id_for_cancel.clone();
         async move {
             let ok = web_sys::window()
                 .and_then(|w| {
@@ -114,49 +127,70 @@ fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
         .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
         .collect::<Vec<_>>()
         .join(", ");
+    let total = format::money(order.total_amount_minor, &order.currency);
 
     rsx! {
         section { class: "page order-page",
             div { class: "page-head",
                 h1 { id: "order-title",
-                    match order.status.as_str() {
-                        "confirmed" => "You're going!",
-                        "cancelled" => "Order cancelled",
-                        _ => "Complete your booking",
+                    match order.status {
+                        OrderStatus::Confirmed => "You're going!",
+                        OrderStatus::Cancelled => "Order cancelled",
+                        OrderStatus::Refunded => "Order refunded",
+                        OrderStatus::Pending => "Complete your booking",
                     }
                 }
-                StatusBadge { status: order.status.clone() }
+                StatusBadge { status: order.status.as_str() }
             }
             div { class: "card order-summary",
-                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.clone() }, "{order.event.title}" } }
-                p { class: "event-meta", "{format::date_time(&order.event.date_time)}" }
+                h2 { class: "h3", Link { to: Route::EventDetail { id: order.event_id.to_string() }, "{order.event.title}" } }
+                p { class: "event-meta", "{format::when(&order.event.date_time)}" }
                 dl { class: "facts",
                     div { dt { "Booking reference" } dd { strong { class: "ref", "data-testid": "booking-reference", "{order.booking_reference}" } } }
                     div { dt { "Tickets" } dd { "{lines}" } }
-                    div { dt { "Total" } dd { "{format::money(order.total_amount_minor, &order.currency)}" } }
+                    div { dt { "Total" } dd { "{total}" } }
                     div { dt { "Buyer" } dd { "{order.customer_info.first_name} {order.customer_info.last_name} · {order.customer_info.email}" } }
+                    if let Some(at) = paid_at {
+                        div { dt { "Paid" } dd { "{format::when(&at)}" } }
+                    }
                 }
-                if order.status == "pending" {
-                    p { class: "hold", Countdown { expires_at: order.expires_at.clone(), on_expired: move |_| reload.call(()) } }
+                if order.status == OrderStatus::Pending {
+                    p { class: "hold", Countdown { expires_at: order.expires_at, on_expired: move |_| reload.call(()) } }
                 }
             }
             div { id: "payment-result", tabindex: "-1", aria_live: "polite",
-                match (order.status.as_str(), phase()) {
-                    ("confirmed", _) => rsx! {
+                match (order.status, phase()) {
+                    (OrderStatus::Confirmed, _) => rsx! {
                         div { class: "alert alert-success", role: "status", "data-testid": "payment-success",
                             p { strong { "Payment approved." } " Your booking reference is " strong { "{order.booking_reference}" } ". Show a ticket's QR code at the entrance." }
                         }
                         h2 { "Your tickets" }
-                        if order.issued_tickets.is_empty() {
+                        if issued_tickets.is_empty() {
                             Loading { label: "Issuing your tickets…" }
                         } else {
-                            TicketList { tickets: order.issued_tickets.clone() }
+                            TicketList { tickets: issued_tickets.clone() }
                         }
+                        BuyerRefund { order_id: order_id.clone(), event_id: order.event_id.to_string(), total: total.clone(), on_done: move |_| reload.call(()) }
                     },
-                    ("cancelled", _) => rsx! {
-                        div { class: "alert alert-error", role: "status",
-                            p { "{cancel_reason(order.cancel_reason.as_deref())}" }
-                            Link { class: "btn btn-primary", to: Route::EventDetail { id: order.event_id.clone() }, "Book again" }
+                    (OrderStatus::Cancelled | OrderStatus::Refunded, _) => rsx! {
+                        // A paid order that was cancelled is being (or was) refunded: news, not an error.
+                        div { class: if paid_at.is_some() { "alert alert-info" } else { "alert alert-error" }, role: "status",
+                            p { "{cancel_reason(order.cancel_reason)}" }
+                            match (&refund, paid_at) {
+                                (Some(r), _) => rsx! {
+                                    p { "data-testid": "refund",
+                                        strong { "Refunded {format::money(r.amount_minor, &order.currency)}" }
+                                        " on {format::when(&r.refunded_at)} ({refund_reason(r.reason)})."
+                                    }
+                                },
+                                (None, Some(_)) => rsx! {
+                                    RefundPending { order_id: order_id.clone(), total: total.clone(), on_refunded: move |_| reload.call(()) }
+                                },
+                                (None, None) => rsx! {},
+                            }
+                            if order.cancel_reason != Some(CancelReason::EventCancelled) {
+                                Link { class: "btn btn-primary", to: Route::EventDetail { id: order.event_id.to_string() }, "Book again" }
+                            }
                         }
                     },
                     (_, Phase::Confirming) => rsx! {
@@ -178,7 +212,7 @@ fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
                         }
                     },
                     (_, Phase::Form) => rsx! {
-                        PaymentForm { order_id: order.id.clone(), amount: format::money(order.total_amount_minor, &order.currency), on_done: on_paid }
+                        PaymentForm { order_id: order_id.clone(), amount: total.clone(), on_done: on_paid }
                         div { class: "secondary-actions",
                             button { class: "btn btn-ghost", r#type: "button", disabled: cancelling(), onclick: cancel, "Cancel order" }
                             if let Some(e) = cancel_error() { p { class: "field-error", role: "alert", "{e.message}" } }
@@ -190,15 +224,129 @@ fn OrderView(order: Order, reload: EventHandler<()>) -> Element {
     }
 }
 
-pub fn cancel_reason(reason: Option<&str>) -> &'static str {
+/// The event's refund policy under a paid order and, while it allows, "Cancel and refund" with
+/// a confirmation. The ticket service decides; its refusal (`refund_not_allowed`, with the
+/// deadline) is shown as it says it.
+#[component]
+fn BuyerRefund(
+    order_id: String,
+    event_id: String,
+    total: String,
+    on_done: EventHandler<()>,
+) -> Element {
+    let event = use_resource(use_reactive!(|event_id| async move {
+        api::events::get_one(&event_id).await.ok()
+    }));
+    let mut confirming = use_signal(|| false);
+    let mut busy = use_signal(|| false);
+    let mut error = use_signal(|| None::<ApiError>);
+    let Some(Some(event)) = event.read().clone() else {
+        return rsx! {};
+    };
+    let open = event
+        .refund_deadline()
+        .is_some_and(|deadline| format::now_millis() <= deadline.timestamp_millis() as f64);
+    let confirm = move |_| {
+        let id = order_id.clone();
+        async move {
+            busy.set(true);
+            error.set(None);
+            let result = api::tickets::cancel(&id).await;
+            busy.set(false);
+            match result {
+                Ok(_) => on_done.call(()),
+                Err(e) if e.is_unauthorized() => to_login(),
+                Err(e) => {
+                    confirming.set(false);
+                    error.set(Some(e));
+                    format::focus("buyer-refund-error");
+                }
+            }
+        }
+    };
+    rsx! {
+        section { class: "card refund-policy", aria_labelledby: "refund-h",
+            h2 { id: "refund-h", class: "h3", "Refunds" }
+            p { "data-testid": "refund-policy", "{refund_policy_text(&event)}" }
+            if open && !confirming() {
+                button { class: "btn btn-danger", r#type: "button", "data-testid": "cancel-refund",
+                    onclick: move |_| { confirming.set(true); error.set(None); },
+                    "Cancel and refund" }
+            }
+            if confirming() {
+                div { class: "confirm", role: "group", aria_labelledby: "cancel-refund-q",
+                    p { id: "cancel-refund-q", strong { "Cancel this order?" } " Your tickets stop working and {total} is refunded to your payment method. This cannot be undone." }
+                    div { class: "actions",
+                        button { class: "btn btn-danger", r#type: "button", disabled: busy(), "data-testid": "cancel-refund-confirm",
+                            onclick: confirm, if busy() { "Cancelling…" } else { "Yes, cancel and refund" } }
+                        button { class: "btn btn-ghost", r#type: "button", disabled: busy(), "data-testid": "cancel-refund-keep",
+                            onclick: move |_| confirming.set(false), "Keep my tickets" }
+                    }
+                }
+            }
+            div { id: "buyer-refund-error", tabindex: "-1", aria_live: "assertive",
+                if let Some(e) = error() {
+                    p { class: "field-error", role: "alert", "data-testid": "cancel-refund-error", "{e.message}" }
+                }
+            }
+        }
+    }
+}
+
+/// A paid order that was cancelled and whose refund has not come back yet: says so, and looks
+/// again for a while so the refund shows when it lands.
+#[component]
+fn RefundPending(order_id: String, total: String, on_refunded: EventHandler<()>) -> Element {
+    use_hook(move || {
+        spawn(async move {
+            for _ in 0..20 {
+                gloo_timers::future::TimeoutFuture::new(2_000).await;
+                if let Ok(o) = api::tickets::order(&order_id).await
+                    && o.refund.is_some()
+                {
+                    on_refunded.call(());
+                    break;
+                }
+            }
+        });
+    });
+    rsx! {
+        p { "data-testid": "refund-pending", "A refund of {total} is on its way to your payment method." }
+    }
+}
+
+/// What happened to a cancelled or refunded order, as the buyer reads it.
+pub fn cancel_reason(reason: Option<CancelReason>) -> &'static str {
     match reason {
-        Some("expired") => "The hold on these seats expired before payment, so they were released.",
-        Some("payment_failed") => {
+        Some(CancelReason::Expired) => {
+            "The hold on these seats expired before payment, so they were released."
+        }
+        Some(CancelReason::PaymentFailed) => {
             "The payment was declined too many times, so the order was cancelled and the seats released."
         }
-        Some("user_cancelled") => "You cancelled this order; the seats were released.",
-        Some("event_cancelled") => "The organizer cancelled the event. Any payment is refunded.",
-        _ => "This order was cancelled.",
+        Some(CancelReason::UserCancelled) => "You cancelled this order; the seats were released.",
+        Some(CancelReason::EventCancelled) => {
+            "The organizer cancelled the event. Any payment is refunded."
+        }
+        Some(CancelReason::OrganizerRefund) => {
+            "The organizer cancelled this order; its payment is refunded."
+        }
+        Some(CancelReason::BuyerRefund) => {
+            "You cancelled this order; its payment is refunded and the tickets no longer admit anyone."
+        }
+        None => "This order was cancelled.",
+    }
+}
+
+/// Why a refund was made, in a few words.
+fn refund_reason(reason: CancelReason) -> &'static str {
+    match reason {
+        CancelReason::EventCancelled => "the event was cancelled",
+        CancelReason::OrganizerRefund => "refunded by the organizer",
+        CancelReason::BuyerRefund => "you cancelled the order",
+        CancelReason::UserCancelled | CancelReason::Expired | CancelReason::PaymentFailed => {
+            "the order was cancelled"
+        }
     }
 }
 
