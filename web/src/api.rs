@@ -9,10 +9,14 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
+use api_types::auth::{LoginBody, RegisterBody, User, UserResponse};
 use api_types::back_office::{EventOrdersResponse, EventSummary, RefundRequest};
+use api_types::events::{EventPage, EventView, MyEvents};
 use api_types::orders::{
     Availability, BookingResponse, CustomerInfo, OrderStatus, OrderView, OrdersResponse,
 };
+use api_types::payments::{PaymentDetailsInput, PaymentMethod, ProcessRequest, ProcessResponse};
+use uuid::Uuid;
 
 use crate::model::*;
 
@@ -155,32 +159,19 @@ pub mod auth {
     use super::*;
 
     pub async fn me() -> ApiResult<User> {
-        get::<UserBody>("/api/auth/me").await.map(|b| b.user)
+        get::<UserResponse>("/api/auth/me").await.map(|b| b.user)
     }
 
-    pub async fn login(email: &str, password: &str) -> ApiResult<User> {
-        post::<UserBody>(
-            "/api/auth/login",
-            &json!({"email": email, "password": password}),
-            None,
-        )
-        .await
-        .map(|b| b.user)
+    pub async fn login(body: &LoginBody) -> ApiResult<User> {
+        post::<UserResponse>("/api/auth/login", body, None)
+            .await
+            .map(|b| b.user)
     }
 
-    pub async fn register(
-        email: &str,
-        password: &str,
-        first_name: &str,
-        last_name: &str,
-    ) -> ApiResult<User> {
-        post::<UserBody>(
-            "/api/auth/register",
-            &json!({"email": email, "password": password, "firstName": first_name, "lastName": last_name}),
-            None,
-        )
-        .await
-        .map(|b| b.user)
+    pub async fn register(body: &RegisterBody) -> ApiResult<User> {
+        post::<UserResponse>("/api/auth/register", body, None)
+            .await
+            .map(|b| b.user)
     }
 
     pub async fn logout() -> ApiResult<()> {
@@ -210,8 +201,8 @@ pub mod events {
             .map(|b| b.event)
     }
 
-    pub async fn mine() -> ApiResult<Vec<Event>> {
-        get::<EventList>("/api/events/my/events")
+    pub async fn mine() -> ApiResult<Vec<EventView>> {
+        get::<MyEvents>("/api/events/my/events")
             .await
             .map(|b| b.events)
     }
@@ -354,17 +345,17 @@ pub mod payments {
     use super::*;
 
     pub async fn process(
-        order_id: &str,
-        method: &str,
-        details: &PaymentDetails,
+        order_id: Uuid,
+        payment_method: PaymentMethod,
+        payment_details: PaymentDetailsInput,
         key: &str,
-    ) -> ApiResult<PaymentResult> {
-        post(
-            "/api/payment/process",
-            &json!({"orderId": order_id, "paymentMethod": method, "paymentDetails": details}),
-            Some(key),
-        )
-        .await
+    ) -> ApiResult<ProcessResponse> {
+        let body = ProcessRequest {
+            order_id,
+            payment_method,
+            payment_details,
+        };
+        post("/api/payment/process", &body, Some(key)).await
     }
 }
 

@@ -61,14 +61,6 @@ fn options(pairs: &[(&str, &str)]) -> js_sys::Object {
     o
 }
 
-fn locale(iso: &str, pairs: &[(&str, &str)]) -> String {
-    let d = date(iso);
-    if d.get_time().is_nan() {
-        return iso.to_string();
-    }
-    d.to_locale_string("en-US", &options(pairs)).into()
-}
-
 const DATE_TIME: [(&str, &str); 6] = [
     ("weekday", "short"),
     ("year", "numeric"),
@@ -78,23 +70,27 @@ const DATE_TIME: [(&str, &str); 6] = [
     ("minute", "2-digit"),
 ];
 
-/// "Sat, Jun 7, 2030, 7:30 PM" in the browser's time zone.
-pub fn date_time(iso: &str) -> String {
-    locale(iso, &DATE_TIME)
-}
-
 /// An instant the services sent, in the browser's time zone with the `DATE_TIME` parts from
 /// `from` on (through the browser's clock functions, not chrono's formatting, which the bundle
 /// then does not carry).
 fn instant(t: &DateTime<Utc>, from: usize) -> String {
-    js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64))
+    js_date(t)
         .to_locale_string("en-US", &options(&DATE_TIME[from..]))
         .into()
 }
 
-/// [`date_time`] of an instant the services sent.
+fn js_date(t: &DateTime<Utc>) -> js_sys::Date {
+    js_sys::Date::new(&JsValue::from_f64(t.timestamp_millis() as f64))
+}
+
+/// "Sat, Jun 7, 2030, 7:30 PM": an instant the services sent, in the browser's time zone.
 pub fn when(t: &DateTime<Utc>) -> String {
     instant(t, 0)
+}
+
+/// `2030-06-07T19:30:00.000Z`, for `<time datetime>`.
+pub fn iso(t: &DateTime<Utc>) -> String {
+    js_date(t).to_iso_string().into()
 }
 
 /// "Jun 7, 2030, 7:30 PM" (no weekday: for tables).
@@ -147,12 +143,9 @@ pub fn local_input_to_rfc3339(v: &str) -> Option<String> {
     Some(d.to_iso_string().into())
 }
 
-/// An RFC 3339 instant as a `datetime-local` value in the browser's zone.
-pub fn rfc3339_to_local_input(iso: &str) -> String {
-    let d = date(iso);
-    if d.get_time().is_nan() {
-        return String::new();
-    }
+/// An instant as a `datetime-local` value in the browser's zone.
+pub fn local_input(t: &DateTime<Utc>) -> String {
+    let d = js_date(t);
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}",
         d.get_full_year(),

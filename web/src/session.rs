@@ -5,7 +5,7 @@ use dioxus::prelude::*;
 use crate::Route;
 use crate::api;
 use crate::components::Loading;
-use crate::model::User;
+use api_types::auth::User;
 
 #[derive(Clone, Copy)]
 pub struct Session {

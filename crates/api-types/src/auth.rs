@@ -48,6 +48,13 @@ pub struct User {
     pub updated_at: DateTime<Utc>,
 }
 
+impl User {
+    /// "Ada Lovelace".
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+    }
+}
+
 /// The user as `/api/auth/verify` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -182,6 +189,7 @@ mod tests {
             created_at: at,
             updated_at: at,
         };
+        assert_eq!(user.full_name(), "Ada Lovelace");
         let json = serde_json::to_value(UserResponse { user: user.clone() }).unwrap();
         assert_eq!(json["user"]["firstName"], "Ada");
         assert_eq!(json["user"]["role"], "admin");

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use api_types::events::RefundPolicy;
+use api_types::events::{Category, RefundPolicy, Status};
 use dioxus::prelude::*;
 
 use crate::Route;
@@ -11,7 +11,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading};
 use crate::format;
 use crate::model::{
-    CATEGORIES, Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
+    Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
 };
 use crate::session::{RequireLogin, to_login, use_session};
 
@@ -139,7 +139,7 @@ fn validate(f: &Fields, editing: bool) -> Result<EventInput, Errors> {
         "Description",
     );
     let category = f.category.peek().clone();
-    if !CATEGORIES.iter().any(|c| c.eq_ignore_ascii_case(&category)) {
+    if Category::parse(&category).is_none() {
         e.insert("category".into(), "Choose a category.".into());
     }
     between(
@@ -362,7 +362,11 @@ fn EventForm(existing: Option<Event>) -> Element {
                 .map(|e| e.description.clone())
                 .unwrap_or_default()
         }),
-        category: use_signal(|| ex.as_ref().map(|e| e.category.clone()).unwrap_or_default()),
+        category: use_signal(|| {
+            ex.as_ref()
+                .map(|e| e.category.as_str().to_string())
+                .unwrap_or_default()
+        }),
         venue_name: use_signal(|| {
             ex.as_ref()
                 .map(|e| e.venue.name.clone())
@@ -385,7 +389,7 @@ fn EventForm(existing: Option<Event>) -> Element {
         }),
         date_time: use_signal(|| {
             ex.as_ref()
-                .map(|e| format::rfc3339_to_local_input(&e.date_time))
+                .map(|e| format::local_input(&e.date_time))
                 .unwrap_or_default()
         }),
         duration: use_signal(|| {
@@ -441,9 +445,9 @@ fn EventForm(existing: Option<Event>) -> Element {
     let mut tried = use_signal(|| false);
     let is_published = existing
         .as_ref()
-        .map(|e| e.status == "published")
+        .map(|e| e.status == Status::Published)
         .unwrap_or(false);
-    let event_id = use_signal(|| existing.as_ref().map(|e| e.id.clone()));
+    let event_id = use_signal(|| existing.as_ref().map(|e| e.id.to_string()));
 
     let save = move |status: Option<&'static str>| {
         let event_id = event_id.peek().clone();
@@ -558,7 +562,7 @@ fn EventForm(existing: Option<Event>) -> Element {
                             select { id: "ev-category", required: true, aria_describedby: "ev-category-error", aria_invalid: err("category").is_some(),
                                 onchange: move |e: FormEvent| { let mut s = f.category; s.set(e.value()); revalidate.call(()); },
                                 option { value: "", selected: (f.category)().is_empty(), "Choose…" }
-                                for c in CATEGORIES {
+                                for c in Category::ALL.map(Category::as_str) {
                                     option { value: "{c}", selected: (f.category)().eq_ignore_ascii_case(c), "{c}" }
                                 }
                             }

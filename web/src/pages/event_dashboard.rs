@@ -5,6 +5,7 @@
 use api_types::back_office::{
     EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
 };
+use api_types::events::{EventView, Status};
 use api_types::orders::OrderStatus;
 use dioxus::prelude::*;
 
@@ -14,7 +15,7 @@ use crate::api::{self, ApiError};
 use crate::chart::SalesChart;
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
-use crate::model::{CancelledEvent, Event};
+use crate::model::CancelledEvent;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -62,13 +63,13 @@ fn Dashboard(id: String) -> Element {
         Some(Err(e)) => {
             return rsx! { ErrorBox { error: e.clone(), retry: move |_| event.restart() } };
         }
-        Some(Ok(ev)) => ev.clone(),
+        Some(Ok(ev)) => ev.view.clone(),
     };
     format::set_title(&format!("Dashboard · {}", ev.title));
     let summary_now = summary.read().clone();
     if let Some(Err(e)) = &summary_now
         && e.status == 404
-        && ev.status != "draft"
+        && ev.status != Status::Draft
     {
         return not_yours();
     }
@@ -80,23 +81,23 @@ fn Dashboard(id: String) -> Element {
             }
             div { class: "page-head",
                 h1 { id: "dashboard-title", "{ev.title}" }
-                StatusBadge { status: ev.status.clone() }
+                StatusBadge { status: ev.status.as_str() }
             }
-            p { class: "event-meta", "{format::date_time(&ev.date_time)} · {ev.venue.name}, {ev.venue.city}" }
+            p { class: "event-meta", "{format::when(&ev.date_time)} · {ev.venue.name}, {ev.venue.city}" }
             div { class: "actions dashboard-actions",
-                Link { class: "btn btn-ghost", to: Route::EventDetail { id: ev.id.clone() }, "Event page" }
-                if ev.status != "cancelled" {
-                    Link { class: "btn btn-ghost", to: Route::EditEvent { id: ev.id.clone() }, "Edit" }
+                Link { class: "btn btn-ghost", to: Route::EventDetail { id: ev.id.to_string() }, "Event page" }
+                if ev.status != Status::Cancelled {
+                    Link { class: "btn btn-ghost", to: Route::EditEvent { id: ev.id.to_string() }, "Edit" }
                 }
-                if ev.status != "draft" {
-                    a { class: "btn btn-secondary", href: api::tickets::attendees_csv_url(&ev.id),
+                if ev.status != Status::Draft {
+                    a { class: "btn btn-secondary", href: api::tickets::attendees_csv_url(&ev.id.to_string()),
                         download: "attendees-{ev.id}.csv", "data-testid": "attendees-csv",
                         "Download attendees (CSV)" }
                 }
                 button { class: "btn btn-ghost", r#type: "button", "data-testid": "dashboard-refresh",
                     onclick: move |_| reload_all(), "Refresh" }
             }
-            if ev.status != "cancelled" {
+            if ev.status != Status::Cancelled {
                 CancelEvent { event: ev.clone(), on_cancelled: move |c: CancelledEvent| {
                     let refunded = c.orders_to_refund.map(|n| format!(" {} being refunded.", plural(n, "paid order is", "paid orders are"))).unwrap_or_default();
                     notice.set(Some(format!("\u{201c}{}\u{201d} is cancelled.{refunded}", c.event.title)));
@@ -106,7 +107,7 @@ fn Dashboard(id: String) -> Element {
             div { aria_live: "polite",
                 if let Some(n) = notice() { p { class: "notice", "data-testid": "dashboard-notice", "{n}" } }
             }
-            if ev.status == "draft" {
+            if ev.status == Status::Draft {
                 Empty { title: "This event is a draft.",
                     p { "It has no orders until it is published." }
                 }
@@ -116,7 +117,7 @@ fn Dashboard(id: String) -> Element {
                     Some(Err(e)) => rsx! { ErrorBox { error: e, retry: move |_| refresh += 1 } },
                     Some(Ok(s)) => rsx! { SummaryView { summary: s } },
                 }
-                Orders { event_id: ev.id.clone(), refresh,
+                Orders { event_id: ev.id.to_string(), refresh,
                     on_refunded: move |n: String| { notice.set(Some(n)); refresh += 1; } }
             }
         }
@@ -445,14 +446,14 @@ fn RefundConfirmation(
 /// "Cancel event" with an inline confirmation that says how many paid orders will be refunded:
 /// the confirmed orders of the event's summary, counted when the organizer asks.
 #[component]
-pub fn CancelEvent(event: Event, on_cancelled: EventHandler<CancelledEvent>) -> Element {
+pub fn CancelEvent(event: EventView, on_cancelled: EventHandler<CancelledEvent>) -> Element {
     let mut asking = use_signal(|| false);
     // `None` while counting; `Some(None)` when the count is unknown (a draft, or no answer).
     let mut counts = use_signal(|| None::<Option<OrdersByStatus>>);
     let mut busy = use_signal(|| false);
     let mut error = use_signal(|| None::<ApiError>);
-    let is_draft = event.status == "draft";
-    let id_for_count = event.id.clone();
+    let is_draft = event.status == Status::Draft;
+    let id_for_count = event.id.to_string();
     let ask = move |_| {
         let id = id_for_count.clone();
         async move {
@@ -471,7 +472,7 @@ pub fn CancelEvent(event: Event, on_cancelled: EventHandler<CancelledEvent>) -> 
             format::focus("cancel-event-confirm");
         }
     };
-    let id = event.id.clone();
+    let id = event.id.to_string();
     let confirm = move |_| {
         let id = id.clone();
         async move {

@@ -2,7 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use api_types::events::Status;
 use api_types::orders::{Availability, CustomerInfo};
+use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
 
 use crate::Route;
@@ -36,22 +38,22 @@ pub fn EventDetail(id: String) -> Element {
 #[component]
 fn EventView(event: Event) -> Element {
     format::set_title(&event.title);
-    let live = use_live_availability(event.id.clone());
+    let live = use_live_availability(event.id.to_string());
     let availability = (live.availability)();
     rsx! {
         article { class: "page event-detail",
             nav { class: "breadcrumbs", aria_label: "Breadcrumb",
-                Link { to: Route::home(), "Events" } " / " span { "{event.category}" }
+                Link { to: Route::home(), "Events" } " / " span { "{event.category.as_str()}" }
             }
             header { class: "event-head",
                 h1 { id: "event-title", "{event.title}" }
-                if event.status != "published" {
-                    StatusBadge { status: event.status.clone() }
+                if event.status != Status::Published {
+                    StatusBadge { status: event.status.as_str() }
                 }
                 dl { class: "facts",
-                    div { dt { "When" } dd { time { datetime: "{event.date_time}", "{format::date_time(&event.date_time)}" } " · {event.duration} min" } }
+                    div { dt { "When" } dd { time { datetime: format::iso(&event.date_time), "{format::when(&event.date_time)}" } " · {event.duration} min" } }
                     div { dt { "Where" } dd { "{event.venue.name}, {event.venue.address}, {event.venue.city}" } }
-                    div { dt { "Category" } dd { "{event.category}" } }
+                    div { dt { "Category" } dd { "{event.category.as_str()}" } }
                     div { dt { "Organizer" } dd { "{event.organizer.name} · " a { href: "mailto:{event.organizer.email}", "{event.organizer.email}" }
                         if let Some(phone) = &event.organizer.phone { " · {phone}" } } }
                     div { dt { "Capacity" } dd { "{event.venue.capacity} people" } }
@@ -104,11 +106,11 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
         .iter()
         .map(|t| t.price_minor * i64::from(*quantities.read().get(&t.name).unwrap_or(&0)))
         .sum();
-    let bookable = event.status == "published";
+    let bookable = event.status == Status::Published;
     let signed_in = session.user.read().is_some();
 
     let ticket_types = event.ticket_types.clone();
-    let event_id = event.id.clone();
+    let event_id = event.id.to_string();
     let book = move |e: FormEvent| {
         e.prevent_default();
         let event_id = event_id.clone();
@@ -274,10 +276,15 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
     }
 }
 
+/// When refunds close (`None` when they are not offered).
+pub fn refund_deadline(event: &Event) -> Option<DateTime<Utc>> {
+    event.refund_policy.deadline(event.date_time)
+}
+
 /// The event's refund policy in a sentence, with its deadline in the browser's time zone.
 pub fn refund_policy_text(event: &Event) -> String {
     let hours = event.refund_policy.until_hours_before;
-    match event.refund_deadline() {
+    match refund_deadline(event) {
         None => "Refunds are not offered for this event.".into(),
         Some(_) if hours == 0 => {
             "Paid orders can be cancelled for a full refund until the event starts.".into()

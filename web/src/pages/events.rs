@@ -1,12 +1,12 @@
 //! Browse events: search, category and city filters and pagination, all in the URL.
 
+use api_types::events::{Category, EventView};
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api;
 use crate::components::{Empty, ErrorBox, Loading};
 use crate::format::{self, EventsQuery};
-use crate::model::{CATEGORIES, Event};
 
 #[component]
 pub fn Events(query: EventsQuery) -> Element {
@@ -53,7 +53,7 @@ pub fn Events(query: EventsQuery) -> Element {
                     select { id: "f-category", value: "{category}",
                         onchange: move |e: FormEvent| { category.set(e.value()); go(1); },
                         option { value: "", selected: category().is_empty(), "All categories" }
-                        for c in CATEGORIES {
+                        for c in Category::ALL.map(Category::as_str) {
                             option { value: "{c}", selected: category().eq_ignore_ascii_case(c), "{c}" }
                         }
                     }
@@ -118,8 +118,8 @@ pub fn Events(query: EventsQuery) -> Element {
 }
 
 #[component]
-fn EventCard(event: Event) -> Element {
-    let id = event.id.clone();
+fn EventCard(event: EventView) -> Element {
+    let id = event.id.to_string();
     let availability = use_resource(move || {
         let id = id.clone();
         async move { api::tickets::availability(&id).await.ok() }
@@ -138,7 +138,7 @@ fn EventCard(event: Event) -> Element {
         }
         _ => None,
     };
-    let price = event.lowest_price().map(|p| {
+    let price = lowest_price(&event).map(|p| {
         if p == 0 {
             "Free".to_string()
         } else {
@@ -148,16 +148,16 @@ fn EventCard(event: Event) -> Element {
     rsx! {
         li { class: "event-card", "data-testid": "event-card",
             div { class: "event-card-top",
-                span { class: "chip", "{event.category}" }
+                span { class: "chip", "{event.category.as_str()}" }
                 if let Some((label, class)) = badge {
                     span { class: "{class}", "{label}" }
                 }
             }
             h2 { class: "event-card-title",
-                Link { to: Route::EventDetail { id: event.id.clone() }, "{event.title}" }
+                Link { to: Route::EventDetail { id: event.id.to_string() }, "{event.title}" }
             }
             p { class: "event-meta",
-                time { datetime: "{event.date_time}", "{format::date_time(&event.date_time)}" }
+                time { datetime: format::iso(&event.date_time), "{format::when(&event.date_time)}" }
             }
             p { class: "event-meta", "{event.venue.name}, {event.venue.city}" }
             if let Some(price) = price {
@@ -165,4 +165,9 @@ fn EventCard(event: Event) -> Element {
             }
         }
     }
+}
+
+/// The cheapest ticket type's price in minor units.
+fn lowest_price(event: &EventView) -> Option<i64> {
+    event.ticket_types.iter().map(|t| t.price_minor).min()
 }

@@ -1,5 +1,6 @@
 //! Login and registration. After either, the user goes back to the page they were on.
 
+use api_types::auth::{LoginBody, RegisterBody};
 use dioxus::prelude::*;
 
 use crate::Route;
@@ -40,7 +41,11 @@ pub fn Login() -> Element {
             }
             busy.set(true);
             error.set(None);
-            let result = api::auth::login(email.peek().trim(), &password.peek()).await;
+            let body = LoginBody {
+                email: email.peek().trim().to_string(),
+                password: password.peek().clone(),
+            };
+            let result = api::auth::login(&body).await;
             busy.set(false);
             match result {
                 Ok(user) => {
@@ -133,13 +138,13 @@ pub fn Register() -> Element {
             }
             busy.set(true);
             error.set(None);
-            let result = api::auth::register(
-                &em,
-                &password.peek(),
-                first.peek().trim(),
-                last.peek().trim(),
-            )
-            .await;
+            let body = RegisterBody {
+                email: em.clone(),
+                password: password.peek().clone(),
+                first_name: first.peek().trim().to_string(),
+                last_name: last.peek().trim().to_string(),
+            };
+            let result = api::auth::register(&body).await;
             busy.set(false);
             match result {
                 Ok(user) => {

@@ -1,13 +1,13 @@
 //! The organizer's events: status, sold/capacity per ticket type, revenue; edit, publish, cancel,
 //! and the way to each event's dashboard.
 
+use api_types::events::{EventView, Status};
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
-use crate::model::Event;
 use crate::pages::event_dashboard::CancelEvent;
 use crate::session::{RequireLogin, to_login};
 
@@ -51,9 +51,9 @@ fn EventsOfOrganizer() -> Element {
 }
 
 #[component]
-fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
-    let id = event.id.clone();
-    let is_draft = event.status == "draft";
+fn ManagedEvent(event: EventView, reload: EventHandler<()>) -> Element {
+    let id = event.id.to_string();
+    let is_draft = event.status == Status::Draft;
     let availability = use_resource(move || {
         let id = id.clone();
         async move {
@@ -76,14 +76,15 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
             Ok(e) => {
                 notice.set(Some(format!(
                     "\u{201c}{}\u{201d} is now {}.",
-                    e.title, e.status
+                    e.title,
+                    e.status.as_str()
                 )));
                 reload.call(());
             }
             Err(e) => error.set(Some(e)),
         }
     };
-    let id_publish = event.id.clone();
+    let id_publish = event.id.to_string();
 
     let stock = availability.read().clone().flatten();
     let revenue: i64 = event
@@ -102,10 +103,10 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
     rsx! {
         li { class: "card manage-card", "data-testid": "my-event",
             div { class: "order-card-head",
-                h2 { class: "h3", Link { to: Route::EventDetail { id: event.id.clone() }, "{event.title}" } }
-                StatusBadge { status: event.status.clone() }
+                h2 { class: "h3", Link { to: Route::EventDetail { id: event.id.to_string() }, "{event.title}" } }
+                StatusBadge { status: event.status.as_str() }
             }
-            p { class: "event-meta", "{format::date_time(&event.date_time)} · {event.venue.name}, {event.venue.city}" }
+            p { class: "event-meta", "{format::when(&event.date_time)} · {event.venue.name}, {event.venue.city}" }
             table { class: "stock-table",
                 caption { class: "sr-only", "Tickets sold for {event.title}" }
                 thead { tr { th { scope: "col", "Ticket type" } th { scope: "col", "Price" } th { scope: "col", "Sold / capacity" } th { scope: "col", "Held" } } }
@@ -135,18 +136,18 @@ fn ManagedEvent(event: Event, reload: EventHandler<()>) -> Element {
             }
             p { class: "revenue", "Revenue: " strong { "{format::money(revenue, &event.currency)}" } }
             div { class: "actions",
-                if event.status != "cancelled" {
-                    Link { class: "btn btn-secondary", to: Route::EditEvent { id: event.id.clone() }, "Edit" }
+                if event.status != Status::Cancelled {
+                    Link { class: "btn btn-secondary", to: Route::EditEvent { id: event.id.to_string() }, "Edit" }
                 }
                 if is_draft {
                     button { class: "btn btn-primary", r#type: "button", disabled: busy(),
                         onclick: move |_| publish(id_publish.clone()), "Publish" }
                 } else {
-                    Link { class: "btn btn-primary", to: Route::EventDashboard { id: event.id.clone() },
+                    Link { class: "btn btn-primary", to: Route::EventDashboard { id: event.id.to_string() },
                         "data-testid": "open-dashboard", "Dashboard" }
                 }
             }
-            if event.status != "cancelled" {
+            if event.status != Status::Cancelled {
                 CancelEvent { event: event.clone(), on_cancelled: move |_| reload.call(()) }
             }
             div { aria_live: "polite",

@@ -5,14 +5,18 @@
 use std::collections::BTreeMap;
 
 use api_types::orders::{CancelReason, OrderDetailsView, OrderStatus};
+use api_types::payments::{
+    CardInput, PaymentDetailsInput, PaymentMethod, PaymentStatus, PaypalInput,
+};
 use dioxus::prelude::*;
+use uuid::Uuid;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList};
 use crate::format;
-use crate::model::{PaymentDetails, RefundedOrder};
-use crate::pages::event_detail::{TextField, refund_policy_text};
+use crate::model::RefundedOrder;
+use crate::pages::event_detail::{TextField, refund_deadline, refund_policy_text};
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -212,7 +216,7 @@ fn OrderView(order: RefundedOrder, reload: EventHandler<()>) -> Element {
                         }
                     },
                     (_, Phase::Form) => rsx! {
-                        PaymentForm { order_id: order_id.clone(), amount: total.clone(), on_done: on_paid }
+                        PaymentForm { order_id: order.id, amount: total.clone(), on_done: on_paid }
                         div { class: "secondary-actions",
                             button { class: "btn btn-ghost", r#type: "button", disabled: cancelling(), onclick: cancel, "Cancel order" }
                             if let Some(e) = cancel_error() { p { class: "field-error", role: "alert", "{e.message}" } }
@@ -243,8 +247,7 @@ fn BuyerRefund(
     let Some(Some(event)) = event.read().clone() else {
         return rsx! {};
     };
-    let open = event
-        .refund_deadline()
+    let open = refund_deadline(&event)
         .is_some_and(|deadline| format::now_millis() <= deadline.timestamp_millis() as f64);
     let confirm = move |_| {
         let id = order_id.clone();
@@ -350,10 +353,10 @@ fn refund_reason(reason: CancelReason) -> &'static str {
     }
 }
 
-const METHODS: [(&str, &str); 3] = [
-    ("credit_card", "Credit card"),
-    ("debit_card", "Debit card"),
-    ("paypal", "PayPal"),
+const METHODS: [(PaymentMethod, &str); 3] = [
+    (PaymentMethod::CreditCard, "Credit card"),
+    (PaymentMethod::DebitCard, "Debit card"),
+    (PaymentMethod::Paypal, "PayPal"),
 ];
 
 fn current_year() -> i32 {
@@ -439,11 +442,11 @@ fn validate_paypal(email: &str) -> BTreeMap<&'static str, String> {
 
 #[component]
 fn PaymentForm(
-    order_id: String,
+    order_id: Uuid,
     amount: String,
     on_done: EventHandler<Result<(), String>>,
 ) -> Element {
-    let mut method = use_signal(|| "credit_card".to_string());
+    let mut method = use_signal(|| PaymentMethod::CreditCard);
     let name = use_signal(String::new);
     let number = use_signal(String::new);
     let mut month = use_signal(String::new);
@@ -455,11 +458,9 @@ fn PaymentForm(
     let mut server_error = use_signal(|| None::<ApiError>);
     let mut busy = use_signal(|| false);
 
-    let is_card = method() != "paypal";
+    let is_card = method().is_card();
     let mut check = move || {
-        let errors = if method.peek().as_str() == "paypal" {
-            validate_paypal(&paypal.peek())
-        } else {
+        let errors = if method.peek().is_card() {
             validate_card(&CardForm {
                 name: name.peek().clone(),
                 number: number.peek().clone(),
@@ -467,6 +468,8 @@ fn PaymentForm(
                 year: year.peek().clone(),
                 cvc: cvc.peek().clone(),
             })
+        } else {
+            validate_paypal(&paypal.peek())
         };
         client_errors.set(errors.clone());
         errors
@@ -480,7 +483,6 @@ fn PaymentForm(
 
     let submit = move |e: FormEvent| {
         e.prevent_default();
-        let order_id = order_id.clone();
         async move {
             touched.set(true);
             if !check().is_empty() {
@@ -494,26 +496,26 @@ fn PaymentForm(
                 }
                 return;
             }
-            let m = method.peek().clone();
-            let details = if m == "paypal" {
-                PaymentDetails::Paypal {
-                    email: paypal.peek().trim().to_string(),
-                }
-            } else {
-                PaymentDetails::Card {
+            let m = *method.peek();
+            let details = if m.is_card() {
+                PaymentDetailsInput::Card(CardInput {
                     card_number: number.peek().trim().to_string(),
                     expiry_month: month.peek().parse().unwrap_or(0),
                     expiry_year: year.peek().parse().unwrap_or(0),
                     cvc: cvc.peek().trim().to_string(),
                     cardholder_name: name.peek().trim().to_string(),
-                }
+                })
+            } else {
+                PaymentDetailsInput::Paypal(PaypalInput {
+                    email: paypal.peek().trim().to_string(),
+                })
             };
             busy.set(true);
             server_error.set(None);
-            let result = api::payments::process(&order_id, &m, &details, &api::new_key()).await;
+            let result = api::payments::process(order_id, m, details, &api::new_key()).await;
             busy.set(false);
             match result {
-                Ok(r) if r.payment.status == "completed" => on_done.call(Ok(())),
+                Ok(r) if r.payment.status == PaymentStatus::Completed => on_done.call(Ok(())),
                 Ok(r) => {
                     let reason = r
                         .payment
@@ -549,8 +551,8 @@ fn PaymentForm(
                 legend { "Payment method" }
                 for (value, label) in METHODS {
                     label { class: "radio",
-                        input { r#type: "radio", name: "method", value: "{value}", checked: method() == value,
-                            onchange: move |_| { method.set(value.to_string()); client_errors.set(BTreeMap::new()); } }
+                        input { r#type: "radio", name: "method", value: value.as_str(), checked: method() == value,
+                            onchange: move |_| { method.set(value); client_errors.set(BTreeMap::new()); } }
                         " {label}"
                     }
                 }
