@@ -8,7 +8,11 @@
 //! 3. the decline card `4000 0000 0000 0002` is refused with its reason shown, the retry with
 //!    `4242 4242 4242 4242` is approved: booking reference, two ticket codes with QR codes;
 //! 4. My orders lists the confirmed order with its tickets; reloading `/events/<id>` renders the
-//!    page (the gateway's SPA fallback), still signed in, with the live count.
+//!    page (the gateway's SPA fallback), still signed in, with the live count;
+//! 5. the organizer signs in, opens the event's dashboard from My events (seats sold, gross,
+//!    the sales chart), finds the buyer's order by its reference, refunds it after the
+//!    confirmation and sees it turn refunded once the payment came back; the buyer then finds
+//!    the refunded order under My orders.
 //!
 //! Each page is photographed (1280x900, and the event list and detail also at phone width
 //! 412x915) into `$TMPDIR/ticketing-browser-screenshots/`; with `UPDATE_SCREENSHOTS=1` the
@@ -334,6 +338,12 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
     buyer_sees_orders(b, &base, &event_id, &reference, shots)
         .await
         .context("the buyer's orders and the reload")?;
+    organizer_refunds(b, &base, &reference, shots)
+        .await
+        .context("the organizer's dashboard and refund")?;
+    buyer_sees_refund(b, &base, &reference, shots)
+        .await
+        .context("the buyer's refunded order")?;
     Ok(event_id)
 }
 
@@ -346,6 +356,28 @@ async fn register(b: &Browser, first: &str, last: &str, email: &str) -> anyhow::
         .await?;
     b.fill(&b.wait_for("#reg-password", WAIT).await?, PASSWORD)
         .await
+}
+
+/// Signs in on the login page and waits for the header to greet `name`.
+async fn log_in(b: &Browser, base: &str, email: &str, name: &str) -> anyhow::Result<()> {
+    b.goto(&format!("{base}/login")).await?;
+    b.fill(&b.wait_for("#login-email", WAIT).await?, email)
+        .await?;
+    b.fill(&b.wait_for("#login-password", WAIT).await?, PASSWORD)
+        .await?;
+    b.type_into(&b.wait_for("#login-password", WAIT).await?, ENTER)
+        .await?;
+    b.wait_for_text("[data-testid=user-name]", name, WAIT)
+        .await
+        .map(drop)
+}
+
+/// Logs out from the header and waits until the app shows it.
+async fn log_out(b: &Browser) -> anyhow::Result<()> {
+    b.click(&b.wait_for_text(".account button", "Log out", WAIT).await?)
+        .await?;
+    b.wait_for_text(".account a", "Sign up", WAIT).await?;
+    b.wait_until_gone("[data-testid=user-name]", "", WAIT).await
 }
 
 async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyhow::Result<()> {
@@ -425,12 +457,7 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
     shots.take(b, "04-my-events", None, true).await?;
 
     // Log out: back to the list, signed out.
-    b.click(&b.wait_for_text(".account button", "Log out", WAIT).await?)
-        .await?;
-    b.wait_for_text(".account a", "Sign up", WAIT).await?;
-    b.wait_until_gone("[data-testid=user-name]", "", WAIT)
-        .await?;
-    Ok(())
+    log_out(b).await
 }
 
 async fn fill_ticket_type(
@@ -702,5 +729,179 @@ async fn buyer_sees_orders(
     // 50 General: 2 sold to Ada, 3 held for Bruno.
     b.wait_for_text("[data-testid=ticket-type]", "45 available", WAIT)
         .await?;
+    Ok(())
+}
+
+/// Waits until the first element matching `css` reads exactly `want` (a figure such as a count,
+/// where "contains" would let `10` pass for `1`).
+async fn wait_for_figure(b: &Browser, css: &str, want: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let el = b.wait_for(css, WAIT).await?;
+        let got = b.text(&el).await.unwrap_or_default();
+        if got.trim() == want {
+            return Ok(());
+        }
+        ensure!(
+            Instant::now() < deadline,
+            "`{css}` reads {got:?}, not {want:?}, after {WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// The text of the first element matching `css`, once it contains `part`.
+async fn text_with(b: &Browser, css: &str, part: &str) -> anyhow::Result<String> {
+    let el = b.wait_for_text(css, part, WAIT).await?;
+    b.text(&el).await
+}
+
+async fn organizer_refunds(
+    b: &Browser,
+    base: &str,
+    reference: &str,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    log_out(b).await?;
+    log_in(b, base, "olga@example.com", "Olga Organizer").await?;
+
+    // From My events to the event's dashboard.
+    b.click(&b.wait_for_text("nav a", "My events", WAIT).await?)
+        .await?;
+    b.wait_for_url("/my/events", WAIT).await?;
+    b.wait_for_text("[data-testid=my-event]", TITLE, WAIT)
+        .await?;
+    b.click(&b.wait_for("[data-testid=open-dashboard]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/my/events/", WAIT).await?;
+    b.wait_for_text("#dashboard-title", TITLE, WAIT).await?;
+
+    // The summary: Ada's 2 General seats paid ($50.00), Bruno's 3 held by his pending order.
+    wait_for_figure(b, "[data-testid=gross]", "$50.00").await?;
+    wait_for_figure(b, "[data-testid=net]", "$50.00").await?;
+    wait_for_figure(b, "[data-testid=orders-confirmed]", "1").await?;
+    wait_for_figure(b, "[data-testid=orders-pending]", "1").await?;
+    let general = text_with(b, "[data-testid=ticket-type-sales] tbody tr", "General").await?;
+    let cells: Vec<&str> = general.split_whitespace().collect();
+    ensure!(
+        cells == ["General", "50", "2", "3", "45"],
+        "General's capacity, sold, held, available read {general:?}"
+    );
+    // The chart: one day of sales, one bar.
+    b.wait_for("[data-testid=sales-chart]", WAIT).await?;
+    b.wait_for_count("[data-testid=sales-bar]", 1, WAIT).await?;
+    b.wait_for_count("[data-testid=order-row]", 2, WAIT).await?;
+    shots.take(b, "13-dashboard", None, true).await?;
+    shots
+        .take(
+            b,
+            "14-dashboard-orders",
+            Some("[data-testid=orders-table]"),
+            true,
+        )
+        .await?;
+
+    // Find Ada's order by its reference and refund it, after the confirmation.
+    b.fill(
+        &b.wait_for("[data-testid=orders-q]", WAIT).await?,
+        reference,
+    )
+    .await?;
+    b.click(&b.wait_for("[data-testid=orders-search]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=orders-total]", "1 order", WAIT)
+        .await?;
+    let row = b
+        .wait_for_count("[data-testid=order-row]", 1, WAIT)
+        .await?
+        .remove(0);
+    let text = b.text(&row).await?;
+    for part in [
+        reference,
+        "Ada Lovelace",
+        "ada@example.com",
+        "2 × General",
+        "$50.00",
+    ] {
+        ensure!(text.contains(part), "the order row lacks {part:?}: {text}");
+    }
+    b.click(
+        &b.wait_for("[data-testid=order-row] [data-testid=refund]", WAIT)
+            .await?,
+    )
+    .await?;
+    let question = text_with(b, "[data-testid=refund-confirmation]", reference).await?;
+    ensure!(
+        question.contains("Refund $50.00 to Ada Lovelace?"),
+        "the confirmation asks {question:?}"
+    );
+    b.fill(
+        &b.wait_for("[data-testid=refund-reason]", WAIT).await?,
+        "Cannot attend; agreed by phone",
+    )
+    .await?;
+    shots
+        .take(
+            b,
+            "15-refund-confirmation",
+            Some("[data-testid=refund-confirmation]"),
+            true,
+        )
+        .await?;
+    b.click(&b.wait_for("[data-testid=refund-confirm]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=dashboard-notice]", "Refund of $50.00", WAIT)
+        .await?;
+    b.wait_until_gone("[data-testid=refund-confirmation]", "", WAIT)
+        .await?;
+
+    // The refund goes through the payment service and back: refresh until the order reads
+    // refunded.
+    let refunded =
+        format!("[data-testid=order-row][data-reference='{reference}'][data-status=refunded]");
+    let deadline = Instant::now() + PAYMENT_WAIT;
+    while b.find_all(&refunded).await?.is_empty() {
+        ensure!(
+            Instant::now() < deadline,
+            "the order did not read refunded within {PAYMENT_WAIT:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        b.click(&b.wait_for("[data-testid=dashboard-refresh]", WAIT).await?)
+            .await?;
+    }
+    wait_for_figure(b, "[data-testid=refunded]", "$50.00").await?;
+    wait_for_figure(b, "[data-testid=net]", "$0.00").await?;
+    wait_for_figure(b, "[data-testid=orders-refunded]", "1").await?;
+    wait_for_figure(b, "[data-testid=orders-confirmed]", "0").await?;
+    shots.take(b, "16-dashboard-refunded", None, true).await?;
+    Ok(())
+}
+
+async fn buyer_sees_refund(
+    b: &Browser,
+    base: &str,
+    reference: &str,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    log_out(b).await?;
+    log_in(b, base, "ada@example.com", "Ada Lovelace").await?;
+    b.click(&b.wait_for_text("nav a", "My orders", WAIT).await?)
+        .await?;
+    b.wait_for_url("/my/orders", WAIT).await?;
+    let card = b
+        .wait_for_text(
+            "[data-testid=order-card][data-status=refunded]",
+            reference,
+            WAIT,
+        )
+        .await?;
+    let text = b.text(&card).await?;
+    for part in [TITLE, "Refunded", "2 × General", "$50.00"] {
+        ensure!(
+            text.contains(part),
+            "the refunded order lacks {part:?}: {text}"
+        );
+    }
+    shots.take(b, "17-my-orders-refunded", None, true).await?;
     Ok(())
 }
