@@ -873,7 +873,7 @@ async fn organizer_refunds(
     wait_for_figure(b, "[data-testid=net]", "$0.00").await?;
     wait_for_figure(b, "[data-testid=orders-refunded]", "1").await?;
     wait_for_figure(b, "[data-testid=orders-confirmed]", "0").await?;
-    shots.take(b, "16-dashboard-refunded", None, true).await?;
+    shots.take(b, "16-dashboard-refunded", None, false).await?;
     Ok(())
 }
 
