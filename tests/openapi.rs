@@ -854,6 +854,64 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     assert_eq!(res.status, 409, "{}", res.text);
     checker.check("ticket", "POST", "/api/tickets/orders/{id}/cancel", &res);
 
+    // The organizer's back office: the event's orders, summary and attendees, then a refund of
+    // the confirmed order, which the payment service carries through to `refunded`.
+    let back_office = |what: &str| format!("/api/tickets/events/{event}/{what}");
+    for (query, status) in [
+        ("?status=confirmed&q=bruno&page=1&limit=5", 200),
+        ("?status=paid", 400),
+    ] {
+        let res = organizer
+            .get(&format!("{}{query}", back_office("orders")))
+            .await;
+        assert_eq!(res.status, status, "{}", res.text);
+        checker.check(
+            "ticket",
+            "GET",
+            "/api/tickets/events/{event_id}/orders",
+            &res,
+        );
+    }
+    let res = organizer.get(&back_office("summary")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    checker.check(
+        "ticket",
+        "GET",
+        "/api/tickets/events/{event_id}/summary",
+        &res,
+    );
+    let res = buyer.get(&back_office("summary")).await;
+    assert_eq!(res.status, 404, "{}", res.text);
+    checker.check(
+        "ticket",
+        "GET",
+        "/api/tickets/events/{event_id}/summary",
+        &res,
+    );
+    let res = organizer.get(&back_office("attendees.csv")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    checker.check(
+        "ticket",
+        "GET",
+        "/api/tickets/events/{event_id}/attendees.csv",
+        &res,
+    );
+    let refund = format!("{order_path}/refund");
+    let res = organizer
+        .post(&refund, &json!({"reason": "Asked by phone"}))
+        .await;
+    assert_eq!(res.status, 202, "{}", res.text);
+    checker.check("ticket", "POST", "/api/tickets/orders/{id}/refund", &res);
+    let res = organizer.post(&refund, &json!({})).await;
+    assert_eq!(res.status, 409, "{}", res.text);
+    checker.check("ticket", "POST", "/api/tickets/orders/{id}/refund", &res);
+    let refunded = eventually("the order is refunded", || async {
+        let res = buyer.get(&order_path).await;
+        (res.json()["order"]["status"] == "refunded").then_some(res)
+    })
+    .await;
+    checker.check("ticket", "GET", "/api/tickets/orders/{id}", &refunded);
+
     // A second order, cancelled by the buyer.
     let res = buyer.post("/api/tickets/book", &book).await;
     let second = res.json()["orderId"].as_str().unwrap().to_string();

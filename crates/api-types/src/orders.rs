@@ -156,6 +156,28 @@ pub struct OrderView {
     pub expires_at: DateTime<Utc>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When its payment confirmed it; kept once it is cancelled or refunded.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// When it was cancelled.
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Set once the payment of an order cancelled after it was paid came back (status
+    /// `refunded`).
+    #[cfg_attr(feature = "openapi", schema(required = true))]
+    pub refund: Option<OrderRefund>,
+}
+
+/// The refund of a paid order, once its payment was refunded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct OrderRefund {
+    #[cfg_attr(feature = "openapi", schema(example = 5100))]
+    pub amount_minor: i64,
+    pub refunded_at: DateTime<Utc>,
+    /// The order's cancel reason: `event_cancelled`, `organizer_refund` or `buyer_refund`.
+    pub reason: CancelReason,
 }
 
 impl OrderView {
@@ -214,6 +236,9 @@ pub struct PaymentAttempt {
 pub struct IssuedTicket {
     pub code: String,
     pub ticket_type: String,
+    /// The order was cancelled after it was paid: the ticket no longer admits anyone.
+    #[serde(default)]
+    pub void: bool,
 }
 
 /// An order with its payment attempts and e-tickets.
@@ -291,25 +316,6 @@ pub struct Stock {
     pub available: u32,
 }
 
-// ---- Issue 11: pending reconciliation with the ticket service's refund work -----------------
-// The order answer gains `paidAt` and `refund {amountMinor, refundedAt, reason}` in another
-// change, which also names this type. Until it lands the web app reads both fields beside the
-// order (`OrderWithRefund` in web/src/model.rs); the merge keeps one definition and moves the
-// fields onto `OrderView`.
-
-/// The refund of a paid order, once its payment was refunded.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "camelCase")]
-pub struct OrderRefund {
-    #[cfg_attr(feature = "openapi", schema(example = 5100))]
-    pub amount_minor: i64,
-    pub refunded_at: DateTime<Utc>,
-    /// The order's cancel reason: `event_cancelled`, `organizer_refund` or `buyer_refund`.
-    pub reason: CancelReason,
-}
-// ---- end of the issue 11 block ---------------------------------------------------------------
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -378,6 +384,9 @@ mod tests {
             expires_at: at,
             created_at: at,
             updated_at: at,
+            paid_at: None,
+            cancelled_at: None,
+            refund: None,
         }
     }
 
@@ -389,6 +398,7 @@ mod tests {
             issued_tickets: vec![IssuedTicket {
                 code: "TCK-1".into(),
                 ticket_type: "General".into(),
+                void: false,
             }],
         };
         let json = serde_json::to_value(&details).unwrap();
@@ -398,6 +408,41 @@ mod tests {
         assert_eq!(json["customerInfo"]["phone"], "+44 20 7946 0000");
         let back: OrderDetailsView = serde_json::from_value(json).unwrap();
         assert_eq!(back, details);
+    }
+
+    #[test]
+    fn a_refunded_order_writes_its_times_and_refund_and_an_unpaid_one_nulls() {
+        let unpaid = serde_json::to_value(order()).unwrap();
+        for field in ["paidAt", "cancelledAt", "refund"] {
+            assert_eq!(unpaid[field], serde_json::Value::Null, "{field}");
+        }
+        let at: DateTime<Utc> = "2030-05-02T10:00:00Z".parse().unwrap();
+        let refunded = OrderView {
+            status: OrderStatus::Refunded,
+            cancel_reason: Some(CancelReason::OrganizerRefund),
+            paid_at: Some(at),
+            cancelled_at: Some(at),
+            refund: Some(OrderRefund {
+                amount_minor: 5100,
+                refunded_at: at,
+                reason: CancelReason::OrganizerRefund,
+            }),
+            ..order()
+        };
+        let json = serde_json::to_value(&refunded).unwrap();
+        assert_eq!(json["paidAt"], "2030-05-02T10:00:00Z");
+        assert_eq!(
+            json["refund"],
+            serde_json::json!({"amountMinor": 5100, "refundedAt": "2030-05-02T10:00:00Z", "reason": "organizer_refund"})
+        );
+        assert_eq!(serde_json::from_value::<OrderView>(json).unwrap(), refunded);
+    }
+
+    #[test]
+    fn a_ticket_without_a_void_field_reads_as_valid() {
+        let t: IssuedTicket =
+            serde_json::from_str(r#"{"code":"TCK-1","ticketType":"General"}"#).unwrap();
+        assert!(!t.void);
     }
 
     #[test]

@@ -46,6 +46,8 @@ pub struct PaymentRefunded {
     pub order_id: Uuid,
     pub user_id: Uuid,
     pub amount: Price,
-    /// Why, e.g. `order_not_pending`.
+    /// Why: the order's cancel reason when its sale was cancelled for a refund
+    /// (`event_cancelled`, `organizer_refund`, `buyer_refund`), else `order_not_pending` (the
+    /// money came in for an order that could no longer be sold).
     pub reason: String,
 }

@@ -54,8 +54,9 @@ pub struct GatewayResponse {
     pub response_message: String,
 }
 
-/// The `reason` of every `payments.refunded` this service publishes: the money came in for an
-/// order that could no longer be sold.
+/// The `reason` of a `payments.refunded` for money that came in for an order that could no
+/// longer be sold (it expired, its buyer cancelled it before paying, ...); a refund of a sale
+/// cancelled for a refund gives the order's cancel reason instead (`ledger::refund_reason`).
 pub const REFUND_REASON: &str = "order_not_pending";
 
 #[derive(Debug, Clone, PartialEq, Eq)]

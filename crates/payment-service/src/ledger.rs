@@ -12,6 +12,21 @@ use crate::domain::{GatewayResponse, OrderRecord, Payment, PaymentStatus, REFUND
 use crate::facts;
 use crate::gateway::{self, Charge};
 
+/// The `reason` of the refund a cancellation causes: the order's cancel reason when the order
+/// was cancelled to refund its sale (`event_cancelled`, `organizer_refund`, `buyer_refund`),
+/// [`REFUND_REASON`] for any other (or unknown) reason.
+pub fn refund_reason(cause: Option<CancelReason>) -> &'static str {
+    match cause {
+        Some(
+            reason @ (CancelReason::EventCancelled
+            | CancelReason::OrganizerRefund
+            | CancelReason::BuyerRefund),
+        ) => reason.as_str(),
+        Some(CancelReason::PaymentFailed | CancelReason::Expired | CancelReason::UserCancelled)
+        | None => REFUND_REASON,
+    }
+}
+
 /// What settling a payment changes.
 #[derive(Debug)]
 pub struct Settlement {
@@ -53,7 +68,7 @@ fn refund(payment: &mut Payment, cause: Option<CancelReason>, at: DateTime<Utc>)
     payment
         .refund(Refund {
             transaction_id: gateway::refund(),
-            reason: REFUND_REASON.to_string(),
+            reason: refund_reason(cause).to_string(),
             order_cancel_reason: cause,
             refunded_at: at,
         })
@@ -241,6 +256,57 @@ mod tests {
                 .0
                 .is_empty()
         );
+    }
+
+    fn refund_reason_published(payment: &Payment, facts: &[OutboxMessage]) -> (String, String) {
+        let envelope: Envelope<serde_json::Value> =
+            serde_json::from_slice(&facts.last().unwrap().payload).unwrap();
+        (
+            payment.refund.as_ref().unwrap().reason.clone(),
+            envelope.data["reason"].as_str().unwrap().to_string(),
+        )
+    }
+
+    #[test]
+    fn a_refund_for_a_cancelled_sale_gives_the_orders_cancel_reason_and_any_other_order_not_pending()
+     {
+        let cases = [
+            (Some(CancelReason::EventCancelled), "event_cancelled"),
+            (Some(CancelReason::OrganizerRefund), "organizer_refund"),
+            (Some(CancelReason::BuyerRefund), "buyer_refund"),
+            (Some(CancelReason::Expired), "order_not_pending"),
+            (Some(CancelReason::UserCancelled), "order_not_pending"),
+            (Some(CancelReason::PaymentFailed), "order_not_pending"),
+            (None, "order_not_pending"),
+        ];
+        for (cause, expected) in cases {
+            assert_eq!(refund_reason(cause), expected);
+            // Given a completed payment, when its order is cancelled for `cause`, then the
+            // payment and its `payments.refunded` carry the reason.
+            let done = payment(PaymentStatus::Completed);
+            let o = OrderRecord {
+                cancel_reason: cause,
+                ..order(&done, OrderStatus::Cancelled)
+            };
+            let (changed, out) = refunds_for(&o, vec![done], platform::time::now(), TP).unwrap();
+            let published = refund_reason_published(&changed[0], &out);
+            assert_eq!(published, (expected.into(), expected.into()), "{cause:?}");
+            assert_eq!(
+                changed[0].refund.as_ref().unwrap().order_cancel_reason,
+                cause
+            );
+            // The same when the payment completes for an order already known cancelled.
+            let late = payment(PaymentStatus::Processing);
+            let o = OrderRecord {
+                cancel_reason: cause,
+                ..order(&late, OrderStatus::Cancelled)
+            };
+            let s = settle(late, Some(&o), &approved(), platform::time::now(), TP)
+                .unwrap()
+                .unwrap();
+            let published = refund_reason_published(&s.payment, &s.facts);
+            assert_eq!(published, (expected.into(), expected.into()), "{cause:?}");
+        }
     }
 
     #[test]

@@ -514,6 +514,9 @@ impl TicketStub {
             expires_at: order.expires_at,
             created_at: now,
             updated_at: now,
+            paid_at: None,
+            cancelled_at: None,
+            refund: None,
         };
         let details = OrderDetailsView {
             order: view,

@@ -3,7 +3,9 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use platform::openapi::ErrorBody;
-use platform::{ApiError, StoreError};
+use platform::{ApiError, FieldErrors, StoreError};
+
+use crate::lifecycle::RefundRefusal;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TicketError {
@@ -17,6 +19,15 @@ pub enum TicketError {
     SoldOut { ticket_type: String, available: u32 },
     #[error("order is {0}")]
     OrderNotPending(&'static str),
+    /// A refund of an order that is not confirmed.
+    #[error("order is {0}, not confirmed")]
+    OrderNotConfirmed(&'static str),
+    /// The buyer may not cancel this paid order: the event's refund policy says no (any more).
+    #[error(transparent)]
+    RefundNotAllowed(RefundRefusal),
+    /// Unknown, repeated or malformed query parameters, each named.
+    #[error("invalid query parameters")]
+    InvalidQuery(FieldErrors),
     #[error("idempotency key reused with another request")]
     KeyReused,
     #[error("catalogue unavailable")]
@@ -54,8 +65,19 @@ impl IntoResponse for TicketError {
             }
             TicketError::OrderNotPending(status) => ApiError::conflict(
                 "order_not_pending",
-                format!("The order is {status}; only pending orders can be cancelled."),
+                format!("The order is {status}; it can no longer be cancelled."),
             ),
+            TicketError::OrderNotConfirmed(status) => ApiError::conflict(
+                "order_not_confirmed",
+                format!("The order is {status}; only confirmed orders can be refunded."),
+            ),
+            TicketError::RefundNotAllowed(refusal) => {
+                ApiError::conflict("refund_not_allowed", refusal.to_string())
+            }
+            TicketError::InvalidQuery(fields) => ApiError {
+                fields,
+                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
+            },
             TicketError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -87,6 +109,22 @@ pub enum SessionErrors {
     Internal(ErrorBody),
 }
 
+/// How the errors of a route that needs a session and may learn an event from the catalogue
+/// answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum SessionCatalogErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable` (the session cannot be checked right now) or \
+                       `catalog_unavailable` (the event service does not answer)."
+    )]
+    Unavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
 /// The answer to an order the caller may not see, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[response(
@@ -94,3 +132,12 @@ pub enum SessionErrors {
     description = "`order_not_found`: no such order, or not the caller's."
 )]
 pub struct UnknownOrder(pub ErrorBody);
+
+/// The answer to an event the caller may not manage, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
+                   is neither its organizer nor an admin."
+)]
+pub struct UnmanagedEvent(pub ErrorBody);

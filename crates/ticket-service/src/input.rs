@@ -11,8 +11,11 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::ValidateEmail;
 
+use api_types::back_office::{MAX_REFUND_REASON_CHARS, RefundRequest};
+
 use crate::error::TicketError;
-use crate::order::CustomerInfo;
+use crate::order::{CustomerInfo, OrderStatus};
+use crate::sales::OrderQuery;
 
 /// A booking: seats of one event, held until paid or `expiresAt`.
 #[derive(Deserialize, ToSchema)]
@@ -238,4 +241,174 @@ pub fn order_id(raw: &str) -> Result<Uuid, TicketError> {
 /// An event id from the path; a malformed one is a 404 like an unknown one.
 pub fn event_id(raw: &str) -> Result<Uuid, TicketError> {
     Uuid::parse_str(raw).map_err(|_| TicketError::EventNotFound)
+}
+
+/// The note an organizer gives with a refund: trimmed, a blank one none, at most
+/// [`MAX_REFUND_REASON_CHARS`] characters.
+pub fn refund_reason(body: RefundRequest) -> Result<Option<String>, ApiError> {
+    let reason = body
+        .reason
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > MAX_REFUND_REASON_CHARS)
+    {
+        let mut fields = FieldErrors::new();
+        push(
+            &mut fields,
+            "reason",
+            format!("At most {MAX_REFUND_REASON_CHARS} characters."),
+        );
+        return Err(ApiError::validation(fields));
+    }
+    Ok(reason)
+}
+
+/// The query of `GET /api/tickets/events/:id/orders`, for the OpenAPI document.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[expect(
+    dead_code,
+    reason = "read by the OpenAPI derive only; the handler parses the raw pairs"
+)]
+pub struct EventOrdersParams {
+    /// Only orders in this status.
+    status: Option<OrderStatus>,
+    /// Part of the buyer's name or email, or of the booking reference, in any case; at most
+    /// 200 characters.
+    q: Option<String>,
+    /// From 1 (the default).
+    #[param(minimum = 1)]
+    page: Option<u32>,
+    /// Orders per page: 20 unless given, at most 100 (a larger one is served as 100).
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<u32>,
+}
+
+const ORDER_QUERY_PARAMS: [&str; 4] = ["status", "q", "page", "limit"];
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// The query of an event's order list from its raw pairs; empty values count as absent (what an
+/// untouched form field sends). Every unknown, repeated or malformed parameter is named; the
+/// paging defaults and bounds are [`OrderQuery::new`]'s.
+pub fn order_query(pairs: &[(String, String)]) -> Result<OrderQuery, TicketError> {
+    let mut fields = FieldErrors::new();
+    for (i, (name, _)) in pairs.iter().enumerate() {
+        if !ORDER_QUERY_PARAMS.contains(&name.as_str()) {
+            let known = ORDER_QUERY_PARAMS.join(", ");
+            push(
+                &mut fields,
+                name,
+                format!("Unknown parameter; use {known}."),
+            );
+        } else if pairs[..i].iter().any(|(n, _)| n == name) {
+            push(&mut fields, name, "Given more than once.");
+        }
+    }
+    let value = |name: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.trim())
+            .filter(|v| !v.is_empty())
+    };
+    let status = value("status").and_then(|raw| {
+        let status = OrderStatus::parse(raw);
+        if status.is_none() {
+            push(
+                &mut fields,
+                "status",
+                "One of pending, confirmed, cancelled, refunded.",
+            );
+        }
+        status
+    });
+    let q = value("q");
+    if q.is_some_and(|q| q.chars().count() > MAX_SEARCH_CHARS) {
+        push(
+            &mut fields,
+            "q",
+            format!("At most {MAX_SEARCH_CHARS} characters."),
+        );
+    }
+    let mut number = |name: &str| {
+        value(name).and_then(|raw| {
+            let n = raw.parse::<u32>().ok().filter(|n| *n >= 1);
+            if n.is_none() {
+                push(&mut fields, name, "A whole number from 1.");
+            }
+            n
+        })
+    };
+    let page = number("page");
+    let limit = number("limit");
+    if fields.is_empty() {
+        Ok(OrderQuery::new(status, q, page, limit))
+    } else {
+        Err(TicketError::InvalidQuery(fields))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+        raw.iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn invalid(raw: &[(&str, &str)]) -> Vec<String> {
+        match order_query(&pairs(raw)) {
+            Err(TicketError::InvalidQuery(fields)) => fields.into_keys().collect(),
+            other => panic!("{raw:?} was taken: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_order_list_query_reads_its_filters_and_leaves_paging_to_the_order_query() {
+        let q = order_query(&pairs(&[
+            ("status", "refunded"),
+            ("q", " Ada "),
+            ("page", "3"),
+            ("limit", "500"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            q,
+            OrderQuery::new(Some(OrderStatus::Refunded), Some("ada"), Some(3), Some(100))
+        );
+        let blank = order_query(&pairs(&[("status", ""), ("q", " "), ("page", "")])).unwrap();
+        assert_eq!(blank, OrderQuery::new(None, None, None, None));
+    }
+
+    #[test]
+    fn unknown_repeated_and_malformed_parameters_are_each_named() {
+        assert_eq!(invalid(&[("sort", "total")]), ["sort"]);
+        assert_eq!(invalid(&[("page", "1"), ("page", "2")]), ["page"]);
+        assert_eq!(
+            invalid(&[("status", "paid"), ("page", "0"), ("limit", "ten")]),
+            ["limit", "page", "status"]
+        );
+        assert_eq!(invalid(&[("q", &"x".repeat(201))]), ["q"]);
+    }
+
+    #[test]
+    fn a_refund_note_is_trimmed_a_blank_one_is_none_and_a_long_one_refused() {
+        let body = |r: &str| RefundRequest {
+            reason: Some(r.to_string()),
+        };
+        assert_eq!(
+            refund_reason(body("  Sick  ")).unwrap().as_deref(),
+            Some("Sick")
+        );
+        assert_eq!(refund_reason(body("   ")).unwrap(), None);
+        assert_eq!(refund_reason(RefundRequest::default()).unwrap(), None);
+        assert!(refund_reason(body(&"é".repeat(MAX_REFUND_REASON_CHARS))).is_ok());
+        let refused = refund_reason(body(&"é".repeat(MAX_REFUND_REASON_CHARS + 1))).unwrap_err();
+        assert_eq!(refused.code, "validation_failed");
+        assert!(refused.fields.contains_key("reason"));
+    }
 }

@@ -2,7 +2,9 @@
 //! e-tickets, and the order side of the saga (payment results in, order facts out).
 
 pub mod app;
+pub mod attendees;
 mod booking;
+mod cancellation;
 pub mod cascade;
 pub mod catalog;
 pub mod catalog_client;

@@ -229,6 +229,22 @@ pub fn buyer_refund(
     }
 }
 
+/// Why a buyer's cancellation ends their order in `status`: a paid order for a refund
+/// (`buyer_refund`) while the event's refund policy allows it ([`buyer_refund`]), any other one
+/// as `user_cancelled` (which [`decide`] refuses for an order that has ended already).
+pub fn buyer_cancel_reason(
+    status: OrderStatus,
+    policy: &RefundPolicy,
+    event_starts: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<CancelReason, RefundRefusal> {
+    if status == OrderStatus::Confirmed {
+        buyer_refund(policy, event_starts, now).map(|()| CancelReason::BuyerRefund)
+    } else {
+        Ok(CancelReason::UserCancelled)
+    }
+}
+
 /// The stock change of every line: `(held, sold)` for a quantity.
 fn seats(order: &Order, change: impl Fn(i64) -> (i64, i64)) -> Vec<StockChange> {
     order
@@ -849,6 +865,43 @@ mod tests {
             refusal.unwrap_err().to_string(),
             "Refunds are not offered for this event."
         );
+    }
+
+    #[test]
+    fn a_buyer_cancels_an_unpaid_order_outright_and_a_paid_one_only_for_a_refund_the_policy_allows()
+    {
+        let starts = platform::time::now() + Duration::days(10);
+        let now = platform::time::now();
+        let open = RefundPolicy {
+            allowed: true,
+            until_hours_before: 24,
+        };
+        let closed = RefundPolicy::default();
+        for policy in [&open, &closed] {
+            for status in [
+                OrderStatus::Pending,
+                OrderStatus::Cancelled,
+                OrderStatus::Refunded,
+            ] {
+                assert_eq!(
+                    buyer_cancel_reason(status, policy, starts, now),
+                    Ok(CancelReason::UserCancelled)
+                );
+            }
+        }
+        assert_eq!(
+            buyer_cancel_reason(OrderStatus::Confirmed, &open, starts, now),
+            Ok(CancelReason::BuyerRefund)
+        );
+        assert_eq!(
+            buyer_cancel_reason(OrderStatus::Confirmed, &closed, starts, now),
+            Err(RefundRefusal::NotOffered)
+        );
+        let too_late = starts - Duration::hours(23);
+        assert!(matches!(
+            buyer_cancel_reason(OrderStatus::Confirmed, &open, starts, too_late),
+            Err(RefundRefusal::Closed { .. })
+        ));
     }
 
     #[test]

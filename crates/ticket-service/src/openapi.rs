@@ -11,7 +11,7 @@ use axum::routing::get;
 use platform::openapi::CookieAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{availability, orders};
+use crate::routes::{availability, orders, organizer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +29,10 @@ use crate::routes::{availability, orders};
         orders::cancel_order,
         availability::availability,
         availability::availability_stream,
+        organizer::refund_order,
+        organizer::event_orders,
+        organizer::attendees_csv,
+        organizer::event_summary,
         serve,
         platform::openapi::health,
         platform::openapi::ready,
@@ -38,6 +42,9 @@ use crate::routes::{availability, orders};
     tags(
         (name = "orders", description = "Booking and the buyer's orders."),
         (name = "availability", description = "Seats left per ticket type."),
+        (name = "organizer", description = "The organizer's back office of an event: its orders, \
+                                            attendees and summary, and refunds. For the event's \
+                                            organizer and admins only."),
         (name = "operations", description = "Health checks and this document."),
     )
 )]

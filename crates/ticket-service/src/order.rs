@@ -54,6 +54,15 @@ pub struct CustomerInfo {
     pub phone: Option<String>,
 }
 
+impl CustomerInfo {
+    /// First and last name, as the back office shows the buyer.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Order {
     pub id: Uuid,

@@ -38,8 +38,8 @@ pub struct OrderQuery {
 }
 
 impl OrderQuery {
-    pub const DEFAULT_LIMIT: u32 = 20;
-    pub const MAX_LIMIT: u32 = 100;
+    pub const DEFAULT_LIMIT: u32 = api_types::back_office::DEFAULT_ORDERS_PER_PAGE;
+    pub const MAX_LIMIT: u32 = api_types::back_office::MAX_ORDERS_PER_PAGE;
 
     /// The query a request asks for: page 1 and [`Self::DEFAULT_LIMIT`] unless given, the limit
     /// at most [`Self::MAX_LIMIT`], a blank search none.

@@ -1,15 +1,21 @@
 //! Orders and seats as clients see them: conversions from the domain (orders, their details, an
-//! event's stock) to the answer types of `api_types::orders`, which serialize the answers and
-//! describe them in the OpenAPI document. Amounts become JSON numbers (`25.5`) with their exact
+//! event's stock, its orders and summary for the organizer) to the answer types of
+//! `api_types::orders` and `api_types::back_office`, which serialize the answers and describe
+//! them in the OpenAPI document. Amounts become JSON numbers (`25.5`) with their exact
 //! minor units beside them.
 
+use api_types::back_office::{
+    self, EventOrderView, EventOrdersResponse, EventSummary, OrdersByStatus, TicketTypeSales,
+};
 use api_types::orders::{
     Availability, BookingResponse, CustomerInfo, IssuedTicket, LineTicketType, OrderDetailsView,
-    OrderEvent, OrderLineView, OrderView, PaymentAttempt, Stock,
+    OrderEvent, OrderLineView, OrderRefund, OrderView, PaymentAttempt, Stock,
 };
 
 use crate::order::{self, Order, OrderDetails};
+use crate::sales::{OrderPage, OrderQuery};
 use crate::store::EventStock;
+use crate::summary::Summary;
 
 /// The seed's `tickets` array: one entry per ticket type with its price and subtotal.
 fn lines(order: &Order) -> Vec<OrderLineView> {
@@ -50,6 +56,15 @@ fn ticket(t: &order::IssuedTicket) -> IssuedTicket {
     IssuedTicket {
         code: t.code.clone(),
         ticket_type: t.ticket_type.clone(),
+        void: t.void,
+    }
+}
+
+fn refund(r: &order::Refund) -> OrderRefund {
+    OrderRefund {
+        amount_minor: r.amount.minor_units(),
+        refunded_at: r.refunded_at,
+        reason: r.reason,
     }
 }
 
@@ -77,6 +92,9 @@ pub fn order(o: &Order) -> OrderView {
         expires_at: o.expires_at,
         created_at: o.created_at,
         updated_at: o.updated_at,
+        paid_at: o.paid_at,
+        cancelled_at: o.cancelled_at,
+        refund: o.refund.as_ref().map(refund),
     }
 }
 
@@ -118,6 +136,72 @@ pub fn availability(s: &EventStock) -> Availability {
                 sold: t.sold,
                 held: t.held,
                 available: t.available(),
+            })
+            .collect(),
+    }
+}
+
+/// One order as its event's organizer sees it in the back office.
+pub fn event_order(o: &Order) -> EventOrderView {
+    EventOrderView {
+        id: o.id,
+        booking_reference: o.booking_reference.clone(),
+        buyer_name: o.customer.full_name(),
+        buyer_email: o.customer.email.clone(),
+        lines: lines(o),
+        total_amount: o.total_amount.to_json(),
+        total_amount_minor: o.total_amount.minor_units(),
+        currency: o.currency().as_str().to_string(),
+        status: o.status,
+        created_at: o.created_at,
+        paid_at: o.paid_at,
+        refunded_at: o.refund.as_ref().map(|r| r.refunded_at),
+    }
+}
+
+/// The page of an event's orders `query` asked for, with the paging it was served with.
+pub fn event_orders(page: &OrderPage, query: &OrderQuery) -> EventOrdersResponse {
+    EventOrdersResponse {
+        orders: page.orders.iter().map(event_order).collect(),
+        total: page.total,
+        page: query.page,
+        limit: query.limit,
+    }
+}
+
+pub fn summary(s: &Summary) -> EventSummary {
+    let counts = &s.orders_by_status;
+    EventSummary {
+        event_id: s.event_id,
+        currency: s.currency.as_str().to_string(),
+        ticket_types: s
+            .ticket_types
+            .iter()
+            .map(|t| TicketTypeSales {
+                name: t.ticket_type.clone(),
+                capacity: t.capacity,
+                sold: t.sold,
+                held: t.held,
+                available: t.available(),
+            })
+            .collect(),
+        orders_by_status: OrdersByStatus {
+            pending: counts.pending,
+            confirmed: counts.confirmed,
+            cancelled: counts.cancelled,
+            refunded: counts.refunded,
+        },
+        gross_minor: s.gross.minor_units(),
+        refunded_minor: s.refunded.minor_units(),
+        net_minor: s.net.minor_units(),
+        sales_per_day: s
+            .sales_per_day
+            .iter()
+            .map(|d| back_office::DaySales {
+                date: d.date,
+                orders: d.orders,
+                tickets: d.tickets,
+                amount_minor: d.amount.minor_units(),
             })
             .collect(),
     }

@@ -4,33 +4,13 @@
 mod support;
 
 use contracts::Envelope;
-use contracts::catalog::Price;
 use contracts::orders::CancelReason;
-use contracts::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
+use contracts::payments::PaymentFailed;
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events};
 use serde_json::Value;
-use support::{World, book};
+use support::{World, book, completed, id, refunded, usd};
 use uuid::Uuid;
-
-fn usd(minor: i64) -> Price {
-    Price {
-        minor_units: minor,
-        decimal: format!("{}.{:02}", minor / 100, minor % 100),
-        currency: "USD".into(),
-    }
-}
-
-fn completed(order: &Value) -> PaymentCompleted {
-    PaymentCompleted {
-        payment_id: Uuid::new_v4(),
-        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
-        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
-        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
-        payment_method: "credit_card".into(),
-        transaction_id: "txn_test".into(),
-    }
-}
 
 fn failed(order: &Value) -> PaymentFailed {
     PaymentFailed {
@@ -41,20 +21,6 @@ fn failed(order: &Value) -> PaymentFailed {
         payment_method: "credit_card".into(),
         response_code: "card_declined".into(),
         response_message: "Your card was declined.".into(),
-    }
-}
-
-fn id(order: &Value) -> String {
-    order["orderId"].as_str().unwrap().to_string()
-}
-
-fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
-    PaymentRefunded {
-        payment_id: payment.payment_id,
-        order_id: payment.order_id,
-        user_id: payment.user_id,
-        amount: payment.amount.clone(),
-        reason: reason.into(),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Booking and the buyer's own orders: `POST /api/tickets/book`, `GET /api/tickets/orders`,
-//! `GET /api/tickets/orders/:id`, `POST /api/tickets/orders/:id/cancel`. Handlers only extract,
+//! `GET /api/tickets/orders/:id`, `POST /api/tickets/orders/:id/cancel` (a pending order, or a
+//! paid one for a refund while the event's refund policy allows it). Handlers only extract,
 //! call the step that does the work and convert the result into its answer type.
 
 use api_types::orders::{BookingResponse, OrderResponse, OrdersResponse};
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use contracts::orders::CancelReason;
@@ -13,11 +15,11 @@ use platform::trace::{IncomingTrace, TraceParent};
 use platform::{AuthUser, IdempotencyKey};
 
 use crate::booking::{self, Answer};
+use crate::cancellation;
 use crate::error::{SessionErrors, TicketError, UnknownOrder};
 use crate::input::{self, BookBody, OrderPath};
 use crate::order::OrderDetails;
 use crate::state::AppState;
-use crate::store::Transition;
 use crate::view;
 
 pub fn router() -> Router<AppState> {
@@ -104,7 +106,7 @@ async fn visible_order(
     }
 }
 
-fn order_answer(details: &OrderDetails) -> Json<OrderResponse> {
+pub(crate) fn order_answer(details: &OrderDetails) -> Json<OrderResponse> {
     Json(OrderResponse {
         order: view::order_details(details),
     })
@@ -135,9 +137,12 @@ pub(crate) async fn show_order(
     Ok(order_answer(&details))
 }
 
-/// Cancel a pending order
+/// Cancel an order
 ///
-/// Releases its seats (reason `user_cancelled`, published on `orders.cancelled`).
+/// A pending order is cancelled outright (`user_cancelled`; its held seats go back on sale): 200.
+/// A confirmed order is cancelled for a refund (`buyer_refund`) while the event's refund policy
+/// allows it: 202, the order is `cancelled`, its tickets void, and it reads `refunded` once the
+/// payment service has refunded it. Both are published on `orders.cancelled`.
 #[utoipa::path(
     post,
     path = "/api/tickets/orders/{id}/cancel",
@@ -145,8 +150,9 @@ pub(crate) async fn show_order(
     params(OrderPath),
     security(("cookieAuth" = [])),
     responses(
-        (status = 200, description = "The cancelled order.", body = OrderResponse),
-        (status = 409, description = "`order_not_pending`: the order is already confirmed or cancelled.", body = ErrorBody),
+        (status = 200, description = "The cancelled order (it was pending).", body = OrderResponse),
+        (status = 202, description = "The cancelled order (it was paid); its refund is on its way.", body = OrderResponse),
+        (status = 409, description = "`order_not_pending`: the order is cancelled or refunded already; `refund_not_allowed`: the order is paid and the event's refund policy offers no refund (any more); the message says until when it did.", body = ErrorBody),
         UnknownOrder,
         SessionErrors,
     )
@@ -156,30 +162,13 @@ pub(crate) async fn cancel_order(
     user: AuthUser,
     TraceParent(traceparent): TraceParent,
     Path(id): Path<String>,
-) -> Result<Json<OrderResponse>, TicketError> {
+) -> Result<(StatusCode, Json<OrderResponse>), TicketError> {
     let details = visible_order(&state, &user, &id).await?;
-    match state
-        .store
-        .cancel(
-            details.order.id,
-            CancelReason::UserCancelled,
-            Some(&traceparent),
-        )
-        .await?
-    {
-        Transition::Applied(_) => {
-            state.outbox_wake.notify_one();
-            let details = state
-                .store
-                .order(details.order.id)
-                .await?
-                .ok_or(TicketError::OrderNotFound)?;
-            Ok(order_answer(&details))
-        }
-        Transition::NotPending(order) => Err(TicketError::OrderNotPending(order.status.as_str())),
-        Transition::NotFound
-        | Transition::NotConfirmed(_)
-        | Transition::Recorded(_)
-        | Transition::Duplicate => Err(TicketError::OrderNotFound),
-    }
+    let (reason, details) = cancellation::by_buyer(&state, &details.order, &traceparent).await?;
+    let status = if reason == CancelReason::BuyerRefund {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, order_answer(&details)))
 }

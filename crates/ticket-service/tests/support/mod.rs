@@ -11,6 +11,9 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
+use contracts::catalog::Price;
+use contracts::payments::{PaymentCompleted, PaymentRefunded};
+use contracts::subjects;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::TicketConfig;
@@ -67,7 +70,14 @@ impl World {
         background: bool,
     ) -> Self {
         let nats = NatsServer::start();
-        let auth = auth_service::testing::spawn().await;
+        let auth = auth_service::testing::spawn_with(auth_service::AuthConfig {
+            admin: Some(auth_service::config::AdminBootstrap {
+                email: ADMIN_EMAIL.into(),
+                password: PASSWORD.into(),
+            }),
+            ..auth_service::testing::config()
+        })
+        .await;
         let catalog: Catalog = Arc::default();
         let catalog_server = TestServer::spawn(
             axum::Router::new()
@@ -90,6 +100,34 @@ impl World {
 
     /// Adds an event to the stand-in catalogue.
     pub fn event_at(&self, status: &str, starts: DateTime<Utc>, types: &[TypeSpec<'_>]) -> Uuid {
+        self.catalogue_event(status, starts, types, json!({}))
+    }
+
+    /// Adds a published event of `organizer` with a refund `policy` (`{allowed, untilHoursBefore}`)
+    /// to the stand-in catalogue.
+    pub fn organized_event(
+        &self,
+        organizer: Uuid,
+        starts: DateTime<Utc>,
+        policy: Value,
+        types: &[TypeSpec<'_>],
+    ) -> Uuid {
+        self.catalogue_event(
+            "published",
+            starts,
+            types,
+            json!({"createdBy": organizer, "refundPolicy": policy}),
+        )
+    }
+
+    /// Adds an event to the stand-in catalogue, with `extra` fields.
+    fn catalogue_event(
+        &self,
+        status: &str,
+        starts: DateTime<Utc>,
+        types: &[TypeSpec<'_>],
+        extra: Value,
+    ) -> Uuid {
         let id = Uuid::new_v4();
         let ticket_types: Vec<Value> = types
             .iter()
@@ -97,13 +135,14 @@ impl World {
                 json!({"name": name, "price": *price as f64 / 100.0, "priceMinor": price, "quantity": quantity, "description": ""})
             })
             .collect();
-        self.catalog.lock().unwrap().insert(
-            id,
-            json!({
-                "id": id, "title": format!("Event {id}"), "dateTime": starts, "status": status,
-                "version": 1, "currency": "USD", "ticketTypes": ticket_types,
-            }),
-        );
+        let mut event = json!({
+            "id": id, "title": format!("Event {id}"), "dateTime": starts, "status": status,
+            "version": 1, "currency": "USD", "ticketTypes": ticket_types,
+        });
+        for (k, v) in extra.as_object().expect("extra fields") {
+            event[k] = v.clone();
+        }
+        self.catalog.lock().unwrap().insert(id, event);
         id
     }
 
@@ -118,15 +157,55 @@ impl World {
 
     /// A browser signed in as a new user, pointed at the ticket service.
     pub async fn buyer(&self) -> TestClient {
+        self.user().await.0
+    }
+
+    /// A browser signed in as a new user, pointed at the ticket service, and the user's id.
+    pub async fn user(&self) -> (TestClient, Uuid) {
         let client = TestClient::new(self.tickets.url());
         let email = format!("{}@example.com", Uuid::new_v4().simple());
         let res = client
-            .send(client.http.post(format!("{}/api/auth/register", self.auth.url())).json(&json!({
-                "email": email, "password": "correct-horse", "firstName": "Bo", "lastName": "Buyer"
-            })))
+            .send(
+                client
+                    .http
+                    .post(format!("{}/api/auth/register", self.auth.url()))
+                    .json(&json!({
+                        "email": email, "password": PASSWORD, "firstName": "Bo", "lastName": "Buyer"
+                    })),
+            )
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
+        let id = res.json()["user"]["id"].as_str().unwrap().parse().unwrap();
+        (client, id)
+    }
+
+    /// A browser signed in as the admin, pointed at the ticket service.
+    pub async fn admin(&self) -> TestClient {
+        let client = TestClient::new(self.tickets.url());
+        let res = client
+            .send(
+                client
+                    .http
+                    .post(format!("{}/api/auth/login", self.auth.url()))
+                    .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+            )
+            .await;
+        assert_eq!(res.status, 200, "admin login failed: {}", res.text);
         client
+    }
+
+    /// Publishes a completed payment of the booked `order` (a `201` answer) and waits until the
+    /// order is confirmed; the payment.
+    pub async fn pay(&self, buyer: &TestClient, order: &Value) -> PaymentCompleted {
+        let payment = completed(order);
+        self.publish(
+            subjects::PAYMENTS_COMPLETED,
+            payment.order_id,
+            payment.clone(),
+        )
+        .await;
+        self.order_becomes(buyer, &id(order), "confirmed").await;
+        payment
     }
 
     pub async fn availability(&self, event: Uuid) -> Value {
@@ -195,6 +274,45 @@ impl World {
             (o["status"] == status).then_some(o)
         })
         .await
+    }
+}
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const PASSWORD: &str = "correct-horse";
+
+pub fn usd(minor: i64) -> Price {
+    Price {
+        minor_units: minor,
+        decimal: format!("{}.{:02}", minor / 100, minor % 100),
+        currency: "USD".into(),
+    }
+}
+
+/// The id of a booked order (a `201` answer).
+pub fn id(order: &Value) -> String {
+    order["orderId"].as_str().unwrap().to_string()
+}
+
+/// A completed payment of the booked `order` (a `201` answer).
+pub fn completed(order: &Value) -> PaymentCompleted {
+    PaymentCompleted {
+        payment_id: Uuid::new_v4(),
+        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
+        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
+        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
+        payment_method: "credit_card".into(),
+        transaction_id: "txn_test".into(),
+    }
+}
+
+/// The refund of `payment` as the payment service publishes it.
+pub fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
+    PaymentRefunded {
+        payment_id: payment.payment_id,
+        order_id: payment.order_id,
+        user_id: payment.user_id,
+        amount: payment.amount.clone(),
+        reason: reason.into(),
     }
 }
 
