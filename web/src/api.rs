@@ -13,7 +13,8 @@ use api_types::auth::{LoginBody, RegisterBody, User, UserResponse};
 use api_types::back_office::{EventOrdersResponse, EventSummary, RefundRequest};
 use api_types::events::{EventPage, EventView, MyEvents};
 use api_types::orders::{
-    Availability, BookingResponse, CustomerInfo, OrderStatus, OrderView, OrdersResponse,
+    Availability, BookingResponse, CustomerInfo, OrderDetailsView, OrderResponse, OrderStatus,
+    OrderView, OrdersResponse,
 };
 use api_types::payments::{PaymentDetailsInput, PaymentMethod, ProcessRequest, ProcessResponse};
 use uuid::Uuid;
@@ -279,15 +280,15 @@ pub mod tickets {
             .map(|b| b.orders)
     }
 
-    pub async fn order(id: &str) -> ApiResult<RefundedOrder> {
-        get::<RefundedOrderBody>(&format!("/api/tickets/orders/{}", encode(id)))
+    pub async fn order(id: &str) -> ApiResult<OrderDetailsView> {
+        get::<OrderResponse>(&format!("/api/tickets/orders/{}", encode(id)))
             .await
             .map(|b| b.order)
     }
 
     /// Cancels a pending order, or a paid one for a refund while the event's policy allows it.
-    pub async fn cancel(id: &str) -> ApiResult<RefundedOrder> {
-        post::<RefundedOrderBody>(
+    pub async fn cancel(id: &str) -> ApiResult<OrderDetailsView> {
+        post::<OrderResponse>(
             &format!("/api/tickets/orders/{}/cancel", encode(id)),
             &json!({}),
             None,
@@ -297,8 +298,8 @@ pub mod tickets {
     }
 
     /// The organizer refunds a paid order.
-    pub async fn refund(id: &str, reason: Option<String>) -> ApiResult<RefundedOrder> {
-        post::<RefundedOrderBody>(
+    pub async fn refund(id: &str, reason: Option<String>) -> ApiResult<OrderDetailsView> {
+        post::<OrderResponse>(
             &format!("/api/tickets/orders/{}/refund", encode(id)),
             &RefundRequest { reason },
             None,

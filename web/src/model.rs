@@ -4,8 +4,6 @@
 //! float `price`.
 
 use api_types::events::{EventView, RefundPolicy};
-use api_types::orders::{OrderDetailsView, OrderRefund};
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// The longest refund window the event form offers, in hours before the start (a year).
@@ -48,28 +46,6 @@ pub struct CancelledEvent {
     pub event: Event,
     #[serde(default)]
     pub orders_to_refund: Option<u64>,
-}
-// ---- end of the issue 11 block
-
-// ---- Issue 11: until `OrderView` carries `paidAt` and `refund` (see the marked block at the end
-// of api_types::orders), the app reads them beside the order. The merge replaces `RefundedOrder`
-// by `OrderDetailsView` and `RefundedOrderBody` by `OrderResponse`.
-
-/// An order with its payment attempts and tickets, and when it was paid and refunded.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RefundedOrder {
-    #[serde(flatten)]
-    pub details: OrderDetailsView,
-    #[serde(default)]
-    pub paid_at: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub refund: Option<OrderRefund>,
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct RefundedOrderBody {
-    pub order: RefundedOrder,
 }
 // ---- end of the issue 11 block
 

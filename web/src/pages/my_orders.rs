@@ -125,6 +125,6 @@ fn OrderTickets(id: String) -> Element {
     match &*details.read() {
         None => rsx! { Loading { label: "Loading tickets…" } },
         Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| details.restart() } },
-        Some(Ok(o)) => rsx! { TicketList { tickets: o.details.issued_tickets.clone() } },
+        Some(Ok(o)) => rsx! { TicketList { tickets: o.issued_tickets.clone() } },
     }
 }

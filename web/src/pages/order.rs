@@ -15,7 +15,6 @@ use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList};
 use crate::format;
-use crate::model::RefundedOrder;
 use crate::pages::event_detail::{TextField, refund_deadline, refund_policy_text};
 use crate::session::{RequireLogin, to_login};
 
@@ -59,20 +58,17 @@ enum Phase {
 }
 
 #[component]
-fn OrderView(order: RefundedOrder, reload: EventHandler<()>) -> Element {
+fn OrderView(order: OrderDetailsView, reload: EventHandler<()>) -> Element {
     let mut phase = use_signal(|| Phase::Form);
     let mut cancel_error = use_signal(|| None::<ApiError>);
     let mut cancelling = use_signal(|| false);
-    let RefundedOrder {
-        details,
-        paid_at,
-        refund,
-    } = order;
     let OrderDetailsView {
         order,
         issued_tickets,
         ..
-    } = details;
+    } = order;
+    let paid_at = order.paid_at;
+    let refund = order.refund.clone();
     let order_id = order.id.to_string();
 
     // After an approval, follow the order until the ticket service confirmed it.
@@ -83,7 +79,7 @@ fn OrderView(order: RefundedOrder, reload: EventHandler<()>) -> Element {
             for _ in 0..60 {
                 gloo_timers::future::TimeoutFuture::new(500).await;
                 if let Ok(o) = api::tickets::order(&id).await
-                    && o.details.order.status != OrderStatus::Pending
+                    && o.order.status != OrderStatus::Pending
                 {
                     break;
                 }
@@ -305,7 +301,7 @@ fn RefundPending(order_id: String, total: String, on_refunded: EventHandler<()>)
             for _ in 0..20 {
                 gloo_timers::future::TimeoutFuture::new(2_000).await;
                 if let Ok(o) = api::tickets::order(&order_id).await
-                    && o.refund.is_some()
+                    && o.order.refund.is_some()
                 {
                     on_refunded.call(());
                     break;
