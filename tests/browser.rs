@@ -372,6 +372,19 @@ async fn log_in(b: &Browser, base: &str, email: &str, name: &str) -> anyhow::Res
         .map(drop)
 }
 
+/// Signs the current user out and `email` in.
+async fn switch_to(b: &Browser, base: &str, email: &str, name: &str) -> anyhow::Result<()> {
+    log_out(b).await?;
+    log_in(b, base, email, name).await
+}
+
+/// Follows the header's `label` link to the page at `path`.
+async fn open_from_header(b: &Browser, label: &str, path: &str) -> anyhow::Result<()> {
+    b.click(&b.wait_for_text("nav a", label, WAIT).await?)
+        .await?;
+    b.wait_for_url(path, WAIT).await.map(drop)
+}
+
 /// Logs out from the header and waits until the app shows it.
 async fn log_out(b: &Browser) -> anyhow::Result<()> {
     b.click(&b.wait_for_text(".account button", "Log out", WAIT).await?)
@@ -708,9 +721,7 @@ async fn buyer_sees_orders(
     shots: &Shots,
 ) -> anyhow::Result<()> {
     // My orders: the confirmed order with its tickets.
-    b.click(&b.wait_for_text("nav a", "My orders", WAIT).await?)
-        .await?;
-    b.wait_for_url("/my/orders", WAIT).await?;
+    open_from_header(b, "My orders", "/my/orders").await?;
     let card = b.wait_for_text(".order-card", reference, WAIT).await?;
     let text = b.text(&card).await?;
     for part in [TITLE, "Confirmed", "2 × General", "$50.00"] {
@@ -762,13 +773,10 @@ async fn organizer_refunds(
     reference: &str,
     shots: &Shots,
 ) -> anyhow::Result<()> {
-    log_out(b).await?;
-    log_in(b, base, "olga@example.com", "Olga Organizer").await?;
+    switch_to(b, base, "olga@example.com", "Olga Organizer").await?;
 
     // From My events to the event's dashboard.
-    b.click(&b.wait_for_text("nav a", "My events", WAIT).await?)
-        .await?;
-    b.wait_for_url("/my/events", WAIT).await?;
+    open_from_header(b, "My events", "/my/events").await?;
     b.wait_for_text("[data-testid=my-event]", TITLE, WAIT)
         .await?;
     b.click(&b.wait_for("[data-testid=open-dashboard]", WAIT).await?)
@@ -883,11 +891,8 @@ async fn buyer_sees_refund(
     reference: &str,
     shots: &Shots,
 ) -> anyhow::Result<()> {
-    log_out(b).await?;
-    log_in(b, base, "ada@example.com", "Ada Lovelace").await?;
-    b.click(&b.wait_for_text("nav a", "My orders", WAIT).await?)
-        .await?;
-    b.wait_for_url("/my/orders", WAIT).await?;
+    switch_to(b, base, "ada@example.com", "Ada Lovelace").await?;
+    open_from_header(b, "My orders", "/my/orders").await?;
     let card = b
         .wait_for_text(
             "[data-testid=order-card][data-status=refunded]",
