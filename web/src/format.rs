@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use api_types::orders::OrderLineView;
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use wasm_bindgen::JsValue;
 
@@ -39,6 +40,15 @@ pub fn money_short(minor: i64, currency: &str) -> String {
     } else {
         full
     }
+}
+
+/// "2 × General, 1 × VIP".
+pub fn lines(lines: &[OrderLineView]) -> String {
+    lines
+        .iter()
+        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub fn price(minor: i64, currency: &str) -> String {

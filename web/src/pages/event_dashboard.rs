@@ -336,15 +336,6 @@ fn status_label(s: OrderStatus) -> &'static str {
     }
 }
 
-fn lines_of(order: &EventOrderView) -> String {
-    order
-        .lines
-        .iter()
-        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 /// One order of the table; a paid one has Refund.
 #[component]
 fn OrderRow(order: EventOrderView, on_refund: EventHandler<EventOrderView>) -> Element {
@@ -354,7 +345,7 @@ fn OrderRow(order: EventOrderView, on_refund: EventHandler<EventOrderView>) -> E
         tr { "data-testid": "order-row", "data-reference": "{order.booking_reference}", "data-status": order.status.as_str(),
             td { strong { class: "ref", "{order.booking_reference}" } }
             td { "{order.buyer_name}" br {} span { class: "muted", "{order.buyer_email}" } }
-            td { "{lines_of(&order)}" }
+            td { "{format::lines(&order.lines)}" }
             td { "{total}" }
             td {
                 StatusBadge { status: order.status.as_str() }
@@ -423,7 +414,7 @@ fn RefundConfirmation(
             aria_labelledby: "refund-q", "data-testid": "refund-confirmation",
             p { id: "refund-q",
                 strong { "Refund {total} to {order.buyer_name}?" }
-                " Order {order.booking_reference} ({lines_of(&order)}) is cancelled, its {seats} working and the payment is returned. This cannot be undone."
+                " Order {order.booking_reference} ({format::lines(&order.lines)}) is cancelled, its {seats} working and the payment is returned. This cannot be undone."
             }
             div { class: "field",
                 label { r#for: "refund-reason", "Reason (optional, kept with the order)" }

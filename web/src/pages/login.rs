@@ -1,17 +1,42 @@
 //! Login and registration. After either, the user goes back to the page they were on.
 
-use api_types::auth::{LoginBody, RegisterBody};
+use api_types::auth::{LoginBody, RegisterBody, User};
 use dioxus::prelude::*;
 
 use crate::Route;
-use crate::api::{self, ApiError};
+use crate::api::{self, ApiError, ApiResult};
 use crate::format;
 use crate::pages::event_detail::TextField;
-use crate::session::use_session;
+use crate::session::{Session, use_session};
 
 fn go_back() {
     let to = format::take_return_to();
     navigator().replace(to);
+}
+
+/// Waits for a login or registration: signed in and back where the user was, or the refusal
+/// shown (and focused at `error_id`).
+async fn sign_in(
+    call: impl Future<Output = ApiResult<User>>,
+    session: Session,
+    mut busy: Signal<bool>,
+    mut error: Signal<Option<ApiError>>,
+    error_id: &str,
+) {
+    busy.set(true);
+    error.set(None);
+    let result = call.await;
+    busy.set(false);
+    match result {
+        Ok(user) => {
+            session.signed_in(user);
+            go_back();
+        }
+        Err(e) => {
+            error.set(Some(e));
+            format::focus(error_id);
+        }
+    }
 }
 
 #[component]
@@ -20,9 +45,9 @@ pub fn Login() -> Element {
     let session = use_session();
     let email = use_signal(String::new);
     let password = use_signal(String::new);
-    let mut error = use_signal(|| None::<ApiError>);
+    let error = use_signal(|| None::<ApiError>);
     let mut missing = use_signal(Vec::<&'static str>::new);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
 
     let submit = move |e: FormEvent| {
         e.prevent_default();
@@ -39,24 +64,11 @@ pub fn Login() -> Element {
                 format::focus(&format!("login-{first}"));
                 return;
             }
-            busy.set(true);
-            error.set(None);
             let body = LoginBody {
                 email: email.peek().trim().to_string(),
                 password: password.peek().clone(),
             };
-            let result = api::auth::login(&body).await;
-            busy.set(false);
-            match result {
-                Ok(user) => {
-                    session.signed_in(user);
-                    go_back();
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    format::focus("login-error");
-                }
-            }
+            sign_in(api::auth::login(&body), session, busy, error, "login-error").await;
         }
     };
     let err = error();
@@ -93,9 +105,9 @@ pub fn Register() -> Element {
     let last = use_signal(String::new);
     let email = use_signal(String::new);
     let password = use_signal(String::new);
-    let mut error = use_signal(|| None::<ApiError>);
+    let error = use_signal(|| None::<ApiError>);
     let mut client = use_signal(Vec::<(&'static str, String)>::new);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
 
     let submit = move |e: FormEvent| {
         e.prevent_default();
@@ -136,26 +148,20 @@ pub fn Register() -> Element {
                 format::focus(&format!("reg-{first}"));
                 return;
             }
-            busy.set(true);
-            error.set(None);
             let body = RegisterBody {
                 email: em.clone(),
                 password: password.peek().clone(),
                 first_name: first.peek().trim().to_string(),
                 last_name: last.peek().trim().to_string(),
             };
-            let result = api::auth::register(&body).await;
-            busy.set(false);
-            match result {
-                Ok(user) => {
-                    session.signed_in(user);
-                    go_back();
-                }
-                Err(e) => {
-                    error.set(Some(e));
-                    format::focus("reg-error");
-                }
-            }
+            sign_in(
+                api::auth::register(&body),
+                session,
+                busy,
+                error,
+                "reg-error",
+            )
+            .await;
         }
     };
     let err = error();

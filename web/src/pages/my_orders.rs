@@ -8,7 +8,7 @@ use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{Countdown, Empty, ErrorBox, Loading, StatusBadge, TicketList};
 use crate::format;
-use crate::pages::order::cancel_reason;
+use crate::pages::order::{cancel_pending, cancel_reason};
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -49,35 +49,11 @@ fn OrdersList() -> Element {
 
 #[component]
 fn OrderCard(order: OrderView, reload: EventHandler<()>) -> Element {
-    let mut error = use_signal(|| None::<ApiError>);
-    let mut busy = use_signal(|| false);
+    let error = use_signal(|| None::<ApiError>);
+    let busy = use_signal(|| false);
     let id = order.id.to_string();
-    let cancel = move |_| {
-        let id = id.clone();
-        async move {
-            let ok = web_sys::window()
-                .and_then(|w| {
-                    w.confirm_with_message("Cancel this order and release the seats?")
-                        .ok()
-                })
-                .unwrap_or(false);
-            if !ok {
-                return;
-            }
-            busy.set(true);
-            match api::tickets::cancel(&id).await {
-                Ok(_) => reload.call(()),
-                Err(e) => error.set(Some(e)),
-            }
-            busy.set(false);
-        }
-    };
-    let lines = order
-        .tickets
-        .iter()
-        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let cancel = move |_| cancel_pending(id.clone(), busy, error, reload);
+    let lines = format::lines(&order.tickets);
     rsx! {
         li { class: "card order-card", "data-testid": "order-card", "data-status": order.status.as_str(),
             div { class: "order-card-head",

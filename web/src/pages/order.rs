@@ -60,8 +60,8 @@ enum Phase {
 #[component]
 fn OrderView(order: OrderDetailsView, reload: EventHandler<()>) -> Element {
     let mut phase = use_signal(|| Phase::Form);
-    let mut cancel_error = use_signal(|| None::<ApiError>);
-    let mut cancelling = use_signal(|| false);
+    let cancel_error = use_signal(|| None::<ApiError>);
+    let cancelling = use_signal(|| false);
     let OrderDetailsView {
         order,
         issued_tickets,
@@ -100,33 +100,9 @@ fn OrderView(order: OrderDetailsView, reload: EventHandler<()>) -> Element {
     };
 
     let id_for_cancel = order_id.clone();
-    let cancel = move |_| {
-        let id = id_for_cancel.clone();
-        async move {
-            let ok = web_sys::window()
-                .and_then(|w| {
-                    w.confirm_with_message("Cancel this order and release the seats?")
-                        .ok()
-                })
-                .unwrap_or(false);
-            if !ok {
-                return;
-            }
-            cancelling.set(true);
-            match api::tickets::cancel(&id).await {
-                Ok(_) => reload.call(()),
-                Err(e) => cancel_error.set(Some(e)),
-            }
-            cancelling.set(false);
-        }
-    };
+    let cancel = move |_| cancel_pending(id_for_cancel.clone(), cancelling, cancel_error, reload);
 
-    let lines = order
-        .tickets
-        .iter()
-        .map(|l| format!("{} × {}", l.quantity, l.ticket_type.name))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let lines = format::lines(&order.tickets);
     let total = format::money(order.total_amount_minor, &order.currency);
 
     rsx! {
@@ -312,6 +288,31 @@ fn RefundPending(order_id: String, total: String, on_refunded: EventHandler<()>)
     rsx! {
         p { "data-testid": "refund-pending", "A refund of {total} is on its way to your payment method." }
     }
+}
+
+/// Asks the buyer, then cancels a pending order (its seats go back): `busy` while it runs, the
+/// refusal in `error`, `done` once cancelled.
+pub async fn cancel_pending(
+    id: String,
+    mut busy: Signal<bool>,
+    mut error: Signal<Option<ApiError>>,
+    done: EventHandler<()>,
+) {
+    let ok = web_sys::window()
+        .and_then(|w| {
+            w.confirm_with_message("Cancel this order and release the seats?")
+                .ok()
+        })
+        .unwrap_or(false);
+    if !ok {
+        return;
+    }
+    busy.set(true);
+    match api::tickets::cancel(&id).await {
+        Ok(_) => done.call(()),
+        Err(e) => error.set(Some(e)),
+    }
+    busy.set(false);
 }
 
 /// What happened to a cancelled or refunded order, as the buyer reads it.
