@@ -360,6 +360,15 @@ impl Stack {
             .collect()
     }
 
+    /// The stored payments of `order_id`, oldest first.
+    pub async fn payments_for(&self, order_id: Uuid) -> Vec<Payment> {
+        let store = &self.state.store;
+        store
+            .payments_for_order(order_id)
+            .await
+            .expect("store answers")
+    }
+
     /// The subjects of the `PAYMENTS` messages about `order_id`, in order.
     pub async fn subjects_for(&self, order_id: Uuid) -> Vec<String> {
         let events = self.events_for(order_id).await;

@@ -109,12 +109,7 @@ async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_o
     let retry = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(retry.status, 201, "{}", retry.text);
     assert_eq!(retry.json()["payment"]["status"], "completed");
-    let attempts = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
-        .await
-        .unwrap();
+    let attempts = s.payments_for(order.order_id).await;
     let statuses: Vec<_> = attempts.iter().map(|p| p.status).collect();
     assert_eq!(statuses, [PaymentStatus::Failed, PaymentStatus::Completed]);
 
@@ -167,12 +162,7 @@ async fn replaying_an_idempotency_key_returns_the_first_answer_and_charges_once(
     assert_eq!(second.text, first.text, "the same body, byte for byte");
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
 
-    let payments = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
-        .await
-        .unwrap();
+    let payments = s.payments_for(order.order_id).await;
     assert_eq!(payments.len(), 1);
     s.wait_for_events(order.order_id, "payments.completed", 1)
         .await;
@@ -247,11 +237,8 @@ async fn ten_concurrent_submissions_for_one_order_charge_it_exactly_once() {
     }
     assert_eq!(created, 1);
     let completed = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
+        .payments_for(order.order_id)
         .await
-        .unwrap()
         .into_iter()
         .filter(|p| p.status == PaymentStatus::Completed)
         .count();
@@ -272,14 +259,7 @@ async fn someone_elses_order_is_not_found_and_nothing_is_charged() {
     let res = eve.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 404, "{}", res.text);
     assert_eq!(res.code(), "order_not_found");
-    assert!(
-        s.state
-            .store
-            .payments_for_order(order.order_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.payments_for(order.order_id).await.is_empty());
 
     // Nor can they see the owner's payment.
     let paid = owner.pay(&card_body(order.order_id, APPROVED_CARD)).await;
@@ -432,14 +412,7 @@ async fn an_expired_order_is_refused_without_a_charge_even_before_its_cancellati
     let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.code(), "order_expired");
-    assert!(
-        s.state
-            .store
-            .payments_for_order(order.order_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.payments_for(order.order_id).await.is_empty());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(s.events_for(order.order_id).await.is_empty());
 }
