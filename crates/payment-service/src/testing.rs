@@ -286,11 +286,7 @@ impl Stack {
     /// Publishes `orders.created` for a new order of `user` worth `minor_units` cents, held for
     /// 15 minutes, and waits until the projection has it.
     pub async fn order_for(&self, user: Uuid, minor_units: i64) -> OrderCreated {
-        let order = order_created(
-            user,
-            minor_units,
-            Utc::now() + chrono::Duration::minutes(15),
-        );
+        let order = held_order(user, minor_units);
         self.publish(&created_envelope(&order)).await;
         self.wait_for_order(order.order_id, |_| true).await;
         order
@@ -413,6 +409,16 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// An `orders.created` fact for a new order of `user` worth `minor_units` cents, held for 15
+/// minutes.
+pub fn held_order(user: Uuid, minor_units: i64) -> OrderCreated {
+    order_created(
+        user,
+        minor_units,
+        Utc::now() + chrono::Duration::minutes(15),
+    )
 }
 
 /// An `orders.created` fact as the ticket service would publish it.

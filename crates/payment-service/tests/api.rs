@@ -6,8 +6,8 @@ use std::time::Duration;
 use contracts::orders::CancelReason;
 use payment_service::domain::{OrderSource, PaymentStatus};
 use payment_service::testing::{
-    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, order_created,
-    paypal_body, stack,
+    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, held_order,
+    order_created, paypal_body, stack,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -336,11 +336,7 @@ async fn a_payment_that_overtakes_orders_created_waits_for_it() {
         .start()
         .await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        4200,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 4200);
     let envelope = created_envelope(&order);
     let request = {
         let buyer = buyer.clone();
@@ -359,11 +355,7 @@ async fn a_payment_that_overtakes_orders_created_waits_for_it() {
 async fn an_order_only_the_ticket_service_knows_yet_is_paid_through_the_fallback() {
     let s = stack().ticket_stub().start().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        1999,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 1999);
     s.tickets.as_ref().unwrap().put(&order);
 
     let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
@@ -387,11 +379,7 @@ async fn an_order_only_the_ticket_service_knows_yet_is_paid_through_the_fallback
 
     // Someone else asking for it through the fallback gets a 404.
     let eve = s.buyer("eve@example.com").await;
-    let other = order_created(
-        buyer.id,
-        100,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let other = held_order(buyer.id, 100);
     s.tickets.as_ref().unwrap().put(&other);
     let res = eve.pay(&card_body(other.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 404, "{}", res.text);

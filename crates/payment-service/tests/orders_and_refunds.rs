@@ -12,7 +12,7 @@ use futures::StreamExt;
 use payment_service::domain::{OrderStatus, PaymentStatus};
 use payment_service::store::Settle;
 use payment_service::testing::{
-    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, order_created,
+    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, held_order,
     stack,
 };
 use platform::consumer::{HandleError, Outcome};
@@ -177,11 +177,7 @@ async fn a_confirmed_order_shows_in_the_payment_status() {
 async fn the_same_orders_created_delivered_twice_leaves_one_projection_row() {
     let s = stack().start().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        2550,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 2550);
     let envelope = created_envelope(&order);
     s.publish_with_msg_id(&envelope, None).await;
     s.publish_with_msg_id(&envelope, None).await;
@@ -213,11 +209,7 @@ async fn handle_applies_a_message_pulled_from_the_stream_once() {
     // Keep the service's own consumer away from the message.
     s.stop_background().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        700,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 700);
     s.publish(&created_envelope(&order)).await;
 
     let stream = s.js.get_stream(streams::ORDERS).await.unwrap();
