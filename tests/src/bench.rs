@@ -7,7 +7,9 @@
 
 use std::time::{Duration, Instant};
 
-use e2e::{Options, System};
+use std::collections::HashSet;
+
+use e2e::{APPROVED_CARD, Options, System, card_body};
 use futures::StreamExt;
 use serde_json::json;
 
@@ -17,6 +19,8 @@ const BOOKINGS: usize = 4000;
 const CONCURRENCY: usize = 32;
 const FLASH_SEATS: u32 = 500;
 const FLASH_BUYERS: usize = 2000;
+/// Paid orders of the event the cascade cancels.
+const CASCADE_ORDERS: usize = 10_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
@@ -130,4 +134,126 @@ async fn main() {
     );
     assert_eq!(sold as u32, FLASH_SEATS, "exactly the seats there are");
     assert_eq!(availability["ticketTypes"][0]["held"], FLASH_SEATS);
+
+    cascade(system, &organizer, &clients).await;
+}
+
+/// Cancels an event with `CASCADE_ORDERS` paid orders and times the fact chain: every order
+/// cancelled by the ticket service, every payment refunded once by the payment service, every
+/// order reading `refunded`. The payment service's background work is stopped and restarted
+/// halfway through the refunds.
+async fn cascade(
+    mut system: System,
+    organizer: &platform::testing::TestClient,
+    clients: &[platform::testing::TestClient],
+) {
+    let event = system
+        .create_event(organizer, &[("General", 20.0, CASCADE_ORDERS as u32)])
+        .await;
+    let payments = system.payments.url();
+    let started = Instant::now();
+    let paid: Vec<bool> = futures::stream::iter(0..CASCADE_ORDERS)
+        .map(|i| {
+            let client = clients[i % clients.len()].clone();
+            let payments = payments.clone();
+            async move {
+                let booked = client
+                    .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
+                    .await;
+                let order: uuid::Uuid = booked.json()["orderId"].as_str().unwrap().parse().unwrap();
+                let payer = platform::testing::TestClient { http: client.http.clone(), base: payments };
+                let res = payer.post("/api/payment/process", &card_body(order, APPROVED_CARD)).await;
+                res.json()["payment"]["status"] == "completed"
+            }
+        })
+        .buffer_unordered(CONCURRENCY)
+        .collect()
+        .await;
+    assert!(paid.iter().all(|p| *p), "every payment completes");
+    println!(
+        "cascade set-up: {CASCADE_ORDERS} orders booked and paid in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let summary = |organizer: platform::testing::TestClient| async move {
+        organizer
+            .get(&format!("/api/tickets/events/{event}/summary"))
+            .await
+            .json()
+    };
+    let count = |s: &serde_json::Value, status: &str| {
+        s["ordersByStatus"][status].as_u64().unwrap_or(0) as usize
+    };
+    wait_until(
+        "every order confirmed",
+        Duration::from_secs(120),
+        || async { count(&summary(organizer.clone()).await, "confirmed") == CASCADE_ORDERS },
+    )
+    .await;
+
+    let started = Instant::now();
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    println!(
+        "cascade: the organizer's answer says {} orders will be refunded",
+        res.json()["ordersToRefund"]
+    );
+    wait_until(
+        "half the orders refunded",
+        Duration::from_secs(300),
+        || async { count(&summary(organizer.clone()).await, "refunded") >= CASCADE_ORDERS / 2 },
+    )
+    .await;
+    let halfway = started.elapsed();
+    system
+        .payment_background
+        .take()
+        .expect("running")
+        .stop()
+        .await;
+    system.payment_background = Some(
+        payment_service::App {
+            state: system.payment_state.clone(),
+        }
+        .spawn_background(),
+    );
+    wait_until("every order refunded", Duration::from_secs(300), || async {
+        count(&summary(organizer.clone()).await, "refunded") == CASCADE_ORDERS
+    })
+    .await;
+    let done = started.elapsed();
+    let facts = platform::testing::stream_events(&system.js, "PAYMENTS").await;
+    let refunds: Vec<_> = facts
+        .iter()
+        .filter(|e| e.subject == "payments.refunded")
+        .filter_map(|e| e.envelope["data"]["paymentId"].as_str().map(str::to_string))
+        .collect();
+    let distinct: HashSet<_> = refunds.iter().collect();
+    let s = summary(organizer.clone()).await;
+    println!(
+        "cascade of {CASCADE_ORDERS} paid orders (payment service restarted at half): half refunded in {:.1} s, all in {:.1} s = {:.0} refunds/s; {} payments.refunded for {} payments; net revenue {}",
+        halfway.as_secs_f64(),
+        done.as_secs_f64(),
+        CASCADE_ORDERS as f64 / done.as_secs_f64(),
+        refunds.len(),
+        distinct.len(),
+        s["netMinor"]
+    );
+    assert_eq!(refunds.len(), CASCADE_ORDERS, "one refund per payment");
+    assert_eq!(distinct.len(), CASCADE_ORDERS);
+    assert_eq!(s["netMinor"], 0);
+}
+
+/// Polls `check` every 100 ms until it holds, at most `limit`.
+async fn wait_until<F, Fut>(what: &str, limit: Duration, check: F)
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + limit;
+    while !check().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

@@ -582,7 +582,7 @@ pub fn document() -> Value {
 }
 
 /// Example messages built from the real types, so they cannot drift from the schemas.
-mod examples {
+pub(crate) mod examples {
     use super::*;
 
     pub const TRACEPARENT: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
@@ -627,7 +627,8 @@ mod examples {
         serde_json::to_value(envelope).expect("examples serialise")
     }
 
-    fn details() -> EventDetails {
+    /// The example event: two ticket types, refunds until 48 hours before.
+    pub(crate) fn details() -> EventDetails {
         EventDetails {
             title: "Jazz Night".into(),
             category: "Music".into(),

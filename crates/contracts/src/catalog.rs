@@ -105,31 +105,7 @@ mod tests {
         let fact = EventPublished {
             event_id: Uuid::nil(),
             version: 1,
-            details: EventDetails {
-                title: "Jazz Night".into(),
-                category: "Music".into(),
-                venue: VenueInfo {
-                    name: "Blue Room".into(),
-                    city: "Chicago".into(),
-                    capacity: 200,
-                },
-                date_time: DateTime::from_timestamp(1_900_000_000, 0).unwrap(),
-                duration: 120,
-                ticket_types: vec![TicketTypeInfo {
-                    name: "General".into(),
-                    price: Price {
-                        minor_units: 2550,
-                        decimal: "25.50".into(),
-                        currency: "USD".into(),
-                    },
-                    quantity: 150,
-                }],
-                created_by: Uuid::nil(),
-                refund_policy: RefundPolicy {
-                    allowed: true,
-                    until_hours_before: 24,
-                },
-            },
+            details: crate::asyncapi::examples::details(),
         };
         let v = serde_json::to_value(&fact).unwrap();
         assert_eq!(v["eventId"], Uuid::nil().to_string());
@@ -137,7 +113,7 @@ mod tests {
         assert_eq!(v["ticketTypes"][0]["price"]["minorUnits"], 2550);
         assert_eq!(v["ticketTypes"][0]["price"]["decimal"], "25.50");
         assert_eq!(v["venue"]["capacity"], 200);
-        assert_eq!(v["refundPolicy"]["untilHoursBefore"], 24);
+        assert_eq!(v["refundPolicy"]["untilHoursBefore"], 48);
         let back: EventPublished = serde_json::from_value(v).unwrap();
         assert_eq!(back, fact);
     }

@@ -2,7 +2,6 @@
 
 use std::sync::Arc;
 
-use axum::extract::FromRef;
 use platform::AuthClient;
 use tokio::sync::Notify;
 
@@ -19,14 +18,4 @@ pub struct AppState {
     pub relay_wake: Arc<Notify>,
 }
 
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+platform::service_state!(AppState);

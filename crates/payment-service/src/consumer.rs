@@ -77,47 +77,65 @@ fn money(price: &contracts::catalog::Price) -> Result<Money, HandleError> {
     Ok(Money::from_minor_units(price.minor_units, currency))
 }
 
-fn created(e: OrderCreated) -> Result<OrderRecord, HandleError> {
-    Ok(OrderRecord {
-        id: e.order_id,
-        user_id: e.user_id,
-        event_id: Some(e.event_id),
-        booking_reference: Some(e.booking_reference),
-        amount: Some(money(&e.total_amount)?),
-        status: OrderStatus::Pending,
+/// The order an `orders.*` fact is about, as the fact's status leaves it; each fact adds what it
+/// alone carries (amount, hold, reason).
+fn order(
+    id: uuid::Uuid,
+    user_id: uuid::Uuid,
+    event_id: uuid::Uuid,
+    booking_reference: String,
+    status: OrderStatus,
+) -> OrderRecord {
+    OrderRecord {
+        id,
+        user_id,
+        event_id: Some(event_id),
+        booking_reference: Some(booking_reference),
+        amount: None,
+        status,
         cancel_reason: None,
-        expires_at: Some(e.expires_at),
+        expires_at: None,
         source: OrderSource::Events,
         updated_at: platform::time::now(),
+    }
+}
+
+fn created(e: OrderCreated) -> Result<OrderRecord, HandleError> {
+    Ok(OrderRecord {
+        amount: Some(money(&e.total_amount)?),
+        expires_at: Some(e.expires_at),
+        ..order(
+            e.order_id,
+            e.user_id,
+            e.event_id,
+            e.booking_reference,
+            OrderStatus::Pending,
+        )
     })
 }
 
 fn confirmed(e: OrderConfirmed) -> Result<OrderRecord, HandleError> {
     Ok(OrderRecord {
-        id: e.order_id,
-        user_id: e.user_id,
-        event_id: Some(e.event_id),
-        booking_reference: Some(e.booking_reference),
         amount: Some(money(&e.total_amount)?),
-        status: OrderStatus::Confirmed,
-        cancel_reason: None,
-        expires_at: None,
-        source: OrderSource::Events,
-        updated_at: platform::time::now(),
+        ..order(
+            e.order_id,
+            e.user_id,
+            e.event_id,
+            e.booking_reference,
+            OrderStatus::Confirmed,
+        )
     })
 }
 
 fn cancelled(e: OrderCancelled) -> OrderRecord {
     OrderRecord {
-        id: e.order_id,
-        user_id: e.user_id,
-        event_id: Some(e.event_id),
-        booking_reference: Some(e.booking_reference),
-        amount: None,
-        status: OrderStatus::Cancelled,
         cancel_reason: Some(e.reason),
-        expires_at: None,
-        source: OrderSource::Events,
-        updated_at: platform::time::now(),
+        ..order(
+            e.order_id,
+            e.user_id,
+            e.event_id,
+            e.booking_reference,
+            OrderStatus::Cancelled,
+        )
     }
 }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use async_nats::jetstream;
-use axum::extract::FromRef;
 use platform::AuthClient;
 use tokio::sync::Notify;
 
@@ -25,14 +24,4 @@ pub struct AppState {
     pub tickets: TicketClient,
 }
 
-impl AppState {
-    pub fn wake_relay(&self) {
-        self.relay_wake.notify_one();
-    }
-}
-
-impl FromRef<AppState> for AuthClient {
-    fn from_ref(state: &AppState) -> AuthClient {
-        state.auth.clone()
-    }
-}
+platform::service_state!(AppState);

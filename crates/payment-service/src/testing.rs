@@ -24,7 +24,7 @@ use contracts::subjects::{self, headers};
 use platform::background::Background;
 use platform::config::{BaseConfig, LinksConfig};
 use platform::money::{Currency, Money};
-use platform::testing::{NatsServer, TestClient, TestServer};
+use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use platform::{ApiError, AuthClient, AuthUser};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -158,11 +158,36 @@ impl StackBuilder {
 
 /// A signed-in buyer: an HTTP client whose cookie jar holds an auth-service session, pointed at
 /// the payment service.
+#[derive(Clone)]
 pub struct Buyer {
     pub client: TestClient,
     pub id: Uuid,
     pub email: String,
 }
+
+impl Buyer {
+    /// `POST /api/payment/process` with a JSON body.
+    pub async fn pay(&self, body: &Value) -> TestResponse {
+        self.client.post(PROCESS, body).await
+    }
+
+    /// `POST /api/payment/process` as `request` shapes it (headers, a raw body).
+    pub async fn pay_with(
+        &self,
+        request: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> TestResponse {
+        let post = self.client.http.post(self.client.url(PROCESS));
+        self.client.send(request(post)).await
+    }
+
+    /// `POST /api/payment/process` with an `Idempotency-Key`.
+    pub async fn pay_with_key(&self, key: &str, body: &Value) -> TestResponse {
+        self.pay_with(|r| r.header("Idempotency-Key", key).json(body))
+            .await
+    }
+}
+
+const PROCESS: &str = "/api/payment/process";
 
 /// A running payment service and everything it talks to. Fields drop in order: the service
 /// stops before the servers it uses.
@@ -261,11 +286,7 @@ impl Stack {
     /// Publishes `orders.created` for a new order of `user` worth `minor_units` cents, held for
     /// 15 minutes, and waits until the projection has it.
     pub async fn order_for(&self, user: Uuid, minor_units: i64) -> OrderCreated {
-        let order = order_created(
-            user,
-            minor_units,
-            Utc::now() + chrono::Duration::minutes(15),
-        );
+        let order = held_order(user, minor_units);
         self.publish(&created_envelope(&order)).await;
         self.wait_for_order(order.order_id, |_| true).await;
         order
@@ -335,6 +356,32 @@ impl Stack {
             .collect()
     }
 
+    /// The stored payments of `order_id`, oldest first.
+    pub async fn payments_for(&self, order_id: Uuid) -> Vec<Payment> {
+        let store = &self.state.store;
+        store
+            .payments_for_order(order_id)
+            .await
+            .expect("store answers")
+    }
+
+    /// The subjects of the `PAYMENTS` messages about `order_id`, in order.
+    pub async fn subjects_for(&self, order_id: Uuid) -> Vec<String> {
+        let events = self.events_for(order_id).await;
+        events.into_iter().map(|e| e.subject).collect()
+    }
+
+    /// A [`processing_payment`] of the projected order `order_id`.
+    pub async fn processing_payment(&self, order_id: Uuid) -> Payment {
+        let store = self.state.store.as_ref();
+        let order = store
+            .order(order_id)
+            .await
+            .unwrap()
+            .expect("a projected order");
+        processing_payment(store, &order).await
+    }
+
     /// Waits (up to 10 s) until at least `count` messages on `subject` about `order_id` are in
     /// the stream, then returns all of them on that subject.
     pub async fn wait_for_events(
@@ -362,6 +409,16 @@ impl Stack {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
+}
+
+/// An `orders.created` fact for a new order of `user` worth `minor_units` cents, held for 15
+/// minutes.
+pub fn held_order(user: Uuid, minor_units: i64) -> OrderCreated {
+    order_created(
+        user,
+        minor_units,
+        Utc::now() + chrono::Duration::minutes(15),
+    )
 }
 
 /// An `orders.created` fact as the ticket service would publish it.
@@ -589,4 +646,14 @@ pub fn new_payment(order: &OrderRecord) -> Payment {
         created_at: now,
         updated_at: now,
     }
+}
+
+/// A new payment of `order`, stored and marked `processing`: it reached the gateway and has no
+/// answer yet.
+pub async fn processing_payment(store: &dyn PaymentStore, order: &OrderRecord) -> Payment {
+    let payment = new_payment(order);
+    store.insert_payment(&payment).await.unwrap();
+    let at = platform::time::now();
+    let processing = store.begin_processing(payment.id, at).await.unwrap();
+    processing.expect("a pending payment starts processing")
 }

@@ -6,36 +6,13 @@ use std::time::Duration;
 use contracts::orders::CancelReason;
 use payment_service::domain::{OrderSource, PaymentStatus};
 use payment_service::testing::{
-    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, order_created,
-    paypal_body, stack,
+    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, held_order,
+    order_created, paypal_body, stack,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
-
-async fn pay(
-    client: &platform::testing::TestClient,
-    body: &Value,
-) -> platform::testing::TestResponse {
-    client.post("/api/payment/process", body).await
-}
-
-async fn pay_with_key(
-    client: &platform::testing::TestClient,
-    key: &str,
-    body: &Value,
-) -> platform::testing::TestResponse {
-    client
-        .send(
-            client
-                .http
-                .post(client.url("/api/payment/process"))
-                .header("Idempotency-Key", key)
-                .json(body),
-        )
-        .await
-}
 
 #[tokio::test]
 async fn an_approved_card_completes_the_payment_and_publishes_payments_completed() {
@@ -44,15 +21,10 @@ async fn an_approved_card_completes_the_payment_and_publishes_payments_completed
     let order = s.order_for(buyer.id, 2550).await;
 
     let res = buyer
-        .client
-        .send(
-            buyer
-                .client
-                .http
-                .post(buyer.client.url("/api/payment/process"))
-                .header("traceparent", TRACEPARENT)
-                .json(&card_body(order.order_id, APPROVED_CARD)),
-        )
+        .pay_with(|r| {
+            r.header("traceparent", TRACEPARENT)
+                .json(&card_body(order.order_id, APPROVED_CARD))
+        })
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
     let body = res.json();
@@ -113,7 +85,7 @@ async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_o
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 1000).await;
 
-    let res = pay(&buyer.client, &card_body(order.order_id, DECLINED_CARD)).await;
+    let res = buyer.pay(&card_body(order.order_id, DECLINED_CARD)).await;
     assert_eq!(
         res.status, 201,
         "a decline is a business result: {}",
@@ -134,15 +106,10 @@ async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_o
     assert_eq!(failed[0].msg_id, Some(failed[0].envelope.id.to_string()));
 
     // The buyer retries with another card while the hold lasts.
-    let retry = pay(&buyer.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let retry = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(retry.status, 201, "{}", retry.text);
     assert_eq!(retry.json()["payment"]["status"], "completed");
-    let attempts = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
-        .await
-        .unwrap();
+    let attempts = s.payments_for(order.order_id).await;
     let statuses: Vec<_> = attempts.iter().map(|p| p.status).collect();
     assert_eq!(statuses, [PaymentStatus::Failed, PaymentStatus::Completed]);
 
@@ -159,11 +126,9 @@ async fn a_paypal_payment_keeps_the_email_and_follows_the_test_accounts() {
     let s = stack().config(|c| c.success_rate = 0.0).start().await;
     let buyer = s.buyer("ada@example.com").await;
     let declined_order = s.order_for(buyer.id, 500).await;
-    let res = pay(
-        &buyer.client,
-        &paypal_body(declined_order.order_id, "ada@decline.test"),
-    )
-    .await;
+    let res = buyer
+        .pay(&paypal_body(declined_order.order_id, "ada@decline.test"))
+        .await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.json()["payment"]["status"], "failed");
     assert_eq!(
@@ -172,11 +137,9 @@ async fn a_paypal_payment_keeps_the_email_and_follows_the_test_accounts() {
     );
 
     let order = s.order_for(buyer.id, 500).await;
-    let res = pay(
-        &buyer.client,
-        &paypal_body(order.order_id, "Ada@Approve.test"),
-    )
-    .await;
+    let res = buyer
+        .pay(&paypal_body(order.order_id, "Ada@Approve.test"))
+        .await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.json()["payment"]["status"], "completed");
     assert_eq!(res.json()["payment"]["paymentMethod"], "paypal");
@@ -191,20 +154,15 @@ async fn replaying_an_idempotency_key_returns_the_first_answer_and_charges_once(
     let order = s.order_for(buyer.id, 2550).await;
     let body = card_body(order.order_id, APPROVED_CARD);
 
-    let first = pay_with_key(&buyer.client, "order-1-attempt", &body).await;
+    let first = buyer.pay_with_key("order-1-attempt", &body).await;
     assert_eq!(first.status, 201, "{}", first.text);
     assert_eq!(first.header("idempotent-replayed"), None);
-    let second = pay_with_key(&buyer.client, "order-1-attempt", &body).await;
+    let second = buyer.pay_with_key("order-1-attempt", &body).await;
     assert_eq!(second.status, 201, "{}", second.text);
     assert_eq!(second.text, first.text, "the same body, byte for byte");
     assert_eq!(second.header("idempotent-replayed"), Some("true"));
 
-    let payments = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
-        .await
-        .unwrap();
+    let payments = s.payments_for(order.order_id).await;
     assert_eq!(payments.len(), 1);
     s.wait_for_events(order.order_id, "payments.completed", 1)
         .await;
@@ -212,7 +170,7 @@ async fn replaying_an_idempotency_key_returns_the_first_answer_and_charges_once(
     assert_eq!(s.events_for(order.order_id).await.len(), 1);
 
     // Without the key, the paid order is a conflict.
-    let again = pay(&buyer.client, &body).await;
+    let again = buyer.pay(&body).await;
     assert_eq!(again.status, 409, "{}", again.text);
     assert_eq!(again.code(), "order_already_paid");
 }
@@ -223,40 +181,28 @@ async fn an_idempotency_key_reused_with_another_body_is_refused() {
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 2550).await;
 
-    let first = pay_with_key(
-        &buyer.client,
-        "key-1",
-        &card_body(order.order_id, DECLINED_CARD),
-    )
-    .await;
+    let first = buyer
+        .pay_with_key("key-1", &card_body(order.order_id, DECLINED_CARD))
+        .await;
     assert_eq!(first.status, 201, "{}", first.text);
-    let other = pay_with_key(
-        &buyer.client,
-        "key-1",
-        &card_body(order.order_id, APPROVED_CARD),
-    )
-    .await;
+    let other = buyer
+        .pay_with_key("key-1", &card_body(order.order_id, APPROVED_CARD))
+        .await;
     assert_eq!(other.status, 422, "{}", other.text);
     assert_eq!(other.code(), "idempotency_key_reused");
 
-    let bad = pay_with_key(
-        &buyer.client,
-        "bad key",
-        &card_body(order.order_id, APPROVED_CARD),
-    )
-    .await;
+    let bad = buyer
+        .pay_with_key("bad key", &card_body(order.order_id, APPROVED_CARD))
+        .await;
     assert_eq!(bad.status, 400, "{}", bad.text);
     assert_eq!(bad.code(), "invalid_idempotency_key");
 
     // Another user's identical key is theirs alone.
     let eve = s.buyer("eve@example.com").await;
     let eves_order = s.order_for(eve.id, 100).await;
-    let res = pay_with_key(
-        &eve.client,
-        "key-1",
-        &card_body(eves_order.order_id, APPROVED_CARD),
-    )
-    .await;
+    let res = eve
+        .pay_with_key("key-1", &card_body(eves_order.order_id, APPROVED_CARD))
+        .await;
     assert_eq!(res.status, 201, "{}", res.text);
 }
 
@@ -268,9 +214,9 @@ async fn ten_concurrent_submissions_for_one_order_charge_it_exactly_once() {
     let body = card_body(order.order_id, APPROVED_CARD);
 
     let attempts = (0..10).map(|_| {
-        let client = buyer.client.clone();
+        let buyer = buyer.clone();
         let body = body.clone();
-        tokio::spawn(async move { pay(&client, &body).await })
+        tokio::spawn(async move { buyer.pay(&body).await })
     });
     let results = futures::future::join_all(attempts).await;
     let mut created = 0;
@@ -291,11 +237,8 @@ async fn ten_concurrent_submissions_for_one_order_charge_it_exactly_once() {
     }
     assert_eq!(created, 1);
     let completed = s
-        .state
-        .store
-        .payments_for_order(order.order_id)
+        .payments_for(order.order_id)
         .await
-        .unwrap()
         .into_iter()
         .filter(|p| p.status == PaymentStatus::Completed)
         .count();
@@ -313,20 +256,13 @@ async fn someone_elses_order_is_not_found_and_nothing_is_charged() {
     let eve = s.buyer("eve@example.com").await;
     let order = s.order_for(owner.id, 2550).await;
 
-    let res = pay(&eve.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let res = eve.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 404, "{}", res.text);
     assert_eq!(res.code(), "order_not_found");
-    assert!(
-        s.state
-            .store
-            .payments_for_order(order.order_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.payments_for(order.order_id).await.is_empty());
 
     // Nor can they see the owner's payment.
-    let paid = pay(&owner.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let paid = owner.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     let id = paid.json()["payment"]["id"].as_str().unwrap().to_string();
     let peek = eve.client.get(&format!("/api/payment/status/{id}")).await;
     assert_eq!(peek.status, 404, "{}", peek.text);
@@ -343,7 +279,7 @@ async fn an_admin_sees_any_payment() {
     let s = stack().with_admin().start().await;
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 2550).await;
-    let paid = pay(&buyer.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let paid = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     let id = paid.json()["payment"]["id"].as_str().unwrap().to_string();
 
     let admin = s.admin().await;
@@ -356,7 +292,12 @@ async fn an_admin_sees_any_payment() {
 async fn paying_requires_a_signed_in_user() {
     let s = stack().start().await;
     let anonymous = platform::testing::TestClient::new(s.payment.url());
-    let res = pay(&anonymous, &card_body(Uuid::new_v4(), APPROVED_CARD)).await;
+    let res = anonymous
+        .post(
+            "/api/payment/process",
+            &card_body(Uuid::new_v4(), APPROVED_CARD),
+        )
+        .await;
     assert_eq!(res.status, 401, "{}", res.text);
     assert_eq!(res.code(), "unauthorized");
     let res = anonymous
@@ -370,7 +311,7 @@ async fn an_unknown_order_is_a_404_when_the_ticket_service_does_not_know_it_eith
     let s = stack().ticket_stub().start().await;
     let buyer = s.buyer("ada@example.com").await;
     let started = std::time::Instant::now();
-    let res = pay(&buyer.client, &card_body(Uuid::new_v4(), APPROVED_CARD)).await;
+    let res = buyer.pay(&card_body(Uuid::new_v4(), APPROVED_CARD)).await;
     assert_eq!(res.status, 404, "{}", res.text);
     assert_eq!(res.code(), "order_not_found");
     assert!(
@@ -383,7 +324,7 @@ async fn an_unknown_order_is_a_404_when_the_ticket_service_does_not_know_it_eith
 async fn an_unknown_order_is_a_clean_503_when_the_ticket_service_is_unreachable() {
     let s = stack().start().await;
     let buyer = s.buyer("ada@example.com").await;
-    let res = pay(&buyer.client, &card_body(Uuid::new_v4(), APPROVED_CARD)).await;
+    let res = buyer.pay(&card_body(Uuid::new_v4(), APPROVED_CARD)).await;
     assert_eq!(res.status, 503, "{}", res.text);
     assert_eq!(res.code(), "order_lookup_unavailable");
 }
@@ -395,16 +336,12 @@ async fn a_payment_that_overtakes_orders_created_waits_for_it() {
         .start()
         .await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        4200,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 4200);
     let envelope = created_envelope(&order);
     let request = {
-        let client = buyer.client.clone();
+        let buyer = buyer.clone();
         let body = card_body(order.order_id, APPROVED_CARD);
-        tokio::spawn(async move { pay(&client, &body).await })
+        tokio::spawn(async move { buyer.pay(&body).await })
     };
     tokio::time::sleep(Duration::from_millis(400)).await;
     s.publish(&envelope).await;
@@ -418,14 +355,10 @@ async fn a_payment_that_overtakes_orders_created_waits_for_it() {
 async fn an_order_only_the_ticket_service_knows_yet_is_paid_through_the_fallback() {
     let s = stack().ticket_stub().start().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        1999,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 1999);
     s.tickets.as_ref().unwrap().put(&order);
 
-    let res = pay(&buyer.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 201, "{}", res.text);
     assert_eq!(res.json()["payment"]["amountMinor"], 1999);
     assert_eq!(res.json()["payment"]["amount"], json!(19.99));
@@ -446,13 +379,9 @@ async fn an_order_only_the_ticket_service_knows_yet_is_paid_through_the_fallback
 
     // Someone else asking for it through the fallback gets a 404.
     let eve = s.buyer("eve@example.com").await;
-    let other = order_created(
-        buyer.id,
-        100,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let other = held_order(buyer.id, 100);
     s.tickets.as_ref().unwrap().put(&other);
-    let res = pay(&eve.client, &card_body(other.order_id, APPROVED_CARD)).await;
+    let res = eve.pay(&card_body(other.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 404, "{}", res.text);
 }
 
@@ -468,17 +397,10 @@ async fn an_expired_order_is_refused_without_a_charge_even_before_its_cancellati
     s.publish(&created_envelope(&order)).await;
     s.wait_for_order(order.order_id, |_| true).await;
 
-    let res = pay(&buyer.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.code(), "order_expired");
-    assert!(
-        s.state
-            .store
-            .payments_for_order(order.order_id)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(s.payments_for(order.order_id).await.is_empty());
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(s.events_for(order.order_id).await.is_empty());
 }
@@ -494,7 +416,7 @@ async fn a_cancelled_order_cannot_be_paid() {
         o.status == payment_service::domain::OrderStatus::Cancelled
     })
     .await;
-    let res = pay(&buyer.client, &card_body(order.order_id, APPROVED_CARD)).await;
+    let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 409, "{}", res.text);
     assert_eq!(res.code(), "order_cancelled");
 }
@@ -539,7 +461,7 @@ async fn invalid_payment_details_are_refused_with_field_errors() {
         (json!({}), "paymentDetails"),
     ];
     for (body, field) in cases {
-        let res = pay(&buyer.client, &body).await;
+        let res = buyer.pay(&body).await;
         assert_eq!(res.status, 422, "{body}: {}", res.text);
         assert_eq!(res.code(), "validation_failed");
         assert!(
@@ -549,15 +471,10 @@ async fn invalid_payment_details_are_refused_with_field_errors() {
         );
     }
     let malformed = buyer
-        .client
-        .send(
-            buyer
-                .client
-                .http
-                .post(buyer.client.url("/api/payment/process"))
-                .header("content-type", "application/json")
-                .body("{not json"),
-        )
+        .pay_with(|r| {
+            r.header("content-type", "application/json")
+                .body("{not json")
+        })
         .await;
     assert_eq!(malformed.status, 400);
     assert_eq!(malformed.code(), "malformed_json");

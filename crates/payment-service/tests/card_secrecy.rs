@@ -85,14 +85,11 @@ async fn no_card_number_or_cvc_is_stored_logged_or_echoed() {
     // Refused requests: a typo, a number sent as a JSON number, a malformed body.
     let mut answers = Vec::new();
     for bad in [json!(BAD_PAN), json!(4242424242424242u64)] {
-        let res = buyer.client.post("/api/payment/process", &body(bad)).await;
+        let res = buyer.pay(&body(bad)).await;
         assert_eq!(res.status, 422, "{}", res.text);
         answers.push(res.text);
     }
-    let bare = buyer
-        .client
-        .post("/api/payment/process", &json!(4242424242424242u64))
-        .await;
+    let bare = buyer.pay(&json!(4242424242424242u64)).await;
     assert_eq!(bare.status, 422, "{}", bare.text);
     answers.push(bare.text);
     let truncated = format!(
@@ -100,24 +97,13 @@ async fn no_card_number_or_cvc_is_stored_logged_or_echoed() {
         order.order_id
     );
     let res = buyer
-        .client
-        .send(
-            buyer
-                .client
-                .http
-                .post(buyer.client.url("/api/payment/process"))
-                .header("content-type", "application/json")
-                .body(truncated),
-        )
+        .pay_with(|r| r.header("content-type", "application/json").body(truncated))
         .await;
     assert_eq!(res.status, 400, "{}", res.text);
     answers.push(res.text);
 
     // A payment that goes through.
-    let res = buyer
-        .client
-        .post("/api/payment/process", &body(json!(PAN_SPACED)))
-        .await;
+    let res = buyer.pay(&body(json!(PAN_SPACED))).await;
     assert_eq!(res.status, 201, "{}", res.text);
     let payment = res.json()["payment"].clone();
     assert_eq!(

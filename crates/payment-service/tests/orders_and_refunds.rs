@@ -12,8 +12,8 @@ use futures::StreamExt;
 use payment_service::domain::{OrderStatus, PaymentStatus};
 use payment_service::store::Settle;
 use payment_service::testing::{
-    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, new_payment,
-    order_created, stack,
+    APPROVED_CARD, DECLINED_CARD, cancelled_envelope, card_body, created_envelope, held_order,
+    stack,
 };
 use platform::consumer::{HandleError, Outcome};
 
@@ -22,10 +22,7 @@ async fn paid(
     buyer: &payment_service::testing::Buyer,
     order_id: uuid::Uuid,
 ) -> serde_json::Value {
-    let res = buyer
-        .client
-        .post("/api/payment/process", &card_body(order_id, APPROVED_CARD))
-        .await;
+    let res = buyer.pay(&card_body(order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 201, "{}", res.text);
     s.wait_for_events(order_id, "payments.completed", 1).await;
     res.json()["payment"].clone()
@@ -66,13 +63,10 @@ async fn an_order_cancelled_after_its_payment_completed_is_refunded_exactly_once
 
     // Let every copy be consumed, then count again.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let subjects: Vec<String> = s
-        .events_for(order.order_id)
-        .await
-        .into_iter()
-        .map(|e| e.subject)
-        .collect();
-    assert_eq!(subjects, ["payments.completed", "payments.refunded"]);
+    assert_eq!(
+        s.subjects_for(order.order_id).await,
+        ["payments.completed", "payments.refunded"]
+    );
 
     let id = payment["id"].as_str().unwrap();
     let status = buyer.client.get(&format!("/api/payment/status/{id}")).await;
@@ -95,17 +89,9 @@ async fn a_payment_completing_for_an_order_already_known_cancelled_is_refunded_a
     let s = stack().start().await;
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 1200).await;
-    let record = s.state.store.order(order.order_id).await.unwrap().unwrap();
 
     // A payment reached the gateway while the order was pending...
-    let payment = new_payment(&record);
-    s.state.store.insert_payment(&payment).await.unwrap();
-    s.state
-        .store
-        .begin_processing(payment.id, platform::time::now())
-        .await
-        .unwrap()
-        .unwrap();
+    let payment = s.processing_payment(order.order_id).await;
     // ... and the order's cancellation is projected before the gateway answers.
     s.publish(&cancelled_envelope(&order, CancelReason::Expired))
         .await;
@@ -133,13 +119,10 @@ async fn a_payment_completing_for_an_order_already_known_cancelled_is_refunded_a
     assert_eq!(settled.order_status, Some(OrderStatus::Cancelled));
     s.wait_for_events(order.order_id, "payments.refunded", 1)
         .await;
-    let subjects: Vec<String> = s
-        .events_for(order.order_id)
-        .await
-        .into_iter()
-        .map(|e| e.subject)
-        .collect();
-    assert_eq!(subjects, ["payments.completed", "payments.refunded"]);
+    assert_eq!(
+        s.subjects_for(order.order_id).await,
+        ["payments.completed", "payments.refunded"]
+    );
 }
 
 #[tokio::test]
@@ -147,26 +130,14 @@ async fn a_failed_payment_is_not_refunded_when_its_order_is_cancelled() {
     let s = stack().start().await;
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 800).await;
-    let res = buyer
-        .client
-        .post(
-            "/api/payment/process",
-            &card_body(order.order_id, DECLINED_CARD),
-        )
-        .await;
+    let res = buyer.pay(&card_body(order.order_id, DECLINED_CARD)).await;
     assert_eq!(res.json()["payment"]["status"], "failed");
     s.publish(&cancelled_envelope(&order, CancelReason::PaymentFailed))
         .await;
     s.wait_for_order(order.order_id, |o| o.status == OrderStatus::Cancelled)
         .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let subjects: Vec<String> = s
-        .events_for(order.order_id)
-        .await
-        .into_iter()
-        .map(|e| e.subject)
-        .collect();
-    assert_eq!(subjects, ["payments.failed"]);
+    assert_eq!(s.subjects_for(order.order_id).await, ["payments.failed"]);
 }
 
 #[tokio::test]
@@ -197,13 +168,7 @@ async fn a_confirmed_order_shows_in_the_payment_status() {
     assert_eq!(status.json()["orderStatus"], "confirmed");
     assert_eq!(status.json()["payment"]["status"], "completed");
 
-    let again = buyer
-        .client
-        .post(
-            "/api/payment/process",
-            &card_body(order.order_id, APPROVED_CARD),
-        )
-        .await;
+    let again = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(again.status, 409);
     assert_eq!(again.code(), "order_already_paid");
 }
@@ -212,11 +177,7 @@ async fn a_confirmed_order_shows_in_the_payment_status() {
 async fn the_same_orders_created_delivered_twice_leaves_one_projection_row() {
     let s = stack().start().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        2550,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 2550);
     let envelope = created_envelope(&order);
     s.publish_with_msg_id(&envelope, None).await;
     s.publish_with_msg_id(&envelope, None).await;
@@ -248,11 +209,7 @@ async fn handle_applies_a_message_pulled_from_the_stream_once() {
     // Keep the service's own consumer away from the message.
     s.stop_background().await;
     let buyer = s.buyer("ada@example.com").await;
-    let order = order_created(
-        buyer.id,
-        700,
-        chrono::Utc::now() + chrono::Duration::minutes(15),
-    );
+    let order = held_order(buyer.id, 700);
     s.publish(&created_envelope(&order)).await;
 
     let stream = s.js.get_stream(streams::ORDERS).await.unwrap();
@@ -313,14 +270,7 @@ async fn a_payment_left_processing_by_a_dead_process_is_failed_and_published() {
         .await;
     let buyer = s.buyer("ada@example.com").await;
     let order = s.order_for(buyer.id, 900).await;
-    let record = s.state.store.order(order.order_id).await.unwrap().unwrap();
-    let payment = new_payment(&record);
-    s.state.store.insert_payment(&payment).await.unwrap();
-    s.state
-        .store
-        .begin_processing(payment.id, platform::time::now())
-        .await
-        .unwrap();
+    let payment = s.processing_payment(order.order_id).await;
 
     let failed = s
         .wait_for_events(order.order_id, "payments.failed", 1)
@@ -330,12 +280,6 @@ async fn a_payment_left_processing_by_a_dead_process_is_failed_and_published() {
     assert_eq!(stored.status, PaymentStatus::Failed);
 
     // The order is free for a new attempt.
-    let res = buyer
-        .client
-        .post(
-            "/api/payment/process",
-            &card_body(order.order_id, APPROVED_CARD),
-        )
-        .await;
+    let res = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     assert_eq!(res.status, 201, "{}", res.text);
 }

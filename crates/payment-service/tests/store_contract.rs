@@ -11,7 +11,7 @@ use payment_service::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredRespons
 use payment_service::store::{
     FactApplied, Inserted, MongoStore, OrderFact, PaymentStore, Settle, SqliteStore,
 };
-use payment_service::testing::{new_payment, pending_order};
+use payment_service::testing::{new_payment, pending_order, processing_payment};
 use uuid::Uuid;
 
 const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
@@ -159,12 +159,7 @@ async fn settling_stores_the_result_its_event_and_the_key_answer_together(
         ClaimOutcome::Claimed
     );
 
-    let payment = new_payment(&order);
-    store.insert_payment(&payment).await.unwrap();
-    store
-        .begin_processing(payment.id, platform::time::now())
-        .await
-        .unwrap();
+    let payment = processing_payment(store.as_ref(), &order).await;
     let settled = store
         .settle(&settle(payment.id, true, Some(key.clone())))
         .await
@@ -201,12 +196,7 @@ async fn a_payment_settling_for_a_cancelled_order_is_refunded_in_the_same_step(
         .remember_order(&pending_order(Uuid::new_v4(), 2550))
         .await
         .unwrap();
-    let payment = new_payment(&order);
-    store.insert_payment(&payment).await.unwrap();
-    store
-        .begin_processing(payment.id, platform::time::now())
-        .await
-        .unwrap();
+    let payment = processing_payment(store.as_ref(), &order).await;
     store.apply_order_fact(&cancellation(&order)).await.unwrap();
     let settled = store.settle(&settle(payment.id, true, None)).await.unwrap();
     assert_eq!(settled.payment.status, PaymentStatus::Refunded);
@@ -244,12 +234,7 @@ async fn an_order_fact_is_applied_once_and_a_cancellation_refunds_once(
         order.amount
     );
 
-    let payment = new_payment(&order);
-    store.insert_payment(&payment).await.unwrap();
-    store
-        .begin_processing(payment.id, platform::time::now())
-        .await
-        .unwrap();
+    let payment = processing_payment(store.as_ref(), &order).await;
     store.settle(&settle(payment.id, true, None)).await.unwrap();
 
     let cancelled = cancellation(&order);

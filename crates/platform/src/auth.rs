@@ -127,10 +127,7 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        let Some(cookie) = cookie_header(parts) else {
-            return Ok(MaybeAuthUser(None));
-        };
-        let client = AuthClient::from_ref(state);
-        Ok(MaybeAuthUser(client.verify(cookie).await.unwrap_or(None)))
+        let caller = AuthUser::from_request_parts(parts, state).await;
+        Ok(MaybeAuthUser(caller.ok().map(|AuthUser(user)| user)))
     }
 }

@@ -20,6 +20,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod shutdown;
 pub mod sqlite;
+pub mod state;
 pub mod store;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -15,12 +15,16 @@ impl<S: Send + Sync> FromRequestParts<S> for TraceParent {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let incoming = parts
-            .headers
-            .get(contracts::subjects::headers::TRACEPARENT)
-            .and_then(|v| v.to_str().ok());
-        Ok(TraceParent(continue_trace(incoming)))
+        Ok(TraceParent(continue_trace(traceparent_header(parts))))
     }
+}
+
+/// The request's `traceparent` header, if it is readable text.
+fn traceparent_header(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(contracts::subjects::headers::TRACEPARENT)
+        .and_then(|v| v.to_str().ok())
 }
 
 fn is_hex(s: &str, len: usize) -> bool {
@@ -70,12 +74,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IncomingTrace {
     type Rejection = Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        let incoming = parts
-            .headers
-            .get(contracts::subjects::headers::TRACEPARENT)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
-        Ok(IncomingTrace(incoming))
+        Ok(IncomingTrace(traceparent_header(parts).map(str::to_string)))
     }
 }
 

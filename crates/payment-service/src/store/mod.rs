@@ -23,9 +23,11 @@ use uuid::Uuid;
 pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
-use crate::domain::{OrderRecord, OrderStatus, Payment};
+use crate::domain::{OrderRecord, OrderStatus, Payment, PaymentStatus};
 use crate::gateway::Charge;
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
+use crate::ledger::{self, Settlement};
+use crate::view;
 
 /// An `orders.*` fact to fold into the projection.
 #[derive(Debug, Clone)]
@@ -77,6 +79,61 @@ pub struct Settled {
     /// The stored `Idempotency-Key` answer, when there was a key and the payment was settled
     /// by this call.
     pub response: Option<StoredResponse>,
+}
+
+/// What a [`Settle`] comes to, decided before anything is written: the adapters store `write`
+/// (only while the payment is still in status `from`) with the key's answer, then give `settled`.
+pub struct SettlePlan {
+    pub from: PaymentStatus,
+    /// `None` when the payment is no longer processing: nothing changes then.
+    pub write: Option<Settlement>,
+    pub settled: Settled,
+}
+
+impl Settle {
+    /// Decides the settlement of `payment`, whose order the projection knows as `order`.
+    pub fn plan(
+        &self,
+        payment: Payment,
+        order: Option<&OrderRecord>,
+    ) -> Result<SettlePlan, StoreError> {
+        let order_status = order.map(|o| o.status);
+        let from = payment.status;
+        let Some(done) = ledger::settle(
+            payment.clone(),
+            order,
+            &self.charge,
+            self.at,
+            &self.traceparent,
+        )?
+        else {
+            let settled = Settled {
+                payment,
+                order_status,
+                response: None,
+            };
+            return Ok(SettlePlan {
+                from,
+                write: None,
+                settled,
+            });
+        };
+        // The key's answer is stored in the same transaction, so a retry replays it.
+        let response = self
+            .key
+            .as_ref()
+            .map(|_| view::receipt(&done.payment, order_status));
+        let settled = Settled {
+            payment: done.payment.clone(),
+            order_status,
+            response,
+        };
+        Ok(SettlePlan {
+            from,
+            write: Some(done),
+            settled,
+        })
+    }
 }
 
 #[async_trait]

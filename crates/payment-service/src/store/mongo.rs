@@ -34,7 +34,6 @@ use crate::domain::{
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
-use crate::view;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -560,35 +559,18 @@ impl PaymentStore for MongoStore {
                         .await?
                         .map(OrderDoc::into_order)
                         .transpose()?;
-                    let order_status = order.as_ref().map(|o| o.status);
-                    let from = payment.status;
-                    let Some(done) = ledger::settle(
-                        payment.clone(),
-                        order.as_ref(),
-                        &s.charge,
-                        s.at,
-                        &s.traceparent,
-                    )?
-                    else {
-                        return Ok(Settled {
-                            payment,
-                            order_status,
-                            response: None,
-                        });
+                    let plan = s.plan(payment, order.as_ref())?;
+                    let Some(done) = &plan.write else {
+                        return Ok(plan.settled);
                     };
                     if !store
-                        .replace_payment_in(&mut *session, &done.payment, from)
+                        .replace_payment_in(&mut *session, &done.payment, plan.from)
                         .await?
                     {
                         return Err(corrupt("payment changed inside a transaction").into());
                     }
                     store.insert_facts_in(&mut *session, &done.facts).await?;
-                    // The key's answer is stored in the same transaction, so a retry replays it.
-                    let response = s
-                        .key
-                        .as_ref()
-                        .map(|_| view::receipt(&done.payment, order_status));
-                    if let (Some(key), Some(response)) = (&s.key, &response) {
+                    if let (Some(key), Some(response)) = (&s.key, &plan.settled.response) {
                         store
                             .keys
                             .update_one(
@@ -598,11 +580,7 @@ impl PaymentStore for MongoStore {
                             .session(&mut *session)
                             .await?;
                     }
-                    Ok(Settled {
-                        payment: done.payment,
-                        order_status,
-                        response,
-                    })
+                    Ok(plan.settled)
                 })
             })
             .await

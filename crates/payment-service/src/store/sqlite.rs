@@ -21,7 +21,6 @@ use crate::domain::{
 };
 use crate::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use crate::ledger;
-use crate::view;
 
 const SCHEMA: &str = r#"
 CREATE TABLE orders (
@@ -203,17 +202,17 @@ fn merge_order(c: &Connection, incoming: &OrderRecord) -> rusqlite::Result<Order
     Ok(merged)
 }
 
-/// The columns of a payment after its id, in [`PAYMENT_COLUMNS`] order.
-fn insert_payment_row(c: &Connection, p: &Payment) -> rusqlite::Result<usize> {
+/// Inserts a payment: its fixed columns here, its outcome (gateway answer, refund) through
+/// [`update_payment`], the one writer of those columns.
+fn insert_payment_row(c: &Connection, p: &Payment) -> rusqlite::Result<()> {
     let (last4, brand, email) = match &p.details {
         PaymentDetails::Card { last4, brand } => (Some(last4.clone()), Some(brand.as_str()), None),
         PaymentDetails::Paypal { email } => (None, None, Some(email.clone())),
     };
     c.execute(
-        &format!(
-            "INSERT INTO payments ({PAYMENT_COLUMNS}) VALUES \
-             (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
-        ),
+        "INSERT INTO payments (id, order_id, user_id, amount_minor, currency, payment_method, \
+         status, card_last4, card_brand, paypal_email, created_at, updated_at) VALUES \
+         (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
         params![
             p.id.to_string(),
             p.order_id.to_string(),
@@ -225,23 +224,12 @@ fn insert_payment_row(c: &Connection, p: &Payment) -> rusqlite::Result<usize> {
             last4,
             brand,
             email,
-            p.gateway_response
-                .as_ref()
-                .map(|g| g.transaction_id.clone()),
-            p.gateway_response.as_ref().map(|g| g.response_code.clone()),
-            p.gateway_response
-                .as_ref()
-                .map(|g| g.response_message.clone()),
-            p.refund.as_ref().map(|r| r.transaction_id.clone()),
-            p.refund.as_ref().map(|r| r.reason.clone()),
-            p.refund
-                .as_ref()
-                .and_then(|r| r.order_cancel_reason.map(CancelReason::as_str)),
-            p.refund.as_ref().map(|r| millis(r.refunded_at)),
             millis(p.created_at),
             millis(p.updated_at),
         ],
-    )
+    )?;
+    update_payment(c, p, p.status)?;
+    Ok(())
 }
 
 /// Writes the mutable part of a payment, only if it is still in status `from`; `false` when
@@ -408,40 +396,19 @@ impl PaymentStore for SqliteStore {
                 let payment = get_payment(&tx, s.payment_id)?
                     .ok_or_else(|| StoreError::corrupt(format!("no payment {}", s.payment_id)))?;
                 let order = get_order(&tx, payment.order_id)?;
-                let order_status = order.as_ref().map(|o| o.status);
-                let from = payment.status;
-                let Some(done) = ledger::settle(
-                    payment.clone(),
-                    order.as_ref(),
-                    &s.charge,
-                    s.at,
-                    &s.traceparent,
-                )?
-                else {
-                    return Ok(Settled {
-                        payment,
-                        order_status,
-                        response: None,
-                    });
+                let plan = s.plan(payment, order.as_ref())?;
+                let Some(done) = &plan.write else {
+                    return Ok(plan.settled);
                 };
-                if !update_payment(&tx, &done.payment, from)? {
+                if !update_payment(&tx, &done.payment, plan.from)? {
                     return Err(StoreError::corrupt("payment changed inside a transaction"));
                 }
                 insert_facts(&tx, &done.facts)?;
-                // The key's answer is stored in the same transaction, so a retry replays it.
-                let response = s
-                    .key
-                    .as_ref()
-                    .map(|_| view::receipt(&done.payment, order_status));
-                if let (Some(key), Some(response)) = (&s.key, &response) {
+                if let (Some(key), Some(response)) = (&s.key, &plan.settled.response) {
                     answer(&tx, key, response)?;
                 }
                 tx.commit()?;
-                Ok(Settled {
-                    payment: done.payment,
-                    order_status,
-                    response,
-                })
+                Ok(plan.settled)
             })
             .await
     }
