@@ -38,6 +38,9 @@ pub fn event_config(nats_url: String, auth_url: String) -> EventConfig {
             auth_url,
             auth_timeout: Duration::from_secs(2),
         },
+        // Port 9 (discard) is closed on test machines: the order count is unknown at once.
+        ticket_url: "http://127.0.0.1:9".into(),
+        ticket_timeout: Duration::from_secs(2),
         currency: Currency::USD,
         demo: None,
     }
@@ -207,6 +210,7 @@ pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> 
             email: "org@example.com".into(),
             phone: None,
         },
+        refund_policy: Default::default(),
         status,
         created_by,
         is_active: true,

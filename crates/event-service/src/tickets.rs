@@ -1,0 +1,80 @@
+//! The ticket service, asked one thing: how many paid orders of an event its cancellation will
+//! refund (`GET /api/tickets/events/:id/summary`, as the caller: their session cookie is
+//! forwarded, so the ticket service applies its own rule of who may see an event's orders).
+//! The answer is a courtesy to the organizer, never a condition: when the ticket service is
+//! down, slow or refuses, the count is unknown and the cancellation goes ahead.
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::COOKIE;
+use serde::Deserialize;
+use uuid::Uuid;
+
+#[derive(Clone)]
+pub struct TicketClient {
+    http: reqwest::Client,
+    base: String,
+}
+
+/// The part of the summary this service reads; the rest of the answer is ignored.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Summary {
+    orders_by_status: OrderCounts,
+}
+
+#[derive(Deserialize)]
+struct OrderCounts {
+    confirmed: u64,
+}
+
+impl TicketClient {
+    /// `timeout` bounds the whole question, connecting included.
+    pub fn new(base_url: &str, timeout: Duration) -> Self {
+        let http = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .expect("a client without TLS always builds");
+        Self {
+            http,
+            base: base_url.trim_end_matches('/').to_string(),
+        }
+    }
+
+    /// How many of the event's orders are confirmed (paid), as the ticket service shows them to
+    /// the caller of `cookie`; `None` when it cannot say.
+    pub async fn confirmed_orders(
+        &self,
+        event: Uuid,
+        cookie: Option<&str>,
+        traceparent: &str,
+    ) -> Option<u64> {
+        let mut request = self
+            .http
+            .get(format!("{}/api/tickets/events/{event}/summary", self.base))
+            .header(contracts::subjects::headers::TRACEPARENT, traceparent);
+        if let Some(cookie) = cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(event_id = %event, error = %e, "ticket service did not answer the order count");
+                return None;
+            }
+        };
+        if response.status() != StatusCode::OK {
+            tracing::warn!(event_id = %event, status = %response.status(), "ticket service refused the order count");
+            return None;
+        }
+        match response.json::<Summary>().await {
+            Ok(summary) => Some(summary.orders_by_status.confirmed),
+            Err(e) => {
+                tracing::warn!(event_id = %event, error = %e, "ticket service sent an unreadable summary");
+                None
+            }
+        }
+    }
+}
