@@ -6,27 +6,15 @@
 
 use std::time::Duration;
 
+use api_types::back_office::EventSummary;
 use reqwest::StatusCode;
 use reqwest::header::COOKIE;
-use serde::Deserialize;
 use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct TicketClient {
     http: reqwest::Client,
     base: String,
-}
-
-/// The part of the summary this service reads; the rest of the answer is ignored.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Summary {
-    orders_by_status: OrderCounts,
-}
-
-#[derive(Deserialize)]
-struct OrderCounts {
-    confirmed: u64,
 }
 
 impl TicketClient {
@@ -69,7 +57,7 @@ impl TicketClient {
             tracing::warn!(event_id = %event, status = %response.status(), "ticket service refused the order count");
             return None;
         }
-        match response.json::<Summary>().await {
+        match response.json::<EventSummary>().await {
             Ok(summary) => Some(summary.orders_by_status.confirmed),
             Err(e) => {
                 tracing::warn!(event_id = %event, error = %e, "ticket service sent an unreadable summary");

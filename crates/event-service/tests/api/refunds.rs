@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use api_types::back_office::{EventSummary, OrdersByStatus};
 use axum::extract::{FromRef, Path, State};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -183,17 +184,24 @@ async fn summary(
     State(stub): State<SummaryStub>,
     AuthUser(user): AuthUser,
     Path(event): Path<Uuid>,
-) -> Json<Value> {
+) -> Json<EventSummary> {
     tokio::time::sleep(stub.delay).await;
     stub.asked.lock().unwrap().push((event, user.id));
-    Json(json!({
-        "eventId": event,
-        "currency": "USD",
-        "ticketTypes": [],
-        "ordersByStatus": {"pending": 2, "confirmed": stub.confirmed, "cancelled": 1, "refunded": 0},
-        "grossMinor": 0, "refundedMinor": 0, "netMinor": 0,
-        "salesPerDay": []
-    }))
+    Json(EventSummary {
+        event_id: event,
+        currency: "USD".into(),
+        ticket_types: Vec::new(),
+        orders_by_status: OrdersByStatus {
+            pending: 2,
+            confirmed: stub.confirmed,
+            cancelled: 1,
+            refunded: 0,
+        },
+        gross_minor: 0,
+        refunded_minor: 0,
+        net_minor: 0,
+        sales_per_day: Vec::new(),
+    })
 }
 
 /// The event service with a [`SummaryStub`] at its `TICKET_SERVICE_URL`, answering after
