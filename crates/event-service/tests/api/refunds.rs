@@ -16,11 +16,9 @@ use platform::{AuthClient, AuthUser};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::support::{Stack, catalog_messages, create, error_fields, event_body, post_empty};
-
-fn path(event: &Value) -> String {
-    format!("/api/events/{}", event["id"].as_str().unwrap())
-}
+use crate::support::{
+    Stack, catalog_messages, create, error_fields, event_body, event_path as path, post_empty,
+};
 
 #[tokio::test]
 async fn an_event_offers_no_refunds_unless_its_organizer_says_so_and_every_answer_shows_it() {

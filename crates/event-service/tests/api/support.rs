@@ -169,6 +169,11 @@ pub async fn create(client: &TestClient, changes: Value) -> Value {
     res.json()["event"].clone()
 }
 
+/// `/api/events/<id>` of an event as the API answered it.
+pub fn event_path(event: &Value) -> String {
+    format!("/api/events/{}", event["id"].as_str().unwrap())
+}
+
 pub async fn post_empty(client: &TestClient, path: &str) -> TestResponse {
     client.send(client.http.post(client.url(path))).await
 }
