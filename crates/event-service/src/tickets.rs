@@ -7,28 +7,17 @@
 use std::time::Duration;
 
 use api_types::back_office::EventSummary;
+use platform::peer::PeerClient;
 use reqwest::StatusCode;
-use reqwest::header::COOKIE;
 use uuid::Uuid;
 
 #[derive(Clone)]
-pub struct TicketClient {
-    http: reqwest::Client,
-    base: String,
-}
+pub struct TicketClient(PeerClient);
 
 impl TicketClient {
     /// `timeout` bounds the whole question, connecting included.
     pub fn new(base_url: &str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .expect("a client without TLS always builds");
-        Self {
-            http,
-            base: base_url.trim_end_matches('/').to_string(),
-        }
+        Self(PeerClient::new(base_url, timeout))
     }
 
     /// How many of the event's orders are confirmed (paid), as the ticket service shows them to
@@ -39,13 +28,10 @@ impl TicketClient {
         cookie: Option<&str>,
         traceparent: &str,
     ) -> Option<u64> {
-        let mut request = self
-            .http
-            .get(format!("{}/api/tickets/events/{event}/summary", self.base))
+        let request = self
+            .0
+            .get_as(&format!("/api/tickets/events/{event}/summary"), cookie)
             .header(contracts::subjects::headers::TRACEPARENT, traceparent);
-        if let Some(cookie) = cookie {
-            request = request.header(COOKIE, cookie);
-        }
         let response = match request.send().await {
             Ok(r) => r,
             Err(e) => {
