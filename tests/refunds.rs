@@ -164,6 +164,8 @@ async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_on
         .post(&format!("/api/events/{event}/cancel"), &json!({}))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+    // The organizer hears how many paid orders are being refunded: the ticket service's count.
+    assert_eq!(res.json()["ordersToRefund"], 3);
 
     check_cancelled_event(&system, event, &paid, &unpaid).await;
     let summary = organizer
@@ -205,6 +207,7 @@ async fn a_cascade_refunds_each_payment_once_when_the_payment_service_stops_half
         .post(&format!("/api/events/{event}/cancel"), &json!({}))
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["ordersToRefund"], 8);
     for (buyer, id, _) in &paid {
         order_becomes(buyer, id, "cancelled").await;
     }

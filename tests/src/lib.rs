@@ -93,27 +93,17 @@ impl System {
         let auth_app = auth_service::build(auth_config).await.expect("auth builds");
         let auth = TestServer::spawn(auth_service::router(auth_app.state)).await;
 
-        let event_config = event_service::config::EventConfig {
-            base: BaseConfig {
-                http: any_port(),
-                store: store(&data, options.file_backed, "event.db"),
-            },
-            links: LinksConfig {
-                nats_url: nats.url(),
-                nats_connect_timeout: Duration::from_secs(5),
-                auth_url: auth.url(),
-                auth_timeout: Duration::from_secs(2),
-            },
-            currency: Currency::USD,
-            demo: None,
-        };
-        let event_app = event_service::build(event_config)
+        // The event and ticket services each ask the other: the event service's port is taken
+        // first, so the ticket service knows where it is before either serves.
+        let events_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
-            .expect("event service builds");
-        let event_background = event_app.spawn_background();
-        let events = TestServer::spawn(event_service::router(event_app.state)).await;
+            .expect("bind port 0");
+        let events_url = format!(
+            "http://{}",
+            events_listener.local_addr().expect("local addr")
+        );
 
-        let ticket_defaults = ticket_service::testing::config(&nats, &auth.url(), &events.url());
+        let ticket_defaults = ticket_service::testing::config(&nats, &auth.url(), &events_url);
         let ticket_config = ticket_service::TicketConfig {
             base: BaseConfig {
                 store: store(&data, options.file_backed, "ticket.db"),
@@ -126,6 +116,28 @@ impl System {
             .await
             .expect("ticket store");
         let tickets = TicketHarness::start_with_store(ticket_config, ticket_store, true).await;
+
+        let event_config = event_service::config::EventConfig {
+            base: BaseConfig {
+                http: any_port(),
+                store: store(&data, options.file_backed, "event.db"),
+            },
+            links: LinksConfig {
+                nats_url: nats.url(),
+                nats_connect_timeout: Duration::from_secs(5),
+                auth_url: auth.url(),
+                auth_timeout: Duration::from_secs(2),
+            },
+            ticket_url: tickets.url(),
+            ticket_timeout: Duration::from_secs(2),
+            currency: Currency::USD,
+            demo: None,
+        };
+        let event_app = event_service::build(event_config)
+            .await
+            .expect("event service builds");
+        let event_background = event_app.spawn_background();
+        let events = TestServer::spawn_on(events_listener, event_service::router(event_app.state));
 
         let defaults = payment_service::testing::config();
         let payment_config = payment_service::config::PaymentConfig {

@@ -124,6 +124,8 @@ pub struct EventView {
     pub version: u64,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Whether buyers may cancel paid orders for a refund, and until when.
+    pub refund_policy: RefundPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -166,6 +168,18 @@ pub struct OrganizerView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventResponse {
     pub event: EventView,
+}
+
+/// `{"event": ..., "ordersToRefund": 3}`: the answer to cancelling an event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CancelledEventResponse {
+    pub event: EventView,
+    /// How many paid (confirmed) orders the cancellation refunds, as the ticket service counted
+    /// them just before; null when it could not tell in time.
+    #[cfg_attr(feature = "openapi", schema(required = true, example = 3))]
+    pub orders_to_refund: Option<u64>,
 }
 
 /// One page of the catalogue.

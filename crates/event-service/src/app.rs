@@ -14,6 +14,7 @@ use tokio::sync::Notify;
 use crate::config::EventConfig;
 use crate::state::AppState;
 use crate::store::{self, EventStore};
+use crate::tickets::TicketClient;
 use crate::{openapi, routes};
 
 pub struct App {
@@ -61,6 +62,7 @@ pub async fn build_with(
     }
     let state = AppState {
         auth: AuthClient::from_links(&config.links),
+        tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
         store,
         config: Arc::new(config),
         nats,

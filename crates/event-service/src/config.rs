@@ -1,6 +1,8 @@
 //! Event service settings, all from environment variables (see the README).
 
-use platform::config::{self, BaseConfig, ConfigError, LinksConfig, services};
+use std::time::Duration;
+
+use platform::config::{self, BaseConfig, ConfigError, LinksConfig, ports, services};
 use platform::money::Currency;
 use uuid::Uuid;
 
@@ -11,6 +13,12 @@ pub struct EventConfig {
     pub base: BaseConfig,
     /// `NATS_URL`, `AUTH_SERVICE_URL` and their timeouts.
     pub links: LinksConfig,
+    /// `TICKET_SERVICE_URL`, default `http://127.0.0.1:3003`: asked how many paid orders a
+    /// cancellation refunds.
+    pub ticket_url: String,
+    /// `TICKET_TIMEOUT_MS`, default 2000: bound of that question; past it the count is unknown
+    /// and the cancellation goes ahead without it.
+    pub ticket_timeout: Duration,
     /// `CURRENCY`, default `USD`: the currency of every price this service stores.
     pub currency: Currency,
     /// `DEMO_DATA=true`: load the demo catalogue into an empty database at start-up.
@@ -47,6 +55,8 @@ impl EventConfig {
         Ok(Self {
             base: BaseConfig::from_env(&services::EVENT)?,
             links: LinksConfig::from_env()?,
+            ticket_url: config::service_url("TICKET_SERVICE_URL", ports::TICKET),
+            ticket_timeout: config::millis_or("TICKET_TIMEOUT_MS", Duration::from_millis(2000))?,
             currency: config::currency()?,
             demo,
         })

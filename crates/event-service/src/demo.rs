@@ -6,7 +6,7 @@ use chrono::{DateTime, Duration, NaiveTime, Utc};
 use uuid::Uuid;
 
 use crate::config::DemoOrganizer;
-use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
 use crate::facts;
 use crate::store::EventStore;
 use platform::money::{Currency, Money};
@@ -294,6 +294,13 @@ const CATALOGUE: &[Demo] = &[
     },
 ];
 
+/// Every demo event lets buyers cancel for a refund until two days before it starts, so the
+/// buyer's side of refunds can be tried on the demo catalogue.
+const DEMO_REFUND_POLICY: RefundPolicy = RefundPolicy {
+    allowed: true,
+    until_hours_before: 48,
+};
+
 fn at(now: DateTime<Utc>, days_ahead: i64, (hour, minute): (u32, u32)) -> DateTime<Utc> {
     let day = now.date_naive() + Duration::days(days_ahead);
     let time = NaiveTime::from_hms_opt(hour, minute, 0).unwrap_or(NaiveTime::MIN);
@@ -333,6 +340,7 @@ pub fn events(organizer: &DemoOrganizer, currency: Currency, now: DateTime<Utc>)
                 email: organizer.email.clone(),
                 phone: None,
             },
+            refund_policy: DEMO_REFUND_POLICY,
             status: Status::Published,
             created_by: organizer.id,
             is_active: true,

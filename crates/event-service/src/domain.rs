@@ -6,9 +6,9 @@ use uuid::Uuid;
 
 use platform::money::{Currency, Money};
 
-/// The category and the life-cycle status are words of the API; the rules of an event's life
-/// are below.
-pub use api_types::events::{Category, Status};
+/// The category, the life-cycle status and the refund policy are words of the API; the rules of
+/// an event's life are below.
+pub use api_types::events::{Category, RefundPolicy, Status};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Venue {
@@ -46,6 +46,8 @@ pub struct Event {
     pub ticket_types: Vec<TicketType>,
     pub currency: Currency,
     pub organizer: Organizer,
+    /// Whether buyers may cancel paid orders for a refund; the ticket service applies it.
+    pub refund_policy: RefundPolicy,
     pub status: Status,
     pub created_by: Uuid,
     /// Soft-delete flag (the seed's); inactive events leave the catalogue.
@@ -213,7 +215,7 @@ impl std::fmt::Display for TicketShrink {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use platform::money::Currency;
 
@@ -226,7 +228,8 @@ mod tests {
         }
     }
 
-    fn event(status: Status, starts_in: chrono::Duration) -> Event {
+    /// An event `starts_in` from now, for the unit tests of this crate.
+    pub(crate) fn event(status: Status, starts_in: chrono::Duration) -> Event {
         let now = Utc::now();
         Event {
             id: Uuid::new_v4(),
@@ -248,6 +251,7 @@ mod tests {
                 email: "org@example.com".into(),
                 phone: None,
             },
+            refund_policy: RefundPolicy::default(),
             status,
             created_by: Uuid::new_v4(),
             is_active: true,

@@ -37,8 +37,7 @@ fn details(e: &Event) -> EventDetails {
             })
             .collect(),
         created_by: e.created_by,
-        // Events carry no refund policy yet: refunds not offered.
-        refund_policy: Default::default(),
+        refund_policy: e.refund_policy,
     }
 }
 

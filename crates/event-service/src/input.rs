@@ -9,7 +9,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
-use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue, name_key};
+use crate::domain::{
+    Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue, name_key,
+};
 use platform::money::{Currency, Money};
 
 pub const MAX_TICKET_QUANTITY: i64 = 100_000;
@@ -236,6 +238,37 @@ pub struct OrganizerBody {
     pub phone: Option<String>,
 }
 
+/// Whether buyers may cancel paid orders for a refund, and until how long before the event. Left
+/// out on creation, refunds are not offered; in an update a field left out stays as it is.
+#[derive(Debug, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundPolicyBody {
+    /// `false` when left out of a new event.
+    pub allowed: Option<bool>,
+    /// Refunds close this many hours before the event starts (0: until it starts); 0 when left
+    /// out of a new event.
+    #[schema(minimum = 0, maximum = 8_760, example = 48)]
+    #[validate(range(
+        min = 0,
+        max = 8_760,
+        message = "Refunds can close 0 to 8760 hours (one year) before the event."
+    ))]
+    pub until_hours_before: Option<i64>,
+}
+
+impl RefundPolicyBody {
+    /// `current` with the fields given here (already validated).
+    fn applied_to(&self, current: RefundPolicy) -> RefundPolicy {
+        RefundPolicy {
+            allowed: self.allowed.unwrap_or(current.allowed),
+            until_hours_before: self
+                .until_hours_before
+                .and_then(|h| u32::try_from(h).ok())
+                .unwrap_or(current.until_hours_before),
+        }
+    }
+}
+
 /// A new event. Every rule has its own field error; all are reported at once.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -288,6 +321,9 @@ pub struct CreateEventBody {
     /// Defaults to the signed-in user's name and email.
     #[validate(nested)]
     pub organizer: Option<OrganizerBody>,
+    /// Defaults to no refunds.
+    #[validate(nested)]
+    pub refund_policy: Option<RefundPolicyBody>,
     /// `draft` or `published` (default, so the seed's create-then-book flow works).
     #[validate(custom(function = "rules::initial_status"))]
     #[schema(value_type = Option<api_types::events::InitialStatus>)]
@@ -332,6 +368,9 @@ pub struct UpdateEventBody {
     pub ticket_types: Option<Vec<TicketTypeBody>>,
     #[validate(nested)]
     pub organizer: Option<OrganizerBody>,
+    /// Applies to every order of the event, also those already paid.
+    #[validate(nested)]
+    pub refund_policy: Option<RefundPolicyBody>,
 }
 
 fn field_errors_of(body: &impl Validate) -> FieldErrors {
@@ -454,6 +493,12 @@ impl CreateEventBody {
                 ticket_types: parsed_ticket_types(self.ticket_types.as_deref()?, currency)?,
                 currency,
                 organizer: organizer_for(self.organizer.as_ref(), caller),
+                refund_policy: self
+                    .refund_policy
+                    .as_ref()
+                    .map_or_else(RefundPolicy::default, |p| {
+                        p.applied_to(RefundPolicy::default())
+                    }),
                 status: match self.status.as_deref() {
                     None => Status::Published,
                     Some(s) => Status::parse(s)?,
@@ -534,6 +579,9 @@ impl UpdateEventBody {
             if let Some(phone) = trimmed(&org.phone) {
                 event.organizer.phone = Some(phone).filter(|p| !p.is_empty());
             }
+        }
+        if let Some(policy) = &self.refund_policy {
+            event.refund_policy = policy.applied_to(event.refund_policy);
         }
         check_whole(&event, &mut errors);
         if errors.is_empty() {

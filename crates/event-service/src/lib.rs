@@ -14,6 +14,7 @@ pub mod query;
 mod routes;
 pub mod state;
 pub mod store;
+pub mod tickets;
 pub mod view;
 
 pub use app::{App, build, build_with, router, run};

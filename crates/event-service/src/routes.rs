@@ -1,9 +1,9 @@
 //! The HTTP routes of the event service.
 
-use api_types::events::{EventPage, EventResponse, EventView, MyEvents};
+use api_types::events::{CancelledEventResponse, EventPage, EventResponse, EventView, MyEvents};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
@@ -288,8 +288,11 @@ async fn publish(
 
 /// Cancel an event
 ///
-/// Final. Cancelling a published event is announced on `catalog.events.cancelled`, which cancels
-/// its pending orders.
+/// Final. Cancelling a published event is announced on `catalog.events.cancelled`: the ticket
+/// service then cancels its pending orders and cancels and refunds its paid ones.
+/// `ordersToRefund` is how many paid orders that is, asked from the ticket service with the
+/// caller's session just before (null when it could not tell in time; the cancellation happens
+/// all the same).
 #[utoipa::path(
     post,
     path = "/api/events/{id}/cancel",
@@ -297,7 +300,7 @@ async fn publish(
     params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
     security(("cookieAuth" = [])),
     responses(
-        (status = 200, description = "The cancelled event.", body = EventResponse),
+        (status = 200, description = "The cancelled event and how many paid orders it refunds.", body = CancelledEventResponse),
         SessionErrors,
         (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
@@ -309,18 +312,26 @@ async fn cancel(
     user: AuthUser,
     Path(id): Path<String>,
     TraceParent(trace): TraceParent,
-) -> Result<Json<EventResponse>, EventError> {
+    headers: HeaderMap,
+) -> Result<Json<CancelledEventResponse>, EventError> {
     let now = platform::time::now();
     let mut event = managed_event(&state, &id, &user).await?;
     let (read_version, was_published) = (event.version, event.status == Status::Published);
     event.cancel(now)?;
-    // A draft was never announced, so its cancellation is nobody else's business.
-    let fact = if was_published {
-        Some(facts::cancelled(&event, now, &trace)?)
+    // A draft was never announced, so its cancellation is nobody else's business, and it never
+    // had orders. A published event's paid orders are counted before the cancellation is
+    // announced: from then on the ticket service refunds them and the count would shrink.
+    let (fact, orders_to_refund) = if was_published {
+        let cookie = headers.get(header::COOKIE).and_then(|v| v.to_str().ok());
+        let count = state
+            .tickets
+            .confirmed_orders(event.id, cookie, &trace)
+            .await;
+        (Some(facts::cancelled(&event, now, &trace)?), count)
     } else {
-        None
+        (None, Some(0))
     };
     save(&state, &event, read_version, fact.as_ref()).await?;
-    tracing::info!(event_id = %event.id, "event cancelled");
-    Ok(one_event(&event))
+    tracing::info!(event_id = %event.id, orders_to_refund, "event cancelled");
+    Ok(Json(view::cancelled(&event, orders_to_refund)))
 }

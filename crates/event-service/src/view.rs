@@ -1,7 +1,9 @@
 //! Events as clients see them: the domain's [`Event`] written as `api_types::events::EventView`
 //! (prices as exact JSON numbers beside their minor units, `endsAt` computed).
 
-use api_types::events::{EventResponse, EventView, OrganizerView, TicketTypeView, VenueView};
+use api_types::events::{
+    CancelledEventResponse, EventResponse, EventView, OrganizerView, TicketTypeView, VenueView,
+};
 
 use crate::domain::{Event, TicketType};
 
@@ -34,6 +36,7 @@ impl From<&Event> for EventView {
             version: e.version,
             created_at: e.created_at,
             updated_at: e.updated_at,
+            refund_policy: e.refund_policy,
         }
     }
 }
@@ -47,6 +50,14 @@ impl From<&TicketType> for TicketTypeView {
             quantity: t.quantity,
             description: t.description.clone(),
         }
+    }
+}
+
+/// `{"event": ..., "ordersToRefund": ...}`.
+pub fn cancelled(e: &Event, orders_to_refund: Option<u64>) -> CancelledEventResponse {
+    CancelledEventResponse {
+        event: EventView::from(e),
+        orders_to_refund,
     }
 }
 

@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use api_types::orders::{OrderResponse, OrderView};
 use platform::money::{Currency, Money};
+use platform::peer::PeerClient;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -23,10 +24,7 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// The ticket service, asked only for orders the projection does not know yet.
 #[derive(Clone)]
-pub struct TicketClient {
-    http: reqwest::Client,
-    base: String,
-}
+pub struct TicketClient(PeerClient);
 
 #[derive(Debug, thiserror::Error)]
 pub enum LookupError {
@@ -40,15 +38,7 @@ pub enum LookupError {
 
 impl TicketClient {
     pub fn new(base_url: &str, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .expect("a client without TLS always builds");
-        Self {
-            http,
-            base: base_url.trim_end_matches('/').to_string(),
-        }
+        Self(PeerClient::new(base_url, timeout))
     }
 
     /// The order as its owner sees it; `Ok(None)` when the ticket service says there is no such
@@ -58,13 +48,12 @@ impl TicketClient {
         id: Uuid,
         cookie: Option<&str>,
     ) -> Result<Option<OrderRecord>, LookupError> {
-        let mut request = self
-            .http
-            .get(format!("{}/api/tickets/orders/{id}", self.base));
-        if let Some(cookie) = cookie {
-            request = request.header(reqwest::header::COOKIE, cookie);
-        }
-        let response = request.send().await.map_err(LookupError::Unreachable)?;
+        let response = self
+            .0
+            .get_as(&format!("/api/tickets/orders/{id}"), cookie)
+            .send()
+            .await
+            .map_err(LookupError::Unreachable)?;
         match response.status() {
             StatusCode::OK => {}
             StatusCode::NOT_FOUND | StatusCode::FORBIDDEN => return Ok(None),

@@ -1,6 +1,7 @@
 //! Shared building blocks of every service: configuration, telemetry, the JSON error shape,
 //! request extractors (`Idempotency-Key` among them), the HTTP server scaffolding, storage helpers
-//! (SQLite and MongoDB conversions, the MongoDB transaction runner), NATS set-up, the supervisor of
+//! (SQLite and MongoDB conversions, the MongoDB transaction runner), NATS set-up, the client that
+//! asks another service as the caller, the supervisor of
 //! background work and test support (the store-contract runner among it).
 
 pub mod auth;
@@ -18,6 +19,7 @@ pub mod nats;
 #[cfg(feature = "openapi")]
 pub mod openapi;
 pub mod outbox;
+pub mod peer;
 pub mod shutdown;
 pub mod sqlite;
 pub mod state;

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
-use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
 use platform::money::{Currency, Money};
 
 /// The seed's event document; prices are exact integers (`priceMinor`, cents) and `cityKey`,
@@ -44,6 +44,16 @@ struct EventDoc {
     ends_at: bson::DateTime,
     city_key: String,
     search_text: String,
+    /// Absent from documents written before refund policies existed: refunds not offered.
+    #[serde(default)]
+    refund_policy: RefundPolicyDoc,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct RefundPolicyDoc {
+    allowed: bool,
+    until_hours_before: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -121,6 +131,10 @@ impl EventDoc {
             ends_at: to_bson_time(e.ends_at()),
             city_key: e.city_key(),
             search_text: e.search_text(),
+            refund_policy: RefundPolicyDoc {
+                allowed: e.refund_policy.allowed,
+                until_hours_before: i64::from(e.refund_policy.until_hours_before),
+            },
         }
     }
 
@@ -161,6 +175,14 @@ impl EventDoc {
             },
             status: Status::parse(&self.status)
                 .ok_or_else(|| corrupt(&id, format!("status {:?}", self.status)))?,
+            refund_policy: RefundPolicy {
+                allowed: self.refund_policy.allowed,
+                until_hours_before: small(
+                    &id,
+                    "refundPolicy.untilHoursBefore",
+                    self.refund_policy.until_hours_before,
+                )?,
+            },
             created_by: parse_uuid(&self.created_by)?,
             is_active: self.is_active,
             version: u64::try_from(self.version).map_err(|e| corrupt(&id, e))?,
@@ -359,6 +381,32 @@ impl EventStore for MongoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refund_policy_round_trips_and_an_old_document_reads_as_refunds_not_offered() {
+        let mut event = crate::domain::tests::event(Status::Published, chrono::Duration::days(3));
+        event.refund_policy = RefundPolicy {
+            allowed: true,
+            until_hours_before: 72,
+        };
+        let mut written = bson::to_document(&EventDoc::from_event(&event)).expect("a document");
+        assert_eq!(
+            written.get_document("refundPolicy").unwrap(),
+            &doc! {"allowed": true, "untilHoursBefore": 72_i64}
+        );
+        let read: EventDoc = bson::from_document(written.clone()).expect("it reads");
+        assert_eq!(
+            read.into_event().unwrap().refund_policy,
+            event.refund_policy
+        );
+
+        written.remove("refundPolicy");
+        let old: EventDoc = bson::from_document(written).expect("an old document reads");
+        assert_eq!(
+            old.into_event().unwrap().refund_policy,
+            RefundPolicy::default()
+        );
+    }
 
     #[test]
     fn regex_metacharacters_in_a_search_are_literal() {

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
-use crate::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
 use platform::money::Money;
 
 const EVENTS_DDL: &str = r#"
@@ -48,12 +48,20 @@ CREATE INDEX events_by_city ON events(city_key, date_time);
 CREATE INDEX events_by_creator ON events(created_by, created_at);
 "#;
 
-/// The outbox first: its DDL is the platform's, shared by every service.
-const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL];
+/// Events stored before refund policies existed read as refunds not offered.
+const REFUND_POLICY_DDL: &str = r#"
+ALTER TABLE events ADD COLUMN refund_allowed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE events ADD COLUMN refund_until_hours_before INTEGER NOT NULL DEFAULT 0;
+"#;
+
+/// The outbox first: its DDL is the platform's, shared by every service. Append only: a file
+/// records how many of these it has applied.
+const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL, REFUND_POLICY_DDL];
 
 const COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, duration, ticket_types, currency, organizer_name, organizer_email, \
-    organizer_phone, status, created_by, is_active, version, created_at, updated_at";
+    organizer_phone, status, created_by, is_active, version, created_at, updated_at, \
+    refund_allowed, refund_until_hours_before";
 
 /// A ticket type inside the `ticket_types` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -104,6 +112,10 @@ fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
         version: r.get::<_, i64>(18)? as u64,
         created_at: r.time(19)?,
         updated_at: r.time(20)?,
+        refund_policy: RefundPolicy {
+            allowed: r.get(21)?,
+            until_hours_before: r.get(22)?,
+        },
     })
 }
 
@@ -145,13 +157,15 @@ fn row_values(e: &Event) -> Result<Vec<Box<dyn ToSql + Send>>, StoreError> {
         Box::new(millis(e.updated_at)),
         Box::new(e.city_key()),
         Box::new(e.search_text()),
+        Box::new(e.refund_policy.allowed),
+        Box::new(e.refund_policy.until_hours_before),
     ])
 }
 
 const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, ends_at, duration, ticket_types, currency, organizer_name, \
     organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
-    updated_at, city_key, search_text";
+    updated_at, city_key, search_text, refund_allowed, refund_until_hours_before";
 
 /// The tables of `event.db`.
 pub enum EventSchema {}
@@ -320,5 +334,53 @@ impl EventStore for SqliteStore {
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {
         Arc::new(SqliteOutbox::new(self.db.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+    use platform::sqlite::Sqlite;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_file_from_before_refund_policies_opens_and_its_events_offer_no_refunds() {
+        let dir = platform::testing::temp_dir();
+        let path = dir.path().join("event.db");
+        let mut event = crate::domain::tests::event(Status::Published, Duration::days(3));
+        for t in [
+            &mut event.date_time,
+            &mut event.created_at,
+            &mut event.updated_at,
+        ] {
+            *t = DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap();
+        }
+        let old_columns = ALL_COLUMNS
+            .split(", ")
+            .take_while(|c| !c.starts_with("refund_"))
+            .collect::<Vec<_>>();
+        let mut values = row_values(&event).unwrap();
+        values.truncate(old_columns.len());
+        let old = Sqlite::open(&path, &MIGRATIONS[..2]).unwrap();
+        old.call(move |c| {
+            let placeholders = vec!["?"; values.len()].join(", ");
+            c.execute(
+                &format!(
+                    "INSERT INTO events ({}) VALUES ({placeholders})",
+                    old_columns.join(", ")
+                ),
+                rusqlite::params_from_iter(values.iter().map(|v| v as &dyn ToSql)),
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+        drop(old);
+
+        let store = SqliteStore::open(&path).unwrap();
+        let read = store.get(event.id).await.unwrap().expect("the old event");
+        assert_eq!(read.refund_policy, RefundPolicy::default());
+        assert_eq!(read, event);
     }
 }

@@ -2,14 +2,12 @@
 
 use chrono::{Duration, Utc};
 use event_service::domain::Status;
-use serde_json::{Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
-use crate::support::{Stack, create, error_fields, in_days, post_empty, stored_event};
-
-fn path(event: &Value) -> String {
-    format!("/api/events/{}", event["id"].as_str().unwrap())
-}
+use crate::support::{
+    Stack, create, error_fields, event_path as path, in_days, post_empty, stored_event,
+};
 
 #[tokio::test]
 async fn a_draft_is_hidden_from_everyone_but_its_owner_and_admins() {

@@ -7,5 +7,6 @@ mod create;
 mod demo;
 mod lifecycle;
 mod ready;
+mod refunds;
 mod store_contract;
 mod support;

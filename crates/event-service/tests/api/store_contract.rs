@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use contracts::Envelope;
-use event_service::domain::{Category, Event, Status};
+use event_service::domain::{Category, Event, RefundPolicy, Status};
 use event_service::store::{CatalogFilter, EventStore, MongoStore, SqliteStore};
 use platform::outbox::OutboxMessage;
 use uuid::Uuid;
@@ -206,6 +206,31 @@ async fn the_catalog_filters_sorts_and_pages_like_the_api_promises(store: Arc<dy
     );
 }
 
+async fn a_refund_policy_is_kept_by_every_write_and_read(store: Arc<dyn EventStore>) {
+    let mut e = event(Duration::days(3));
+    e.refund_policy = RefundPolicy {
+        allowed: true,
+        until_hours_before: 8_760,
+    };
+    store.insert(&e, None).await.unwrap();
+    assert_eq!(
+        store.get(e.id).await.unwrap().unwrap().refund_policy,
+        e.refund_policy
+    );
+    let listed = store.catalog(&all(1, 20), Utc::now()).await.unwrap();
+    assert_eq!(listed.events, [e.clone()]);
+    assert_eq!(store.created_by(e.created_by).await.unwrap(), [e.clone()]);
+
+    let mut changed = e.clone();
+    changed.refund_policy = RefundPolicy {
+        allowed: false,
+        until_hours_before: 12,
+    };
+    changed.touch(ms(Utc::now()));
+    assert!(store.replace(&changed, 1, None).await.unwrap());
+    assert_eq!(store.get(e.id).await.unwrap(), Some(changed));
+}
+
 async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn EventStore>) {
     let owner = Uuid::new_v4();
     let mut made = Vec::new();
@@ -241,5 +266,6 @@ platform::store_contract! {
         a_replace_only_succeeds_against_the_version_it_read,
         the_catalog_filters_sorts_and_pages_like_the_api_promises,
         a_creators_events_come_newest_first_in_every_status,
+        a_refund_policy_is_kept_by_every_write_and_read,
     ],
 }

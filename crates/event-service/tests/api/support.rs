@@ -38,6 +38,9 @@ pub fn event_config(nats_url: String, auth_url: String) -> EventConfig {
             auth_url,
             auth_timeout: Duration::from_secs(2),
         },
+        // Port 9 (discard) is closed on test machines: the order count is unknown at once.
+        ticket_url: "http://127.0.0.1:9".into(),
+        ticket_timeout: Duration::from_secs(2),
         currency: Currency::USD,
         demo: None,
     }
@@ -166,6 +169,11 @@ pub async fn create(client: &TestClient, changes: Value) -> Value {
     res.json()["event"].clone()
 }
 
+/// `/api/events/<id>` of an event as the API answered it.
+pub fn event_path(event: &Value) -> String {
+    format!("/api/events/{}", event["id"].as_str().unwrap())
+}
+
 pub async fn post_empty(client: &TestClient, path: &str) -> TestResponse {
     client.send(client.http.post(client.url(path))).await
 }
@@ -207,6 +215,7 @@ pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> 
             email: "org@example.com".into(),
             phone: None,
         },
+        refund_policy: Default::default(),
         status,
         created_by,
         is_active: true,
