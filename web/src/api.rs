@@ -11,7 +11,7 @@ use serde_json::json;
 
 use api_types::auth::{LoginBody, RegisterBody, User, UserResponse};
 use api_types::back_office::{EventOrdersResponse, EventSummary, RefundRequest};
-use api_types::events::{EventPage, EventView, MyEvents};
+use api_types::events::{CancelledEventResponse, EventPage, EventResponse, EventView, MyEvents};
 use api_types::orders::{
     Availability, BookingResponse, CustomerInfo, OrderDetailsView, OrderResponse, OrderStatus,
     OrderView, OrdersResponse,
@@ -19,7 +19,7 @@ use api_types::orders::{
 use api_types::payments::{PaymentDetailsInput, PaymentMethod, ProcessRequest, ProcessResponse};
 use uuid::Uuid;
 
-use crate::model::*;
+use crate::model::EventInput;
 
 /// The shared error shape `{"error": {"code", "message", "fields"}}`, or a network failure
 /// (`status` 0).
@@ -196,8 +196,8 @@ pub mod events {
         get(&format!("/api/events?{}", params.join("&"))).await
     }
 
-    pub async fn get_one(id: &str) -> ApiResult<Event> {
-        get::<EventBody>(&format!("/api/events/{}", encode(id)))
+    pub async fn get_one(id: &str) -> ApiResult<EventView> {
+        get::<EventResponse>(&format!("/api/events/{}", encode(id)))
             .await
             .map(|b| b.event)
     }
@@ -208,20 +208,20 @@ pub mod events {
             .map(|b| b.events)
     }
 
-    pub async fn create(input: &EventInput) -> ApiResult<Event> {
-        post::<EventBody>("/api/events", input, None)
+    pub async fn create(input: &EventInput) -> ApiResult<EventView> {
+        post::<EventResponse>("/api/events", input, None)
             .await
             .map(|b| b.event)
     }
 
-    pub async fn update(id: &str, input: &EventInput) -> ApiResult<Event> {
-        patch::<EventBody>(&format!("/api/events/{}", encode(id)), input)
+    pub async fn update(id: &str, input: &EventInput) -> ApiResult<EventView> {
+        patch::<EventResponse>(&format!("/api/events/{}", encode(id)), input)
             .await
             .map(|b| b.event)
     }
 
-    pub async fn publish(id: &str) -> ApiResult<Event> {
-        post::<EventBody>(
+    pub async fn publish(id: &str) -> ApiResult<EventView> {
+        post::<EventResponse>(
             &format!("/api/events/{}/publish", encode(id)),
             &json!({}),
             None,
@@ -231,7 +231,7 @@ pub mod events {
     }
 
     /// Cancels the event; its paid orders are refunded.
-    pub async fn cancel(id: &str) -> ApiResult<CancelledEvent> {
+    pub async fn cancel(id: &str) -> ApiResult<CancelledEventResponse> {
         post(
             &format!("/api/events/{}/cancel", encode(id)),
             &json!({}),

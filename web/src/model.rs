@@ -3,51 +3,11 @@
 //! limits. Money is read from the exact `*Minor` fields (integer cents), never computed from the
 //! float `price`.
 
-use api_types::events::{EventView, RefundPolicy};
-use serde::{Deserialize, Serialize};
+use api_types::events::RefundPolicy;
+use serde::Serialize;
 
 /// The longest refund window the event form offers, in hours before the start (a year).
 pub const MAX_REFUND_HOURS: u32 = 24 * 365;
-
-// ---- Issue 11: until `EventView` carries `refundPolicy` (another change adds it, with the cancel
-// answer `CancelledEventResponse`), the app reads the policy beside the event. The merge replaces
-// `Event` by `EventView`, `EventBody` by `EventResponse` and `CancelledEvent` by
-// `CancelledEventResponse`.
-
-/// An event as one event's answer carries it, with its refund policy.
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Event {
-    #[serde(flatten)]
-    pub view: EventView,
-    /// Absent from events of before refund policies: refunds not offered.
-    #[serde(default)]
-    pub refund_policy: RefundPolicy,
-}
-
-impl std::ops::Deref for Event {
-    type Target = EventView;
-
-    fn deref(&self) -> &EventView {
-        &self.view
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-pub struct EventBody {
-    pub event: Event,
-}
-
-/// The answer to cancelling an event: the event and how many paid orders are being refunded
-/// (absent or null when the event service could not ask the ticket service).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct CancelledEvent {
-    pub event: Event,
-    #[serde(default)]
-    pub orders_to_refund: Option<u64>,
-}
-// ---- end of the issue 11 block
 
 /// The event form as the event service reads it.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -3,16 +3,14 @@
 
 use std::collections::BTreeMap;
 
-use api_types::events::{Category, RefundPolicy, Status};
+use api_types::events::{Category, EventView, RefundPolicy, Status};
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading};
 use crate::format;
-use crate::model::{
-    Event, EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
-};
+use crate::model::{EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput};
 use crate::session::{RequireLogin, to_login, use_session};
 
 #[component]
@@ -351,7 +349,7 @@ fn price_text(minor: i64) -> String {
 }
 
 #[component]
-fn EventForm(existing: Option<Event>) -> Element {
+fn EventForm(existing: Option<EventView>) -> Element {
     let session = use_session();
     let editing = existing.is_some();
     let ex = existing.clone();
@@ -675,7 +673,7 @@ fn form_order(key: &str) -> (usize, String) {
     (rank, key.to_string())
 }
 
-fn currency_hint(existing: &Option<Event>) -> String {
+fn currency_hint(existing: &Option<EventView>) -> String {
     existing
         .as_ref()
         .map(|e| e.currency.clone())

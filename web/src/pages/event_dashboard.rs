@@ -5,7 +5,7 @@
 use api_types::back_office::{
     EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
 };
-use api_types::events::{EventView, Status};
+use api_types::events::{CancelledEventResponse, EventView, Status};
 use api_types::orders::OrderStatus;
 use dioxus::prelude::*;
 
@@ -15,7 +15,6 @@ use crate::api::{self, ApiError};
 use crate::chart::SalesChart;
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
-use crate::model::CancelledEvent;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -63,7 +62,7 @@ fn Dashboard(id: String) -> Element {
         Some(Err(e)) => {
             return rsx! { ErrorBox { error: e.clone(), retry: move |_| event.restart() } };
         }
-        Some(Ok(ev)) => ev.view.clone(),
+        Some(Ok(ev)) => ev.clone(),
     };
     format::set_title(&format!("Dashboard · {}", ev.title));
     let summary_now = summary.read().clone();
@@ -98,7 +97,7 @@ fn Dashboard(id: String) -> Element {
                     onclick: move |_| reload_all(), "Refresh" }
             }
             if ev.status != Status::Cancelled {
-                CancelEvent { event: ev.clone(), on_cancelled: move |c: CancelledEvent| {
+                CancelEvent { event: ev.clone(), on_cancelled: move |c: CancelledEventResponse| {
                     let refunded = c.orders_to_refund.map(|n| format!(" {} being refunded.", plural(n, "paid order is", "paid orders are"))).unwrap_or_default();
                     notice.set(Some(format!("\u{201c}{}\u{201d} is cancelled.{refunded}", c.event.title)));
                     reload_all();
@@ -437,7 +436,10 @@ fn RefundConfirmation(
 /// "Cancel event" with an inline confirmation that says how many paid orders will be refunded:
 /// the confirmed orders of the event's summary, counted when the organizer asks.
 #[component]
-pub fn CancelEvent(event: EventView, on_cancelled: EventHandler<CancelledEvent>) -> Element {
+pub fn CancelEvent(
+    event: EventView,
+    on_cancelled: EventHandler<CancelledEventResponse>,
+) -> Element {
     let mut asking = use_signal(|| false);
     // `None` while counting; `Some(None)` when the count is unknown (a draft, or no answer).
     let mut counts = use_signal(|| None::<Option<OrdersByStatus>>);

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use api_types::events::Status;
+use api_types::events::{EventView, Status};
 use api_types::orders::{Availability, CustomerInfo};
 use chrono::{DateTime, Utc};
 use dioxus::prelude::*;
@@ -12,7 +12,7 @@ use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading, StatusBadge};
 use crate::format;
 use crate::live::{LiveMode, use_live_availability};
-use crate::model::{Event, MAX_PER_ORDER};
+use crate::model::MAX_PER_ORDER;
 use crate::session::{to_login, use_session};
 
 #[component]
@@ -31,12 +31,12 @@ pub fn EventDetail(id: String) -> Element {
             }
         },
         Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| event.restart() } },
-        Some(Ok(ev)) => rsx! { EventView { key: "{ev.id}", event: ev.clone() } },
+        Some(Ok(ev)) => rsx! { EventArticle { key: "{ev.id}", event: ev.clone() } },
     }
 }
 
 #[component]
-fn EventView(event: Event) -> Element {
+fn EventArticle(event: EventView) -> Element {
     format::set_title(&event.title);
     let live = use_live_availability(event.id.to_string());
     let availability = (live.availability)();
@@ -74,7 +74,7 @@ fn EventView(event: Event) -> Element {
 }
 
 #[component]
-fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> Element {
+fn Booking(event: EventView, availability: Option<Availability>, mode: LiveMode) -> Element {
     let session = use_session();
     let mut quantities = use_signal(BTreeMap::<String, u32>::new);
     let mut first = use_signal(String::new);
@@ -277,12 +277,12 @@ fn Booking(event: Event, availability: Option<Availability>, mode: LiveMode) -> 
 }
 
 /// When refunds close (`None` when they are not offered).
-pub fn refund_deadline(event: &Event) -> Option<DateTime<Utc>> {
+pub fn refund_deadline(event: &EventView) -> Option<DateTime<Utc>> {
     event.refund_policy.deadline(event.date_time)
 }
 
 /// The event's refund policy in a sentence, with its deadline in the browser's time zone.
-pub fn refund_policy_text(event: &Event) -> String {
+pub fn refund_policy_text(event: &EventView) -> String {
     let hours = event.refund_policy.until_hours_before;
     match refund_deadline(event) {
         None => "Refunds are not offered for this event.".into(),
