@@ -1,7 +1,5 @@
-//! What the app sends and reads beyond the shared API shapes of `api_types`: the event form's
-//! body (the form's own typed text, sent for the event service to validate) and the form's
-//! limits. Money is read from the exact `*Minor` fields (integer cents), never computed from the
-//! float `price`.
+//! What only the app sends, beside the shared API shapes of `api_types`: the event form's body
+//! (the form's own typed text, sent for the event service to validate) and the form's limits.
 
 use api_types::events::RefundPolicy;
 use serde::Serialize;
