@@ -210,6 +210,15 @@ pub struct CustomerInfo {
     pub phone: Option<String>,
 }
 
+impl CustomerInfo {
+    /// First and last name, as the back office shows the buyer.
+    pub fn full_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
+    }
+}
+
 /// A payment result as recorded on the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -94,20 +94,8 @@ impl IntoResponse for TicketError {
     }
 }
 
-/// How the errors of a route that needs a session answer, for the OpenAPI document
-/// (`responses(..., SessionErrors)` on a handler).
-#[derive(utoipa::IntoResponses)]
-pub enum SessionErrors {
-    #[response(status = 401, description = "`unauthorized`: no valid session.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 503,
-        description = "`auth_unavailable`: the session cannot be checked right now."
-    )]
-    AuthUnavailable(ErrorBody),
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
-}
+/// How the errors of a route that needs a session answer (`responses(..., SessionErrors)`).
+pub use platform::openapi::SessionErrors;
 
 /// How the errors of a route that needs a session and may learn an event from the catalogue
 /// answer, for the OpenAPI document.

@@ -6,7 +6,7 @@ use platform::money::{Currency, Money};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-pub use api_types::orders::{CancelReason, OrderStatus};
+pub use api_types::orders::{CancelReason, CustomerInfo, IssuedTicket, OrderStatus};
 
 /// One ticket type of an order, priced when it was booked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,27 +40,6 @@ pub fn total(lines: &[OrderLine], currency: Currency) -> Option<Money> {
         minor = minor.checked_add(line.subtotal.minor_units())?;
     }
     Some(Money::from_minor_units(minor, currency))
-}
-
-/// Who the tickets are for (defaults to the signed-in user).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CustomerInfo {
-    pub first_name: String,
-    pub last_name: String,
-    pub email: String,
-    #[serde(default)]
-    #[schema(required = true)]
-    pub phone: Option<String>,
-}
-
-impl CustomerInfo {
-    /// First and last name, as the back office shows the buyer.
-    pub fn full_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name)
-            .trim()
-            .to_string()
-    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -152,17 +131,6 @@ pub struct PaymentAttempt {
     #[schema(required = true)]
     pub response_message: Option<String>,
     pub at: DateTime<Utc>,
-}
-
-/// One e-ticket: one seat.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct IssuedTicket {
-    pub code: String,
-    pub ticket_type: String,
-    /// The order was cancelled after it was paid: the ticket no longer admits anyone.
-    #[serde(default)]
-    pub void: bool,
 }
 
 /// An order with everything that hangs off it.

@@ -8,8 +8,8 @@ use api_types::back_office::{
     self, EventOrderView, EventOrdersResponse, EventSummary, OrdersByStatus, TicketTypeSales,
 };
 use api_types::orders::{
-    Availability, BookingResponse, CustomerInfo, IssuedTicket, LineTicketType, OrderDetailsView,
-    OrderEvent, OrderLineView, OrderRefund, OrderView, PaymentAttempt, Stock,
+    Availability, BookingResponse, LineTicketType, OrderDetailsView, OrderEvent, OrderLineView,
+    OrderRefund, OrderView, PaymentAttempt, Stock,
 };
 
 use crate::order::{self, Order, OrderDetails};
@@ -33,15 +33,6 @@ fn lines(order: &Order) -> Vec<OrderLineView> {
         .collect()
 }
 
-fn customer(c: &order::CustomerInfo) -> CustomerInfo {
-    CustomerInfo {
-        first_name: c.first_name.clone(),
-        last_name: c.last_name.clone(),
-        email: c.email.clone(),
-        phone: c.phone.clone(),
-    }
-}
-
 fn attempt(a: &order::PaymentAttempt) -> PaymentAttempt {
     PaymentAttempt {
         payment_id: a.payment_id,
@@ -49,14 +40,6 @@ fn attempt(a: &order::PaymentAttempt) -> PaymentAttempt {
         response_code: a.response_code.clone(),
         response_message: a.response_message.clone(),
         at: a.at,
-    }
-}
-
-fn ticket(t: &order::IssuedTicket) -> IssuedTicket {
-    IssuedTicket {
-        code: t.code.clone(),
-        ticket_type: t.ticket_type.clone(),
-        void: t.void,
     }
 }
 
@@ -86,7 +69,7 @@ pub fn order(o: &Order) -> OrderView {
         total_amount: o.total_amount.to_json(),
         total_amount_minor: o.total_amount.minor_units(),
         currency: o.currency().as_str().to_string(),
-        customer_info: customer(&o.customer),
+        customer_info: o.customer.clone(),
         payment_id: o.payment_id,
         failed_payments: o.failed_payments,
         expires_at: o.expires_at,
@@ -102,7 +85,7 @@ pub fn order_details(d: &OrderDetails) -> OrderDetailsView {
     OrderDetailsView {
         order: order(&d.order),
         payment_attempts: d.attempts.iter().map(attempt).collect(),
-        issued_tickets: d.tickets.iter().map(ticket).collect(),
+        issued_tickets: d.tickets.clone(),
     }
 }
 
