@@ -2,7 +2,7 @@
 //! relay, durable consumers (started again after an error, e.g. NATS away when the consumer was
 //! created), periodic sweeps, and any other task that runs until the service stops.
 //!
-//! ```ignore
+//! ```text
 //! let background = Background::new()
 //!     .relay(Relay::new(state.store.outbox(), js.clone(), state.relay_wake.clone()))
 //!     .consumer(js, PAYMENT_ORDERS, concurrency, state.clone(), |s, m| Box::pin(handle(s, m)))

@@ -31,7 +31,7 @@ pub fn fresh_database(package: &str) -> String {
 /// `TEST_MONGODB_URI` is set (`mongodb(&uri, &database)`, a fresh database per case). `runtime`
 /// (optional) passes arguments to `#[tokio::test]`.
 ///
-/// ```ignore
+/// ```text
 /// platform::store_contract! {
 ///     store: dyn AuthStore,
 ///     sqlite: SqliteStore::in_memory(),
