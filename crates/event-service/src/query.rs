@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use platform::FieldErrors;
+use platform::query::QueryPairs;
 use utoipa::IntoParams;
 
 use crate::domain::{Category, city_key};
@@ -46,25 +47,10 @@ pub struct CatalogQuery {
 /// (what an untouched form field sends).
 pub fn catalog_filter(pairs: &[(String, String)]) -> Result<CatalogFilter, FieldErrors> {
     let mut errors = FieldErrors::new();
+    let query = QueryPairs::check(pairs, &KNOWN, &mut errors);
+    let value = |name: &str| query.value(name);
     let mut fail = |name: &str, message: String| {
         errors.entry(name.to_string()).or_default().push(message);
-    };
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if !KNOWN.contains(&name.as_str()) {
-            fail(
-                name,
-                format!("Unknown parameter; use {}.", KNOWN.join(", ")),
-            );
-        } else if pairs[..i].iter().any(|(n, _)| n == name) {
-            fail(name, "Given more than once.".into());
-        }
-    }
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
     };
 
     let mut filter = CatalogFilter {

@@ -20,6 +20,7 @@ pub mod nats;
 pub mod openapi;
 pub mod outbox;
 pub mod peer;
+pub mod query;
 pub mod shutdown;
 pub mod sqlite;
 pub mod state;

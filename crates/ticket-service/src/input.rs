@@ -3,6 +3,7 @@
 //! extractor, with the rules every service shares). Rules that need stored data (does the event
 //! have that ticket type?) are the booking's.
 
+use platform::query::QueryPairs;
 use platform::{ApiError, AuthUser, FieldErrors};
 use serde::Deserialize;
 use serde_json::json;
@@ -294,25 +295,8 @@ const MAX_SEARCH_CHARS: usize = 200;
 /// paging defaults and bounds are [`OrderQuery::new`]'s.
 pub fn order_query(pairs: &[(String, String)]) -> Result<OrderQuery, TicketError> {
     let mut fields = FieldErrors::new();
-    for (i, (name, _)) in pairs.iter().enumerate() {
-        if !ORDER_QUERY_PARAMS.contains(&name.as_str()) {
-            let known = ORDER_QUERY_PARAMS.join(", ");
-            push(
-                &mut fields,
-                name,
-                format!("Unknown parameter; use {known}."),
-            );
-        } else if pairs[..i].iter().any(|(n, _)| n == name) {
-            push(&mut fields, name, "Given more than once.");
-        }
-    }
-    let value = |name: &str| {
-        pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.trim())
-            .filter(|v| !v.is_empty())
-    };
+    let query = QueryPairs::check(pairs, &ORDER_QUERY_PARAMS, &mut fields);
+    let value = |name: &str| query.value(name);
     let status = value("status").and_then(|raw| {
         let status = OrderStatus::parse(raw);
         if status.is_none() {
