@@ -40,12 +40,17 @@ pub async fn spawn_with_store(config: AuthConfig, store: Arc<dyn AuthStore>) -> 
     TestServer::spawn(crate::router(app.state)).await
 }
 
-/// Registers `email` with the password `correct-horse` through `client` (which keeps the cookie).
+/// The admin account other crates' test stacks bootstrap (`ADMIN_EMAIL`/`ADMIN_PASSWORD`).
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+/// The password of every test account.
+pub const PASSWORD: &str = "correct-horse";
+
+/// Registers `email` with [`PASSWORD`] through `client` (which keeps the cookie).
 pub async fn register(client: &TestClient, email: &str) -> TestResponse {
     let res = client
         .post(
             "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": "Ada", "lastName": "Lovelace"}),
+            &json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace"}),
         )
         .await;
     assert_eq!(res.status, 201, "registration failed: {}", res.text);
@@ -57,4 +62,18 @@ pub async fn signed_in(auth: &TestServer, email: &str) -> (TestClient, Value) {
     let client = TestClient::new(auth.url());
     let user = register(&client, email).await.json()["user"].clone();
     (client, user)
+}
+
+/// Signs `client` in as the admin on the auth service at `auth_url`; the client keeps the cookie
+/// and its own base URL (the service under test).
+pub async fn sign_in_as_admin(client: &TestClient, auth_url: &str) {
+    let res = client
+        .send(
+            client
+                .http
+                .post(format!("{auth_url}/api/auth/login"))
+                .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
+        )
+        .await;
+    assert_eq!(res.status, 200, "admin login failed: {}", res.text);
 }

@@ -17,8 +17,8 @@ use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-const PASSWORD: &str = "correct-horse";
+pub use auth_service::testing::ADMIN_EMAIL;
+use auth_service::testing::PASSWORD;
 
 pub struct Stack {
     pub store: Arc<dyn EventStore>,
@@ -111,15 +111,7 @@ impl Stack {
 
     pub async fn admin(&self) -> TestClient {
         let client = self.anonymous();
-        let res = client
-            .send(
-                client
-                    .http
-                    .post(format!("{}/api/auth/login", self.auth.url()))
-                    .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "admin login failed: {}", res.text);
+        auth_service::testing::sign_in_as_admin(&client, &self.auth.url()).await;
         client
     }
 }

@@ -182,15 +182,7 @@ impl World {
     /// A browser signed in as the admin, pointed at the ticket service.
     pub async fn admin(&self) -> TestClient {
         let client = TestClient::new(self.tickets.url());
-        let res = client
-            .send(
-                client
-                    .http
-                    .post(format!("{}/api/auth/login", self.auth.url()))
-                    .json(&json!({"email": ADMIN_EMAIL, "password": PASSWORD})),
-            )
-            .await;
-        assert_eq!(res.status, 200, "admin login failed: {}", res.text);
+        auth_service::testing::sign_in_as_admin(&client, &self.auth.url()).await;
         client
     }
 
@@ -277,8 +269,7 @@ impl World {
     }
 }
 
-pub const ADMIN_EMAIL: &str = "admin@example.com";
-pub const PASSWORD: &str = "correct-horse";
+pub use auth_service::testing::{ADMIN_EMAIL, PASSWORD};
 
 pub fn usd(minor: i64) -> Price {
     Price {
