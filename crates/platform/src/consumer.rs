@@ -16,6 +16,8 @@ use contracts::subjects::{dead_letter, headers};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
 
+use crate::metrics::{self, names};
+
 /// What a handler did with a message; every outcome acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -128,15 +130,21 @@ where
 
 async fn settle(
     js: &jetstream::Context,
-    consumer: &str,
+    consumer: &'static str,
     max_deliver: i64,
     msg: Message,
     result: Result<Outcome, HandleError>,
 ) {
-    let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+    let (delivered, pending) = msg
+        .info()
+        .map_or((1, None), |i| (i.delivered, Some(i.pending)));
+    if let Some(pending) = pending {
+        metrics::gauge!(names::CONSUMER_PENDING, "consumer" => consumer).set(pending as f64);
+    }
     let ack = match result {
         Ok(outcome) => {
             tracing::debug!(consumer, subject = %msg.subject, ?outcome, "message handled");
+            count(consumer, "processed");
             AckKind::Ack
         }
         Err(HandleError::Poison(reason)) => dead_letter_or_retry(js, consumer, &msg, &reason).await,
@@ -146,6 +154,7 @@ async fn settle(
                 dead_letter_or_retry(js, consumer, &msg, &reason).await
             } else {
                 tracing::warn!(consumer, subject = %msg.subject, delivered, error = %reason, "handler failed, will retry");
+                count(consumer, "retried");
                 AckKind::Nak(Some(backoff(delivered)))
             }
         }
@@ -156,11 +165,16 @@ async fn settle(
     }
 }
 
+fn count(consumer: &'static str, outcome: &'static str) {
+    metrics::counter!(names::CONSUMER_MESSAGES, "consumer" => consumer, "outcome" => outcome)
+        .increment(1);
+}
+
 /// Parks the message on `dlq.<consumer>` with the reason in a header; if even that fails, the
 /// message is retried instead of dropped.
 async fn dead_letter_or_retry(
     js: &jetstream::Context,
-    consumer: &str,
+    consumer: &'static str,
     msg: &Message,
     reason: &str,
 ) -> AckKind {
@@ -189,6 +203,7 @@ async fn dead_letter_or_retry(
     match published.await {
         Ok(_) => {
             tracing::error!(consumer, subject = %msg.subject, reason, "message dead-lettered");
+            count(consumer, "dead_lettered");
             AckKind::Term
         }
         Err(e) => {

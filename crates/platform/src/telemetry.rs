@@ -1,8 +1,9 @@
-//! Logging set-up: readable lines locally, JSON lines when `LOG_FORMAT=json`.
+//! Process set-up: logging (readable lines locally, JSON lines when `LOG_FORMAT=json`) and the
+//! metrics recorder behind `GET /metrics`.
 
 use tracing_subscriber::EnvFilter;
 
-/// Installs the global subscriber. `RUST_LOG` filters (default `info`); `LOG_FORMAT=json` switches
+/// Installs the global subscriber and the metrics recorder (unless `METRICS=off`). `RUST_LOG` filters (default `info`); `LOG_FORMAT=json` switches
 /// to one JSON object per line for log shippers. Safe to call more than once (tests).
 pub fn init(service: &str) {
     let filter = EnvFilter::try_from_default_env()
@@ -22,4 +23,5 @@ pub fn init(service: &str) {
     } else {
         builder.compact().try_init()
     };
+    crate::metrics::install();
 }
