@@ -55,6 +55,25 @@ pub mod names {
     pub const CONSUMER_PENDING: &str = "consumer_pending_messages";
     /// Counter `{via, outcome}`: session checks, `via` = `auth_service` (a call) or `local`.
     pub const SESSIONS_VERIFIED: &str = "sessions_verified_total";
+
+    /// Every name above: the dashboard shows each.
+    pub const ALL: [&str; 15] = [
+        HTTP_REQUESTS,
+        HTTP_DURATION,
+        BOOKINGS,
+        ORDER_TRANSITIONS,
+        SSE_CONNECTIONS,
+        PAYMENTS,
+        REFUNDS,
+        CHECKINS,
+        MAILS,
+        OUTBOX_BACKLOG,
+        OUTBOX_OLDEST_AGE,
+        OUTBOX_PUBLISHED,
+        CONSUMER_MESSAGES,
+        CONSUMER_PENDING,
+        SESSIONS_VERIFIED,
+    ];
 }
 
 /// Latency buckets in seconds: from a cached read (well under a millisecond) to a timeout.
