@@ -179,12 +179,22 @@ fn services_use_mongodb_nats_and_their_default_ports() {
 }
 
 #[test]
-fn prometheus_scrapes_every_service_and_grafana_has_the_dashboard() {
+fn prometheus_scrapes_every_service_grafana_has_the_dashboard_and_jaeger_gets_the_traces() {
     let c = compose();
-    for name in ["prometheus", "grafana", "nats-exporter"] {
+    for name in ["prometheus", "grafana", "nats-exporter", "jaeger"] {
         assert!(!c["services"][name].is_badvalue(), "{name} missing");
     }
-    for name in ["prometheus", "grafana"] {
+    for (name, ..) in APP_SERVICES {
+        let env = env_of(&c["services"][name]);
+        assert!(
+            env.contains(&(
+                "OTEL_EXPORTER_OTLP_ENDPOINT".into(),
+                "http://jaeger:4318".into()
+            )),
+            "{name} exports its spans to Jaeger"
+        );
+    }
+    for name in ["prometheus", "grafana", "jaeger"] {
         assert!(
             !c["services"][name]["healthcheck"].is_badvalue(),
             "{name} has a health check"

@@ -15,6 +15,7 @@ use contracts::jetstream::ConsumerDef;
 use contracts::subjects::{dead_letter, headers};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::metrics::{self, names};
 
@@ -107,8 +108,20 @@ where
                     async move {
                         match msg {
                             Ok(msg) => {
-                                let (msg, result) = handler(msg).await;
-                                settle(&js, def.name, max_deliver, msg, result).await;
+                                // One span per delivery, continuing the trace of the request
+                                // that caused the fact.
+                                let span = tracing::info_span!(
+                                    "consume",
+                                    consumer = def.name,
+                                    subject = %msg.subject,
+                                );
+                                crate::trace::follow(&span, traceparent(&msg).as_deref());
+                                async {
+                                    let (msg, result) = handler(msg).await;
+                                    settle(&js, def.name, max_deliver, msg, result).await;
+                                }
+                                .instrument(span)
+                                .await;
                             }
                             Err(e) => {
                                 tracing::warn!(consumer = def.name, error = %e, "pull failed")

@@ -36,7 +36,7 @@ pub fn finish(routes: Router, readiness: Readiness) -> Router {
         ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(make_span)
+                .make_span_with(move |req: &Request| make_span(service, req))
                 .on_request(())
                 .on_response(on_response)
                 .on_failure(()),
@@ -58,7 +58,7 @@ async fn count_request(service: &'static str, req: Request, next: Next) -> Respo
     res
 }
 
-fn make_span(req: &Request) -> Span {
+fn make_span(service: &'static str, req: &Request) -> Span {
     let path = req
         .extensions()
         .get::<MatchedPath>()
@@ -69,14 +69,17 @@ fn make_span(req: &Request) -> Span {
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
+        service,
         method = %req.method(),
         path,
         request_id,
         status = field::Empty,
         latency_ms = field::Empty,
-    )
+    );
+    crate::trace::follow(&span, crate::trace::header(req.headers()));
+    span
 }
 
 fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {
