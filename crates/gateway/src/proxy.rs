@@ -4,11 +4,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use platform::ApiError;
+use platform::client_address::X_FORWARDED_FOR;
 
 use crate::config::GatewayConfig;
 
@@ -65,6 +68,21 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Appends the peer the gateway accepted to `X-Forwarded-For`: the services count sign-in
+/// attempts per client address (`platform::client_address`), not per gateway.
+fn append_forwarded_for(headers: &mut HeaderMap, extensions: &axum::http::Extensions) {
+    let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return;
+    };
+    let chain = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&chain) {
+        headers.insert(&X_FORWARDED_FOR, value);
+    }
+}
+
 pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let path = req.uri().path();
     let Some(base) = proxy.upstream(path) else {
@@ -81,6 +99,7 @@ pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
+    append_forwarded_for(&mut headers, &parts.extensions);
     if let Some(host) = parts.uri.host() {
         headers.insert(
             "x-forwarded-host",

@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod background;
+pub mod client_address;
 pub mod config;
 pub mod consumer;
 pub mod error;
