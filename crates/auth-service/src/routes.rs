@@ -342,9 +342,6 @@ async fn start_session(state: &AppState, user_id: Uuid) -> Result<String, AuthEr
     Ok(session::cookie(&state.config, &token))
 }
 
-/// How stale `last_seen_at` may get before a request refreshes it; saves a write per request.
-const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
-
 /// The active user behind the request's session cookie.
 async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, AuthError> {
     let token = presented_token(state, headers).ok_or(AuthError::Unauthenticated)?;
@@ -359,7 +356,7 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, Aut
         state.store.delete_session(&token_hash).await?;
         return Err(AuthError::Unauthenticated);
     }
-    if now - session.last_seen_at > TOUCH_EVERY {
+    if session.needs_touch(now, state.config.session_idle) {
         state.store.touch_session(&token_hash, now).await?;
     }
     Ok(user)

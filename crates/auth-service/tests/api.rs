@@ -380,6 +380,26 @@ async fn an_idle_session_expires() {
 }
 
 #[tokio::test]
+async fn an_active_session_outlives_a_short_idle_timeout() {
+    let idle = Duration::from_secs(2);
+    let server = testing::spawn_with(auth_service::AuthConfig {
+        session_idle: idle,
+        ..testing::config()
+    })
+    .await;
+    let client = TestClient::new(server.url());
+    register(&client, "active@example.com").await;
+    // Requests every 0.4 s for twice the idle timeout keep it alive.
+    let until = tokio::time::Instant::now() + idle * 2;
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(client.get("/api/auth/me").await.status, 200);
+    }
+    tokio::time::sleep(idle + Duration::from_millis(300)).await;
+    assert_eq!(client.get("/api/auth/me").await.status, 401);
+}
+
+#[tokio::test]
 async fn the_configured_admin_is_bootstrapped_at_start_up() {
     let server = testing::spawn_with(auth_service::AuthConfig {
         admin: Some(auth_service::config::AdminBootstrap {
