@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use platform::ApiError;
 use platform::client_address::X_FORWARDED_FOR;
+use platform::csrf::X_FORWARDED_HOST;
 
 use crate::config::GatewayConfig;
 
@@ -98,14 +99,18 @@ pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
-    headers.remove(header::HOST);
     append_forwarded_for(&mut headers, &parts.extensions);
-    if let Some(host) = parts.uri.host() {
-        headers.insert(
-            "x-forwarded-host",
-            host.parse().expect("a host is a valid header"),
-        );
-    }
+    // The host the browser used: the services compare it with `Origin` (platform::csrf).
+    let host = headers.remove(header::HOST).or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
+    match host {
+        Some(host) => headers.insert(&X_FORWARDED_HOST, host),
+        None => headers.remove(&X_FORWARDED_HOST),
+    };
     let upstream = proxy
         .client
         .request(parts.method, &target)

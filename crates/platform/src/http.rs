@@ -1,5 +1,6 @@
 //! HTTP scaffolding shared by every service: the middleware stack (request id, one span per
-//! request, body limit), the JSON fallbacks and a server with graceful shutdown.
+//! request, cross-site request refusal, body limit), the JSON fallbacks and a server with
+//! graceful shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ pub fn finish(routes: Router, readiness: Readiness) -> Router {
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::csrf::guard))
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(make_span)
