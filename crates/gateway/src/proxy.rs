@@ -28,6 +28,7 @@ impl Proxy {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(platform::http::CLIENT_POOL_IDLE)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client without TLS always builds");
