@@ -171,6 +171,7 @@ impl System {
                 .web_dist
                 .clone()
                 .unwrap_or_else(|| data.path().join("no-web-bundle")),
+            upstream_timeout: Duration::from_secs(10),
         }))
         .await;
 

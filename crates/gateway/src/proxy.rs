@@ -21,6 +21,7 @@ pub struct Proxy {
     client: reqwest::Client,
     /// `(path prefix, upstream base URL)`, matched in order.
     routes: Arc<Vec<(&'static str, String)>>,
+    timeout: Duration,
 }
 
 impl Proxy {
@@ -41,6 +42,7 @@ impl Proxy {
         Self {
             client,
             routes: Arc::new(routes),
+            timeout: config.upstream_timeout,
         }
     }
 
@@ -85,18 +87,25 @@ fn append_forwarded_for(headers: &mut HeaderMap, extensions: &axum::http::Extens
     }
 }
 
+/// An answer of the gateway's own about the upstream. The request body may be unread, so the
+/// connection cannot carry another request: say so, or the client's next request on it fails.
+fn gateway_error(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let mut res = ApiError::new(status, code, message).into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
 pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
+    // Already normalised, `..` refused (crate::path, in front of the router).
     let path = req.uri().path();
     let Some(base) = proxy.upstream(path) else {
         return ApiError::not_found("No such API route.").into_response();
     };
-    let target = format!(
-        "{base}{}",
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(path)
-    );
+    let target = match req.uri().query() {
+        Some(query) => format!("{base}{path}?{query}"),
+        None => format!("{base}{path}"),
+    };
     let (parts, body) = req.into_parts();
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
@@ -117,18 +126,25 @@ pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
         .request(parts.method, &target)
         .headers(headers)
         .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-        .send()
-        .await;
-    let res = match upstream {
-        Ok(res) => res,
-        Err(e) => {
+        .send();
+    // Bounds the wait for the answer's head only: a server-sent event stream may then last.
+    let res = match tokio::time::timeout(proxy.timeout, upstream).await {
+        Ok(Ok(res)) => res,
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, %target, "upstream unreachable");
-            return ApiError::new(
+            return gateway_error(
                 StatusCode::BAD_GATEWAY,
                 "upstream_unavailable",
                 "This part of the site is not answering right now. Please try again shortly.",
-            )
-            .into_response();
+            );
+        }
+        Err(_) => {
+            tracing::warn!(%target, timeout = ?proxy.timeout, "upstream timed out");
+            return gateway_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_timeout",
+                "This part of the site is too slow to answer right now. Please try again shortly.",
+            );
         }
     };
     let status = res.status();
@@ -155,6 +171,7 @@ mod tests {
             ticket_url: "http://ticket".into(),
             payment_url: "http://payment".into(),
             web_dist: "nowhere".into(),
+            upstream_timeout: Duration::from_secs(1),
         })
     }
 
