@@ -93,16 +93,21 @@ mod tests {
         assert_eq!(hash_token(&a), hash_token(&a));
     }
 
-    #[test]
-    fn a_session_dies_when_idle_too_long_or_past_its_lifetime() {
-        let now = Utc::now();
-        let s = Session {
+    /// A session started at `now` for an hour.
+    fn fresh_session(now: DateTime<Utc>) -> Session {
+        Session {
             token_hash: "h".into(),
             user_id: Uuid::nil(),
             created_at: now,
             last_seen_at: now,
             expires_at: now + chrono::Duration::hours(1),
-        };
+        }
+    }
+
+    #[test]
+    fn a_session_dies_when_idle_too_long_or_past_its_lifetime() {
+        let now = Utc::now();
+        let s = fresh_session(now);
         let idle = std::time::Duration::from_secs(600);
         assert!(s.is_alive(now + chrono::Duration::minutes(9), idle));
         assert!(!s.is_alive(now + chrono::Duration::minutes(11), idle));
@@ -115,13 +120,7 @@ mod tests {
     #[test]
     fn activity_refreshes_a_session_at_a_twentieth_of_the_idle_timeout_and_at_least_every_minute() {
         let now = Utc::now();
-        let s = Session {
-            token_hash: "h".into(),
-            user_id: Uuid::nil(),
-            created_at: now,
-            last_seen_at: now,
-            expires_at: now + chrono::Duration::hours(1),
-        };
+        let s = fresh_session(now);
         let short = std::time::Duration::from_secs(20);
         assert!(!s.needs_touch(now + chrono::Duration::milliseconds(999), short));
         assert!(s.needs_touch(now + chrono::Duration::seconds(1), short));
