@@ -61,7 +61,7 @@ async fn buy(buyer: TestClient, event: uuid::Uuid, card: &'static str) -> Outcom
 async fn wave(buyers: &[TestClient], first: usize, event: uuid::Uuid) -> Vec<Outcome> {
     futures::stream::iter(buyers.iter().cloned().enumerate())
         .map(|(i, buyer)| {
-            let card = if (first + i) % DECLINE_EVERY == 0 {
+            let card = if (first + i).is_multiple_of(DECLINE_EVERY) {
                 DECLINED_CARD
             } else {
                 APPROVED_CARD
