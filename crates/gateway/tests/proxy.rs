@@ -228,3 +228,44 @@ async fn every_answer_carries_the_security_headers_and_api_answers_are_not_store
     assert_eq!(me.header("cache-control"), Some("no-store"));
     assert_eq!(client.get("/").await.header("cache-control"), None);
 }
+
+#[tokio::test]
+async fn the_gateway_appends_the_client_address_and_forwards_the_browser_s_host() {
+    // An upstream that answers with the headers it was given.
+    let echo = axum::Router::new().route(
+        "/api/events",
+        axum::routing::get(|headers: axum::http::HeaderMap| async move {
+            let header = |name: &str| {
+                headers
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            axum::Json(json!({
+                "forwardedFor": header("x-forwarded-for"),
+                "forwardedHost": header("x-forwarded-host"),
+            }))
+        }),
+    );
+    let upstream = TestServer::spawn(echo).await;
+    let gateway = TestServer::spawn(gateway::router(&GatewayConfig {
+        event_url: upstream.url(),
+        ..config("http://127.0.0.1:1".into())
+    }))
+    .await;
+    let client = TestClient::new(gateway.url());
+    let res = client
+        .send(
+            client
+                .http
+                .get(client.url("/api/events"))
+                .header("x-forwarded-for", "203.0.113.5")
+                .header("x-forwarded-host", "evil.example"),
+        )
+        .await;
+    let seen = res.json();
+    // The last entry is the peer the gateway saw: the one the services count attempts under.
+    assert_eq!(seen["forwardedFor"], "203.0.113.5, 127.0.0.1");
+    assert_eq!(seen["forwardedHost"], gateway.addr.to_string());
+}
