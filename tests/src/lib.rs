@@ -29,6 +29,9 @@ pub struct Options {
     pub success_rate: f64,
     /// A built web app (`web/dist`) for the gateway to serve; none: the API overview page.
     pub web_dist: Option<PathBuf>,
+    /// The NATS the services use (e.g. a cluster's comma-separated URLs); none: the system's own
+    /// nats-server (`System::nats`).
+    pub nats_url: Option<String>,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
             bcrypt_cost: 4,
             success_rate: 0.9,
             web_dist: None,
+            nats_url: None,
         }
     }
 }
@@ -81,6 +85,7 @@ impl System {
     pub async fn start_with(options: Options) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let nats = NatsServer::start();
+        let nats_url = options.nats_url.clone().unwrap_or_else(|| nats.url());
 
         let auth_config = auth_service::AuthConfig {
             base: BaseConfig {
@@ -109,6 +114,10 @@ impl System {
                 store: store(&data, options.file_backed, "ticket.db"),
                 ..ticket_defaults.base
             },
+            links: LinksConfig {
+                nats_url: nats_url.clone(),
+                ..ticket_defaults.links.clone()
+            },
             hold: options.hold,
             ..ticket_defaults
         };
@@ -123,7 +132,7 @@ impl System {
                 store: store(&data, options.file_backed, "event.db"),
             },
             links: LinksConfig {
-                nats_url: nats.url(),
+                nats_url: nats_url.clone(),
                 nats_connect_timeout: Duration::from_secs(5),
                 auth_url: auth.url(),
                 auth_timeout: Duration::from_secs(2),
@@ -146,7 +155,7 @@ impl System {
                 ..defaults.base
             },
             links: LinksConfig {
-                nats_url: nats.url(),
+                nats_url: nats_url.clone(),
                 auth_url: auth.url(),
                 ..defaults.links
             },
@@ -171,6 +180,7 @@ impl System {
                 .web_dist
                 .clone()
                 .unwrap_or_else(|| data.path().join("no-web-bundle")),
+            upstream_timeout: Duration::from_secs(10),
         }))
         .await;
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::config::AuthConfig;
 use crate::domain::{Email, Password, User};
 use crate::passwords;
-use crate::state::AppState;
+use crate::state::{AppState, Throttles};
 use crate::store::{self, AuthStore};
 use crate::{openapi, routes};
 
@@ -51,6 +51,7 @@ pub async fn build_with_store(
         store,
         config: Arc::new(config.clone()),
         dummy_hash: dummy_hash.into(),
+        throttles: Arc::new(Throttles::new(&config)),
     };
     if let Some(admin) = &config.admin {
         ensure_admin(&state, &admin.email, &admin.password).await?;

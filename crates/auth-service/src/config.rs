@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use platform::config::{self, BaseConfig, ConfigError, services};
 
+use crate::throttle::Limit;
+
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
     /// `HOST`, `AUTH_PORT` (default 3001); `MONGODB_URI` (database `auth_db`), else SQLite
@@ -21,6 +23,15 @@ pub struct AuthConfig {
     pub cookie_secure: bool,
     /// `ADMIN_EMAIL` + `ADMIN_PASSWORD`: an admin account ensured at start-up.
     pub admin: Option<AdminBootstrap>,
+    /// `LOGIN_MAX_FAILURES_PER_ACCOUNT` (default 10) wrong passwords per
+    /// `LOGIN_THROTTLE_WINDOW_SECS` (default 900) before an account's sign-ins answer 429.
+    pub login_per_account: Limit,
+    /// `LOGIN_MAX_FAILURES_PER_ADDRESS` (default 50) failed sign-ins from one client address per
+    /// the same window (higher: many people share an address behind NAT).
+    pub login_per_address: Limit,
+    /// `REGISTRATIONS_PER_ADDRESS` (default 20) sign-ups from one client address per
+    /// `REGISTRATION_WINDOW_SECS` (default 3600).
+    pub registrations_per_address: Limit,
 }
 
 #[derive(Debug, Clone)]
@@ -38,6 +49,7 @@ impl AuthConfig {
             (Some(email), Some(password)) => Some(AdminBootstrap { email, password }),
             _ => None,
         };
+        let login_window = config::secs_or("LOGIN_THROTTLE_WINDOW_SECS", Duration::from_secs(900))?;
         Ok(Self {
             base: BaseConfig::from_env(&services::AUTH)?,
             bcrypt_cost: config::parse_or("BCRYPT_COST", 12)?,
@@ -52,6 +64,18 @@ impl AuthConfig {
             cookie_name: config::var_or("SESSION_COOKIE_NAME", "sid"),
             cookie_secure: config::bool_or("COOKIE_SECURE", false)?,
             admin,
+            login_per_account: Limit {
+                max: config::parse_or("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10)?,
+                window: login_window,
+            },
+            login_per_address: Limit {
+                max: config::parse_or("LOGIN_MAX_FAILURES_PER_ADDRESS", 50)?,
+                window: login_window,
+            },
+            registrations_per_address: Limit {
+                max: config::parse_or("REGISTRATIONS_PER_ADDRESS", 20)?,
+                window: config::secs_or("REGISTRATION_WINDOW_SECS", Duration::from_secs(3600))?,
+            },
         })
     }
 }

@@ -35,20 +35,36 @@ impl fmt::Display for Email {
     }
 }
 
-/// A password bcrypt can hash without silently truncating it.
+/// Passwords people pick first; bundled so the check needs no network.
+const COMMON_PASSWORDS: &str = include_str!("common_passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .any(|common| common == lower)
+}
+
+/// A password of enough characters, not a well-known one, that bcrypt can hash without silently
+/// truncating it.
 pub struct Password(String);
 
 impl Password {
-    pub const MIN_BYTES: usize = 8;
+    /// Counted in characters (a person's idea of length), not bytes.
+    pub const MIN_CHARS: usize = 8;
     /// bcrypt ignores everything past 72 bytes.
     pub const MAX_BYTES: usize = 72;
 
     pub fn parse(raw: &str) -> Result<Self, &'static str> {
-        if raw.len() < Self::MIN_BYTES {
+        if raw.chars().count() < Self::MIN_CHARS {
             return Err("Password must be at least 8 characters.");
         }
         if raw.len() > Self::MAX_BYTES {
             return Err("Password must be at most 72 bytes (bcrypt's limit).");
+        }
+        if is_common(raw) {
+            return Err("This password is too common; choose another.");
         }
         Ok(Password(raw.to_string()))
     }
@@ -103,15 +119,42 @@ mod tests {
     }
 
     #[test]
-    fn a_password_must_be_between_8_and_72_bytes() {
+    fn a_password_needs_8_characters_and_at_most_72_bytes() {
         assert!(Password::parse("1234567").is_err());
-        assert!(Password::parse("12345678").is_ok());
+        assert!(Password::parse("1234567x").is_ok());
         assert!(Password::parse(&"x".repeat(72)).is_ok());
         let err = Password::parse(&"x".repeat(73)).unwrap_err();
         assert!(err.contains("72 bytes"));
         // 24 three-byte characters are 72 bytes; 25 are too many.
         assert!(Password::parse(&"€".repeat(24)).is_ok());
         assert!(Password::parse(&"€".repeat(25)).is_err());
+    }
+
+    #[test]
+    fn length_is_counted_in_characters_not_bytes() {
+        // Two emoji are 8 bytes but two characters.
+        let err = Password::parse("😀😀").unwrap_err();
+        assert!(err.contains("8 characters"));
+        assert!(
+            Password::parse("ééééééé").is_err(),
+            "7 characters, 14 bytes"
+        );
+        assert!(Password::parse("éééééééé").is_ok());
+    }
+
+    #[test]
+    fn the_most_common_passwords_are_refused_whatever_their_case() {
+        for common in [
+            "password",
+            "12345678",
+            "Password1",
+            "QWERTYUIOP",
+            "iloveyou",
+        ] {
+            let err = Password::parse(common).unwrap_err();
+            assert!(err.contains("too common"), "{common:?}: {err}");
+        }
+        assert!(Password::parse("correct-horse").is_ok());
     }
 
     #[test]

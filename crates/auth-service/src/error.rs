@@ -1,6 +1,6 @@
 //! Everything the auth service can fail with, mapped once to the shared JSON error shape.
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use platform::{ApiError, StoreError};
 
@@ -14,6 +14,8 @@ pub enum AuthError {
     AccountDisabled,
     #[error("not signed in")]
     Unauthenticated,
+    #[error("too many attempts")]
+    TooManyAttempts { retry_after: std::time::Duration },
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -25,6 +27,19 @@ pub enum AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         let api = match self {
+            AuthError::TooManyAttempts { retry_after } => {
+                // Whole seconds, rounded up: a client that waits that long is let in.
+                let secs = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+                let mut res = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "too_many_attempts",
+                    "Too many attempts. Please wait a while and try again.",
+                )
+                .into_response();
+                res.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+                return res;
+            }
             AuthError::EmailTaken => {
                 let mut e =
                     ApiError::conflict("email_taken", "An account with this email already exists.");

@@ -11,6 +11,7 @@ mod routes;
 pub mod session;
 pub mod state;
 pub mod store;
+pub mod throttle;
 
 pub use app::{App, build, build_with_store, router, run};
 pub use config::AuthConfig;

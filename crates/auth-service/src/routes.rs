@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use platform::client_address::ClientAddress;
 use platform::extract::Json as JsonBody;
 use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson};
 use platform::{ApiError, FieldErrors, Role, StoreError};
@@ -18,6 +19,7 @@ use crate::error::AuthError;
 use crate::passwords;
 use crate::session::{self, Session};
 use crate::state::AppState;
+use crate::throttle::{self, Verdict};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -100,14 +102,20 @@ fn credentials_given(body: &LoginBody) -> Result<(), AuthError> {
         (status = 409, description = "`email_taken`: an account with this email exists (also in `fields.email`).", body = ErrorBody),
         BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field (`email`, `password`, `firstName`, `lastName`); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many sign-ups from this client address (`REGISTRATIONS_PER_ADDRESS` per `REGISTRATION_WINDOW_SECS`).", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until sign-ups from this address are accepted again."))),
         InternalError,
     )
 )]
 async fn register(
     State(state): State<AppState>,
+    client: ClientAddress,
     JsonBody(body): JsonBody<RegisterBody>,
 ) -> Result<SignedIn, AuthError> {
+    let per_address = &state.throttles.registrations_per_address;
+    allowed(per_address.check(&client.key()))?;
     let (email, password, first_name, last_name) = registration(&body)?;
+    per_address.record(&client.key());
 
     // Cheap early answer; the unique index still decides races.
     if state.store.user_by_email(email.as_str()).await?.is_some() {
@@ -155,16 +163,31 @@ async fn register(
         (status = 403, description = "`account_disabled`: the account has been disabled.", body = ErrorBody),
         BodyRejected,
         (status = 422, description = "`validation_failed`: `email` or `password` is empty; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
+        (status = 429, description = "`too_many_attempts`: too many failed sign-ins for this account or from this client address (`LOGIN_MAX_FAILURES_PER_ACCOUNT` / `LOGIN_MAX_FAILURES_PER_ADDRESS` per `LOGIN_THROTTLE_WINDOW_SECS`); the password is not checked.", body = ErrorBody,
+            headers(("Retry-After" = u64, description = "Seconds until sign-ins are accepted again."))),
         InternalError,
     )
 )]
 async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     headers: HeaderMap,
     JsonBody(body): JsonBody<LoginBody>,
 ) -> Result<SignedIn, AuthError> {
     credentials_given(&body)?;
-    let found = match Email::parse(&body.email) {
+    let email = Email::parse(&body.email);
+    // Throttled before bcrypt runs: a refused guess costs the server nothing and tells nothing.
+    let account = match &email {
+        Ok(email) => email.to_string(),
+        Err(_) => body.email.trim().to_lowercase(),
+    };
+    let address = client.key();
+    let throttles = &state.throttles;
+    allowed(throttle::strictest([
+        throttles.login_per_account.check(&account),
+        throttles.login_per_address.check(&address),
+    ]))?;
+    let found = match email {
         Ok(email) => state.store.user_by_email(email.as_str()).await?,
         Err(_) => None,
     };
@@ -176,8 +199,13 @@ async fn login(
     let password_ok = passwords::verify(body.password, hash).await?;
     let user = match found {
         Some((user, _)) if password_ok => user,
-        _ => return Err(AuthError::InvalidCredentials),
+        _ => {
+            throttles.login_per_account.record(&account);
+            throttles.login_per_address.record(&address);
+            return Err(AuthError::InvalidCredentials);
+        }
     };
+    throttles.login_per_account.clear(&account);
     if !user.is_active {
         return Err(AuthError::AccountDisabled);
     }
@@ -281,6 +309,13 @@ async fn verify(
     }))
 }
 
+fn allowed(verdict: Verdict) -> Result<(), AuthError> {
+    match verdict {
+        Verdict::Allowed => Ok(()),
+        Verdict::Refused { retry_after } => Err(AuthError::TooManyAttempts { retry_after }),
+    }
+}
+
 fn presented_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h str> {
     headers
         .get_all(header::COOKIE)
@@ -307,9 +342,6 @@ async fn start_session(state: &AppState, user_id: Uuid) -> Result<String, AuthEr
     Ok(session::cookie(&state.config, &token))
 }
 
-/// How stale `last_seen_at` may get before a request refreshes it; saves a write per request.
-const TOUCH_EVERY: chrono::Duration = chrono::Duration::seconds(60);
-
 /// The active user behind the request's session cookie.
 async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, AuthError> {
     let token = presented_token(state, headers).ok_or(AuthError::Unauthenticated)?;
@@ -324,7 +356,7 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, Aut
         state.store.delete_session(&token_hash).await?;
         return Err(AuthError::Unauthenticated);
     }
-    if now - session.last_seen_at > TOUCH_EVERY {
+    if session.needs_touch(now, state.config.session_idle) {
         state.store.touch_session(&token_hash, now).await?;
     }
     Ok(user)

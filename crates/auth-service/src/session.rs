@@ -27,6 +27,21 @@ impl Session {
     }
 }
 
+/// At most this stale may `last_seen_at` get before a request refreshes it: one write a minute
+/// per active session rather than one per request.
+const TOUCH_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
+impl Session {
+    /// Whether a request at `now` should refresh `last_seen_at`: once it is older than a
+    /// twentieth of the idle timeout (at most a minute), so an active session never comes within
+    /// 95% of the timeout, however short the timeout is.
+    pub fn needs_touch(&self, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
+        let every = (idle / 20).min(TOUCH_AT_MOST_EVERY);
+        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
+        now - self.last_seen_at >= every
+    }
+}
+
 /// A fresh token (64 hex chars) from the OS-seeded CSPRNG.
 pub fn new_token() -> String {
     let mut bytes = [0u8; 32];
@@ -78,16 +93,21 @@ mod tests {
         assert_eq!(hash_token(&a), hash_token(&a));
     }
 
-    #[test]
-    fn a_session_dies_when_idle_too_long_or_past_its_lifetime() {
-        let now = Utc::now();
-        let s = Session {
+    /// A session started at `now` for an hour.
+    fn fresh_session(now: DateTime<Utc>) -> Session {
+        Session {
             token_hash: "h".into(),
             user_id: Uuid::nil(),
             created_at: now,
             last_seen_at: now,
             expires_at: now + chrono::Duration::hours(1),
-        };
+        }
+    }
+
+    #[test]
+    fn a_session_dies_when_idle_too_long_or_past_its_lifetime() {
+        let now = Utc::now();
+        let s = fresh_session(now);
         let idle = std::time::Duration::from_secs(600);
         assert!(s.is_alive(now + chrono::Duration::minutes(9), idle));
         assert!(!s.is_alive(now + chrono::Duration::minutes(11), idle));
@@ -95,6 +115,18 @@ mod tests {
             now + chrono::Duration::hours(2),
             std::time::Duration::from_secs(86_400)
         ));
+    }
+
+    #[test]
+    fn activity_refreshes_a_session_at_a_twentieth_of_the_idle_timeout_and_at_least_every_minute() {
+        let now = Utc::now();
+        let s = fresh_session(now);
+        let short = std::time::Duration::from_secs(20);
+        assert!(!s.needs_touch(now + chrono::Duration::milliseconds(999), short));
+        assert!(s.needs_touch(now + chrono::Duration::seconds(1), short));
+        let day = std::time::Duration::from_secs(86_400);
+        assert!(!s.needs_touch(now + chrono::Duration::seconds(59), day));
+        assert!(s.needs_touch(now + chrono::Duration::seconds(60), day));
     }
 
     #[test]

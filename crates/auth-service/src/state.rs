@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use crate::config::AuthConfig;
 use crate::store::AuthStore;
+use crate::throttle::Throttle;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -11,4 +12,23 @@ pub struct AppState {
     pub config: Arc<AuthConfig>,
     /// A hash of a random password, verified against when the email is unknown.
     pub dummy_hash: Arc<str>,
+    pub throttles: Arc<Throttles>,
+}
+
+/// Failed sign-ins per account and per client address, sign-ups per address.
+#[derive(Debug)]
+pub struct Throttles {
+    pub login_per_account: Throttle,
+    pub login_per_address: Throttle,
+    pub registrations_per_address: Throttle,
+}
+
+impl Throttles {
+    pub fn new(config: &AuthConfig) -> Self {
+        Self {
+            login_per_account: Throttle::new(config.login_per_account),
+            login_per_address: Throttle::new(config.login_per_address),
+            registrations_per_address: Throttle::new(config.registrations_per_address),
+        }
+    }
 }

@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 
 use crate::config::AuthConfig;
 use crate::store::{AuthStore, SqliteStore};
+use crate::throttle::Limit;
 
 /// Settings for tests: bcrypt cost 4 keeps a registration around a millisecond.
 pub fn config() -> AuthConfig {
@@ -20,6 +21,16 @@ pub fn config() -> AuthConfig {
         cookie_name: "sid".into(),
         cookie_secure: false,
         admin: None,
+        login_per_account: Limit {
+            max: 10,
+            window: Duration::from_secs(900),
+        },
+        login_per_address: Limit {
+            max: 50,
+            window: Duration::from_secs(900),
+        },
+        // Test stacks sign up many buyers from one address.
+        registrations_per_address: Limit::NONE,
     }
 }
 

@@ -222,7 +222,9 @@ async fn malformed_json_wrong_content_type_and_oversize_bodies_get_their_codes()
             client
                 .http
                 .post(&url)
-                .header("content-type", "text/plain")
+                // Not text/plain: a form's content type without an Origin is refused first
+                // (platform::csrf).
+                .header("content-type", "application/xml")
                 .body("{}"),
         )
         .await;
@@ -376,6 +378,26 @@ async fn an_idle_session_expires() {
     register(&client, "idle@example.com").await;
     assert_eq!(client.get("/api/auth/me").await.status, 200);
     tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(client.get("/api/auth/me").await.status, 401);
+}
+
+#[tokio::test]
+async fn an_active_session_outlives_a_short_idle_timeout() {
+    let idle = Duration::from_secs(2);
+    let server = testing::spawn_with(auth_service::AuthConfig {
+        session_idle: idle,
+        ..testing::config()
+    })
+    .await;
+    let client = TestClient::new(server.url());
+    register(&client, "active@example.com").await;
+    // Requests every 0.4 s for twice the idle timeout keep it alive.
+    let until = tokio::time::Instant::now() + idle * 2;
+    while tokio::time::Instant::now() < until {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        assert_eq!(client.get("/api/auth/me").await.status, 200);
+    }
+    tokio::time::sleep(idle + Duration::from_millis(300)).await;
     assert_eq!(client.get("/api/auth/me").await.status, 401);
 }
 

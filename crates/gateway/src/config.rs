@@ -1,4 +1,5 @@
 use std::path::PathBuf;
+use std::time::Duration;
 
 use platform::config::{self, ConfigError, HttpConfig, ports};
 
@@ -11,6 +12,9 @@ pub struct GatewayConfig {
     pub payment_url: String,
     /// `WEB_DIST_DIR`, default `web/dist`: the built browser app.
     pub web_dist: PathBuf,
+    /// `UPSTREAM_TIMEOUT_MS`, default 10000: how long the gateway waits for a service's answer
+    /// to begin (a streamed answer may then last); past it the client gets 503 `upstream_timeout`.
+    pub upstream_timeout: Duration,
 }
 
 fn local(port: u16) -> String {
@@ -26,6 +30,7 @@ impl GatewayConfig {
             ticket_url: config::var_or("TICKET_SERVICE_URL", &local(ports::TICKET)),
             payment_url: config::var_or("PAYMENT_SERVICE_URL", &local(ports::PAYMENT)),
             web_dist: config::var_or("WEB_DIST_DIR", "web/dist").into(),
+            upstream_timeout: config::millis_or("UPSTREAM_TIMEOUT_MS", Duration::from_secs(10))?,
         })
     }
 }

@@ -4,11 +4,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
-use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use platform::ApiError;
+use platform::client_address::X_FORWARDED_FOR;
+use platform::csrf::X_FORWARDED_HOST;
 
 use crate::config::GatewayConfig;
 
@@ -17,6 +21,7 @@ pub struct Proxy {
     client: reqwest::Client,
     /// `(path prefix, upstream base URL)`, matched in order.
     routes: Arc<Vec<(&'static str, String)>>,
+    timeout: Duration,
 }
 
 impl Proxy {
@@ -24,6 +29,7 @@ impl Proxy {
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(2))
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(platform::http::CLIENT_POOL_IDLE)
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("a client without TLS always builds");
@@ -36,6 +42,7 @@ impl Proxy {
         Self {
             client,
             routes: Arc::new(routes),
+            timeout: config.upstream_timeout,
         }
     }
 
@@ -65,50 +72,84 @@ fn strip_hop_by_hop(headers: &mut HeaderMap) {
     }
 }
 
+/// Appends the peer the gateway accepted to `X-Forwarded-For`: the services count sign-in
+/// attempts per client address (`platform::client_address`), not per gateway.
+fn append_forwarded_for(headers: &mut HeaderMap, extensions: &axum::http::Extensions) {
+    let Some(ConnectInfo(peer)) = extensions.get::<ConnectInfo<SocketAddr>>() else {
+        return;
+    };
+    let chain = match headers.get(&X_FORWARDED_FOR).and_then(|v| v.to_str().ok()) {
+        Some(earlier) => format!("{earlier}, {}", peer.ip()),
+        None => peer.ip().to_string(),
+    };
+    if let Ok(value) = HeaderValue::from_str(&chain) {
+        headers.insert(&X_FORWARDED_FOR, value);
+    }
+}
+
+/// An answer of the gateway's own about the upstream. The request body may be unread, so the
+/// connection cannot carry another request: say so, or the client's next request on it fails.
+fn gateway_error(status: StatusCode, code: &'static str, message: &str) -> Response {
+    let mut res = ApiError::new(status, code, message).into_response();
+    res.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    res
+}
+
 pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
+    // Already normalised, `..` refused (crate::path, in front of the router).
     let path = req.uri().path();
     let Some(base) = proxy.upstream(path) else {
         return ApiError::not_found("No such API route.").into_response();
     };
-    let target = format!(
-        "{base}{}",
-        req.uri()
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or(path)
-    );
+    let target = match req.uri().query() {
+        Some(query) => format!("{base}{path}?{query}"),
+        None => format!("{base}{path}"),
+    };
     let (parts, body) = req.into_parts();
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
-    headers.remove(header::HOST);
+    append_forwarded_for(&mut headers, &parts.extensions);
     // With spans exported, the service's span is a child of this one (else the caller's
     // `traceparent`, if any, passes through unchanged).
     if let Some(tp) = platform::trace::current().and_then(|tp| tp.parse().ok()) {
         headers.insert("traceparent", tp);
     }
-    if let Some(host) = parts.uri.host() {
-        headers.insert(
-            "x-forwarded-host",
-            host.parse().expect("a host is a valid header"),
-        );
-    }
+    // The host the browser used: the services compare it with `Origin` (platform::csrf).
+    let host = headers.remove(header::HOST).or_else(|| {
+        parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+    });
+    match host {
+        Some(host) => headers.insert(&X_FORWARDED_HOST, host),
+        None => headers.remove(&X_FORWARDED_HOST),
+    };
     let upstream = proxy
         .client
         .request(parts.method, &target)
         .headers(headers)
         .body(reqwest::Body::wrap_stream(body.into_data_stream()))
-        .send()
-        .await;
-    let res = match upstream {
-        Ok(res) => res,
-        Err(e) => {
+        .send();
+    // Bounds the wait for the answer's head only: a server-sent event stream may then last.
+    let res = match tokio::time::timeout(proxy.timeout, upstream).await {
+        Ok(Ok(res)) => res,
+        Ok(Err(e)) => {
             tracing::warn!(error = %e, %target, "upstream unreachable");
-            return ApiError::new(
+            return gateway_error(
                 StatusCode::BAD_GATEWAY,
                 "upstream_unavailable",
                 "This part of the site is not answering right now. Please try again shortly.",
-            )
-            .into_response();
+            );
+        }
+        Err(_) => {
+            tracing::warn!(%target, timeout = ?proxy.timeout, "upstream timed out");
+            return gateway_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream_timeout",
+                "This part of the site is too slow to answer right now. Please try again shortly.",
+            );
         }
     };
     let status = res.status();
@@ -135,6 +176,7 @@ mod tests {
             ticket_url: "http://ticket".into(),
             payment_url: "http://payment".into(),
             web_dist: "nowhere".into(),
+            upstream_timeout: Duration::from_secs(1),
         })
     }
 

@@ -27,6 +27,7 @@ impl AuthClient {
             .timeout(timeout)
             .connect_timeout(timeout)
             .pool_max_idle_per_host(64)
+            .pool_idle_timeout(crate::http::CLIENT_POOL_IDLE)
             .build()
             .expect("a client without TLS always builds");
         Self {

@@ -1,16 +1,24 @@
 //! HTTP scaffolding shared by every service: the middleware stack (request id, one span per
-//! request, body limit), the JSON fallbacks and a server with graceful shutdown.
+//! request, cross-site request refusal, body limit), the JSON fallbacks and a server with
+//! graceful shutdown that a slow or greedy client cannot exhaust ([`ServerLimits`]).
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, Response};
 use axum::middleware::Next;
+use axum::response::IntoResponse;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio::task::JoinSet;
+use tower::ServiceExt;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 use tracing::{Span, field};
@@ -31,6 +39,7 @@ pub fn finish(routes: Router, readiness: Readiness) -> Router {
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(crate::csrf::guard))
         .layer(axum::middleware::from_fn(
             move |req: Request, next: Next| count_request(service, req, next),
         ))
@@ -121,16 +130,165 @@ pub async fn run_until_shutdown(
     Ok(())
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish.
+/// What a slow or greedy client may take from a server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerLimits {
+    /// `HTTP_HEADER_TIMEOUT_SECS`, default 10: a connection must deliver a request's complete
+    /// head within this long of opening or of its previous answer, so it is also the idle
+    /// keep-alive timeout (hyper starts the clock when it waits for the next head).
+    pub header_timeout: Duration,
+    /// `HTTP_REQUEST_TIMEOUT_SECS`, default 30: reading the body and preparing the answer (up to
+    /// the response head; a streamed answer such as server-sent events is not bounded).
+    pub request_timeout: Duration,
+    /// `HTTP_MAX_CONNECTIONS`, default 1024: connections served at once; further ones wait in
+    /// the listen backlog until one closes.
+    pub max_connections: usize,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self {
+            header_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+}
+
+impl ServerLimits {
+    pub fn from_env() -> Result<Self, crate::config::ConfigError> {
+        let d = Self::default();
+        Ok(Self {
+            header_timeout: crate::config::secs_or("HTTP_HEADER_TIMEOUT_SECS", d.header_timeout)?,
+            request_timeout: crate::config::secs_or(
+                "HTTP_REQUEST_TIMEOUT_SECS",
+                d.request_timeout,
+            )?,
+            max_connections: crate::config::parse_or("HTTP_MAX_CONNECTIONS", d.max_connections)?
+                .max(1),
+        })
+    }
+}
+
+/// How long the platform's HTTP clients keep an idle connection: well under the servers'
+/// [`ServerLimits::header_timeout`], so a client never reuses a connection the server is closing.
+pub const CLIENT_POOL_IDLE: Duration = Duration::from_secs(4);
+
+/// How long shutdown waits for open connections (a server-sent event stream never ends by itself).
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then lets in-flight requests finish, with the limits of the
+/// environment ([`ServerLimits::from_env`]).
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+    let limits = ServerLimits::from_env()
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+    serve_with_limits(listener, router, shutdown, limits).await
+}
+
+/// Bounds reading the body and preparing the answer: 408 `request_timeout` after the limit.
+async fn request_deadline(
+    axum::extract::State(limit): axum::extract::State<Duration>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => {
+            let mut res = crate::ApiError::new(
+                axum::http::StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "The request took too long to arrive or to answer.",
+            )
+            .into_response();
+            // The body may be half read: this connection cannot carry another request.
+            res.headers_mut().insert(
+                axum::http::header::CONNECTION,
+                axum::http::HeaderValue::from_static("close"),
+            );
+            res
+        }
+    }
+}
+
+/// [`serve`] with explicit limits: an HTTP/1.1 server whose every connection has a head (and
+/// idle) timeout, whose every request has a deadline, and that holds at most
+/// `max_connections` at once.
+pub async fn serve_with_limits(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    limits: ServerLimits,
+) -> std::io::Result<()> {
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        limits.request_timeout,
+        request_deadline,
+    ));
+    let permits = Arc::new(Semaphore::new(limits.max_connections));
+    let (closing, closing_rx) = watch::channel(false);
+    let mut connections = JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let permit = tokio::select! {
+            permit = permits.clone().acquire_owned() => permit.expect("the semaphore is never closed"),
+            _ = &mut shutdown => break,
+        };
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let service = TowerToHyperService::new(router.clone().map_request(
+            move |mut req: axum::http::Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(ConnectInfo(peer));
+                req
+            },
+        ));
+        let mut closing = closing_rx.clone();
+        connections.spawn(async move {
+            let _permit = permit;
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(limits.header_timeout)
+                .serve_connection(TokioIo::new(stream), service);
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(e) = result {
+                        tracing::debug!(error = %e, %peer, "connection ended with an error");
+                    }
+                }
+                _ = async { drop(closing.wait_for(|closing| *closing).await) } => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+        });
+        while connections.try_join_next().is_some() {}
+    }
+    drop(listener);
+    let _ = closing.send(true);
+    let drained = tokio::time::timeout(DRAIN, async {
+        while connections.join_next().await.is_some() {}
+    })
+    .await;
+    if drained.is_err() {
+        tracing::warn!(
+            open = connections.len(),
+            "connections still open after the drain time, closing them"
+        );
+        connections.shutdown().await;
+    }
+    Ok(())
 }

@@ -6,8 +6,10 @@
 
 pub mod auth;
 pub mod background;
+pub mod client_address;
 pub mod config;
 pub mod consumer;
+pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod health;

@@ -6,7 +6,8 @@ use anyhow::Context as _;
 use async_nats::jetstream;
 
 /// Connects, retrying with backoff until `deadline` has passed; afterwards the client reconnects
-/// by itself for as long as the process lives.
+/// by itself for as long as the process lives. `url` may list several servers separated by
+/// commas (the members of a cluster): start-up then does not depend on any single one.
 pub async fn connect(
     url: &str,
     name: &str,
@@ -19,7 +20,8 @@ pub async fn connect(
             .name(name)
             .connection_timeout(Duration::from_secs(2))
             .max_reconnects(None::<usize>);
-        match options.connect(url).await {
+        let servers: Vec<&str> = url.split(',').map(str::trim).collect();
+        match options.connect(servers).await {
             Ok(client) => return Ok(client),
             Err(e) if started.elapsed() < deadline => {
                 tracing::warn!(error = %e, url, "NATS not reachable yet, retrying");

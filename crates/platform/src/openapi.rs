@@ -35,13 +35,20 @@ impl About {
         // Every crate of the workspace carries the workspace's license.
         const LICENSE: &str = env!("CARGO_PKG_LICENSE");
         let mut info = Info::new(self.title, self.version);
-        info.description = Some(self.description.to_string());
+        info.description = Some(format!("{}\n\n{EVERY_SERVICE}", self.description));
         let mut license = License::new(LICENSE);
         license.identifier = Some(LICENSE.to_string());
         info.license = Some(license);
         info
     }
 }
+
+/// What every operation of every service may also answer, said once per document.
+pub const EVERY_SERVICE: &str = "Every state-changing operation refuses a request from another site \
+     with 403 `cross_site_request`: it needs `Sec-Fetch-Site: same-origin` (or `none`), else an \
+     `Origin` naming the host it was sent to, else (not a browser) a content type no HTML form \
+     sends. A request whose body is not sent and answered within `HTTP_REQUEST_TIMEOUT_SECS` gets \
+     408 `request_timeout`.";
 
 /// Stands for [`About::path`] until [`document`] puts the service's path in its place.
 const DOCUMENT_PATH: &str = "/openapi.json";

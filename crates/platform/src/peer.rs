@@ -21,6 +21,7 @@ impl PeerClient {
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout)
+            .pool_idle_timeout(crate::http::CLIENT_POOL_IDLE)
             .build()
             .expect("a client without TLS always builds");
         Self {

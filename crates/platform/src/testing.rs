@@ -173,6 +173,122 @@ impl Drop for NatsServer {
     }
 }
 
+/// Three (or `size`) nats-servers with JetStream clustered on loopback, each with its own store
+/// dir; a node can be killed with SIGKILL and started again.
+pub struct NatsCluster {
+    nodes: Vec<ClusterNode>,
+}
+
+struct ClusterNode {
+    name: String,
+    port: u16,
+    cluster_port: u16,
+    store: tempfile::TempDir,
+    child: Option<Child>,
+}
+
+impl NatsCluster {
+    /// Starts every node; returns once each listens (JetStream needs a moment more to elect its
+    /// meta leader: see [`NatsCluster::wait_for_jetstream`]).
+    pub fn start(size: usize) -> Self {
+        let nodes = (0..size)
+            .map(|i| ClusterNode {
+                name: format!("node-{}", i + 1),
+                port: free_port(),
+                cluster_port: free_port(),
+                store: tempfile::tempdir().expect("temp dir"),
+                child: None,
+            })
+            .collect();
+        let mut cluster = Self { nodes };
+        for i in 0..size {
+            cluster.spawn(i);
+        }
+        for node in &cluster.nodes {
+            wait_for_port(node.port, Duration::from_secs(10));
+        }
+        cluster
+    }
+
+    /// Every node's URL, comma-separated (as `NATS_URL` takes them).
+    pub fn url(&self) -> String {
+        self.nodes
+            .iter()
+            .map(|n| format!("nats://127.0.0.1:{}", n.port))
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The server name of node `i` (as stream info names leaders and replicas).
+    pub fn name(&self, i: usize) -> &str {
+        &self.nodes[i].name
+    }
+
+    fn spawn(&mut self, i: usize) {
+        let routes = self
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, n)| format!("nats://127.0.0.1:{}", n.cluster_port))
+            .collect::<Vec<_>>()
+            .join(",");
+        let node = &mut self.nodes[i];
+        let child = Command::new(nats_server_bin())
+            .args(["-js", "-a", "127.0.0.1", "-n", &node.name])
+            .args(["-p", &node.port.to_string(), "-sd"])
+            .arg(node.store.path())
+            .args(["--cluster_name", "test-cluster"])
+            .args([
+                "--cluster",
+                &format!("nats://127.0.0.1:{}", node.cluster_port),
+            ])
+            .args(["--routes", &routes])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server must be installed (or set NATS_SERVER_BIN)");
+        node.child = Some(child);
+    }
+
+    /// SIGKILL: the node gets no chance to hand over leadership or flush anything.
+    pub fn kill(&mut self, i: usize) {
+        if let Some(mut child) = self.nodes[i].child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a killed node again on its ports and store dir.
+    pub fn restart(&mut self, i: usize) {
+        self.kill(i);
+        self.spawn(i);
+        wait_for_port(self.nodes[i].port, Duration::from_secs(10));
+    }
+
+    /// Waits (up to 30 s) until the cluster answers JetStream requests.
+    pub async fn wait_for_jetstream(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let servers: Vec<String> = self.url().split(',').map(str::to_string).collect();
+        let client = async_nats::connect(servers)
+            .await
+            .expect("connect to the cluster");
+        let js = async_nats::jetstream::new(client);
+        while js.query_account().await.is_err() {
+            assert!(Instant::now() < deadline, "JetStream never became ready");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+}
+
+impl Drop for NatsCluster {
+    fn drop(&mut self) {
+        for i in 0..self.nodes.len() {
+            self.kill(i);
+        }
+    }
+}
+
 fn wait_for_port(port: u16, timeout: Duration) {
     let start = Instant::now();
     while start.elapsed() < timeout {

@@ -62,6 +62,7 @@ impl EventClient {
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(3))
             .pool_max_idle_per_host(16)
+            .pool_idle_timeout(platform::http::CLIENT_POOL_IDLE)
             .build()
             .expect("a client without TLS always builds");
         Self {

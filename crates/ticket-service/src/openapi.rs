@@ -52,7 +52,12 @@ struct ApiDoc;
 
 /// The service's OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    ApiDoc::openapi()
+    let mut doc = ApiDoc::openapi();
+    doc.info.description = doc
+        .info
+        .description
+        .map(|own| format!("{own}\n\n{}", platform::openapi::EVERY_SERVICE));
+    doc
 }
 
 static DOCUMENT: LazyLock<String> =

@@ -2,6 +2,7 @@
 //! every test. Both install what is missing first.
 
 mod http;
+mod nats;
 mod stack;
 mod tools;
 mod web;
@@ -10,9 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 const USAGE: &str = "usage:
-  cargo xtask up [--release] [--no-demo] [--no-web]
+  cargo xtask up [--release] [--no-demo] [--no-web] [--nats-cluster]
                                            start NATS, every service and the web UI on :3000
-                                           (--no-web: skip building the web app)
+                                           (--no-web: skip building the web app;
+                                           --nats-cluster: three NATS nodes, streams with 3 replicas)
   cargo xtask test [ARGS...]               run every test (ARGS go to `cargo test`), then the
                                            browser test (SKIP_BROWSER_TEST=1 skips it)
   cargo xtask web                          build the web app (release) into web/dist

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::{cargo, http, root, tools};
+use crate::{cargo, http, nats, root, tools};
 
 /// A process of the stack, in start-up order (the seed's: auth, event, ticket, payment, web).
 struct Service {
@@ -250,10 +250,13 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
     let release = args.iter().any(|a| a == "--release");
     let demo = !args.iter().any(|a| a == "--no-demo");
     let web = !args.iter().any(|a| a == "--no-web");
-    if let Some(unknown) = args
-        .iter()
-        .find(|a| !matches!(a.as_str(), "--release" | "--no-demo" | "--no-web"))
-    {
+    let cluster = args.iter().any(|a| a == "--nats-cluster");
+    if let Some(unknown) = args.iter().find(|a| {
+        !matches!(
+            a.as_str(),
+            "--release" | "--no-demo" | "--no-web" | "--nats-cluster"
+        )
+    }) {
         bail!("unknown option {unknown}");
     }
 
@@ -261,9 +264,20 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
     let external_nats = std::env::var("NATS_URL").ok().filter(|v| !v.is_empty());
     let nats_port = port("NATS_PORT", 4222)?;
     let monitor_port = port("NATS_MONITOR_PORT", 8222)?;
+    let nats_nodes = nats::nodes(
+        cluster,
+        nats_port,
+        monitor_port,
+        port("NATS_CLUSTER_PORT", 6222)?,
+    );
     if external_nats.is_none() {
-        ensure_free(nats_port, "NATS", "NATS_PORT")?;
-        ensure_free(monitor_port, "NATS monitoring", "NATS_MONITOR_PORT")?;
+        for node in &nats_nodes {
+            ensure_free(node.port, "NATS", "NATS_PORT")?;
+            ensure_free(node.monitor_port, "NATS monitoring", "NATS_MONITOR_PORT")?;
+            if let Some(p) = node.cluster_port {
+                ensure_free(p, "NATS cluster routes", "NATS_CLUSTER_PORT")?;
+            }
+        }
     }
     let mut ports = Vec::new();
     for s in SERVICES {
@@ -304,7 +318,7 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
     std::fs::create_dir_all(&data_dir)?;
     let nats_url = external_nats
         .clone()
-        .unwrap_or_else(|| format!("nats://127.0.0.1:{nats_port}"));
+        .unwrap_or_else(|| nats::url(&nats_nodes));
 
     let stop = Arc::new(AtomicBool::new(false));
     {
@@ -314,18 +328,16 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
 
     let mut stack = Stack(Vec::new());
     if let Some(bin) = &nats_bin {
-        let mut cmd = Command::new(bin);
-        cmd.args(["-js", "-n", "ticketing-local", "-a", "127.0.0.1"])
-            .args([
-                "-p",
-                &nats_port.to_string(),
-                "-m",
-                &monitor_port.to_string(),
-                "-sd",
-            ])
-            .arg(data_dir.join("nats"));
-        stack.spawn("nats", cmd)?;
-        wait_port(nats_port, &mut stack, "nats")?;
+        for node in &nats_nodes {
+            let label = match node.cluster_port {
+                Some(_) => format!("nats-{}", node.port - nats_port + 1),
+                None => "nats".into(),
+            };
+            stack.spawn(&label, nats::command(bin, &data_dir, node, &nats_nodes)?)?;
+        }
+        for node in &nats_nodes {
+            wait_port(node.port, &mut stack, "nats")?;
+        }
     }
 
     let mut env: Vec<(String, String)> = vec![
@@ -336,6 +348,9 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
             root().join("web/dist").display().to_string(),
         ),
     ];
+    if cluster {
+        env.push(("NATS_STREAM_REPLICAS".into(), "3".into()));
+    }
     for (s, p) in SERVICES.iter().zip(&ports) {
         env.push((s.port_var.into(), p.to_string()));
         env.push((s.url_var.into(), format!("http://127.0.0.1:{p}")));
@@ -404,7 +419,7 @@ fn print_summary(
         println!("  {line}");
     }
     if local_nats {
-        println!("      nats  {nats_url} (monitoring http://localhost:{monitor_port})");
+        println!("      nats  {nats_url} (monitoring from http://localhost:{monitor_port})");
     } else {
         println!("      nats  {nats_url} (external)");
     }

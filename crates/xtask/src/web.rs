@@ -79,12 +79,17 @@ pub fn build() -> anyhow::Result<Bundle> {
     let wasm_bytes = std::fs::read(&out_wasm)?;
     let js = std::fs::read(staging.join("app.js"))?;
     // Cache-busting version: a hash of everything the page loads.
-    let version = format!("{:016x}", fnv1a(&[&wasm_bytes, &js, &css]));
-    let index = std::fs::read_to_string(web.join("index.html")).context("web/index.html")?;
-    std::fs::write(
-        staging.join("index.html"),
-        index.replace("{{VERSION}}", &version[..12]),
-    )?;
+    let boot = std::fs::read(web.join("assets/boot.js")).context("web/assets/boot.js")?;
+    let version = format!("{:016x}", fnv1a(&[&wasm_bytes, &js, &css, &boot]));
+    // The page and its start-up script (a file: the CSP allows no inline script) name the version.
+    for (source, name) in [("index.html", "index.html"), ("assets/boot.js", "boot.js")] {
+        let text =
+            std::fs::read_to_string(web.join(source)).with_context(|| format!("web/{source}"))?;
+        std::fs::write(
+            staging.join(name),
+            text.replace("{{VERSION}}", &version[..12]),
+        )?;
+    }
 
     let dist = dist_dir();
     let _ = std::fs::remove_dir_all(&dist);

@@ -134,8 +134,10 @@ pub fn Register() -> Element {
             {
                 c.push(("email", "Enter a valid email address.".to_string()));
             }
+            // Characters for the minimum (as the auth service counts), bytes for bcrypt's limit.
+            let pw_chars = password.peek().chars().count();
             let pw_len = password.peek().len();
-            if pw_len < 8 {
+            if pw_chars < 8 {
                 c.push((
                     "password",
                     "Password must be at least 8 characters.".to_string(),
