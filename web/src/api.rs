@@ -149,6 +149,19 @@ async fn patch<T: DeserializeOwned>(url: &str, body: &impl Serialize) -> ApiResu
     send(Request::patch(url).json(body)).await
 }
 
+/// A request whose answer has no body worth reading (`204 No Content`).
+async fn send_no_body(req: Result<Request, gloo_net::Error>) -> ApiResult<()> {
+    let res = req
+        .map_err(ApiError::network)?
+        .send()
+        .await
+        .map_err(ApiError::network)?;
+    if !res.ok() {
+        return Err(error_of(res).await);
+    }
+    Ok(())
+}
+
 /// Percent-encodes a query value (`encodeURIComponent`).
 pub fn encode(v: &str) -> String {
     js_sys::encode_uri_component(v)
@@ -339,6 +352,49 @@ pub mod tickets {
     /// One row per ticket; the browser downloads it (the session cookie goes along).
     pub fn attendees_csv_url(event_id: &str) -> String {
         format!("/api/tickets/events/{}/attendees.csv", encode(event_id))
+    }
+}
+
+/// The door: scans, the offline bundle, and the event's check-in staff.
+pub mod checkin {
+    use super::*;
+    use api_types::checkin::{
+        AddStaffRequest, CheckinBundle, CheckinRequest, CheckinResponse, StaffList, StaffMember,
+    };
+
+    /// One scan; the same request (same nonce) may be sent again and gets the same answer.
+    pub async fn scan(scan: &CheckinRequest) -> ApiResult<CheckinResponse> {
+        post("/api/tickets/checkin", scan, None).await
+    }
+
+    pub async fn bundle(event_id: &str) -> ApiResult<CheckinBundle> {
+        get(&format!(
+            "/api/tickets/events/{}/checkin/bundle",
+            encode(event_id)
+        ))
+        .await
+    }
+
+    fn staff_url(event_id: &str) -> String {
+        format!("/api/events/{}/staff", encode(event_id))
+    }
+
+    pub async fn staff(event_id: &str) -> ApiResult<Vec<StaffMember>> {
+        get::<StaffList>(&staff_url(event_id))
+            .await
+            .map(|l| l.staff)
+    }
+
+    pub async fn add_staff(event_id: &str, email: &str) -> ApiResult<()> {
+        let body = AddStaffRequest {
+            email: email.to_string(),
+        };
+        send_no_body(Request::post(&staff_url(event_id)).json(&body)).await
+    }
+
+    pub async fn remove_staff(event_id: &str, email: &str) -> ApiResult<()> {
+        send_no_body(Request::delete(&format!("{}/{}", staff_url(event_id), encode(email))).build())
+            .await
     }
 }
 

@@ -1,6 +1,7 @@
 //! The organizer's dashboard of one event (from My events): seats per ticket type, orders by
 //! status, gross/refunded/net revenue, sales per day as a chart, the orders with search, status
-//! filter, paging and refunds, the attendee list as CSV, and cancelling the event.
+//! filter, paging and refunds, the attendee list as CSV, cancelling the event, the way to the
+//! check-in scanner and the check-in staff the organizer names.
 
 use api_types::back_office::{
     EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
@@ -15,6 +16,7 @@ use crate::api::{self, ApiError};
 use crate::chart::SalesChart;
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
+use crate::pages::checkin_staff::CheckinStaff;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -93,6 +95,10 @@ fn Dashboard(id: String) -> Element {
                         download: "attendees-{ev.id}.csv", "data-testid": "attendees-csv",
                         "Download attendees (CSV)" }
                 }
+                if ev.status == Status::Published {
+                    Link { class: "btn btn-secondary", to: Route::CheckinPage { id: ev.id.to_string() },
+                        "data-testid": "open-scanner", "Check-in scanner" }
+                }
                 button { class: "btn btn-ghost", r#type: "button", "data-testid": "dashboard-refresh",
                     onclick: move |_| reload_all(), "Refresh" }
             }
@@ -118,6 +124,9 @@ fn Dashboard(id: String) -> Element {
                 }
                 Orders { event_id: ev.id.to_string(), refresh,
                     on_refunded: move |n: String| { notice.set(Some(n)); refresh += 1; } }
+            }
+            if ev.status != Status::Cancelled {
+                CheckinStaff { event_id: ev.id.to_string() }
             }
         }
     }
