@@ -9,10 +9,15 @@
 //!    `4242 4242 4242 4242` is approved: booking reference, two ticket codes with QR codes;
 //! 4. My orders lists the confirmed order with its tickets; reloading `/events/<id>` renders the
 //!    page (the gateway's SPA fallback), still signed in, with the live count;
-//! 5. the organizer signs in, opens the event's dashboard from My events (seats sold, gross,
-//!    the sales chart), finds the buyer's order by its reference, refunds it after the
-//!    confirmation and sees it turn refunded once the payment came back; the buyer then finds
-//!    the refunded order under My orders.
+//! 5. the organizer signs in, names and removes check-in staff on the event's dashboard, opens
+//!    the check-in scanner from it and types the buyer's first ticket code: green with the
+//!    buyer's name, then amber `already_checked_in`; offline (emulated) the second ticket is
+//!    green from the kept list and queued ("Offline, 1 queued"), amber when scanned again, and
+//!    back online the queue is uploaded and the server's answer shown;
+//! 6. from the dashboard (seats sold, gross, the sales chart) the organizer finds the buyer's
+//!    order by its reference, refunds it after the confirmation and sees it turn refunded once
+//!    the payment came back; the scanner now refuses its ticket (red, refunded); the buyer
+//!    then finds the refunded order under My orders.
 //!
 //! Each page is photographed (1280x900, and the event list and detail also at phone width
 //! 412x915) into `$TMPDIR/ticketing-browser-screenshots/`; with `UPDATE_SCREENSHOTS=1` the
@@ -334,13 +339,20 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
     let event_id = buyer_finds_and_books(b, system, shots)
         .await
         .context("the buyer finding and booking")?;
-    let reference = buyer_pays(b, shots).await.context("the buyer paying")?;
+    let (reference, codes) = buyer_pays(b, shots).await.context("the buyer paying")?;
     buyer_sees_orders(b, &base, &event_id, &reference, shots)
         .await
         .context("the buyer's orders and the reload")?;
-    organizer_refunds(b, &base, &reference, shots)
+    switch_to(b, &base, "olga@example.com", "Olga Organizer").await?;
+    organizer_checks_in(b, &codes, shots)
+        .await
+        .context("the organizer's staff and check-in scanner")?;
+    organizer_refunds(b, &reference, shots)
         .await
         .context("the organizer's dashboard and refund")?;
+    scanner_refuses_refunded(b, &codes[1], shots)
+        .await
+        .context("the scanner after the refund")?;
     buyer_sees_refund(b, &base, &reference, shots)
         .await
         .context("the buyer's refunded order")?;
@@ -643,8 +655,8 @@ async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
     b.fill(&b.wait_for("#pay-cvc", WAIT).await?, "123").await
 }
 
-/// Returns the booking reference.
-async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
+/// Returns the booking reference and the two ticket codes.
+async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Vec<String>)> {
     // The pending order: a countdown and the payment form.
     b.wait_for_text("#order-title", "Complete your booking", WAIT)
         .await?;
@@ -700,17 +712,17 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
     let codes = b
         .wait_for_count("[data-testid=ticket-code]", 2, WAIT)
         .await?;
+    let mut plain = Vec::new();
     for code in &codes {
-        ensure!(
-            !b.text(code).await?.trim().is_empty(),
-            "an empty ticket code"
-        );
+        let text = b.text(code).await?.trim().to_string();
+        ensure!(!text.is_empty(), "an empty ticket code");
+        plain.push(text);
     }
     b.wait_for_count(".qr svg", 2, WAIT).await?;
     shots
         .take(b, "11-order-confirmed", Some("[data-testid=tickets]"), true)
         .await?;
-    Ok(reference)
+    Ok((reference, plain))
 }
 
 async fn buyer_sees_orders(
@@ -767,22 +779,189 @@ async fn text_with(b: &Browser, css: &str, part: &str) -> anyhow::Result<String>
     b.text(&el).await
 }
 
-async fn organizer_refunds(
-    b: &Browser,
-    base: &str,
-    reference: &str,
-    shots: &Shots,
-) -> anyhow::Result<()> {
-    switch_to(b, base, "olga@example.com", "Olga Organizer").await?;
-
-    // From My events to the event's dashboard.
+/// From My events to the event's dashboard.
+async fn open_dashboard(b: &Browser) -> anyhow::Result<()> {
     open_from_header(b, "My events", "/my/events").await?;
     b.wait_for_text("[data-testid=my-event]", TITLE, WAIT)
         .await?;
     b.click(&b.wait_for("[data-testid=open-dashboard]", WAIT).await?)
         .await?;
     b.wait_for_url("/my/events/", WAIT).await?;
-    b.wait_for_text("#dashboard-title", TITLE, WAIT).await?;
+    b.wait_for_text("#dashboard-title", TITLE, WAIT)
+        .await
+        .map(drop)
+}
+
+/// Types `typed` into the scanner's manual field, sends it, and waits for this scan's answer
+/// (the box's `data-scan` number changes with every answer), which must be `result` and name
+/// the ticket `code`; returns its text.
+async fn scan_typed(b: &Browser, typed: &str, code: &str, result: &str) -> anyhow::Result<String> {
+    let box_css = "[data-testid=checkin-result]";
+    let before = attribute(b, &b.wait_for(box_css, WAIT).await?, "data-scan").await?;
+    let field = b.wait_for("[data-testid=checkin-code]", WAIT).await?;
+    b.fill(&field, typed).await?;
+    b.type_into(&field, ENTER).await?;
+    let next = format!("{box_css}:not([data-scan='{before}'])");
+    let answer = b.text(&b.wait_for(&next, WAIT).await?).await?;
+    let got = attribute(b, &b.wait_for(box_css, WAIT).await?, "data-result").await?;
+    ensure!(
+        got == result && answer.contains(code),
+        "scanning {typed:?} answered {got:?}, not {result:?} for {code}: {answer}"
+    );
+    Ok(answer)
+}
+
+/// An attribute of an element ("" when absent).
+async fn attribute(b: &Browser, el: &str, name: &str) -> anyhow::Result<String> {
+    let v = b
+        .execute(
+            "return arguments[0].getAttribute(arguments[1]) || '';",
+            vec![Browser::arg(el), json!(name)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Emulates the network going away (`navigator.onLine` false, requests fail) or coming back.
+async fn set_offline(b: &Browser, offline: bool) -> anyhow::Result<()> {
+    b.cdp("Network.enable", json!({})).await?;
+    b.cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await
+    .map(drop)
+}
+
+async fn organizer_checks_in(b: &Browser, codes: &[String], shots: &Shots) -> anyhow::Result<()> {
+    ensure!(codes.len() == 2, "two ticket codes expected: {codes:?}");
+    open_dashboard(b).await?;
+
+    // Check-in staff: named by email, listed, removed.
+    b.wait_for("[data-testid=staff-empty]", WAIT).await?;
+    b.fill(
+        &b.wait_for("[data-testid=staff-email]", WAIT).await?,
+        "door@example.com",
+    )
+    .await?;
+    b.click(&b.wait_for("[data-testid=staff-add]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=staff-member]", "door@example.com", WAIT)
+        .await?;
+    shots
+        .take(
+            b,
+            "18-checkin-staff",
+            Some("[data-testid=checkin-staff]"),
+            false,
+        )
+        .await?;
+    b.click(&b.wait_for("[data-testid=staff-remove]", WAIT).await?)
+        .await?;
+    b.wait_for("[data-testid=staff-empty]", WAIT).await?;
+
+    // The scanner, from the dashboard; it downloads the offline list first.
+    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/checkin", WAIT).await?;
+    b.wait_for_text(
+        "[data-testid=checkin-list]",
+        "Offline list: 2 tickets",
+        WAIT,
+    )
+    .await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "0 / 2").await?;
+    b.fill(
+        &b.wait_for("[data-testid=checkin-gate]", WAIT).await?,
+        "North gate",
+    )
+    .await?;
+
+    // The first ticket, typed in lower case as people do: green with the holder, then amber.
+    let green = scan_typed(b, &codes[0].to_lowercase(), &codes[0], "ok").await?;
+    for part in ["Valid: let them in", "Ada Lovelace", "General"] {
+        ensure!(
+            green.contains(part),
+            "the green answer lacks {part:?}: {green}"
+        );
+    }
+    wait_for_figure(b, "[data-testid=checkin-counter]", "1 / 2").await?;
+    shots.take(b, "19-checkin-ok", None, true).await?;
+    let amber = scan_typed(b, &codes[0], &codes[0], "already_checked_in").await?;
+    for part in [
+        "Already checked in",
+        "Ada Lovelace",
+        "First checked in",
+        "North gate",
+    ] {
+        ensure!(
+            amber.contains(part),
+            "the amber answer lacks {part:?}: {amber}"
+        );
+    }
+    shots.take(b, "20-checkin-already", None, true).await?;
+
+    // Offline: the second ticket is decided from the kept list and queued.
+    set_offline(b, true).await?;
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 0 queued",
+        WAIT,
+    )
+    .await?;
+    let offline = scan_typed(b, &codes[1], &codes[1], "ok").await?;
+    ensure!(
+        offline.contains("Decided offline"),
+        "the offline answer does not say so: {offline}"
+    );
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 1 queued",
+        WAIT,
+    )
+    .await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "2 / 2").await?;
+    scan_typed(b, &codes[1], &codes[1], "already_checked_in").await?;
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 1 queued",
+        WAIT,
+    )
+    .await?;
+    shots.take(b, "21-checkin-offline", None, true).await?;
+
+    // Back online: the queue goes up and the server's answer is shown.
+    set_offline(b, false).await?;
+    let synced = b
+        .wait_for_text("[data-testid=synced-scan][data-result=ok]", &codes[1], WAIT)
+        .await?;
+    let synced = b.text(&synced).await?;
+    ensure!(
+        synced.contains("Ada Lovelace"),
+        "the uploaded scan lacks the holder: {synced}"
+    );
+    wait_for_figure(b, "[data-testid=checkin-connection]", "Online").await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "2 / 2").await?;
+    shots.take(b, "22-checkin-synced", None, false).await?;
+    Ok(())
+}
+
+/// After the refund, the scanner refuses the order's tickets.
+async fn scanner_refuses_refunded(b: &Browser, code: &str, shots: &Shots) -> anyhow::Result<()> {
+    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/checkin", WAIT).await?;
+    let red = scan_typed(b, code, code, "refunded").await?;
+    ensure!(
+        red.contains("Refunded ticket"),
+        "the red answer reads {red:?}"
+    );
+    shots.take(b, "23-checkin-refunded", None, false).await?;
+    Ok(())
+}
+
+async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyhow::Result<()> {
+    open_dashboard(b).await?;
 
     // The summary: Ada's 2 General seats paid ($50.00), Bruno's 3 held by his pending order.
     wait_for_figure(b, "[data-testid=gross]", "$50.00").await?;

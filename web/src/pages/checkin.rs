@@ -93,6 +93,8 @@ struct Door {
     /// The browser is online and the server answered the last request.
     online: Signal<bool>,
     shown: Signal<Option<Shown>>,
+    /// Answers shown so far: each one is a new box (it flashes in, and tests tell them apart).
+    answers: Signal<u32>,
     problem: Signal<Option<String>>,
     synced: Signal<Vec<Synced>>,
     note: Signal<ListNote>,
@@ -109,6 +111,11 @@ fn now() -> DateTime<Utc> {
 }
 
 impl Door {
+    fn show(mut self, shown: Option<Shown>) {
+        self.answers += 1;
+        self.shown.set(shown);
+    }
+
     fn set_queue(mut self, queue: Vec<QueuedScan>) {
         if !storage::save_queue(self.event_id, &queue) {
             self.problem.set(Some(
@@ -160,7 +167,7 @@ impl Door {
                     Ok(answer) => {
                         self.record(&request, &answer);
                         self.problem.set(None);
-                        self.shown.set(Some(Shown {
+                        self.show(Some(Shown {
                             answer,
                             direction: request.direction,
                             offline: false,
@@ -168,7 +175,7 @@ impl Door {
                         return;
                     }
                     Err(e) if !retry_later(e.status) || matches!(e.status, 401 | 403) => {
-                        self.shown.set(None);
+                        self.show(None);
                         self.problem.set(Some(refusal(&e)));
                         return;
                     }
@@ -189,7 +196,7 @@ impl Door {
             .as_ref()
             .map(|list| list.decide(&self.queue.peek(), &request));
         let Some((answer, queued)) = decided else {
-            self.shown.set(None);
+            self.show(None);
             self.problem.set(Some(
                 "The server cannot be reached and this browser has no offline list for this event yet: open this page once while online."
                     .into(),
@@ -201,7 +208,7 @@ impl Door {
             queue.push(queued);
             self.set_queue(queue);
         }
-        self.shown.set(Some(Shown {
+        self.show(Some(Shown {
             answer,
             direction: request.direction,
             offline: true,
@@ -381,6 +388,7 @@ fn Scanner(id: String) -> Element {
         queue: use_signal(|| storage::load_queue(event_id)),
         online: use_signal(browser_online),
         shown: use_signal(|| None),
+        answers: use_signal(|| 0),
         problem: use_signal(|| None),
         synced: use_signal(Vec::new),
         note: use_signal(|| ListNote::Loading),
@@ -476,7 +484,7 @@ fn Scanner(id: String) -> Element {
             if let Some(t) = title.clone() { p { class: "event-meta", "{t}" } }
             div { class: "checkin-grid",
                 div {
-                    Verdict { shown: (door.shown)() }
+                    Verdict { key: "{(door.answers)()}", shown: (door.shown)(), seq: (door.answers)() }
                     if let Some(p) = (door.problem)() {
                         p { class: "alert alert-error", role: "alert", "data-testid": "checkin-problem", "{p}" }
                     }
@@ -537,10 +545,10 @@ fn Scanner(id: String) -> Element {
 }
 
 #[component]
-fn Verdict(shown: Option<Shown>) -> Element {
+fn Verdict(shown: Option<Shown>, seq: u32) -> Element {
     let Some(s) = shown else {
         return rsx! {
-            div { class: "checkin-result checkin-idle", "data-testid": "checkin-result", "data-result": "",
+            div { class: "checkin-result checkin-idle", "data-testid": "checkin-result", "data-result": "", "data-scan": "{seq}",
                 p { class: "checkin-verdict", "Ready to scan" }
                 p { "Point the camera at a ticket's QR code, or type its code below." }
             }
@@ -550,7 +558,7 @@ fn Verdict(shown: Option<Shown>) -> Element {
     let a = s.answer;
     rsx! {
         div { class: "checkin-result checkin-{colour}", role: "status", aria_live: "assertive",
-            "data-testid": "checkin-result", "data-result": result_name(a.result),
+            "data-testid": "checkin-result", "data-result": result_name(a.result), "data-scan": "{seq}",
             p { class: "checkin-verdict", "data-testid": "checkin-verdict", "{headline}" }
             if let Some(name) = a.holder_name.clone() {
                 p { class: "checkin-holder", "data-testid": "checkin-holder", "{name}" }
