@@ -962,6 +962,9 @@ async fn scanner_refuses_refunded(b: &Browser, code: &str, shots: &Shots) -> any
 
 async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyhow::Result<()> {
     open_dashboard(b).await?;
+    // Both of Ada's tickets came in at the door (one of them offline), through the North gate.
+    wait_for_figure(b, "[data-testid=checked-in]", "2 / 2").await?;
+    text_with(b, "[data-testid=checkins-by-gate] tbody tr", "North gate").await?;
 
     // The summary: Ada's 2 General seats paid ($50.00), Bruno's 3 held by his pending order.
     wait_for_figure(b, "[data-testid=gross]", "$50.00").await?;

@@ -4,7 +4,7 @@
 //! check-in scanner and the check-in staff the organizer names.
 
 use api_types::back_office::{
-    EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
+    CheckinSummary, EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
 };
 use api_types::events::{CancelledEventResponse, EventView, Status};
 use api_types::orders::OrderStatus;
@@ -193,6 +193,7 @@ fn SummaryView(summary: EventSummary) -> Element {
                 }
             }
         }
+        CheckinFigures { check_ins: s.check_ins.clone(), sold: s.ticket_types.iter().map(|t| u64::from(t.sold)).sum::<u64>() }
         section { class: "card", aria_labelledby: "sales-h",
             h2 { id: "sales-h", class: "h3", "Sales per day" }
             SalesChart { days: days.clone(), currency: s.currency.clone() }
@@ -208,6 +209,53 @@ fn SummaryView(summary: EventSummary) -> Element {
                                 tr { key: "{d.date}",
                                     th { scope: "row", "{format::day_long(d.date)}" }
                                     td { "{d.orders}" } td { "{d.tickets}" } td { "{money(d.amount_minor)}" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Who came in at the door: in total, per ticket type, per gate and per minute.
+#[component]
+fn CheckinFigures(check_ins: CheckinSummary, sold: u64) -> Element {
+    let c = check_ins;
+    rsx! {
+        section { class: "card", aria_labelledby: "checkins-h", "data-testid": "checkins",
+            h2 { id: "checkins-h", class: "h3", "Check-in" }
+            dl { class: "figures",
+                div { dt { "Checked in" } dd { class: "figure-main", "data-testid": "checked-in", "{c.checked_in} / {sold}" } }
+                for t in c.by_ticket_type.clone() {
+                    div { key: "{t.ticket_type}", dt { "{t.ticket_type}" } dd { "{t.checked_in}" } }
+                }
+            }
+            if !c.by_gate.is_empty() {
+                table { class: "stock-table", "data-testid": "checkins-by-gate",
+                    caption { class: "sr-only", "Check-ins per gate" }
+                    thead { tr { th { scope: "col", "Gate" } th { scope: "col", "Checked in" } } }
+                    tbody {
+                        for g in c.by_gate.clone() {
+                            tr { key: "{g.gate.clone().unwrap_or_default()}",
+                                th { scope: "row", "{g.gate.clone().unwrap_or_else(|| \"No gate named\".into())}" }
+                                td { "{g.checked_in}" }
+                            }
+                        }
+                    }
+                }
+            }
+            if !c.per_minute.is_empty() {
+                details { class: "chart-table",
+                    summary { "Check-ins per minute" }
+                    table { class: "stock-table",
+                        thead { tr { th { scope: "col", "Minute" } th { scope: "col", "Checked in" } } }
+                        tbody {
+                            for m in c.per_minute.clone() {
+                                tr { key: "{m.minute}",
+                                    th { scope: "row", "{format::short_when(&m.minute)}" }
+                                    td { "{m.checked_in}" }
                                 }
                             }
                         }
