@@ -149,19 +149,6 @@ async fn patch<T: DeserializeOwned>(url: &str, body: &impl Serialize) -> ApiResu
     send(Request::patch(url).json(body)).await
 }
 
-/// A request whose answer has no body worth reading (`204 No Content`).
-async fn send_no_body(req: Result<Request, gloo_net::Error>) -> ApiResult<()> {
-    let res = req
-        .map_err(ApiError::network)?
-        .send()
-        .await
-        .map_err(ApiError::network)?;
-    if !res.ok() {
-        return Err(error_of(res).await);
-    }
-    Ok(())
-}
-
 /// Percent-encodes a query value (`encodeURIComponent`).
 pub fn encode(v: &str) -> String {
     js_sys::encode_uri_component(v)
@@ -385,16 +372,25 @@ pub mod checkin {
             .map(|l| l.staff)
     }
 
-    pub async fn add_staff(event_id: &str, email: &str) -> ApiResult<()> {
+    /// Names `email` check-in staff; the list as it is now.
+    pub async fn add_staff(event_id: &str, email: &str) -> ApiResult<Vec<StaffMember>> {
         let body = AddStaffRequest {
             email: email.to_string(),
         };
-        send_no_body(Request::post(&staff_url(event_id)).json(&body)).await
+        post::<StaffList>(&staff_url(event_id), &body, None)
+            .await
+            .map(|l| l.staff)
     }
 
-    pub async fn remove_staff(event_id: &str, email: &str) -> ApiResult<()> {
-        send_no_body(Request::delete(&format!("{}/{}", staff_url(event_id), encode(email))).build())
+    /// Removes `email` from the check-in staff (named in the body, as when adding); the list as
+    /// it is now.
+    pub async fn remove_staff(event_id: &str, email: &str) -> ApiResult<Vec<StaffMember>> {
+        let body = AddStaffRequest {
+            email: email.to_string(),
+        };
+        send::<StaffList>(Request::delete(&staff_url(event_id)).json(&body))
             .await
+            .map(|l| l.staff)
     }
 }
 

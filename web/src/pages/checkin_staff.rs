@@ -33,9 +33,9 @@ pub fn CheckinStaff(event_id: String) -> Element {
             let result = api::checkin::add_staff(&id, &address).await;
             busy.set(false);
             match result {
-                Ok(()) => {
+                Ok(list) => {
                     email.set(String::new());
-                    staff.restart();
+                    staff.set(Some(Ok(list)));
                 }
                 Err(e) if e.is_unauthorized() => to_login(),
                 Err(e) => error.set(Some(e)),
@@ -59,7 +59,7 @@ pub fn CheckinStaff(event_id: String) -> Element {
                     ul { class: "staff-list",
                         for m in list.clone() {
                             StaffRow { key: "{m.email}", event_id: event_id.clone(), member: m,
-                                on_removed: move |_| staff.restart() }
+                                on_removed: move |list| staff.set(Some(Ok(list))) }
                         }
                     }
                 },
@@ -83,7 +83,11 @@ pub fn CheckinStaff(event_id: String) -> Element {
 }
 
 #[component]
-fn StaffRow(event_id: String, member: StaffMember, on_removed: EventHandler<()>) -> Element {
+fn StaffRow(
+    event_id: String,
+    member: StaffMember,
+    on_removed: EventHandler<Vec<StaffMember>>,
+) -> Element {
     let mut busy = use_signal(|| false);
     let mut error = use_signal(|| None::<String>);
     let email = member.email.clone();
@@ -96,7 +100,7 @@ fn StaffRow(event_id: String, member: StaffMember, on_removed: EventHandler<()>)
             let result = api::checkin::remove_staff(&id, &email).await;
             busy.set(false);
             match result {
-                Ok(()) => on_removed.call(()),
+                Ok(list) => on_removed.call(list),
                 Err(e) if e.is_unauthorized() => to_login(),
                 Err(e) => error.set(Some(e.message)),
             }
