@@ -417,3 +417,85 @@ async fn an_offline_double_scan_is_resolved_by_scanned_at_and_shows_in_the_list_
     let facts = wait_for_events(&world.js, "TICKETS", |e| e.len() >= 2).await;
     assert_eq!(facts.len(), 2, "one fact per admitted entry");
 }
+
+/// The bundle of an event with 50,000 sold tickets: its size and the time to build and send
+/// it, printed (figures, not assertions). The tickets are written straight into the store (500
+/// paid orders of 100), then the bundle is fetched over HTTP like a scanner does.
+#[tokio::test]
+async fn a_bundle_of_fifty_thousand_tickets_lists_every_code_and_its_size_and_time_are_printed() {
+    use ticket_service::lifecycle::Command;
+    use ticket_service::order::{AttemptStatus, OrderLine, PaymentAttempt};
+    use ticket_service::store::{BookResult, Booking, EventInfo, EventStatus, TicketTypeInfo};
+
+    const ORDERS: u32 = 500;
+    const PER_ORDER: u32 = 100;
+    let world = World::start_with(|c| c, false).await;
+    let (organizer, organizer_id) = world.user().await;
+    let event = Uuid::new_v4();
+    let price = platform::money::Money::from_minor_units(1500, platform::money::Currency::USD);
+    let store = world.tickets.store.clone();
+    store
+        .apply_event(&EventInfo {
+            id: event,
+            title: "Stadium".into(),
+            date_time: Utc::now() + Duration::days(30),
+            status: EventStatus::Published,
+            version: 1,
+            currency: platform::money::Currency::USD,
+            ticket_types: vec![TicketTypeInfo {
+                name: "GA".into(),
+                price,
+                quantity: ORDERS * PER_ORDER,
+            }],
+            organizer_id: Some(organizer_id),
+            refund_policy: Default::default(),
+        })
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    for _ in 0..ORDERS {
+        let lines = vec![OrderLine::new("GA".into(), price, PER_ORDER).unwrap()];
+        let order = ticket_service::order::sample(event, lines, Utc::now());
+        let booking = Booking {
+            order: order.clone(),
+            idempotency: None,
+            traceparent: None,
+        };
+        assert_eq!(store.book(&booking).await.unwrap(), BookResult::Booked);
+        let paid = PaymentAttempt {
+            payment_id: Uuid::new_v4(),
+            status: AttemptStatus::parse("completed").unwrap(),
+            response_code: None,
+            response_message: None,
+            at: Utc::now(),
+        };
+        store
+            .apply(order.id, &Command::Confirm(paid), None, None)
+            .await
+            .unwrap();
+    }
+    println!(
+        "set-up: {} tickets in {ORDERS} paid orders in {:.1} s",
+        ORDERS * PER_ORDER,
+        started.elapsed().as_secs_f64()
+    );
+
+    for attempt in ["first (the event's key is made)", "second"] {
+        let started = std::time::Instant::now();
+        let res = organizer.get(&bundle_path(event)).await;
+        let elapsed = started.elapsed();
+        assert_eq!(res.status, 200, "{}", res.text);
+        let bundle = res.json();
+        assert_eq!(
+            bundle["valid"].as_array().unwrap().len(),
+            (ORDERS * PER_ORDER) as usize
+        );
+        println!(
+            "check-in bundle of {} tickets, {attempt} request: {} bytes of JSON ({:.2} MB) in {:.0} ms (debug build, built and sent over HTTP)",
+            ORDERS * PER_ORDER,
+            res.text.len(),
+            res.text.len() as f64 / 1e6,
+            elapsed.as_secs_f64() * 1e3
+        );
+    }
+}
