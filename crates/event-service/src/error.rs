@@ -22,6 +22,10 @@ pub enum EventError {
     TicketTypesShrunk(Vec<TicketShrink>),
     #[error("the event changed concurrently")]
     EditConflict,
+    #[error("the event has as many check-in staff as it may")]
+    StaffFull,
+    #[error("not check-in staff of this event")]
+    StaffNotFound,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -66,6 +70,17 @@ impl From<EventError> for ApiError {
                 "edit_conflict",
                 "The event was changed by someone else meanwhile. Reload it and try again.",
             ),
+            EventError::StaffFull => ApiError::conflict(
+                "staff_full",
+                format!(
+                    "An event can have at most {} check-in staff. Remove someone first.",
+                    crate::staff::MAX_STAFF
+                ),
+            ),
+            EventError::StaffNotFound => {
+                ApiError::not_found("This person is not check-in staff of the event.")
+                    .with_code("staff_not_found")
+            }
             EventError::Api(e) => e,
             EventError::Store(ref e) => ApiError::internal(e),
             EventError::Internal(ref e) => ApiError::internal(e.as_ref()),
