@@ -339,18 +339,18 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
     let event_id = buyer_finds_and_books(b, system, shots)
         .await
         .context("the buyer finding and booking")?;
-    let (reference, codes) = buyer_pays(b, shots).await.context("the buyer paying")?;
+    let (reference, tickets) = buyer_pays(b, shots).await.context("the buyer paying")?;
     buyer_sees_orders(b, &base, &event_id, &reference, shots)
         .await
         .context("the buyer's orders and the reload")?;
     switch_to(b, &base, "olga@example.com", "Olga Organizer").await?;
-    organizer_checks_in(b, &codes, shots)
+    organizer_checks_in(b, &tickets, shots)
         .await
         .context("the organizer's staff and check-in scanner")?;
     organizer_refunds(b, &reference, shots)
         .await
         .context("the organizer's dashboard and refund")?;
-    scanner_refuses_refunded(b, &codes[1], shots)
+    scanner_refuses_refunded(b, &tickets.plain[1], shots)
         .await
         .context("the scanner after the refund")?;
     buyer_sees_refund(b, &base, &reference, shots)
@@ -655,8 +655,15 @@ async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
     b.fill(&b.wait_for("#pay-cvc", WAIT).await?, "123").await
 }
 
-/// Returns the booking reference and the two ticket codes.
-async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Vec<String>)> {
+/// A paid order's tickets: the plain code printed on each, and the signed code its QR code
+/// carries.
+struct Tickets {
+    plain: Vec<String>,
+    signed: Vec<String>,
+}
+
+/// Returns the booking reference and the tickets.
+async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Tickets)> {
     // The pending order: a countdown and the payment form.
     b.wait_for_text("#order-title", "Complete your booking", WAIT)
         .await?;
@@ -719,10 +726,19 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Vec<S
         plain.push(text);
     }
     b.wait_for_count(".qr svg", 2, WAIT).await?;
+    let mut signed = Vec::new();
+    for qr in b.wait_for_count("[data-testid=ticket-qr]", 2, WAIT).await? {
+        let data = attribute(b, &qr, "data-qr").await?;
+        ensure!(
+            data.starts_with("T1."),
+            "a QR code carries {data:?}, not a signed code"
+        );
+        signed.push(data);
+    }
     shots
         .take(b, "11-order-confirmed", Some("[data-testid=tickets]"), true)
         .await?;
-    Ok((reference, plain))
+    Ok((reference, Tickets { plain, signed }))
 }
 
 async fn buyer_sees_orders(
@@ -811,6 +827,14 @@ async fn scan_typed(b: &Browser, typed: &str, code: &str, result: &str) -> anyho
     Ok(answer)
 }
 
+/// `signed` with one character of its signature changed.
+fn forge(signed: &str) -> String {
+    let mut chars: Vec<char> = signed.chars().collect();
+    let i = chars.len() - 10;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
 /// An attribute of an element ("" when absent).
 async fn attribute(b: &Browser, el: &str, name: &str) -> anyhow::Result<String> {
     let v = b
@@ -833,7 +857,8 @@ async fn set_offline(b: &Browser, offline: bool) -> anyhow::Result<()> {
     .map(drop)
 }
 
-async fn organizer_checks_in(b: &Browser, codes: &[String], shots: &Shots) -> anyhow::Result<()> {
+async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> anyhow::Result<()> {
+    let codes = &tickets.plain;
     ensure!(codes.len() == 2, "two ticket codes expected: {codes:?}");
     open_dashboard(b).await?;
 
@@ -901,7 +926,8 @@ async fn organizer_checks_in(b: &Browser, codes: &[String], shots: &Shots) -> an
     }
     shots.take(b, "20-checkin-already", None, true).await?;
 
-    // Offline: the second ticket is decided from the kept list and queued.
+    // Offline: the second ticket's signed code (as its QR code carries it, pasted) is checked
+    // in the browser against the event's public key, decided from the kept list and queued.
     set_offline(b, true).await?;
     b.wait_for_text(
         "[data-testid=checkin-connection]",
@@ -909,10 +935,19 @@ async fn organizer_checks_in(b: &Browser, codes: &[String], shots: &Shots) -> an
         WAIT,
     )
     .await?;
-    let offline = scan_typed(b, &codes[1], &codes[1], "ok").await?;
+    let offline = scan_typed(b, &tickets.signed[1], &codes[1], "ok").await?;
+    for part in ["Decided offline", "General"] {
+        ensure!(
+            offline.contains(part),
+            "the offline answer lacks {part:?}: {offline}"
+        );
+    }
+    // A forged signature is refused offline too, and nothing is queued for it.
+    let forged = forge(&tickets.signed[1]);
+    let refused = scan_typed(b, &forged, "Not a valid ticket", "invalid").await?;
     ensure!(
-        offline.contains("Decided offline"),
-        "the offline answer does not say so: {offline}"
+        !refused.contains(&codes[1]),
+        "a forged code named the ticket: {refused}"
     );
     b.wait_for_text(
         "[data-testid=checkin-connection]",

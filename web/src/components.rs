@@ -120,7 +120,8 @@ pub fn QrSvg(data: String, label: String) -> Element {
         None => svg,
     };
     rsx! {
-        div { class: "qr", role: "img", aria_label: "{label}", dangerous_inner_html: "{svg}" }
+        div { class: "qr", role: "img", aria_label: "{label}", "data-testid": "ticket-qr", "data-qr": "{data}",
+            dangerous_inner_html: "{svg}" }
     }
 }
 

@@ -304,6 +304,20 @@ fn verdict(result: CheckinResult, direction: ScanDirection) -> (&'static str, &'
     }
 }
 
+/// What the server made of a scan uploaded later.
+fn uploaded(result: CheckinResult, direction: ScanDirection) -> &'static str {
+    match (result, direction) {
+        (CheckinResult::Ok, ScanDirection::Entry) => "checked in",
+        (CheckinResult::Ok, ScanDirection::Exit) => "exit recorded",
+        (CheckinResult::AlreadyCheckedIn, _) => "already checked in",
+        (CheckinResult::Cancelled, _) => "cancelled ticket",
+        (CheckinResult::Refunded, _) => "refunded ticket",
+        (CheckinResult::NotPaid, _) => "not paid",
+        (CheckinResult::WrongEvent, _) => "ticket for another event",
+        (CheckinResult::Invalid, _) => "not a valid ticket",
+    }
+}
+
 fn result_name(result: CheckinResult) -> &'static str {
     match result {
         CheckinResult::Ok => "ok",
@@ -481,7 +495,6 @@ fn Scanner(id: String) -> Element {
                 span { class: if online { "connection connection-online" } else { "connection connection-offline" },
                     role: "status", "data-testid": "checkin-connection", "data-online": "{online}", "{connection}" }
             }
-            if let Some(t) = title.clone() { p { class: "event-meta", "{t}" } }
             div { class: "checkin-grid",
                 div {
                     Verdict { key: "{(door.answers)()}", shown: (door.shown)(), seq: (door.answers)() }
@@ -566,9 +579,10 @@ fn Verdict(shown: Option<Shown>, seq: u32) -> Element {
             p { class: "checkin-details",
                 if let Some(t) = a.ticket_type.clone() {
                     span { "data-testid": "checkin-ticket-type", "{t}" }
+                    if a.code.is_some() { " · " }
                 }
                 if let Some(c) = a.code.clone() {
-                    " · " code { "{c}" }
+                    code { "{c}" }
                 }
             }
             if let Some(first) = a.first_check_in.clone() {
@@ -579,7 +593,7 @@ fn Verdict(shown: Option<Shown>, seq: u32) -> Element {
             }
             if s.offline {
                 p { class: "checkin-offline-note", "data-testid": "checkin-offline-note",
-                    if a.result.admits() { "Decided offline from the kept list; queued for upload." } else { "Decided offline from the kept list." }
+                    if a.result.admits() { "Decided offline from the kept list; queued for upload (the holder's name comes with the server's answer)." } else { "Decided offline from the kept list." }
                 }
             }
         }
@@ -711,11 +725,12 @@ fn SyncedRow(synced: Synced) -> Element {
         .unwrap_or_default();
     match synced.answer {
         Ok(a) => {
-            let (colour, headline) = verdict(a.result, q.scan.direction);
+            let (colour, _) = verdict(a.result, q.scan.direction);
+            let headline = uploaded(a.result, q.scan.direction);
             let name = a.holder_name.clone().unwrap_or_default();
             rsx! {
                 li { class: "synced synced-{colour}", "data-testid": "synced-scan", "data-result": result_name(a.result),
-                    code { "{q.code}" } " scanned {when}{gate}: " strong { "{headline}" }
+                    code { "{q.code}" } " scanned {when}{gate}; the server says " strong { "{headline}" }
                     if !name.is_empty() { " · {name}" }
                     if let Some(first) = a.first_check_in {
                         " (first in {format::short_when(&first.at)}"

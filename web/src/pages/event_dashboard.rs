@@ -233,33 +233,30 @@ fn CheckinFigures(check_ins: CheckinSummary, sold: u64) -> Element {
                 }
             }
             if !c.by_gate.is_empty() {
-                table { class: "stock-table", "data-testid": "checkins-by-gate",
-                    caption { class: "sr-only", "Check-ins per gate" }
-                    thead { tr { th { scope: "col", "Gate" } th { scope: "col", "Checked in" } } }
-                    tbody {
-                        for g in c.by_gate.clone() {
-                            tr { key: "{g.gate.clone().unwrap_or_default()}",
-                                th { scope: "row", "{g.gate.clone().unwrap_or_else(|| \"No gate named\".into())}" }
-                                td { "{g.checked_in}" }
-                            }
-                        }
-                    }
-                }
+                CountTable { testid: "checkins-by-gate", caption: "Check-ins per gate", label: "Gate",
+                    rows: c.by_gate.iter().map(|g| (g.gate.clone().unwrap_or_else(|| "No gate named".into()), g.checked_in)).collect::<Vec<_>>() }
             }
             if !c.per_minute.is_empty() {
                 details { class: "chart-table",
                     summary { "Check-ins per minute" }
-                    table { class: "stock-table",
-                        thead { tr { th { scope: "col", "Minute" } th { scope: "col", "Checked in" } } }
-                        tbody {
-                            for m in c.per_minute.clone() {
-                                tr { key: "{m.minute}",
-                                    th { scope: "row", "{format::short_when(&m.minute)}" }
-                                    td { "{m.checked_in}" }
-                                }
-                            }
-                        }
-                    }
+                    CountTable { testid: "checkins-per-minute", caption: "Check-ins per minute (first entries)", label: "Minute",
+                        rows: c.per_minute.iter().map(|m| (format::short_when(&m.minute), m.checked_in)).collect::<Vec<_>>() }
+                }
+            }
+        }
+    }
+}
+
+/// Check-ins counted by `label` (a gate, a minute), one row each.
+#[component]
+fn CountTable(testid: String, caption: String, label: String, rows: Vec<(String, u64)>) -> Element {
+    rsx! {
+        table { class: "stock-table", "data-testid": "{testid}",
+            caption { class: "sr-only", "{caption}" }
+            thead { tr { th { scope: "col", "{label}" } th { scope: "col", "Checked in" } } }
+            tbody {
+                for (name, n) in rows {
+                    tr { key: "{name}", th { scope: "row", "{name}" } td { "{n}" } }
                 }
             }
         }
