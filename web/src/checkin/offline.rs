@@ -224,6 +224,13 @@ impl DoorList {
             None if signed || queue.iter().any(|q| q.code == code) => Known::Valid,
             None => return refused(CheckinResult::Invalid),
         };
+        // A typed code says no ticket type; a signed scan of the same ticket queued here did.
+        let ticket_type = ticket_type.or_else(|| {
+            queue
+                .iter()
+                .find(|q| q.code == code)
+                .and_then(|q| q.ticket_type.clone())
+        });
         let mut answer = CheckinResponse {
             result: CheckinResult::Ok,
             code: Some(code.clone()),
@@ -466,11 +473,10 @@ mod tests {
             scan_into(&door, &mut queue, &entry(&newer, 2)).result,
             CheckinResult::Ok
         );
-        // The typed plain code of the same ticket is the same ticket.
-        assert_eq!(
-            scan_into(&door, &mut queue, &entry("newer", 3)).result,
-            CheckinResult::AlreadyCheckedIn
-        );
+        // The typed plain code of the same ticket is the same ticket, of the type signed.
+        let typed = scan_into(&door, &mut queue, &entry("newer", 3));
+        assert_eq!(typed.result, CheckinResult::AlreadyCheckedIn);
+        assert_eq!(typed.ticket_type.as_deref(), Some("General"));
     }
 
     #[test]
