@@ -17,7 +17,10 @@
 //! 6. from the dashboard (seats sold, gross, the sales chart) the organizer finds the buyer's
 //!    order by its reference, refunds it after the confirmation and sees it turn refunded once
 //!    the payment came back; the scanner now refuses its ticket (red, refunded); the buyer
-//!    then finds the refunded order under My orders.
+//!    then finds the refunded order under My orders;
+//! 7. in a second browser whose fake camera films the first ticket's QR code (drawn from the
+//!    order page's SVG into a Y4M video), the organizer starts the scanner's camera: the wasm QR
+//!    decoder reads the signed code by itself and the answer is red, refunded.
 //!
 //! Each page is photographed (1280x900, and the event list and detail also at phone width
 //! 412x915) into `$TMPDIR/ticketing-browser-screenshots/`; with `UPDATE_SCREENSHOTS=1` the
@@ -117,30 +120,27 @@ async fn web_ui_in_headless_chromium() {
         .await
         .expect("chromedriver and headless Chromium start");
     let outcome = journey(&browser, &system, &shots).await;
-    let event_id = match outcome {
-        Ok(id) => id,
+    let (event_id, tickets) = match outcome {
+        Ok(done) => done,
         Err(e) => {
-            let shot = shots.dir.join("failure.png");
-            if browser.screenshot(&shot).await.is_ok() {
-                eprintln!("browser test failed; screenshot at {}", shot.display());
-            }
-            if let Ok(url) = browser.url().await {
-                eprintln!("address at failure: {url}");
-            }
-            if let Ok(html) = browser
-                .execute("return document.body.innerText;", vec![])
-                .await
-            {
-                eprintln!(
-                    "page text at failure:\n{}",
-                    html.as_str().unwrap_or_default()
-                );
-            }
+            report_failure(&browser, &shots).await;
             browser.quit().await;
             panic!("browser journey failed: {e:#}");
         }
     };
     browser.quit().await;
+
+    // The camera, in a browser of its own whose fake camera films a ticket's QR code.
+    let camera = Browser::start_with(&driver, &chrome, &fake_camera(&shots.dir, &tickets))
+        .await
+        .expect("chromedriver and headless Chromium with a fake camera start");
+    let outcome = camera_scan(&camera, &system, &event_id, &tickets, &shots).await;
+    if let Err(e) = outcome {
+        report_failure(&camera, &shots).await;
+        camera.quit().await;
+        panic!("scanning with the camera failed: {e:#}");
+    }
+    camera.quit().await;
 
     // The gateway answers a deep link with the app itself, not a 404.
     let res = system.browser().get(&format!("/events/{event_id}")).await;
@@ -329,8 +329,29 @@ async fn seed_event(organizer: &TestClient, seed: &Seed) {
     assert_eq!(res.status, 201, "{}", res.text);
 }
 
-/// The whole journey; returns the id of the event the organizer created.
-async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<String> {
+/// Says where the browser was and what it showed when a step failed.
+async fn report_failure(browser: &Browser, shots: &Shots) {
+    let shot = shots.dir.join("failure.png");
+    if browser.screenshot(&shot).await.is_ok() {
+        eprintln!("browser test failed; screenshot at {}", shot.display());
+    }
+    if let Ok(url) = browser.url().await {
+        eprintln!("address at failure: {url}");
+    }
+    if let Ok(html) = browser
+        .execute("return document.body.innerText;", vec![])
+        .await
+    {
+        eprintln!(
+            "page text at failure:\n{}",
+            html.as_str().unwrap_or_default()
+        );
+    }
+}
+
+/// The whole journey; returns the id of the event the organizer created and the buyer's
+/// tickets.
+async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<(String, Tickets)> {
     set_viewport(b, DESKTOP, false).await?;
     let base = system.gateway.url();
     organizer_creates_event(b, &base, shots)
@@ -356,7 +377,7 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
     buyer_sees_refund(b, &base, &reference, shots)
         .await
         .context("the buyer's refunded order")?;
-    Ok(event_id)
+    Ok((event_id, tickets))
 }
 
 async fn register(b: &Browser, first: &str, last: &str, email: &str) -> anyhow::Result<()> {
@@ -660,6 +681,8 @@ async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
 struct Tickets {
     plain: Vec<String>,
     signed: Vec<String>,
+    /// The first ticket's QR code as the page draws it, as a grey camera frame.
+    first_qr_frame: Vec<u8>,
 }
 
 /// Returns the booking reference and the tickets.
@@ -735,10 +758,110 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Ticke
         );
         signed.push(data);
     }
+    let first_qr_frame = qr_frame(b).await?;
     shots
         .take(b, "11-order-confirmed", Some("[data-testid=tickets]"), true)
         .await?;
-    Ok((reference, Tickets { plain, signed }))
+    Ok((
+        reference,
+        Tickets {
+            plain,
+            signed,
+            first_qr_frame,
+        },
+    ))
+}
+
+/// The fake camera's frame size.
+const FRAME: (usize, usize) = (640, 480);
+
+/// Draws the first ticket's QR code (the path of the page's SVG, filled on a canvas: no image
+/// is loaded, whatever the page's CSP says) into a white 640x480 frame, as grey bytes.
+async fn qr_frame(b: &Browser) -> anyhow::Result<Vec<u8>> {
+    let qr = b.wait_for("[data-testid=ticket-qr]", WAIT).await?;
+    let v = b
+        .execute(
+            "const svg = arguments[0].querySelector('svg');
+             const [w, h] = [arguments[1], arguments[2]];
+             const c = document.createElement('canvas');
+             c.width = w; c.height = h;
+             const g = c.getContext('2d');
+             g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+             const side = 400, s = side / svg.viewBox.baseVal.width;
+             g.setTransform(s, 0, 0, s, (w - side) / 2, (h - side) / 2);
+             g.fillStyle = '#000';
+             g.fill(new Path2D(svg.querySelector('path').getAttribute('d')));
+             const d = g.getImageData(0, 0, w, h).data;
+             const out = new Array(w * h);
+             for (let i = 0; i < out.length; i++) out[i] = d[4 * i];
+             return out;",
+            vec![Browser::arg(&qr), json!(FRAME.0), json!(FRAME.1)],
+        )
+        .await?;
+    let grey: Vec<u8> = v
+        .as_array()
+        .map(|a| a.iter().map(|p| p.as_u64().unwrap_or(255) as u8).collect())
+        .unwrap_or_default();
+    ensure!(
+        grey.len() == FRAME.0 * FRAME.1 && grey.contains(&0),
+        "the QR code was not drawn into a frame ({} pixels)",
+        grey.len()
+    );
+    Ok(grey)
+}
+
+/// Chromium switches for a camera that films `tickets`' first QR code: a one-frame Y4M video
+/// (4:2:0, grey) written next to the screenshots.
+fn fake_camera(dir: &Path, tickets: &Tickets) -> Vec<String> {
+    let (w, h) = FRAME;
+    let mut video = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    video.extend_from_slice(&tickets.first_qr_frame);
+    video.resize(video.len() + w * h / 2, 128);
+    let file = dir.join("fake-camera.y4m");
+    std::fs::write(&file, video).expect("the fake camera's video is written");
+    vec![
+        "--use-fake-ui-for-media-stream".into(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-video-capture={}", file.display()),
+    ]
+}
+
+/// The organizer starts the scanner's camera, which reads the first ticket's QR code (the
+/// signed code) by itself; the server answers for that ticket: refunded by now.
+async fn camera_scan(
+    b: &Browser,
+    system: &System,
+    event_id: &str,
+    tickets: &Tickets,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    let base = system.gateway.url();
+    log_in(b, &base, "olga@example.com", "Olga Organizer").await?;
+    b.goto(&format!("{base}/events/{event_id}/checkin")).await?;
+    b.click(&b.wait_for("[data-testid=camera-start]", WAIT).await?)
+        .await?;
+    let state = b
+        .wait_for_text("[data-testid=camera-state]", "read by", WAIT)
+        .await?;
+    let reader = b.text(&state).await?;
+    let answer = b
+        .wait_for_text(
+            "[data-testid=checkin-result][data-result=refunded]",
+            &tickets.plain[0],
+            WAIT,
+        )
+        .await?;
+    let text = b.text(&answer).await?;
+    ensure!(
+        text.contains("Refunded ticket"),
+        "the camera's scan answered {text:?}"
+    );
+    eprintln!("the camera's QR code was {reader:?}");
+    shots.take(b, "24-checkin-camera", None, false).await?;
+    b.click(&b.wait_for("[data-testid=camera-stop]", WAIT).await?)
+        .await?;
+    b.wait_for("[data-testid=camera-start]", WAIT).await?;
+    Ok(())
 }
 
 async fn buyer_sees_orders(
