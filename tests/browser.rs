@@ -996,6 +996,8 @@ async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> a
         .await?;
     b.wait_for_text("[data-testid=staff-member]", "door@example.com", WAIT)
         .await?;
+    b.wait_for_text("[data-testid=staff-scanner-link]", "/checkin", WAIT)
+        .await?;
     shots
         .take(
             b,

@@ -4,6 +4,7 @@
 use api_types::checkin::StaffMember;
 use dioxus::prelude::*;
 
+use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, Loading};
 use crate::format;
@@ -43,11 +44,22 @@ pub fn CheckinStaff(event_id: String) -> Element {
         }
     };
     let field_error = error().map(|e| e.field("email").unwrap_or(e.message));
+    let scanner_path = Route::CheckinPage {
+        id: event_id.clone(),
+    }
+    .to_string();
+    let origin = web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default();
+    let scanner_url = format!("{origin}{scanner_path}");
     let read = staff.read();
     rsx! {
         section { class: "card", aria_labelledby: "staff-h", "data-testid": "checkin-staff",
             h2 { id: "staff-h", class: "h3", "Check-in staff" }
             p { class: "muted", "People you name here can open the check-in scanner of this event with their own account. They see who comes in, not revenue or refunds." }
+            p { "Send them the scanner's address: "
+                Link { to: Route::CheckinPage { id: event_id.clone() }, "data-testid": "staff-scanner-link", "{scanner_url}" }
+            }
             match &*read {
                 None => rsx! { Loading { label: "Loading the staff…" } },
                 Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
