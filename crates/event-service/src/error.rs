@@ -1,6 +1,7 @@
 //! Everything the event service can fail with, mapped once to the shared JSON error shape.
 
 use axum::response::{IntoResponse, Response};
+use platform::openapi::ErrorBody;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::domain::{TicketShrink, TransitionError};
@@ -108,4 +109,38 @@ mod tests {
         let api = ApiError::from(EventError::NotFound);
         assert_eq!(api.status, StatusCode::NOT_FOUND);
     }
+}
+
+/// How every staff route answers a caller who may not manage the event, for the OpenAPI
+/// document.
+#[derive(utoipa::IntoResponses)]
+pub enum StaffAccess {
+    #[response(
+        status = 403,
+        description = "`forbidden`: only the event's organizer or an admin may do this."
+    )]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 404,
+        description = "`event_not_found`: no such event; for a removal also `staff_not_found`: \
+                       that email is not on the list."
+    )]
+    NotFound(ErrorBody),
+}
+
+/// How a change of the staff list is refused, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum StaffChangeRefused {
+    #[response(
+        status = 409,
+        description = "`staff_full` (50 people named already) or `edit_conflict` (the list \
+                       changed meanwhile; try again)."
+    )]
+    Conflict(ErrorBody),
+    #[response(
+        status = 422,
+        description = "`validation_failed`: `fields.email` is not an email address; \
+                       `invalid_body`: a field has the wrong JSON type."
+    )]
+    Invalid(ErrorBody),
 }

@@ -15,7 +15,7 @@ use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
-use crate::error::EventError;
+use crate::error::{EventError, StaffAccess, StaffChangeRefused};
 use crate::facts;
 use crate::input::{CreateEventBody, UpdateEventBody};
 use crate::query::{self, CatalogQuery};
@@ -363,6 +363,19 @@ async fn save_staff(
     Ok(())
 }
 
+/// The event the caller manages, the email a staff change names and the list as it is.
+async fn staff_change(
+    state: &AppState,
+    raw_id: &str,
+    user: &VerifiedUser,
+    body: &AddStaffRequest,
+) -> Result<(Event, String, Roster), EventError> {
+    let event = managed_event(state, raw_id, user).await?;
+    let email = staff::email(&body.email).map_err(EventError::Invalid)?;
+    let roster = state.store.staff(event.id).await?;
+    Ok((event, email, roster))
+}
+
 /// An event's check-in staff
 ///
 /// The people the organizer named to scan tickets at the door, oldest first. For the event's
@@ -376,8 +389,7 @@ async fn save_staff(
     responses(
         (status = 200, description = "The event's check-in staff.", body = StaffList),
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        StaffAccess,
         InternalError,
     )
 )]
@@ -410,11 +422,9 @@ async fn list_staff(
         (status = 200, description = "Named already: the list, unchanged.", body = StaffList),
         MalformedJson,
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
-        (status = 409, description = "`staff_full` (50 people named already) or `edit_conflict` (the list changed meanwhile; try again).", body = ErrorBody),
+        StaffAccess,
+        StaffChangeRefused,
         BodyRejected,
-        (status = 422, description = "`validation_failed`: `fields.email` is not an email address; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
     )
 )]
 async fn add_staff(
@@ -424,9 +434,7 @@ async fn add_staff(
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<AddStaffRequest>,
 ) -> Result<(StatusCode, Json<StaffList>), EventError> {
-    let event = managed_event(&state, &id, &user).await?;
-    let email = staff::email(&body.email).map_err(EventError::Invalid)?;
-    let roster = state.store.staff(event.id).await?;
+    let (event, email, roster) = staff_change(&state, &id, &user, &body).await?;
     match staff::add(&roster, &email, platform::time::now()) {
         Ok(None) => Ok((StatusCode::OK, Json(view::staff(event.id, &roster)))),
         Ok(Some(next)) => {
@@ -453,11 +461,9 @@ async fn add_staff(
         (status = 200, description = "Removed: the list as it is now.", body = StaffList),
         MalformedJson,
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found` (no such event) or `staff_not_found` (that email is not on the list).", body = ErrorBody),
-        (status = 409, description = "`edit_conflict`: the list changed meanwhile; try again.", body = ErrorBody),
+        StaffAccess,
+        StaffChangeRefused,
         BodyRejected,
-        (status = 422, description = "`validation_failed`: `fields.email` is not an email address; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
     )
 )]
 async fn remove_staff(
@@ -467,9 +473,7 @@ async fn remove_staff(
     TraceParent(trace): TraceParent,
     JsonBody(body): JsonBody<AddStaffRequest>,
 ) -> Result<Json<StaffList>, EventError> {
-    let event = managed_event(&state, &id, &user).await?;
-    let email = staff::email(&body.email).map_err(EventError::Invalid)?;
-    let roster = state.store.staff(event.id).await?;
+    let (event, email, roster) = staff_change(&state, &id, &user, &body).await?;
     let next = staff::remove(&roster, &email).map_err(|refusal| match refusal {
         StaffRefusal::NotOnList => EventError::StaffNotFound,
         StaffRefusal::Full => EventError::StaffFull,

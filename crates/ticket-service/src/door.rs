@@ -49,6 +49,11 @@ pub async fn door_event_at(
 
 /// The event's keys, its first key pair made now if it has none (32 random secret bytes).
 pub async fn keys(state: &AppState, event_id: Uuid) -> Result<Vec<StoredKey>, TicketError> {
+    // Read first: showing an order must not take the store's write lock once keys exist.
+    let keys = state.store.event_keys(event_id).await?;
+    if !keys.is_empty() {
+        return Ok(keys);
+    }
     let mut secret = [0_u8; 32];
     rand::rng().fill(&mut secret);
     Ok(state.store.ensure_event_key(event_id, secret).await?)

@@ -349,6 +349,12 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     assert_eq!(store.book(&b).await.unwrap(), BookResult::Booked);
     let processed = Uuid::new_v4();
     confirm(&store, o.id, &attempt("completed"), processed, None).await;
+    let code = store_codes(&store, o.id).await.remove(0);
+    let first = store
+        .check_in(&scan(id, &code, "n-purge", now(), "North"))
+        .await
+        .unwrap();
+    assert_eq!(first.result, CheckinResult::Ok);
 
     let long_ago = now() - Duration::days(1);
     assert_eq!(
@@ -363,8 +369,19 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
             .is_some()
     );
 
+    // Recent: the nonce still replays its answer.
+    let replay = store
+        .check_in(&scan(id, &code, "n-purge", now(), "South"))
+        .await;
+    assert_eq!(replay.unwrap(), first);
+
     let later = now() + Duration::seconds(5);
-    assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 2);
+    assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 3);
+    // Forgotten: the same nonce is a new scan of a ticket inside.
+    let again = store
+        .check_in(&scan(id, &code, "n-purge", now(), "South"))
+        .await;
+    assert_eq!(again.unwrap().result, CheckinResult::AlreadyCheckedIn);
     assert!(
         store
             .idempotent_response(user, "k-purge")

@@ -304,6 +304,41 @@ impl MongoStore {
 /// A replace found another version than the one it expected: nothing is written.
 struct VersionChanged;
 
+impl MongoStore {
+    /// Replaces the document `filter` finds (the version that was read) in the collection
+    /// `which` names with `doc` and stores `fact`, in one transaction; `false` when the filter
+    /// found nothing and nothing was written.
+    async fn replace_with_fact<T>(
+        &self,
+        which: fn(&Self) -> &Collection<T>,
+        filter: Document,
+        doc: T,
+        fact: &OutboxMessage,
+    ) -> Result<bool, StoreError>
+    where
+        T: Serialize + Clone + Send + Sync + 'static,
+    {
+        let replaced = self
+            .tx
+            .run_or_stop(self, |store, session| {
+                let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
+                Box::pin(async move {
+                    let result = which(store)
+                        .replace_one(filter, doc)
+                        .session(&mut *session)
+                        .await?;
+                    if result.matched_count != 1 {
+                        return Err(TxError::Stop(VersionChanged));
+                    }
+                    outbox::insert_mongo(&store.db, session, &fact).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(replaced.is_ok())
+    }
+}
+
 #[async_trait]
 impl EventStore for MongoStore {
     async fn insert(&self, event: &Event, fact: Option<&OutboxMessage>) -> Result<(), StoreError> {
@@ -349,25 +384,8 @@ impl EventStore for MongoStore {
                 Ok(result.matched_count == 1)
             }
             Some(fact) => {
-                let replaced = self
-                    .tx
-                    .run_or_stop(self, |store, session| {
-                        let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
-                        Box::pin(async move {
-                            let result = store
-                                .events
-                                .replace_one(filter, doc)
-                                .session(&mut *session)
-                                .await?;
-                            if result.matched_count != 1 {
-                                return Err(TxError::Stop(VersionChanged));
-                            }
-                            outbox::insert_mongo(&store.db, session, &fact).await?;
-                            Ok(())
-                        })
-                    })
-                    .await?;
-                Ok(replaced.is_ok())
+                self.replace_with_fact(|s| &s.events, filter, doc, fact)
+                    .await
             }
         }
     }
@@ -446,31 +464,25 @@ impl EventStore for MongoStore {
                 })
                 .collect(),
         };
+        // Every list after the first replaces the version that was read.
+        if expected_version != 0 {
+            let filter = doc! {"_id": &doc.id, "version": expected_version as i64};
+            return self
+                .replace_with_fact(|s| &s.staff, filter, doc, fact)
+                .await;
+        }
+        // The first list is an insert: a concurrent first list collides on `_id`.
         let saved = self
             .tx
             .run_or_stop(self, |store, session| {
                 let (doc, fact) = (doc.clone(), fact.clone());
                 Box::pin(async move {
-                    // The first list is an insert (a concurrent first list collides on `_id`);
-                    // every later one replaces the version that was read.
-                    if expected_version == 0 {
-                        match store.staff.insert_one(doc).session(&mut *session).await {
-                            Ok(_) => {}
-                            Err(e) if platform::store::is_duplicate_key(&e) => {
-                                return Err(TxError::Stop(VersionChanged));
-                            }
-                            Err(e) => return Err(e.into()),
-                        }
-                    } else {
-                        let filter = doc! {"_id": &doc.id, "version": expected_version as i64};
-                        let result = store
-                            .staff
-                            .replace_one(filter, doc)
-                            .session(&mut *session)
-                            .await?;
-                        if result.matched_count != 1 {
+                    match store.staff.insert_one(doc).session(&mut *session).await {
+                        Ok(_) => {}
+                        Err(e) if platform::store::is_duplicate_key(&e) => {
                             return Err(TxError::Stop(VersionChanged));
                         }
+                        Err(e) => return Err(e.into()),
                     }
                     outbox::insert_mongo(&store.db, session, &fact).await?;
                     Ok(())

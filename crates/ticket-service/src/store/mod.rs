@@ -316,8 +316,9 @@ pub trait TicketStore: Send + Sync + 'static {
         scan: &Scan,
     ) -> Result<api_types::checkin::CheckinResponse, StoreError>;
 
-    /// Forgets processed event ids recorded before `processed_before` and idempotency keys
-    /// stored before `keys_before`; returns how many rows went.
+    /// Forgets processed event ids and scan nonces (with their answers) recorded before
+    /// `processed_before` and idempotency keys stored before `keys_before`; returns how many
+    /// rows went.
     async fn purge_bookkeeping(
         &self,
         processed_before: DateTime<Utc>,

@@ -1603,7 +1603,11 @@ impl TicketStore for MongoStore {
             .keys
             .delete_many(doc! {"createdAt": {"$lt": to_bson_time(keys_before)}})
             .await?;
-        Ok(processed.deleted_count + keys.deleted_count)
+        let scans = self
+            .scans
+            .delete_many(doc! {"at": {"$lt": to_bson_time(processed_before)}})
+            .await?;
+        Ok(processed.deleted_count + keys.deleted_count + scans.deleted_count)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1080,7 +1080,11 @@ impl TicketStore for SqliteStore {
                     "DELETE FROM idempotency_keys WHERE created_at < ?1",
                     [millis(keys_before)],
                 )?;
-                Ok((processed + keys) as u64)
+                let scans = c.execute(
+                    "DELETE FROM checkin_scans WHERE at < ?1",
+                    [millis(processed_before)],
+                )?;
+                Ok((processed + keys + scans) as u64)
             })
             .await
     }
