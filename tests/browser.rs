@@ -9,10 +9,18 @@
 //!    `4242 4242 4242 4242` is approved: booking reference, two ticket codes with QR codes;
 //! 4. My orders lists the confirmed order with its tickets; reloading `/events/<id>` renders the
 //!    page (the gateway's SPA fallback), still signed in, with the live count;
-//! 5. the organizer signs in, opens the event's dashboard from My events (seats sold, gross,
-//!    the sales chart), finds the buyer's order by its reference, refunds it after the
-//!    confirmation and sees it turn refunded once the payment came back; the buyer then finds
-//!    the refunded order under My orders.
+//! 5. the organizer signs in, names and removes check-in staff on the event's dashboard, opens
+//!    the check-in scanner from it and types the buyer's first ticket code: green with the
+//!    buyer's name, then amber `already_checked_in`; offline (emulated) the second ticket is
+//!    green from the kept list and queued ("Offline, 1 queued"), amber when scanned again, and
+//!    back online the queue is uploaded and the server's answer shown;
+//! 6. from the dashboard (seats sold, gross, the sales chart) the organizer finds the buyer's
+//!    order by its reference, refunds it after the confirmation and sees it turn refunded once
+//!    the payment came back; the scanner now refuses its ticket (red, refunded); the buyer
+//!    then finds the refunded order under My orders;
+//! 7. in a second browser whose fake camera films the first ticket's QR code (drawn from the
+//!    order page's SVG into a Y4M video), the organizer starts the scanner's camera: the wasm QR
+//!    decoder reads the signed code by itself and the answer is red, refunded.
 //!
 //! Each page is photographed (1280x900, and the event list and detail also at phone width
 //! 412x915) into `$TMPDIR/ticketing-browser-screenshots/`; with `UPDATE_SCREENSHOTS=1` the
@@ -112,30 +120,27 @@ async fn web_ui_in_headless_chromium() {
         .await
         .expect("chromedriver and headless Chromium start");
     let outcome = journey(&browser, &system, &shots).await;
-    let event_id = match outcome {
-        Ok(id) => id,
+    let (event_id, tickets) = match outcome {
+        Ok(done) => done,
         Err(e) => {
-            let shot = shots.dir.join("failure.png");
-            if browser.screenshot(&shot).await.is_ok() {
-                eprintln!("browser test failed; screenshot at {}", shot.display());
-            }
-            if let Ok(url) = browser.url().await {
-                eprintln!("address at failure: {url}");
-            }
-            if let Ok(html) = browser
-                .execute("return document.body.innerText;", vec![])
-                .await
-            {
-                eprintln!(
-                    "page text at failure:\n{}",
-                    html.as_str().unwrap_or_default()
-                );
-            }
+            report_failure(&browser, &shots).await;
             browser.quit().await;
             panic!("browser journey failed: {e:#}");
         }
     };
     browser.quit().await;
+
+    // The camera, in a browser of its own whose fake camera films a ticket's QR code.
+    let camera = Browser::start_with(&driver, &chrome, &fake_camera(&shots.dir, &tickets))
+        .await
+        .expect("chromedriver and headless Chromium with a fake camera start");
+    let outcome = camera_scan(&camera, &system, &event_id, &tickets, &shots).await;
+    if let Err(e) = outcome {
+        report_failure(&camera, &shots).await;
+        camera.quit().await;
+        panic!("scanning with the camera failed: {e:#}");
+    }
+    camera.quit().await;
 
     // The gateway answers a deep link with the app itself, not a 404.
     let res = system.browser().get(&format!("/events/{event_id}")).await;
@@ -324,8 +329,29 @@ async fn seed_event(organizer: &TestClient, seed: &Seed) {
     assert_eq!(res.status, 201, "{}", res.text);
 }
 
-/// The whole journey; returns the id of the event the organizer created.
-async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<String> {
+/// Says where the browser was and what it showed when a step failed.
+async fn report_failure(browser: &Browser, shots: &Shots) {
+    let shot = shots.dir.join("failure.png");
+    if browser.screenshot(&shot).await.is_ok() {
+        eprintln!("browser test failed; screenshot at {}", shot.display());
+    }
+    if let Ok(url) = browser.url().await {
+        eprintln!("address at failure: {url}");
+    }
+    if let Ok(html) = browser
+        .execute("return document.body.innerText;", vec![])
+        .await
+    {
+        eprintln!(
+            "page text at failure:\n{}",
+            html.as_str().unwrap_or_default()
+        );
+    }
+}
+
+/// The whole journey; returns the id of the event the organizer created and the buyer's
+/// tickets.
+async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<(String, Tickets)> {
     set_viewport(b, DESKTOP, false).await?;
     let base = system.gateway.url();
     organizer_creates_event(b, &base, shots)
@@ -334,17 +360,24 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
     let event_id = buyer_finds_and_books(b, system, shots)
         .await
         .context("the buyer finding and booking")?;
-    let reference = buyer_pays(b, shots).await.context("the buyer paying")?;
+    let (reference, tickets) = buyer_pays(b, shots).await.context("the buyer paying")?;
     buyer_sees_orders(b, &base, &event_id, &reference, shots)
         .await
         .context("the buyer's orders and the reload")?;
-    organizer_refunds(b, &base, &reference, shots)
+    switch_to(b, &base, "olga@example.com", "Olga Organizer").await?;
+    organizer_checks_in(b, &tickets, shots)
+        .await
+        .context("the organizer's staff and check-in scanner")?;
+    organizer_refunds(b, &reference, shots)
         .await
         .context("the organizer's dashboard and refund")?;
+    scanner_refuses_refunded(b, &tickets.plain[1], shots)
+        .await
+        .context("the scanner after the refund")?;
     buyer_sees_refund(b, &base, &reference, shots)
         .await
         .context("the buyer's refunded order")?;
-    Ok(event_id)
+    Ok((event_id, tickets))
 }
 
 async fn register(b: &Browser, first: &str, last: &str, email: &str) -> anyhow::Result<()> {
@@ -643,8 +676,17 @@ async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
     b.fill(&b.wait_for("#pay-cvc", WAIT).await?, "123").await
 }
 
-/// Returns the booking reference.
-async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
+/// A paid order's tickets: the plain code printed on each, and the signed code its QR code
+/// carries.
+struct Tickets {
+    plain: Vec<String>,
+    signed: Vec<String>,
+    /// The first ticket's QR code as the page draws it, as a grey camera frame.
+    first_qr_frame: Vec<u8>,
+}
+
+/// Returns the booking reference and the tickets.
+async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Tickets)> {
     // The pending order: a countdown and the payment form.
     b.wait_for_text("#order-title", "Complete your booking", WAIT)
         .await?;
@@ -700,17 +742,126 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<String> {
     let codes = b
         .wait_for_count("[data-testid=ticket-code]", 2, WAIT)
         .await?;
+    let mut plain = Vec::new();
     for code in &codes {
-        ensure!(
-            !b.text(code).await?.trim().is_empty(),
-            "an empty ticket code"
-        );
+        let text = b.text(code).await?.trim().to_string();
+        ensure!(!text.is_empty(), "an empty ticket code");
+        plain.push(text);
     }
     b.wait_for_count(".qr svg", 2, WAIT).await?;
+    let mut signed = Vec::new();
+    for qr in b.wait_for_count("[data-testid=ticket-qr]", 2, WAIT).await? {
+        let data = attribute(b, &qr, "data-qr").await?;
+        ensure!(
+            data.starts_with("T1."),
+            "a QR code carries {data:?}, not a signed code"
+        );
+        signed.push(data);
+    }
+    let first_qr_frame = qr_frame(b).await?;
     shots
         .take(b, "11-order-confirmed", Some("[data-testid=tickets]"), true)
         .await?;
-    Ok(reference)
+    Ok((
+        reference,
+        Tickets {
+            plain,
+            signed,
+            first_qr_frame,
+        },
+    ))
+}
+
+/// The fake camera's frame size.
+const FRAME: (usize, usize) = (640, 480);
+
+/// Draws the first ticket's QR code (the path of the page's SVG, filled on a canvas: no image
+/// is loaded, whatever the page's CSP says) into a white 640x480 frame, as grey bytes.
+async fn qr_frame(b: &Browser) -> anyhow::Result<Vec<u8>> {
+    let qr = b.wait_for("[data-testid=ticket-qr]", WAIT).await?;
+    let v = b
+        .execute(
+            "const svg = arguments[0].querySelector('svg');
+             const [w, h] = [arguments[1], arguments[2]];
+             const c = document.createElement('canvas');
+             c.width = w; c.height = h;
+             const g = c.getContext('2d');
+             g.fillStyle = '#fff'; g.fillRect(0, 0, w, h);
+             const side = 400, s = side / svg.viewBox.baseVal.width;
+             g.setTransform(s, 0, 0, s, (w - side) / 2, (h - side) / 2);
+             g.fillStyle = '#000';
+             g.fill(new Path2D(svg.querySelector('path').getAttribute('d')));
+             const d = g.getImageData(0, 0, w, h).data;
+             const out = new Array(w * h);
+             for (let i = 0; i < out.length; i++) out[i] = d[4 * i];
+             return out;",
+            vec![Browser::arg(&qr), json!(FRAME.0), json!(FRAME.1)],
+        )
+        .await?;
+    let grey: Vec<u8> = v
+        .as_array()
+        .map(|a| a.iter().map(|p| p.as_u64().unwrap_or(255) as u8).collect())
+        .unwrap_or_default();
+    ensure!(
+        grey.len() == FRAME.0 * FRAME.1 && grey.contains(&0),
+        "the QR code was not drawn into a frame ({} pixels)",
+        grey.len()
+    );
+    Ok(grey)
+}
+
+/// Chromium switches for a camera that films `tickets`' first QR code: a one-frame Y4M video
+/// (4:2:0, grey) written next to the screenshots.
+fn fake_camera(dir: &Path, tickets: &Tickets) -> Vec<String> {
+    let (w, h) = FRAME;
+    let mut video = format!("YUV4MPEG2 W{w} H{h} F10:1 Ip A1:1 C420jpeg\nFRAME\n").into_bytes();
+    video.extend_from_slice(&tickets.first_qr_frame);
+    video.resize(video.len() + w * h / 2, 128);
+    let file = dir.join("fake-camera.y4m");
+    std::fs::write(&file, video).expect("the fake camera's video is written");
+    vec![
+        "--use-fake-ui-for-media-stream".into(),
+        "--use-fake-device-for-media-stream".into(),
+        format!("--use-file-for-fake-video-capture={}", file.display()),
+    ]
+}
+
+/// The organizer starts the scanner's camera, which reads the first ticket's QR code (the
+/// signed code) by itself; the server answers for that ticket: refunded by now.
+async fn camera_scan(
+    b: &Browser,
+    system: &System,
+    event_id: &str,
+    tickets: &Tickets,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    let base = system.gateway.url();
+    log_in(b, &base, "olga@example.com", "Olga Organizer").await?;
+    b.goto(&format!("{base}/events/{event_id}/checkin")).await?;
+    b.click(&b.wait_for("[data-testid=camera-start]", WAIT).await?)
+        .await?;
+    let state = b
+        .wait_for_text("[data-testid=camera-state]", "read by", WAIT)
+        .await?;
+    let reader = b.text(&state).await?;
+    let answer = b
+        .wait_for_text(
+            "[data-testid=checkin-result][data-result=refunded]",
+            &tickets.plain[0],
+            WAIT,
+        )
+        .await?;
+    let text = b.text(&answer).await?;
+    ensure!(
+        text.contains("Refunded ticket"),
+        "the camera's scan answered {text:?}"
+    );
+    eprintln!("the camera's QR code was {reader:?}");
+    shots.take(b, "24-checkin-camera", None, false).await?;
+    b.click(&b.wait_for("[data-testid=camera-stop]", WAIT).await?)
+        .await?;
+    b.wait_for("[data-testid=camera-start]", WAIT).await?;
+    Ok(())
 }
 
 async fn buyer_sees_orders(
@@ -767,22 +918,213 @@ async fn text_with(b: &Browser, css: &str, part: &str) -> anyhow::Result<String>
     b.text(&el).await
 }
 
-async fn organizer_refunds(
-    b: &Browser,
-    base: &str,
-    reference: &str,
-    shots: &Shots,
-) -> anyhow::Result<()> {
-    switch_to(b, base, "olga@example.com", "Olga Organizer").await?;
-
-    // From My events to the event's dashboard.
+/// From My events to the event's dashboard.
+async fn open_dashboard(b: &Browser) -> anyhow::Result<()> {
     open_from_header(b, "My events", "/my/events").await?;
     b.wait_for_text("[data-testid=my-event]", TITLE, WAIT)
         .await?;
     b.click(&b.wait_for("[data-testid=open-dashboard]", WAIT).await?)
         .await?;
     b.wait_for_url("/my/events/", WAIT).await?;
-    b.wait_for_text("#dashboard-title", TITLE, WAIT).await?;
+    b.wait_for_text("#dashboard-title", TITLE, WAIT)
+        .await
+        .map(drop)
+}
+
+/// Types `typed` into the scanner's manual field, sends it, and waits for this scan's answer
+/// (the box's `data-scan` number changes with every answer), which must be `result` and name
+/// the ticket `code`; returns its text.
+async fn scan_typed(b: &Browser, typed: &str, code: &str, result: &str) -> anyhow::Result<String> {
+    let box_css = "[data-testid=checkin-result]";
+    let before = attribute(b, &b.wait_for(box_css, WAIT).await?, "data-scan").await?;
+    let field = b.wait_for("[data-testid=checkin-code]", WAIT).await?;
+    b.fill(&field, typed).await?;
+    b.type_into(&field, ENTER).await?;
+    let next = format!("{box_css}:not([data-scan='{before}'])");
+    let answer = b.text(&b.wait_for(&next, WAIT).await?).await?;
+    let got = attribute(b, &b.wait_for(box_css, WAIT).await?, "data-result").await?;
+    ensure!(
+        got == result && answer.contains(code),
+        "scanning {typed:?} answered {got:?}, not {result:?} for {code}: {answer}"
+    );
+    Ok(answer)
+}
+
+/// `signed` with one character of its signature changed.
+fn forge(signed: &str) -> String {
+    let mut chars: Vec<char> = signed.chars().collect();
+    let i = chars.len() - 10;
+    chars[i] = if chars[i] == 'A' { 'B' } else { 'A' };
+    chars.into_iter().collect()
+}
+
+/// An attribute of an element ("" when absent).
+async fn attribute(b: &Browser, el: &str, name: &str) -> anyhow::Result<String> {
+    let v = b
+        .execute(
+            "return arguments[0].getAttribute(arguments[1]) || '';",
+            vec![Browser::arg(el), json!(name)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_string())
+}
+
+/// Emulates the network going away (`navigator.onLine` false, requests fail) or coming back.
+async fn set_offline(b: &Browser, offline: bool) -> anyhow::Result<()> {
+    b.cdp("Network.enable", json!({})).await?;
+    b.cdp(
+        "Network.emulateNetworkConditions",
+        json!({"offline": offline, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1}),
+    )
+    .await
+    .map(drop)
+}
+
+async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> anyhow::Result<()> {
+    let codes = &tickets.plain;
+    ensure!(codes.len() == 2, "two ticket codes expected: {codes:?}");
+    open_dashboard(b).await?;
+
+    // Check-in staff: named by email, listed, removed.
+    b.wait_for("[data-testid=staff-empty]", WAIT).await?;
+    b.fill(
+        &b.wait_for("[data-testid=staff-email]", WAIT).await?,
+        "door@example.com",
+    )
+    .await?;
+    b.click(&b.wait_for("[data-testid=staff-add]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=staff-member]", "door@example.com", WAIT)
+        .await?;
+    b.wait_for_text("[data-testid=staff-scanner-link]", "/checkin", WAIT)
+        .await?;
+    shots
+        .take(
+            b,
+            "18-checkin-staff",
+            Some("[data-testid=checkin-staff]"),
+            false,
+        )
+        .await?;
+    b.click(&b.wait_for("[data-testid=staff-remove]", WAIT).await?)
+        .await?;
+    b.wait_for("[data-testid=staff-empty]", WAIT).await?;
+
+    // The scanner, from the dashboard; it downloads the offline list first.
+    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/checkin", WAIT).await?;
+    b.wait_for_text(
+        "[data-testid=checkin-list]",
+        "Offline list: 2 tickets",
+        WAIT,
+    )
+    .await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "0 / 2").await?;
+    b.fill(
+        &b.wait_for("[data-testid=checkin-gate]", WAIT).await?,
+        "North gate",
+    )
+    .await?;
+
+    // The first ticket, typed in lower case as people do: green with the holder, then amber.
+    let green = scan_typed(b, &codes[0].to_lowercase(), &codes[0], "ok").await?;
+    for part in ["Valid: let them in", "Ada Lovelace", "General"] {
+        ensure!(
+            green.contains(part),
+            "the green answer lacks {part:?}: {green}"
+        );
+    }
+    wait_for_figure(b, "[data-testid=checkin-counter]", "1 / 2").await?;
+    shots.take(b, "19-checkin-ok", None, true).await?;
+    let amber = scan_typed(b, &codes[0], &codes[0], "already_checked_in").await?;
+    for part in [
+        "Already checked in",
+        "Ada Lovelace",
+        "First checked in",
+        "North gate",
+    ] {
+        ensure!(
+            amber.contains(part),
+            "the amber answer lacks {part:?}: {amber}"
+        );
+    }
+    shots.take(b, "20-checkin-already", None, true).await?;
+
+    // Offline: the second ticket's signed code (as its QR code carries it, pasted) is checked
+    // in the browser against the event's public key, decided from the kept list and queued.
+    set_offline(b, true).await?;
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 0 queued",
+        WAIT,
+    )
+    .await?;
+    let offline = scan_typed(b, &tickets.signed[1], &codes[1], "ok").await?;
+    for part in ["Decided offline", "General"] {
+        ensure!(
+            offline.contains(part),
+            "the offline answer lacks {part:?}: {offline}"
+        );
+    }
+    // A forged signature is refused offline too, and nothing is queued for it.
+    let forged = forge(&tickets.signed[1]);
+    let refused = scan_typed(b, &forged, "Not a valid ticket", "invalid").await?;
+    ensure!(
+        !refused.contains(&codes[1]),
+        "a forged code named the ticket: {refused}"
+    );
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 1 queued",
+        WAIT,
+    )
+    .await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "2 / 2").await?;
+    scan_typed(b, &codes[1], &codes[1], "already_checked_in").await?;
+    b.wait_for_text(
+        "[data-testid=checkin-connection]",
+        "Offline, 1 queued",
+        WAIT,
+    )
+    .await?;
+    shots.take(b, "21-checkin-offline", None, true).await?;
+
+    // Back online: the queue goes up and the server's answer is shown.
+    set_offline(b, false).await?;
+    let synced = b
+        .wait_for_text("[data-testid=synced-scan][data-result=ok]", &codes[1], WAIT)
+        .await?;
+    let synced = b.text(&synced).await?;
+    ensure!(
+        synced.contains("Ada Lovelace"),
+        "the uploaded scan lacks the holder: {synced}"
+    );
+    wait_for_figure(b, "[data-testid=checkin-connection]", "Online").await?;
+    wait_for_figure(b, "[data-testid=checkin-counter]", "2 / 2").await?;
+    shots.take(b, "22-checkin-synced", None, false).await?;
+    Ok(())
+}
+
+/// After the refund, the scanner refuses the order's tickets.
+async fn scanner_refuses_refunded(b: &Browser, code: &str, shots: &Shots) -> anyhow::Result<()> {
+    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/checkin", WAIT).await?;
+    let red = scan_typed(b, code, code, "refunded").await?;
+    ensure!(
+        red.contains("Refunded ticket"),
+        "the red answer reads {red:?}"
+    );
+    shots.take(b, "23-checkin-refunded", None, false).await?;
+    Ok(())
+}
+
+async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyhow::Result<()> {
+    open_dashboard(b).await?;
+    // Both of Ada's tickets came in at the door (one of them offline), through the North gate.
+    wait_for_figure(b, "[data-testid=checked-in]", "2 / 2").await?;
+    text_with(b, "[data-testid=checkins-by-gate] tbody tr", "North gate").await?;
 
     // The summary: Ada's 2 General seats paid ($50.00), Bruno's 3 held by his pending order.
     wait_for_figure(b, "[data-testid=gross]", "$50.00").await?;

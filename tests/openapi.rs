@@ -896,6 +896,64 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
         "/api/tickets/events/{event_id}/attendees.csv",
         &res,
     );
+    // The door: check-in staff named in the catalogue, a scan of the signed code, a bad scan,
+    // the offline bundle.
+    let staff_path = format!("/api/events/{event}/staff");
+    let staff_body = json!({"email": "door@example.org"});
+    let res = organizer.post(&staff_path, &staff_body).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    checker.check("event", "POST", "/api/events/{id}/staff", &res);
+    let res = buyer.post(&staff_path, &staff_body).await;
+    assert_eq!(res.status, 403, "{}", res.text);
+    checker.check("event", "POST", "/api/events/{id}/staff", &res);
+    let res = organizer.get(&staff_path).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    checker.check("event", "GET", "/api/events/{id}/staff", &res);
+    let res = organizer
+        .send(
+            organizer
+                .http
+                .delete(organizer.url(&staff_path))
+                .json(&staff_body),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    checker.check("event", "DELETE", "/api/events/{id}/staff", &res);
+    let signed = confirmed.json()["order"]["issuedTickets"][0]["signedCode"].clone();
+    let res = organizer
+        .post(
+            "/api/tickets/checkin",
+            &json!({"eventId": event, "code": signed, "nonce": "openapi-1", "gate": "Main"}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["result"], "ok");
+    checker.check("ticket", "POST", "/api/tickets/checkin", &res);
+    let res = organizer
+        .post(
+            "/api/tickets/checkin",
+            &json!({"eventId": event, "code": "", "nonce": "openapi-2"}),
+        )
+        .await;
+    assert_eq!(res.status, 422, "{}", res.text);
+    checker.check("ticket", "POST", "/api/tickets/checkin", &res);
+    let res = buyer
+        .post(
+            "/api/tickets/checkin",
+            &json!({"eventId": event, "code": signed, "nonce": "openapi-3"}),
+        )
+        .await;
+    assert_eq!(res.status, 404, "{}", res.text);
+    checker.check("ticket", "POST", "/api/tickets/checkin", &res);
+    let res = organizer.get(&back_office("checkin/bundle")).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    checker.check(
+        "ticket",
+        "GET",
+        "/api/tickets/events/{event_id}/checkin/bundle",
+        &res,
+    );
+
     let refund = format!("{order_path}/refund");
     let res = organizer
         .post(&refund, &json!({"reason": "Asked by phone"}))

@@ -140,3 +140,78 @@ async fn an_unpaid_order_booked_through_the_gateway_expires() {
         .json();
     assert_eq!(availability["ticketTypes"][0]["available"], 5);
 }
+
+#[tokio::test]
+async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 12.0, 10)])
+        .await;
+    let buyer = system.sign_up("Bruno").await;
+    let order = book(&buyer, event, 1).await;
+    let order_id = order["orderId"].as_str().unwrap().to_string();
+    let res = buyer
+        .post(
+            "/api/payment/process",
+            &e2e::card_body(order_id.parse().unwrap(), e2e::APPROVED_CARD),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    let paid = order_becomes(&buyer, &order_id, "confirmed").await;
+    let details = buyer
+        .get(&format!("/api/tickets/orders/{order_id}"))
+        .await
+        .json();
+    let signed = details["order"]["issuedTickets"][0]["signedCode"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(paid["id"], details["order"]["id"]);
+
+    // The organizer names a door keeper in the catalogue; the ticket service hears of it.
+    let door = system.sign_up("Dora").await;
+    let email = door.get("/api/auth/me").await.json()["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
+    let named = organizer
+        .post(
+            &format!("/api/events/{event}/staff"),
+            &json!({"email": email}),
+        )
+        .await;
+    assert_eq!(named.status, 201, "{}", named.text);
+    let scan = |nonce: &'static str| {
+        let door = door.clone();
+        let signed = signed.clone();
+        async move {
+            door.post(
+                "/api/tickets/checkin",
+                &json!({"eventId": event, "code": signed, "nonce": nonce, "gate": "Main"}),
+            )
+            .await
+        }
+    };
+    let first = eventually("the staff list to reach the ticket service", || async {
+        let res = scan("door-1").await;
+        (res.status == 200).then_some(res.json())
+    })
+    .await;
+    assert_eq!(first["result"], "ok");
+    assert_eq!(first["holderName"], "Bruno Tester");
+    assert_eq!(scan("door-2").await.json()["result"], "already_checked_in");
+    let bundle = door
+        .get(&format!("/api/tickets/events/{event}/checkin/bundle"))
+        .await;
+    assert_eq!(bundle.status, 200, "{}", bundle.text);
+    assert_eq!(bundle.json()["checkedIn"].as_array().unwrap().len(), 1);
+    let summary = door
+        .get(&format!("/api/tickets/events/{event}/summary"))
+        .await;
+    assert_eq!(summary.status, 404, "staff see no revenue");
+    wait_for_events(&system.js, "TICKETS", |e| {
+        e.iter().any(|e| e.subject == "tickets.checked_in")
+    })
+    .await;
+}

@@ -29,6 +29,16 @@ fn free_port() -> u16 {
 impl Browser {
     /// Starts chromedriver and a headless Chromium session.
     pub async fn start(chromedriver: &Path, chrome: &Path) -> anyhow::Result<Self> {
+        Self::start_with(chromedriver, chrome, &[]).await
+    }
+
+    /// Starts chromedriver and a headless Chromium session with `extra` command-line switches
+    /// (e.g. a fake camera).
+    pub async fn start_with(
+        chromedriver: &Path,
+        chrome: &Path,
+        extra: &[String],
+    ) -> anyhow::Result<Self> {
         let port = free_port();
         let driver = Command::new(chromedriver)
             .arg(format!("--port={port}"))
@@ -62,17 +72,31 @@ impl Browser {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--no-default-browser-check",
+            "--window-size=1280,900",
+            "--hide-scrollbars",
+        ]
+        .map(String::from)
+        .to_vec();
+        args.push(format!(
+            "--user-data-dir={}",
+            browser._profile.path().display()
+        ));
+        args.extend_from_slice(extra);
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": chrome.display().to_string(),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                    "--no-first-run", "--no-default-browser-check", "--window-size=1280,900",
-                    "--hide-scrollbars",
-                    format!("--user-data-dir={}", browser._profile.path().display()),
-                ],
+                "args": args,
             },
         }}});
         let res = browser

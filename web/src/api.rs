@@ -342,6 +342,58 @@ pub mod tickets {
     }
 }
 
+/// The door: scans, the offline bundle, and the event's check-in staff.
+pub mod checkin {
+    use super::*;
+    use api_types::checkin::{
+        AddStaffRequest, CheckinBundle, CheckinRequest, CheckinResponse, StaffList, StaffMember,
+    };
+
+    /// One scan; the same request (same nonce) may be sent again and gets the same answer.
+    pub async fn scan(scan: &CheckinRequest) -> ApiResult<CheckinResponse> {
+        post("/api/tickets/checkin", scan, None).await
+    }
+
+    pub async fn bundle(event_id: &str) -> ApiResult<CheckinBundle> {
+        get(&format!(
+            "/api/tickets/events/{}/checkin/bundle",
+            encode(event_id)
+        ))
+        .await
+    }
+
+    fn staff_url(event_id: &str) -> String {
+        format!("/api/events/{}/staff", encode(event_id))
+    }
+
+    pub async fn staff(event_id: &str) -> ApiResult<Vec<StaffMember>> {
+        get::<StaffList>(&staff_url(event_id))
+            .await
+            .map(|l| l.staff)
+    }
+
+    /// Names `email` check-in staff; the list as it is now.
+    pub async fn add_staff(event_id: &str, email: &str) -> ApiResult<Vec<StaffMember>> {
+        let body = AddStaffRequest {
+            email: email.to_string(),
+        };
+        post::<StaffList>(&staff_url(event_id), &body, None)
+            .await
+            .map(|l| l.staff)
+    }
+
+    /// Removes `email` from the check-in staff (named in the body, as when adding); the list as
+    /// it is now.
+    pub async fn remove_staff(event_id: &str, email: &str) -> ApiResult<Vec<StaffMember>> {
+        let body = AddStaffRequest {
+            email: email.to_string(),
+        };
+        send::<StaffList>(Request::delete(&staff_url(event_id)).json(&body))
+            .await
+            .map(|l| l.staff)
+    }
+}
+
 pub mod payments {
     use super::*;
 

@@ -101,9 +101,10 @@ pub fn Countdown(expires_at: DateTime<Utc>, on_expired: Option<EventHandler<()>>
     }
 }
 
-/// A QR code as inline SVG, drawn in Rust.
+/// A QR code as inline SVG, drawn in Rust; `label` names it for screen readers (the data of a
+/// signed code means nothing read aloud).
 #[component]
-pub fn QrSvg(data: String) -> Element {
+pub fn QrSvg(data: String, label: String) -> Element {
     let svg = QrCode::new(data.as_bytes())
         .map(|code| {
             code.render::<svg::Color>()
@@ -119,7 +120,8 @@ pub fn QrSvg(data: String) -> Element {
         None => svg,
     };
     rsx! {
-        div { class: "qr", role: "img", aria_label: "QR code for ticket {data}", dangerous_inner_html: "{svg}" }
+        div { class: "qr", role: "img", aria_label: "{label}", "data-testid": "ticket-qr", "data-qr": "{data}",
+            dangerous_inner_html: "{svg}" }
     }
 }
 
@@ -129,7 +131,9 @@ pub fn TicketList(tickets: Vec<IssuedTicket>) -> Element {
         ul { class: "ticket-list", "data-testid": "tickets",
             for t in tickets {
                 li { key: "{t.code}", class: "ticket",
-                    QrSvg { data: t.code.clone() }
+                    // The signed code when the ticket has one, so scanners can check it offline.
+                    QrSvg { data: t.signed_code.clone().unwrap_or_else(|| t.code.clone()),
+                        label: "QR code for ticket {t.code}" }
                     div { class: "ticket-meta",
                         span { class: "ticket-kind", "{t.ticket_type}" }
                         code { class: "ticket-code", "data-testid": "ticket-code", "{t.code}" }

@@ -6,6 +6,7 @@
 
 mod api;
 mod chart;
+mod checkin;
 mod components;
 mod format;
 mod live;
@@ -16,6 +17,7 @@ mod session;
 use dioxus::prelude::*;
 
 use format::EventsQuery;
+use pages::checkin::CheckinPage;
 use pages::create_event::{CreateEvent, EditEvent};
 use pages::event_dashboard::EventDashboard;
 use pages::event_detail::EventDetail;
@@ -38,6 +40,8 @@ pub enum Route {
         EventDetail { id: String },
         #[route("/events/:id/edit")]
         EditEvent { id: String },
+        #[route("/events/:id/checkin")]
+        CheckinPage { id: String },
         #[route("/orders/:id")]
         OrderPage { id: String },
         #[route("/my/events")]

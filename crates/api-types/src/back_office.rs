@@ -97,6 +97,51 @@ pub struct EventSummary {
     pub net_minor: i64,
     /// Paid orders per UTC day of payment, oldest first; days without sales are left out.
     pub sales_per_day: Vec<DaySales>,
+    /// Tickets that entered at the door (each counted once, at its first entry).
+    #[serde(default)]
+    pub check_ins: CheckinSummary,
+}
+
+/// Who came in: tickets checked in, by ticket type, by gate and by minute of their first entry
+/// (the earliest scan, offline scans included).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct CheckinSummary {
+    pub checked_in: u64,
+    /// Every ticket type of the event, in the catalogue's order, zeros included.
+    pub by_ticket_type: Vec<TicketTypeCheckins>,
+    /// Gates by name; scans without a gate under `null`, first.
+    pub by_gate: Vec<GateCheckins>,
+    /// Oldest first; minutes without a check-in are left out.
+    pub per_minute: Vec<MinuteCheckins>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct TicketTypeCheckins {
+    #[cfg_attr(feature = "openapi", schema(example = "General"))]
+    pub ticket_type: String,
+    pub checked_in: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct GateCheckins {
+    #[cfg_attr(feature = "openapi", schema(required = true, example = "North gate"))]
+    pub gate: Option<String>,
+    pub checked_in: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct MinuteCheckins {
+    /// The start of the minute (UTC).
+    pub minute: DateTime<Utc>,
+    pub checked_in: u64,
 }
 
 impl EventSummary {
@@ -251,6 +296,7 @@ mod tests {
             refunded_minor: 5100,
             net_minor: 10200,
             sales_per_day,
+            check_ins: Default::default(),
         }
     }
 

@@ -15,6 +15,7 @@ pub const MAX_NONCE_CHARS: usize = 128;
 /// their next entry scan admits them again.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ScanDirection {
     #[default]

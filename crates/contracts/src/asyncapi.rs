@@ -13,13 +13,14 @@ use uuid::Uuid;
 
 use crate::Envelope;
 use crate::catalog::{
-    EventCancelled, EventDetails, EventPublished, EventUpdated, Price, RefundPolicy,
-    TicketTypeInfo, VenueInfo,
+    EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated, Price,
+    RefundPolicy, TicketTypeInfo, VenueInfo,
 };
 use crate::jetstream::{CONSUMERS, STREAMS, TICKET_CATALOG};
 use crate::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};
+use crate::tickets::TicketCheckedIn;
 
 /// Where the generated document is committed, relative to the workspace root.
 pub const PATH: &str = "docs/asyncapi.json";
@@ -128,11 +129,38 @@ const FACTS: &[Fact] = &[
         schema: schema_of::<EventCancelled>,
         example: examples::event_cancelled,
     },
+    Fact {
+        subject: subjects::CATALOG_EVENT_STAFF_CHANGED,
+        name: "EventStaffChanged",
+        producer: "event-service",
+        entity: "event id",
+        summary: "The organizer named or removed check-in staff (drafts too); carries the whole \
+                  list, versioned by `staffVersion`.",
+        schema: schema_of::<EventStaffChanged>,
+        example: examples::event_staff_changed,
+    },
+    Fact {
+        subject: subjects::TICKETS_CHECKED_IN,
+        name: "TicketCheckedIn",
+        producer: "ticket-service",
+        entity: "event id",
+        summary: "A scan at the door was accepted: the holder entered (once per ticket, however \
+                  many scanners raced) or left with an exit scan.",
+        schema: schema_of::<TicketCheckedIn>,
+        example: examples::ticket_checked_in,
+    },
 ];
 
 /// Plain (non-JetStream) subscriptions: the ticket service follows these subjects to push live
 /// availability to browsers (`ticket_service::live`); at most once, nothing is acknowledged.
 const LIVE_SUBSCRIPTIONS: &[&str] = &["orders.>", "catalog.events.>"];
+
+/// Facts no service consumes (yet) but operators read with the NATS CLI: `(filter, how)`.
+const OPERATOR_READS: &[(&str, &str)] = &[(
+    "tickets.>",
+    "With the NATS CLI: `nats sub 'tickets.>'` shows the door's check-ins as they happen, \
+     `nats stream view TICKETS` the history. No service consumes them yet.",
+)];
 
 /// Whether a NATS subject matches a filter with `*` and `>` wildcards.
 pub fn subject_matches(filter: &str, subject: &str) -> bool {
@@ -430,7 +458,24 @@ pub fn document() -> Value {
                                 no ack): it only triggers a fresh availability push to browsers \
                                 watching that event.",
                     "tags": [{ "name": "ticket-service" }],
-                    "messages": [message_ref]
+                    "messages": [message_ref.clone()]
+                }),
+            );
+        }
+
+        for (filter, how) in OPERATOR_READS {
+            if !subject_matches(filter, fact.subject) {
+                continue;
+            }
+            operations.insert(
+                format!("operators.receive.{}", fact.subject),
+                json!({
+                    "action": "receive",
+                    "channel": reference(&format!("#/channels/{}", token(fact.subject))),
+                    "title": format!("Operators follow {}", fact.subject),
+                    "summary": how,
+                    "tags": [{ "name": "operators" }],
+                    "messages": [message_ref.clone()]
                 }),
             );
         }
@@ -819,6 +864,41 @@ pub(crate) mod examples {
                 title: "Jazz Night".into(),
                 date_time: at(30 * 86_400),
                 cancelled_at: at(3_600),
+            },
+        )
+    }
+
+    pub fn event_staff_changed() -> Value {
+        envelope(
+            0x0199_8e30_0000_7000_8000_0000_0000_000b,
+            subjects::CATALOG_EVENT_STAFF_CHANGED,
+            "event-service",
+            EVENT,
+            -1_800,
+            EventStaffChanged {
+                event_id: EVENT,
+                staff_version: 1,
+                staff: vec!["door@example.org".into()],
+            },
+        )
+    }
+
+    pub fn ticket_checked_in() -> Value {
+        envelope(
+            0x0199_9a00_0000_7000_8000_0000_0000_000c,
+            subjects::TICKETS_CHECKED_IN,
+            "ticket-service",
+            EVENT,
+            30 * 86_400 - 600,
+            TicketCheckedIn {
+                event_id: EVENT,
+                order_id: ORDER,
+                code: "ABCDE-FGHJK-MNPQR-STUVW".into(),
+                ticket_type: "General".into(),
+                direction: api_types::checkin::ScanDirection::Entry,
+                scanned_at: at(30 * 86_400 - 630),
+                gate: Some("North gate".into()),
+                scanned_by: ORGANIZER,
             },
         )
     }

@@ -6,9 +6,12 @@
 //! | `catalog.events.published` | [`EventPublished`] | an event became bookable (created as published, or a draft published) |
 //! | `catalog.events.updated` | [`EventUpdated`] | a published event changed; carries the whole new state |
 //! | `catalog.events.cancelled` | [`EventCancelled`] | a published event was cancelled (final); its orders are cancelled and the paid ones refunded |
+//! | `catalog.events.staff_changed` | [`EventStaffChanged`] | the organizer named or removed check-in staff; carries the whole list |
 //!
 //! `version` grows by one with every change of an event, so a consumer can ignore a fact older
-//! than what it already applied. Drafts never appear on the stream.
+//! than what it already applied. Drafts never appear on the stream, except for their staff: the
+//! staff list has its own `staffVersion`, so the ticket service knows who may scan whether it
+//! learned the event from a fact or from the catalogue's HTTP answer.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -94,6 +97,17 @@ pub struct EventCancelled {
     pub title: String,
     pub date_time: DateTime<Utc>,
     pub cancelled_at: DateTime<Utc>,
+}
+
+/// The event's check-in staff changed. Carries the whole list (lower-cased emails), so the
+/// newest fact alone says who may scan; `staffVersion` grows by one with every change of the
+/// list and is independent of the event's `version`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EventStaffChanged {
+    pub event_id: Uuid,
+    pub staff_version: u64,
+    pub staff: Vec<String>,
 }
 
 #[cfg(test)]

@@ -12,6 +12,10 @@ pub const STREAMS: &[(&str, &str)] = &[
         include_str!("../../../nats/streams/CATALOG.json"),
     ),
     (
+        "TICKETS",
+        include_str!("../../../nats/streams/TICKETS.json"),
+    ),
+    (
         "DEAD_LETTERS",
         include_str!("../../../nats/streams/DEAD_LETTERS.json"),
     ),

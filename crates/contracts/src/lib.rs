@@ -10,5 +10,6 @@ pub mod jetstream;
 pub mod orders;
 pub mod payments;
 pub mod subjects;
+pub mod tickets;
 
 pub use envelope::Envelope;

@@ -5,6 +5,7 @@ pub mod streams {
     pub const ORDERS: &str = "ORDERS";
     pub const PAYMENTS: &str = "PAYMENTS";
     pub const CATALOG: &str = "CATALOG";
+    pub const TICKETS: &str = "TICKETS";
     pub const DEAD_LETTERS: &str = "DEAD_LETTERS";
 }
 
@@ -19,6 +20,9 @@ pub const PAYMENTS_REFUNDED: &str = "payments.refunded";
 pub const CATALOG_EVENT_PUBLISHED: &str = "catalog.events.published";
 pub const CATALOG_EVENT_UPDATED: &str = "catalog.events.updated";
 pub const CATALOG_EVENT_CANCELLED: &str = "catalog.events.cancelled";
+pub const CATALOG_EVENT_STAFF_CHANGED: &str = "catalog.events.staff_changed";
+
+pub const TICKETS_CHECKED_IN: &str = "tickets.checked_in";
 
 /// Where a consumer parks a message it gave up on: `dlq.<consumer>`.
 pub fn dead_letter(consumer: &str) -> String {

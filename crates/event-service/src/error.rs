@@ -1,6 +1,7 @@
 //! Everything the event service can fail with, mapped once to the shared JSON error shape.
 
 use axum::response::{IntoResponse, Response};
+use platform::openapi::ErrorBody;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::domain::{TicketShrink, TransitionError};
@@ -22,6 +23,10 @@ pub enum EventError {
     TicketTypesShrunk(Vec<TicketShrink>),
     #[error("the event changed concurrently")]
     EditConflict,
+    #[error("the event has as many check-in staff as it may")]
+    StaffFull,
+    #[error("not check-in staff of this event")]
+    StaffNotFound,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -66,6 +71,17 @@ impl From<EventError> for ApiError {
                 "edit_conflict",
                 "The event was changed by someone else meanwhile. Reload it and try again.",
             ),
+            EventError::StaffFull => ApiError::conflict(
+                "staff_full",
+                format!(
+                    "An event can have at most {} check-in staff. Remove someone first.",
+                    crate::staff::MAX_STAFF
+                ),
+            ),
+            EventError::StaffNotFound => {
+                ApiError::not_found("This person is not check-in staff of the event.")
+                    .with_code("staff_not_found")
+            }
             EventError::Api(e) => e,
             EventError::Store(ref e) => ApiError::internal(e),
             EventError::Internal(ref e) => ApiError::internal(e.as_ref()),
@@ -93,4 +109,38 @@ mod tests {
         let api = ApiError::from(EventError::NotFound);
         assert_eq!(api.status, StatusCode::NOT_FOUND);
     }
+}
+
+/// How every staff route answers a caller who may not manage the event, for the OpenAPI
+/// document.
+#[derive(utoipa::IntoResponses)]
+pub enum StaffAccess {
+    #[response(
+        status = 403,
+        description = "`forbidden`: only the event's organizer or an admin may do this."
+    )]
+    Forbidden(ErrorBody),
+    #[response(
+        status = 404,
+        description = "`event_not_found`: no such event; for a removal also `staff_not_found`: \
+                       that email is not on the list."
+    )]
+    NotFound(ErrorBody),
+}
+
+/// How a change of the staff list is refused, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum StaffChangeRefused {
+    #[response(
+        status = 409,
+        description = "`staff_full` (50 people named already) or `edit_conflict` (the list \
+                       changed meanwhile; try again)."
+    )]
+    Conflict(ErrorBody),
+    #[response(
+        status = 422,
+        description = "`validation_failed`: `fields.email` is not an email address; \
+                       `invalid_body`: a field has the wrong JSON type."
+    )]
+    Invalid(ErrorBody),
 }

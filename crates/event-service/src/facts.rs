@@ -3,15 +3,18 @@
 use chrono::{DateTime, Utc};
 use contracts::Envelope;
 use contracts::catalog::{
-    EventCancelled, EventDetails, EventPublished, EventUpdated, TicketTypeInfo, VenueInfo,
+    EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated, TicketTypeInfo,
+    VenueInfo,
 };
 use contracts::subjects::{
-    CATALOG_EVENT_CANCELLED, CATALOG_EVENT_PUBLISHED, CATALOG_EVENT_UPDATED,
+    CATALOG_EVENT_CANCELLED, CATALOG_EVENT_PUBLISHED, CATALOG_EVENT_STAFF_CHANGED,
+    CATALOG_EVENT_UPDATED,
 };
 use platform::outbox::OutboxMessage;
 
 use crate::domain::Event;
 use crate::error::EventError;
+use crate::staff::Roster;
 
 /// The `source` of every envelope this service produces.
 pub const SOURCE: &str = "event-service";
@@ -84,4 +87,18 @@ pub fn cancelled(
         cancelled_at: at,
     };
     message(CATALOG_EVENT_CANCELLED, e, data, traceparent)
+}
+
+/// The event's check-in staff as they are now (drafts too: staff may be named before publishing).
+pub fn staff_changed(
+    e: &Event,
+    roster: &Roster,
+    traceparent: &str,
+) -> Result<OutboxMessage, EventError> {
+    let data = EventStaffChanged {
+        event_id: e.id,
+        staff_version: roster.version,
+        staff: roster.emails(),
+    };
+    message(CATALOG_EVENT_STAFF_CHANGED, e, data, traceparent)
 }

@@ -12,6 +12,7 @@ pub mod input;
 pub mod openapi;
 pub mod query;
 mod routes;
+pub mod staff;
 pub mod state;
 pub mod store;
 pub mod tickets;

@@ -27,8 +27,14 @@ const ABOUT: About = About {
         crate::routes::update,
         crate::routes::publish,
         crate::routes::cancel,
+        crate::routes::list_staff,
+        crate::routes::add_staff,
+        crate::routes::remove_staff,
     ),
-    tags((name = "events", description = "The catalogue and its life cycle: draft -> published -> cancelled."))
+    tags(
+        (name = "events", description = "The catalogue and its life cycle: draft -> published -> cancelled."),
+        (name = "staff", description = "The people an organizer names to scan tickets at the door."),
+    )
 )]
 struct Operations;
 

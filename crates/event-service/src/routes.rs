@@ -1,5 +1,6 @@
 //! The HTTP routes of the event service.
 
+use api_types::checkin::{AddStaffRequest, StaffList};
 use api_types::events::{CancelledEventResponse, EventPage, EventResponse, EventView, MyEvents};
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -14,10 +15,11 @@ use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
-use crate::error::EventError;
+use crate::error::{EventError, StaffAccess, StaffChangeRefused};
 use crate::facts;
 use crate::input::{CreateEventBody, UpdateEventBody};
 use crate::query::{self, CatalogQuery};
+use crate::staff::{self, Roster, StaffRefusal};
 use crate::state::AppState;
 use crate::view;
 
@@ -28,6 +30,10 @@ pub fn router() -> Router<AppState> {
         .route("/api/events/{id}", get(show).patch(update))
         .route("/api/events/{id}/publish", post(publish))
         .route("/api/events/{id}/cancel", post(cancel))
+        .route(
+            "/api/events/{id}/staff",
+            get(list_staff).post(add_staff).delete(remove_staff),
+        )
 }
 
 fn one_event(e: &Event) -> Json<EventResponse> {
@@ -334,4 +340,145 @@ async fn cancel(
     save(&state, &event, read_version, fact.as_ref()).await?;
     tracing::info!(event_id = %event.id, orders_to_refund, "event cancelled");
     Ok(Json(view::cancelled(&event, orders_to_refund)))
+}
+
+/// Writes the event's new staff list with its fact, if nobody else changed the list since
+/// `read` was read.
+async fn save_staff(
+    state: &AppState,
+    event: &Event,
+    read: &Roster,
+    next: &Roster,
+    trace: &str,
+) -> Result<(), EventError> {
+    let fact = facts::staff_changed(event, next, trace)?;
+    if !state
+        .store
+        .save_staff(event.id, next, read.version, &fact)
+        .await?
+    {
+        return Err(EventError::EditConflict);
+    }
+    state.wake_relay();
+    Ok(())
+}
+
+/// The event the caller manages, the email a staff change names and the list as it is.
+async fn staff_change(
+    state: &AppState,
+    raw_id: &str,
+    user: &VerifiedUser,
+    body: &AddStaffRequest,
+) -> Result<(Event, String, Roster), EventError> {
+    let event = managed_event(state, raw_id, user).await?;
+    let email = staff::email(&body.email).map_err(EventError::Invalid)?;
+    let roster = state.store.staff(event.id).await?;
+    Ok((event, email, roster))
+}
+
+/// An event's check-in staff
+///
+/// The people the organizer named to scan tickets at the door, oldest first. For the event's
+/// organizer or an admin.
+#[utoipa::path(
+    get,
+    path = "/api/events/{id}/staff",
+    tag = "staff",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    responses(
+        (status = 200, description = "The event's check-in staff.", body = StaffList),
+        SessionErrors,
+        StaffAccess,
+        InternalError,
+    )
+)]
+async fn list_staff(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> Result<Json<StaffList>, EventError> {
+    let event = managed_event(&state, &id, &user).await?;
+    let roster = state.store.staff(event.id).await?;
+    Ok(Json(view::staff(event.id, &roster)))
+}
+
+/// Name check-in staff
+///
+/// By email (any case; compared lower-cased with the email of the staff member's session):
+/// they may then scan tickets of this event (`POST /api/tickets/checkin`), load its check-in
+/// bundle and download its attendee list, but see no revenue and refund nothing. Announced on
+/// `catalog.events.staff_changed` with the whole list. Naming someone already named changes
+/// nothing (200).
+#[utoipa::path(
+    post,
+    path = "/api/events/{id}/staff",
+    tag = "staff",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    request_body = AddStaffRequest,
+    responses(
+        (status = 201, description = "Named: the list as it is now.", body = StaffList),
+        (status = 200, description = "Named already: the list, unchanged.", body = StaffList),
+        MalformedJson,
+        SessionErrors,
+        StaffAccess,
+        StaffChangeRefused,
+        BodyRejected,
+    )
+)]
+async fn add_staff(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<AddStaffRequest>,
+) -> Result<(StatusCode, Json<StaffList>), EventError> {
+    let (event, email, roster) = staff_change(&state, &id, &user, &body).await?;
+    match staff::add(&roster, &email, platform::time::now()) {
+        Ok(None) => Ok((StatusCode::OK, Json(view::staff(event.id, &roster)))),
+        Ok(Some(next)) => {
+            save_staff(&state, &event, &roster, &next, &trace).await?;
+            tracing::info!(event_id = %event.id, by = %user.id, "check-in staff named");
+            Ok((StatusCode::CREATED, Json(view::staff(event.id, &next))))
+        }
+        Err(_) => Err(EventError::StaffFull),
+    }
+}
+
+/// Remove check-in staff
+///
+/// The body names the email (`{"email": ...}`, as when naming). From the moment the ticket
+/// service hears of it (`catalog.events.staff_changed`), the person can no longer scan.
+#[utoipa::path(
+    delete,
+    path = "/api/events/{id}/staff",
+    tag = "staff",
+    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    security(("cookieAuth" = [])),
+    request_body = AddStaffRequest,
+    responses(
+        (status = 200, description = "Removed: the list as it is now.", body = StaffList),
+        MalformedJson,
+        SessionErrors,
+        StaffAccess,
+        StaffChangeRefused,
+        BodyRejected,
+    )
+)]
+async fn remove_staff(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    TraceParent(trace): TraceParent,
+    JsonBody(body): JsonBody<AddStaffRequest>,
+) -> Result<Json<StaffList>, EventError> {
+    let (event, email, roster) = staff_change(&state, &id, &user, &body).await?;
+    let next = staff::remove(&roster, &email).map_err(|refusal| match refusal {
+        StaffRefusal::NotOnList => EventError::StaffNotFound,
+        StaffRefusal::Full => EventError::StaffFull,
+    })?;
+    save_staff(&state, &event, &roster, &next, &trace).await?;
+    tracing::info!(event_id = %event.id, by = %user.id, "check-in staff removed");
+    Ok(Json(view::staff(event.id, &next)))
 }

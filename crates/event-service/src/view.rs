@@ -67,3 +67,18 @@ pub fn one(e: &Event) -> EventResponse {
         event: EventView::from(e),
     }
 }
+
+/// An event's check-in staff as the organizer sees them.
+pub fn staff(event_id: uuid::Uuid, roster: &crate::staff::Roster) -> api_types::checkin::StaffList {
+    api_types::checkin::StaffList {
+        event_id,
+        staff: roster
+            .members
+            .iter()
+            .map(|m| api_types::checkin::StaffMember {
+                email: m.email.clone(),
+                added_at: m.added_at,
+            })
+            .collect(),
+    }
+}

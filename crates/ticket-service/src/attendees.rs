@@ -4,7 +4,7 @@
 use crate::store::EventTicket;
 
 /// The header row, the columns of every row in this order.
-pub const COLUMNS: [&str; 7] = [
+pub const COLUMNS: [&str; 8] = [
     "code",
     "ticket_type",
     "holder_name",
@@ -12,6 +12,7 @@ pub const COLUMNS: [&str; 7] = [
     "booking_reference",
     "order_status",
     "checked_in_at",
+    "checked_in_gate",
 ];
 
 /// The `Content-Type` of the list.
@@ -31,6 +32,15 @@ pub fn csv(tickets: &[EventTicket]) -> Vec<u8> {
     // Writing to memory only fails when a row has another number of fields, which these never do.
     out.write_record(COLUMNS).expect("the header is written");
     for t in tickets {
+        // The first entry (the earliest scan), RFC 3339 in UTC; empty until the ticket entered.
+        let (at, gate) = match &t.check_in {
+            Some(c) => (
+                c.first_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                c.first_gate.clone().unwrap_or_default(),
+            ),
+            None => (String::new(), String::new()),
+        };
         out.write_record([
             t.code.as_str(),
             t.ticket_type.as_str(),
@@ -38,8 +48,8 @@ pub fn csv(tickets: &[EventTicket]) -> Vec<u8> {
             t.holder.email.as_str(),
             t.booking_reference.as_str(),
             t.order_status.as_str(),
-            // No check-in yet: the column is there for when there is.
-            "",
+            &at,
+            &gate,
         ])
         .expect("a row of as many fields as the header is written");
     }
@@ -54,6 +64,11 @@ mod tests {
     use crate::order::{CustomerInfo, OrderStatus};
 
     fn ticket(first: &str, last: &str, void: bool) -> EventTicket {
+        let check_in = (!void).then(|| crate::store::TicketCheckin {
+            first_at: "2030-03-30T19:05:00Z".parse().unwrap(),
+            first_gate: Some("North, upper".into()),
+            inside: true,
+        });
         EventTicket {
             code: "TCK-ABC".into(),
             ticket_type: "General, standing".into(),
@@ -71,6 +86,7 @@ mod tests {
                 email: "zoe@example.com".into(),
                 phone: None,
             },
+            check_in,
         }
     }
 
@@ -83,7 +99,7 @@ mod tests {
         let bytes = csv(&tickets);
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert!(text.starts_with(
-            "code,ticket_type,holder_name,holder_email,booking_reference,order_status,checked_in_at\r\n"
+            "code,ticket_type,holder_name,holder_email,booking_reference,order_status,checked_in_at,checked_in_gate\r\n"
         ));
         assert!(text.contains(r#""Zoë ""Zee"" O'Brien, Jr.""#), "{text}");
 
@@ -94,7 +110,9 @@ mod tests {
         assert_eq!(&rows[0][2], "Zoë \"Zee\" O'Brien, Jr.");
         assert_eq!(&rows[0][1], "General, standing");
         assert_eq!(&rows[0][5], "confirmed");
-        assert_eq!(&rows[0][6], "");
+        assert_eq!(&rows[0][6], "2030-03-30T19:05:00Z");
+        assert_eq!(&rows[0][7], "North, upper");
+        assert_eq!((&rows[1][6], &rows[1][7]), ("", ""));
         assert_eq!(&rows[1][2], "Line Break\nHere");
         assert_eq!(&rows[1][5], "refunded");
     }

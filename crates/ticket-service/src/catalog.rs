@@ -1,9 +1,12 @@
 //! What the ticket service knows of the catalogue: learned from the event service the first time
-//! an event is booked, then kept in sync from the `CATALOG` stream. A cancelled event is stored
+//! an event is booked, then kept in sync from the `CATALOG` stream, with the event's check-in
+//! staff (`catalog.events.staff_changed`, versioned apart from the event). A cancelled event is stored
 //! as such and wakes the cancellation cascade ([`crate::cascade`]), which ends its orders.
 
 use async_nats::jetstream::Message;
-use contracts::catalog::{EventCancelled, EventDetails, EventPublished, EventUpdated};
+use contracts::catalog::{
+    EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated,
+};
 use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
 use platform::money::{Currency, Money};
@@ -99,6 +102,19 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
             state.cascade_wake.notify_one();
             tracing::info!(event_id = %e.event_id, "event cancelled; its orders are being ended");
             Ok(outcome)
+        }
+        subjects::CATALOG_EVENT_STAFF_CHANGED => {
+            // Versioned on its own: applied only when newer, whether or not the event is known.
+            let e = consumer::envelope::<EventStaffChanged>(msg)?.data;
+            let applied = state
+                .store
+                .apply_staff(e.event_id, e.staff_version, &e.staff)
+                .await?;
+            Ok(if applied {
+                Outcome::Applied
+            } else {
+                Outcome::Duplicate
+            })
         }
         _ => Ok(Outcome::Ignored),
     }

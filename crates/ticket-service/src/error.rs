@@ -129,3 +129,12 @@ pub struct UnknownOrder(pub ErrorBody);
                    is neither its organizer nor an admin."
 )]
 pub struct UnmanagedEvent(pub ErrorBody);
+
+/// The answer to an event the caller may not work the door of, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+#[response(
+    status = 404,
+    description = "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
+                   is neither its organizer, an admin nor check-in staff it named."
+)]
+pub struct UnscannableEvent(pub ErrorBody);

@@ -42,7 +42,8 @@ pub const PROCESSED_RETENTION: chrono::Duration = chrono::Duration::days(30);
 /// How long a booking's `Idempotency-Key` replays its first answer.
 pub const KEY_RETENTION: chrono::Duration = chrono::Duration::hours(24);
 
-/// Forgets consumed event ids and booking keys past their retention; returns how many rows went.
+/// Forgets consumed event ids, scan nonces (kept as long: a scanner's queue is re-uploaded within
+/// days, not months) and booking keys past their retention; returns how many rows went.
 /// The service runs it at start-up and hourly.
 pub async fn purge_bookkeeping(state: &AppState) -> Result<u64, platform::StoreError> {
     let now = platform::time::now();
@@ -53,7 +54,7 @@ pub async fn purge_bookkeeping(state: &AppState) -> Result<u64, platform::StoreE
     if purged > 0 {
         tracing::info!(
             rows = purged,
-            "old processed ids and idempotency keys purged"
+            "old processed ids, scan nonces and idempotency keys purged"
         );
     }
     Ok(purged)

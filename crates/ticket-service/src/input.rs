@@ -13,6 +13,7 @@ use uuid::Uuid;
 use validator::ValidateEmail;
 
 use api_types::back_office::{MAX_REFUND_REASON_CHARS, RefundRequest};
+use api_types::checkin::{CheckinRequest, MAX_GATE_CHARS, MAX_NONCE_CHARS};
 
 use crate::error::TicketError;
 use crate::order::{CustomerInfo, OrderStatus};
@@ -395,4 +396,72 @@ mod tests {
         assert_eq!(refused.code, "validation_failed");
         assert!(refused.fields.contains_key("reason"));
     }
+}
+
+/// Longest scanned text accepted; a signed code is about 160 characters.
+pub const MAX_SCANNED_CHARS: usize = 1024;
+
+/// A scan's fields, checked: what [`crate::door`] resolves and stores.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScanInput {
+    pub event_id: Uuid,
+    pub code: String,
+    pub nonce: String,
+    pub scanned_at: chrono::DateTime<chrono::Utc>,
+    pub gate: Option<String>,
+    pub direction: api_types::checkin::ScanDirection,
+}
+
+/// Checks a scan: a code, a nonce of 1 to [`MAX_NONCE_CHARS`] characters, a gate of at most
+/// [`MAX_GATE_CHARS`] (blank: none). A `scannedAt` in the future (a scanner's clock ahead) is
+/// taken as `now`, so no scan can claim to come after every other by lying forward; absent, it
+/// is `now`.
+pub fn scan(
+    body: CheckinRequest,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ScanInput, ApiError> {
+    let mut fields = FieldErrors::new();
+    let code = body.code.trim().to_string();
+    if code.is_empty() {
+        push(&mut fields, "code", "Scan or type a ticket code.");
+    } else if code.chars().count() > MAX_SCANNED_CHARS {
+        push(
+            &mut fields,
+            "code",
+            format!("At most {MAX_SCANNED_CHARS} characters."),
+        );
+    }
+    let nonce = body.nonce.trim().to_string();
+    if nonce.is_empty() || nonce.chars().count() > MAX_NONCE_CHARS {
+        push(
+            &mut fields,
+            "nonce",
+            format!("1 to {MAX_NONCE_CHARS} characters, chosen once per scan."),
+        );
+    }
+    let gate = body
+        .gate
+        .map(|g| g.trim().to_string())
+        .filter(|g| !g.is_empty());
+    if gate
+        .as_ref()
+        .is_some_and(|g| g.chars().count() > MAX_GATE_CHARS)
+    {
+        push(
+            &mut fields,
+            "gate",
+            format!("At most {MAX_GATE_CHARS} characters."),
+        );
+    }
+    if !fields.is_empty() {
+        return Err(ApiError::validation(fields));
+    }
+    Ok(ScanInput {
+        event_id: body.event_id,
+        code,
+        nonce,
+        scanned_at: body.scanned_at.map_or(now, |at| at.min(now)),
+        gate,
+        direction: body.direction,
+    })
 }

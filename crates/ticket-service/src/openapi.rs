@@ -11,7 +11,7 @@ use axum::routing::get;
 use platform::openapi::CookieAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{availability, orders, organizer};
+use crate::routes::{availability, checkin, orders, organizer};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -33,6 +33,8 @@ use crate::routes::{availability, orders, organizer};
         organizer::event_orders,
         organizer::attendees_csv,
         organizer::event_summary,
+        checkin::check_in,
+        checkin::checkin_bundle,
         serve,
         platform::openapi::health,
         platform::openapi::ready,
@@ -44,7 +46,11 @@ use crate::routes::{availability, orders, organizer};
         (name = "availability", description = "Seats left per ticket type."),
         (name = "organizer", description = "The organizer's back office of an event: its orders, \
                                             attendees and summary, and refunds. For the event's \
-                                            organizer and admins only."),
+                                            organizer and admins only (the attendee list also \
+                                            for its check-in staff)."),
+        (name = "check-in", description = "The door: scans and the offline bundle, for the \
+                                           event's organizer, admins and the check-in staff the \
+                                           organizer named."),
         (name = "operations", description = "Health checks and this document."),
     )
 )]

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, DurationRound, NaiveDate, TimeDelta, Utc};
 use platform::money::{Currency, Money};
 use uuid::Uuid;
 
 use crate::order::OrderStatus;
 use crate::sales::Sale;
-use crate::store::{EventStock, Stock};
+use crate::store::{EventStock, EventTicket, Stock};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StatusCounts {
@@ -43,10 +43,57 @@ pub struct Summary {
     pub net: Money,
     /// Ascending by date; days without a sale are left out.
     pub sales_per_day: Vec<DaySales>,
+    pub check_ins: CheckIns,
 }
 
-/// The summary of an event from its stock and every one of its orders.
-pub fn summarize(event: &EventStock, sales: &[Sale]) -> Summary {
+/// Tickets that entered at the door, each counted once at its first entry.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CheckIns {
+    pub total: u64,
+    /// Every ticket type of the stock, in its order, zeros included.
+    pub by_ticket_type: Vec<(String, u64)>,
+    /// By gate name, no gate first.
+    pub by_gate: Vec<(Option<String>, u64)>,
+    /// By the start of the minute (UTC), ascending.
+    pub per_minute: Vec<(DateTime<Utc>, u64)>,
+}
+
+/// The check-ins among `tickets` of the event whose stock is `stock`.
+pub fn check_ins(stock: &[Stock], tickets: &[EventTicket]) -> CheckIns {
+    let mut by_type: Vec<(String, u64)> =
+        stock.iter().map(|s| (s.ticket_type.clone(), 0)).collect();
+    let mut by_gate: BTreeMap<Option<String>, u64> = BTreeMap::new();
+    let mut per_minute: BTreeMap<DateTime<Utc>, u64> = BTreeMap::new();
+    let mut total = 0;
+    for (ticket, first) in tickets
+        .iter()
+        .filter_map(|t| t.check_in.as_ref().map(|c| (t, c)))
+    {
+        total += 1;
+        match by_type
+            .iter_mut()
+            .find(|(name, _)| *name == ticket.ticket_type)
+        {
+            Some((_, n)) => *n += 1,
+            None => by_type.push((ticket.ticket_type.clone(), 1)),
+        }
+        *by_gate.entry(first.first_gate.clone()).or_default() += 1;
+        let minute = first
+            .first_at
+            .duration_trunc(TimeDelta::minutes(1))
+            .unwrap_or(first.first_at);
+        *per_minute.entry(minute).or_default() += 1;
+    }
+    CheckIns {
+        total,
+        by_ticket_type: by_type,
+        by_gate: by_gate.into_iter().collect(),
+        per_minute: per_minute.into_iter().collect(),
+    }
+}
+
+/// The summary of an event from its stock, every one of its orders and every one of its tickets.
+pub fn summarize(event: &EventStock, sales: &[Sale], tickets: &[EventTicket]) -> Summary {
     let currency = event.event.currency;
     let money = |minor: i64| Money::from_minor_units(minor, currency);
     let mut counts = StatusCounts::default();
@@ -88,6 +135,7 @@ pub fn summarize(event: &EventStock, sales: &[Sale]) -> Summary {
                 amount: money(amount),
             })
             .collect(),
+        check_ins: check_ins(&event.stock, tickets),
     }
 }
 
@@ -151,7 +199,7 @@ mod tests {
             sale(OrderStatus::Cancelled, 2500, 1, None),
             sale(OrderStatus::Pending, 5000, 2, None),
         ];
-        let s = summarize(&event, &sales);
+        let s = summarize(&event, &sales, &[]);
         assert_eq!((s.event_id, s.currency), (event_id, Currency::USD));
         assert_eq!(s.ticket_types, stock);
         assert_eq!(
@@ -179,5 +227,64 @@ mod tests {
         );
         let per_day: i64 = s.sales_per_day.iter().map(|d| d.amount.minor_units()).sum();
         assert_eq!(per_day, s.gross.minor_units());
+        assert_eq!(s.check_ins.total, 0);
+        assert_eq!(s.check_ins.by_ticket_type, [("General".to_string(), 0)]);
+    }
+
+    #[test]
+    fn check_ins_are_counted_per_ticket_type_gate_and_minute_of_the_first_entry() {
+        use crate::order::CustomerInfo;
+        use crate::store::TicketCheckin;
+        let stock = ["General", "VIP"].map(|name| Stock {
+            ticket_type: name.into(),
+            price: usd(100),
+            capacity: 10,
+            sold: 3,
+            held: 0,
+        });
+        let ticket = |ticket_type: &str, first: Option<(u32, u32, Option<&str>)>| EventTicket {
+            code: "C".into(),
+            ticket_type: ticket_type.into(),
+            void: false,
+            order_id: Uuid::nil(),
+            booking_reference: "TK-1".into(),
+            order_status: OrderStatus::Confirmed,
+            holder: CustomerInfo {
+                first_name: "A".into(),
+                last_name: "B".into(),
+                email: "a@example.com".into(),
+                phone: None,
+            },
+            check_in: first.map(|(minute, second, gate)| TicketCheckin {
+                first_at: Utc
+                    .with_ymd_and_hms(2030, 3, 30, 19, minute, second)
+                    .unwrap(),
+                first_gate: gate.map(str::to_string),
+                inside: false,
+            }),
+        };
+        let tickets = [
+            ticket("General", Some((1, 10, Some("North")))),
+            ticket("General", Some((1, 59, Some("South")))),
+            ticket("VIP", Some((3, 0, Some("North")))),
+            ticket("VIP", Some((3, 30, None))),
+            ticket("General", None),
+        ];
+        let c = check_ins(&stock, &tickets);
+        assert_eq!(c.total, 4);
+        assert_eq!(
+            c.by_ticket_type,
+            [("General".to_string(), 2), ("VIP".to_string(), 2)]
+        );
+        assert_eq!(
+            c.by_gate,
+            [
+                (None, 1),
+                (Some("North".into()), 2),
+                (Some("South".into()), 1)
+            ]
+        );
+        let minute = |m| Utc.with_ymd_and_hms(2030, 3, 30, 19, m, 0).unwrap();
+        assert_eq!(c.per_minute, [(minute(1), 2), (minute(3), 2)]);
     }
 }

@@ -5,7 +5,8 @@
 //! minor units beside them.
 
 use api_types::back_office::{
-    self, EventOrderView, EventOrdersResponse, EventSummary, OrdersByStatus, TicketTypeSales,
+    self, CheckinSummary, EventOrderView, EventOrdersResponse, EventSummary, GateCheckins,
+    MinuteCheckins, OrdersByStatus, TicketTypeCheckins, TicketTypeSales,
 };
 use api_types::orders::{
     Availability, BookingResponse, LineTicketType, OrderDetailsView, OrderEvent, OrderLineView,
@@ -15,7 +16,7 @@ use api_types::orders::{
 use crate::order::{self, Order, OrderDetails};
 use crate::sales::{OrderPage, OrderQuery};
 use crate::store::EventStock;
-use crate::summary::Summary;
+use crate::summary::{CheckIns, Summary};
 
 /// The seed's `tickets` array: one entry per ticket type with its price and subtotal.
 fn lines(order: &Order) -> Vec<OrderLineView> {
@@ -185,6 +186,37 @@ pub fn summary(s: &Summary) -> EventSummary {
                 orders: d.orders,
                 tickets: d.tickets,
                 amount_minor: d.amount.minor_units(),
+            })
+            .collect(),
+        check_ins: check_ins(&s.check_ins),
+    }
+}
+
+fn check_ins(c: &CheckIns) -> CheckinSummary {
+    CheckinSummary {
+        checked_in: c.total,
+        by_ticket_type: c
+            .by_ticket_type
+            .iter()
+            .map(|(ticket_type, checked_in)| TicketTypeCheckins {
+                ticket_type: ticket_type.clone(),
+                checked_in: *checked_in,
+            })
+            .collect(),
+        by_gate: c
+            .by_gate
+            .iter()
+            .map(|(gate, checked_in)| GateCheckins {
+                gate: gate.clone(),
+                checked_in: *checked_in,
+            })
+            .collect(),
+        per_minute: c
+            .per_minute
+            .iter()
+            .map(|(minute, checked_in)| MinuteCheckins {
+                minute: *minute,
+                checked_in: *checked_in,
             })
             .collect(),
     }

@@ -4,9 +4,11 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use api_types::checkin::{CheckinCounter, CheckinResult, ScanDirection};
 use chrono::{DateTime, Duration, Utc};
 use contracts::subjects;
 use platform::money::{Currency, Money};
+use ticket_service::checkin::ScanTarget;
 use ticket_service::lifecycle::{Command, Transition};
 use ticket_service::order::{
     AttemptStatus, CancelReason, CustomerInfo, Order, OrderLine, OrderStatus, PaymentAttempt,
@@ -15,7 +17,8 @@ use ticket_service::order::{
 use ticket_service::sales::{OrderQuery, Sale};
 use ticket_service::store::{
     BookResult, Booking, EventInfo, EventStatus, EventTicket, IdempotencyRecord, MongoStore,
-    RefundPolicy, SqliteStore, Stock, StoredResponse, TicketStore, TicketTypeInfo,
+    RefundPolicy, Scan, SqliteStore, Stock, StoredKey, StoredResponse, TicketCheckin, TicketStore,
+    TicketTypeInfo,
 };
 use ticket_service::summary;
 use uuid::Uuid;
@@ -346,6 +349,12 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     assert_eq!(store.book(&b).await.unwrap(), BookResult::Booked);
     let processed = Uuid::new_v4();
     confirm(&store, o.id, &attempt("completed"), processed, None).await;
+    let code = store_codes(&store, o.id).await.remove(0);
+    let first = store
+        .check_in(&scan(id, &code, "n-purge", now(), "North"))
+        .await
+        .unwrap();
+    assert_eq!(first.result, CheckinResult::Ok);
 
     let long_ago = now() - Duration::days(1);
     assert_eq!(
@@ -360,8 +369,19 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
             .is_some()
     );
 
+    // Recent: the nonce still replays its answer.
+    let replay = store
+        .check_in(&scan(id, &code, "n-purge", now(), "South"))
+        .await;
+    assert_eq!(replay.unwrap(), first);
+
     let later = now() + Duration::seconds(5);
-    assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 2);
+    assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 3);
+    // Forgotten: the same nonce is a new scan of a ticket inside.
+    let again = store
+        .check_in(&scan(id, &code, "n-purge", now(), "South"))
+        .await;
+    assert_eq!(again.unwrap().result, CheckinResult::AlreadyCheckedIn);
     assert!(
         store
             .idempotent_response(user, "k-purge")
@@ -1165,6 +1185,7 @@ async fn an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_liste
         booking_reference: o.booking_reference.clone(),
         order_status: status,
         holder: o.customer.clone(),
+        check_in: None,
     };
     assert_eq!(
         tickets,
@@ -1260,7 +1281,7 @@ async fn an_events_sales_are_every_order_as_the_summary_counts_it(store: Arc<dyn
     expected.sort_by_key(key);
     assert_eq!(sales, expected);
 
-    let summary = summary::summarize(&store.event_stock(id).await.unwrap().unwrap(), &sales);
+    let summary = summary::summarize(&store.event_stock(id).await.unwrap().unwrap(), &sales, &[]);
     assert_eq!(
         (summary.gross, summary.refunded, summary.net),
         (usd(35_000), usd(20_000), usd(15_000))
@@ -1486,6 +1507,289 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
     assert_eq!(stock_of(&store, id).await, [stock("General", 5, 1, 0)]);
 }
 
+/// A scan of `code` at the door of `event_id`.
+fn scan(event_id: Uuid, code: &str, nonce: &str, at: DateTime<Utc>, gate: &str) -> Scan {
+    Scan {
+        event_id,
+        nonce: nonce.into(),
+        target: ScanTarget::Code(code.into()),
+        scanned_at: at,
+        gate: Some(gate.into()),
+        direction: ScanDirection::Entry,
+        scanned_by: ORGANIZER,
+        traceparent: Some(TP.into()),
+    }
+}
+
+/// A published event with one paid order of `seats` General tickets; the event and the codes.
+async fn paid_tickets(store: &Arc<dyn TicketStore>, seats: u32) -> (Uuid, Order, Vec<String>) {
+    let id = published(store, &[("General", 100)]).await;
+    let o = order(id, &[("General", seats)]);
+    booked(store, &o).await;
+    confirm(store, o.id, &attempt("completed"), Uuid::new_v4(), None).await;
+    let codes = store_codes(store, o.id).await;
+    (id, o, codes)
+}
+
+fn checked_in_rows(rows: &[(String, String)]) -> usize {
+    rows.iter()
+        .filter(|(subject, _)| subject == subjects::TICKETS_CHECKED_IN)
+        .count()
+}
+
+async fn an_events_first_key_is_made_once_however_many_ask_at_once(store: Arc<dyn TicketStore>) {
+    let id = Uuid::new_v4();
+    assert!(store.event_keys(id).await.unwrap().is_empty());
+    let asks = (0..16_u8).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move { store.ensure_event_key(id, [i; 32]).await.unwrap() })
+    });
+    let answers: Vec<Vec<StoredKey>> = futures::future::join_all(asks)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let stored = store.event_keys(id).await.unwrap();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].version, 1);
+    assert!(
+        answers.iter().all(|a| *a == stored),
+        "every caller got the one stored key"
+    );
+    assert_eq!(store.ensure_event_key(id, [99; 32]).await.unwrap(), stored);
+    assert!(store.event_keys(Uuid::new_v4()).await.unwrap().is_empty());
+}
+
+async fn an_events_staff_list_is_replaced_only_by_a_newer_version(store: Arc<dyn TicketStore>) {
+    let id = Uuid::new_v4();
+    assert!(store.event_staff(id).await.unwrap().is_empty());
+    let list = |emails: &[&str]| emails.iter().map(|e| e.to_string()).collect::<Vec<_>>();
+    assert!(
+        store
+            .apply_staff(id, 2, &list(&["a@x.org", "b@x.org"]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .apply_staff(id, 1, &list(&["old@x.org"]))
+            .await
+            .unwrap()
+    );
+    assert!(
+        !store
+            .apply_staff(id, 2, &list(&["same@x.org"]))
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        store.event_staff(id).await.unwrap(),
+        list(&["a@x.org", "b@x.org"])
+    );
+    assert!(store.apply_staff(id, 3, &[]).await.unwrap());
+    assert!(store.event_staff(id).await.unwrap().is_empty());
+    assert!(store.event_staff(Uuid::new_v4()).await.unwrap().is_empty());
+}
+
+async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer(
+    store: Arc<dyn TicketStore>,
+) {
+    let (id, o, codes) = paid_tickets(&store, 2).await;
+    let t0 = now();
+    let first = store
+        .check_in(&scan(id, &codes[0], "n1", t0, "North"))
+        .await
+        .unwrap();
+    assert_eq!(first.result, CheckinResult::Ok);
+    assert_eq!(first.code.as_deref(), Some(codes[0].as_str()));
+    assert_eq!(first.holder_name, Some(o.customer.full_name()));
+    assert_eq!(
+        first.counter,
+        CheckinCounter {
+            checked_in: 1,
+            sold: 2
+        }
+    );
+    // The same nonce again: the first answer, not a second look.
+    let replay = store
+        .check_in(&scan(
+            id,
+            &codes[0],
+            "n1",
+            t0 + Duration::seconds(5),
+            "South",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(replay, first);
+    let again = store
+        .check_in(&scan(
+            id,
+            &codes[0],
+            "n2",
+            t0 + Duration::seconds(5),
+            "South",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(again.result, CheckinResult::AlreadyCheckedIn);
+    let first_check_in = again.first_check_in.unwrap();
+    assert_eq!(
+        (first_check_in.at, first_check_in.gate.as_deref()),
+        (t0, Some("North"))
+    );
+
+    // Out and back in: one more `ok` each, no new check-in counted.
+    let mut out = scan(id, &codes[0], "n3", t0 + Duration::seconds(60), "North");
+    out.direction = ScanDirection::Exit;
+    assert_eq!(
+        store.check_in(&out).await.unwrap().result,
+        CheckinResult::Ok
+    );
+    let back = store
+        .check_in(&scan(
+            id,
+            &codes[0],
+            "n4",
+            t0 + Duration::seconds(90),
+            "North",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(back.result, CheckinResult::Ok);
+    assert_eq!(back.counter.checked_in, 1);
+
+    // Unknown codes and answers decided before looking are stored with their nonce too.
+    let unknown = store
+        .check_in(&scan(id, "NOPE-NOPE", "n5", t0, "North"))
+        .await
+        .unwrap();
+    assert_eq!(
+        (unknown.result, unknown.code),
+        (CheckinResult::Invalid, None)
+    );
+    let mut forged = scan(id, &codes[1], "n6", t0, "North");
+    forged.target = ScanTarget::Refused(CheckinResult::Invalid);
+    assert_eq!(
+        store.check_in(&forged).await.unwrap().result,
+        CheckinResult::Invalid
+    );
+    // A ticket of this event scanned at another event's door.
+    let elsewhere = store
+        .check_in(&scan(Uuid::new_v4(), &codes[1], "n7", t0, "North"))
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.result, CheckinResult::WrongEvent);
+
+    let tickets = store.tickets_of_event(id).await.unwrap();
+    let entered = tickets.iter().find(|t| t.code == codes[0]).unwrap();
+    assert_eq!(
+        entered.check_in,
+        Some(TicketCheckin {
+            first_at: t0,
+            first_gate: Some("North".into()),
+            inside: true
+        })
+    );
+    assert_eq!(
+        tickets
+            .iter()
+            .find(|t| t.code == codes[1])
+            .unwrap()
+            .check_in,
+        None
+    );
+    let rows = outbox_rows(&store).await;
+    assert_eq!(checked_in_rows(&rows), 3, "entry, exit, re-entry");
+    assert!(rows.contains(&(subjects::TICKETS_CHECKED_IN.to_string(), id.to_string())));
+
+    // A refunded order's tickets admit no one, checked in before or not.
+    store
+        .cancel(o.id, CancelReason::BuyerRefund, None)
+        .await
+        .unwrap();
+    let refused = store
+        .check_in(&scan(id, &codes[1], "n8", t0, "North"))
+        .await
+        .unwrap();
+    assert_eq!(refused.result, CheckinResult::Cancelled);
+    assert_eq!(refused.counter.sold, 0);
+}
+
+async fn scanners_racing_on_one_ticket_admit_it_exactly_once(store: Arc<dyn TicketStore>) {
+    let (id, _, codes) = paid_tickets(&store, 1).await;
+    let at = now();
+    let scans = (0..24).map(|i| {
+        let store = store.clone();
+        let s = scan(
+            id,
+            &codes[0],
+            &format!("race-{i}"),
+            at,
+            &format!("gate {i}"),
+        );
+        tokio::spawn(async move { store.check_in(&s).await.unwrap() })
+    });
+    let answers: Vec<_> = futures::future::join_all(scans)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let ok = answers
+        .iter()
+        .filter(|a| a.result == CheckinResult::Ok)
+        .count();
+    assert_eq!(ok, 1, "{answers:?}");
+    assert!(answers.iter().all(|a| matches!(
+        a.result,
+        CheckinResult::Ok | CheckinResult::AlreadyCheckedIn
+    )));
+    assert_eq!(checked_in_rows(&outbox_rows(&store).await), 1);
+}
+
+async fn an_earlier_scan_uploaded_later_becomes_the_recorded_check_in(store: Arc<dyn TicketStore>) {
+    let (id, _, codes) = paid_tickets(&store, 1).await;
+    let t = now() - Duration::minutes(30);
+    let later = store
+        .check_in(&scan(
+            id,
+            &codes[0],
+            "south-1",
+            t + Duration::minutes(5),
+            "South",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(later.result, CheckinResult::Ok);
+    let earlier = store
+        .check_in(&scan(id, &codes[0], "north-1", t, "North"))
+        .await
+        .unwrap();
+    assert_eq!(earlier.result, CheckinResult::AlreadyCheckedIn);
+    let first = earlier.first_check_in.unwrap();
+    assert_eq!((first.at, first.gate.as_deref()), (t, Some("North")));
+    // A still later scan leaves the earliest in place.
+    store
+        .check_in(&scan(
+            id,
+            &codes[0],
+            "west-1",
+            t + Duration::minutes(9),
+            "West",
+        ))
+        .await
+        .unwrap();
+    let recorded = store.tickets_of_event(id).await.unwrap()[0]
+        .check_in
+        .clone()
+        .unwrap();
+    assert_eq!(
+        (recorded.first_at, recorded.first_gate.as_deref()),
+        (t, Some("North"))
+    );
+    assert_eq!(checked_in_rows(&outbox_rows(&store).await), 1);
+}
+
 platform::store_contract! {
     store: dyn TicketStore,
     sqlite: SqliteStore::in_memory(),
@@ -1514,5 +1818,10 @@ platform::store_contract! {
         an_events_sales_are_every_order_as_the_summary_counts_it,
         the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once,
         every_state_change_leaves_exactly_one_matching_outbox_row,
+        an_events_first_key_is_made_once_however_many_ask_at_once,
+        an_events_staff_list_is_replaced_only_by_a_newer_version,
+        a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer,
+        scanners_racing_on_one_ticket_admit_it_exactly_once,
+        an_earlier_scan_uploaded_later_becomes_the_recorded_check_in,
     ],
 }

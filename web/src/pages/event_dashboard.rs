@@ -1,9 +1,10 @@
 //! The organizer's dashboard of one event (from My events): seats per ticket type, orders by
 //! status, gross/refunded/net revenue, sales per day as a chart, the orders with search, status
-//! filter, paging and refunds, the attendee list as CSV, and cancelling the event.
+//! filter, paging and refunds, the attendee list as CSV, cancelling the event, the way to the
+//! check-in scanner and the check-in staff the organizer names.
 
 use api_types::back_office::{
-    EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
+    CheckinSummary, EventOrderView, EventSummary, MAX_REFUND_REASON_CHARS, OrdersByStatus,
 };
 use api_types::events::{CancelledEventResponse, EventView, Status};
 use api_types::orders::OrderStatus;
@@ -15,6 +16,7 @@ use crate::api::{self, ApiError};
 use crate::chart::SalesChart;
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
+use crate::pages::checkin_staff::CheckinStaff;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -93,6 +95,10 @@ fn Dashboard(id: String) -> Element {
                         download: "attendees-{ev.id}.csv", "data-testid": "attendees-csv",
                         "Download attendees (CSV)" }
                 }
+                if ev.status == Status::Published {
+                    Link { class: "btn btn-secondary", to: Route::CheckinPage { id: ev.id.to_string() },
+                        "data-testid": "open-scanner", "Check-in scanner" }
+                }
                 button { class: "btn btn-ghost", r#type: "button", "data-testid": "dashboard-refresh",
                     onclick: move |_| reload_all(), "Refresh" }
             }
@@ -118,6 +124,9 @@ fn Dashboard(id: String) -> Element {
                 }
                 Orders { event_id: ev.id.to_string(), refresh,
                     on_refunded: move |n: String| { notice.set(Some(n)); refresh += 1; } }
+            }
+            if ev.status != Status::Cancelled {
+                CheckinStaff { event_id: ev.id.to_string() }
             }
         }
     }
@@ -184,6 +193,7 @@ fn SummaryView(summary: EventSummary) -> Element {
                 }
             }
         }
+        CheckinFigures { check_ins: s.check_ins.clone(), sold: s.ticket_types.iter().map(|t| u64::from(t.sold)).sum::<u64>() }
         section { class: "card", aria_labelledby: "sales-h",
             h2 { id: "sales-h", class: "h3", "Sales per day" }
             SalesChart { days: days.clone(), currency: s.currency.clone() }
@@ -203,6 +213,50 @@ fn SummaryView(summary: EventSummary) -> Element {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Who came in at the door: in total, per ticket type, per gate and per minute.
+#[component]
+fn CheckinFigures(check_ins: CheckinSummary, sold: u64) -> Element {
+    let c = check_ins;
+    rsx! {
+        section { class: "card", aria_labelledby: "checkins-h", "data-testid": "checkins",
+            h2 { id: "checkins-h", class: "h3", "Check-in" }
+            dl { class: "figures",
+                div { dt { "Checked in" } dd { class: "figure-main", "data-testid": "checked-in", "{c.checked_in} / {sold}" } }
+                for t in c.by_ticket_type.clone() {
+                    div { key: "{t.ticket_type}", dt { "{t.ticket_type}" } dd { "{t.checked_in}" } }
+                }
+            }
+            if !c.by_gate.is_empty() {
+                CountTable { testid: "checkins-by-gate", caption: "Check-ins per gate", label: "Gate",
+                    rows: c.by_gate.iter().map(|g| (g.gate.clone().unwrap_or_else(|| "No gate named".into()), g.checked_in)).collect::<Vec<_>>() }
+            }
+            if !c.per_minute.is_empty() {
+                details { class: "chart-table",
+                    summary { "Check-ins per minute" }
+                    CountTable { testid: "checkins-per-minute", caption: "Check-ins per minute (first entries)", label: "Minute",
+                        rows: c.per_minute.iter().map(|m| (format::short_when(&m.minute), m.checked_in)).collect::<Vec<_>>() }
+                }
+            }
+        }
+    }
+}
+
+/// Check-ins counted by `label` (a gate, a minute), one row each.
+#[component]
+fn CountTable(testid: String, caption: String, label: String, rows: Vec<(String, u64)>) -> Element {
+    rsx! {
+        table { class: "stock-table", "data-testid": "{testid}",
+            caption { class: "sr-only", "{caption}" }
+            thead { tr { th { scope: "col", "{label}" } th { scope: "col", "Checked in" } } }
+            tbody {
+                for (name, n) in rows {
+                    tr { key: "{name}", th { scope: "row", "{name}" } td { "{n}" } }
                 }
             }
         }

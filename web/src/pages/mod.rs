@@ -1,5 +1,7 @@
 //! One module per page (the seed's `pages/`).
 
+pub mod checkin;
+pub mod checkin_staff;
 pub mod create_event;
 pub mod event_dashboard;
 pub mod event_detail;

@@ -18,6 +18,7 @@ pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
 
 use crate::domain::{Category, Event};
+use crate::staff::Roster;
 
 /// What the public catalogue shows: published, active events that have not ended, soonest
 /// first (ties broken by id so pages never overlap).
@@ -72,6 +73,17 @@ pub trait EventStore: Send + Sync + 'static {
     /// Everything `user` created, in every status, newest first.
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError>;
     async fn count(&self) -> Result<u64, StoreError>;
+    /// The event's check-in staff; version 0 and empty before anyone was named.
+    async fn staff(&self, event_id: Uuid) -> Result<Roster, StoreError>;
+    /// Stores `roster` (and `fact`, atomically) only if the stored list is still at
+    /// `expected_version`; `false` means someone else changed it first and nothing was written.
+    async fn save_staff(
+        &self,
+        event_id: Uuid,
+        roster: &Roster,
+        expected_version: u64,
+        fact: &OutboxMessage,
+    ) -> Result<bool, StoreError>;
     async fn ping(&self) -> Result<(), StoreError>;
     /// The outbox written by this store, for the relay.
     fn outbox(&self) -> Arc<dyn OutboxStore>;

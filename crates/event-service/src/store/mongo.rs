@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
 use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
+use crate::staff::{Roster, StaffEntry};
 use platform::money::{Currency, Money};
 
 /// The seed's event document; prices are exact integers (`priceMinor`, cents) and `cityKey`,
@@ -233,10 +234,28 @@ fn catalog_query(filter: &CatalogFilter, now: DateTime<Utc>) -> Document {
     query
 }
 
+/// An event's check-in staff (`event_staff`, `_id` = event id): the list and its version.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StaffDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    version: i64,
+    members: Vec<StaffMemberDoc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StaffMemberDoc {
+    email: String,
+    added_at: bson::DateTime,
+}
+
 pub struct MongoStore {
     tx: Transactions,
     db: Database,
     events: Collection<EventDoc>,
+    staff: Collection<StaffDoc>,
     outbox: MongoOutbox,
 }
 
@@ -246,6 +265,7 @@ impl MongoStore {
         let db = platform::mongo::connect(uri, database).await?;
         let store = Self {
             events: db.collection("events"),
+            staff: db.collection("event_staff"),
             outbox: MongoOutbox::new(&db),
             tx: Transactions::new(&db),
             db,
@@ -260,12 +280,64 @@ impl MongoStore {
             ])
             .await?;
         store.outbox.ensure_indexes().await?;
+        // Written inside transactions, so created up front (implicit creation in a transaction
+        // needs MongoDB 4.4 and conflicts when two transactions race to it).
+        if !store
+            .db
+            .list_collection_names()
+            .await?
+            .iter()
+            .any(|n| n == "event_staff")
+        {
+            match store.db.create_collection("event_staff").await {
+                Ok(()) => {}
+                // 48: created meanwhile by another replica.
+                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 48) =>
+                    {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(store)
     }
 }
 
 /// A replace found another version than the one it expected: nothing is written.
 struct VersionChanged;
+
+impl MongoStore {
+    /// Replaces the document `filter` finds (the version that was read) in the collection
+    /// `which` names with `doc` and stores `fact`, in one transaction; `false` when the filter
+    /// found nothing and nothing was written.
+    async fn replace_with_fact<T>(
+        &self,
+        which: fn(&Self) -> &Collection<T>,
+        filter: Document,
+        doc: T,
+        fact: &OutboxMessage,
+    ) -> Result<bool, StoreError>
+    where
+        T: Serialize + Clone + Send + Sync + 'static,
+    {
+        let replaced = self
+            .tx
+            .run_or_stop(self, |store, session| {
+                let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
+                Box::pin(async move {
+                    let result = which(store)
+                        .replace_one(filter, doc)
+                        .session(&mut *session)
+                        .await?;
+                    if result.matched_count != 1 {
+                        return Err(TxError::Stop(VersionChanged));
+                    }
+                    outbox::insert_mongo(&store.db, session, &fact).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(replaced.is_ok())
+    }
+}
 
 #[async_trait]
 impl EventStore for MongoStore {
@@ -312,25 +384,8 @@ impl EventStore for MongoStore {
                 Ok(result.matched_count == 1)
             }
             Some(fact) => {
-                let replaced = self
-                    .tx
-                    .run_or_stop(self, |store, session| {
-                        let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
-                        Box::pin(async move {
-                            let result = store
-                                .events
-                                .replace_one(filter, doc)
-                                .session(&mut *session)
-                                .await?;
-                            if result.matched_count != 1 {
-                                return Err(TxError::Stop(VersionChanged));
-                            }
-                            outbox::insert_mongo(&store.db, session, &fact).await?;
-                            Ok(())
-                        })
-                    })
-                    .await?;
-                Ok(replaced.is_ok())
+                self.replace_with_fact(|s| &s.events, filter, doc, fact)
+                    .await
             }
         }
     }
@@ -366,6 +421,75 @@ impl EventStore for MongoStore {
 
     async fn count(&self) -> Result<u64, StoreError> {
         Ok(self.events.count_documents(doc! {}).await?)
+    }
+
+    async fn staff(&self, event_id: Uuid) -> Result<Roster, StoreError> {
+        let Some(d) = self
+            .staff
+            .find_one(doc! {"_id": event_id.to_string()})
+            .await?
+        else {
+            return Ok(Roster::default());
+        };
+        Ok(Roster {
+            version: u64::try_from(d.version)
+                .map_err(|_| StoreError::corrupt(format!("staff version {}", d.version)))?,
+            members: d
+                .members
+                .into_iter()
+                .map(|m| StaffEntry {
+                    email: m.email,
+                    added_at: from_bson_time(m.added_at),
+                })
+                .collect(),
+        })
+    }
+
+    async fn save_staff(
+        &self,
+        event_id: Uuid,
+        roster: &Roster,
+        expected_version: u64,
+        fact: &OutboxMessage,
+    ) -> Result<bool, StoreError> {
+        let doc = StaffDoc {
+            id: event_id.to_string(),
+            version: roster.version as i64,
+            members: roster
+                .members
+                .iter()
+                .map(|m| StaffMemberDoc {
+                    email: m.email.clone(),
+                    added_at: to_bson_time(m.added_at),
+                })
+                .collect(),
+        };
+        // Every list after the first replaces the version that was read.
+        if expected_version != 0 {
+            let filter = doc! {"_id": &doc.id, "version": expected_version as i64};
+            return self
+                .replace_with_fact(|s| &s.staff, filter, doc, fact)
+                .await;
+        }
+        // The first list is an insert: a concurrent first list collides on `_id`.
+        let saved = self
+            .tx
+            .run_or_stop(self, |store, session| {
+                let (doc, fact) = (doc.clone(), fact.clone());
+                Box::pin(async move {
+                    match store.staff.insert_one(doc).session(&mut *session).await {
+                        Ok(_) => {}
+                        Err(e) if platform::store::is_duplicate_key(&e) => {
+                            return Err(TxError::Stop(VersionChanged));
+                        }
+                        Err(e) => return Err(e.into()),
+                    }
+                    outbox::insert_mongo(&store.db, session, &fact).await?;
+                    Ok(())
+                })
+            })
+            .await?;
+        Ok(saved.is_ok())
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

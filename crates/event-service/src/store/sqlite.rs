@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
 use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
+use crate::staff::{Roster, StaffEntry};
 use platform::money::Money;
 
 const EVENTS_DDL: &str = r#"
@@ -54,9 +55,26 @@ ALTER TABLE events ADD COLUMN refund_allowed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN refund_until_hours_before INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// Check-in staff: one row per event, the list as JSON and its version.
+const STAFF_DDL: &str = r#"
+CREATE TABLE event_staff (
+    event_id TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL,
+    members  TEXT NOT NULL
+);
+"#;
+
+/// A staff member inside the `members` JSON column.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StoredStaff {
+    email: String,
+    added_at: i64,
+}
+
 /// The outbox first: its DDL is the platform's, shared by every service. Append only: a file
 /// records how many of these it has applied.
-const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL, REFUND_POLICY_DDL];
+const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL, REFUND_POLICY_DDL, STAFF_DDL];
 
 const COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, duration, ticket_types, currency, organizer_name, organizer_email, \
@@ -316,6 +334,79 @@ impl EventStore for SqliteStore {
                     .query_map([user.to_string()], event_from)?
                     .collect::<Result<Vec<_>, _>>()?;
                 Ok(events)
+            })
+            .await
+    }
+
+    async fn staff(&self, event_id: Uuid) -> Result<Roster, StoreError> {
+        self.db
+            .call(move |c| {
+                let row: Option<(i64, String)> = c
+                    .query_row(
+                        "SELECT version, members FROM event_staff WHERE event_id = ?1",
+                        [event_id.to_string()],
+                        |r| Ok((r.get(0)?, r.get(1)?)),
+                    )
+                    .optional()?;
+                let Some((version, members)) = row else {
+                    return Ok(Roster::default());
+                };
+                let members: Vec<StoredStaff> =
+                    serde_json::from_str(&members).map_err(StoreError::backend)?;
+                Ok(Roster {
+                    version: version as u64,
+                    members: members
+                        .into_iter()
+                        .map(|m| StaffEntry {
+                            email: m.email,
+                            added_at: platform::sqlite::from_millis(m.added_at),
+                        })
+                        .collect(),
+                })
+            })
+            .await
+    }
+
+    async fn save_staff(
+        &self,
+        event_id: Uuid,
+        roster: &Roster,
+        expected_version: u64,
+        fact: &OutboxMessage,
+    ) -> Result<bool, StoreError> {
+        let members: Vec<StoredStaff> = roster
+            .members
+            .iter()
+            .map(|m| StoredStaff {
+                email: m.email.clone(),
+                added_at: millis(m.added_at),
+            })
+            .collect();
+        let members = serde_json::to_string(&members).map_err(StoreError::backend)?;
+        let (version, expected) = (roster.version as i64, expected_version as i64);
+        let fact = fact.clone();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                // The first list is an insert that a concurrent first list makes a no-op; every
+                // later one an update of the version that was read.
+                let changed = if expected == 0 {
+                    tx.execute(
+                        "INSERT OR IGNORE INTO event_staff (event_id, version, members) VALUES (?1, ?2, ?3)",
+                        rusqlite::params![event_id.to_string(), version, members],
+                    )?
+                } else {
+                    tx.execute(
+                        "UPDATE event_staff SET version = ?2, members = ?3 WHERE event_id = ?1 AND version = ?4",
+                        rusqlite::params![event_id.to_string(), version, members, expected],
+                    )?
+                };
+                if changed == 0 {
+                    return Ok(false);
+                }
+                outbox::insert_sqlite(&tx, &fact)?;
+                tx.commit()?;
+                Ok(true)
             })
             .await
     }

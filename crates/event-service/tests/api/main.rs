@@ -8,5 +8,6 @@ mod demo;
 mod lifecycle;
 mod ready;
 mod refunds;
+mod staff;
 mod store_contract;
 mod support;

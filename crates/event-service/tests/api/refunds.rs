@@ -199,6 +199,7 @@ async fn summary(
         refunded_minor: 0,
         net_minor: 0,
         sales_per_day: Vec::new(),
+        check_ins: Default::default(),
     })
 }
 

@@ -256,6 +256,39 @@ async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn Even
     assert!(store.created_by(Uuid::new_v4()).await.unwrap().is_empty());
 }
 
+async fn a_staff_list_is_saved_with_its_fact_only_against_the_version_it_read(
+    store: Arc<dyn EventStore>,
+) {
+    use event_service::staff::{self, Roster};
+    let e = event(Duration::days(3));
+    store.insert(&e, None).await.unwrap();
+    assert_eq!(store.staff(e.id).await.unwrap(), Roster::default());
+    let at = ms(Utc::now());
+    let one = staff::add(&Roster::default(), "a@x.org", at)
+        .unwrap()
+        .unwrap();
+    let f1 = fact(&e);
+    assert!(store.save_staff(e.id, &one, 0, &f1).await.unwrap());
+    assert_eq!(store.staff(e.id).await.unwrap(), one);
+
+    // Another first list, read before the one above was saved, loses with its fact.
+    let other = staff::add(&Roster::default(), "b@x.org", at)
+        .unwrap()
+        .unwrap();
+    assert!(!store.save_staff(e.id, &other, 0, &fact(&e)).await.unwrap());
+    let two = staff::add(&one, "b@x.org", at).unwrap().unwrap();
+    let f2 = fact(&e);
+    assert!(store.save_staff(e.id, &two, 1, &f2).await.unwrap());
+    let stale = staff::remove(&one, "a@x.org").unwrap();
+    assert!(!store.save_staff(e.id, &stale, 1, &fact(&e)).await.unwrap());
+    assert_eq!(store.staff(e.id).await.unwrap(), two);
+    assert_eq!(store.outbox().pending(10).await.unwrap(), vec![f1, f2]);
+    assert_eq!(
+        store.staff(Uuid::new_v4()).await.unwrap(),
+        Roster::default()
+    );
+}
+
 platform::store_contract! {
     store: dyn EventStore,
     sqlite: SqliteStore::in_memory(),
@@ -267,5 +300,6 @@ platform::store_contract! {
         the_catalog_filters_sorts_and_pages_like_the_api_promises,
         a_creators_events_come_newest_first_in_every_status,
         a_refund_policy_is_kept_by_every_write_and_read,
+        a_staff_list_is_saved_with_its_fact_only_against_the_version_it_read,
     ],
 }

@@ -4,7 +4,9 @@
 //! - [`orders`]: booking and the buyer's own orders (list, show, cancel);
 //! - [`availability`]: seats left per ticket type, for anyone;
 //! - [`organizer`]: the organizer's back office of an event (its orders, attendees and summary,
-//!   refunding an order), for its organizer and admins.
+//!   refunding an order), for its organizer and admins (the attendee list for its check-in
+//!   staff too);
+//! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff.
 //!
 //! Handlers stay thin: [`crate::input`] turns the request into domain values, the step modules
 //! ([`crate::booking`], the store's transitions) do the work, [`crate::view`] builds the answer.
@@ -17,6 +19,7 @@ use axum::Router;
 use crate::state::AppState;
 
 pub(crate) mod availability;
+pub(crate) mod checkin;
 pub(crate) mod orders;
 pub(crate) mod organizer;
 
@@ -26,4 +29,5 @@ pub fn router() -> Router<AppState> {
         .merge(orders::router())
         .merge(availability::router())
         .merge(organizer::router())
+        .merge(checkin::router())
 }

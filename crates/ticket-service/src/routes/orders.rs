@@ -15,12 +15,12 @@ use platform::trace::{IncomingTrace, TraceParent};
 use platform::{AuthUser, IdempotencyKey};
 
 use crate::booking::{self, Answer};
-use crate::cancellation;
 use crate::error::{SessionErrors, TicketError, UnknownOrder};
 use crate::input::{self, BookBody, OrderPath};
 use crate::order::OrderDetails;
 use crate::state::AppState;
 use crate::view;
+use crate::{cancellation, door};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -118,8 +118,9 @@ pub(crate) fn order_answer(details: &OrderDetails) -> Json<OrderResponse> {
 
 /// One order
 ///
-/// With its payment attempts and, once confirmed, its e-tickets. To its owner or an admin; 404
-/// for everyone else.
+/// With its payment attempts and, once confirmed, its e-tickets, each with the signed code its
+/// QR code shows (`signedCode`; void tickets have none). To its owner or an admin; 404 for
+/// everyone else.
 #[utoipa::path(
     get,
     path = "/api/tickets/orders/{id}",
@@ -137,7 +138,8 @@ pub(crate) async fn show_order(
     user: AuthUser,
     Path(id): Path<String>,
 ) -> Result<Json<OrderResponse>, TicketError> {
-    let details = visible_order(&state, &user, &id).await?;
+    let mut details = visible_order(&state, &user, &id).await?;
+    door::sign_tickets(&state, &mut details).await?;
     Ok(order_answer(&details))
 }
 

@@ -21,6 +21,7 @@ pub use sqlite::SqliteStore;
 
 pub use api_types::events::RefundPolicy;
 
+pub use crate::checkin::{DoorTicket, Scan, TicketCheckin};
 pub use crate::lifecycle::{Command, Transition};
 use crate::order::{CancelReason, CustomerInfo, Order, OrderDetails, OrderStatus};
 pub use crate::sales::{OrderPage, OrderQuery, Sale};
@@ -140,6 +141,31 @@ pub struct EventTicket {
     pub order_status: OrderStatus,
     /// Whom the order was booked for.
     pub holder: CustomerInfo,
+    /// Its check-in at the door, if it entered.
+    pub check_in: Option<TicketCheckin>,
+}
+
+/// One of an event's signing keys. The secret never leaves the ticket service; scanners get
+/// the public half ([`StoredKey::public_key`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub version: u8,
+    pub secret: [u8; 32],
+}
+
+impl StoredKey {
+    pub fn public_key(&self) -> String {
+        ticket_code::EventKey::from_secret(self.version, self.secret).public_key()
+    }
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("version", &self.version)
+            .field("public_key", &self.public_key())
+            .finish_non_exhaustive()
+    }
 }
 
 /// A response stored under an `Idempotency-Key`, replayed for a retry of the same request.
@@ -260,8 +286,39 @@ pub trait TicketStore: Send + Sync + 'static {
     /// Every order of the event as the summary counts it ([`crate::summary::summarize`]).
     async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError>;
 
-    /// Forgets processed event ids recorded before `processed_before` and idempotency keys
-    /// stored before `keys_before`; returns how many rows went.
+    /// The event's signing keys, oldest first; none until [`TicketStore::ensure_event_key`].
+    async fn event_keys(&self, event_id: Uuid) -> Result<Vec<StoredKey>, StoreError>;
+    /// The event's keys, creating version 1 from `secret` when it has none. Two callers racing
+    /// on a new event both get the one key that was stored (an insert that cannot create two).
+    async fn ensure_event_key(
+        &self,
+        event_id: Uuid,
+        secret: [u8; 32],
+    ) -> Result<Vec<StoredKey>, StoreError>;
+
+    /// Stores the event's check-in staff (lower-cased emails) unless a newer or equal
+    /// `staff_version` is stored; returns whether it was applied.
+    async fn apply_staff(
+        &self,
+        event_id: Uuid,
+        staff_version: u64,
+        staff: &[String],
+    ) -> Result<bool, StoreError>;
+    /// The event's check-in staff, empty when none were named.
+    async fn event_staff(&self, event_id: Uuid) -> Result<Vec<String>, StoreError>;
+
+    /// Runs one scan in one atomic unit: a nonce seen before for the event replays its stored
+    /// answer; otherwise reads the ticket with its order and check-in and the event's counter,
+    /// decides by [`crate::checkin::decide`] and writes the decision with conditional writes,
+    /// the nonce with its answer and the `tickets.checked_in` outbox row.
+    async fn check_in(
+        &self,
+        scan: &Scan,
+    ) -> Result<api_types::checkin::CheckinResponse, StoreError>;
+
+    /// Forgets processed event ids and scan nonces (with their answers) recorded before
+    /// `processed_before` and idempotency keys stored before `keys_before`; returns how many
+    /// rows went.
     async fn purge_bookkeeping(
         &self,
         processed_before: DateTime<Utc>,

@@ -13,6 +13,10 @@
 //!   optional on read, and older documents get them once (`schema_migrations`).
 //! - `tickets` (one per seat, `_id` = its unique code), `payment_attempts`, `processed_events`,
 //!   `idempotency_keys` (`_id` = `<userId>:<key>`, unique per user and key) and `outbox`.
+//! - Check-in: `event_keys` (`_id` = `<eventId>:<version>`, the secret in hex), `event_staff`
+//!   (`_id` = event id, the catalogue's list and its `version`), `checkins` (`_id` = ticket code:
+//!   `firstAt`, `firstGate`, `inside`) and `checkin_scans` (`_id` = `<eventId>:<nonce>`, the
+//!   answer the scan got, as JSON text).
 //!
 //! Race safety, the same contract as the SQLite adapter:
 //! - Every change of seats or order status runs in one transaction (`platform::mongo`'s runner:
@@ -47,15 +51,17 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, EventTicket,
-    IdempotencyRecord, OrderPage, OrderQuery, RefundPolicy, Sale, Stock, StoredResponse,
-    TicketStore, Transition,
+    BookResult, Booking, Command, DoorTicket, EventInfo, EventStatus, EventStock, EventTicket,
+    IdempotencyRecord, OrderPage, OrderQuery, RefundPolicy, Sale, Scan, Stock, StoredKey,
+    StoredResponse, TicketCheckin, TicketStore, Transition,
 };
+use crate::checkin::{self, CheckinWrite, ScanTarget};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine,
     OrderStatus, PaymentAttempt, Refund,
 };
+use api_types::checkin::{CheckinCounter, CheckinResponse};
 
 /// The server's code for "namespace exists", when two replicas create a collection at once.
 const NAMESPACE_EXISTS: i32 = 48;
@@ -179,6 +185,64 @@ struct EventTicketDoc {
     booking_reference: String,
     status: OrderStatus,
     customer_info: CustomerInfo,
+    /// From the `checkins` lookup; absent when the ticket never entered.
+    #[serde(default)]
+    check_in: Option<CheckinDoc>,
+}
+
+/// `_id` is `<eventId>:<version>`: one document per key version, so version 1 exists once.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EventKeyDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    event_id: String,
+    version: i32,
+    /// 32 bytes in hex.
+    secret: String,
+    created_at: bson::DateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StaffDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    version: i64,
+    staff: Vec<String>,
+}
+
+/// A ticket's check-in; `_id` is its code.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CheckinDoc {
+    #[serde(rename = "_id")]
+    code: String,
+    event_id: String,
+    first_at: bson::DateTime,
+    #[serde(default)]
+    first_gate: Option<String>,
+    inside: bool,
+}
+
+impl CheckinDoc {
+    fn into_check_in(self) -> TicketCheckin {
+        TicketCheckin {
+            first_at: from_bson_time(self.first_at),
+            first_gate: self.first_gate,
+            inside: self.inside,
+        }
+    }
+}
+
+/// A scan's answer; `_id` is `<eventId>:<nonce>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ScanDoc {
+    #[serde(rename = "_id")]
+    id: String,
+    answer: String,
+    at: bson::DateTime,
 }
 
 /// An order as the summary counts it, as `sales_of_event` projects it.
@@ -255,6 +319,32 @@ struct Redelivered;
 
 /// Why a transaction body stops: the stored event is as new as the one offered, or newer.
 struct NotNewer;
+
+/// Why a scan's transaction stops: its nonce was answered before (the answer), or is being
+/// answered by a concurrent transaction that stored it first (`None`: read it).
+struct Replayed(Option<CheckinResponse>);
+
+fn key_doc_id(event_id: Uuid, version: u8) -> String {
+    format!("{event_id}:{version}")
+}
+
+fn scan_id(event_id: Uuid, nonce: &str) -> String {
+    format!("{event_id}:{nonce}")
+}
+
+fn into_key(d: EventKeyDoc) -> Result<StoredKey, StoreError> {
+    let secret: [u8; 32] = hex::decode(&d.secret)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or_else(|| corrupt(format!("event key {} is not 32 bytes of hex", d.id)))?;
+    let version =
+        u8::try_from(d.version).map_err(|_| corrupt(format!("key version {}", d.version)))?;
+    Ok(StoredKey { version, secret })
+}
+
+fn answer_of(d: &ScanDoc) -> Result<CheckinResponse, StoreError> {
+    serde_json::from_str(&d.answer).map_err(|e| corrupt(format!("scan {}: {e}", d.id)))
+}
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("ticket_db: {what}"))
@@ -409,6 +499,7 @@ impl EventTicketDoc {
             booking_reference: self.booking_reference,
             order_status: self.status,
             holder: self.customer_info,
+            check_in: self.check_in.map(CheckinDoc::into_check_in),
         })
     }
 }
@@ -480,6 +571,10 @@ pub struct MongoStore {
     attempts: Collection<AttemptDoc>,
     processed: Collection<ProcessedDoc>,
     keys: Collection<KeyDoc>,
+    event_keys: Collection<EventKeyDoc>,
+    staff: Collection<StaffDoc>,
+    checkins: Collection<CheckinDoc>,
+    scans: Collection<ScanDoc>,
     outbox: MongoOutbox,
 }
 
@@ -495,6 +590,10 @@ impl MongoStore {
             attempts: db.collection("payment_attempts"),
             processed: db.collection("processed_events"),
             keys: db.collection("idempotency_keys"),
+            event_keys: db.collection("event_keys"),
+            staff: db.collection("event_staff"),
+            checkins: db.collection("checkins"),
+            scans: db.collection("checkin_scans"),
             outbox: MongoOutbox::new(&db),
             tx: Transactions::new(&db),
             db,
@@ -528,11 +627,22 @@ impl MongoStore {
         self.attempts
             .create_index(index(doc! {"orderId": 1, "at": 1, "status": 1}, "by_order"))
             .await?;
+        self.event_keys
+            .create_index(index(doc! {"eventId": 1, "version": 1}, "by_event"))
+            .await?;
+        self.checkins
+            .create_index(index(doc! {"eventId": 1}, "by_event"))
+            .await?;
         self.outbox.ensure_indexes().await?;
         // Collections written inside transactions are created up front: implicit creation in a
         // transaction needs MongoDB 4.4 and conflicts when concurrent transactions race to it.
         let existing = self.db.list_collection_names().await?;
-        for name in ["events", "processed_events", "idempotency_keys"] {
+        for name in [
+            "events",
+            "processed_events",
+            "idempotency_keys",
+            "checkin_scans",
+        ] {
             if existing.iter().any(|n| n == name) {
                 continue;
             }
@@ -940,6 +1050,165 @@ impl MongoStore {
         Ok(BookResult::Booked)
     }
 
+    /// One scan, in the transaction: the replay of its nonce, or the decision on the ticket as
+    /// read here, written with conditional writes.
+    async fn check_in_in(
+        &self,
+        s: &mut ClientSession,
+        scan: &Scan,
+    ) -> TxResult<CheckinResponse, Replayed> {
+        let id = scan_id(scan.event_id, &scan.nonce);
+        if let Some(stored) = self
+            .scans
+            .find_one(doc! {"_id": &id})
+            .session(&mut *s)
+            .await?
+        {
+            return Err(TxError::Stop(Replayed(Some(answer_of(&stored)?))));
+        }
+        let ticket = match &scan.target {
+            ScanTarget::Code(code) => self.door_ticket(s, code).await?,
+            ScanTarget::Refused(_) => None,
+        };
+        let counter = self.counter(s, scan.event_id).await?;
+        let decision = checkin::decide(scan, ticket.as_ref(), counter);
+        if let Some(w) = &decision.write
+            && !self.write_checkin(s, w).await?
+        {
+            return Err(corrupt(format!("check-in {w:?} missed inside its transaction")).into());
+        }
+        self.insert_facts(s, &decision.facts).await?;
+        let stored = ScanDoc {
+            id,
+            answer: serde_json::to_string(&decision.response).map_err(StoreError::backend)?,
+            at: to_bson_time(platform::time::now()),
+        };
+        match self.scans.insert_one(stored).session(&mut *s).await {
+            Ok(_) => Ok(decision.response),
+            Err(e) if is_duplicate_key(&e) => Err(TxError::Stop(Replayed(None))),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn door_ticket<E>(
+        &self,
+        s: &mut ClientSession,
+        code: &str,
+    ) -> TxResult<Option<DoorTicket>, E> {
+        let Some(ticket) = self
+            .tickets
+            .find_one(doc! {"_id": code})
+            .session(&mut *s)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let order = self
+            .order_in(s, parse_uuid(&ticket.order_id)?)
+            .await?
+            .ok_or_else(|| corrupt(format!("ticket {code} has no order")))?;
+        let check_in = self
+            .checkins
+            .find_one(doc! {"_id": code})
+            .session(&mut *s)
+            .await?
+            .map(CheckinDoc::into_check_in);
+        Ok(Some(DoorTicket {
+            code: ticket.code,
+            event_id: order.event_id,
+            order_id: order.id,
+            ticket_type: ticket.ticket_type,
+            void: ticket.void,
+            order_status: order.status,
+            holder_name: order.customer.full_name(),
+            check_in,
+        }))
+    }
+
+    async fn counter<E>(
+        &self,
+        s: &mut ClientSession,
+        event_id: Uuid,
+    ) -> TxResult<CheckinCounter, E> {
+        let event = event_id.to_string();
+        let checked_in = self
+            .checkins
+            .count_documents(doc! {"eventId": &event})
+            .session(&mut *s)
+            .await?;
+        let mut cursor = self
+            .inventory
+            .find(doc! {"eventId": &event})
+            .session(&mut *s)
+            .await?;
+        let mut sold = 0_i64;
+        while let Some(stock) = cursor.next(&mut *s).await.transpose()? {
+            sold += stock.sold;
+        }
+        Ok(CheckinCounter {
+            checked_in: count("checked in", checked_in as i64)?,
+            sold: count("sold", sold)?,
+        })
+    }
+
+    /// Writes a check-in decision, each change filtered on the state it was decided on; false
+    /// when the filter missed. A concurrent scan of the same ticket writes the same document,
+    /// so one of the two transactions conflicts and runs again on what the other wrote.
+    async fn write_checkin<E>(&self, s: &mut ClientSession, w: &CheckinWrite) -> TxResult<bool, E> {
+        let result = match w {
+            CheckinWrite::FirstEntry {
+                code,
+                event_id,
+                at,
+                gate,
+            } => {
+                let inserted = self
+                    .checkins
+                    .update_one(
+                        doc! {"_id": code},
+                        doc! {"$setOnInsert": {
+                            "eventId": event_id.to_string(),
+                            "firstAt": to_bson_time(*at),
+                            "firstGate": gate.as_deref(),
+                            "inside": true,
+                        }},
+                    )
+                    .upsert(true)
+                    .session(&mut *s)
+                    .await?;
+                return Ok(inserted.upserted_id.is_some());
+            }
+            CheckinWrite::Reentry { code } => {
+                self.checkins
+                    .update_one(
+                        doc! {"_id": code, "inside": false},
+                        doc! {"$set": {"inside": true}},
+                    )
+                    .session(&mut *s)
+                    .await?
+            }
+            CheckinWrite::Exit { code } => {
+                self.checkins
+                    .update_one(
+                        doc! {"_id": code, "inside": true},
+                        doc! {"$set": {"inside": false}},
+                    )
+                    .session(&mut *s)
+                    .await?
+            }
+            CheckinWrite::Earlier { code, at, gate } => {
+                self.checkins
+                    .update_one(
+                        doc! {"_id": code, "firstAt": {"$gt": to_bson_time(*at)}},
+                        doc! {"$set": {"firstAt": to_bson_time(*at), "firstGate": gate.as_deref()}},
+                    )
+                    .session(&mut *s)
+                    .await?
+            }
+        };
+        Ok(result.matched_count == 1)
+    }
+
     async fn ids(
         &self,
         filter: Document,
@@ -1185,6 +1454,10 @@ impl TicketStore for MongoStore {
                 "from": "tickets", "localField": "_id", "foreignField": "orderId", "as": "issued",
             }},
             doc! {"$unwind": "$issued"},
+            doc! {"$lookup": {
+                "from": "checkins", "localField": "issued._id", "foreignField": "_id",
+                "as": "checkins",
+            }},
             doc! {"$sort": {"createdAt": 1, "_id": 1, "issued.seq": 1}},
             doc! {"$project": {
                 "_id": 0,
@@ -1195,6 +1468,7 @@ impl TicketStore for MongoStore {
                 "bookingReference": 1,
                 "status": 1,
                 "customerInfo": 1,
+                "checkIn": {"$arrayElemAt": ["$checkins", 0]},
             }},
         ];
         let cursor = self
@@ -1223,6 +1497,99 @@ impl TicketStore for MongoStore {
         Arc::new(self.outbox.clone())
     }
 
+    async fn event_keys(&self, event_id: Uuid) -> Result<Vec<StoredKey>, StoreError> {
+        let cursor = self
+            .event_keys
+            .find(doc! {"eventId": event_id.to_string()})
+            .sort(doc! {"version": 1})
+            .await?;
+        decode_all(cursor, into_key).await
+    }
+
+    async fn ensure_event_key(
+        &self,
+        event_id: Uuid,
+        secret: [u8; 32],
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        // Version 1 has a fixed `_id`: of two racing upserts one inserts, the other matches it
+        // (or fails on the duplicate key, which says the same).
+        let created = self
+            .event_keys
+            .update_one(
+                doc! {"_id": key_doc_id(event_id, 1)},
+                doc! {"$setOnInsert": {
+                    "eventId": event_id.to_string(),
+                    "version": 1_i32,
+                    "secret": hex::encode(secret),
+                    "createdAt": to_bson_time(platform::time::now()),
+                }},
+            )
+            .upsert(true)
+            .await;
+        match created {
+            Ok(_) => {}
+            Err(e) if is_duplicate_key(&e) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.event_keys(event_id).await
+    }
+
+    async fn apply_staff(
+        &self,
+        event_id: Uuid,
+        staff_version: u64,
+        staff: &[String],
+    ) -> Result<bool, StoreError> {
+        let version = i64::try_from(staff_version)
+            .map_err(|_| corrupt(format!("staff version {staff_version}")))?;
+        // Matches only an older stored list; with none stored the upsert inserts, and with a
+        // newer or equal one the insert collides with its `_id`.
+        let stored = self
+            .staff
+            .update_one(
+                doc! {"_id": event_id.to_string(), "version": {"$lt": version}},
+                doc! {"$set": {"version": version, "staff": staff}},
+            )
+            .upsert(true)
+            .await;
+        match stored {
+            Ok(r) => Ok(r.matched_count == 1 || r.upserted_id.is_some()),
+            Err(e) if is_duplicate_key(&e) => Ok(false),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn event_staff(&self, event_id: Uuid) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .staff
+            .find_one(doc! {"_id": event_id.to_string()})
+            .await?
+            .map(|d| d.staff)
+            .unwrap_or_default())
+    }
+
+    async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+        let result = self
+            .tx
+            .run_or_stop(self, |store, s| {
+                let scan = scan.clone();
+                Box::pin(async move { store.check_in_in(s, &scan).await })
+            })
+            .await?;
+        match result {
+            Ok(answer) | Err(Replayed(Some(answer))) => Ok(answer),
+            // A concurrent scan with the same nonce committed first: its answer is the one.
+            Err(Replayed(None)) => {
+                let stored = self
+                    .scans
+                    .find_one(doc! {"_id": scan_id(scan.event_id, &scan.nonce)})
+                    .await?
+                    .ok_or_else(|| corrupt("a scan's nonce vanished"))?;
+                answer_of(&stored)
+            }
+        }
+    }
+
     async fn purge_bookkeeping(
         &self,
         processed_before: DateTime<Utc>,
@@ -1236,7 +1603,11 @@ impl TicketStore for MongoStore {
             .keys
             .delete_many(doc! {"createdAt": {"$lt": to_bson_time(keys_before)}})
             .await?;
-        Ok(processed.deleted_count + keys.deleted_count)
+        let scans = self
+            .scans
+            .delete_many(doc! {"at": {"$lt": to_bson_time(processed_before)}})
+            .await?;
+        Ok(processed.deleted_count + keys.deleted_count + scans.deleted_count)
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

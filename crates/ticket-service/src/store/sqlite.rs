@@ -12,14 +12,17 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, Command, EventInfo, EventStatus, EventStock, EventTicket, OrderPage,
-    OrderQuery, RefundPolicy, Sale, Stock, StoredResponse, TicketStore, Transition,
+    BookResult, Booking, Command, DoorTicket, EventInfo, EventStatus, EventStock, EventTicket,
+    OrderPage, OrderQuery, RefundPolicy, Sale, Scan, Stock, StoredKey, StoredResponse,
+    TicketCheckin, TicketStore, Transition,
 };
+use crate::checkin::{self, CheckinWrite, ScanTarget};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus,
     PaymentAttempt, Refund,
 };
+use api_types::checkin::{CheckinCounter, CheckinResponse};
 
 const SCHEMA: &str = r#"
 CREATE TABLE events (
@@ -121,12 +124,45 @@ CREATE INDEX orders_by_event_created ON orders(event_id, created_at);
 CREATE INDEX events_by_status ON events(status);
 "#;
 
+/// Check-in at the door: each event's signing keys, its check-in staff (as the catalogue says),
+/// each ticket's check-in (`first_at` keeps the earliest scan) and every scan's nonce with the
+/// answer it got, so a re-uploaded scan replays it.
+const CHECK_IN: &str = r#"
+CREATE TABLE event_keys (
+    event_id   TEXT NOT NULL,
+    version    INTEGER NOT NULL,
+    secret     BLOB NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (event_id, version)
+);
+CREATE TABLE event_staff (
+    event_id TEXT PRIMARY KEY,
+    version  INTEGER NOT NULL,
+    staff    TEXT NOT NULL
+);
+CREATE TABLE checkins (
+    code       TEXT PRIMARY KEY REFERENCES tickets(code),
+    event_id   TEXT NOT NULL,
+    first_at   INTEGER NOT NULL,
+    first_gate TEXT,
+    inside     INTEGER NOT NULL
+);
+CREATE INDEX checkins_by_event ON checkins(event_id);
+CREATE TABLE checkin_scans (
+    event_id TEXT NOT NULL,
+    nonce    TEXT NOT NULL,
+    answer   TEXT NOT NULL,
+    at       INTEGER NOT NULL,
+    PRIMARY KEY (event_id, nonce)
+);
+"#;
+
 /// The ticket service's tables. Migrations are only ever appended: a file opened by any
 /// release is moved forward from the version it records.
 pub enum TicketSchema {}
 
 impl Schema for TicketSchema {
-    const MIGRATIONS: &'static [&'static str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE];
+    const MIGRATIONS: &'static [&'static str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE, CHECK_IN];
 }
 
 pub type SqliteStore = Migrated<TicketSchema>;
@@ -473,6 +509,140 @@ fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreE
     Ok(BookResult::Booked)
 }
 
+/// A check-in from the three `checkins` columns starting at `col` (all `NULL`: none).
+fn check_in_from(r: &Row<'_>, col: usize) -> rusqlite::Result<Option<TicketCheckin>> {
+    Ok(match r.opt_time(col)? {
+        Some(first_at) => Some(TicketCheckin {
+            first_at,
+            first_gate: r.get(col + 1)?,
+            inside: r.get(col + 2)?,
+        }),
+        None => None,
+    })
+}
+
+fn door_ticket(c: &Connection, code: &str) -> rusqlite::Result<Option<DoorTicket>> {
+    c.query_row(
+        "SELECT t.code, o.event_id, o.id, t.ticket_type, t.void, o.status, o.customer,
+                c.first_at, c.first_gate, c.inside
+         FROM tickets t JOIN orders o ON o.id = t.order_id LEFT JOIN checkins c ON c.code = t.code
+         WHERE t.code = ?1",
+        [code],
+        |r| {
+            let holder: crate::order::CustomerInfo = json(r, 6)?;
+            Ok(DoorTicket {
+                code: r.get(0)?,
+                event_id: r.uuid(1)?,
+                order_id: r.uuid(2)?,
+                ticket_type: r.get(3)?,
+                void: r.get(4)?,
+                order_status: r.parsed(5, OrderStatus::parse)?,
+                holder_name: holder.full_name(),
+                check_in: check_in_from(r, 7)?,
+            })
+        },
+    )
+    .optional()
+}
+
+/// Tickets of the event that entered, and seats sold.
+fn counter(c: &Connection, event_id: Uuid) -> rusqlite::Result<CheckinCounter> {
+    c.query_row(
+        "SELECT (SELECT count(*) FROM checkins WHERE event_id = ?1),
+                (SELECT coalesce(sum(sold), 0) FROM inventory WHERE event_id = ?1)",
+        [event_id.to_string()],
+        |r| {
+            Ok(CheckinCounter {
+                checked_in: r.get(0)?,
+                sold: r.get(1)?,
+            })
+        },
+    )
+}
+
+/// Writes a check-in decision, each change conditional on the state it was decided on; false
+/// when the condition missed.
+fn write_checkin(tx: &Transaction<'_>, w: &CheckinWrite) -> rusqlite::Result<bool> {
+    let changed = match w {
+        CheckinWrite::FirstEntry {
+            code,
+            event_id,
+            at,
+            gate,
+        } => tx.execute(
+            "INSERT OR IGNORE INTO checkins (code, event_id, first_at, first_gate, inside)
+             VALUES (?1, ?2, ?3, ?4, 1)",
+            params![code, event_id.to_string(), millis(*at), gate],
+        )?,
+        CheckinWrite::Reentry { code } => tx.execute(
+            "UPDATE checkins SET inside = 1 WHERE code = ?1 AND inside = 0",
+            [code],
+        )?,
+        CheckinWrite::Exit { code } => tx.execute(
+            "UPDATE checkins SET inside = 0 WHERE code = ?1 AND inside = 1",
+            [code],
+        )?,
+        CheckinWrite::Earlier { code, at, gate } => tx.execute(
+            "UPDATE checkins SET first_at = ?2, first_gate = ?3 WHERE code = ?1 AND first_at > ?2",
+            params![code, millis(*at), gate],
+        )?,
+    };
+    Ok(changed == 1)
+}
+
+fn check_in_in(tx: &Transaction<'_>, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+    let event_id = scan.event_id.to_string();
+    let replayed: Option<CheckinResponse> = tx
+        .query_row(
+            "SELECT answer FROM checkin_scans WHERE event_id = ?1 AND nonce = ?2",
+            params![event_id, scan.nonce],
+            |r| json(r, 0),
+        )
+        .optional()?;
+    if let Some(answer) = replayed {
+        return Ok(answer);
+    }
+    let ticket = match &scan.target {
+        ScanTarget::Code(code) => door_ticket(tx, code)?,
+        ScanTarget::Refused(_) => None,
+    };
+    let decision = checkin::decide(scan, ticket.as_ref(), counter(tx, scan.event_id)?);
+    if let Some(w) = &decision.write
+        && !write_checkin(tx, w)?
+    {
+        return Err(StoreError::corrupt(format!(
+            "check-in {w:?} missed inside its transaction"
+        )));
+    }
+    insert_facts(tx, &decision.facts)?;
+    tx.execute(
+        "INSERT INTO checkin_scans (event_id, nonce, answer, at) VALUES (?1, ?2, ?3, ?4)",
+        params![
+            event_id,
+            scan.nonce,
+            serde_json::to_string(&decision.response).map_err(StoreError::backend)?,
+            millis(platform::time::now())
+        ],
+    )?;
+    Ok(decision.response)
+}
+
+fn event_keys(c: &Connection, event_id: Uuid) -> rusqlite::Result<Vec<StoredKey>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT version, secret FROM event_keys WHERE event_id = ?1 ORDER BY version",
+    )?;
+    stmt.query_map([event_id.to_string()], |r| {
+        let secret: Vec<u8> = r.get(1)?;
+        Ok(StoredKey {
+            version: r.get(0)?,
+            secret: secret
+                .try_into()
+                .map_err(|_| bad_column(1, "a key secret is 32 bytes".to_string()))?,
+        })
+    })?
+    .collect()
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError> {
@@ -769,8 +939,10 @@ impl TicketStore for SqliteStore {
         self.db
             .call(move |c| {
                 let mut stmt = c.prepare_cached(
-                    "SELECT t.code, t.ticket_type, t.void, o.id, o.booking_reference, o.status, o.customer
+                    "SELECT t.code, t.ticket_type, t.void, o.id, o.booking_reference, o.status, o.customer,
+                            c.first_at, c.first_gate, c.inside
                      FROM orders o JOIN tickets t ON t.order_id = o.id
+                     LEFT JOIN checkins c ON c.code = t.code
                      WHERE o.event_id = ?1 ORDER BY o.created_at, o.id, t.seq",
                 )?;
                 let tickets = stmt
@@ -783,6 +955,7 @@ impl TicketStore for SqliteStore {
                             booking_reference: r.get(4)?,
                             order_status: r.parsed(5, OrderStatus::parse)?,
                             holder: json(r, 6)?,
+                            check_in: check_in_from(r, 7)?,
                         })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
@@ -818,6 +991,80 @@ impl TicketStore for SqliteStore {
             .await
     }
 
+    async fn event_keys(&self, event_id: Uuid) -> Result<Vec<StoredKey>, StoreError> {
+        self.db.call(move |c| Ok(event_keys(c, event_id)?)).await
+    }
+
+    async fn ensure_event_key(
+        &self,
+        event_id: Uuid,
+        secret: [u8; 32],
+    ) -> Result<Vec<StoredKey>, StoreError> {
+        self.db
+            .call(move |c| {
+                // Version 1 exists once per event: a second insert is ignored by the key.
+                c.execute(
+                    "INSERT OR IGNORE INTO event_keys (event_id, version, secret, created_at)
+                     VALUES (?1, 1, ?2, ?3)",
+                    params![
+                        event_id.to_string(),
+                        secret.as_slice(),
+                        millis(platform::time::now())
+                    ],
+                )?;
+                Ok(event_keys(c, event_id)?)
+            })
+            .await
+    }
+
+    async fn apply_staff(
+        &self,
+        event_id: Uuid,
+        staff_version: u64,
+        staff: &[String],
+    ) -> Result<bool, StoreError> {
+        let staff = serde_json::to_string(staff).map_err(StoreError::backend)?;
+        let version = i64::try_from(staff_version).map_err(StoreError::backend)?;
+        self.db
+            .call(move |c| {
+                let changed = c.execute(
+                    "INSERT INTO event_staff (event_id, version, staff) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (event_id) DO UPDATE SET version = ?2, staff = ?3
+                     WHERE event_staff.version < ?2",
+                    params![event_id.to_string(), version, staff],
+                )?;
+                Ok(changed == 1)
+            })
+            .await
+    }
+
+    async fn event_staff(&self, event_id: Uuid) -> Result<Vec<String>, StoreError> {
+        self.db
+            .call(move |c| {
+                let staff: Option<Vec<String>> = c
+                    .query_row(
+                        "SELECT staff FROM event_staff WHERE event_id = ?1",
+                        [event_id.to_string()],
+                        |r| json(r, 0),
+                    )
+                    .optional()?;
+                Ok(staff.unwrap_or_default())
+            })
+            .await
+    }
+
+    async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+        let scan = scan.clone();
+        self.db
+            .call(move |c| {
+                let tx = c.transaction()?;
+                let answer = check_in_in(&tx, &scan)?;
+                tx.commit()?;
+                Ok(answer)
+            })
+            .await
+    }
+
     async fn purge_bookkeeping(
         &self,
         processed_before: DateTime<Utc>,
@@ -833,7 +1080,11 @@ impl TicketStore for SqliteStore {
                     "DELETE FROM idempotency_keys WHERE created_at < ?1",
                     [millis(keys_before)],
                 )?;
-                Ok((processed + keys) as u64)
+                let scans = c.execute(
+                    "DELETE FROM checkin_scans WHERE at < ?1",
+                    [millis(processed_before)],
+                )?;
+                Ok((processed + keys + scans) as u64)
             })
             .await
     }

@@ -162,8 +162,13 @@ impl World {
 
     /// A browser signed in as a new user, pointed at the ticket service, and the user's id.
     pub async fn user(&self) -> (TestClient, Uuid) {
-        let client = TestClient::new(self.tickets.url());
         let email = format!("{}@example.com", Uuid::new_v4().simple());
+        self.user_with_email(&email).await
+    }
+
+    /// A browser signed in as a new user with `email`, and the user's id.
+    pub async fn user_with_email(&self, email: &str) -> (TestClient, Uuid) {
+        let client = TestClient::new(self.tickets.url());
         let res = client
             .send(
                 client
@@ -198,6 +203,23 @@ impl World {
         .await;
         self.order_becomes(buyer, &id(order), "confirmed").await;
         payment
+    }
+
+    /// Names check-in staff of `event` as the catalogue does (`catalog.events.staff_changed`
+    /// with `version`) and waits until the ticket service knows them.
+    pub async fn name_staff(&self, event: Uuid, version: u64, emails: &[&str]) {
+        let staff: Vec<String> = emails.iter().map(|e| e.to_lowercase()).collect();
+        let fact = contracts::catalog::EventStaffChanged {
+            event_id: event,
+            staff_version: version,
+            staff: staff.clone(),
+        };
+        self.publish(subjects::CATALOG_EVENT_STAFF_CHANGED, event, fact)
+            .await;
+        platform::testing::eventually("the staff list to arrive", || async {
+            (self.tickets.store.event_staff(event).await.unwrap() == staff).then_some(())
+        })
+        .await;
     }
 
     pub async fn availability(&self, event: Uuid) -> Value {

@@ -1,0 +1,32 @@
+//! Facts about tickets at the door, published by the ticket service on the `TICKETS` stream. Each
+//! is wrapped in an [`Envelope`](crate::Envelope) whose `type` is the subject and whose `subject`
+//! is the ticket's plain code.
+//!
+//! | subject | data | when |
+//! |---|---|---|
+//! | `tickets.checked_in` | [`TicketCheckedIn`] | a scan was accepted (`ok`): the holder entered, or left with an exit scan |
+
+use api_types::checkin::ScanDirection;
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// One accepted scan. Only the scan answered `ok` publishes: however many scanners race on a
+/// ticket, its entry is published once (and once more per re-entry after an exit scan).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TicketCheckedIn {
+    pub event_id: Uuid,
+    pub order_id: Uuid,
+    /// The ticket's plain code (unique).
+    pub code: String,
+    pub ticket_type: String,
+    pub direction: ScanDirection,
+    /// When the scanner saw the ticket (for an upload from an offline queue, earlier than the
+    /// envelope's `time`).
+    pub scanned_at: DateTime<Utc>,
+    pub gate: Option<String>,
+    /// The user who scanned (organizer, admin or named staff).
+    pub scanned_by: Uuid,
+}
