@@ -207,15 +207,11 @@ pub fn decide(scan: &Scan, ticket: Option<&DoorTicket>, counter: CheckinCounter)
         // Leaving without having come in (or twice): let them out, nothing to record.
         (OrderStatus::Confirmed, _, ScanDirection::Exit) => (CheckinResult::Ok, None),
     };
-    let facts = match &write {
-        Some(
-            CheckinWrite::FirstEntry { .. }
-            | CheckinWrite::Reentry { .. }
-            | CheckinWrite::Exit { .. },
-        ) => {
-            vec![facts::checked_in(scan, ticket)]
-        }
-        _ => Vec::new(),
+    // An accepted scan that moved the holder in or out is the fact; a moved record is not.
+    let facts = if result.admits() && write.is_some() {
+        vec![facts::checked_in(scan, ticket)]
+    } else {
+        Vec::new()
     };
     Decision {
         response: CheckinResponse {
