@@ -73,6 +73,19 @@ impl CheckinResult {
     pub fn admits(self) -> bool {
         self == Self::Ok
     }
+
+    /// The name it is written with.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::AlreadyCheckedIn => "already_checked_in",
+            Self::Cancelled => "cancelled",
+            Self::Refunded => "refunded",
+            Self::NotPaid => "not_paid",
+            Self::WrongEvent => "wrong_event",
+            Self::Invalid => "invalid",
+        }
+    }
 }
 
 /// The check-in that counted for a ticket.
@@ -215,6 +228,20 @@ mod tests {
                 "\"not_paid\""
             ]
         );
+        for (result, text) in [
+            CheckinResult::Ok,
+            CheckinResult::AlreadyCheckedIn,
+            CheckinResult::Cancelled,
+            CheckinResult::Refunded,
+            CheckinResult::NotPaid,
+            CheckinResult::WrongEvent,
+            CheckinResult::Invalid,
+        ]
+        .iter()
+        .map(|r| (r, serde_json::to_string(r).unwrap()))
+        {
+            assert_eq!(format!("\"{}\"", result.as_str()), text);
+        }
         assert!(CheckinResult::Ok.admits());
         assert!(!CheckinResult::AlreadyCheckedIn.admits());
     }

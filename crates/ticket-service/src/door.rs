@@ -107,6 +107,11 @@ pub async fn scan(
         traceparent,
     };
     let answer = state.store.check_in(&scan).await?;
+    platform::metrics::counter!(
+        platform::metrics::names::CHECKINS,
+        "result" => answer.result.as_str()
+    )
+    .increment(1);
     if answer.result.admits() {
         state.outbox_wake.notify_one();
     }
