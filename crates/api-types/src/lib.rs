@@ -6,5 +6,6 @@
 pub mod auth;
 pub mod back_office;
 pub mod events;
+pub mod notifications;
 pub mod orders;
 pub mod payments;

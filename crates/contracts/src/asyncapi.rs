@@ -18,7 +18,8 @@ use crate::catalog::{
 };
 use crate::jetstream::{CONSUMERS, STREAMS, TICKET_CATALOG};
 use crate::orders::{
-    CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderCustomer, OrderLine, OrderTicket,
+    CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderCustomer, OrderLine,
+    OrderTicket,
 };
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};

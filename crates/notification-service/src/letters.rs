@@ -1,0 +1,140 @@
+//! A [`Mail`] written out as a MIME message: the kind's templates (plain text and HTML
+//! alternatives), the QR code of each ticket as an inline image the HTML refers to by
+//! `cid:`, and for a confirmation the event's `.ics`. No card data ever reaches a letter: the
+//! facts it is built from carry none.
+
+use api_types::notifications::NotificationKind;
+use chrono::{DateTime, Utc};
+use contracts::catalog::Price;
+use contracts::orders::OrderLine;
+use lettre::Message;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::domain::{EventRecord, Mail, MailKey};
+use crate::{calendar, qr, templates};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ComposeError {
+    #[error("template: {0}")]
+    Template(#[from] minijinja::Error),
+    #[error(transparent)]
+    Qr(#[from] qr::QrError),
+    #[error("message: {0}")]
+    Message(String),
+}
+
+#[derive(Serialize)]
+struct TicketContext<'a> {
+    #[serde(rename = "ticketType")]
+    ticket_type: &'a str,
+    code: &'a str,
+    /// The inline image's Content-ID.
+    cid: String,
+}
+
+/// What the templates see.
+#[derive(Serialize)]
+struct Context<'a> {
+    name: &'a str,
+    first_name: &'a str,
+    event: Option<&'a EventRecord>,
+    previous: Option<&'a EventRecord>,
+    booking_references: &'a [String],
+    lines: &'a [OrderLine],
+    total: Option<&'a Price>,
+    tickets: Vec<TicketContext<'a>>,
+    expires_at: Option<DateTime<Utc>>,
+    cancel_reason: Option<&'static str>,
+    amount: Option<&'a Price>,
+    decline_message: Option<&'a str>,
+}
+
+/// The same id for every send of the same mail, so a mail client shows a repeat (after a crash
+/// between sending and recording it) as one message.
+pub fn message_id(key: &MailKey) -> String {
+    let digest = Sha256::digest(format!("{}\n{}", key.fact_id, key.recipient));
+    format!("<{}@ticketing>", hex::encode(&digest[..16]))
+}
+
+/// The subject and the complete message of `mail`, from `from`.
+pub fn compose(
+    mail: &Mail,
+    from: &Mailbox,
+    now: DateTime<Utc>,
+) -> Result<(String, Message), ComposeError> {
+    let l = &mail.letter;
+    let context = Context {
+        name: &l.name,
+        first_name: &l.first_name,
+        event: l.event.as_ref(),
+        previous: l.previous.as_ref(),
+        booking_references: &l.booking_references,
+        lines: &l.lines,
+        total: l.total.as_ref(),
+        tickets: l
+            .tickets
+            .iter()
+            .enumerate()
+            .map(|(i, t)| TicketContext {
+                ticket_type: &t.ticket_type,
+                code: &t.code,
+                cid: format!("ticket-{}@ticketing", i + 1),
+            })
+            .collect(),
+        expires_at: l.expires_at,
+        cancel_reason: l.cancel_reason.map(|r| r.as_str()),
+        amount: l.amount.as_ref(),
+        decline_message: l.decline_message.as_deref(),
+    };
+    let texts = templates::render(mail.kind, &context)?;
+
+    let mut related = MultiPart::related().multipart(MultiPart::alternative_plain_html(
+        texts.text.clone(),
+        texts.html.clone(),
+    ));
+    for t in &context.tickets {
+        related = related
+            .singlepart(Attachment::new_inline(t.cid.clone()).body(qr::png(t.code)?, png_type()));
+    }
+    let mut body = MultiPart::mixed().multipart(related);
+    if let (NotificationKind::OrderConfirmed, Some(event), Some(order_id)) =
+        (mail.kind, &l.event, l.order_id)
+    {
+        let reference = l.booking_references.first().map_or("", String::as_str);
+        body = body.singlepart(calendar_part(calendar::ics(
+            event, order_id, reference, now,
+        )));
+    }
+
+    let to = Mailbox::new(
+        Some(l.name.clone()).filter(|n| !n.trim().is_empty()),
+        mail.key
+            .recipient
+            .parse()
+            .map_err(|e| ComposeError::Message(format!("recipient: {e}")))?,
+    );
+    let message = Message::builder()
+        .from(from.clone())
+        .to(to)
+        .subject(texts.subject.clone())
+        .message_id(Some(message_id(&mail.key)))
+        .date(now.into())
+        .multipart(body)
+        .map_err(|e| ComposeError::Message(e.to_string()))?;
+    Ok((texts.subject, message))
+}
+
+fn png_type() -> ContentType {
+    ContentType::parse("image/png").expect("a valid content type")
+}
+
+fn calendar_part(ics: String) -> SinglePart {
+    Attachment::new("event.ics".into()).body(
+        ics,
+        ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
+            .expect("a valid content type"),
+    )
+}
