@@ -361,3 +361,234 @@ pub fn hold_reminder(
         ..fact.record()
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use contracts::orders::{OrderCustomer, OrderTicket};
+
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn fact(fresh: bool) -> Fact {
+        Fact {
+            id: Uuid::now_v7().to_string(),
+            subject: "test".into(),
+            time: at("2030-01-01T12:00:00Z"),
+            now: at("2030-01-01T12:00:00Z"),
+            fresh,
+        }
+    }
+
+    fn event() -> EventRecord {
+        EventRecord {
+            id: Uuid::nil(),
+            version: 1,
+            title: "Jazz Night".into(),
+            date_time: at("2030-03-17T18:00:00Z"),
+            duration: 120,
+            venue_name: "Blue Room".into(),
+            venue_city: "Chicago".into(),
+            cancelled: false,
+        }
+    }
+
+    fn order(email: &str, status: OrderStatus, paid: bool) -> OrderRecord {
+        OrderRecord {
+            id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            event_id: Uuid::nil(),
+            booking_reference: format!("TK-{email}"),
+            customer: Some(OrderCustomer {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                email: email.into(),
+            }),
+            lines: Vec::new(),
+            total: contracts::catalog::Price {
+                minor_units: 5100,
+                decimal: "51.00".into(),
+                currency: "EUR".into(),
+            },
+            expires_at: at("2030-01-01T12:15:00Z"),
+            status,
+            cancel_reason: None,
+            paid,
+        }
+    }
+
+    fn confirmed_fact(o: &OrderRecord) -> OrderConfirmed {
+        OrderConfirmed {
+            order_id: o.id,
+            booking_reference: o.booking_reference.clone(),
+            user_id: o.user_id,
+            event_id: o.event_id,
+            payment_id: Uuid::nil(),
+            total_amount: o.total.clone(),
+            ticket_count: 1,
+            tickets: vec![OrderTicket {
+                ticket_type: "General".into(),
+                code: "ABCDE".into(),
+            }],
+        }
+    }
+
+    #[test]
+    fn a_confirmation_goes_to_the_buyer_with_the_tickets_and_marks_the_order_paid() {
+        // given a pending order of a known event
+        let o = order("Ada@Example.com", OrderStatus::Pending, false);
+        // when it is confirmed
+        let r = order_confirmed(&fact(true), confirmed_fact(&o), o.clone(), &event());
+        // then the buyer gets one confirmation with the ticket, and the order reads paid
+        assert_eq!(r.mails.len(), 1);
+        let m = &r.mails[0];
+        assert_eq!(m.key.recipient, "ada@example.com");
+        assert_eq!(m.kind, NotificationKind::OrderConfirmed);
+        assert_eq!(m.letter.tickets[0].code, "ABCDE");
+        assert_eq!(m.letter.name, "Ada Lovelace");
+        let stored = r.order.unwrap();
+        assert!(stored.paid && stored.status == OrderStatus::Confirmed);
+    }
+
+    #[test]
+    fn an_old_fact_changes_the_projection_but_mails_nobody() {
+        let o = order("ada@example.com", OrderStatus::Pending, false);
+        let r = order_confirmed(&fact(false), confirmed_fact(&o), o, &event());
+        assert!(r.mails.is_empty());
+        assert!(r.order.unwrap().paid);
+    }
+
+    #[test]
+    fn an_order_without_a_buyer_on_record_gets_no_mail() {
+        let o = OrderRecord {
+            customer: None,
+            ..order("ada@example.com", OrderStatus::Pending, false)
+        };
+        let r = order_confirmed(&fact(true), confirmed_fact(&o), o, &event());
+        assert!(r.mails.is_empty());
+    }
+
+    #[test]
+    fn a_paid_order_cancelled_with_its_event_is_left_to_the_events_notice() {
+        let paid = order("ada@example.com", OrderStatus::Confirmed, true);
+        let pending = order("bob@example.com", OrderStatus::Pending, false);
+        let cancel = |o: &OrderRecord| OrderCancelled {
+            order_id: o.id,
+            booking_reference: o.booking_reference.clone(),
+            user_id: o.user_id,
+            event_id: o.event_id,
+            reason: CancelReason::EventCancelled,
+        };
+        let f = fact(true);
+        assert!(
+            order_cancelled(&f, cancel(&paid), paid.clone(), None)
+                .mails
+                .is_empty()
+        );
+        let r = order_cancelled(&f, cancel(&pending), pending, None);
+        assert_eq!(r.mails.len(), 1);
+        assert_eq!(
+            r.mails[0].letter.cancel_reason,
+            Some(CancelReason::EventCancelled)
+        );
+    }
+
+    #[test]
+    fn an_events_cancellation_reaches_each_holder_address_once_naming_all_their_bookings() {
+        // given two paid orders of one address, one of another (already cancelled with the
+        // event), and an unpaid one
+        let a1 = order("ada@example.com", OrderStatus::Confirmed, true);
+        let a2 = order("ADA@example.com", OrderStatus::Confirmed, true);
+        let b = OrderRecord {
+            status: OrderStatus::Cancelled,
+            cancel_reason: Some(CancelReason::EventCancelled),
+            ..order("bob@example.com", OrderStatus::Confirmed, true)
+        };
+        let refunded_before = OrderRecord {
+            status: OrderStatus::Cancelled,
+            cancel_reason: Some(CancelReason::BuyerRefund),
+            ..order("cy@example.com", OrderStatus::Confirmed, true)
+        };
+        let e = event();
+        let cancelled = EventCancelled {
+            event_id: e.id,
+            version: 2,
+            title: e.title.clone(),
+            date_time: e.date_time,
+            cancelled_at: at("2030-01-01T12:00:00Z"),
+        };
+        // when the event is cancelled
+        let r = event_cancelled(
+            &fact(true),
+            cancelled,
+            Some(&e),
+            &[a1.clone(), a2.clone(), b, refunded_before],
+        );
+        // then ada and bob hear it once each, and the projection keeps the venue
+        let to: Vec<&str> = r.mails.iter().map(|m| m.key.recipient.as_str()).collect();
+        assert_eq!(to, ["ada@example.com", "bob@example.com"]);
+        assert_eq!(
+            r.mails[0].letter.booking_references,
+            [a1.booking_reference, a2.booking_reference]
+        );
+        let stored = r.event.unwrap();
+        assert!(stored.cancelled && stored.venue_name == "Blue Room" && stored.version == 2);
+    }
+
+    #[test]
+    fn only_a_newer_version_that_moves_the_event_tells_its_holders() {
+        let holder = order("ada@example.com", OrderStatus::Confirmed, true);
+        let e = event();
+        let renamed = EventRecord {
+            version: 2,
+            title: "Jazz Night!".into(),
+            ..e.clone()
+        };
+        let moved = EventRecord {
+            version: 3,
+            venue_city: "Boston".into(),
+            ..e.clone()
+        };
+        let stale = EventRecord {
+            version: 1,
+            venue_city: "Boston".into(),
+            ..e.clone()
+        };
+        let f = fact(true);
+        let holders = [holder];
+        assert!(
+            event_changed(&f, renamed, Some(&e), &holders)
+                .mails
+                .is_empty()
+        );
+        let r = event_changed(&f, moved, Some(&e), &holders);
+        assert_eq!(r.mails.len(), 1);
+        assert_eq!(
+            r.mails[0].letter.previous.as_ref().unwrap().venue_city,
+            "Chicago"
+        );
+        let r = event_changed(&f, stale, Some(&e), &holders);
+        assert!(r.mails.is_empty() && r.event.is_none());
+    }
+
+    #[test]
+    fn a_reminder_is_due_only_for_a_pending_hold_ending_within_the_lead() {
+        let now = at("2030-01-01T12:10:00Z");
+        let lead = chrono::Duration::minutes(5);
+        let pending = order("ada@example.com", OrderStatus::Pending, false);
+        let r = hold_reminder(&pending, None, now, lead).expect("due: ends at 12:15");
+        assert_eq!(r.fact_id, reminder_id(pending.id));
+        assert_eq!(r.mails[0].letter.expires_at, Some(pending.expires_at));
+        let early = at("2030-01-01T12:09:00Z");
+        assert!(hold_reminder(&pending, None, early, lead).is_none());
+        let after = at("2030-01-01T12:15:00Z");
+        assert!(hold_reminder(&pending, None, after, lead).is_none());
+        let paid = OrderRecord {
+            status: OrderStatus::Confirmed,
+            ..pending
+        };
+        assert!(hold_reminder(&paid, None, now, lead).is_none());
+    }
+}

@@ -302,7 +302,9 @@ impl MongoStore {
         for m in &fact.mails {
             // `$setOnInsert`: a mail recorded before keeps its state, and no duplicate key error
             // aborts the transaction.
-            let doc = bson::to_document(&MailDoc::from_mail(m)).map_err(StoreError::backend)?;
+            let mut doc = bson::to_document(&MailDoc::from_mail(m)).map_err(StoreError::backend)?;
+            // The filter's `_id` is the inserted document's.
+            doc.remove("_id");
             self.mails
                 .update_one(doc! {"_id": mail_id(&m.key)}, doc! {"$setOnInsert": doc})
                 .upsert(true)
