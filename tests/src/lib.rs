@@ -53,6 +53,10 @@ pub struct System {
     pub payment_background: Option<Background>,
     pub gateway: TestServer,
     pub js: jetstream::Context,
+    pub notifications: TestServer,
+    /// The SMTP server the notification service mails.
+    pub smtp: notification_service::testing::SmtpSink,
+    _notification_background: Background,
     _event_background: Background,
     _data: tempfile::TempDir,
 }
@@ -161,12 +165,26 @@ impl System {
         let payment_state = payment_app.state.clone();
         let payments = TestServer::spawn(payment_service::router(payment_app.state)).await;
 
+        let smtp = notification_service::testing::SmtpSink::start().await;
+        let mut notification_config =
+            notification_service::testing::config(Some(smtp.url()), &data.path().join("mail"));
+        notification_config.base.store = store(&data, options.file_backed, "notification.db");
+        notification_config.links.nats_url = nats.url();
+        notification_config.links.auth_url = auth.url();
+        let notification_app = notification_service::build(notification_config)
+            .await
+            .expect("notification service builds");
+        let notification_background = notification_app.spawn_background();
+        let notifications =
+            TestServer::spawn(notification_service::router(notification_app.state)).await;
+
         let gateway = TestServer::spawn(gateway::router(&gateway::GatewayConfig {
             http: any_port(),
             auth_url: auth.url(),
             event_url: events.url(),
             ticket_url: tickets.url(),
             payment_url: payments.url(),
+            notification_url: notifications.url(),
             web_dist: options
                 .web_dist
                 .clone()
@@ -185,6 +203,9 @@ impl System {
             payment_background,
             gateway,
             js,
+            notifications,
+            smtp,
+            _notification_background: notification_background,
             _event_background: event_background,
             _data: data,
         }
