@@ -251,7 +251,8 @@ pub struct Stack {
 pub struct StackBuilder {
     files: bool,
     background: bool,
-    configure: Option<Box<dyn FnOnce(&mut NotificationConfig) + Send>>,
+    /// Everything but the addresses, which `start` fills in.
+    config: NotificationConfig,
 }
 
 /// A stack mailing the SMTP sink, with its consumers and sweep running.
@@ -259,7 +260,7 @@ pub fn stack() -> StackBuilder {
     StackBuilder {
         files: false,
         background: true,
-        configure: None,
+        config: config(None, std::path::Path::new("")),
     }
 }
 
@@ -276,8 +277,8 @@ impl StackBuilder {
         self
     }
 
-    pub fn config(mut self, f: impl FnOnce(&mut NotificationConfig) + Send + 'static) -> Self {
-        self.configure = Some(Box::new(f));
+    pub fn config(mut self, f: impl FnOnce(&mut NotificationConfig)) -> Self {
+        f(&mut self.config);
         self
     }
 
@@ -286,13 +287,11 @@ impl StackBuilder {
         let auth = auth_service::testing::spawn().await;
         let sink = SmtpSink::start().await;
         let dir = tempfile::tempdir().expect("a temp dir");
-        let smtp = (!self.files).then(|| sink.url());
-        let mut config = config(smtp, &dir.path().join("mail"));
+        let mut config = self.config;
+        config.smtp_url = (!self.files).then(|| sink.url());
+        config.mail_dir = dir.path().join("mail");
         config.links.nats_url = nats.url();
         config.links.auth_url = auth.url();
-        if let Some(f) = self.configure {
-            f(&mut config);
-        }
         let store: Arc<dyn NotificationStore> =
             Arc::new(SqliteStore::in_memory().expect("in-memory store"));
         let client =
