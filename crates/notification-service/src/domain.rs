@@ -33,33 +33,9 @@ impl EventRecord {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OrderStatus {
-    Pending,
-    Confirmed,
-    Cancelled,
-}
-
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::Cancelled => "cancelled",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            OrderStatus::Pending,
-            OrderStatus::Confirmed,
-            OrderStatus::Cancelled,
-        ]
-        .into_iter()
-        .find(|x| x.as_str() == s)
-    }
-}
+/// The projection moves an order `pending -> confirmed | cancelled` as the facts say; a refund
+/// is a mail of its own, so `refunded` is never stored here.
+pub use api_types::orders::OrderStatus;
 
 /// An order as `orders.*` facts told it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
