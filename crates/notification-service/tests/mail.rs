@@ -400,3 +400,35 @@ async fn a_buyer_lists_the_mails_sent_to_them_and_nobody_elses() {
     assert_eq!(res.status, 401);
     assert_eq!(res.code(), "unauthorized");
 }
+
+#[tokio::test]
+async fn a_refused_confirmation_is_parked_on_the_consumers_dead_letter_subject_with_the_reason() {
+    let s = stack().start().await;
+    s.sink.answer_recipients(Answer::Refuse);
+    let event = event_published("Jazz Night", in_days(0));
+    let order = order_created(
+        &event,
+        Uuid::now_v7(),
+        "gone@example.com",
+        1,
+        in_minutes(15),
+    );
+    s.publish(&facts::published(&event)).await;
+    s.publish(&facts::created(&order)).await;
+    let confirmed = facts::confirmed(&order);
+    s.publish(&confirmed).await;
+
+    let (subject, reason, payload) = eventually("a dead letter", || async {
+        let mut stream = s.js.get_stream("DEAD_LETTERS").await.ok()?;
+        let last = stream.info().await.ok()?.state.last_sequence;
+        let m = stream.get_raw_message(last).await.ok()?;
+        let reason = m.headers.get("Dlq-Reason")?.as_str().to_string();
+        Some((m.subject.to_string(), reason, m.payload.clone()))
+    })
+    .await;
+    assert_eq!(subject, "dlq.notification-orders");
+    assert!(reason.contains("550"), "{reason}");
+    let parked: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    assert_eq!(parked["id"], confirmed.id.to_string());
+    assert!(s.sink.received().is_empty());
+}
