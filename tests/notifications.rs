@@ -5,7 +5,38 @@ use std::time::Duration;
 
 use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, card_body, order_becomes};
 use mail_parser::{MessageParser, MimeHeaders};
-use platform::testing::eventually;
+use platform::testing::{TestClient, eventually};
+use serde_json::json;
+
+async fn email_of(client: &TestClient) -> String {
+    client.get("/api/auth/me").await.json()["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Books `quantity` General tickets for a new buyer and pays them; returns the buyer's address.
+async fn paid_buyer(system: &System, event: uuid::Uuid, quantity: u32) -> String {
+    let buyer = system.sign_up("Holder").await;
+    let booking = book(&buyer, event, quantity).await;
+    let order_id = booking["orderId"].as_str().unwrap();
+    let res = buyer
+        .post(
+            "/api/payment/process",
+            &card_body(order_id.parse().unwrap(), APPROVED_CARD),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    order_becomes(&buyer, order_id, "confirmed").await;
+    email_of(&buyer).await
+}
+
+fn subject(raw: &[u8]) -> String {
+    MessageParser::default()
+        .parse(raw)
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_default()
+}
 
 #[tokio::test]
 async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_with_the_tickets() {
@@ -15,10 +46,7 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
         .create_event(&organizer, &[("General", 30.0, 100)])
         .await;
     let buyer = system.sign_up("Bruno").await;
-    let email = buyer.get("/api/auth/me").await.json()["user"]["email"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let email = email_of(&buyer).await;
     let booking = book(&buyer, event, 2).await;
     let order_id = booking["orderId"].as_str().unwrap();
     for card in [DECLINED_CARD, APPROVED_CARD] {
@@ -39,19 +67,25 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
     // Anything sent twice would have arrived by now.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mails = system.smtp.received();
-    let subjects: Vec<String> = mails
-        .iter()
-        .map(|r| {
-            let m = MessageParser::default().parse(&r.data).unwrap();
-            m.subject().unwrap().to_string()
-        })
-        .collect();
+    let subjects: Vec<String> = mails.iter().map(|r| subject(&r.data)).collect();
     assert_eq!(mails.len(), 2, "{subjects:?}");
     assert!(mails.iter().all(|r| r.to == [email.clone()]));
-    assert!(subjects[0].starts_with("Payment declined"), "{subjects:?}");
-
-    let confirmation = MessageParser::default().parse(&mails[1].data).unwrap();
-    assert!(subjects[1].contains("Night of Tests"), "{subjects:?}");
+    // Declines and confirmations come from two streams: either may be mailed first.
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.starts_with("Payment declined"))
+            .count(),
+        1,
+        "{subjects:?}"
+    );
+    let confirmed = subjects
+        .iter()
+        .position(|s| s.starts_with("Your tickets for Night of Tests"))
+        .unwrap_or_else(|| panic!("no confirmation in {subjects:?}"));
+    let confirmation = MessageParser::default()
+        .parse(&mails[confirmed].data)
+        .unwrap();
     let text = confirmation.body_text(0).unwrap();
     for ticket in order["issuedTickets"].as_array().unwrap() {
         let code = ticket["code"].as_str().unwrap();
@@ -76,6 +110,17 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
             .contains("SUMMARY:Night of Tests")
     );
 
+    for r in &mails {
+        let raw = String::from_utf8_lossy(&r.data);
+        for card in [
+            "4242 4242 4242 4242",
+            "4242424242424242",
+            "4000 0000 0000 0002",
+        ] {
+            assert!(!raw.contains(card), "no card data in a mail");
+        }
+    }
+
     // The buyer finds both in their list, through the gateway.
     let listed = buyer.get("/api/notifications/mine").await;
     assert_eq!(listed.status, 200, "{}", listed.text);
@@ -88,4 +133,50 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
         .collect();
     assert_eq!(kinds.len(), 2);
     assert!(kinds.contains(&"order_confirmed") && kinds.contains(&"payment_declined"));
+}
+
+#[tokio::test]
+async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 30.0, 100)])
+        .await;
+    let holders = [
+        paid_buyer(&system, event, 1).await,
+        paid_buyer(&system, event, 2).await,
+    ];
+    eventually("the confirmations", || async {
+        (system.smtp.received().len() >= 2).then_some(())
+    })
+    .await;
+
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // Two confirmations, then per holder the event's notice and the refund.
+    eventually("the notices and refunds", || async {
+        (system.smtp.received().len() >= 6).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = system.smtp.received();
+    assert_eq!(
+        mails.len(),
+        6,
+        "{:?}",
+        mails.iter().map(|r| subject(&r.data)).collect::<Vec<_>>()
+    );
+    for holder in &holders {
+        let theirs: Vec<String> = mails
+            .iter()
+            .filter(|r| r.to == [holder.clone()])
+            .map(|r| subject(&r.data))
+            .collect();
+        let count = |prefix: &str| theirs.iter().filter(|s| s.starts_with(prefix)).count();
+        assert_eq!(count("Cancelled: Night of Tests"), 1, "{theirs:?}");
+        assert_eq!(count("Refund of"), 1, "{theirs:?}");
+        assert_eq!(count("Your tickets"), 1, "{theirs:?}");
+    }
 }

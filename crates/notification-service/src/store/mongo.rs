@@ -456,7 +456,7 @@ impl NotificationStore for MongoStore {
         let found = self
             .mails
             .find(doc! {"userId": user_id.to_string(), "state": "sent"})
-            .sort(doc! {"sentAt": -1, "_id": 1})
+            .sort(doc! {"sentAt": -1, "createdAt": -1, "_id": -1})
             .limit(i64::from(limit))
             .await?;
         decode_all(found, MailDoc::into_mail).await

@@ -401,7 +401,7 @@ impl NotificationStore for SqliteStore {
             .call(move |c| {
                 let mut stmt = c.prepare(&format!(
                     "SELECT {MAIL_COLUMNS} FROM mails WHERE user_id = ?1 AND state = 'sent'
-                     ORDER BY sent_at DESC, fact_id LIMIT ?2"
+                     ORDER BY sent_at DESC, created_at DESC, fact_id DESC LIMIT ?2"
                 ))?;
                 let rows = stmt.query_map(params![user_id.to_string(), limit], mail_from)?;
                 Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
