@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, card_body, order_becomes};
+use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
 use mail_parser::{MessageParser, MimeHeaders};
 use platform::testing::{TestClient, eventually};
 use serde_json::json;
@@ -13,22 +13,6 @@ async fn email_of(client: &TestClient) -> String {
         .as_str()
         .unwrap()
         .to_string()
-}
-
-/// Books `quantity` General tickets for a new buyer and pays them; returns the buyer's address.
-async fn paid_buyer(system: &System, event: uuid::Uuid, quantity: u32) -> String {
-    let buyer = system.sign_up("Holder").await;
-    let booking = book(&buyer, event, quantity).await;
-    let order_id = booking["orderId"].as_str().unwrap();
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), APPROVED_CARD),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    order_becomes(&buyer, order_id, "confirmed").await;
-    email_of(&buyer).await
 }
 
 fn subject(raw: &[u8]) -> String {
@@ -47,18 +31,16 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
         .await;
     let buyer = system.sign_up("Bruno").await;
     let email = email_of(&buyer).await;
-    let booking = book(&buyer, event, 2).await;
-    let order_id = booking["orderId"].as_str().unwrap();
-    for card in [DECLINED_CARD, APPROVED_CARD] {
-        let res = buyer
-            .post(
-                "/api/payment/process",
-                &card_body(order_id.parse().unwrap(), card),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text);
-    }
-    let order = order_becomes(&buyer, order_id, "confirmed").await;
+    let order_id = order_id(&book(&buyer, event, 2).await);
+    assert_eq!(
+        pay(&buyer, &order_id, DECLINED_CARD).await["status"],
+        "failed"
+    );
+    assert_eq!(
+        pay(&buyer, &order_id, APPROVED_CARD).await["status"],
+        "completed"
+    );
+    let order = order_becomes(&buyer, &order_id, "confirmed").await;
 
     eventually("the decline notice and the confirmation", || async {
         (system.smtp.received().len() >= 2).then_some(())
@@ -142,10 +124,11 @@ async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
     let event = system
         .create_event(&organizer, &[("General", 30.0, 100)])
         .await;
-    let holders = [
-        paid_buyer(&system, event, 1).await,
-        paid_buyer(&system, event, 2).await,
-    ];
+    let mut holders = Vec::new();
+    for quantity in [1, 2] {
+        let (buyer, ..) = paid_order(&system, event, quantity).await;
+        holders.push(email_of(&buyer).await);
+    }
     eventually("the confirmations", || async {
         (system.smtp.received().len() >= 2).then_some(())
     })

@@ -291,3 +291,39 @@ pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> 
     })
     .await
 }
+
+/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
+pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
+    let res = buyer
+        .post(
+            "/api/payment/process",
+            &card_body(order_id.parse().expect("an order id"), card),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()["payment"].clone()
+}
+
+/// The `orderId` of a booking's answer.
+pub fn order_id(booking: &Value) -> String {
+    booking["orderId"].as_str().expect("orderId").to_string()
+}
+
+/// A new buyer's order of `quantity` seats, paid and confirmed: the buyer, the order id and the
+/// payment id.
+pub async fn paid_order(
+    system: &System,
+    event: Uuid,
+    quantity: u32,
+) -> (TestClient, String, String) {
+    let buyer = system.sign_up("Bruno").await;
+    let id = order_id(&book(&buyer, event, quantity).await);
+    let payment = pay(&buyer, &id, APPROVED_CARD).await;
+    assert_eq!(payment["status"], "completed");
+    order_becomes(&buyer, &id, "confirmed").await;
+    (
+        buyer,
+        id,
+        payment["id"].as_str().expect("payment id").to_string(),
+    )
+}
