@@ -356,6 +356,30 @@ impl Stack {
         crate::apply(&self.state, &payload).await
     }
 
+    /// Hands an envelope to the service: published on the stream when its consumers run,
+    /// else applied directly (and required to succeed).
+    pub async fn feed<T: Serialize>(&self, envelope: &Envelope<T>) {
+        if self.background.is_some() {
+            self.publish(envelope).await;
+        } else {
+            self.apply(envelope).await.expect("the fact applies");
+        }
+    }
+
+    /// A published "Jazz Night" on 17 March 2030 and a new order of `quantity` seats for
+    /// `email`, held for 15 minutes, both fed to the service.
+    pub async fn booking(&self, email: &str, quantity: u32) -> (EventPublished, OrderCreated) {
+        let event = event_published(
+            "Jazz Night",
+            "2030-03-17T18:00:00Z".parse().expect("a time"),
+        );
+        let expires = platform::time::now() + chrono::Duration::minutes(15);
+        let order = order_created(&event, Uuid::now_v7(), email, quantity, expires);
+        self.feed(&facts::published(&event)).await;
+        self.feed(&facts::created(&order)).await;
+        (event, order)
+    }
+
     /// Stops the consumers and the sweep.
     pub async fn stop_background(&mut self) {
         if let Some(b) = self.background.take() {

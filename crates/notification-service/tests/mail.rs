@@ -53,10 +53,7 @@ fn png_parts<'a>(m: &'a Message<'a>) -> Vec<&'a mail_parser::MessagePart<'a>> {
 #[tokio::test]
 async fn a_paid_order_gets_one_confirmation_with_a_qr_code_per_ticket_and_a_calendar_file() {
     let s = stack().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "Ada@Example.com", 2, in_minutes(15));
-    s.publish(&facts::published(&event)).await;
-    s.publish(&facts::created(&order)).await;
+    let (_, order) = s.booking("Ada@Example.com", 2).await;
     s.publish(&facts::confirmed(&order)).await;
 
     let mails = received(&s, 1).await;
@@ -202,11 +199,8 @@ async fn cancelling_an_event_tells_every_holder_once() {
 #[tokio::test]
 async fn the_same_fact_handled_twice_sends_one_mail() {
     let s = stack().without_background().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "ada@example.com", 2, in_minutes(15));
+    let (_, order) = s.booking("ada@example.com", 2).await;
     let confirmed = facts::confirmed(&order);
-    s.apply(&facts::published(&event)).await.unwrap();
-    s.apply(&facts::created(&order)).await.unwrap();
     assert_eq!(s.apply(&confirmed).await.unwrap(), Outcome::Applied);
     assert_eq!(s.apply(&confirmed).await.unwrap(), Outcome::Duplicate);
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -216,10 +210,7 @@ async fn the_same_fact_handled_twice_sends_one_mail() {
 #[tokio::test]
 async fn mails_held_back_while_the_smtp_server_is_down_arrive_once_it_is_back() {
     let mut s = stack().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "ada@example.com", 2, in_minutes(15));
-    s.publish(&facts::published(&event)).await;
-    s.publish(&facts::created(&order)).await;
+    let (_, order) = s.booking("ada@example.com", 2).await;
     s.sink.stop();
     let confirmed = facts::confirmed(&order);
     s.publish(&confirmed).await;
@@ -254,16 +245,7 @@ async fn mails_held_back_while_the_smtp_server_is_down_arrive_once_it_is_back() 
 async fn a_recipient_the_server_refuses_for_good_dead_letters_the_fact_with_its_answer() {
     let s = stack().without_background().start().await;
     s.sink.answer_recipients(Answer::Refuse);
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(
-        &event,
-        Uuid::now_v7(),
-        "gone@example.com",
-        1,
-        in_minutes(15),
-    );
-    s.apply(&facts::published(&event)).await.unwrap();
-    s.apply(&facts::created(&order)).await.unwrap();
+    let (_, order) = s.booking("gone@example.com", 1).await;
     match s.apply(&facts::confirmed(&order)).await {
         Err(HandleError::Poison(reason)) => assert!(reason.contains("550"), "{reason}"),
         other => panic!("expected a poison message, got {other:?}"),
@@ -277,10 +259,7 @@ async fn a_recipient_the_server_refuses_for_good_dead_letters_the_fact_with_its_
 #[tokio::test]
 async fn without_an_smtp_url_each_mail_is_a_readable_eml_file() {
     let s = stack().files().without_background().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "ada@example.com", 2, in_minutes(15));
-    s.apply(&facts::published(&event)).await.unwrap();
-    s.apply(&facts::created(&order)).await.unwrap();
+    let (_, order) = s.booking("ada@example.com", 2).await;
     s.apply(&facts::confirmed(&order)).await.unwrap();
 
     let dir = s.dir.path().join("mail");
@@ -326,10 +305,7 @@ async fn a_hold_about_to_expire_gets_one_reminder_unless_it_was_paid() {
 #[tokio::test]
 async fn an_event_moved_to_another_date_tells_its_ticket_holders() {
     let s = stack().without_background().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "ada@example.com", 1, in_minutes(15));
-    s.apply(&facts::published(&event)).await.unwrap();
-    s.apply(&facts::created(&order)).await.unwrap();
+    let (event, order) = s.booking("ada@example.com", 1).await;
     s.apply(&facts::confirmed(&order)).await.unwrap();
 
     // A new description alone is no news; a new date is.
@@ -356,12 +332,9 @@ async fn an_event_moved_to_another_date_tells_its_ticket_holders() {
 #[tokio::test]
 async fn old_facts_feed_the_projection_without_mailing_their_past() {
     let s = stack().without_background().start().await;
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(&event, Uuid::now_v7(), "ada@example.com", 1, in_minutes(15));
+    let (_, order) = s.booking("ada@example.com", 1).await;
     let mut old = facts::confirmed(&order);
     old.time = platform::time::now() - chrono::Duration::days(2);
-    s.apply(&facts::published(&event)).await.unwrap();
-    s.apply(&facts::created(&order)).await.unwrap();
     assert_eq!(s.apply(&old).await.unwrap(), Outcome::Applied);
     assert!(s.sink.received().is_empty());
     let projected = s.state.store.order(order.order_id).await.unwrap().unwrap();
@@ -405,16 +378,7 @@ async fn a_buyer_lists_the_mails_sent_to_them_and_nobody_elses() {
 async fn a_refused_confirmation_is_parked_on_the_consumers_dead_letter_subject_with_the_reason() {
     let s = stack().start().await;
     s.sink.answer_recipients(Answer::Refuse);
-    let event = event_published("Jazz Night", in_days(0));
-    let order = order_created(
-        &event,
-        Uuid::now_v7(),
-        "gone@example.com",
-        1,
-        in_minutes(15),
-    );
-    s.publish(&facts::published(&event)).await;
-    s.publish(&facts::created(&order)).await;
+    let (_, order) = s.booking("gone@example.com", 1).await;
     let confirmed = facts::confirmed(&order);
     s.publish(&confirmed).await;
 
