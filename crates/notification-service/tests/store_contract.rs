@@ -79,6 +79,30 @@ fn fact(id: &str) -> FactRecord {
     }
 }
 
+async fn record_event(store: &Store, e: &EventRecord) {
+    let fact = FactRecord {
+        event: Some(e.clone()),
+        ..fact(&Uuid::now_v7().to_string())
+    };
+    store.record(&fact).await.unwrap();
+}
+
+async fn record_order(store: &Store, o: &OrderRecord) {
+    let fact = FactRecord {
+        order: Some(o.clone()),
+        ..fact(&Uuid::now_v7().to_string())
+    };
+    store.record(&fact).await.unwrap();
+}
+
+async fn record_mails(store: &Store, fact_id: &str, mails: &[&Mail]) {
+    let fact = FactRecord {
+        mails: mails.iter().map(|m| (*m).clone()).collect(),
+        ..fact(fact_id)
+    };
+    store.record(&fact).await.unwrap();
+}
+
 async fn a_fact_is_recorded_once_with_its_projection_and_mails(store: Store) {
     let e = event(1);
     let o = order(e.id, now() + Duration::minutes(15));
@@ -120,45 +144,21 @@ async fn an_older_event_version_never_replaces_a_newer_one(store: Store) {
         id: v2.id,
         ..event(1)
     };
-    store
-        .record(&FactRecord {
-            event: Some(v2.clone()),
-            ..fact("a")
-        })
-        .await
-        .unwrap();
-    store
-        .record(&FactRecord {
-            event: Some(v1),
-            ..fact("b")
-        })
-        .await
-        .unwrap();
+    record_event(&store, &v2).await;
+    record_event(&store, &v1).await;
     assert_eq!(store.event(v2.id).await.unwrap(), Some(v2.clone()));
     let v3 = EventRecord {
         version: 3,
         cancelled: true,
         ..v2.clone()
     };
-    store
-        .record(&FactRecord {
-            event: Some(v3.clone()),
-            ..fact("c")
-        })
-        .await
-        .unwrap();
+    record_event(&store, &v3).await;
     assert_eq!(store.event(v2.id).await.unwrap(), Some(v3));
 }
 
 async fn an_order_is_replaced_by_its_next_state(store: Store) {
     let o = order(Uuid::now_v7(), now());
-    store
-        .record(&FactRecord {
-            order: Some(o.clone()),
-            ..fact("a")
-        })
-        .await
-        .unwrap();
+    record_order(&store, &o).await;
     let cancelled = OrderRecord {
         status: OrderStatus::Cancelled,
         cancel_reason: Some(CancelReason::EventCancelled),
@@ -166,13 +166,7 @@ async fn an_order_is_replaced_by_its_next_state(store: Store) {
         customer: None,
         ..o.clone()
     };
-    store
-        .record(&FactRecord {
-            order: Some(cancelled.clone()),
-            ..fact("b")
-        })
-        .await
-        .unwrap();
+    record_order(&store, &cancelled).await;
     assert_eq!(store.order(o.id).await.unwrap(), Some(cancelled));
     assert_eq!(store.order(Uuid::now_v7()).await.unwrap(), None);
 }
@@ -189,14 +183,8 @@ async fn paid_orders_of_an_event_are_found_and_no_others(store: Store) {
         paid: true,
         ..order(Uuid::now_v7(), now())
     };
-    for (i, o) in [&paid, &unpaid, &elsewhere].into_iter().enumerate() {
-        store
-            .record(&FactRecord {
-                order: Some(o.clone()),
-                ..fact(&i.to_string())
-            })
-            .await
-            .unwrap();
+    for o in [&paid, &unpaid, &elsewhere] {
+        record_order(&store, o).await;
     }
     assert_eq!(
         store.paid_orders_of_event(event_id).await.unwrap(),
@@ -216,17 +204,8 @@ async fn holds_ending_in_a_window_are_the_pending_ones_soonest_first(store: Stor
         paid: true,
         ..order(event_id, t + Duration::minutes(1))
     };
-    for (i, o) in [&soon, &sooner, &later, &past, &paid]
-        .into_iter()
-        .enumerate()
-    {
-        store
-            .record(&FactRecord {
-                order: Some(o.clone()),
-                ..fact(&i.to_string())
-            })
-            .await
-            .unwrap();
+    for o in [&soon, &sooner, &later, &past, &paid] {
+        record_order(&store, o).await;
     }
     let found = store
         .holds_ending(t, t + Duration::minutes(5))
@@ -237,13 +216,7 @@ async fn holds_ending_in_a_window_are_the_pending_ones_soonest_first(store: Stor
 
 async fn a_mail_is_claimed_by_one_sender_until_its_claim_goes_stale(store: Store) {
     let m = mail("f", "ada@example.com", Uuid::now_v7());
-    store
-        .record(&FactRecord {
-            mails: vec![m.clone()],
-            ..fact("f")
-        })
-        .await
-        .unwrap();
+    record_mails(&store, "f", &[&m]).await;
     let t = now();
     assert!(
         store
@@ -278,13 +251,7 @@ async fn a_sent_mail_is_never_claimed_again_and_is_listed_for_its_user(store: St
         ..mail("f2", "ada@example.com", user)
     };
     let other = mail("f3", "bob@example.com", Uuid::now_v7());
-    store
-        .record(&FactRecord {
-            mails: vec![first.clone(), second.clone(), other.clone()],
-            ..fact("f")
-        })
-        .await
-        .unwrap();
+    record_mails(&store, "f", &[&first, &second, &other]).await;
     let t = now();
     for (m, at) in [
         (&first, t),
@@ -325,13 +292,7 @@ async fn a_sent_mail_is_never_claimed_again_and_is_listed_for_its_user(store: St
 async fn a_released_mail_is_pending_again_and_a_failed_one_is_done(store: Store) {
     let a = mail("f", "ada@example.com", Uuid::now_v7());
     let b = mail("f", "bob@example.com", Uuid::now_v7());
-    store
-        .record(&FactRecord {
-            mails: vec![a.clone(), b.clone()],
-            ..fact("f")
-        })
-        .await
-        .unwrap();
+    record_mails(&store, "f", &[&a, &b]).await;
     let t = now();
     let stale = t - Duration::seconds(60);
     assert!(store.claim(&a.key, t, stale).await.unwrap());
@@ -362,20 +323,8 @@ async fn unsent_mails_of_any_fact_are_those_recorded_before_a_time(store: Store)
         created_at: t,
         ..mail("new", "ada@example.com", Uuid::now_v7())
     };
-    store
-        .record(&FactRecord {
-            mails: vec![old.clone()],
-            ..fact("old")
-        })
-        .await
-        .unwrap();
-    store
-        .record(&FactRecord {
-            mails: vec![new.clone()],
-            ..fact("new")
-        })
-        .await
-        .unwrap();
+    record_mails(&store, "old", &[&old]).await;
+    record_mails(&store, "new", &[&new]).await;
     let before = store
         .unsent(None, t - Duration::seconds(5), 10)
         .await
