@@ -45,6 +45,7 @@ fn report(name: &str, started: Instant, mut latencies: Vec<Duration>) {
 async fn main() {
     let system = System::start_with(Options {
         file_backed: true,
+        mail: false,
         ..Options::default()
     })
     .await;

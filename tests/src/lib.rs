@@ -29,6 +29,9 @@ pub struct Options {
     pub success_rate: f64,
     /// A built web app (`web/dist`) for the gateway to serve; none: the API overview page.
     pub web_dist: Option<PathBuf>,
+    /// Run the notification service's consumers and sweep (mail to [`System::smtp`]); the
+    /// benchmark turns them off so that its figures measure the order path alone.
+    pub mail: bool,
 }
 
 impl Default for Options {
@@ -39,6 +42,7 @@ impl Default for Options {
             bcrypt_cost: 4,
             success_rate: 0.9,
             web_dist: None,
+            mail: true,
         }
     }
 }
@@ -56,7 +60,7 @@ pub struct System {
     pub notifications: TestServer,
     /// The SMTP server the notification service mails.
     pub smtp: notification_service::testing::SmtpSink,
-    _notification_background: Background,
+    _notification_background: Option<Background>,
     _event_background: Background,
     _data: tempfile::TempDir,
 }
@@ -174,7 +178,7 @@ impl System {
         let notification_app = notification_service::build(notification_config)
             .await
             .expect("notification service builds");
-        let notification_background = notification_app.spawn_background();
+        let notification_background = options.mail.then(|| notification_app.spawn_background());
         let notifications =
             TestServer::spawn(notification_service::router(notification_app.state)).await;
 
