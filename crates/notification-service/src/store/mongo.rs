@@ -72,7 +72,9 @@ struct MailDoc {
     recipient: String,
     user_id: String,
     kind: String,
-    letter: Letter,
+    /// The letter's JSON as a document: ids, times and amounts as the strings and numbers of its
+    /// JSON form, whatever the BSON encoder's defaults.
+    letter: bson::Document,
     state: String,
     #[serde(default)]
     claimed_at: Option<bson::DateTime>,
@@ -160,22 +162,33 @@ impl OrderDoc {
     }
 }
 
+fn letter_to_bson(letter: &Letter) -> Result<bson::Document, StoreError> {
+    let json = serde_json::to_value(letter).map_err(StoreError::backend)?;
+    bson::to_document(&json).map_err(StoreError::backend)
+}
+
+fn letter_from_bson(doc: bson::Document) -> Result<Letter, StoreError> {
+    let json: serde_json::Value =
+        bson::from_document(doc).map_err(|e| corrupt(format!("letter: {e}")))?;
+    serde_json::from_value(json).map_err(|e| corrupt(format!("letter: {e}")))
+}
+
 impl MailDoc {
-    fn from_mail(m: &Mail) -> Self {
-        Self {
+    fn from_mail(m: &Mail) -> Result<Self, StoreError> {
+        Ok(Self {
             id: mail_id(&m.key),
             fact_id: m.key.fact_id.clone(),
             recipient: m.key.recipient.clone(),
             user_id: m.user_id.to_string(),
             kind: m.kind.as_str().to_string(),
-            letter: m.letter.clone(),
+            letter: letter_to_bson(&m.letter)?,
             state: m.state.name().to_string(),
             claimed_at: None,
             sent_at: None,
             subject: None,
             error: None,
             created_at: to_bson_time(m.created_at),
-        }
+        })
     }
 
     fn into_mail(self) -> Result<Mail, StoreError> {
@@ -201,7 +214,7 @@ impl MailDoc {
             user_id: parse_uuid(&self.user_id)?,
             kind: NotificationKind::parse(&self.kind)
                 .ok_or_else(|| corrupt(format!("mail kind {:?}", self.kind)))?,
-            letter: self.letter,
+            letter: letter_from_bson(self.letter)?,
             state,
             created_at: from_bson_time(self.created_at),
         })
@@ -302,7 +315,8 @@ impl MongoStore {
         for m in &fact.mails {
             // `$setOnInsert`: a mail recorded before keeps its state, and no duplicate key error
             // aborts the transaction.
-            let mut doc = bson::to_document(&MailDoc::from_mail(m)).map_err(StoreError::backend)?;
+            let mut doc =
+                bson::to_document(&MailDoc::from_mail(m)?).map_err(StoreError::backend)?;
             // The filter's `_id` is the inserted document's.
             doc.remove("_id");
             self.mails
@@ -465,5 +479,74 @@ impl NotificationStore for MongoStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.db.run_command(doc! {"ping": 1}).await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn price() -> Price {
+        Price {
+            minor_units: 5100,
+            decimal: "51.00".into(),
+            currency: "EUR".into(),
+        }
+    }
+
+    #[test]
+    fn a_letter_reads_back_from_its_document_as_it_was() {
+        let letter = Letter {
+            name: "Ada Lovelace".into(),
+            first_name: "Ada".into(),
+            booking_references: vec!["TK-1".into()],
+            order_id: Some(Uuid::now_v7()),
+            lines: vec![OrderLine {
+                ticket_type: "General".into(),
+                quantity: 2,
+                unit_price: price(),
+                subtotal: price(),
+            }],
+            total: Some(price()),
+            expires_at: Some(at("2030-01-01T12:15:00.123Z")),
+            cancel_reason: Some(CancelReason::BuyerRefund),
+            ..Letter::default()
+        };
+        let doc = letter_to_bson(&letter).unwrap();
+        assert_eq!(doc.get_str("firstName").unwrap(), "Ada");
+        assert_eq!(letter_from_bson(doc).unwrap(), letter);
+    }
+
+    #[test]
+    fn an_order_reads_back_from_its_document_as_it_was() {
+        let order = OrderRecord {
+            id: Uuid::now_v7(),
+            user_id: Uuid::now_v7(),
+            event_id: Uuid::now_v7(),
+            booking_reference: "TK-1".into(),
+            customer: Some(OrderCustomer {
+                first_name: "Ada".into(),
+                last_name: "Lovelace".into(),
+                email: "ada@example.com".into(),
+            }),
+            lines: vec![OrderLine {
+                ticket_type: "General".into(),
+                quantity: 2,
+                unit_price: price(),
+                subtotal: price(),
+            }],
+            total: price(),
+            expires_at: at("2030-01-01T12:15:00.123Z"),
+            status: OrderStatus::Cancelled,
+            cancel_reason: Some(CancelReason::EventCancelled),
+            paid: true,
+        };
+        let doc = bson::to_document(&OrderDoc::from_record(&order)).unwrap();
+        let back: OrderDoc = bson::from_document(doc).unwrap();
+        assert_eq!(back.into_record().unwrap(), order);
     }
 }
