@@ -3,7 +3,8 @@
 //! `cargo xtask bench` runs it in release mode. It starts every service in this process with
 //! file-backed SQLite (as `xtask up` does), signs up buyers, and books through the ticket
 //! service's HTTP API (each booking verifies the session with the auth service, exactly as in
-//! production). Nothing is mocked.
+//! production). Nothing is mocked. Metrics are recorded as in production unless `METRICS=off`;
+//! `xtask bench` first runs the booking part with them off, so the two runs show their cost.
 
 use std::time::{Duration, Instant};
 
@@ -43,6 +44,13 @@ fn report(name: &str, started: Instant, mut latencies: Vec<Duration>) {
 
 #[tokio::main]
 async fn main() {
+    // `--bookings-only`: the booking figures alone, e.g. to compare a run with `METRICS=off`.
+    let bookings_only = std::env::args().any(|a| a == "--bookings-only");
+    let metrics = platform::metrics::install();
+    println!(
+        "metrics: {}",
+        if metrics { "on" } else { "off (METRICS=off)" }
+    );
     let system = System::start_with(Options {
         file_backed: true,
         mail: false,
@@ -109,6 +117,9 @@ async fn main() {
         results.into_iter().map(|(d, _)| d).collect(),
     );
     assert_eq!(failures, 0, "every booking of the big event succeeds");
+    if bookings_only {
+        return;
+    }
 
     let started = Instant::now();
     let results: Vec<_> = futures::stream::iter(0..FLASH_BUYERS)

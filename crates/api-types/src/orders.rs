@@ -248,6 +248,10 @@ pub struct IssuedTicket {
     /// The order was cancelled after it was paid: the ticket no longer admits anyone.
     #[serde(default)]
     pub void: bool,
+    /// What the ticket's QR code carries: the code, event and ticket type signed with the
+    /// event's key (see the `ticket-code` crate), so scanners can check it offline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_code: Option<String>,
 }
 
 /// An order with its payment attempts and e-tickets.
@@ -408,6 +412,7 @@ mod tests {
                 code: "TCK-1".into(),
                 ticket_type: "General".into(),
                 void: false,
+                signed_code: None,
             }],
         };
         let json = serde_json::to_value(&details).unwrap();

@@ -26,6 +26,7 @@ impl App {
     /// Starts the outbox relay; [`Background::stop`] (or dropping it) stops publishing.
     pub fn spawn_background(&self) -> Background {
         Background::new().relay(Relay::new(
+            "event-service",
             self.state.store.outbox(),
             self.js.clone(),
             self.state.relay_wake.clone(),

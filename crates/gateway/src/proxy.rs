@@ -82,6 +82,11 @@ pub async fn forward(State(proxy): State<Proxy>, req: Request) -> Response {
     let mut headers = parts.headers;
     strip_hop_by_hop(&mut headers);
     headers.remove(header::HOST);
+    // With spans exported, the service's span is a child of this one (else the caller's
+    // `traceparent`, if any, passes through unchanged).
+    if let Some(tp) = platform::trace::current().and_then(|tp| tp.parse().ok()) {
+        headers.insert("traceparent", tp);
+    }
     if let Some(host) = parts.uri.host() {
         headers.insert(
             "x-forwarded-host",

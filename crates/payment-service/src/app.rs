@@ -36,6 +36,7 @@ impl App {
             .clamp(Duration::from_millis(100), Duration::from_secs(10));
         Background::new()
             .relay(Relay::new(
+                "payment-service",
                 state.store.outbox(),
                 state.js.clone(),
                 state.relay_wake.clone(),

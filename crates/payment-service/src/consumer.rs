@@ -54,6 +54,7 @@ pub async fn apply(
                 state.wake_relay();
             }
             for p in &refunded {
+                crate::counters::refunded(p);
                 tracing::info!(
                     payment_id = %p.id,
                     order_id = %p.order_id,

@@ -7,6 +7,7 @@ pub mod app;
 pub mod card;
 pub mod config;
 pub mod consumer;
+mod counters;
 pub mod domain;
 pub mod error;
 pub mod facts;

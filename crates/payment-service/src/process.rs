@@ -185,6 +185,7 @@ async fn pay(
         })
         .await?;
     state.wake_relay();
+    crate::counters::settled(&settled.payment);
     tracing::info!(
         payment_id = %settled.payment.id,
         order_id = %settled.payment.order_id,

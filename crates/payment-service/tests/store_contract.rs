@@ -189,6 +189,28 @@ async fn settling_stores_the_result_its_event_and_the_key_answer_together(
     assert_eq!(outbox_subjects(&store).await, ["payments.completed"]);
 }
 
+async fn the_outbox_backlog_counts_unpublished_facts_and_names_the_oldest(
+    store: Arc<dyn PaymentStore>,
+) {
+    let outbox = store.outbox();
+    assert_eq!(outbox.backlog().await.unwrap(), Default::default());
+    let order = store
+        .remember_order(&pending_order(Uuid::new_v4(), 2550))
+        .await
+        .unwrap();
+    let payment = processing_payment(store.as_ref(), &order).await;
+    store.settle(&settle(payment.id, true, None)).await.unwrap();
+    let pending = outbox.pending(10).await.unwrap();
+    let backlog = outbox.backlog().await.unwrap();
+    assert_eq!(backlog.messages, pending.len() as u64);
+    assert!(backlog.messages >= 1);
+    assert_eq!(backlog.oldest, Some(pending[0].created_at));
+
+    let ids: Vec<Uuid> = pending.iter().map(|m| m.id).collect();
+    outbox.mark_published(&ids).await.unwrap();
+    assert_eq!(outbox.backlog().await.unwrap(), Default::default());
+}
+
 async fn a_payment_settling_for_a_cancelled_order_is_refunded_in_the_same_step(
     store: Arc<dyn PaymentStore>,
 ) {
@@ -414,6 +436,7 @@ platform::store_contract! {
     sqlite: SqliteStore::in_memory(),
     mongodb: MongoStore::connect,
     cases: [
+        the_outbox_backlog_counts_unpublished_facts_and_names_the_oldest,
         a_payment_round_trips_and_only_one_per_order_holds_it,
         concurrent_inserts_for_one_order_let_exactly_one_through,
         settling_stores_the_result_its_event_and_the_key_answer_together,

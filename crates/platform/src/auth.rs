@@ -43,6 +43,22 @@ impl AuthClient {
     /// `Ok(None)` when the session is missing, expired or unknown; `Err` (503) when the auth
     /// service cannot answer.
     pub async fn verify(&self, cookie: &str) -> Result<Option<VerifiedUser>, ApiError> {
+        let verified = self.ask_auth_service(cookie).await;
+        let outcome = match &verified {
+            Ok(Some(_)) => "valid",
+            Ok(None) => "invalid",
+            Err(_) => "unavailable",
+        };
+        crate::metrics::counter!(
+            crate::metrics::names::SESSIONS_VERIFIED,
+            "via" => "auth_service",
+            "outcome" => outcome
+        )
+        .increment(1);
+        verified
+    }
+
+    async fn ask_auth_service(&self, cookie: &str) -> Result<Option<VerifiedUser>, ApiError> {
         let response = self
             .http
             .get(&self.verify_url)

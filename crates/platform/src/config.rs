@@ -59,7 +59,7 @@ where
     }
 }
 
-/// Reads a boolean (`true/false/1/0/yes/no`).
+/// Reads a boolean (`true/false/1/0/yes/no/on/off`).
 pub fn bool_or(name: &str, default: bool) -> Result<bool, ConfigError> {
     match var_opt(name) {
         None => Ok(default),

@@ -15,6 +15,9 @@ use contracts::jetstream::ConsumerDef;
 use contracts::subjects::{dead_letter, headers};
 use futures::StreamExt;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
+
+use crate::metrics::{self, names};
 
 /// What a handler did with a message; every outcome acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -105,8 +108,20 @@ where
                     async move {
                         match msg {
                             Ok(msg) => {
-                                let (msg, result) = handler(msg).await;
-                                settle(&js, def.name, max_deliver, msg, result).await;
+                                // One span per delivery, continuing the trace of the request
+                                // that caused the fact.
+                                let span = tracing::info_span!(
+                                    "consume",
+                                    consumer = def.name,
+                                    subject = %msg.subject,
+                                );
+                                crate::trace::follow(&span, traceparent(&msg).as_deref());
+                                async {
+                                    let (msg, result) = handler(msg).await;
+                                    settle(&js, def.name, max_deliver, msg, result).await;
+                                }
+                                .instrument(span)
+                                .await;
                             }
                             Err(e) => {
                                 tracing::warn!(consumer = def.name, error = %e, "pull failed")
@@ -128,15 +143,21 @@ where
 
 async fn settle(
     js: &jetstream::Context,
-    consumer: &str,
+    consumer: &'static str,
     max_deliver: i64,
     msg: Message,
     result: Result<Outcome, HandleError>,
 ) {
-    let delivered = msg.info().map(|i| i.delivered).unwrap_or(1);
+    let (delivered, pending) = msg
+        .info()
+        .map_or((1, None), |i| (i.delivered, Some(i.pending)));
+    if let Some(pending) = pending {
+        metrics::gauge!(names::CONSUMER_PENDING, "consumer" => consumer).set(pending as f64);
+    }
     let ack = match result {
         Ok(outcome) => {
             tracing::debug!(consumer, subject = %msg.subject, ?outcome, "message handled");
+            count(consumer, "processed");
             AckKind::Ack
         }
         Err(HandleError::Poison(reason)) => dead_letter_or_retry(js, consumer, &msg, &reason).await,
@@ -146,6 +167,7 @@ async fn settle(
                 dead_letter_or_retry(js, consumer, &msg, &reason).await
             } else {
                 tracing::warn!(consumer, subject = %msg.subject, delivered, error = %reason, "handler failed, will retry");
+                count(consumer, "retried");
                 AckKind::Nak(Some(backoff(delivered)))
             }
         }
@@ -156,11 +178,16 @@ async fn settle(
     }
 }
 
+fn count(consumer: &'static str, outcome: &'static str) {
+    metrics::counter!(names::CONSUMER_MESSAGES, "consumer" => consumer, "outcome" => outcome)
+        .increment(1);
+}
+
 /// Parks the message on `dlq.<consumer>` with the reason in a header; if even that fails, the
 /// message is retried instead of dropped.
 async fn dead_letter_or_retry(
     js: &jetstream::Context,
-    consumer: &str,
+    consumer: &'static str,
     msg: &Message,
     reason: &str,
 ) -> AckKind {
@@ -189,6 +216,7 @@ async fn dead_letter_or_retry(
     match published.await {
         Ok(_) => {
             tracing::error!(consumer, subject = %msg.subject, reason, "message dead-lettered");
+            count(consumer, "dead_lettered");
             AckKind::Term
         }
         Err(e) => {

@@ -1,4 +1,5 @@
-//! `GET /health` (the process is alive) and `GET /ready` (its dependencies answer).
+//! `GET /health` (the process is alive), `GET /ready` (its dependencies answer) and
+//! `GET /metrics` (Prometheus, see [`crate::metrics`]).
 
 use std::sync::Arc;
 
@@ -24,6 +25,11 @@ impl Readiness {
             service,
             checks: Vec::new(),
         }
+    }
+
+    /// The service's name, as `/health` answers it and metrics label it.
+    pub fn service(&self) -> &'static str {
+        self.service
     }
 
     /// Adds a check; it should answer quickly (each is bounded by a timeout anyway).
@@ -65,6 +71,7 @@ pub fn router(readiness: Readiness) -> Router {
             get(move || async move { Json(json!({"status": "ok", "service": service})) }),
         )
         .route("/ready", get(move || ready(readiness.clone())))
+        .route("/metrics", get(crate::metrics::render))
 }
 
 async fn ready(readiness: Readiness) -> impl IntoResponse {

@@ -3,11 +3,13 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderName, Response};
+use axum::middleware::Next;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
@@ -23,14 +25,18 @@ pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Wraps a service's routes with health checks, JSON fallbacks and the common middleware.
 pub fn finish(routes: Router, readiness: Readiness) -> Router {
+    let service = readiness.service();
     routes
         .merge(health::router(readiness))
         .fallback(not_found_fallback)
         .method_not_allowed_fallback(method_not_allowed_fallback)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(
+            move |req: Request, next: Next| count_request(service, req, next),
+        ))
         .layer(
             TraceLayer::new_for_http()
-                .make_span_with(make_span)
+                .make_span_with(move |req: &Request| make_span(service, req))
                 .on_request(())
                 .on_response(on_response)
                 .on_failure(()),
@@ -40,7 +46,19 @@ pub fn finish(routes: Router, readiness: Readiness) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
 }
 
-fn make_span(req: &Request) -> Span {
+/// Counts the request and times it by route template (an unmatched path is one label, so probes
+/// for random paths cannot grow the metrics without bound).
+async fn count_request(service: &'static str, req: Request, next: Next) -> Response<Body> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let res = next.run(req).await;
+    let route = route.as_ref().map_or("<unmatched>", MatchedPath::as_str);
+    crate::metrics::record_request(service, &method, route, res.status(), started);
+    res
+}
+
+fn make_span(service: &'static str, req: &Request) -> Span {
     let path = req
         .extensions()
         .get::<MatchedPath>()
@@ -51,14 +69,17 @@ fn make_span(req: &Request) -> Span {
         .get(&REQUEST_ID)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    tracing::info_span!(
+    let span = tracing::info_span!(
         "request",
+        service,
         method = %req.method(),
         path,
         request_id,
         status = field::Empty,
         latency_ms = field::Empty,
-    )
+    );
+    crate::trace::follow(&span, crate::trace::header(req.headers()));
+    span
 }
 
 fn on_response<B>(res: &Response<B>, latency: Duration, span: &Span) {

@@ -13,6 +13,7 @@ pub mod extract;
 pub mod health;
 pub mod http;
 pub mod idempotency;
+pub mod metrics;
 pub mod money;
 pub mod mongo;
 pub mod nats;

@@ -71,6 +71,16 @@ pub trait OutboxStore: Send + Sync + 'static {
     /// Deletes messages published before `before`; returns how many. Published rows are kept for
     /// a while so an operator can see what left the service and when.
     async fn purge_published(&self, before: DateTime<Utc>) -> Result<u64, StoreError>;
+    /// How many messages wait and since when: what an operator watches to see the relay keep up.
+    async fn backlog(&self) -> Result<Backlog, StoreError>;
+}
+
+/// The unpublished part of an outbox.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    pub messages: u64,
+    /// When the oldest waiting message was written; `None` when none waits.
+    pub oldest: Option<DateTime<Utc>>,
 }
 
 #[cfg(test)]

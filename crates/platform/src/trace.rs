@@ -1,5 +1,10 @@
 //! W3C trace context: the `traceparent` of a request travels with the catalogue facts it
 //! causes, so one trace spans HTTP and the broker.
+//!
+//! When spans are exported (see [`crate::telemetry`]), the context written into facts is the
+//! current span's, so the spans of the services that consume them join the exported trace.
+//! Otherwise it is made here: the caller's trace with a new span id, or a trace rooted at the
+//! entity (an order's id), so that every service working on one order shares one trace id.
 
 use std::convert::Infallible;
 
@@ -21,8 +26,12 @@ impl<S: Send + Sync> FromRequestParts<S> for TraceParent {
 
 /// The request's `traceparent` header, if it is readable text.
 fn traceparent_header(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    header(&parts.headers)
+}
+
+/// The `traceparent` among `headers`, if it is readable text.
+pub fn header(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(contracts::subjects::headers::TRACEPARENT)
         .and_then(|v| v.to_str().ok())
 }
@@ -56,10 +65,67 @@ pub fn continue_trace(incoming: Option<&str>) -> String {
     continue_or_root(incoming, Uuid::new_v4())
 }
 
+/// The current span's context as a `traceparent`, when spans are exported: what a call to
+/// another service carries so that its spans join this trace.
+pub fn current() -> Option<String> {
+    use opentelemetry::trace::TraceContextExt as _;
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    if !crate::telemetry::tracing_exported() {
+        return None;
+    }
+    let cx = tracing::Span::current().context();
+    let span = cx.span();
+    let sc = span.span_context();
+    sc.is_valid().then(|| {
+        format!(
+            "00-{}-{}-{:02x}",
+            sc.trace_id(),
+            sc.span_id(),
+            sc.trace_flags().to_u8()
+        )
+    })
+}
+
+/// Makes `span` a child of the remote span named by `traceparent` (a request's header, a
+/// consumed fact's header), when spans are exported and the value is well formed. Call it
+/// before the span is first entered.
+pub fn follow(span: &tracing::Span, traceparent: Option<&str>) {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    use tracing_opentelemetry::OpenTelemetrySpanExt as _;
+    if !crate::telemetry::tracing_exported() {
+        return;
+    }
+    let Some(tp) = traceparent else { return };
+    let parts: Vec<&str> = tp.trim().split('-').collect();
+    let (Some((trace_id, flags)), &[_, _, parent_id, _]) = (parse(tp), &parts[..]) else {
+        return;
+    };
+    let (Ok(trace_id), Ok(span_id), Ok(flags)) = (
+        TraceId::from_hex(trace_id),
+        SpanId::from_hex(parent_id),
+        u8::from_str_radix(flags, 16),
+    ) else {
+        return;
+    };
+    let remote = SpanContext::new(
+        trace_id,
+        span_id,
+        TraceFlags::new(flags),
+        true,
+        TraceState::default(),
+    );
+    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+}
+
 /// Continues the caller's trace; when the caller sent none, starts the trace of `entity`, whose
 /// trace id is the entity's id. Every service that works on one order (booking, payment,
 /// confirmation) thus joins the same trace without sharing any state.
 pub fn continue_or_root(incoming: Option<&str>, entity: Uuid) -> String {
+    if let Some(current) = current() {
+        return current;
+    }
     let span = span_id();
     match incoming.and_then(parse) {
         Some((trace_id, flags)) => format!("00-{trace_id}-{span}-{flags}"),

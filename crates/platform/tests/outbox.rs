@@ -11,7 +11,7 @@ use contracts::Envelope;
 use contracts::subjects::{CATALOG_EVENT_PUBLISHED, headers, streams};
 use platform::StoreError;
 use platform::outbox::{
-    OutboxMessage, OutboxStore, Relay, SQLITE_DDL, SqliteOutbox, insert_sqlite,
+    Backlog, OutboxMessage, OutboxStore, Relay, SQLITE_DDL, SqliteOutbox, insert_sqlite,
 };
 use platform::sqlite::Sqlite;
 use platform::testing::NatsServer;
@@ -113,7 +113,7 @@ async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     let wake = Arc::new(Notify::new());
     // A long poll proves the wake-up, not the poll, delivers it.
-    let relay = Relay::new(store.clone(), broker.js.clone(), wake.clone())
+    let relay = Relay::new("test", store.clone(), broker.js.clone(), wake.clone())
         .poll_interval(Duration::from_secs(60))
         .spawn();
 
@@ -157,6 +157,7 @@ async fn messages_are_published_in_the_order_they_were_written() {
         write(&db, m).await;
     }
     let relay = fast(Relay::new(
+        "test",
         store,
         broker.js.clone(),
         Arc::new(Notify::new()),
@@ -182,7 +183,13 @@ async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_rel
     let db = db();
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     let wake = Arc::new(Notify::new());
-    let first = fast(Relay::new(store.clone(), broker.js.clone(), wake.clone())).spawn();
+    let first = fast(Relay::new(
+        "test",
+        store.clone(),
+        broker.js.clone(),
+        wake.clone(),
+    ))
+    .spawn();
     first.stop().await;
 
     let msg = message(7);
@@ -197,6 +204,7 @@ async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_rel
 
     // A new process: a fresh relay finds the row by polling, without any wake-up.
     let second = fast(Relay::new(
+        "test",
         store.clone(),
         broker.js.clone(),
         Arc::new(Notify::new()),
@@ -237,6 +245,10 @@ impl OutboxStore for ForgetfulOutbox {
     async fn purge_published(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.inner.purge_published(before).await
     }
+
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        self.inner.backlog().await
+    }
 }
 
 #[tokio::test]
@@ -250,6 +262,7 @@ async fn a_publish_whose_mark_is_lost_is_sent_again_and_dropped_by_the_stream() 
     });
     write(&db, &message(3)).await;
     let relay = fast(Relay::new(
+        "test",
         store.clone(),
         broker.js.clone(),
         Arc::new(Notify::new()),
@@ -280,6 +293,7 @@ async fn the_relay_keeps_retrying_while_the_broker_is_down_and_delivers_when_it_
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     write(&db, &message(9)).await;
     let relay = fast(Relay::new(
+        "test",
         store.clone(),
         js.clone(),
         Arc::new(Notify::new()),

@@ -79,6 +79,7 @@ impl App {
         let concurrency = state.config.consumer_concurrency;
         Background::new()
             .relay(Relay::new(
+                "ticket-service",
                 state.store.outbox(),
                 self.js.clone(),
                 state.outbox_wake.clone(),

@@ -35,6 +35,21 @@ pub struct Answer {
     pub replayed: bool,
 }
 
+/// Counts a booking request by outcome: `created`, `replayed` (an idempotent retry),
+/// `sold_out`, `rejected` (the request or the event does not allow it) or `failed` (our side).
+pub fn count(booked: &Result<Answer, TicketError>) {
+    let outcome = match booked {
+        Ok(answer) if answer.replayed => "replayed",
+        Ok(_) => "created",
+        Err(TicketError::SoldOut { .. }) => "sold_out",
+        Err(TicketError::Store(_) | TicketError::CatalogUnavailable) => "failed",
+        Err(TicketError::Api(e)) if e.status.is_server_error() => "failed",
+        Err(_) => "rejected",
+    };
+    platform::metrics::counter!(platform::metrics::names::BOOKINGS, "outcome" => outcome)
+        .increment(1);
+}
+
 impl IntoResponse for Answer {
     fn into_response(self) -> Response {
         platform::idempotency::stored_json(self.status, self.body, self.replayed)

@@ -72,8 +72,8 @@ async fn end(
         .cancel(order_id, reason, Some(traceparent))
         .await?
     {
-        Transition::Applied(_) => {
-            state.outbox_wake.notify_one();
+        Transition::Applied(order) => {
+            state.order_changed(&order);
             let details = state
                 .store
                 .order(order_id)

@@ -27,12 +27,12 @@ pub async fn run_batch(
     }
     let command = Command::Cancel(CancelReason::EventCancelled);
     let transitions = state.store.apply_batch(&ids, &command, None).await?;
-    let ended = transitions
-        .iter()
-        .filter(|t| matches!(t, Transition::Applied(_)))
-        .count();
-    if ended > 0 {
-        state.outbox_wake.notify_one();
+    let mut ended = 0;
+    for transition in &transitions {
+        if let Transition::Applied(order) = transition {
+            state.order_changed(order);
+            ended += 1;
+        }
     }
     Ok((ids.len(), ended))
 }

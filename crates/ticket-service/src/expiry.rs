@@ -19,9 +19,10 @@ pub async fn expire_due(state: &AppState) -> Result<usize, platform::StoreError>
             .await?;
         let batch = due.len();
         for id in due {
-            if let Transition::Applied(_) =
+            if let Transition::Applied(order) =
                 state.store.cancel(id, CancelReason::Expired, None).await?
             {
+                state.order_changed(&order);
                 cancelled += 1;
             }
         }
@@ -30,7 +31,6 @@ pub async fn expire_due(state: &AppState) -> Result<usize, platform::StoreError>
         }
     }
     if cancelled > 0 {
-        state.outbox_wake.notify_one();
         tracing::info!(cancelled, "expired holds released");
     }
     Ok(cancelled)

@@ -411,6 +411,7 @@ fn issue_tickets(order: &Order) -> Vec<IssuedTicket> {
                 code: crate::codes::ticket_code(),
                 ticket_type: l.ticket_type.clone(),
                 void: false,
+                signed_code: None,
             })
         })
         .collect()

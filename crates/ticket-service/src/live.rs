@@ -10,6 +10,7 @@ use std::time::Duration;
 use api_types::orders::Availability;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
+use platform::metrics::{gauge, names};
 use tokio::sync::broadcast;
 use uuid::Uuid;
 
@@ -62,11 +63,12 @@ pub fn stream(
     event_id: Uuid,
     first: Availability,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let open = OpenStream::new();
     let events = futures::stream::unfold(
-        (Some(first), rx, store),
-        move |(first, mut rx, store)| async move {
+        (Some(first), rx, store, open),
+        move |(first, mut rx, store, open)| async move {
             if let Some(a) = first {
-                return Some((Ok(event(&a)), (None, rx, store)));
+                return Some((Ok(event(&a)), (None, rx, store, open)));
             }
             loop {
                 match rx.recv().await {
@@ -78,7 +80,7 @@ pub fn stream(
                         match store.event_stock(event_id).await {
                             Ok(Some(stock)) => {
                                 let data = event(&view::availability(&stock));
-                                return Some((Ok(data), (None, rx, store)));
+                                return Some((Ok(data), (None, rx, store, open)));
                             }
                             Ok(None) => return None,
                             Err(e) => {
@@ -93,6 +95,23 @@ pub fn stream(
         },
     );
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+/// Counts an open stream for as long as it lives: the stream, and this with it, is dropped when
+/// the client goes away.
+struct OpenStream;
+
+impl OpenStream {
+    fn new() -> Self {
+        gauge!(names::SSE_CONNECTIONS).increment(1.0);
+        Self
+    }
+}
+
+impl Drop for OpenStream {
+    fn drop(&mut self) {
+        gauge!(names::SSE_CONNECTIONS).decrement(1.0);
+    }
 }
 
 /// One server-sent event whose `data` is the availability JSON.

@@ -41,7 +41,7 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 .await?
             {
                 Transition::Applied(order) => {
-                    state.outbox_wake.notify_one();
+                    state.order_changed(&order);
                     tracing::info!(order_id = %order.id, payment_id = %p.payment_id, "order confirmed");
                     Ok(Outcome::Applied)
                 }
@@ -84,7 +84,7 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                     Ok(Outcome::Applied)
                 }
                 Transition::Applied(order) => {
-                    state.outbox_wake.notify_one();
+                    state.order_changed(&order);
                     tracing::info!(order_id = %order.id, status = order.status.as_str(),
                         "order ended after {max_failures} declined payments");
                     Ok(Outcome::Applied)
@@ -117,6 +117,7 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 .await?
             {
                 Transition::Applied(order) => {
+                    state.order_changed(&order);
                     tracing::info!(order_id = %order.id, payment_id = %p.payment_id, "order refunded");
                     Ok(Outcome::Applied)
                 }

@@ -4,12 +4,15 @@
 use std::sync::Arc;
 
 use axum::extract::FromRef;
+use contracts::orders::CancelReason;
 use platform::AuthClient;
+use platform::metrics::{counter, names};
 use tokio::sync::Notify;
 
 use crate::catalog_client::EventClient;
 use crate::config::TicketConfig;
 use crate::live::Changes;
+use crate::order::Order;
 use crate::store::TicketStore;
 
 #[derive(Clone)]
@@ -25,6 +28,19 @@ pub struct AppState {
     pub nats: async_nats::Client,
     /// Event ids whose stock changed, for live availability.
     pub changes: Changes,
+}
+
+impl AppState {
+    /// After a command changed an order's status: its fact waits in the outbox, so the relay is
+    /// woken, and the change is counted for the operator.
+    pub fn order_changed(&self, order: &Order) {
+        self.outbox_wake.notify_one();
+        counter!(names::ORDER_TRANSITIONS,
+            "to" => order.status.as_str(),
+            "reason" => order.cancel_reason.map_or("", CancelReason::as_str),
+        )
+        .increment(1);
+    }
 }
 
 impl FromRef<AppState> for AuthClient {

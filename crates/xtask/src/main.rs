@@ -62,11 +62,32 @@ fn cargo() -> Command {
 
 fn bench() -> anyhow::Result<ExitCode> {
     let nats = tools::nats_server()?;
-    let status = cargo()
-        .args(["run", "--release", "--quiet", "-p", "e2e", "--bin", "bench"])
-        .env("NATS_SERVER_BIN", &nats)
-        .env("RUST_LOG", "warn")
-        .status()?;
+    let run = |metrics: &str, args: &[&str]| {
+        cargo()
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "e2e",
+                "--bin",
+                "bench",
+                "--",
+            ])
+            .args(args)
+            .env("NATS_SERVER_BIN", &nats)
+            .env("RUST_LOG", "warn")
+            .env("METRICS", metrics)
+            .status()
+    };
+    // The booking figures without metrics first, then everything as in production: the
+    // difference between the two booking runs is what recording metrics costs.
+    let status = run("off", &["--bookings-only"])?;
+    let status = if status.success() {
+        run("on", &[])?
+    } else {
+        status
+    };
     Ok(if status.success() {
         ExitCode::SUCCESS
     } else {

@@ -367,7 +367,10 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
         if s.name == "auth" && demo {
             demo_account(*p, DEMO_BUYER, "Demo", "Buyer")?;
         }
-        started.push(format!("{:>12}  http://localhost:{p}", s.name));
+        started.push(format!(
+            "{:>12}  http://localhost:{p}  (metrics http://localhost:{p}/metrics)",
+            s.name
+        ));
     }
 
     print_summary(

@@ -10,7 +10,7 @@ use mongodb::{ClientSession, Collection, Database, IndexModel};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::{OutboxMessage, OutboxStore};
+use super::{Backlog, OutboxMessage, OutboxStore};
 use crate::store::StoreError;
 
 /// The collection name in every service database.
@@ -137,5 +137,19 @@ impl OutboxStore for MongoOutbox {
             .delete_many(doc! {"publishedAt": {"$ne": null, "$lt": before}})
             .await?;
         Ok(result.deleted_count)
+    }
+
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        let waiting = doc! {"publishedAt": null};
+        let messages = self.outbox.count_documents(waiting.clone()).await?;
+        let oldest = self
+            .outbox
+            .find_one(waiting)
+            .sort(doc! {"createdAt": 1, "_id": 1})
+            .await?;
+        Ok(Backlog {
+            messages,
+            oldest: oldest.map(|d| crate::mongo::from_bson_time(d.created_at)),
+        })
     }
 }

@@ -11,7 +11,11 @@ use uuid::Uuid;
 
 use super::{OutboxMessage, OutboxStore};
 use crate::error::ErrorChain;
+use crate::metrics::{self, names};
 use crate::store::StoreError;
+
+/// How often the backlog gauges are refreshed at most (a count over the unpublished rows).
+const GAUGE_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {
@@ -31,6 +35,8 @@ pub enum RelayError {
 /// permit when the relay is busy, so no wake-up is lost); a slow poll picks up whatever was left
 /// by a previous process or a failed attempt.
 pub struct Relay {
+    /// Labels the relay's metrics.
+    service: &'static str,
     store: Arc<dyn OutboxStore>,
     js: jetstream::Context,
     wake: Arc<Notify>,
@@ -42,8 +48,15 @@ pub struct Relay {
 }
 
 impl Relay {
-    pub fn new(store: Arc<dyn OutboxStore>, js: jetstream::Context, wake: Arc<Notify>) -> Self {
+    /// The relay of `service`'s outbox (the name labels its metrics).
+    pub fn new(
+        service: &'static str,
+        store: Arc<dyn OutboxStore>,
+        js: jetstream::Context,
+        wake: Arc<Notify>,
+    ) -> Self {
         Self {
+            service,
             store,
             js,
             wake,
@@ -92,11 +105,17 @@ impl Relay {
         const PURGE_EVERY: Duration = Duration::from_secs(3600);
         let mut backoff = self.min_backoff;
         let mut last_purge: Option<tokio::time::Instant> = None;
+        let mut last_gauge: Option<tokio::time::Instant> = None;
         loop {
             if *stop.borrow() {
                 return;
             }
-            match self.drain(&stop).await {
+            let drained = self.drain(&stop).await;
+            if last_gauge.is_none_or(|t| t.elapsed() >= GAUGE_EVERY) {
+                last_gauge = Some(tokio::time::Instant::now());
+                self.measure_backlog().await;
+            }
+            match drained {
                 Ok(()) => {
                     backoff = self.min_backoff;
                     if last_purge.is_none_or(|t| t.elapsed() >= PURGE_EVERY) {
@@ -148,6 +167,8 @@ impl Relay {
                 }
             }
             self.store.mark_published(&sent).await?;
+            metrics::counter!(names::OUTBOX_PUBLISHED, "service" => self.service)
+                .increment(sent.len() as u64);
             if let Some(e) = failure {
                 return Err(e);
             }
@@ -180,6 +201,19 @@ impl Relay {
             tracing::debug!(id = %msg.id, "stream already had this message");
         }
         Ok(())
+    }
+
+    /// Sets the backlog gauges. A failure only leaves them as they were: the relay's own error
+    /// handling reports store trouble.
+    async fn measure_backlog(&self) {
+        if let Ok(backlog) = self.store.backlog().await {
+            let age = backlog.oldest.map_or(0.0, |t| {
+                (Utc::now() - t).num_milliseconds().max(0) as f64 / 1000.0
+            });
+            metrics::gauge!(names::OUTBOX_BACKLOG, "service" => self.service)
+                .set(backlog.messages as f64);
+            metrics::gauge!(names::OUTBOX_OLDEST_AGE, "service" => self.service).set(age);
+        }
     }
 
     async fn purge(&self) {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params};
 use uuid::Uuid;
 
-use super::{OutboxMessage, OutboxStore};
+use super::{Backlog, OutboxMessage, OutboxStore};
 use crate::sqlite::Sqlite;
 use crate::store::StoreError;
 
@@ -116,6 +116,23 @@ impl OutboxStore for SqliteOutbox {
                     [before],
                 )?;
                 Ok(n as u64)
+            })
+            .await
+    }
+
+    async fn backlog(&self) -> Result<Backlog, StoreError> {
+        self.db
+            .call(|c| {
+                // Both read the partial index of unpublished rows, whose first row is the oldest.
+                let (messages, oldest): (i64, Option<i64>) = c.query_row(
+                    "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                Ok(Backlog {
+                    messages: messages.max(0) as u64,
+                    oldest: oldest.and_then(DateTime::from_timestamp_millis),
+                })
             })
             .await
     }

@@ -63,8 +63,12 @@ pub(crate) async fn book(
     key: Option<IdempotencyKey>,
     JsonBody(body): JsonBody<BookBody>,
 ) -> Result<Answer, TicketError> {
-    let request = body.parse(&user, state.config.max_tickets_per_order)?;
-    booking::book(&state, user.id, request, key, incoming.as_deref()).await
+    let booked = match body.parse(&user, state.config.max_tickets_per_order) {
+        Ok(request) => booking::book(&state, user.id, request, key, incoming.as_deref()).await,
+        Err(e) => Err(e.into()),
+    };
+    booking::count(&booked);
+    booked
 }
 
 /// The caller's orders

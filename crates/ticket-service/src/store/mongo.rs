@@ -1042,6 +1042,7 @@ impl TicketStore for MongoStore {
                     code: t.code,
                     ticket_type: t.ticket_type,
                     void: t.void,
+                    signed_code: None,
                 })
             })
             .await?,

@@ -622,7 +622,7 @@ impl TicketStore for SqliteStore {
                 )?;
                 let tickets = stmt
                     .query_map([id.to_string()], |r| {
-                        Ok(IssuedTicket { code: r.get(0)?, ticket_type: r.get(1)?, void: r.get(2)? })
+                        Ok(IssuedTicket { code: r.get(0)?, ticket_type: r.get(1)?, void: r.get(2)?, signed_code: None })
                     })?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 Ok(Some(OrderDetails { order, attempts, tickets }))
