@@ -715,10 +715,12 @@ pub(crate) mod examples {
                     OrderTicket {
                         ticket_type: "General".into(),
                         code: "KQ7MX-4PN2R-T8WHZ-3CYDV".into(),
+                        signed_code: None,
                     },
                     OrderTicket {
                         ticket_type: "General".into(),
                         code: "B9RTE-XW5KM-2HQPA-7NCJF".into(),
+                        signed_code: None,
                     },
                 ],
             },

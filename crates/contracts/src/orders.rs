@@ -32,12 +32,24 @@ pub struct OrderCustomer {
     pub email: String,
 }
 
-/// An e-ticket issued with a confirmation; `code` is what its QR code carries at the door.
+/// An e-ticket issued with a confirmation, as the buyer's ticket shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OrderTicket {
     pub ticket_type: String,
+    /// The ticket's code, for people to read.
     pub code: String,
+    /// What its QR code carries when the ticket is signed for offline check-in (see the ticket
+    /// service's `signedCode`); without it the QR code carries `code`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signed_code: Option<String>,
+}
+
+impl OrderTicket {
+    /// The text of the ticket's QR code.
+    pub fn qr_payload(&self) -> &str {
+        self.signed_code.as_deref().unwrap_or(&self.code)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]

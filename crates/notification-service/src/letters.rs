@@ -31,6 +31,9 @@ struct TicketContext<'a> {
     #[serde(rename = "ticketType")]
     ticket_type: &'a str,
     code: &'a str,
+    /// What the QR code carries: the signed code when the ticket has one.
+    #[serde(skip)]
+    qr: &'a str,
     /// The inline image's Content-ID.
     cid: String,
 }
@@ -81,6 +84,7 @@ pub fn compose(
             .map(|(i, t)| TicketContext {
                 ticket_type: &t.ticket_type,
                 code: &t.code,
+                qr: t.qr_payload(),
                 cid: format!("ticket-{}@ticketing", i + 1),
             })
             .collect(),
@@ -97,7 +101,7 @@ pub fn compose(
     ));
     for t in &context.tickets {
         related = related
-            .singlepart(Attachment::new_inline(t.cid.clone()).body(qr::png(t.code)?, png_type()));
+            .singlepart(Attachment::new_inline(t.cid.clone()).body(qr::png(t.qr)?, png_type()));
     }
     let mut body = MultiPart::mixed().multipart(related);
     if let (NotificationKind::OrderConfirmed, Some(event), Some(order_id)) =
@@ -137,4 +141,54 @@ fn calendar_part(ics: String) -> SinglePart {
         ContentType::parse("text/calendar; charset=utf-8; method=PUBLISH")
             .expect("a valid content type"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use contracts::orders::OrderTicket;
+    use mail_parser::{MessageParser, MimeHeaders};
+    use uuid::Uuid;
+
+    use super::*;
+    use crate::domain::{Letter, MailState};
+
+    #[test]
+    fn a_signed_ticket_shows_its_code_and_carries_the_signed_code_in_its_qr_code() {
+        let mail = Mail {
+            key: MailKey {
+                fact_id: "f".into(),
+                recipient: "ada@example.com".into(),
+            },
+            user_id: Uuid::nil(),
+            kind: NotificationKind::OrderConfirmed,
+            letter: Letter {
+                name: "Ada Lovelace".into(),
+                first_name: "Ada".into(),
+                booking_references: vec!["TK-1".into()],
+                tickets: vec![OrderTicket {
+                    ticket_type: "General".into(),
+                    code: "KQ7MX-4PN2R".into(),
+                    signed_code: Some("v1.KQ7MX-4PN2R.signature".into()),
+                }],
+                ..Letter::default()
+            },
+            state: MailState::Pending,
+            created_at: Utc::now(),
+        };
+        let from: Mailbox = "Ticketing <t@ticketing.test>".parse().unwrap();
+        let (_, message) = compose(&mail, &from, Utc::now()).unwrap();
+        let raw = message.formatted();
+        let parsed = MessageParser::default().parse(&raw).unwrap();
+        assert!(parsed.body_text(0).unwrap().contains("KQ7MX-4PN2R"));
+        let image = parsed
+            .parts
+            .iter()
+            .find(|p| p.content_type().is_some_and(|c| c.ctype() == "image"))
+            .expect("the QR code");
+        assert_eq!(
+            image.contents(),
+            qr::png("v1.KQ7MX-4PN2R.signature").unwrap()
+        );
+        assert_ne!(image.contents(), qr::png("KQ7MX-4PN2R").unwrap());
+    }
 }

@@ -431,6 +431,7 @@ mod tests {
             tickets: vec![OrderTicket {
                 ticket_type: "General".into(),
                 code: "ABCDE".into(),
+                signed_code: None,
             }],
         }
     }

@@ -474,6 +474,7 @@ pub fn order_confirmed(order: &OrderCreated) -> OrderConfirmed {
             .map(|i| OrderTicket {
                 ticket_type: "General".into(),
                 code: format!("CODE{i}-{}", order.order_id.simple()),
+                signed_code: None,
             })
             .collect(),
     }

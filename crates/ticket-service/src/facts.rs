@@ -69,6 +69,7 @@ pub fn confirmed(
             .map(|t| contracts::orders::OrderTicket {
                 ticket_type: t.ticket_type.clone(),
                 code: t.code.clone(),
+                signed_code: t.signed_code.clone(),
             })
             .collect(),
     };
