@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# One image for the whole platform: auth-service, event-service, ticket-service, payment-service
-# and gateway in /usr/local/bin, the web app in /srv/web. compose.yaml picks the binary with
+# One image for the whole platform: auth-service, event-service, ticket-service, payment-service,
+# notification-service and gateway in /usr/local/bin, the web app in /srv/web. compose.yaml picks the binary with
 # `command:`.
 #
 #   docker build -t ticketing:latest .
@@ -67,14 +67,16 @@ COPY --from=builder \
      /app/target/release/event-service \
      /app/target/release/ticket-service \
      /app/target/release/payment-service \
+     /app/target/release/notification-service \
      /app/target/release/gateway \
      /usr/local/bin/
 COPY --from=web /app/web/dist/ /srv/web/
-# SQLite files go to /data when MONGODB_URI is unset; the gateway serves the app from /srv/web.
+# SQLite files go to /data when MONGODB_URI is unset (and .eml files to /data/mail when SMTP_URL
+# is); the gateway serves the app from /srv/web.
 ENV DATA_DIR=/data \
     WEB_DIST_DIR=/srv/web
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
-EXPOSE 3000 3001 3002 3003 3004
+EXPOSE 3000 3001 3002 3003 3004 3005
 CMD ["gateway"]

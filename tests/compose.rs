@@ -47,11 +47,17 @@ fn literals_in_code() -> BTreeSet<String> {
     out
 }
 
-const APP_SERVICES: [(&str, &str, &str, u16); 5] = [
+const APP_SERVICES: [(&str, &str, &str, u16); 6] = [
     ("auth", "auth-service", "AUTH_PORT", 3001),
     ("event", "event-service", "EVENT_PORT", 3002),
     ("ticket", "ticket-service", "TICKET_PORT", 3003),
     ("payment", "payment-service", "PAYMENT_PORT", 3004),
+    (
+        "notification",
+        "notification-service",
+        "NOTIFICATION_PORT",
+        3005,
+    ),
     ("web", "gateway", "WEB_PORT", 3000),
 ];
 
@@ -78,7 +84,16 @@ fn env_of(service: &Yaml) -> Vec<(String, String)> {
 fn every_service_of_the_architecture_is_in_compose() {
     let c = compose();
     for name in [
-        "mongo", "nats", "nats-box", "auth", "event", "ticket", "payment", "web",
+        "mongo",
+        "nats",
+        "nats-box",
+        "auth",
+        "event",
+        "ticket",
+        "payment",
+        "notification",
+        "mailpit",
+        "web",
     ] {
         assert!(
             !c["services"][name].is_badvalue(),
@@ -143,7 +158,7 @@ fn services_use_mongodb_nats_and_their_default_ports() {
                 "{name} uses MongoDB"
             );
         }
-        if matches!(name, "event" | "ticket" | "payment") {
+        if matches!(name, "event" | "ticket" | "payment" | "notification") {
             assert_eq!(
                 get("NATS_URL").as_deref(),
                 Some("nats://nats:4222"),
@@ -253,7 +268,11 @@ fn services_start_in_the_seeds_order_once_their_dependencies_are_healthy() {
         ("event", vec!["mongo", "nats", "auth"]),
         ("ticket", vec!["mongo", "nats", "event"]),
         ("payment", vec!["mongo", "nats", "ticket"]),
-        ("web", vec!["auth", "event", "ticket", "payment"]),
+        ("notification", vec!["mongo", "nats", "auth", "mailpit"]),
+        (
+            "web",
+            vec!["auth", "event", "ticket", "payment", "notification"],
+        ),
     ];
     for (name, deps) in needs {
         for dep in deps {
@@ -269,4 +288,35 @@ fn services_start_in_the_seeds_order_once_their_dependencies_are_healthy() {
             );
         }
     }
+}
+
+#[test]
+fn the_notification_service_mails_mailpit_whose_ui_is_on_8025() {
+    let c = compose();
+    let mailpit = &c["services"]["mailpit"];
+    assert!(
+        mailpit["image"]
+            .as_str()
+            .is_some_and(|i| i.starts_with("axllent/mailpit")),
+        "Mailpit is the mail catcher"
+    );
+    let ports: Vec<&str> = mailpit["ports"]
+        .as_vec()
+        .unwrap()
+        .iter()
+        .filter_map(Yaml::as_str)
+        .collect();
+    assert_eq!(ports, ["127.0.0.1:8025:8025"], "its web UI");
+    let health = format!("{:?}", mailpit["healthcheck"]["test"]);
+    assert!(health.contains("localhost:8025/"), "{health}");
+    let env = env_of(&c["services"]["notification"]);
+    assert!(
+        env.contains(&("SMTP_URL".into(), "smtp://mailpit:1025".into())),
+        "the notification service sends to Mailpit's SMTP port: {env:?}"
+    );
+    let web = env_of(&c["services"]["web"]);
+    assert!(web.contains(&(
+        "NOTIFICATION_SERVICE_URL".into(),
+        "http://notification:3005".into()
+    )));
 }

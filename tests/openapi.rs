@@ -1,4 +1,4 @@
-//! The OpenAPI documents of the four services:
+//! The OpenAPI documents of the five services:
 //! - the committed copies under `docs/openapi/` are what the code generates
 //!   (`UPDATE_DOCS=1 cargo test -p e2e --test openapi` rewrites them);
 //! - each document lists exactly the routes its router declares, and each service really serves
@@ -51,6 +51,11 @@ impl Service {
                 krate: "payment-service",
                 document: doc!(payment_service),
             },
+            Service {
+                name: "notification",
+                krate: "notification-service",
+                document: doc!(notification_service),
+            },
         ]
     }
 
@@ -67,6 +72,7 @@ impl Service {
             "event" => "/api/events/openapi.json",
             "ticket" => "/api/tickets/openapi.json",
             "payment" => "/api/payment/openapi.json",
+            "notification" => "/api/notifications/openapi.json",
             other => unreachable!("unknown service {other}"),
         }
     }
@@ -594,6 +600,7 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
         "event" => system.events.url(),
         "ticket" => system.tickets.url(),
         "payment" => system.payments.url(),
+        "notification" => system.notifications.url(),
         other => unreachable!("{other}"),
     };
 
@@ -970,6 +977,14 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     .await;
     checker.check("ticket", "GET", "/api/tickets/orders/{id}", &refunded);
 
+    // The mails the buyer was sent by now: the decline and the confirmation at least.
+    let res = eventually("the buyer's mails are listed", || async {
+        let res = buyer.get("/api/notifications/mine").await;
+        (res.json()["notifications"].as_array().map_or(0, Vec::len) >= 2).then_some(res)
+    })
+    .await;
+    checker.check("notification", "GET", "/api/notifications/mine", &res);
+
     // A second order, cancelled by the buyer.
     let res = buyer.post("/api/tickets/book", &book).await;
     let second = res.json()["orderId"].as_str().unwrap().to_string();
@@ -988,6 +1003,9 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = buyer.get("/api/tickets/orders").await;
     assert_eq!(res.status, 401, "{}", res.text);
     checker.check("ticket", "GET", "/api/tickets/orders", &res);
+    let res = buyer.get("/api/notifications/mine").await;
+    assert_eq!(res.status, 401, "{}", res.text);
+    checker.check("notification", "GET", "/api/notifications/mine", &res);
 
     checker.finish();
 }

@@ -5,35 +5,10 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, card_body, order_becomes};
+use e2e::{DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
 use platform::testing::{StoredEvent, TestClient, eventually, stream_events};
 use serde_json::{Value, json};
 use uuid::Uuid;
-
-async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), card),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    res.json()["payment"].clone()
-}
-
-fn order_id(booking: &Value) -> String {
-    booking["orderId"].as_str().unwrap().to_string()
-}
-
-/// A buyer's order of `quantity` seats, paid and confirmed; its payment id.
-async fn paid_order(system: &System, event: Uuid, quantity: u32) -> (TestClient, String, String) {
-    let buyer = system.sign_up("Bruno").await;
-    let id = order_id(&book(&buyer, event, quantity).await);
-    let payment = pay(&buyer, &id, APPROVED_CARD).await;
-    assert_eq!(payment["status"], "completed");
-    order_becomes(&buyer, &id, "confirmed").await;
-    (buyer, id, payment["id"].as_str().unwrap().to_string())
-}
 
 /// The `reason` of every `subject` fact, per the `key` field of its data (`paymentId` of
 /// `payments.refunded`, `orderId` of `orders.cancelled`).

@@ -53,6 +53,7 @@ async fn main() {
     );
     let system = System::start_with(Options {
         file_backed: true,
+        mail: false,
         ..Options::default()
     })
     .await;

@@ -32,6 +32,9 @@ pub struct Options {
     /// The NATS the services use (e.g. a cluster's comma-separated URLs); none: the system's own
     /// nats-server (`System::nats`).
     pub nats_url: Option<String>,
+    /// Run the notification service's consumers and sweep (mail to [`System::smtp`]); the
+    /// benchmark turns them off so that its figures measure the order path alone.
+    pub mail: bool,
 }
 
 impl Default for Options {
@@ -43,6 +46,7 @@ impl Default for Options {
             success_rate: 0.9,
             web_dist: None,
             nats_url: None,
+            mail: true,
         }
     }
 }
@@ -57,6 +61,10 @@ pub struct System {
     pub payment_background: Option<Background>,
     pub gateway: TestServer,
     pub js: jetstream::Context,
+    pub notifications: TestServer,
+    /// The SMTP server the notification service mails.
+    pub smtp: notification_service::testing::SmtpSink,
+    _notification_background: Option<Background>,
     _event_background: Background,
     _data: tempfile::TempDir,
 }
@@ -170,12 +178,26 @@ impl System {
         let payment_state = payment_app.state.clone();
         let payments = TestServer::spawn(payment_service::router(payment_app.state)).await;
 
+        let smtp = notification_service::testing::SmtpSink::start().await;
+        let mut notification_config =
+            notification_service::testing::config(Some(smtp.url()), &data.path().join("mail"));
+        notification_config.base.store = store(&data, options.file_backed, "notification.db");
+        notification_config.links.nats_url = nats_url.clone();
+        notification_config.links.auth_url = auth.url();
+        let notification_app = notification_service::build(notification_config)
+            .await
+            .expect("notification service builds");
+        let notification_background = options.mail.then(|| notification_app.spawn_background());
+        let notifications =
+            TestServer::spawn(notification_service::router(notification_app.state)).await;
+
         let gateway = TestServer::spawn(gateway::router(&gateway::GatewayConfig {
             http: any_port(),
             auth_url: auth.url(),
             event_url: events.url(),
             ticket_url: tickets.url(),
             payment_url: payments.url(),
+            notification_url: notifications.url(),
             web_dist: options
                 .web_dist
                 .clone()
@@ -195,6 +217,9 @@ impl System {
             payment_background,
             gateway,
             js,
+            notifications,
+            smtp,
+            _notification_background: notification_background,
             _event_background: event_background,
             _data: data,
         }
@@ -279,4 +304,40 @@ pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> 
         (o["status"] == status).then_some(o)
     })
     .await
+}
+
+/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
+pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
+    let res = buyer
+        .post(
+            "/api/payment/process",
+            &card_body(order_id.parse().expect("an order id"), card),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+    res.json()["payment"].clone()
+}
+
+/// The `orderId` of a booking's answer.
+pub fn order_id(booking: &Value) -> String {
+    booking["orderId"].as_str().expect("orderId").to_string()
+}
+
+/// A new buyer's order of `quantity` seats, paid and confirmed: the buyer, the order id and the
+/// payment id.
+pub async fn paid_order(
+    system: &System,
+    event: Uuid,
+    quantity: u32,
+) -> (TestClient, String, String) {
+    let buyer = system.sign_up("Bruno").await;
+    let id = order_id(&book(&buyer, event, quantity).await);
+    let payment = pay(&buyer, &id, APPROVED_CARD).await;
+    assert_eq!(payment["status"], "completed");
+    order_becomes(&buyer, &id, "confirmed").await;
+    (
+        buyer,
+        id,
+        payment["id"].as_str().expect("payment id").to_string(),
+    )
 }

@@ -7,5 +7,6 @@ pub mod auth;
 pub mod back_office;
 pub mod checkin;
 pub mod events;
+pub mod notifications;
 pub mod orders;
 pub mod payments;

@@ -17,7 +17,10 @@ use crate::catalog::{
     RefundPolicy, TicketTypeInfo, VenueInfo,
 };
 use crate::jetstream::{CONSUMERS, STREAMS, TICKET_CATALOG};
-use crate::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderLine};
+use crate::orders::{
+    CancelReason, OrderCancelled, OrderConfirmed, OrderCreated, OrderCustomer, OrderLine,
+    OrderTicket,
+};
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};
 use crate::tickets::TicketCheckedIn;
@@ -214,7 +217,11 @@ fn service_of_consumer(consumer: &str) -> String {
 
 /// How a consumer's handler makes a redelivery harmless.
 fn idempotency_of(consumer: &str) -> &'static str {
-    if consumer == TICKET_CATALOG.name {
+    if consumer.starts_with("notification-") {
+        "The handler records the projection change and the mails the fact causes, keyed by \
+         (envelope id, recipient), in one transaction; a mail recorded as sent is never sent \
+         again, so a redelivery sends at most what a crash interrupted."
+    } else if consumer == TICKET_CATALOG.name {
         "Idempotent without bookkeeping: a fact is applied only if its `version` is newer than the \
          stored one, and pending orders are cancelled by a conditional transition."
     } else {
@@ -600,6 +607,7 @@ pub fn document() -> Value {
                 { "name": "event-service", "description": "The event catalogue (port 3002)." },
                 { "name": "ticket-service", "description": "Inventory, orders, e-tickets, the order side of the saga (port 3003)." },
                 { "name": "payment-service", "description": "Payments and refunds (port 3004)." },
+                { "name": "notification-service", "description": "Mails buyers and ticket holders what happened (port 3005); publishes nothing." },
                 { "name": "operators", "description": "People with the NATS CLI." }
             ],
             "x-jetstream-streams": streams
@@ -724,6 +732,11 @@ pub(crate) mod examples {
                 }],
                 total_amount: usd(5100),
                 expires_at: at(900),
+                customer: Some(OrderCustomer {
+                    first_name: "Ada".into(),
+                    last_name: "Lovelace".into(),
+                    email: "ada@example.com".into(),
+                }),
             },
         )
     }
@@ -743,6 +756,18 @@ pub(crate) mod examples {
                 payment_id: PAYMENT,
                 total_amount: usd(5100),
                 ticket_count: 2,
+                tickets: vec![
+                    OrderTicket {
+                        ticket_type: "General".into(),
+                        code: "KQ7MX-4PN2R-T8WHZ-3CYDV".into(),
+                        signed_code: None,
+                    },
+                    OrderTicket {
+                        ticket_type: "General".into(),
+                        code: "B9RTE-XW5KM-2HQPA-7NCJF".into(),
+                        signed_code: None,
+                    },
+                ],
             },
         )
     }

@@ -50,7 +50,35 @@ pub const PAYMENT_ORDERS: ConsumerDef = ConsumerDef {
     json: include_str!("../../../nats/consumers/ORDERS/payment-orders.json"),
 };
 
-pub const CONSUMERS: &[ConsumerDef] = &[TICKET_PAYMENTS, TICKET_CATALOG, PAYMENT_ORDERS];
+/// The notification service's view of orders (buyer, lines, hold) and the mails they cause.
+pub const NOTIFICATION_ORDERS: ConsumerDef = ConsumerDef {
+    stream: "ORDERS",
+    name: "notification-orders",
+    json: include_str!("../../../nats/consumers/ORDERS/notification-orders.json"),
+};
+
+/// The notification service's view of payment results (declines, refunds).
+pub const NOTIFICATION_PAYMENTS: ConsumerDef = ConsumerDef {
+    stream: "PAYMENTS",
+    name: "notification-payments",
+    json: include_str!("../../../nats/consumers/PAYMENTS/notification-payments.json"),
+};
+
+/// The notification service's view of the catalogue (what an event is, when it moves or ends).
+pub const NOTIFICATION_CATALOG: ConsumerDef = ConsumerDef {
+    stream: "CATALOG",
+    name: "notification-catalog",
+    json: include_str!("../../../nats/consumers/CATALOG/notification-catalog.json"),
+};
+
+pub const CONSUMERS: &[ConsumerDef] = &[
+    TICKET_PAYMENTS,
+    TICKET_CATALOG,
+    PAYMENT_ORDERS,
+    NOTIFICATION_ORDERS,
+    NOTIFICATION_PAYMENTS,
+    NOTIFICATION_CATALOG,
+];
 
 #[cfg(test)]
 mod tests {

@@ -10,6 +10,7 @@ pub struct GatewayConfig {
     pub event_url: String,
     pub ticket_url: String,
     pub payment_url: String,
+    pub notification_url: String,
     /// `WEB_DIST_DIR`, default `web/dist`: the built browser app.
     pub web_dist: PathBuf,
     /// `UPSTREAM_TIMEOUT_MS`, default 10000: how long the gateway waits for a service's answer
@@ -29,6 +30,10 @@ impl GatewayConfig {
             event_url: config::var_or("EVENT_SERVICE_URL", &local(ports::EVENT)),
             ticket_url: config::var_or("TICKET_SERVICE_URL", &local(ports::TICKET)),
             payment_url: config::var_or("PAYMENT_SERVICE_URL", &local(ports::PAYMENT)),
+            notification_url: config::var_or(
+                "NOTIFICATION_SERVICE_URL",
+                &local(ports::NOTIFICATION),
+            ),
             web_dist: config::var_or("WEB_DIST_DIR", "web/dist").into(),
             upstream_timeout: config::millis_or("UPSTREAM_TIMEOUT_MS", Duration::from_secs(10))?,
         })

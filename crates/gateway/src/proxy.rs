@@ -38,6 +38,7 @@ impl Proxy {
             ("/api/events", config.event_url.clone()),
             ("/api/tickets/", config.ticket_url.clone()),
             ("/api/payment/", config.payment_url.clone()),
+            ("/api/notifications/", config.notification_url.clone()),
         ];
         Self {
             client,
@@ -175,6 +176,7 @@ mod tests {
             event_url: "http://event".into(),
             ticket_url: "http://ticket".into(),
             payment_url: "http://payment".into(),
+            notification_url: "http://notification".into(),
             web_dist: "nowhere".into(),
             upstream_timeout: Duration::from_secs(1),
         })
@@ -188,6 +190,10 @@ mod tests {
         assert_eq!(p.upstream("/api/events/my/events"), Some("http://event"));
         assert_eq!(p.upstream("/api/tickets/book"), Some("http://ticket"));
         assert_eq!(p.upstream("/api/payment/process"), Some("http://payment"));
+        assert_eq!(
+            p.upstream("/api/notifications/mine"),
+            Some("http://notification")
+        );
         assert_eq!(p.upstream("/api/eventsx"), None);
         assert_eq!(p.upstream("/api/other"), None);
     }

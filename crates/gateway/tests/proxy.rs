@@ -18,7 +18,8 @@ fn config(auth_url: String) -> GatewayConfig {
         auth_url,
         event_url: nowhere.clone(),
         ticket_url: nowhere.clone(),
-        payment_url: nowhere,
+        payment_url: nowhere.clone(),
+        notification_url: nowhere,
         web_dist: "/nonexistent".into(),
         upstream_timeout: Duration::from_secs(10),
     }

@@ -442,6 +442,7 @@ pub fn order_created(user: Uuid, minor_units: i64, expires_at: DateTime<Utc>) ->
         }],
         total_amount: price,
         expires_at,
+        customer: None,
     }
 }
 

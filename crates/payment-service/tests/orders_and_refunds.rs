@@ -158,6 +158,7 @@ async fn a_confirmed_order_shows_in_the_payment_status() {
             payment_id: payment["id"].as_str().unwrap().parse().unwrap(),
             total_amount: order.total_amount.clone(),
             ticket_count: 1,
+            tickets: Vec::new(),
         },
     );
     s.publish(&confirmed).await;

@@ -15,6 +15,7 @@ pub mod ports {
     pub const EVENT: u16 = 3002;
     pub const TICKET: u16 = 3003;
     pub const PAYMENT: u16 = 3004;
+    pub const NOTIFICATION: u16 = 3005;
     pub const NATS: u16 = 4222;
 }
 
@@ -176,6 +177,12 @@ pub mod services {
         ServiceEnv::new("TICKET_PORT", ports::TICKET, "ticket_db", "ticket.db");
     pub const PAYMENT: ServiceEnv =
         ServiceEnv::new("PAYMENT_PORT", ports::PAYMENT, "payment_db", "payment.db");
+    pub const NOTIFICATION: ServiceEnv = ServiceEnv::new(
+        "NOTIFICATION_PORT",
+        ports::NOTIFICATION,
+        "notification_db",
+        "notification.db",
+    );
 }
 
 /// What every service reads the same way: where it listens and where it keeps its data.
@@ -273,6 +280,7 @@ mod tests {
             services::EVENT,
             services::TICKET,
             services::PAYMENT,
+            services::NOTIFICATION,
         ];
         for (i, a) in all.iter().enumerate() {
             for b in &all[i + 1..] {

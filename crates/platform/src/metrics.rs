@@ -41,7 +41,7 @@ pub mod names {
     pub const REFUNDS: &str = "payment_refunds_total";
     /// Counter `{result}`: check-in scans by result (a replayed nonce counts again).
     pub const CHECKINS: &str = "ticket_checkins_total";
-    /// Counter `{kind, outcome}`: mails `sent` or `failed`.
+    /// Counter `{kind, outcome}`: mails `sent`, `retried` (SMTP away for now) or `failed`.
     pub const MAILS: &str = "notification_mails_total";
     /// Gauge `{service}`: unpublished outbox rows.
     pub const OUTBOX_BACKLOG: &str = "outbox_backlog";

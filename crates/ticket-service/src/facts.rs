@@ -9,7 +9,7 @@ use contracts::tickets::TicketCheckedIn;
 use platform::outbox::OutboxMessage;
 
 use crate::checkin::{DoorTicket, Scan};
-use crate::order::{CancelReason, Order};
+use crate::order::{CancelReason, IssuedTicket, Order};
 
 pub const SOURCE: &str = "ticket-service";
 
@@ -43,11 +43,21 @@ pub fn created(order: &Order, traceparent: Option<&str>) -> OutboxMessage {
             .collect(),
         total_amount: order.total_amount.to_price(),
         expires_at: order.expires_at,
+        customer: Some(contracts::orders::OrderCustomer {
+            first_name: order.customer.first_name.clone(),
+            last_name: order.customer.last_name.clone(),
+            email: order.customer.email.clone(),
+        }),
     };
     message(subjects::ORDERS_CREATED, order, data, traceparent)
 }
 
-pub fn confirmed(order: &Order, traceparent: Option<&str>) -> OutboxMessage {
+/// `tickets` are the e-tickets the confirmation issues, so the buyer's mail can carry their codes.
+pub fn confirmed(
+    order: &Order,
+    tickets: &[IssuedTicket],
+    traceparent: Option<&str>,
+) -> OutboxMessage {
     let data = OrderConfirmed {
         order_id: order.id,
         booking_reference: order.booking_reference.clone(),
@@ -56,6 +66,14 @@ pub fn confirmed(order: &Order, traceparent: Option<&str>) -> OutboxMessage {
         payment_id: order.payment_id.unwrap_or_default(),
         total_amount: order.total_amount.to_price(),
         ticket_count: order.seat_count(),
+        tickets: tickets
+            .iter()
+            .map(|t| contracts::orders::OrderTicket {
+                ticket_type: t.ticket_type.clone(),
+                code: t.code.clone(),
+                signed_code: t.signed_code.clone(),
+            })
+            .collect(),
     };
     message(subjects::ORDERS_CONFIRMED, order, data, traceparent)
 }

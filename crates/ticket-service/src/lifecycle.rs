@@ -322,12 +322,13 @@ fn confirm(
         updated_at: now,
         ..order
     };
+    let tickets = issue_tickets(&confirmed);
     Decision {
         stock: seats(&confirmed, |q| (-q, q)),
-        tickets: issue_tickets(&confirmed),
+        facts: vec![facts::confirmed(&confirmed, &tickets, traceparent)],
+        tickets,
         void_tickets: false,
         attempt: Some(attempt.clone()),
-        facts: vec![facts::confirmed(&confirmed, traceparent)],
         update: Some(OrderUpdate {
             order: confirmed.clone(),
             from,

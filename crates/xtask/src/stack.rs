@@ -13,7 +13,8 @@ use anyhow::{Context, bail};
 
 use crate::{cargo, http, nats, root, tools};
 
-/// A process of the stack, in start-up order (the seed's: auth, event, ticket, payment, web).
+/// A process of the stack, in start-up order (the seed's: auth, event, ticket, payment,
+/// notification, web).
 struct Service {
     name: &'static str,
     bin: &'static str,
@@ -50,6 +51,13 @@ const SERVICES: &[Service] = &[
         port_var: "PAYMENT_PORT",
         default_port: 3004,
         url_var: "PAYMENT_SERVICE_URL",
+    },
+    Service {
+        name: "notification",
+        bin: "notification-service",
+        port_var: "NOTIFICATION_PORT",
+        default_port: 3005,
+        url_var: "NOTIFICATION_SERVICE_URL",
     },
     Service {
         name: "web",
@@ -102,7 +110,7 @@ impl Stack {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = cmd.spawn().with_context(|| format!("starting {name}"))?;
-        let label = format!("{name:>7} |");
+        let label = format!("{name:>12} |");
         if let Some(out) = child.stdout.take() {
             pipe(label.clone(), out);
         }
@@ -375,7 +383,7 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
             demo_account(*p, DEMO_BUYER, "Demo", "Buyer")?;
         }
         started.push(format!(
-            "{:>8}  http://localhost:{p}  (metrics http://localhost:{p}/metrics)",
+            "{:>12}  http://localhost:{p}  (metrics http://localhost:{p}/metrics)",
             s.name
         ));
     }
@@ -387,7 +395,7 @@ pub fn up(args: &[String]) -> anyhow::Result<ExitCode> {
         nats_bin.is_some(),
         demo,
         &data_dir,
-        ports[4],
+        ports[SERVICES.len() - 1],
     );
 
     loop {
@@ -419,11 +427,22 @@ fn print_summary(
         println!("  {line}");
     }
     if local_nats {
-        println!("      nats  {nats_url} (monitoring from http://localhost:{monitor_port})");
+        println!("          nats  {nats_url} (monitoring from http://localhost:{monitor_port})");
     } else {
-        println!("      nats  {nats_url} (external)");
+        println!("          nats  {nats_url} (external)");
     }
-    println!("      data  {}", data_dir.display());
+    println!("          data  {}", data_dir.display());
+    // The notification service mails SMTP_URL when set, else writes files a mail client opens.
+    match std::env::var("SMTP_URL").ok().filter(|v| !v.is_empty()) {
+        Some(url) => println!(
+            "          mail  SMTP {}",
+            url.split('@').next_back().unwrap_or("")
+        ),
+        None => println!(
+            "          mail  {} (one .eml file per message)",
+            data_dir.join("mail").display()
+        ),
+    }
     if demo {
         println!(
             "\n  Demo accounts: {} / {}  and  {} / {}",

@@ -1,0 +1,110 @@
+//! Wiring: the service's parts, the router, background work (the three consumers and the
+//! sweep) and the server.
+
+use std::sync::Arc;
+
+use async_nats::jetstream;
+use axum::Router;
+use contracts::jetstream::{NOTIFICATION_CATALOG, NOTIFICATION_ORDERS, NOTIFICATION_PAYMENTS};
+use platform::AuthClient;
+use platform::background::Background;
+use platform::health::Readiness;
+
+use crate::config::NotificationConfig;
+use crate::mailer::Mailer;
+use crate::state::AppState;
+use crate::store::{self, NotificationStore};
+use crate::{openapi, reminders, routes};
+
+/// One fact at a time per consumer: facts of one stream are planned in stream order against a
+/// projection the previous one already updated. Mail volume is low; SMTP is the slow part.
+const CONSUMER_CONCURRENCY: usize = 1;
+
+pub struct App {
+    pub state: AppState,
+}
+
+impl App {
+    /// Starts the consumers of `orders.>`, `payments.>` and `catalog.events.>` and the sweep;
+    /// [`Background::stop`] (or dropping it) stops them. Unacknowledged facts are redelivered.
+    pub fn spawn_background(&self) -> Background {
+        let state = &self.state;
+        let mut background = Background::new();
+        for def in [
+            NOTIFICATION_CATALOG,
+            NOTIFICATION_ORDERS,
+            NOTIFICATION_PAYMENTS,
+        ] {
+            background = background.consumer(
+                state.js.clone(),
+                def,
+                CONSUMER_CONCURRENCY,
+                state.clone(),
+                |s, m| Box::pin(crate::consumer::handle(s, m)),
+            );
+        }
+        background.every(
+            "reminders and unsent mails",
+            state.config.sweep_every,
+            state.clone(),
+            |s| Box::pin(reminders::sweep(s)),
+        )
+    }
+}
+
+/// Connects to NATS, opens the configured store and the mail transport, prepares the streams.
+pub async fn build(config: NotificationConfig) -> anyhow::Result<App> {
+    let nats = platform::nats::connect_to(&config.links, "notification-service").await?;
+    let store = store::open(&config.base.store).await?;
+    build_with(config, store, nats).await
+}
+
+/// Like [`build`] with a given store and NATS connection (tests).
+pub async fn build_with(
+    config: NotificationConfig,
+    store: Arc<dyn NotificationStore>,
+    nats: async_nats::Client,
+) -> anyhow::Result<App> {
+    let js = jetstream::new(nats.clone());
+    platform::nats::ensure_streams(&js).await?;
+    let mailer = Mailer::new(
+        config.smtp_url.as_deref(),
+        &config.mail_dir,
+        config.smtp_timeout,
+    )?;
+    tracing::info!(to = %mailer.describe(), "mail goes out as");
+    let state = AppState {
+        auth: AuthClient::from_links(&config.links),
+        store,
+        config: Arc::new(config),
+        nats,
+        js,
+        mailer,
+    };
+    Ok(App { state })
+}
+
+/// The finished router: the route, the OpenAPI document, health checks, fallbacks, middleware.
+pub fn router(state: AppState) -> Router {
+    let store = state.store.clone();
+    let nats = state.nats.clone();
+    let readiness = Readiness::new("notification-service")
+        .store(move || {
+            let store = store.clone();
+            async move { store.ping().await }
+        })
+        .nats(nats);
+    let routes = routes::router()
+        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+        .with_state(state);
+    platform::http::finish(routes, readiness)
+}
+
+/// Serves until Ctrl-C or SIGTERM, then stops the background work.
+pub async fn run(config: NotificationConfig) -> anyhow::Result<()> {
+    let addr = config.base.http.addr;
+    let app = build(config).await?;
+    let background = app.spawn_background();
+    platform::http::run_until_shutdown(addr, "notification service", router(app.state), background)
+        .await
+}

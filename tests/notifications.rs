@@ -1,0 +1,165 @@
+//! Mail end to end: a buyer books and pays through the gateway, the real ticket and payment
+//! services publish their facts, and the notification service mails a real SMTP server.
+
+use std::time::Duration;
+
+use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
+use mail_parser::{MessageParser, MimeHeaders};
+use platform::testing::{TestClient, eventually};
+use serde_json::json;
+
+async fn email_of(client: &TestClient) -> String {
+    client.get("/api/auth/me").await.json()["user"]["email"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+fn subject(raw: &[u8]) -> String {
+    MessageParser::default()
+        .parse(raw)
+        .and_then(|m| m.subject().map(str::to_string))
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_with_the_tickets() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 30.0, 100)])
+        .await;
+    let buyer = system.sign_up("Bruno").await;
+    let email = email_of(&buyer).await;
+    let order_id = order_id(&book(&buyer, event, 2).await);
+    assert_eq!(
+        pay(&buyer, &order_id, DECLINED_CARD).await["status"],
+        "failed"
+    );
+    assert_eq!(
+        pay(&buyer, &order_id, APPROVED_CARD).await["status"],
+        "completed"
+    );
+    let order = order_becomes(&buyer, &order_id, "confirmed").await;
+
+    eventually("the decline notice and the confirmation", || async {
+        (system.smtp.received().len() >= 2).then_some(())
+    })
+    .await;
+    // Anything sent twice would have arrived by now.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = system.smtp.received();
+    let subjects: Vec<String> = mails.iter().map(|r| subject(&r.data)).collect();
+    assert_eq!(mails.len(), 2, "{subjects:?}");
+    assert!(mails.iter().all(|r| r.to == [email.clone()]));
+    // Declines and confirmations come from two streams: either may be mailed first.
+    assert_eq!(
+        subjects
+            .iter()
+            .filter(|s| s.starts_with("Payment declined"))
+            .count(),
+        1,
+        "{subjects:?}"
+    );
+    let confirmed = subjects
+        .iter()
+        .position(|s| s.starts_with("Your tickets for Night of Tests"))
+        .unwrap_or_else(|| panic!("no confirmation in {subjects:?}"));
+    let confirmation = MessageParser::default()
+        .parse(&mails[confirmed].data)
+        .unwrap();
+    let text = confirmation.body_text(0).unwrap();
+    for ticket in order["issuedTickets"].as_array().unwrap() {
+        let code = ticket["code"].as_str().unwrap();
+        assert!(
+            text.contains(code),
+            "the ticket {code} is in the mail: {text}"
+        );
+    }
+    let images = confirmation
+        .parts
+        .iter()
+        .filter(|p| p.content_type().is_some_and(|c| c.ctype() == "image"))
+        .count();
+    assert_eq!(images, 2, "one QR code per ticket");
+    let ics = confirmation
+        .attachments()
+        .find(|p| p.attachment_name() == Some("event.ics"))
+        .expect("a calendar file");
+    assert!(
+        std::str::from_utf8(ics.contents())
+            .unwrap()
+            .contains("SUMMARY:Night of Tests")
+    );
+
+    for r in &mails {
+        let raw = String::from_utf8_lossy(&r.data);
+        for card in [
+            "4242 4242 4242 4242",
+            "4242424242424242",
+            "4000 0000 0000 0002",
+        ] {
+            assert!(!raw.contains(card), "no card data in a mail");
+        }
+    }
+
+    // The buyer finds both in their list, through the gateway.
+    let listed = buyer.get("/api/notifications/mine").await;
+    assert_eq!(listed.status, 200, "{}", listed.text);
+    let body = listed.json();
+    let kinds: Vec<&str> = body["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.len(), 2);
+    assert!(kinds.contains(&"order_confirmed") && kinds.contains(&"payment_declined"));
+}
+
+#[tokio::test]
+async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
+    let system = System::start().await;
+    let organizer = system.sign_up("Olga").await;
+    let event = system
+        .create_event(&organizer, &[("General", 30.0, 100)])
+        .await;
+    let mut holders = Vec::new();
+    for quantity in [1, 2] {
+        let (buyer, ..) = paid_order(&system, event, quantity).await;
+        holders.push(email_of(&buyer).await);
+    }
+    eventually("the confirmations", || async {
+        (system.smtp.received().len() >= 2).then_some(())
+    })
+    .await;
+
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // Two confirmations, then per holder the event's notice and the refund.
+    eventually("the notices and refunds", || async {
+        (system.smtp.received().len() >= 6).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = system.smtp.received();
+    assert_eq!(
+        mails.len(),
+        6,
+        "{:?}",
+        mails.iter().map(|r| subject(&r.data)).collect::<Vec<_>>()
+    );
+    for holder in &holders {
+        let theirs: Vec<String> = mails
+            .iter()
+            .filter(|r| r.to == [holder.clone()])
+            .map(|r| subject(&r.data))
+            .collect();
+        let count = |prefix: &str| theirs.iter().filter(|s| s.starts_with(prefix)).count();
+        assert_eq!(count("Cancelled: Night of Tests"), 1, "{theirs:?}");
+        assert_eq!(count("Refund of"), 1, "{theirs:?}");
+        assert_eq!(count("Your tickets"), 1, "{theirs:?}");
+    }
+}
