@@ -1,7 +1,7 @@
 //! `GET /metrics` on every service: Prometheus text that a Prometheus parser reads, and the
 //! counters an operator watches move when a buyer books and pays.
 
-use e2e::{APPROVED_CARD, System, book, card_body, order_becomes};
+use e2e::{System, paid_order};
 use platform::testing::{TestClient, eventually};
 use prometheus_parse::{Sample, Scrape, Value};
 
@@ -36,23 +36,13 @@ async fn a_booking_a_payment_and_a_consumed_fact_move_the_counters_operators_wat
     let event = system
         .create_event(&organizer, &[("General", 25.0, 10)])
         .await;
-    let buyer = system.sign_up("Bruno").await;
 
     let tickets = system.tickets.url();
     let payments = system.payments.url();
     let before = scrape(&tickets).await;
     assert_eq!(value(&before, "ticket_bookings_total", &[]), 0.0);
 
-    let order = book(&buyer, event, 2).await;
-    let order_id = order["orderId"].as_str().unwrap().to_string();
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), APPROVED_CARD),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    order_becomes(&buyer, &order_id, "confirmed").await;
+    paid_order(&system, event, 2).await;
 
     let ticket = eventually("the ticket service to count the confirmation", || async {
         let s = scrape(&tickets).await;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::routing::post;
-use e2e::{APPROVED_CARD, System, book, card_body, order_becomes};
+use e2e::{System, paid_order};
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::any_value;
 use platform::testing::eventually;
@@ -85,17 +85,7 @@ async fn one_order_is_one_trace_across_the_gateway_the_ticket_and_the_payment_se
     let event = system
         .create_event(&organizer, &[("General", 25.0, 10)])
         .await;
-    let buyer = system.sign_up("Bruno").await;
-    let order = book(&buyer, event, 1).await;
-    let order_id = order["orderId"].as_str().unwrap().to_string();
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), APPROVED_CARD),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    order_becomes(&buyer, &order_id, "confirmed").await;
+    paid_order(&system, event, 1).await;
 
     // The booking's trace: the gateway's request, the ticket service's request, and the payment
     // service consuming the `orders.created` it published.

@@ -32,19 +32,58 @@ use api_types::checkin::{
     ScanDirection,
 };
 use chrono::{DateTime, Utc};
+use contracts::tickets::TicketCheckedIn;
 use platform::outbox::OutboxMessage;
 use ticket_code::{EventKey, Invalid};
 use uuid::Uuid;
 
 use crate::facts;
+use crate::order::CustomerInfo;
 use crate::order::OrderStatus;
-use crate::store::{EventTicket, StoredKey};
 
 /// What the scanned text names: a plain code to look up, or an answer known without looking.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanTarget {
     Code(String),
     Refused(CheckinResult),
+}
+
+/// One e-ticket of an event as the attendee list shows it, void ones included.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventTicket {
+    pub code: String,
+    pub ticket_type: String,
+    pub void: bool,
+    pub order_id: Uuid,
+    pub booking_reference: String,
+    pub order_status: OrderStatus,
+    /// Whom the order was booked for.
+    pub holder: CustomerInfo,
+    /// Its check-in at the door, if it entered.
+    pub check_in: Option<TicketCheckin>,
+}
+
+/// One of an event's signing keys. The secret never leaves the ticket service; scanners get
+/// the public half ([`StoredKey::public_key`]).
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub version: u8,
+    pub secret: [u8; 32],
+}
+
+impl StoredKey {
+    pub fn public_key(&self) -> String {
+        ticket_code::EventKey::from_secret(self.version, self.secret).public_key()
+    }
+}
+
+impl std::fmt::Debug for StoredKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StoredKey")
+            .field("version", &self.version)
+            .field("public_key", &self.public_key())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One scan, validated, as the store takes it.
@@ -209,7 +248,17 @@ pub fn decide(scan: &Scan, ticket: Option<&DoorTicket>, counter: CheckinCounter)
     };
     // An accepted scan that moved the holder in or out is the fact; a moved record is not.
     let facts = if result.admits() && write.is_some() {
-        vec![facts::checked_in(scan, ticket)]
+        let fact = TicketCheckedIn {
+            event_id: ticket.event_id,
+            order_id: ticket.order_id,
+            code: ticket.code.clone(),
+            ticket_type: ticket.ticket_type.clone(),
+            direction: scan.direction,
+            scanned_at: scan.scanned_at,
+            gate: scan.gate.clone(),
+            scanned_by: scan.scanned_by,
+        };
+        vec![facts::checked_in(fact, scan.traceparent.clone())]
     } else {
         Vec::new()
     };

@@ -8,7 +8,6 @@ use contracts::subjects;
 use contracts::tickets::TicketCheckedIn;
 use platform::outbox::OutboxMessage;
 
-use crate::checkin::{DoorTicket, Scan};
 use crate::order::{CancelReason, IssuedTicket, Order};
 
 pub const SOURCE: &str = "ticket-service";
@@ -91,24 +90,15 @@ pub fn cancelled(order: &Order, reason: CancelReason, traceparent: Option<&str>)
 
 /// An accepted scan (`tickets.checked_in`); the envelope's subject is the event id, so one
 /// event's door can be followed alone.
-pub fn checked_in(scan: &Scan, ticket: &DoorTicket) -> OutboxMessage {
-    let data = TicketCheckedIn {
-        event_id: ticket.event_id,
-        order_id: ticket.order_id,
-        code: ticket.code.clone(),
-        ticket_type: ticket.ticket_type.clone(),
-        direction: scan.direction,
-        scanned_at: scan.scanned_at,
-        gate: scan.gate.clone(),
-        scanned_by: scan.scanned_by,
-    };
+pub fn checked_in(data: TicketCheckedIn, traceparent: Option<String>) -> OutboxMessage {
+    let event_id = data.event_id;
     let envelope = Envelope::new(
         subjects::TICKETS_CHECKED_IN,
         SOURCE,
-        Some(ticket.event_id.to_string()),
+        Some(event_id.to_string()),
         data,
     );
     OutboxMessage::from_envelope(&envelope)
         .expect("check-in facts always serialise")
-        .with_traceparent(scan.traceparent.clone())
+        .with_traceparent(traceparent)
 }

@@ -21,9 +21,9 @@ pub use sqlite::SqliteStore;
 
 pub use api_types::events::RefundPolicy;
 
-pub use crate::checkin::{DoorTicket, Scan, TicketCheckin};
+pub use crate::checkin::{DoorTicket, EventTicket, Scan, StoredKey, TicketCheckin};
 pub use crate::lifecycle::{Command, Transition};
-use crate::order::{CancelReason, CustomerInfo, Order, OrderDetails, OrderStatus};
+use crate::order::{CancelReason, Order, OrderDetails};
 pub use crate::sales::{OrderPage, OrderQuery, Sale};
 
 /// Where an event stands in the catalogue. Serialized as its name, as stored and shown.
@@ -127,44 +127,6 @@ impl EventStock {
             },
             stock,
         }
-    }
-}
-
-/// One e-ticket of an event as the attendee list shows it, void ones included.
-#[derive(Debug, Clone, PartialEq)]
-pub struct EventTicket {
-    pub code: String,
-    pub ticket_type: String,
-    pub void: bool,
-    pub order_id: Uuid,
-    pub booking_reference: String,
-    pub order_status: OrderStatus,
-    /// Whom the order was booked for.
-    pub holder: CustomerInfo,
-    /// Its check-in at the door, if it entered.
-    pub check_in: Option<TicketCheckin>,
-}
-
-/// One of an event's signing keys. The secret never leaves the ticket service; scanners get
-/// the public half ([`StoredKey::public_key`]).
-#[derive(Clone, PartialEq, Eq)]
-pub struct StoredKey {
-    pub version: u8,
-    pub secret: [u8; 32],
-}
-
-impl StoredKey {
-    pub fn public_key(&self) -> String {
-        ticket_code::EventKey::from_secret(self.version, self.secret).public_key()
-    }
-}
-
-impl std::fmt::Debug for StoredKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("StoredKey")
-            .field("version", &self.version)
-            .field("public_key", &self.public_key())
-            .finish_non_exhaustive()
     }
 }
 
