@@ -62,7 +62,9 @@ fn origin(span: &ReceivedSpan) -> Option<String> {
         .cloned()
 }
 
-#[tokio::test]
+// Several threads: the exporter's blocking HTTP call must reach the receiver, which runs on
+// this test's runtime, while a flush waits for it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_order_is_one_trace_across_the_gateway_the_ticket_and_the_payment_service() {
     let received: Received = Arc::default();
     let receiver = platform::testing::TestServer::spawn(
@@ -71,8 +73,8 @@ async fn one_order_is_one_trace_across_the_gateway_the_ticket_and_the_payment_se
             .with_state(received.clone()),
     )
     .await;
-    // SAFETY: set before any other thread of this test binary reads the environment; this is
-    // the binary's only test.
+    // SAFETY: this is the binary's only test, and nothing else reads the environment yet: the
+    // runtime's other worker only serves the receiver.
     unsafe {
         std::env::set_var("OTEL_EXPORTER_OTLP_ENDPOINT", receiver.url());
         std::env::set_var("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf");
@@ -94,7 +96,9 @@ async fn one_order_is_one_trace_across_the_gateway_the_ticket_and_the_payment_se
     // consuming its `payments.completed` to confirm the order.
     let payment_trace = ["gateway", "payment-service", "ticket-payments"];
     let traces = eventually("both traces to reach the receiver", || async {
-        platform::telemetry::flush();
+        tokio::task::spawn_blocking(platform::telemetry::flush)
+            .await
+            .expect("flush");
         let spans = received.lock().unwrap().clone();
         let mut by_trace: HashMap<String, BTreeSet<String>> = HashMap::new();
         for span in &spans {

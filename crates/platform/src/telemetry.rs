@@ -86,7 +86,8 @@ pub fn tracing_exported() -> bool {
     TRACER.get().is_some()
 }
 
-/// Sends the spans waiting in the batch now (tests, and before a process exits).
+/// Sends the spans waiting in the batch now (tests, and before a process exits). It blocks
+/// until the export is done: call it from a blocking context, not on an async worker.
 pub fn flush() {
     if let Some(provider) = TRACER.get() {
         let _ = provider.force_flush();
