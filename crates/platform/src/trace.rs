@@ -40,8 +40,8 @@ fn is_hex(s: &str, len: usize) -> bool {
     s.len() == len && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
-/// The trace id and flags of a well-formed incoming `traceparent`.
-fn parse(tp: &str) -> Option<(&str, &str)> {
+/// The trace id, parent span id and flags of a well-formed incoming `traceparent`.
+fn parse(tp: &str) -> Option<(&str, &str, &str)> {
     let parts: Vec<&str> = tp.trim().split('-').collect();
     if let [version, trace_id, parent_id, flags] = parts[..]
         && is_hex(version, 2)
@@ -51,7 +51,7 @@ fn parse(tp: &str) -> Option<(&str, &str)> {
         && is_hex(parent_id, 16)
         && is_hex(flags, 2)
     {
-        return Some((trace_id, flags));
+        return Some((trace_id, parent_id, flags));
     }
     None
 }
@@ -98,8 +98,7 @@ pub fn follow(span: &tracing::Span, traceparent: Option<&str>) {
         return;
     }
     let Some(tp) = traceparent else { return };
-    let parts: Vec<&str> = tp.trim().split('-').collect();
-    let (Some((trace_id, flags)), &[_, _, parent_id, _]) = (parse(tp), &parts[..]) else {
+    let Some((trace_id, parent_id, flags)) = parse(tp) else {
         return;
     };
     let (Ok(trace_id), Ok(span_id), Ok(flags)) = (
@@ -128,7 +127,7 @@ pub fn continue_or_root(incoming: Option<&str>, entity: Uuid) -> String {
     }
     let span = span_id();
     match incoming.and_then(parse) {
-        Some((trace_id, flags)) => format!("00-{trace_id}-{span}-{flags}"),
+        Some((trace_id, _, flags)) => format!("00-{trace_id}-{span}-{flags}"),
         None => format!("00-{}-{span}-01", entity.simple()),
     }
 }
