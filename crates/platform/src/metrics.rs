@@ -154,7 +154,8 @@ pub fn record_request(
     started: Instant,
 ) {
     let method = method_label(method);
-    let route = route.to_owned();
+    // One copy of the route, shared by both metrics' labels.
+    let route = metrics::SharedString::from_shared(std::sync::Arc::<str>::from(route));
     counter!(names::HTTP_REQUESTS,
         "service" => service,
         "method" => method,
