@@ -19,10 +19,7 @@ async fn forged_post(victim: &TestClient, path: &str) -> TestResponse {
 #[tokio::test]
 async fn forged_cross_site_posts_are_refused_and_the_same_requests_from_the_site_succeed() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 10.0, 5)])
-        .await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 10.0, 5)]).await;
     let buyer = system.sign_up("Bea").await;
     let order_id = book(&buyer, event, 1).await["order"]["id"]
         .as_str()

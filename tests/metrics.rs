@@ -32,10 +32,7 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> f64 {
 async fn a_booking_a_payment_and_a_consumed_fact_move_the_counters_operators_watch() {
     assert!(platform::metrics::install(), "metrics are on by default");
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 25.0, 10)])
-        .await;
+    let (_, event) = system.organizer_with_event(&[("General", 25.0, 10)]).await;
 
     let tickets = system.tickets.url();
     let payments = system.payments.url();

@@ -143,9 +143,8 @@ async fn flash_sale_losing_a_node() {
         assert_eq!(info.config.num_replicas, 3, "{stream}");
     }
 
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 25.0, SEATS)])
+    let (_, event) = system
+        .organizer_with_event(&[("General", 25.0, SEATS)])
         .await;
     let mut buyers = Vec::new();
     for _ in 0..FIRST_WAVE + SECOND_WAVE {

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
+use e2e::{
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, paid_order, pay,
+};
 use mail_parser::{MessageParser, MimeHeaders};
 use platform::testing::{TestClient, eventually};
 use serde_json::json;
@@ -25,11 +27,7 @@ fn subject(raw: &[u8]) -> String {
 #[tokio::test]
 async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_with_the_tickets() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 100)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 100)]).await;
     let email = email_of(&buyer).await;
     let order_id = order_id(&book(&buyer, event, 2).await);
     assert_eq!(
@@ -120,10 +118,7 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
 #[tokio::test]
 async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 100)])
-        .await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 30.0, 100)]).await;
     let mut holders = Vec::new();
     for quantity in [1, 2] {
         let (buyer, ..) = paid_order(&system, event, quantity).await;

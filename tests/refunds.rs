@@ -106,10 +106,7 @@ async fn check_cancelled_event(
 async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_one_and_frees_every_seat()
  {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 100)])
-        .await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 30.0, 100)]).await;
     let mut paid = Vec::new();
     for quantity in [1, 2, 3] {
         paid.push(paid_order(&system, event, quantity).await);
@@ -160,10 +157,7 @@ async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_on
 async fn a_cascade_refunds_each_payment_once_when_the_payment_service_stops_halfway_and_comes_back()
 {
     let mut system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 12.5, 100)])
-        .await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 12.5, 100)]).await;
     let mut paid = Vec::new();
     for _ in 0..8 {
         paid.push(paid_order(&system, event, 2).await);
@@ -213,10 +207,7 @@ async fn a_cascade_refunds_each_payment_once_when_the_payment_service_stops_half
 #[tokio::test]
 async fn an_organizer_refunds_one_paid_order_through_the_gateway() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 10)])
-        .await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 30.0, 10)]).await;
     let (buyer, id, payment_id) = paid_order(&system, event, 2).await;
     let (_, kept, _) = paid_order(&system, event, 1).await;
     let stranger = system.sign_up("Sam").await;

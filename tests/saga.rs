@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, book, card_body, order_becomes};
+use e2e::{APPROVED_CARD, DECLINED_CARD, Options, Stage, System, book, card_body, order_becomes};
 use platform::testing::{TestClient, eventually, stream_events, wait_for_events};
 use serde_json::json;
 use uuid::Uuid;
@@ -28,11 +28,7 @@ fn trace_id(traceparent: &Option<String>) -> Option<String> {
 #[tokio::test]
 async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 100)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 100)]).await;
     let res = buyer
         .post(
             "/api/tickets/book",
@@ -98,11 +94,7 @@ async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
 #[tokio::test]
 async fn a_declined_card_then_the_success_card_confirms_the_order() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 10)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = book(&buyer, event, 1).await["orderId"]
         .as_str()
         .unwrap()
@@ -130,11 +122,7 @@ async fn a_declined_card_then_the_success_card_confirms_the_order() {
 #[tokio::test]
 async fn three_declines_cancel_the_order_and_put_the_seats_back() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 10)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = book(&buyer, event, 4).await["orderId"]
         .as_str()
         .unwrap()
@@ -179,11 +167,7 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
         ..Options::default()
     })
     .await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 10)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = book(&buyer, event, 1).await["orderId"]
         .as_str()
         .unwrap()
@@ -203,11 +187,7 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
 #[tokio::test]
 async fn an_order_confirms_once_the_ticket_service_is_back_after_missing_the_payment() {
     let mut system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 30.0, 10)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = book(&buyer, event, 2).await["orderId"]
         .as_str()
         .unwrap()
@@ -321,10 +301,7 @@ async fn invariants_hold(buyers: &[TestClient], event: Uuid, capacity: u64) -> (
 #[tokio::test]
 async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirmed_orders() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 20.0, 50)])
-        .await;
+    let (_, event) = system.organizer_with_event(&[("General", 20.0, 50)]).await;
     let mut buyers = Vec::new();
     for i in 0..100 {
         buyers.push(system.sign_up(&format!("b{i}")).await);
@@ -378,10 +355,7 @@ async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_bo
         ..Options::default()
     })
     .await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 20.0, 200)])
-        .await;
+    let (_, event) = system.organizer_with_event(&[("General", 20.0, 200)]).await;
     let mut buyers = Vec::new();
     for i in 0..20 {
         buyers.push(system.sign_up(&format!("r{i}")).await);

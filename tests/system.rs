@@ -2,19 +2,16 @@
 
 use std::time::Duration;
 
-use e2e::{Options, System, book, order_becomes};
+use e2e::{Options, Stage, System, book, order_becomes};
 use platform::testing::{eventually, wait_for_events};
 use serde_json::json;
 
 #[tokio::test]
 async fn an_organizer_creates_an_event_and_a_buyer_books_it_through_the_gateway() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 25.5, 100), ("VIP", 80.0, 10)])
+    let Stage { event, buyer, .. } = system
+        .stage(&[("General", 25.5, 100), ("VIP", 80.0, 10)])
         .await;
-
-    let buyer = system.sign_up("Bruno").await;
     let list = buyer.get("/api/events?category=Music").await.json();
     assert!(
         list["events"]
@@ -61,11 +58,11 @@ async fn an_organizer_creates_an_event_and_a_buyer_books_it_through_the_gateway(
 #[tokio::test]
 async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 10.0, 50)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage {
+        organizer,
+        event,
+        buyer,
+    } = system.stage(&[("General", 10.0, 50)]).await;
     let order = book(&buyer, event, 4).await;
     let order_id = order["orderId"].as_str().unwrap().to_string();
 
@@ -85,11 +82,11 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
 #[tokio::test]
 async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 10.0, 2)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage {
+        organizer,
+        event,
+        buyer,
+    } = system.stage(&[("General", 10.0, 2)]).await;
     let book = |q: u32| {
         let buyer = buyer.clone();
         async move {
@@ -125,11 +122,7 @@ async fn an_unpaid_order_booked_through_the_gateway_expires() {
         ..Options::default()
     })
     .await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 10.0, 5)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage { event, buyer, .. } = system.stage(&[("General", 10.0, 5)]).await;
     let order = book(&buyer, event, 5).await;
     let order_id = order["orderId"].as_str().unwrap().to_string();
     let o = order_becomes(&buyer, &order_id, "cancelled").await;
@@ -144,11 +137,11 @@ async fn an_unpaid_order_booked_through_the_gateway_expires() {
 #[tokio::test]
 async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once() {
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 12.0, 10)])
-        .await;
-    let buyer = system.sign_up("Bruno").await;
+    let Stage {
+        organizer,
+        event,
+        buyer,
+    } = system.stage(&[("General", 12.0, 10)]).await;
     let order = book(&buyer, event, 1).await;
     let order_id = order["orderId"].as_str().unwrap().to_string();
     let res = buyer

@@ -83,10 +83,7 @@ async fn one_order_is_one_trace_across_the_gateway_the_ticket_and_the_payment_se
     assert!(platform::telemetry::tracing_exported());
 
     let system = System::start().await;
-    let organizer = system.sign_up("Olga").await;
-    let event = system
-        .create_event(&organizer, &[("General", 25.0, 10)])
-        .await;
+    let (_, event) = system.organizer_with_event(&[("General", 25.0, 10)]).await;
     paid_order(&system, event, 1).await;
 
     // The booking's trace: the gateway's request, the ticket service's request, and the payment

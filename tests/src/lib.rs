@@ -51,6 +51,13 @@ impl Default for Options {
     }
 }
 
+/// The cast of a typical journey: see [`System::stage`].
+pub struct Stage {
+    pub organizer: TestClient,
+    pub event: Uuid,
+    pub buyer: TestClient,
+}
+
 pub struct System {
     pub nats: NatsServer,
     pub auth: TestServer,
@@ -246,6 +253,25 @@ impl System {
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
         browser
+    }
+
+    /// An organizer with one published event of `types` (name, price, seats): where most
+    /// journeys start.
+    pub async fn organizer_with_event(&self, types: &[(&str, f64, u32)]) -> (TestClient, Uuid) {
+        let organizer = self.sign_up("Olga").await;
+        let event = self.create_event(&organizer, types).await;
+        (organizer, event)
+    }
+
+    /// [`Self::organizer_with_event`] and a signed-up buyer.
+    pub async fn stage(&self, types: &[(&str, f64, u32)]) -> Stage {
+        let (organizer, event) = self.organizer_with_event(types).await;
+        let buyer = self.sign_up("Bruno").await;
+        Stage {
+            organizer,
+            event,
+            buyer,
+        }
     }
 
     /// Creates a published event through the API; `types` are (name, price, seats).
