@@ -61,11 +61,7 @@ pub async fn build_with_store(
 
 /// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
-    let store = state.store.clone();
-    let readiness = Readiness::new("auth-service").store(move || {
-        let store = store.clone();
-        async move { store.ping().await }
-    });
+    let readiness = Readiness::new("auth-service").store_of(state.store.clone(), |s| s.ping());
     let routes = routes::router()
         .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
         .with_state(state);

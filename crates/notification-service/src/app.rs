@@ -86,14 +86,9 @@ pub async fn build_with(
 
 /// The finished router: the route, the OpenAPI document, health checks, fallbacks, middleware.
 pub fn router(state: AppState) -> Router {
-    let store = state.store.clone();
-    let nats = state.nats.clone();
     let readiness = Readiness::new("notification-service")
-        .store(move || {
-            let store = store.clone();
-            async move { store.ping().await }
-        })
-        .nats(nats);
+        .store_of(state.store.clone(), |s| s.ping())
+        .nats(state.nats.clone());
     let routes = routes::router()
         .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
         .with_state(state);

@@ -54,6 +54,21 @@ impl Readiness {
         })
     }
 
+    /// [`Self::store`] for a store behind an `Arc`: `ping` names its check, e.g. `|s| s.ping()`.
+    pub fn store_of<T>(
+        self,
+        store: Arc<T>,
+        ping: for<'a> fn(&'a T) -> BoxFuture<'a, Result<(), crate::StoreError>>,
+    ) -> Self
+    where
+        T: ?Sized + Send + Sync + 'static,
+    {
+        self.store(move || {
+            let store = store.clone();
+            async move { ping(&store).await }
+        })
+    }
+
     /// The connection to NATS is up.
     pub fn nats(self, client: async_nats::Client) -> Self {
         self.check("nats", move || {

@@ -52,14 +52,9 @@ pub async fn build_with_store(
 
 /// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
 pub fn router(state: AppState) -> Router {
-    let store = state.store.clone();
-    let nats = state.nats.clone();
     let readiness = Readiness::new("ticket-service")
-        .store(move || {
-            let store = store.clone();
-            async move { store.ping().await }
-        })
-        .nats(nats);
+        .store_of(state.store.clone(), |s| s.ping())
+        .nats(state.nats.clone());
     let api = crate::routes::router()
         .merge(crate::openapi::router())
         .with_state(state);
