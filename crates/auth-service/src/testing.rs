@@ -75,6 +75,26 @@ pub async fn signed_in(auth: &TestServer, email: &str) -> (TestClient, Value) {
     (client, user)
 }
 
+/// Registers `first last` with `email` on the auth service at `auth_url`; `client` keeps the
+/// cookie and its own base URL (the service under test). The new user.
+pub async fn register_at(
+    client: &TestClient,
+    auth_url: &str,
+    email: &str,
+    (first, last): (&str, &str),
+) -> Value {
+    let res = client
+        .send(
+            client
+                .http
+                .post(format!("{auth_url}/api/auth/register"))
+                .json(&json!({"email": email, "password": PASSWORD, "firstName": first, "lastName": last})),
+        )
+        .await;
+    assert_eq!(res.status, 201, "registration failed: {}", res.text);
+    res.json()["user"].clone()
+}
+
 /// Signs `client` in as the admin on the auth service at `auth_url`; the client keeps the cookie
 /// and its own base URL (the service under test).
 pub async fn sign_in_as_admin(client: &TestClient, auth_url: &str) {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 pub use auth_service::testing::ADMIN_EMAIL;
-use auth_service::testing::PASSWORD;
+use auth_service::testing::{PASSWORD, register_at};
 
 pub struct Stack {
     pub store: Arc<dyn EventStore>,
@@ -95,18 +95,8 @@ impl Stack {
             first.to_lowercase(),
             Uuid::new_v4().simple()
         );
-        let res = client
-            .send(
-                client
-                    .http
-                    .post(format!("{}/api/auth/register", self.auth.url()))
-                    .json(&json!({
-                        "email": email, "password": PASSWORD, "firstName": first, "lastName": last
-                    })),
-            )
-            .await;
-        assert_eq!(res.status, 201, "registration failed: {}", res.text);
-        (client, res.json()["user"].clone())
+        let user = register_at(&client, &self.auth.url(), &email, (first, last)).await;
+        (client, user)
     }
 
     pub async fn admin(&self) -> TestClient {

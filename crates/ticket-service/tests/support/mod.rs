@@ -169,18 +169,10 @@ impl World {
     /// A browser signed in as a new user with `email`, and the user's id.
     pub async fn user_with_email(&self, email: &str) -> (TestClient, Uuid) {
         let client = TestClient::new(self.tickets.url());
-        let res = client
-            .send(
-                client
-                    .http
-                    .post(format!("{}/api/auth/register", self.auth.url()))
-                    .json(&json!({
-                        "email": email, "password": PASSWORD, "firstName": "Bo", "lastName": "Buyer"
-                    })),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text);
-        let id = res.json()["user"]["id"].as_str().unwrap().parse().unwrap();
+        let user =
+            auth_service::testing::register_at(&client, &self.auth.url(), email, ("Bo", "Buyer"))
+                .await;
+        let id = user["id"].as_str().unwrap().parse().unwrap();
         (client, id)
     }
 
