@@ -491,6 +491,17 @@ pub async fn wait_for_events(
     }
 }
 
+/// Waits (up to 10 s) until `stream` holds a fact on `subject`, and returns every fact on it.
+pub async fn wait_for_facts(
+    js: &async_nats::jetstream::Context,
+    stream: &str,
+    subject: &str,
+) -> Vec<StoredEvent> {
+    let mut events = wait_for_events(js, stream, |e| e.iter().any(|e| e.subject == subject)).await;
+    events.retain(|e| e.subject == subject);
+    events
+}
+
 /// Polls `check` (up to 10 s) until it returns `Some`.
 pub async fn eventually<T, F, Fut>(what: &str, check: F) -> T
 where

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
 use contracts::subjects;
-use platform::testing::{TestClient, TestResponse, wait_for_events};
+use platform::testing::{TestClient, TestResponse, wait_for_events, wait_for_facts};
 use serde_json::{Value, json};
 use support::{World, book, id, refunded};
 use ticket_service::attendees;
@@ -158,14 +158,7 @@ async fn an_organizer_refund_ends_the_paid_order_at_once_and_the_payments_refund
     assert_eq!(tickets.len(), 2);
     assert!(tickets.iter().all(|t| t["void"] == true));
     assert_eq!(world.seats(event, "GA").await, (0, 0, 20));
-    let facts = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.cancelled")
-    })
-    .await;
-    let cancelled: Vec<_> = facts
-        .iter()
-        .filter(|e| e.subject == "orders.cancelled")
-        .collect();
+    let cancelled = wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await;
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].envelope["data"]["reason"], "organizer_refund");
     assert_eq!(

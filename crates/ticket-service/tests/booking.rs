@@ -3,7 +3,7 @@
 mod support;
 
 use chrono::Utc;
-use platform::testing::{TestClient, wait_for_events};
+use platform::testing::{TestClient, wait_for_events, wait_for_facts};
 use serde_json::json;
 use support::{World, book};
 
@@ -216,14 +216,7 @@ async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
     );
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
 
-    let events = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.cancelled")
-    })
-    .await;
-    let cancelled: Vec<_> = events
-        .iter()
-        .filter(|e| e.subject == "orders.cancelled")
-        .collect();
+    let cancelled = wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await;
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].envelope["data"]["reason"], "user_cancelled");
 }

@@ -7,7 +7,7 @@ use contracts::Envelope;
 use contracts::orders::CancelReason;
 use contracts::payments::PaymentFailed;
 use contracts::subjects;
-use platform::testing::{eventually, wait_for_events};
+use platform::testing::{eventually, wait_for_events, wait_for_facts};
 use serde_json::Value;
 use support::{World, book, completed, id, refunded, usd};
 use uuid::Uuid;
@@ -140,14 +140,7 @@ async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
     assert_eq!(o["cancelReason"], "payment_failed");
     assert_eq!(o["paymentAttempts"].as_array().unwrap().len(), 3);
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
-    let events = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.cancelled")
-    })
-    .await;
-    let cancelled: Vec<_> = events
-        .iter()
-        .filter(|e| e.subject == "orders.cancelled")
-        .collect();
+    let cancelled = wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await;
     assert_eq!(cancelled.len(), 1);
     assert_eq!(cancelled[0].envelope["data"]["reason"], "payment_failed");
 }
