@@ -270,3 +270,71 @@ async fn joining_is_for_signed_in_buyers_of_a_type_that_cannot_serve_them() {
         .await;
     assert_eq!((res.status, res.code().as_str()), (404, "waitlist_entry_not_found"));
 }
+
+#[tokio::test]
+async fn every_waitlist_route_is_401_anonymous_an_entry_is_its_buyers_alone_and_the_lengths_the_organizers_and_admins()
+ {
+    let world = World::start_with(|c| c, false).await;
+    let (organizer, organizer_id) = world.user().await;
+    let event = world.organized_event(
+        organizer_id,
+        Utc::now() + chrono::Duration::days(30),
+        json!({"allowed": false, "untilHoursBefore": 0}),
+        &[("GA", 1000, 1)],
+    );
+    let seller = world.buyer().await;
+    assert_eq!(book(&seller, event, &[("GA", 1)]).await.status, 201);
+    let buyer = world.buyer().await;
+    let entry = join(&buyer, event, 1).await;
+    let entry_id = entry["id"].as_str().unwrap();
+    let accept = format!("/api/tickets/waitlist/{entry_id}/accept");
+    let decline = format!("/api/tickets/waitlist/{entry_id}/decline");
+    let lengths = format!("/api/tickets/events/{event}/waitlist/lengths");
+
+    let anonymous = TestClient::new(world.tickets.url());
+    let body = json!({"ticketType": "GA", "quantity": 1});
+    for res in [
+        anonymous.post(&waitlist_path(event), &body).await,
+        anonymous.get(&waitlist_path(event)).await,
+        anonymous
+            .send(anonymous.http.delete(anonymous.url(&waitlist_path(event))))
+            .await,
+        anonymous.post(&accept, &json!({})).await,
+        anonymous.post(&decline, &json!({})).await,
+        anonymous.get(&lengths).await,
+    ] {
+        assert_eq!(res.status, 401, "{}", res.text);
+    }
+
+    // Another buyer, another organizer and an admin: someone else's entry does not exist.
+    let (other_organizer, _) = world.user().await;
+    let admin = world.admin().await;
+    for client in [world.buyer().await, other_organizer.clone(), admin.clone()] {
+        for path in [&accept, &decline] {
+            let res = client.post(path, &json!({})).await;
+            assert_eq!(
+                (res.status, res.code().as_str()),
+                (404, "waitlist_entry_not_found"),
+                "{}",
+                res.text
+            );
+        }
+        // Their own view of the event's waitlists is empty.
+        let res = client.get(&waitlist_path(event)).await;
+        assert_eq!(res.json()["entries"], json!([]));
+    }
+    // The entry's buyer reaches it: no offer yet.
+    let res = buyer.post(&accept, &json!({})).await;
+    assert_eq!((res.status, res.code().as_str()), (409, "no_offer"));
+
+    // The lengths: 404 to buyers and other organizers, open to the organizer and an admin.
+    for client in [&buyer, &other_organizer] {
+        let res = client.get(&lengths).await;
+        assert_eq!((res.status, res.code().as_str()), (404, "event_not_found"));
+    }
+    for client in [&organizer, &admin] {
+        let res = client.get(&lengths).await;
+        assert_eq!(res.status, 200, "{}", res.text);
+        assert_eq!(res.json()["ticketTypes"][0]["waiting"], 1);
+    }
+}
