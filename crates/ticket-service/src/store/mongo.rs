@@ -17,6 +17,7 @@
 //!   (`_id` = event id, the catalogue's list and its `version`), `checkins` (`_id` = ticket code:
 //!   `firstAt`, `firstGate`, `inside`) and `checkin_scans` (`_id` = `<eventId>:<nonce>`, the
 //!   answer the scan got, as JSON text).
+//! - `waitlist`: one document per waitlist entry (see `waitlist.rs` beside this file).
 //!
 //! Race safety, the same contract as the SQLite adapter:
 //! - Every change of seats or order status runs in one transaction (`platform::mongo`'s runner:
