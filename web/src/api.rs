@@ -437,7 +437,11 @@ pub mod waitlist {
             .map(|r| r.entries)
     }
 
-    pub async fn join(event_id: &str, ticket_type: &str, quantity: u32) -> ApiResult<WaitlistEntryView> {
+    pub async fn join(
+        event_id: &str,
+        ticket_type: &str,
+        quantity: u32,
+    ) -> ApiResult<WaitlistEntryView> {
         post(
             &path(event_id),
             &json!({"ticketType": ticket_type, "quantity": quantity}),

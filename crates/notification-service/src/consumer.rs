@@ -12,8 +12,7 @@ use contracts::orders::{OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
 use contracts::subjects::{
     CATALOG_EVENT_CANCELLED, CATALOG_EVENT_PUBLISHED, CATALOG_EVENT_UPDATED, ORDERS_CANCELLED,
-    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED,
-    TICKETS_WAITLIST_OFFERED,
+    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED, TICKETS_WAITLIST_OFFERED,
 };
 use contracts::tickets::WaitlistOffered;
 use platform::consumer::{HandleError, Outcome};

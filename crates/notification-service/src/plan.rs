@@ -330,7 +330,11 @@ pub fn event_cancelled(
 /// `tickets.waitlist_offered`: the entry's buyer hears that seats are held for them and until
 /// when. The fact names the buyer itself (no order exists yet); `event` is the projection's, for
 /// the date and venue when known.
-pub fn waitlist_offered(fact: &Fact, e: WaitlistOffered, event: Option<&EventRecord>) -> FactRecord {
+pub fn waitlist_offered(
+    fact: &Fact,
+    e: WaitlistOffered,
+    event: Option<&EventRecord>,
+) -> FactRecord {
     let mail = Mail {
         key: MailKey {
             fact_id: fact.id.clone(),

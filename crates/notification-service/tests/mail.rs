@@ -413,9 +413,18 @@ async fn a_waitlist_offer_tells_the_buyer_what_is_held_for_them_and_until_when()
     assert_eq!(mails[0].to, ["grace@example.com"]);
     let m = parse(&mails[0]);
     let subject = m.subject().unwrap();
-    assert!(subject.contains("Jazz Night") && subject.contains("10:30 UTC"), "{subject}");
+    assert!(
+        subject.contains("Jazz Night") && subject.contains("10:30 UTC"),
+        "{subject}"
+    );
     let text = m.body_text(0).unwrap();
     assert!(text.contains("2 \"General\" ticket(s)"), "{text}");
-    assert!(text.contains("Thursday 2 January 2031, 10:30 UTC"), "{text}");
-    assert!(text.contains("Blue Room"), "the event as the catalogue has it: {text}");
+    assert!(
+        text.contains("Thursday 2 January 2031, 10:30 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Blue Room"),
+        "the event as the catalogue has it: {text}"
+    );
 }

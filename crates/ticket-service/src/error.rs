@@ -104,8 +104,9 @@ impl IntoResponse for TicketError {
                     .insert("available".into(), vec![available.to_string()]);
                 e
             }
-            TicketError::EntryNotFound => ApiError::not_found("No such waitlist entry.")
-                .with_code("waitlist_entry_not_found"),
+            TicketError::EntryNotFound => {
+                ApiError::not_found("No such waitlist entry.").with_code("waitlist_entry_not_found")
+            }
             TicketError::NoOffer(why) => ApiError::conflict("no_offer", why),
             TicketError::Api(e) => e,
             TicketError::Store(ref e) => ApiError::internal(e),

@@ -239,8 +239,8 @@ pub fn decide(
     if owner.is_some_and(|u| u != entry.user_id) {
         return EntryDecision::only(EntryOutcome::NotFound);
     }
-    let running = entry.status == EntryStatus::Offered
-        && entry.offer_expires_at.is_some_and(|end| now < end);
+    let running =
+        entry.status == EntryStatus::Offered && entry.offer_expires_at.is_some_and(|end| now < end);
     match command {
         EntryCommand::Accept(order) => {
             if entry.status != EntryStatus::Offered {
@@ -430,7 +430,12 @@ mod tests {
         let t = now();
         let entry = offered(waiting(2, t), t);
         let order = order_for(&entry);
-        let d = decide(Some(entry.clone()), &EntryCommand::Accept(order.clone()), t, None);
+        let d = decide(
+            Some(entry.clone()),
+            &EntryCommand::Accept(order.clone()),
+            t,
+            None,
+        );
         let EntryOutcome::Applied(accepted) = &d.outcome else {
             panic!("{:?}", d.outcome)
         };
@@ -488,7 +493,10 @@ mod tests {
             t,
             None,
         );
-        assert_eq!(d.update.as_ref().unwrap().entry.status, EntryStatus::Declined);
+        assert_eq!(
+            d.update.as_ref().unwrap().entry.status,
+            EntryStatus::Declined
+        );
         assert_eq!(d.release.as_ref().unwrap().held, -2);
 
         let early = decide(Some(entry.clone()), &EntryCommand::Lapse, t, None);

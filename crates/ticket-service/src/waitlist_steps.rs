@@ -82,7 +82,11 @@ pub async fn join(
         );
     }
     if !(1..=i64::from(max)).contains(&body.quantity) {
-        push(&mut fields, "quantity", format!("Choose 1 to {max} tickets."));
+        push(
+            &mut fields,
+            "quantity",
+            format!("Choose 1 to {max} tickets."),
+        );
     }
     let Some(ticket_type) = ticket_type.filter(|_| fields.is_empty()) else {
         return Err(ApiError::validation(fields).into());
@@ -148,17 +152,15 @@ pub async fn accept(
         },
     };
     let now = platform::time::now();
-    let order = booking::new_order(
-        &stock,
-        request,
-        user.id,
-        now,
-        booking::hold(&state.config),
-    )?;
+    let order = booking::new_order(&stock, request, user.id, now, booking::hold(&state.config))?;
     let traceparent = platform::trace::continue_or_root(traceparent, order.id);
     match state
         .store
-        .settle_entry(entry.id, &EntryCommand::Accept(order.clone()), Some(&traceparent))
+        .settle_entry(
+            entry.id,
+            &EntryCommand::Accept(order.clone()),
+            Some(&traceparent),
+        )
         .await?
     {
         EntryOutcome::Applied(_) => {
@@ -188,7 +190,11 @@ pub async fn decline(
 
 /// Takes the caller off every waitlist of the event (giving back an offer they hold); how many
 /// entries ended.
-pub async fn leave(state: &AppState, user: &AuthUser, event_id: Uuid) -> Result<usize, TicketError> {
+pub async fn leave(
+    state: &AppState,
+    user: &AuthUser,
+    event_id: Uuid,
+) -> Result<usize, TicketError> {
     let mut left = 0;
     for (entry, _) in state.store.waitlist_of_user(event_id, user.id).await? {
         if !entry.status.is_open() {
@@ -221,8 +227,10 @@ pub async fn lapse_due(state: &AppState) -> Result<usize, platform::StoreError> 
         let due = state.store.offers_due(platform::time::now(), 200).await?;
         let batch = due.len();
         for id in due {
-            if let EntryOutcome::Applied(entry) =
-                state.store.settle_entry(id, &EntryCommand::Lapse, None).await?
+            if let EntryOutcome::Applied(entry) = state
+                .store
+                .settle_entry(id, &EntryCommand::Lapse, None)
+                .await?
             {
                 seats_moved(state, &entry);
                 lapsed += 1;

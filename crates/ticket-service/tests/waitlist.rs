@@ -57,7 +57,12 @@ async fn confirm(world: &World, order: &Value) {
     world
         .tickets
         .store
-        .apply(order_id, &Command::Confirm(attempt), Some(Uuid::new_v4()), None)
+        .apply(
+            order_id,
+            &Command::Confirm(attempt),
+            Some(Uuid::new_v4()),
+            None,
+        )
         .await
         .unwrap();
 }
@@ -130,7 +135,10 @@ async fn freed_seats_go_to_the_first_entries_in_order_held_for_them_alone_and_a_
     }
     let again = line[0]
         .0
-        .post(&waitlist_path(event), &json!({"ticketType": "GA", "quantity": 1}))
+        .post(
+            &waitlist_path(event),
+            &json!({"ticketType": "GA", "quantity": 1}),
+        )
         .await;
     assert_eq!(again.status, 200, "{}", again.text);
     assert_eq!(again.json()["id"], line[0].1["id"]);
@@ -173,16 +181,29 @@ async fn freed_seats_go_to_the_first_entries_in_order_held_for_them_alone_and_a_
     // Nobody else can book them, nor can a later entry accept.
     let stranger = world.buyer().await;
     let res = book(&stranger, event, &[("GA", 1)]).await;
-    assert_eq!((res.status, res.code().as_str()), (409, "sold_out"), "{}", res.text);
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (409, "sold_out"),
+        "{}",
+        res.text
+    );
     let sixth = line[5].1["id"].as_str().unwrap();
     let res = line[5]
         .0
         .post(&format!("/api/tickets/waitlist/{sixth}/accept"), &json!({}))
         .await;
-    assert_eq!((res.status, res.code().as_str()), (409, "no_offer"), "{}", res.text);
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (409, "no_offer"),
+        "{}",
+        res.text
+    );
     // Someone else's offer does not exist for the stranger.
     let res = stranger
-        .post(&format!("/api/tickets/waitlist/{}/accept", first_five[0]), &json!({}))
+        .post(
+            &format!("/api/tickets/waitlist/{}/accept", first_five[0]),
+            &json!({}),
+        )
         .await;
     assert_eq!(res.status, 404, "{}", res.text);
 
@@ -190,7 +211,10 @@ async fn freed_seats_go_to_the_first_entries_in_order_held_for_them_alone_and_a_
     for (buyer, entry) in &line[..4] {
         let entry_id = entry["id"].as_str().unwrap();
         let res = buyer
-            .post(&format!("/api/tickets/waitlist/{entry_id}/accept"), &json!({}))
+            .post(
+                &format!("/api/tickets/waitlist/{entry_id}/accept"),
+                &json!({}),
+            )
             .await;
         assert_eq!(res.status, 201, "{}", res.text);
         let order = res.json();
@@ -223,7 +247,10 @@ async fn freed_seats_go_to_the_first_entries_in_order_held_for_them_alone_and_a_
     // The sixth declines: the seat goes to the seventh. The seventh leaves: on to the eighth.
     let res = line[5]
         .0
-        .post(&format!("/api/tickets/waitlist/{sixth}/decline"), &json!({}))
+        .post(
+            &format!("/api/tickets/waitlist/{sixth}/decline"),
+            &json!({}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["status"], "declined");
@@ -244,31 +271,49 @@ async fn joining_is_for_signed_in_buyers_of_a_type_that_cannot_serve_them() {
     let event = world.event(&[("GA", 1000, 2)]);
     let anonymous = TestClient::new(world.tickets.url());
     let body = json!({"ticketType": "GA", "quantity": 1});
-    assert_eq!(anonymous.post(&waitlist_path(event), &body).await.status, 401);
+    assert_eq!(
+        anonymous.post(&waitlist_path(event), &body).await.status,
+        401
+    );
 
     let buyer = world.buyer().await;
     let res = buyer.post(&waitlist_path(event), &body).await;
-    assert_eq!((res.status, res.code().as_str()), (409, "not_sold_out"), "{}", res.text);
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (409, "not_sold_out"),
+        "{}",
+        res.text
+    );
     // Three do not fit in two: that buyer may wait.
     let res = buyer
-        .post(&waitlist_path(event), &json!({"ticketType": "GA", "quantity": 3}))
+        .post(
+            &waitlist_path(event),
+            &json!({"ticketType": "GA", "quantity": 3}),
+        )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
 
     let res = buyer
-        .post(&waitlist_path(event), &json!({"ticketType": "Balcony", "quantity": 0}))
+        .post(
+            &waitlist_path(event),
+            &json!({"ticketType": "Balcony", "quantity": 0}),
+        )
         .await;
     assert_eq!(res.status, 422, "{}", res.text);
     let fields = &res.json()["error"]["fields"];
-    assert!(fields["ticketType"].is_array() && fields["quantity"].is_array(), "{fields}");
-    let res = buyer
-        .post(&waitlist_path(Uuid::new_v4()), &body)
-        .await;
+    assert!(
+        fields["ticketType"].is_array() && fields["quantity"].is_array(),
+        "{fields}"
+    );
+    let res = buyer.post(&waitlist_path(Uuid::new_v4()), &body).await;
     assert_eq!(res.status, 404, "{}", res.text);
     let res = buyer
         .post("/api/tickets/waitlist/not-an-id/accept", &json!({}))
         .await;
-    assert_eq!((res.status, res.code().as_str()), (404, "waitlist_entry_not_found"));
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (404, "waitlist_entry_not_found")
+    );
 }
 
 #[tokio::test]

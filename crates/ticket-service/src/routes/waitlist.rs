@@ -194,7 +194,9 @@ pub(crate) async fn decline(
     user: AuthUser,
     Path(entry_id): Path<String>,
 ) -> Result<Json<WaitlistEntryView>, TicketError> {
-    Ok(Json(waitlist_steps::decline(&state, &user, &entry_id).await?))
+    Ok(Json(
+        waitlist_steps::decline(&state, &user, &entry_id).await?,
+    ))
 }
 
 /// An event's waitlist lengths

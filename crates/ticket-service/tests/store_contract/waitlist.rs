@@ -61,7 +61,10 @@ pub(super) async fn joining_needs_a_sold_out_type_and_a_buyer_has_one_open_entry
     booked(&store, &order(id, &[("General", 2)])).await;
     // One General seat is left: a buyer who wants one books it, one who wants two may wait.
     assert_eq!(
-        store.join_waitlist(&entry(id, "General", 1, 60)).await.unwrap(),
+        store
+            .join_waitlist(&entry(id, "General", 1, 60))
+            .await
+            .unwrap(),
         JoinResult::NotSoldOut { available: 1 }
     );
     let first = entry(id, "General", 2, 60);
@@ -79,7 +82,10 @@ pub(super) async fn joining_needs_a_sold_out_type_and_a_buyer_has_one_open_entry
         JoinResult::AlreadyIn(first.clone(), Some(1))
     );
     assert_eq!(
-        store.join_waitlist(&entry(id, "Balcony", 1, 60)).await.unwrap(),
+        store
+            .join_waitlist(&entry(id, "Balcony", 1, 60))
+            .await
+            .unwrap(),
         JoinResult::NotOnSale
     );
     assert_eq!(
@@ -158,15 +164,27 @@ pub(super) async fn seats_an_order_gives_back_are_held_for_the_first_entries_tha
     }
     // Nobody else can book them.
     assert_eq!(
-        store.book(&booking(&order(id, &[("General", 1)]))).await.unwrap(),
+        store
+            .book(&booking(&order(id, &[("General", 1)])))
+            .await
+            .unwrap(),
         BookResult::SoldOut {
             ticket_type: "General".into(),
             available: 0,
         }
     );
     assert_eq!(
-        sorted(rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await.into_iter().map(|r| (r, String::new())).collect()),
-        sorted(vec![(one.id.to_string(), String::new()), (two.id.to_string(), String::new())])
+        sorted(
+            rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED)
+                .await
+                .into_iter()
+                .map(|r| (r, String::new()))
+                .collect()
+        ),
+        sorted(vec![
+            (one.id.to_string(), String::new()),
+            (two.id.to_string(), String::new())
+        ])
     );
     assert_eq!(
         store.waitlist_lengths(id).await.unwrap()[0],
@@ -200,7 +218,10 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
             .unwrap(),
         EntryOutcome::NoOffer(_)
     ));
-    store.cancel(sold.id, CancelReason::Expired, None).await.unwrap();
+    store
+        .cancel(sold.id, CancelReason::Expired, None)
+        .await
+        .unwrap();
     assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 2)]);
 
     let o = order_for(&e);
@@ -219,7 +240,11 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
     // The seats moved from the offer to the order: still two held, none sold.
     assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 2)]);
     assert_eq!(
-        rows_of(&store, subjects::ORDERS_CREATED).await.iter().filter(|r| **r == o.id.to_string()).count(),
+        rows_of(&store, subjects::ORDERS_CREATED)
+            .await
+            .iter()
+            .filter(|r| **r == o.id.to_string())
+            .count(),
         1
     );
     // A second accept (another order) does nothing.
@@ -260,11 +285,23 @@ pub(super) async fn a_declined_or_lapsed_offer_moves_on_to_the_next_entry(
     for e in [&first, &second, &third] {
         joined(&store, e).await;
     }
-    store.cancel(sold.id, CancelReason::UserCancelled, None).await.unwrap();
+    store
+        .cancel(sold.id, CancelReason::UserCancelled, None)
+        .await
+        .unwrap();
     assert_eq!(status_of(&store, &first).await.status, EntryStatus::Offered);
-    assert!(store.offers_due(now() - Duration::seconds(60), 10).await.unwrap().is_empty());
+    assert!(
+        store
+            .offers_due(now() - Duration::seconds(60), 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(store.offers_due(now(), 10).await.unwrap(), vec![first.id]);
-    assert_eq!(store.offers_due(now(), 0).await.unwrap(), Vec::<Uuid>::new());
+    assert_eq!(
+        store.offers_due(now(), 0).await.unwrap(),
+        Vec::<Uuid>::new()
+    );
 
     // A lapsed offer can no longer be accepted; the lapse passes the seat to the second entry.
     assert!(matches!(
@@ -279,11 +316,17 @@ pub(super) async fn a_declined_or_lapsed_offer_moves_on_to_the_next_entry(
         .await
         .unwrap();
     assert!(matches!(lapsed, EntryOutcome::Applied(ref e) if e.status == EntryStatus::Lapsed));
-    assert_eq!(status_of(&store, &second).await.status, EntryStatus::Offered);
+    assert_eq!(
+        status_of(&store, &second).await.status,
+        EntryStatus::Offered
+    );
     assert_eq!(stock_of(&store, id).await, [stock("General", 1, 0, 1)]);
     // A running offer does not lapse.
     assert!(matches!(
-        store.settle_entry(second.id, &EntryCommand::Lapse, None).await.unwrap(),
+        store
+            .settle_entry(second.id, &EntryCommand::Lapse, None)
+            .await
+            .unwrap(),
         EntryOutcome::NoOffer(_)
     ));
 
@@ -337,20 +380,29 @@ pub(super) async fn releases_racing_joins_and_lapses_never_oversell_nor_offer_a_
     for o in orders.clone() {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            store.cancel(o.id, CancelReason::Expired, None).await.unwrap();
+            store
+                .cancel(o.id, CancelReason::Expired, None)
+                .await
+                .unwrap();
         }));
     }
     for _ in 0..10 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
-            let _ = store.join_waitlist(&entry(id, "General", 1, 60)).await.unwrap();
+            let _ = store
+                .join_waitlist(&entry(id, "General", 1, 60))
+                .await
+                .unwrap();
         }));
     }
     for _ in 0..4 {
         let store = store.clone();
         tasks.push(tokio::spawn(async move {
             for due in store.offers_due(now(), 100).await.unwrap() {
-                store.settle_entry(due, &EntryCommand::Lapse, None).await.unwrap();
+                store
+                    .settle_entry(due, &EntryCommand::Lapse, None)
+                    .await
+                    .unwrap();
             }
         }));
     }

@@ -208,16 +208,27 @@ impl MongoStore {
         }
         let result = self
             .waitlist()
-            .update_one(doc! {"_id": e.id.to_string(), "status": u.from.as_str()}, update)
+            .update_one(
+                doc! {"_id": e.id.to_string(), "status": u.from.as_str()},
+                update,
+            )
             .session(&mut *s)
             .await?;
         if result.matched_count != 1 {
-            return Err(corrupt(format!("waitlist entry {} changed inside a transaction", e.id)).into());
+            return Err(corrupt(format!(
+                "waitlist entry {} changed inside a transaction",
+                e.id
+            ))
+            .into());
         }
         Ok(())
     }
 
-    async fn must_change_stock<E>(&self, s: &mut ClientSession, c: &StockChange) -> TxResult<(), E> {
+    async fn must_change_stock<E>(
+        &self,
+        s: &mut ClientSession,
+        c: &StockChange,
+    ) -> TxResult<(), E> {
         if self.change_stock(s, c).await? {
             return Ok(());
         }
@@ -246,7 +257,8 @@ impl MongoStore {
             for offer in waitlist::offers(free, &line, platform::time::now()) {
                 self.update_entry(s, &offer.update).await?;
                 self.must_change_stock(s, &offer.hold).await?;
-                self.insert_facts(s, std::slice::from_ref(&offer.fact)).await?;
+                self.insert_facts(s, std::slice::from_ref(&offer.fact))
+                    .await?;
             }
         }
         Ok(())
@@ -274,15 +286,24 @@ impl MongoStore {
         Ok(waitlist::position(e, &line))
     }
 
-    async fn join_in(&self, s: &mut ClientSession, entry: &Entry) -> TxResult<JoinResult, JoinStop> {
+    async fn join_in(
+        &self,
+        s: &mut ClientSession,
+        entry: &Entry,
+    ) -> TxResult<JoinResult, JoinStop> {
         if let Some(open) = self.open_entry_in(s, entry).await? {
             let position = self.position_in(s, &open).await?;
-            return Err(TxError::Stop(JoinStop::Answer(JoinResult::AlreadyIn(open, position))));
+            return Err(TxError::Stop(JoinStop::Answer(JoinResult::AlreadyIn(
+                open, position,
+            ))));
         }
         if !self.on_sale_in(s, entry.event_id).await? {
             return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotOnSale)));
         }
-        match self.available_in(s, entry.event_id, &entry.ticket_type).await? {
+        match self
+            .available_in(s, entry.event_id, &entry.ticket_type)
+            .await?
+        {
             None => return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotOnSale))),
             Some(available) if available >= entry.quantity => {
                 return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotSoldOut {
@@ -348,7 +369,9 @@ impl WaitlistStore for MongoStore {
             Err(JoinStop::Raced) => {
                 let found = self
                     .waitlist()
-                    .find_one(doc! {"open": open_key(entry.event_id, &entry.ticket_type, entry.user_id)})
+                    .find_one(
+                        doc! {"open": open_key(entry.event_id, &entry.ticket_type, entry.user_id)},
+                    )
                     .await?
                     .map(WaitlistDoc::into_entry)
                     .transpose()?;
@@ -464,7 +487,9 @@ impl WaitlistStore for MongoStore {
                 TypeLength {
                     waiting: waiting().count() as u32,
                     waiting_seats: waiting().map(|e| e.quantity).sum(),
-                    offered: of_type().filter(|e| e.status == EntryStatus::Offered).count() as u32,
+                    offered: of_type()
+                        .filter(|e| e.status == EntryStatus::Offered)
+                        .count() as u32,
                     ticket_type,
                 }
             })

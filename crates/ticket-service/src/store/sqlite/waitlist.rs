@@ -12,11 +12,9 @@ use uuid::Uuid;
 
 use super::{SqliteStore, change_stock, insert_facts, insert_order};
 use crate::lifecycle::StockChange;
-use crate::store::waitlist::{JoinResult, TypeLength, WaitlistStore};
 use crate::store::EventStatus;
-use crate::waitlist::{
-    self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate,
-};
+use crate::store::waitlist::{JoinResult, TypeLength, WaitlistStore};
+use crate::waitlist::{self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate};
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE waitlist (
@@ -280,7 +278,10 @@ impl WaitlistStore for SqliteStore {
                      ORDER BY status NOT IN ('waiting', 'offered'), joined_at DESC, id DESC"
                 ))?;
                 let entries = stmt
-                    .query_map(params![user_id.to_string(), event_id.to_string()], entry_from)?
+                    .query_map(
+                        params![user_id.to_string(), event_id.to_string()],
+                        entry_from,
+                    )?
                     .collect::<rusqlite::Result<Vec<_>>>()?;
                 let mut out = Vec::with_capacity(entries.len());
                 for e in entries {
