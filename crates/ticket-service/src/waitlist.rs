@@ -173,7 +173,7 @@ fn offered_fact(entry: &Entry) -> OutboxMessage {
 pub enum EntryCommand {
     /// The buyer takes the offer: `order` (built from the entry, one line of its type and
     /// quantity) becomes a pending order holding the offered seats.
-    Accept(Order),
+    Accept(Box<Order>),
     /// The buyer turns the offer down.
     Decline { user_id: Uuid },
     /// The buyer leaves the waitlist (and gives back an offer they hold).
@@ -432,7 +432,7 @@ mod tests {
         let order = order_for(&entry);
         let d = decide(
             Some(entry.clone()),
-            &EntryCommand::Accept(order.clone()),
+            &EntryCommand::Accept(Box::new(order.clone())),
             t,
             None,
         );
@@ -454,7 +454,7 @@ mod tests {
         let late = t + Duration::seconds(1800);
         let d = decide(
             Some(entry.clone()),
-            &EntryCommand::Accept(order_for(&entry)),
+            &EntryCommand::Accept(Box::new(order_for(&entry))),
             late,
             None,
         );
@@ -464,7 +464,12 @@ mod tests {
             user_id: Uuid::new_v4(),
             ..order_for(&entry)
         };
-        let d = decide(Some(entry), &EntryCommand::Accept(stranger), t, None);
+        let d = decide(
+            Some(entry),
+            &EntryCommand::Accept(Box::new(stranger)),
+            t,
+            None,
+        );
         assert_eq!(d.outcome, EntryOutcome::NotFound);
     }
 
@@ -474,7 +479,7 @@ mod tests {
         let entry = waiting(1, t);
         let d = decide(
             Some(entry.clone()),
-            &EntryCommand::Accept(order_for(&entry)),
+            &EntryCommand::Accept(Box::new(order_for(&entry))),
             t,
             None,
         );

@@ -158,7 +158,7 @@ pub async fn accept(
         .store
         .settle_entry(
             entry.id,
-            &EntryCommand::Accept(order.clone()),
+            &EntryCommand::Accept(Box::new(order.clone())),
             Some(&traceparent),
         )
         .await?

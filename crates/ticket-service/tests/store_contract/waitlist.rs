@@ -213,7 +213,7 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
     let early = order_for(&e);
     assert!(matches!(
         store
-            .settle_entry(e.id, &EntryCommand::Accept(early), None)
+            .settle_entry(e.id, &EntryCommand::Accept(Box::new(early)), None)
             .await
             .unwrap(),
         EntryOutcome::NoOffer(_)
@@ -226,7 +226,7 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
 
     let o = order_for(&e);
     let outcome = store
-        .settle_entry(e.id, &EntryCommand::Accept(o.clone()), Some(TP))
+        .settle_entry(e.id, &EntryCommand::Accept(Box::new(o.clone())), Some(TP))
         .await
         .unwrap();
     let EntryOutcome::Applied(accepted) = outcome else {
@@ -251,7 +251,7 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
     let twice = order_for(&e);
     assert!(matches!(
         store
-            .settle_entry(e.id, &EntryCommand::Accept(twice.clone()), None)
+            .settle_entry(e.id, &EntryCommand::Accept(Box::new(twice.clone())), None)
             .await
             .unwrap(),
         EntryOutcome::NoOffer(_)
@@ -261,7 +261,7 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
     let stranger = order(id, &[("General", 2)]);
     assert_eq!(
         store
-            .settle_entry(e.id, &EntryCommand::Accept(stranger), None)
+            .settle_entry(e.id, &EntryCommand::Accept(Box::new(stranger)), None)
             .await
             .unwrap(),
         EntryOutcome::NotFound
@@ -306,7 +306,11 @@ pub(super) async fn a_declined_or_lapsed_offer_moves_on_to_the_next_entry(
     // A lapsed offer can no longer be accepted; the lapse passes the seat to the second entry.
     assert!(matches!(
         store
-            .settle_entry(first.id, &EntryCommand::Accept(order_for(&first)), None)
+            .settle_entry(
+                first.id,
+                &EntryCommand::Accept(Box::new(order_for(&first))),
+                None
+            )
             .await
             .unwrap(),
         EntryOutcome::Expired(_)

@@ -125,12 +125,9 @@ pub(super) async fn ensure_indexes(db: &Database) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Why joining stops: an open entry exists (found here, or a racing join's, found after), or
-/// the request does not fit.
-pub(super) enum JoinStop {
-    Answer(JoinResult),
-    Raced,
-}
+/// Why joining stops: the answer (an open entry exists, or the request does not fit), or `None`
+/// when a racing join of the same buyer inserted first (its entry is read after the abort).
+type JoinStop = Option<JoinResult>;
 
 /// The waitlist's reads and writes inside a transaction.
 impl MongoStore {
@@ -293,22 +290,18 @@ impl MongoStore {
     ) -> TxResult<JoinResult, JoinStop> {
         if let Some(open) = self.open_entry_in(s, entry).await? {
             let position = self.position_in(s, &open).await?;
-            return Err(TxError::Stop(JoinStop::Answer(JoinResult::AlreadyIn(
-                open, position,
-            ))));
+            return Err(TxError::Stop(Some(JoinResult::AlreadyIn(open, position))));
         }
         if !self.on_sale_in(s, entry.event_id).await? {
-            return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotOnSale)));
+            return Err(TxError::Stop(Some(JoinResult::NotOnSale)));
         }
         match self
             .available_in(s, entry.event_id, &entry.ticket_type)
             .await?
         {
-            None => return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotOnSale))),
+            None => return Err(TxError::Stop(Some(JoinResult::NotOnSale))),
             Some(available) if available >= entry.quantity => {
-                return Err(TxError::Stop(JoinStop::Answer(JoinResult::NotSoldOut {
-                    available,
-                })));
+                return Err(TxError::Stop(Some(JoinResult::NotSoldOut { available })));
             }
             Some(_) => {}
         }
@@ -319,7 +312,7 @@ impl MongoStore {
             .await
         {
             Ok(_) => {}
-            Err(e) if is_duplicate_key(&e) => return Err(TxError::Stop(JoinStop::Raced)),
+            Err(e) if is_duplicate_key(&e) => return Err(TxError::Stop(None)),
             Err(e) => return Err(e.into()),
         }
         let position = self.position_in(s, entry).await?.unwrap_or(1);
@@ -364,9 +357,9 @@ impl WaitlistStore for MongoStore {
             })
             .await?;
         match joined {
-            Ok(result) | Err(JoinStop::Answer(result)) => Ok(result),
+            Ok(result) | Err(Some(result)) => Ok(result),
             // A racing join of the same buyer won: answer with its entry.
-            Err(JoinStop::Raced) => {
+            Err(None) => {
                 let found = self
                     .waitlist()
                     .find_one(
