@@ -82,17 +82,24 @@ fn tool(var: &str, names: &[&str]) -> PathBuf {
         })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn web_ui_in_headless_chromium() {
+/// The whole system serving the built bundle, and the browser to drive it.
+struct Setup {
+    system: System,
+    chrome: PathBuf,
+    driver: PathBuf,
+}
+
+/// Starts the system for a browser test; `None` (said loudly) when `SKIP_BROWSER_TEST=1`. A
+/// missing bundle or browser is a failure.
+async fn setup() -> Option<Setup> {
     if std::env::var("SKIP_BROWSER_TEST").as_deref() == Ok("1") {
         eprintln!(
             "\n{bar}\n!! SKIPPED: the browser test (SKIP_BROWSER_TEST=1). The web app was NOT \
              tested in a browser.\n{bar}\n",
             bar = "!".repeat(100)
         );
-        return;
+        return None;
     }
-    let started = Instant::now();
     let dist = std::env::var_os("WEB_DIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("web/dist"));
@@ -107,12 +114,29 @@ async fn web_ui_in_headless_chromium() {
         &["chromium", "chromium-browser", "google-chrome"],
     );
     let driver = tool("CHROMEDRIVER", &["chromedriver"]);
-
     let system = System::start_with(Options {
         web_dist: Some(dist),
         ..Options::default()
     })
     .await;
+    Some(Setup {
+        system,
+        chrome,
+        driver,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_ui_in_headless_chromium() {
+    let Some(Setup {
+        system,
+        chrome,
+        driver,
+    }) = setup().await
+    else {
+        return;
+    };
+    let started = Instant::now();
     seed_other_events(&system).await;
 
     let shots = Shots::new();
@@ -164,28 +188,14 @@ async fn web_ui_in_headless_chromium() {
 /// leaves the browser out of a workspace run leaves this out too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_ui_in_headless_chromium_joins_a_waitlist_and_accepts_an_offer() {
-    if std::env::var("SKIP_BROWSER_TEST").as_deref() == Ok("1") {
-        eprintln!("!! SKIPPED: the waitlist browser test (SKIP_BROWSER_TEST=1)");
+    let Some(Setup {
+        system,
+        chrome,
+        driver,
+    }) = setup().await
+    else {
         return;
-    }
-    let dist = std::env::var_os("WEB_DIST_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("web/dist"));
-    assert!(
-        dist.join("index.html").is_file(),
-        "no web bundle at {}: run `cargo xtask web`, or set SKIP_BROWSER_TEST=1",
-        dist.display()
-    );
-    let chrome = tool(
-        "CHROME_BIN",
-        &["chromium", "chromium-browser", "google-chrome"],
-    );
-    let driver = tool("CHROMEDRIVER", &["chromedriver"]);
-    let system = System::start_with(Options {
-        web_dist: Some(dist),
-        ..Options::default()
-    })
-    .await;
+    };
     let organizer = system.sign_up("Wendy").await;
     let event = system
         .create_event(&organizer, &[("General", 20.0, 1)])

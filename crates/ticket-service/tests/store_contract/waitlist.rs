@@ -44,14 +44,23 @@ fn order_for(e: &Entry) -> Order {
     }
 }
 
-/// `(subject, about)` rows of the outbox with `subject`.
+/// What the outbox rows with `subject` are about (the envelopes' `subject`), sorted.
 async fn rows_of(store: &Arc<dyn TicketStore>, subject: &str) -> Vec<String> {
-    outbox_rows(store)
+    let mut about: Vec<String> = outbox_rows(store)
         .await
         .into_iter()
         .filter(|(s, _)| s == subject)
         .map(|(_, about)| about)
-        .collect()
+        .collect();
+    about.sort();
+    about
+}
+
+/// The entries' ids, sorted as [`rows_of`] sorts.
+fn ids_of(entries: &[&Entry]) -> Vec<String> {
+    let mut ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
+    ids.sort();
+    ids
 }
 
 pub(super) async fn joining_needs_a_sold_out_type_and_a_buyer_has_one_open_entry_per_type(
@@ -174,17 +183,8 @@ pub(super) async fn seats_an_order_gives_back_are_held_for_the_first_entries_tha
         }
     );
     assert_eq!(
-        sorted(
-            rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED)
-                .await
-                .into_iter()
-                .map(|r| (r, String::new()))
-                .collect()
-        ),
-        sorted(vec![
-            (one.id.to_string(), String::new()),
-            (two.id.to_string(), String::new())
-        ])
+        rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await,
+        ids_of(&[&one, &two])
     );
     assert_eq!(
         store.waitlist_lengths(id).await.unwrap()[0],
@@ -351,19 +351,8 @@ pub(super) async fn a_declined_or_lapsed_offer_moves_on_to_the_next_entry(
     assert_eq!(status_of(&store, &third).await.status, EntryStatus::Left);
     assert_eq!(stock_of(&store, id).await, [stock("General", 1, 0, 0)]);
     assert_eq!(
-        sorted(
-            rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED)
-                .await
-                .into_iter()
-                .map(|r| (r, String::new()))
-                .collect()
-        ),
-        sorted(
-            [&first, &second, &third]
-                .iter()
-                .map(|e| (e.id.to_string(), String::new()))
-                .collect()
-        )
+        rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await,
+        ids_of(&[&first, &second, &third])
     );
 }
 
