@@ -82,17 +82,24 @@ fn tool(var: &str, names: &[&str]) -> PathBuf {
         })
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn web_ui_in_headless_chromium() {
+/// The whole system serving the built bundle, and the browser to drive it.
+struct Setup {
+    system: System,
+    chrome: PathBuf,
+    driver: PathBuf,
+}
+
+/// Starts the system for a browser test; `None` (said loudly) when `SKIP_BROWSER_TEST=1`. A
+/// missing bundle or browser is a failure.
+async fn setup() -> Option<Setup> {
     if std::env::var("SKIP_BROWSER_TEST").as_deref() == Ok("1") {
         eprintln!(
             "\n{bar}\n!! SKIPPED: the browser test (SKIP_BROWSER_TEST=1). The web app was NOT \
              tested in a browser.\n{bar}\n",
             bar = "!".repeat(100)
         );
-        return;
+        return None;
     }
-    let started = Instant::now();
     let dist = std::env::var_os("WEB_DIST_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| workspace_root().join("web/dist"));
@@ -107,12 +114,29 @@ async fn web_ui_in_headless_chromium() {
         &["chromium", "chromium-browser", "google-chrome"],
     );
     let driver = tool("CHROMEDRIVER", &["chromedriver"]);
-
     let system = System::start_with(Options {
         web_dist: Some(dist),
         ..Options::default()
     })
     .await;
+    Some(Setup {
+        system,
+        chrome,
+        driver,
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_ui_in_headless_chromium() {
+    let Some(Setup {
+        system,
+        chrome,
+        driver,
+    }) = setup().await
+    else {
+        return;
+    };
+    let started = Instant::now();
     seed_other_events(&system).await;
 
     let shots = Shots::new();
@@ -155,6 +179,106 @@ async fn web_ui_in_headless_chromium() {
             None => String::new(),
         }
     );
+}
+
+/// The waitlist in the browser: on the event page a buyer joins the waitlist of a sold-out
+/// ticket type and sees their place in line; the seat comes back (its holder cancels) and the
+/// offer appears by itself with its countdown; Accept turns it into a pending order, shown on
+/// its order page with the hold's countdown. The name extends the journey's, so the filter that
+/// leaves the browser out of a workspace run leaves this out too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_ui_in_headless_chromium_joins_a_waitlist_and_accepts_an_offer() {
+    let Some(Setup {
+        system,
+        chrome,
+        driver,
+    }) = setup().await
+    else {
+        return;
+    };
+    let organizer = system.sign_up("Wendy").await;
+    let event = system
+        .create_event(&organizer, &[("General", 20.0, 1)])
+        .await;
+    let holder = system.sign_up("Hal").await;
+    let held = e2e::book(&holder, event, 1).await;
+
+    let shots = Shots::new();
+    let browser = Browser::start(&driver, &chrome)
+        .await
+        .expect("chromedriver and headless Chromium start");
+    let outcome = waitlist_journey(
+        &browser,
+        &system,
+        &event.to_string(),
+        &holder,
+        &held,
+        &shots,
+    )
+    .await;
+    if let Err(e) = outcome {
+        report_failure(&browser, &shots).await;
+        browser.quit().await;
+        panic!("waitlist journey failed: {e:#}");
+    }
+    browser.quit().await;
+}
+
+async fn waitlist_journey(
+    b: &Browser,
+    system: &System,
+    event: &str,
+    holder: &TestClient,
+    held: &serde_json::Value,
+    shots: &Shots,
+) -> anyhow::Result<()> {
+    set_viewport(b, DESKTOP, false).await?;
+    let base = system.gateway.url();
+    b.goto(&format!("{base}/register")).await?;
+    register(b, "Wanda", "Waiting", "wanda@example.com").await?;
+    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
+        .await?;
+    b.wait_for_text("[data-testid=user-name]", "Wanda Waiting", WAIT)
+        .await?;
+
+    // The only seat is held by someone else: the type is sold out, and the buyer joins its line.
+    b.goto(&format!("{base}/events/{event}")).await?;
+    b.wait_for_text(".tt-avail", "Sold out", WAIT).await?;
+    b.click(
+        &b.wait_for_text("[data-testid=join-waitlist]", "General", WAIT)
+            .await?,
+    )
+    .await?;
+    b.wait_for_text("[data-testid=waitlist-position]", "number 1", WAIT)
+        .await?;
+    shots
+        .take(b, "waitlist-joined", Some("[data-testid=waitlist]"), false)
+        .await?;
+
+    // Its holder cancels: the seat is offered to the buyer, on the page they have open.
+    let order_id = held["orderId"].as_str().context("the held order's id")?;
+    let res = holder
+        .post(
+            &format!("/api/tickets/orders/{order_id}/cancel"),
+            &json!({}),
+        )
+        .await;
+    ensure!(res.status == 200, "cancelling the held order: {}", res.text);
+    b.wait_for_text("[data-testid=waitlist-offer]", "held for you", WAIT)
+        .await?;
+    b.wait_for("[data-testid=waitlist-offer] [data-testid=countdown]", WAIT)
+        .await?;
+    shots
+        .take(b, "waitlist-offer", Some("[data-testid=waitlist]"), false)
+        .await?;
+
+    // Accept: a pending order of that seat, with the hold's countdown, ready to pay.
+    b.click(&b.wait_for("[data-testid=accept-offer]", WAIT).await?)
+        .await?;
+    b.wait_for_url("/orders/", WAIT).await?;
+    b.wait_for("[data-testid=countdown]", WAIT).await?;
+    b.wait_for_text("body", "General", WAIT).await?;
+    shots.take(b, "waitlist-order", None, false).await
 }
 
 /// Where the screenshots go: a temp dir always, `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`.

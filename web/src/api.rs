@@ -419,3 +419,70 @@ pub fn new_key() -> String {
         .map(|c| c.random_uuid())
         .unwrap_or_else(|| format!("k{}", js_sys::Date::now() as u64))
 }
+
+/// The waitlists of sold-out ticket types: the buyer's entries and offers, the organizer's
+/// lengths.
+pub mod waitlist {
+    use api_types::waitlist::{WaitlistEntryView, WaitlistLengths, WaitlistResponse};
+
+    use super::*;
+
+    fn path(event_id: &str) -> String {
+        format!("/api/tickets/events/{}/waitlist", encode(event_id))
+    }
+
+    pub async fn mine(event_id: &str) -> ApiResult<Vec<WaitlistEntryView>> {
+        get::<WaitlistResponse>(&path(event_id))
+            .await
+            .map(|r| r.entries)
+    }
+
+    pub async fn join(
+        event_id: &str,
+        ticket_type: &str,
+        quantity: u32,
+    ) -> ApiResult<WaitlistEntryView> {
+        post(
+            &path(event_id),
+            &json!({"ticketType": ticket_type, "quantity": quantity}),
+            None,
+        )
+        .await
+    }
+
+    /// Leaves every waitlist of the event (an offer held goes to the next in line).
+    pub async fn leave(event_id: &str) -> ApiResult<()> {
+        let res = Request::delete(&path(event_id))
+            .send()
+            .await
+            .map_err(ApiError::network)?;
+        if res.ok() {
+            Ok(())
+        } else {
+            Err(error_of(res).await)
+        }
+    }
+
+    /// Takes the offer: the pending order it became.
+    pub async fn accept(entry_id: &str) -> ApiResult<BookingResponse> {
+        post(
+            &format!("/api/tickets/waitlist/{}/accept", encode(entry_id)),
+            &json!({}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn decline(entry_id: &str) -> ApiResult<WaitlistEntryView> {
+        post(
+            &format!("/api/tickets/waitlist/{}/decline", encode(entry_id)),
+            &json!({}),
+            None,
+        )
+        .await
+    }
+
+    pub async fn lengths(event_id: &str) -> ApiResult<WaitlistLengths> {
+        get(&format!("{}/lengths", path(event_id))).await
+    }
+}

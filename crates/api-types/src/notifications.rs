@@ -23,10 +23,12 @@ pub enum NotificationKind {
     EventCancelled,
     /// The event of the recipient's tickets moved to another date or venue.
     EventChanged,
+    /// Seats came free and are held for the recipient's waitlist entry until a deadline.
+    WaitlistOffered,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 7] = [
+    pub const ALL: [NotificationKind; 8] = [
         NotificationKind::OrderConfirmed,
         NotificationKind::PaymentDeclined,
         NotificationKind::HoldExpiring,
@@ -34,6 +36,7 @@ impl NotificationKind {
         NotificationKind::OrderRefunded,
         NotificationKind::EventCancelled,
         NotificationKind::EventChanged,
+        NotificationKind::WaitlistOffered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -45,6 +48,7 @@ impl NotificationKind {
             NotificationKind::OrderRefunded => "order_refunded",
             NotificationKind::EventCancelled => "event_cancelled",
             NotificationKind::EventChanged => "event_changed",
+            NotificationKind::WaitlistOffered => "waitlist_offered",
         }
     }
 

@@ -23,7 +23,7 @@ use crate::orders::{
 };
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};
-use crate::tickets::TicketCheckedIn;
+use crate::tickets::{TicketCheckedIn, WaitlistOffered};
 
 /// Where the generated document is committed, relative to the workspace root.
 pub const PATH: &str = "docs/asyncapi.json";
@@ -151,6 +151,16 @@ const FACTS: &[Fact] = &[
                   many scanners raced) or left with an exit scan.",
         schema: schema_of::<TicketCheckedIn>,
         example: examples::ticket_checked_in,
+    },
+    Fact {
+        subject: subjects::TICKETS_WAITLIST_OFFERED,
+        name: "WaitlistOffered",
+        producer: "ticket-service",
+        entity: "waitlist entry id",
+        summary: "Freed seats are held for the first waitlist entry they fit until `expiresAt`; \
+                  the notification service mails the offer.",
+        schema: schema_of::<WaitlistOffered>,
+        example: examples::waitlist_offered,
     },
 ];
 
@@ -924,6 +934,28 @@ pub(crate) mod examples {
                 scanned_at: at(30 * 86_400 - 630),
                 gate: Some("North gate".into()),
                 scanned_by: ORGANIZER,
+            },
+        )
+    }
+
+    pub fn waitlist_offered() -> Value {
+        let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
+        envelope(
+            0x0199_9b00_0000_7000_8000_0000_0000_000d,
+            subjects::TICKETS_WAITLIST_OFFERED,
+            "ticket-service",
+            entry,
+            2 * 86_400,
+            WaitlistOffered {
+                entry_id: entry,
+                event_id: EVENT,
+                event_title: "Rust Fest".into(),
+                user_id: USER,
+                email: "grace@example.org".into(),
+                first_name: "Grace".into(),
+                ticket_type: "General".into(),
+                quantity: 2,
+                expires_at: at(2 * 86_400 + 1_800),
             },
         )
     }

@@ -71,6 +71,13 @@ pub const NOTIFICATION_CATALOG: ConsumerDef = ConsumerDef {
     json: include_str!("../../../nats/consumers/CATALOG/notification-catalog.json"),
 };
 
+/// The notification service's view of waitlist offers (mailed to the entry's buyer).
+pub const NOTIFICATION_TICKETS: ConsumerDef = ConsumerDef {
+    stream: "TICKETS",
+    name: "notification-tickets",
+    json: include_str!("../../../nats/consumers/TICKETS/notification-tickets.json"),
+};
+
 pub const CONSUMERS: &[ConsumerDef] = &[
     TICKET_PAYMENTS,
     TICKET_CATALOG,
@@ -78,6 +85,7 @@ pub const CONSUMERS: &[ConsumerDef] = &[
     NOTIFICATION_ORDERS,
     NOTIFICATION_PAYMENTS,
     NOTIFICATION_CATALOG,
+    NOTIFICATION_TICKETS,
 ];
 
 #[cfg(test)]

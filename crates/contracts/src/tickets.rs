@@ -5,6 +5,7 @@
 //! | subject | data | when |
 //! |---|---|---|
 //! | `tickets.checked_in` | [`TicketCheckedIn`] | a scan was accepted (`ok`): the holder entered, or left with an exit scan |
+//! | `tickets.waitlist_offered` | [`WaitlistOffered`] | freed seats are held for a waitlist entry until `expiresAt` (its envelope's `subject` is the entry id) |
 
 use api_types::checkin::ScanDirection;
 use chrono::{DateTime, Utc};
@@ -29,4 +30,22 @@ pub struct TicketCheckedIn {
     pub gate: Option<String>,
     /// The user who scanned (organizer, admin or named staff).
     pub scanned_by: Uuid,
+}
+
+/// Seats that came free (an expired hold, a cancellation, a refund, a declined or lapsed offer)
+/// are held for the first waitlist entry they fit, until `expires_at`. The buyer accepts the
+/// offer on the event page (it becomes a pending order) or lets it lapse to the next entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistOffered {
+    pub entry_id: Uuid,
+    pub event_id: Uuid,
+    pub event_title: String,
+    pub user_id: Uuid,
+    /// Where the offer is mailed: the buyer's email when they joined.
+    pub email: String,
+    pub first_name: String,
+    pub ticket_type: String,
+    pub quantity: u32,
+    pub expires_at: DateTime<Utc>,
 }

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use async_nats::jetstream;
 use axum::Router;
-use contracts::jetstream::{NOTIFICATION_CATALOG, NOTIFICATION_ORDERS, NOTIFICATION_PAYMENTS};
+use contracts::jetstream::{
+    NOTIFICATION_CATALOG, NOTIFICATION_ORDERS, NOTIFICATION_PAYMENTS, NOTIFICATION_TICKETS,
+};
 use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
@@ -25,7 +27,8 @@ pub struct App {
 }
 
 impl App {
-    /// Starts the consumers of `orders.>`, `payments.>` and `catalog.events.>` and the sweep;
+    /// Starts the consumers of `orders.>`, `payments.>`, `catalog.events.>` and
+    /// `tickets.waitlist_offered` and the sweep;
     /// [`Background::stop`] (or dropping it) stops them. Unacknowledged facts are redelivered.
     pub fn spawn_background(&self) -> Background {
         let state = &self.state;
@@ -34,6 +37,7 @@ impl App {
             NOTIFICATION_CATALOG,
             NOTIFICATION_ORDERS,
             NOTIFICATION_PAYMENTS,
+            NOTIFICATION_TICKETS,
         ] {
             background = background.consumer(
                 state.js.clone(),

@@ -12,8 +12,9 @@ use contracts::orders::{OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
 use contracts::subjects::{
     CATALOG_EVENT_CANCELLED, CATALOG_EVENT_PUBLISHED, CATALOG_EVENT_UPDATED, ORDERS_CANCELLED,
-    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED,
+    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED, TICKETS_WAITLIST_OFFERED,
 };
+use contracts::tickets::WaitlistOffered;
 use platform::consumer::{HandleError, Outcome};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -103,6 +104,11 @@ pub async fn apply(state: &AppState, payload: &[u8]) -> Result<Outcome, HandleEr
             let previous = store.event(e.event_id).await?;
             let orders = store.paid_orders_of_event(e.event_id).await?;
             plan::event_cancelled(&fact, e, previous.as_ref(), &orders)
+        }
+        TICKETS_WAITLIST_OFFERED => {
+            let e: WaitlistOffered = data(&envelope)?;
+            let event = store.event(e.event_id).await?;
+            plan::waitlist_offered(&fact, e, event.as_ref())
         }
         _ => return Ok(Outcome::Ignored),
     };

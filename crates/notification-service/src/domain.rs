@@ -131,6 +131,10 @@ pub struct Letter {
     pub amount: Option<Price>,
     /// The gateway's words for a decline.
     pub decline_message: Option<String>,
+    /// A waitlist offer: the event's title as the entry knew it, and the seats held.
+    pub event_title: Option<String>,
+    pub ticket_type: Option<String>,
+    pub quantity: Option<u32>,
 }
 
 /// A fact folded in once: the projection changes and the mails it causes, stored together.

@@ -53,6 +53,9 @@ struct Context<'a> {
     cancel_reason: Option<&'static str>,
     amount: Option<&'a Price>,
     decline_message: Option<&'a str>,
+    event_title: Option<&'a str>,
+    ticket_type: Option<&'a str>,
+    quantity: Option<u32>,
 }
 
 /// The same id for every send of the same mail, so a mail client shows a repeat (after a crash
@@ -92,6 +95,9 @@ pub fn compose(
         cancel_reason: l.cancel_reason.map(|r| r.as_str()),
         amount: l.amount.as_ref(),
         decline_message: l.decline_message.as_deref(),
+        event_title: l.event_title.as_deref(),
+        ticket_type: l.ticket_type.as_deref(),
+        quantity: l.quantity,
     };
     let texts = templates::render(mail.kind, &context)?;
 

@@ -10,6 +10,7 @@
 //! | `catalog.events.cancelled` | event cancelled | every holder of a paid order, once per address |
 //! | `catalog.events.updated` (date or venue changed) | event changed | every holder of a confirmed order, once per address |
 //! | (sweep) a pending hold ending within the lead time | hold about to expire | the buyer |
+//! | `tickets.waitlist_offered` | seats held for a waitlist entry, until when | the entry's buyer |
 //!
 //! A fact older than the configured age only feeds the projection: a service started on a stream
 //! with history does not mail its past.
@@ -21,6 +22,7 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::{EventCancelled, EventDetails};
 use contracts::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
+use contracts::tickets::WaitlistOffered;
 use uuid::Uuid;
 
 use crate::domain::{
@@ -325,6 +327,40 @@ pub fn event_cancelled(
     }
 }
 
+/// `tickets.waitlist_offered`: the entry's buyer hears that seats are held for them and until
+/// when. The fact names the buyer itself (no order exists yet); `event` is the projection's, for
+/// the date and venue when known.
+pub fn waitlist_offered(
+    fact: &Fact,
+    e: WaitlistOffered,
+    event: Option<&EventRecord>,
+) -> FactRecord {
+    let mail = Mail {
+        key: MailKey {
+            fact_id: fact.id.clone(),
+            recipient: e.email.to_lowercase(),
+        },
+        user_id: e.user_id,
+        kind: NotificationKind::WaitlistOffered,
+        letter: Letter {
+            name: e.first_name.clone(),
+            first_name: e.first_name,
+            event: event.cloned(),
+            expires_at: Some(e.expires_at),
+            event_title: Some(e.event_title),
+            ticket_type: Some(e.ticket_type),
+            quantity: Some(e.quantity),
+            ..Letter::default()
+        },
+        state: MailState::Pending,
+        created_at: fact.now,
+    };
+    FactRecord {
+        mails: fact.mails([mail]),
+        ..fact.record()
+    }
+}
+
 /// The id under which an order's hold reminder is recorded: at most one per order.
 pub fn reminder_id(order_id: Uuid) -> String {
     format!("hold-reminder:{order_id}")
@@ -591,5 +627,34 @@ mod tests {
             ..pending
         };
         assert!(hold_reminder(&paid, None, now, lead).is_none());
+    }
+
+    #[test]
+    fn a_waitlist_offer_goes_to_the_entrys_buyer_with_the_seats_and_the_deadline() {
+        // given an offer of two General seats of a known event
+        let offer = WaitlistOffered {
+            entry_id: Uuid::now_v7(),
+            event_id: Uuid::nil(),
+            event_title: "Jazz Night".into(),
+            user_id: Uuid::now_v7(),
+            email: "Grace@Example.com".into(),
+            first_name: "Grace".into(),
+            ticket_type: "General".into(),
+            quantity: 2,
+            expires_at: at("2030-01-01T12:30:00Z"),
+        };
+        // when it is planned
+        let r = waitlist_offered(&fact(true), offer.clone(), Some(&event()));
+        // then its buyer gets one mail naming the seats and the deadline; the projection stays
+        assert_eq!(r.mails.len(), 1);
+        let m = &r.mails[0];
+        assert_eq!(m.key.recipient, "grace@example.com");
+        assert_eq!(m.user_id, offer.user_id);
+        assert_eq!(m.kind, NotificationKind::WaitlistOffered);
+        assert_eq!(m.letter.quantity, Some(2));
+        assert_eq!(m.letter.expires_at, Some(offer.expires_at));
+        assert!(r.order.is_none() && r.event.is_none());
+        // and an old offer mails nobody
+        assert!(waitlist_offered(&fact(false), offer, None).mails.is_empty());
     }
 }

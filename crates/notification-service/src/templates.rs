@@ -33,6 +33,8 @@ const FILES: &[(&str, &str)] = templates![
     "event_cancelled.html",
     "event_changed.txt",
     "event_changed.html",
+    "waitlist_offered.txt",
+    "waitlist_offered.html",
 ];
 
 /// A message's three texts.

@@ -597,4 +597,30 @@ pub mod facts {
             payment_refunded(o, reason),
         )
     }
+
+    /// An offer of `quantity` General seats of `e` to `email`, held until `expires_at`.
+    pub fn waitlist_offered(
+        e: &EventPublished,
+        email: &str,
+        quantity: u32,
+        expires_at: DateTime<Utc>,
+    ) -> Envelope<contracts::tickets::WaitlistOffered> {
+        let entry_id = Uuid::now_v7();
+        envelope(
+            subjects::TICKETS_WAITLIST_OFFERED,
+            "ticket-service",
+            entry_id,
+            contracts::tickets::WaitlistOffered {
+                entry_id,
+                event_id: e.event_id,
+                event_title: e.details.title.clone(),
+                user_id: Uuid::now_v7(),
+                email: email.into(),
+                first_name: "Ada".into(),
+                ticket_type: "General".into(),
+                quantity,
+                expires_at,
+            },
+        )
+    }
 }

@@ -396,3 +396,35 @@ async fn a_refused_confirmation_is_parked_on_the_consumers_dead_letter_subject_w
     assert_eq!(parked["id"], confirmed.id.to_string());
     assert!(s.sink.received().is_empty());
 }
+
+#[tokio::test]
+async fn a_waitlist_offer_tells_the_buyer_what_is_held_for_them_and_until_when() {
+    let s = stack().start().await;
+    let event = event_published("Jazz Night", in_days(0));
+    // Known before the offer arrives (another consumer), so the mail can say where and when.
+    s.apply(&facts::published(&event)).await.unwrap();
+    let expires = "2031-01-02T10:30:00Z".parse().unwrap();
+    let offer = facts::waitlist_offered(&event, "Grace@Example.com", 2, expires);
+    s.publish(&offer).await;
+    s.publish(&offer).await;
+
+    let mails = received(&s, 1).await;
+    assert_eq!(mails.len(), 1, "one mail per offer");
+    assert_eq!(mails[0].to, ["grace@example.com"]);
+    let m = parse(&mails[0]);
+    let subject = m.subject().unwrap();
+    assert!(
+        subject.contains("Jazz Night") && subject.contains("10:30 UTC"),
+        "{subject}"
+    );
+    let text = m.body_text(0).unwrap();
+    assert!(text.contains("2 \"General\" ticket(s)"), "{text}");
+    assert!(
+        text.contains("Thursday 2 January 2031, 10:30 UTC"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Blue Room"),
+        "the event as the catalogue has it: {text}"
+    );
+}

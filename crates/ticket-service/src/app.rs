@@ -99,6 +99,12 @@ impl App {
                 state.clone(),
                 |s| Box::pin(crate::expiry::expire_due(s)),
             )
+            .every(
+                "waitlist offer sweep",
+                state.config.expiry_sweep,
+                state.clone(),
+                |s| Box::pin(crate::waitlist_steps::lapse_due(s)),
+            )
             .every("bookkeeping purge", PURGE_EVERY, state.clone(), |s| {
                 Box::pin(crate::expiry::purge_bookkeeping(s))
             })

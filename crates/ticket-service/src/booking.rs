@@ -83,7 +83,7 @@ pub async fn book(
     store(state, order, key, fingerprint, traceparent).await
 }
 
-fn hold(config: &TicketConfig) -> chrono::Duration {
+pub(crate) fn hold(config: &TicketConfig) -> chrono::Duration {
     chrono::Duration::from_std(config.hold).unwrap_or(chrono::Duration::minutes(15))
 }
 
@@ -100,7 +100,7 @@ fn replay(stored: StoredResponse, fingerprint: &str) -> Result<Answer, TicketErr
 }
 
 /// Only a published event that has not started sells; a draft is not there at all.
-fn bookable(event: &EventInfo, now: DateTime<Utc>) -> Result<(), TicketError> {
+pub(crate) fn bookable(event: &EventInfo, now: DateTime<Utc>) -> Result<(), TicketError> {
     if event.status == EventStatus::Cancelled {
         return Err(TicketError::EventNotBookable(
             "This event has been cancelled.",

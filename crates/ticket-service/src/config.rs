@@ -23,6 +23,9 @@ pub struct TicketConfig {
     pub expiry_sweep: Duration,
     /// `CONSUMER_CONCURRENCY`, default 32: messages handled at once per consumer.
     pub consumer_concurrency: usize,
+    /// `WAITLIST_OFFER_SECS`, default 1800: how long seats offered to a waitlist entry stay
+    /// held for it (fixed for an entry when it joins).
+    pub waitlist_offer: Duration,
 }
 
 impl TicketConfig {
@@ -36,6 +39,7 @@ impl TicketConfig {
             max_failed_payments: config::parse_or("MAX_FAILED_PAYMENTS", 3)?,
             expiry_sweep: config::millis_or("EXPIRY_SWEEP_MS", Duration::from_millis(1000))?,
             consumer_concurrency: config::consumer_concurrency(32)?,
+            waitlist_offer: config::secs_or("WAITLIST_OFFER_SECS", Duration::from_secs(30 * 60))?,
         })
     }
 }

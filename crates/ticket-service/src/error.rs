@@ -32,6 +32,14 @@ pub enum TicketError {
     KeyReused,
     #[error("catalogue unavailable")]
     CatalogUnavailable,
+    /// Joining a waitlist while enough seats are on sale.
+    #[error("not sold out: {available} left")]
+    NotSoldOut { available: u32 },
+    #[error("waitlist entry not found")]
+    EntryNotFound,
+    /// Accepting or declining an entry that holds no running offer.
+    #[error("no offer: {0}")]
+    NoOffer(&'static str),
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -87,6 +95,19 @@ impl IntoResponse for TicketError {
                 "catalog_unavailable",
                 "The event catalogue is not answering right now. Please try again shortly.",
             ),
+            TicketError::NotSoldOut { available } => {
+                let mut e = ApiError::conflict(
+                    "not_sold_out",
+                    format!("{available} ticket(s) of this type are on sale: book them instead."),
+                );
+                e.fields
+                    .insert("available".into(), vec![available.to_string()]);
+                e
+            }
+            TicketError::EntryNotFound => {
+                ApiError::not_found("No such waitlist entry.").with_code("waitlist_entry_not_found")
+            }
+            TicketError::NoOffer(why) => ApiError::conflict("no_offer", why),
             TicketError::Api(e) => e,
             TicketError::Store(ref e) => ApiError::internal(e),
         };

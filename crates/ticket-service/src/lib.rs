@@ -29,6 +29,8 @@ pub mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod view;
+pub mod waitlist;
+pub mod waitlist_steps;
 
 pub use app::{App, build, build_with_store, router, run};
 pub use config::TicketConfig;

@@ -11,7 +11,7 @@ use axum::routing::get;
 use platform::openapi::CookieAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{availability, checkin, orders, organizer};
+use crate::routes::{availability, checkin, orders, organizer, waitlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,12 @@ use crate::routes::{availability, checkin, orders, organizer};
         organizer::event_summary,
         checkin::check_in,
         checkin::checkin_bundle,
+        waitlist::join,
+        waitlist::my_entries,
+        waitlist::leave,
+        waitlist::accept,
+        waitlist::decline,
+        waitlist::lengths,
         serve,
         platform::openapi::health,
         platform::openapi::ready,
@@ -51,6 +57,8 @@ use crate::routes::{availability, checkin, orders, organizer};
         (name = "check-in", description = "The door: scans and the offline bundle, for the \
                                            event's organizer, admins and the check-in staff the \
                                            organizer named."),
+        (name = "waitlist", description = "Waitlists of sold-out ticket types: freed seats are \
+                                           offered to the entries in join order."),
         (name = "operations", description = "Health checks and this document."),
     )
 )]

@@ -23,6 +23,10 @@ use ticket_service::store::{
 use ticket_service::summary;
 use uuid::Uuid;
 
+#[path = "store_contract/waitlist.rs"]
+mod waitlist_cases;
+use waitlist_cases::*;
+
 const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const ORGANIZER: Uuid = Uuid::from_u128(0x0199_8f3a_0000_7000_8000_0000_0000_00aa);
 const POLICY: RefundPolicy = RefundPolicy {
@@ -1823,5 +1827,10 @@ platform::store_contract! {
         a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer,
         scanners_racing_on_one_ticket_admit_it_exactly_once,
         an_earlier_scan_uploaded_later_becomes_the_recorded_check_in,
+        joining_needs_a_sold_out_type_and_a_buyer_has_one_open_entry_per_type,
+        seats_an_order_gives_back_are_held_for_the_first_entries_that_fit_in_the_same_unit,
+        an_accepted_offer_becomes_a_pending_order_holding_its_seats_once,
+        a_declined_or_lapsed_offer_moves_on_to_the_next_entry,
+        releases_racing_joins_and_lapses_never_oversell_nor_offer_a_seat_twice,
     ],
 }

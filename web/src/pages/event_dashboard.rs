@@ -17,6 +17,7 @@ use crate::chart::SalesChart;
 use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
 use crate::format;
 use crate::pages::checkin_staff::CheckinStaff;
+use crate::pages::waitlist::WaitlistLengthsView;
 use crate::session::{RequireLogin, to_login};
 
 #[component]
@@ -122,6 +123,7 @@ fn Dashboard(id: String) -> Element {
                     Some(Err(e)) => rsx! { ErrorBox { error: e, retry: move |_| refresh += 1 } },
                     Some(Ok(s)) => rsx! { SummaryView { summary: s } },
                 }
+                WaitlistLengthsView { event_id: ev.id.to_string() }
                 Orders { event_id: ev.id.to_string(), refresh,
                     on_refunded: move |n: String| { notice.set(Some(n)); refresh += 1; } }
             }

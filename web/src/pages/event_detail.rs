@@ -13,6 +13,7 @@ use crate::components::{ErrorBox, FieldError, Loading, StatusBadge};
 use crate::format;
 use crate::live::{LiveMode, use_live_availability};
 use crate::model::MAX_PER_ORDER;
+use crate::pages::waitlist::WaitlistPanel;
 use crate::session::{to_login, use_session};
 
 #[component]
@@ -39,6 +40,7 @@ pub fn EventDetail(id: String) -> Element {
 fn EventArticle(event: EventView) -> Element {
     format::set_title(&event.title);
     let live = use_live_availability(event.id.to_string());
+    let signed_in = use_session().user.read().is_some();
     let availability = (live.availability)();
     rsx! {
         article { class: "page event-detail",
@@ -68,7 +70,10 @@ fn EventArticle(event: EventView) -> Element {
                     }
                 }
             }
-            Booking { event: event.clone(), availability, mode: (live.mode)() }
+            Booking { event: event.clone(), availability: availability.clone(), mode: (live.mode)() }
+            if event.status == Status::Published && signed_in {
+                WaitlistPanel { event_id: event.id.to_string(), sold_out: sold_out_types(availability.as_ref()) }
+            }
         }
     }
 }
@@ -274,6 +279,19 @@ fn Booking(event: EventView, availability: Option<Availability>, mode: LiveMode)
             }
         }
     }
+}
+
+/// The ticket types with no seat left, in the catalogue's order.
+fn sold_out_types(availability: Option<&Availability>) -> Vec<String> {
+    availability
+        .map(|a| {
+            a.ticket_types
+                .iter()
+                .filter(|t| t.available == 0)
+                .map(|t| t.name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// When refunds close (`None` when they are not offered).

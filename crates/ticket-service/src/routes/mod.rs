@@ -6,7 +6,9 @@
 //! - [`organizer`]: the organizer's back office of an event (its orders, attendees and summary,
 //!   refunding an order), for its organizer and admins (the attendee list for its check-in
 //!   staff too);
-//! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff.
+//! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff;
+//! - [`waitlist`]: the waitlists of sold-out ticket types (the buyer's entries and offers; the
+//!   lengths for the organizer).
 //!
 //! Handlers stay thin: [`crate::input`] turns the request into domain values, the step modules
 //! ([`crate::booking`], the store's transitions) do the work, [`crate::view`] builds the answer.
@@ -22,6 +24,7 @@ pub(crate) mod availability;
 pub(crate) mod checkin;
 pub(crate) mod orders;
 pub(crate) mod organizer;
+pub(crate) mod waitlist;
 
 /// Every route of the service's own API.
 pub fn router() -> Router<AppState> {
@@ -30,4 +33,5 @@ pub fn router() -> Router<AppState> {
         .merge(availability::router())
         .merge(organizer::router())
         .merge(checkin::router())
+        .merge(waitlist::router())
 }

@@ -47,7 +47,7 @@ fn may_manage(event: &EventInfo, user: &AuthUser) -> bool {
 
 /// The event if the caller may manage it, learning it from the catalogue on first sight (so a
 /// published event without orders has a summary too); 404 otherwise.
-async fn managed_event(
+pub(crate) async fn managed_event(
     state: &AppState,
     user: &AuthUser,
     event_id: &str,

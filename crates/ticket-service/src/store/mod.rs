@@ -4,6 +4,7 @@
 
 mod mongo;
 mod sqlite;
+mod waitlist;
 
 use std::sync::Arc;
 
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 pub use mongo::MongoStore;
 pub use sqlite::SqliteStore;
+pub use waitlist::{JoinResult, TypeLength, WaitlistStore};
 
 pub use api_types::events::RefundPolicy;
 
@@ -170,7 +172,7 @@ pub enum BookResult {
 }
 
 #[async_trait]
-pub trait TicketStore: Send + Sync + 'static {
+pub trait TicketStore: WaitlistStore + Send + Sync + 'static {
     async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError>;
     /// Stores the event and its ticket types unless a newer version is stored. Capacity only
     /// grows (the catalogue never reduces a published ticket type), so holds and sales stay valid.

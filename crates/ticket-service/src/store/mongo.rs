@@ -17,6 +17,7 @@
 //!   (`_id` = event id, the catalogue's list and its `version`), `checkins` (`_id` = ticket code:
 //!   `firstAt`, `firstGate`, `inside`) and `checkin_scans` (`_id` = `<eventId>:<nonce>`, the
 //!   answer the scan got, as JSON text).
+//! - `waitlist`: one document per waitlist entry (see `waitlist.rs` beside this file).
 //!
 //! Race safety, the same contract as the SQLite adapter:
 //! - Every change of seats or order status runs in one transaction (`platform::mongo`'s runner:
@@ -62,6 +63,8 @@ use crate::order::{
     OrderStatus, PaymentAttempt, Refund,
 };
 use api_types::checkin::{CheckinCounter, CheckinResponse};
+
+mod waitlist;
 
 /// The server's code for "namespace exists", when two replicas create a collection at once.
 const NAMESPACE_EXISTS: i32 = 48;
@@ -634,6 +637,7 @@ impl MongoStore {
             .create_index(index(doc! {"eventId": 1}, "by_event"))
             .await?;
         self.outbox.ensure_indexes().await?;
+        waitlist::ensure_indexes(&self.db).await?;
         // Collections written inside transactions are created up front: implicit creation in a
         // transaction needs MongoDB 4.4 and conflicts when concurrent transactions race to it.
         let existing = self.db.list_collection_names().await?;
@@ -642,6 +646,7 @@ impl MongoStore {
             "processed_events",
             "idempotency_keys",
             "checkin_scans",
+            waitlist::COLLECTION,
         ] {
             if existing.iter().any(|n| n == name) {
                 continue;
@@ -866,7 +871,9 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
         }
-        self.insert_facts(s, &d.facts).await
+        self.insert_facts(s, &d.facts).await?;
+        // Seats given back go to the waitlist first, before anyone else can book them.
+        self.offer_freed(s, &d.stock).await
     }
 
     async fn apply_in(

@@ -24,6 +24,8 @@ use crate::order::{
 };
 use api_types::checkin::{CheckinCounter, CheckinResponse};
 
+mod waitlist;
+
 const SCHEMA: &str = r#"
 CREATE TABLE events (
     id         TEXT PRIMARY KEY,
@@ -162,7 +164,13 @@ CREATE TABLE checkin_scans (
 pub enum TicketSchema {}
 
 impl Schema for TicketSchema {
-    const MIGRATIONS: &'static [&'static str] = &[SCHEMA, SQLITE_DDL, AFTER_THE_SALE, CHECK_IN];
+    const MIGRATIONS: &'static [&'static str] = &[
+        SCHEMA,
+        SQLITE_DDL,
+        AFTER_THE_SALE,
+        CHECK_IN,
+        waitlist::SCHEMA,
+    ];
 }
 
 pub type SqliteStore = Migrated<TicketSchema>;
@@ -421,7 +429,9 @@ fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), Store
             ],
         )?;
     }
-    insert_facts(tx, &d.facts)
+    insert_facts(tx, &d.facts)?;
+    // Seats given back go to the waitlist first, before anyone else can book them.
+    waitlist::offer_freed(tx, &d.stock)
 }
 
 fn stored_response(r: &Row<'_>) -> rusqlite::Result<StoredResponse> {

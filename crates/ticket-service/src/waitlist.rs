@@ -1,0 +1,547 @@
+//! The waitlist's rules, as pure functions. A buyer who cannot get the seats they want of a
+//! ticket type joins its waitlist (one open entry per buyer and type). When seats of that type
+//! come free, the store runs [`offers`] in the same atomic unit that freed them, so nobody else
+//! can book them in between:
+//!
+//! ```text
+//! join ──> waiting ──seats fit──> offered ──accept──> accepted (a pending order holds the seats)
+//!             │                      │
+//!             └──leave──> left       ├──decline──> declined ┐ the held seats are released and
+//!                                    ├──leave────> left     │ offered again, to the next
+//!                                    └──expiry───> lapsed   ┘ entries they fit
+//! ```
+//!
+//! Who gets an offer: the entries still waiting, in join order; each one whose quantity fits the
+//! seats left gets them, and one that does not fit is *skipped* and keeps its place (it is first
+//! again next time seats come free). Skipping rather than stopping means a request for four
+//! never keeps a single freed seat from the buyers behind it who want one; seats that fit nobody
+//! stay on sale. An offer holds its seats for the entry's offer time (`WAITLIST_OFFER_SECS` when
+//! it joined); the seats stay `held` in the stock, so `sold + held <= capacity` covers offers
+//! as it covers pending orders, and accepting moves the hold to the new order unchanged.
+
+use chrono::{DateTime, Duration, Utc};
+use contracts::Envelope;
+use contracts::subjects;
+use contracts::tickets::WaitlistOffered;
+use platform::outbox::OutboxMessage;
+use uuid::Uuid;
+
+pub use api_types::waitlist::WaitlistStatus as EntryStatus;
+
+use crate::facts::SOURCE;
+use crate::lifecycle::{self, Placement, StockChange};
+use crate::order::Order;
+
+/// One buyer's place in the waitlist of one ticket type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    pub id: Uuid,
+    pub event_id: Uuid,
+    /// Snapshot when joining, for the offer's mail.
+    pub event_title: String,
+    pub ticket_type: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub quantity: u32,
+    /// How long an offer to this entry holds its seats.
+    pub offer_secs: u32,
+    pub status: EntryStatus,
+    /// Join order is `(joined_at, id)`; ids are time-ordered (v7) too.
+    pub joined_at: DateTime<Utc>,
+    pub offer_expires_at: Option<DateTime<Utc>>,
+    pub order_id: Option<Uuid>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// What a new entry asks for; the rest is filled in by [`Entry::new`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Joining {
+    pub event_id: Uuid,
+    pub event_title: String,
+    pub ticket_type: String,
+    pub user_id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub quantity: u32,
+    pub offer_secs: u32,
+}
+
+impl Entry {
+    pub fn new(j: Joining, now: DateTime<Utc>) -> Self {
+        Self {
+            id: Uuid::now_v7(),
+            event_id: j.event_id,
+            event_title: j.event_title,
+            ticket_type: j.ticket_type,
+            user_id: j.user_id,
+            email: j.email,
+            first_name: j.first_name,
+            quantity: j.quantity,
+            offer_secs: j.offer_secs,
+            status: EntryStatus::Waiting,
+            joined_at: now,
+            offer_expires_at: None,
+            order_id: None,
+            updated_at: now,
+        }
+    }
+
+    /// The seats of this entry's type, `held` of them.
+    fn seats(&self, held: i64) -> StockChange {
+        StockChange {
+            event_id: self.event_id,
+            ticket_type: self.ticket_type.clone(),
+            held,
+            sold: 0,
+        }
+    }
+}
+
+/// The entry as it must be stored, written only while the stored one still has status `from`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryUpdate {
+    pub entry: Entry,
+    pub from: EntryStatus,
+}
+
+/// One offer, as the store writes it with the release that made room for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// The entry, now offered (written only while it is still waiting).
+    pub update: EntryUpdate,
+    /// Its seats, held from the available ones.
+    pub hold: StockChange,
+    pub fact: OutboxMessage,
+}
+
+/// Who gets an offer when `available` seats of one type are free: the `waiting` entries of that
+/// type, in join order, each whose quantity fits what is left (see the module's notes).
+pub fn offers(available: u32, waiting: &[Entry], now: DateTime<Utc>) -> Vec<Offer> {
+    let mut left = available;
+    let mut offers = Vec::new();
+    for entry in waiting {
+        if left == 0 {
+            break;
+        }
+        if entry.status != EntryStatus::Waiting || entry.quantity > left {
+            continue;
+        }
+        left -= entry.quantity;
+        let offered = Entry {
+            status: EntryStatus::Offered,
+            offer_expires_at: Some(now + Duration::seconds(i64::from(entry.offer_secs))),
+            updated_at: now,
+            ..entry.clone()
+        };
+        offers.push(Offer {
+            hold: offered.seats(i64::from(offered.quantity)),
+            fact: offered_fact(&offered),
+            update: EntryUpdate {
+                entry: offered,
+                from: EntryStatus::Waiting,
+            },
+        });
+    }
+    offers
+}
+
+/// `tickets.waitlist_offered`, about the entry.
+fn offered_fact(entry: &Entry) -> OutboxMessage {
+    let data = WaitlistOffered {
+        entry_id: entry.id,
+        event_id: entry.event_id,
+        event_title: entry.event_title.clone(),
+        user_id: entry.user_id,
+        email: entry.email.clone(),
+        first_name: entry.first_name.clone(),
+        ticket_type: entry.ticket_type.clone(),
+        quantity: entry.quantity,
+        expires_at: entry.offer_expires_at.unwrap_or(entry.updated_at),
+    };
+    let envelope = Envelope::new(
+        subjects::TICKETS_WAITLIST_OFFERED,
+        SOURCE,
+        Some(entry.id.to_string()),
+        data,
+    );
+    OutboxMessage::from_envelope(&envelope).expect("waitlist facts always serialise")
+}
+
+/// What asks an entry to change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryCommand {
+    /// The buyer takes the offer: `order` (built from the entry, one line of its type and
+    /// quantity) becomes a pending order holding the offered seats.
+    Accept(Box<Order>),
+    /// The buyer turns the offer down.
+    Decline { user_id: Uuid },
+    /// The buyer leaves the waitlist (and gives back an offer they hold).
+    Leave { user_id: Uuid },
+    /// The offer ran out (the sweep, at `now` past `offerExpiresAt`).
+    Lapse,
+}
+
+/// What a command did to the entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EntryOutcome {
+    /// The entry changed; the entry as it is now.
+    Applied(Entry),
+    /// Accept or decline of an entry that holds no offer (still waiting, or ended), or a lapse
+    /// of one whose offer has not run out (or was answered); nothing changed.
+    NoOffer(Entry),
+    /// The offer ran out; the sweep is about to pass it on. Nothing changed.
+    Expired(Entry),
+    /// Leaving an entry that has ended already; nothing changed.
+    Ended(Entry),
+    /// No such entry, or not the caller's.
+    NotFound,
+}
+
+/// Everything one entry command writes, in one atomic unit. When `release` gives seats back,
+/// the store runs [`offers`] for that type right after, in the same unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryDecision {
+    pub outcome: EntryOutcome,
+    pub update: Option<EntryUpdate>,
+    /// The offered seats given back.
+    pub release: Option<StockChange>,
+    /// The pending order an accepted offer becomes; its seats are the offer's, already held.
+    pub placement: Option<Placement>,
+}
+
+impl EntryDecision {
+    fn only(outcome: EntryOutcome) -> Self {
+        Self {
+            outcome,
+            update: None,
+            release: None,
+            placement: None,
+        }
+    }
+}
+
+/// What `command` does to `entry` (as just read, `None` when it does not exist) at `now`.
+pub fn decide(
+    entry: Option<Entry>,
+    command: &EntryCommand,
+    now: DateTime<Utc>,
+    traceparent: Option<&str>,
+) -> EntryDecision {
+    let Some(entry) = entry else {
+        return EntryDecision::only(EntryOutcome::NotFound);
+    };
+    let owner = match command {
+        EntryCommand::Accept(order) => Some(order.user_id),
+        EntryCommand::Decline { user_id } | EntryCommand::Leave { user_id } => Some(*user_id),
+        EntryCommand::Lapse => None,
+    };
+    if owner.is_some_and(|u| u != entry.user_id) {
+        return EntryDecision::only(EntryOutcome::NotFound);
+    }
+    let running =
+        entry.status == EntryStatus::Offered && entry.offer_expires_at.is_some_and(|end| now < end);
+    match command {
+        EntryCommand::Accept(order) => {
+            if entry.status != EntryStatus::Offered {
+                EntryDecision::only(EntryOutcome::NoOffer(entry))
+            } else if !running {
+                EntryDecision::only(EntryOutcome::Expired(entry))
+            } else {
+                accept(entry, order, now, traceparent)
+            }
+        }
+        EntryCommand::Decline { .. } if !running => {
+            EntryDecision::only(if entry.status == EntryStatus::Offered {
+                EntryOutcome::Expired(entry)
+            } else {
+                EntryOutcome::NoOffer(entry)
+            })
+        }
+        EntryCommand::Decline { .. } => end(entry, EntryStatus::Declined, now),
+        EntryCommand::Leave { .. } if !entry.status.is_open() => {
+            EntryDecision::only(EntryOutcome::Ended(entry))
+        }
+        EntryCommand::Leave { .. } => end(entry, EntryStatus::Left, now),
+        EntryCommand::Lapse if entry.status != EntryStatus::Offered || running => {
+            EntryDecision::only(EntryOutcome::NoOffer(entry))
+        }
+        EntryCommand::Lapse => end(entry, EntryStatus::Lapsed, now),
+    }
+}
+
+fn accept(
+    entry: Entry,
+    order: &Order,
+    now: DateTime<Utc>,
+    traceparent: Option<&str>,
+) -> EntryDecision {
+    let fits = matches!(order.lines.as_slice(),
+        [line] if line.ticket_type == entry.ticket_type && line.quantity == entry.quantity)
+        && order.event_id == entry.event_id;
+    if !fits {
+        // The service builds the order from the entry; any other order is a bug, refused.
+        return EntryDecision::only(EntryOutcome::NoOffer(entry));
+    }
+    let mut placement = lifecycle::place(order, traceparent);
+    // The offer's seats are held already: they move to the order as they are.
+    placement.stock.clear();
+    let accepted = Entry {
+        status: EntryStatus::Accepted,
+        order_id: Some(order.id),
+        updated_at: now,
+        ..entry
+    };
+    EntryDecision {
+        outcome: EntryOutcome::Applied(accepted.clone()),
+        update: Some(EntryUpdate {
+            entry: accepted,
+            from: EntryStatus::Offered,
+        }),
+        release: None,
+        placement: Some(placement),
+    }
+}
+
+/// Ends an open entry with `status`, giving back the seats of an offer it holds.
+fn end(entry: Entry, status: EntryStatus, now: DateTime<Utc>) -> EntryDecision {
+    let from = entry.status;
+    let release = (from == EntryStatus::Offered).then(|| entry.seats(-i64::from(entry.quantity)));
+    let ended = Entry {
+        status,
+        updated_at: now,
+        ..entry
+    };
+    EntryDecision {
+        outcome: EntryOutcome::Applied(ended.clone()),
+        update: Some(EntryUpdate { entry: ended, from }),
+        release,
+        placement: None,
+    }
+}
+
+/// The ticket types whose seats `stock` gives back (an order's cancellation or refund, an
+/// offer's end): each gets [`offers`] in the same atomic unit.
+pub fn freed(stock: &[StockChange]) -> Vec<(Uuid, String)> {
+    let mut types: Vec<(Uuid, String)> = Vec::new();
+    for c in stock.iter().filter(|c| c.taken() < 0) {
+        if !types
+            .iter()
+            .any(|(e, t)| *e == c.event_id && *t == c.ticket_type)
+        {
+            types.push((c.event_id, c.ticket_type.clone()));
+        }
+    }
+    types
+}
+
+/// 1-based place of each waiting entry among `waiting` (one type, join order).
+pub fn position(entry: &Entry, waiting: &[Entry]) -> Option<u32> {
+    if entry.status != EntryStatus::Waiting {
+        return None;
+    }
+    waiting
+        .iter()
+        .filter(|e| e.status == EntryStatus::Waiting)
+        .position(|e| e.id == entry.id)
+        .map(|i| i as u32 + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use platform::money::{Currency, Money};
+
+    use super::*;
+    use crate::order::OrderLine;
+
+    fn now() -> DateTime<Utc> {
+        platform::time::now()
+    }
+
+    fn waiting(quantity: u32, joined: DateTime<Utc>) -> Entry {
+        Entry::new(
+            Joining {
+                event_id: Uuid::from_u128(1),
+                event_title: "Rust Fest".into(),
+                ticket_type: "General".into(),
+                user_id: Uuid::new_v4(),
+                email: "ada@example.com".into(),
+                first_name: "Ada".into(),
+                quantity,
+                offer_secs: 1800,
+            },
+            joined,
+        )
+    }
+
+    fn line_of(entry: &Entry) -> Vec<OrderLine> {
+        let price = Money::from_minor_units(2500, Currency::USD);
+        vec![OrderLine::new(entry.ticket_type.clone(), price, entry.quantity).unwrap()]
+    }
+
+    fn order_for(entry: &Entry) -> Order {
+        Order {
+            user_id: entry.user_id,
+            ..crate::order::sample(entry.event_id, line_of(entry), now())
+        }
+    }
+
+    fn offered(entry: Entry, at: DateTime<Utc>) -> Entry {
+        let offer = offers(entry.quantity, std::slice::from_ref(&entry), at);
+        offer.into_iter().next().unwrap().update.entry
+    }
+
+    #[test]
+    fn freed_seats_go_to_the_first_entries_in_join_order() {
+        let t = now();
+        let line: Vec<Entry> = (0..5)
+            .map(|i| waiting(1, t + Duration::milliseconds(i)))
+            .collect();
+        let made = offers(3, &line, t);
+        let got: Vec<Uuid> = made.iter().map(|o| o.update.entry.id).collect();
+        assert_eq!(got, vec![line[0].id, line[1].id, line[2].id]);
+        assert!(made.iter().all(|o| o.hold.held == 1 && o.hold.sold == 0));
+        assert!(made.iter().all(|o| o.update.from == EntryStatus::Waiting));
+        let first = &made[0].update.entry;
+        assert_eq!(first.status, EntryStatus::Offered);
+        assert_eq!(first.offer_expires_at, Some(t + Duration::seconds(1800)));
+        assert_eq!(made[0].fact.subject, subjects::TICKETS_WAITLIST_OFFERED);
+    }
+
+    #[test]
+    fn an_entry_too_large_for_the_freed_seats_is_skipped_and_keeps_its_place() {
+        let t = now();
+        let line = vec![waiting(4, t), waiting(1, t), waiting(2, t), waiting(1, t)];
+        let made = offers(3, &line, t);
+        let got: Vec<Uuid> = made.iter().map(|o| o.update.entry.id).collect();
+        assert_eq!(got, vec![line[1].id, line[2].id]);
+        assert_eq!(position(&line[0], &line), Some(1));
+    }
+
+    #[test]
+    fn seats_that_fit_nobody_are_not_offered() {
+        let t = now();
+        assert!(offers(1, &[waiting(2, t)], t).is_empty());
+        assert!(offers(0, &[waiting(1, t)], t).is_empty());
+    }
+
+    #[test]
+    fn accepting_a_running_offer_makes_a_pending_order_of_its_held_seats() {
+        let t = now();
+        let entry = offered(waiting(2, t), t);
+        let order = order_for(&entry);
+        let d = decide(
+            Some(entry.clone()),
+            &EntryCommand::Accept(Box::new(order.clone())),
+            t,
+            None,
+        );
+        let EntryOutcome::Applied(accepted) = &d.outcome else {
+            panic!("{:?}", d.outcome)
+        };
+        assert_eq!(accepted.status, EntryStatus::Accepted);
+        assert_eq!(accepted.order_id, Some(order.id));
+        let placement = d.placement.unwrap();
+        assert!(placement.stock.is_empty(), "the offer's hold moves over");
+        assert_eq!(placement.facts[0].subject, subjects::ORDERS_CREATED);
+        assert_eq!(d.release, None);
+    }
+
+    #[test]
+    fn an_offer_cannot_be_accepted_once_it_ran_out_nor_by_someone_else() {
+        let t = now();
+        let entry = offered(waiting(1, t), t);
+        let late = t + Duration::seconds(1800);
+        let d = decide(
+            Some(entry.clone()),
+            &EntryCommand::Accept(Box::new(order_for(&entry))),
+            late,
+            None,
+        );
+        assert!(matches!(d.outcome, EntryOutcome::Expired(_)));
+        assert!(d.update.is_none() && d.placement.is_none());
+        let stranger = Order {
+            user_id: Uuid::new_v4(),
+            ..order_for(&entry)
+        };
+        let d = decide(
+            Some(entry),
+            &EntryCommand::Accept(Box::new(stranger)),
+            t,
+            None,
+        );
+        assert_eq!(d.outcome, EntryOutcome::NotFound);
+    }
+
+    #[test]
+    fn a_waiting_entry_has_no_offer_to_accept() {
+        let t = now();
+        let entry = waiting(1, t);
+        let d = decide(
+            Some(entry.clone()),
+            &EntryCommand::Accept(Box::new(order_for(&entry))),
+            t,
+            None,
+        );
+        assert!(matches!(d.outcome, EntryOutcome::NoOffer(_)));
+    }
+
+    #[test]
+    fn declining_or_lapsing_an_offer_gives_its_seats_back() {
+        let t = now();
+        let entry = offered(waiting(2, t), t);
+        let d = decide(
+            Some(entry.clone()),
+            &EntryCommand::Decline {
+                user_id: entry.user_id,
+            },
+            t,
+            None,
+        );
+        assert_eq!(
+            d.update.as_ref().unwrap().entry.status,
+            EntryStatus::Declined
+        );
+        assert_eq!(d.release.as_ref().unwrap().held, -2);
+
+        let early = decide(Some(entry.clone()), &EntryCommand::Lapse, t, None);
+        assert!(matches!(early.outcome, EntryOutcome::NoOffer(_)));
+        let late = t + Duration::seconds(1800);
+        let d = decide(Some(entry), &EntryCommand::Lapse, late, None);
+        assert_eq!(d.update.as_ref().unwrap().entry.status, EntryStatus::Lapsed);
+        assert_eq!(d.update.unwrap().from, EntryStatus::Offered);
+        assert_eq!(d.release.unwrap().held, -2);
+    }
+
+    #[test]
+    fn leaving_while_waiting_frees_nothing_and_leaving_twice_changes_nothing() {
+        let t = now();
+        let entry = waiting(1, t);
+        let leave = EntryCommand::Leave {
+            user_id: entry.user_id,
+        };
+        let d = decide(Some(entry), &leave, t, None);
+        assert_eq!(d.release, None);
+        let left = d.update.unwrap().entry;
+        assert_eq!(left.status, EntryStatus::Left);
+        let again = decide(Some(left), &leave, t, None);
+        assert!(matches!(again.outcome, EntryOutcome::Ended(_)));
+    }
+
+    #[test]
+    fn only_seats_given_back_call_for_offers_once_per_type() {
+        let e = Uuid::from_u128(1);
+        let change = |t: &str, held, sold| StockChange {
+            event_id: e,
+            ticket_type: t.into(),
+            held,
+            sold,
+        };
+        let stock = [
+            change("General", -2, 0),
+            change("VIP", -1, 1),
+            change("General", 0, -1),
+        ];
+        assert_eq!(freed(&stock), vec![(e, "General".to_string())]);
+    }
+}
