@@ -10,3 +10,4 @@ pub mod events;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod queue;
