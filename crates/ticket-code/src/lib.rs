@@ -18,6 +18,8 @@
 //! The ticket's plain code (`ABCDE-FGHJK-MNPQR-STUVW`) stays what a person types at the door; the
 //! signed form is what cameras read.
 
+pub mod pass;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
