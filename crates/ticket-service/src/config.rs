@@ -23,6 +23,8 @@ pub struct TicketConfig {
     pub expiry_sweep: Duration,
     /// `CONSUMER_CONCURRENCY`, default 32: messages handled at once per consumer.
     pub consumer_concurrency: usize,
+    /// `QUEUE_PASS_SECS`, default 600: how long a waiting room's pass is good for.
+    pub queue_pass: Duration,
 }
 
 impl TicketConfig {
@@ -36,6 +38,7 @@ impl TicketConfig {
             max_failed_payments: config::parse_or("MAX_FAILED_PAYMENTS", 3)?,
             expiry_sweep: config::millis_or("EXPIRY_SWEEP_MS", Duration::from_millis(1000))?,
             consumer_concurrency: config::consumer_concurrency(32)?,
+            queue_pass: config::secs_or("QUEUE_PASS_SECS", Duration::from_secs(600))?,
         })
     }
 }

@@ -32,6 +32,18 @@ pub enum TicketError {
     KeyReused,
     #[error("catalogue unavailable")]
     CatalogUnavailable,
+    /// The waiting room: the event has no queue, the caller is not in it, the sale has not
+    /// opened, a pass was refused, or the broker holding the queue does not answer.
+    #[error("no waiting room")]
+    NoQueue,
+    #[error("not in the queue")]
+    NotInQueue,
+    #[error("not on sale before {0}")]
+    NotOnSaleYet(chrono::DateTime<chrono::Utc>),
+    #[error("queue pass refused: {}", .0.code())]
+    PassRefused(crate::waiting_room::Refusal),
+    #[error("waiting room unavailable")]
+    QueueUnavailable,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -86,6 +98,23 @@ impl IntoResponse for TicketError {
             TicketError::CatalogUnavailable => ApiError::unavailable(
                 "catalog_unavailable",
                 "The event catalogue is not answering right now. Please try again shortly.",
+            ),
+            TicketError::NoQueue => {
+                ApiError::conflict("no_queue", "This event has no waiting room.")
+            }
+            TicketError::NotInQueue => {
+                ApiError::not_found("You are not in this event's queue.").with_code("not_in_queue")
+            }
+            TicketError::NotOnSaleYet(at) => ApiError::conflict(
+                "not_on_sale_yet",
+                format!("Tickets go on sale at {}.", at.to_rfc3339()),
+            ),
+            TicketError::PassRefused(r) => {
+                ApiError::new(StatusCode::FORBIDDEN, r.code(), r.message())
+            }
+            TicketError::QueueUnavailable => ApiError::unavailable(
+                "queue_unavailable",
+                "The waiting room is not answering right now. Please try again shortly.",
             ),
             TicketError::Api(e) => e,
             TicketError::Store(ref e) => ApiError::internal(e),

@@ -29,6 +29,7 @@ pub mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod view;
+pub mod waiting_room;
 
 pub use app::{App, build, build_with_store, router, run};
 pub use config::TicketConfig;

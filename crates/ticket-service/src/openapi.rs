@@ -11,7 +11,7 @@ use axum::routing::get;
 use platform::openapi::CookieAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{availability, checkin, orders, organizer};
+use crate::routes::{availability, checkin, orders, organizer, queue};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -35,6 +35,9 @@ use crate::routes::{availability, checkin, orders, organizer};
         organizer::event_summary,
         checkin::check_in,
         checkin::checkin_bundle,
+        queue::join,
+        queue::my_place,
+        queue::my_place_live,
         serve,
         platform::openapi::health,
         platform::openapi::ready,
@@ -51,6 +54,9 @@ use crate::routes::{availability, checkin, orders, organizer};
         (name = "check-in", description = "The door: scans and the offline bundle, for the \
                                            event's organizer, admins and the check-in staff the \
                                            organizer named."),
+        (name = "waiting room", description = "The queue of an on-sale (`onSaleAt`, `queue` on \
+                                              the event): places, waits and the pass booking \
+                                              needs while it is on."),
         (name = "operations", description = "Health checks and this document."),
     )
 )]

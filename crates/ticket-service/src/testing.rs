@@ -26,6 +26,7 @@ pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfi
         max_failed_payments: 3,
         expiry_sweep: Duration::from_millis(200),
         consumer_concurrency: 16,
+        queue_pass: Duration::from_secs(600),
     }
 }
 

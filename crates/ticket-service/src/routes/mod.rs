@@ -6,7 +6,8 @@
 //! - [`organizer`]: the organizer's back office of an event (its orders, attendees and summary,
 //!   refunding an order), for its organizer and admins (the attendee list for its check-in
 //!   staff too);
-//! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff.
+//! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff;
+//! - [`queue`]: the waiting room of an on-sale, for signed-in visitors.
 //!
 //! Handlers stay thin: [`crate::input`] turns the request into domain values, the step modules
 //! ([`crate::booking`], the store's transitions) do the work, [`crate::view`] builds the answer.
@@ -22,6 +23,7 @@ pub(crate) mod availability;
 pub(crate) mod checkin;
 pub(crate) mod orders;
 pub(crate) mod organizer;
+pub(crate) mod queue;
 
 /// Every route of the service's own API.
 pub fn router() -> Router<AppState> {
@@ -30,4 +32,5 @@ pub fn router() -> Router<AppState> {
         .merge(availability::router())
         .merge(organizer::router())
         .merge(checkin::router())
+        .merge(queue::router())
 }

@@ -1,0 +1,294 @@
+//! The waiting room of an on-sale (`onSaleAt`, `queue {enabled, admitPerMinute}` from the
+//! catalogue): joining, a visitor's place and pass, and the check booking makes while an
+//! event's queue is on. The rules are in [`line`]; the state is in JetStream ([`bucket`]), and
+//! every replica follows the bucket into an in-memory index of the lines ([`WaitingRoom::follow`]),
+//! so places are the same whichever replica answers.
+
+pub mod bucket;
+pub mod line;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use api_types::queue::{QueueStatus, SaleStart};
+use async_nats::jetstream;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use futures::StreamExt;
+use rand::Rng;
+use ticket_code::pass::{PassClaim, PassKey, PassRefusal};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::error::TicketError;
+use crate::state::AppState;
+use bucket::{Bucket, BucketError, Key, StoredEntry};
+use line::Line;
+
+/// The header `POST /api/tickets/book` reads the pass from.
+pub const PASS_HEADER: &str = "queue-pass";
+
+impl From<BucketError> for TicketError {
+    fn from(e: BucketError) -> Self {
+        tracing::warn!(error = %e, "waiting room unavailable");
+        TicketError::QueueUnavailable
+    }
+}
+
+#[derive(Clone)]
+pub struct WaitingRoom {
+    bucket: Bucket,
+    lines: Arc<Mutex<HashMap<Uuid, Line>>>,
+    /// The newest bucket revision this replica has applied to `lines`.
+    seen: Arc<watch::Sender<u64>>,
+    key: Arc<PassKey>,
+    pass_lifetime: chrono::Duration,
+}
+
+impl WaitingRoom {
+    pub async fn open(js: &jetstream::Context, pass_lifetime: Duration) -> anyhow::Result<Self> {
+        let bucket = Bucket::open(js).await?;
+        let key = PassKey::from_secret(bucket.pass_secret().await?);
+        Ok(Self {
+            bucket,
+            lines: Arc::default(),
+            seen: Arc::new(watch::channel(0).0),
+            key: Arc::new(key),
+            pass_lifetime: chrono::Duration::from_std(pass_lifetime)
+                .unwrap_or(chrono::Duration::minutes(10)),
+        })
+    }
+
+    /// Follows the bucket from its first entry, forever: the index every answer reads.
+    pub async fn follow(self) {
+        loop {
+            let from = *self.seen.borrow() + 1;
+            let mut watch = match self.bucket.watch_from(from).await {
+                Ok(w) => w,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot follow the waiting room, retrying");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            while let Some(item) = watch.next().await {
+                let Ok(entry) = item else { break };
+                if let Key::Entry { event_id, user_id } = Key::parse(&entry.key)
+                    && let Ok(stored) = serde_json::from_slice::<StoredEntry>(&entry.value)
+                {
+                    let arrival = match stored.draw {
+                        Some(draw) => line::Arrival::Early { draw },
+                        None => line::Arrival::Late,
+                    };
+                    let mut lines = self.lines.lock().expect("waiting room index poisoned");
+                    lines.entry(event_id).or_default().add(user_id, arrival);
+                }
+                self.seen.send_replace(entry.revision);
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+
+    /// Waits until this replica's index has every write stored so far.
+    async fn sync(&self) -> Result<(), TicketError> {
+        let last = self.bucket.last_revision().await?;
+        let mut seen = self.seen.subscribe();
+        tokio::time::timeout(bucket::SYNC_TIMEOUT, seen.wait_for(|s| *s >= last))
+            .await
+            .map_err(|_| TicketError::QueueUnavailable)?
+            .map_err(|_| TicketError::QueueUnavailable)?;
+        Ok(())
+    }
+
+    /// Keeps the catalogue's newest settings of an event (from its facts).
+    pub async fn apply_settings(
+        &self,
+        event_id: Uuid,
+        version: u64,
+        sale: SaleStart,
+    ) -> Result<(), BucketError> {
+        self.bucket.apply_settings(event_id, version, sale).await
+    }
+
+    /// Lets a booking through the waiting room: without a queue (and once on sale) at once;
+    /// with one, only with a valid pass of the caller for this event that has not booked yet.
+    /// A booking that fails gives its pass back.
+    pub async fn gate<T>(
+        state: &AppState,
+        event_id: Uuid,
+        user_id: Uuid,
+        pass: Option<&str>,
+        booking: impl Future<Output = Result<T, TicketError>>,
+    ) -> Result<T, TicketError> {
+        let room = &state.waiting_room;
+        let sale = room.settings(state, event_id).await?;
+        let now = platform::time::now();
+        let Some(_) = sale.queued() else {
+            if let Some(at) = sale.on_sale_at.filter(|at| now < *at) {
+                return Err(TicketError::NotOnSaleYet(at));
+            }
+            return booking.await;
+        };
+        let text = pass.ok_or(TicketError::PassRefused(Refusal::Missing))?;
+        let claim = room
+            .key
+            .verify(text, event_id, user_id, now.timestamp())
+            .map_err(|r| TicketError::PassRefused(Refusal::Invalid(r)))?;
+        if !room.bucket.use_pass(claim.pass_id).await? {
+            return Err(TicketError::PassRefused(Refusal::Used));
+        }
+        let booked = booking.await;
+        if booked.is_err()
+            && let Err(e) = room.bucket.release_pass(claim.pass_id).await
+        {
+            tracing::warn!(error = %e, "a pass whose booking failed stays used");
+        }
+        booked
+    }
+
+    /// The event's settings, learned from the catalogue when not yet known here.
+    async fn settings(&self, state: &AppState, event_id: Uuid) -> Result<SaleStart, TicketError> {
+        if let Some(sale) = self.bucket.settings(event_id).await? {
+            return Ok(sale);
+        }
+        let (version, sale) = state
+            .events
+            .fetch_sale_start(event_id)
+            .await?
+            .ok_or(TicketError::EventNotFound)?;
+        self.bucket.apply_settings(event_id, version, sale).await?;
+        Ok(sale)
+    }
+
+    /// Joins the caller to the event's queue (once: joining again changes nothing).
+    pub async fn join(
+        state: &AppState,
+        event_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<QueueStatus, TicketError> {
+        let room = &state.waiting_room;
+        let (on_sale_at, _) = room.queue_of(state, event_id).await?;
+        let now = platform::time::now();
+        let fresh = StoredEntry {
+            draw: match line::arrival(now, on_sale_at, rand::rng().random()) {
+                line::Arrival::Early { draw } => Some(draw),
+                line::Arrival::Late => None,
+            },
+            joined_at: now,
+            pass_id: Uuid::new_v4(),
+        };
+        room.bucket.join(event_id, user_id, fresh).await?;
+        Self::status(state, event_id, user_id).await
+    }
+
+    /// The caller's place, wait and (once admitted) pass.
+    pub async fn status(
+        state: &AppState,
+        event_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<QueueStatus, TicketError> {
+        let room = &state.waiting_room;
+        let (on_sale_at, per_minute) = room.queue_of(state, event_id).await?;
+        let entry = room
+            .bucket
+            .entry(event_id, user_id)
+            .await?
+            .ok_or(TicketError::NotInQueue)?;
+        room.sync().await?;
+        let now = platform::time::now();
+        let position = room
+            .lines
+            .lock()
+            .expect("waiting room index poisoned")
+            .get_mut(&event_id)
+            .and_then(|l| l.position(user_id, on_sale_at, now));
+        let admitted_so_far = line::admitted_so_far(on_sale_at, per_minute, now);
+        let admitted = position.is_some_and(|p| p <= admitted_so_far);
+        let pass_expires_at = now + room.pass_lifetime;
+        let pass = admitted.then(|| {
+            room.key.sign(&PassClaim {
+                event_id,
+                user_id,
+                pass_id: entry.pass_id,
+                expires_at: pass_expires_at.timestamp(),
+            })
+        });
+        Ok(QueueStatus {
+            position,
+            estimated_wait_secs: position.map(|p| line::wait_secs(on_sale_at, per_minute, p, now)),
+            admitted,
+            pass_expires_at: pass.as_ref().map(|_| trunc_secs(pass_expires_at)),
+            pass,
+            on_sale_at,
+            admitted_so_far,
+            joined_at: entry.joined_at,
+        })
+    }
+
+    /// The opening moment and rate of an event's queue; 409 `no_queue` when it has none.
+    async fn queue_of(
+        &self,
+        state: &AppState,
+        event_id: Uuid,
+    ) -> Result<(DateTime<Utc>, u32), TicketError> {
+        self.settings(state, event_id)
+            .await?
+            .queued()
+            .ok_or(TicketError::NoQueue)
+    }
+}
+
+fn trunc_secs(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(t.timestamp(), 0).unwrap_or(t)
+}
+
+/// Why booking refused a pass (403).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    Missing,
+    Invalid(PassRefusal),
+    Used,
+}
+
+impl Refusal {
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::Missing => "queue_pass_required",
+            Refusal::Invalid(_) => "queue_pass_invalid",
+            Refusal::Used => "queue_pass_used",
+        }
+    }
+
+    pub fn message(self) -> &'static str {
+        match self {
+            Refusal::Missing => {
+                "This on-sale has a waiting room: join its queue and book with the pass it gives you."
+            }
+            Refusal::Invalid(PassRefusal::Expired) => {
+                "Your queue pass has expired; ask the queue for a fresh one."
+            }
+            Refusal::Invalid(_) => "This queue pass is not valid for you and this event.",
+            Refusal::Used => "This queue pass has already been used for a booking.",
+        }
+    }
+}
+
+/// The `Queue-Pass` header, when sent.
+pub struct QueuePass(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueuePass {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(QueuePass(
+            parts
+                .headers
+                .get(PASS_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
