@@ -53,21 +53,44 @@ struct StoredSettings {
     sale: SaleStart,
 }
 
-/// What a key names.
-pub enum Key {
-    Entry { event_id: Uuid, user_id: Uuid },
+/// What a stored key and value say, as the index needs them.
+pub enum Stored {
+    Entry {
+        event_id: Uuid,
+        user_id: Uuid,
+        entry: StoredEntry,
+    },
+    Settings {
+        event_id: Uuid,
+        sale: SaleStart,
+    },
     Other,
 }
 
-impl Key {
-    pub fn parse(key: &str) -> Key {
+impl Stored {
+    pub fn parse(key: &str, value: &[u8]) -> Stored {
         let mut parts = key.split('.');
         match (parts.next(), parts.next(), parts.next(), parts.next()) {
-            (Some("entry"), Some(e), Some(u), None) => match (e.parse(), u.parse()) {
-                (Ok(event_id), Ok(user_id)) => Key::Entry { event_id, user_id },
-                _ => Key::Other,
-            },
-            _ => Key::Other,
+            (Some("entry"), Some(e), Some(u), None) => {
+                match (e.parse(), u.parse(), serde_json::from_slice(value)) {
+                    (Ok(event_id), Ok(user_id), Ok(entry)) => Stored::Entry {
+                        event_id,
+                        user_id,
+                        entry,
+                    },
+                    _ => Stored::Other,
+                }
+            }
+            (Some("settings"), Some(e), None, None) => {
+                match (e.parse(), serde_json::from_slice::<StoredSettings>(value)) {
+                    (Ok(event_id), Ok(s)) => Stored::Settings {
+                        event_id,
+                        sale: s.sale,
+                    },
+                    _ => Stored::Other,
+                }
+            }
+            _ => Stored::Other,
         }
     }
 }

@@ -25,7 +25,7 @@ use uuid::Uuid;
 
 use crate::error::TicketError;
 use crate::state::AppState;
-use bucket::{Bucket, BucketError, Key, StoredEntry};
+use bucket::{Bucket, BucketError, Stored, StoredEntry};
 use line::Line;
 
 /// The header `POST /api/tickets/book` reads the pass from.
@@ -38,10 +38,18 @@ impl From<BucketError> for TicketError {
     }
 }
 
+/// What a replica knows from following the bucket.
+#[derive(Default)]
+struct Index {
+    lines: HashMap<Uuid, Line>,
+    /// Every event's settings, so a booking needs no broker unless the event has a queue.
+    settings: HashMap<Uuid, SaleStart>,
+}
+
 #[derive(Clone)]
 pub struct WaitingRoom {
     bucket: Bucket,
-    lines: Arc<Mutex<HashMap<Uuid, Line>>>,
+    index: Arc<Mutex<Index>>,
     /// The newest bucket revision this replica has applied to `lines`.
     seen: Arc<watch::Sender<u64>>,
     key: Arc<PassKey>,
@@ -54,7 +62,7 @@ impl WaitingRoom {
         let key = PassKey::from_secret(bucket.pass_secret().await?);
         Ok(Self {
             bucket,
-            lines: Arc::default(),
+            index: Arc::default(),
             seen: Arc::new(watch::channel(0).0),
             key: Arc::new(key),
             pass_lifetime: chrono::Duration::from_std(pass_lifetime)
@@ -75,18 +83,31 @@ impl WaitingRoom {
                 }
             };
             while let Some(item) = watch.next().await {
-                let Ok(entry) = item else { break };
-                if let Key::Entry { event_id, user_id } = Key::parse(&entry.key)
-                    && let Ok(stored) = serde_json::from_slice::<StoredEntry>(&entry.value)
-                {
-                    let arrival = match stored.draw {
-                        Some(draw) => line::Arrival::Early { draw },
-                        None => line::Arrival::Late,
-                    };
-                    let mut lines = self.lines.lock().expect("waiting room index poisoned");
-                    lines.entry(event_id).or_default().add(user_id, arrival);
+                let Ok(item) = item else { break };
+                let mut index = self.index.lock().expect("waiting room index poisoned");
+                match Stored::parse(&item.key, &item.value) {
+                    Stored::Entry {
+                        event_id,
+                        user_id,
+                        entry,
+                    } => {
+                        let arrival = match entry.draw {
+                            Some(draw) => line::Arrival::Early { draw },
+                            None => line::Arrival::Late,
+                        };
+                        index
+                            .lines
+                            .entry(event_id)
+                            .or_default()
+                            .add(user_id, arrival);
+                    }
+                    Stored::Settings { event_id, sale } => {
+                        index.settings.insert(event_id, sale);
+                    }
+                    Stored::Other => {}
                 }
-                self.seen.send_replace(entry.revision);
+                drop(index);
+                self.seen.send_replace(item.revision);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
@@ -124,7 +145,8 @@ impl WaitingRoom {
         booking: impl Future<Output = Result<T, TicketError>>,
     ) -> Result<T, TicketError> {
         let room = &state.waiting_room;
-        let sale = room.settings(state, event_id).await?;
+        // An event the catalogue does not know has no queue; booking says what else it lacks.
+        let sale = room.settings(state, event_id).await?.unwrap_or_default();
         let now = platform::time::now();
         let Some(_) = sale.queued() else {
             if let Some(at) = sale.on_sale_at.filter(|at| now < *at) {
@@ -149,18 +171,31 @@ impl WaitingRoom {
         booked
     }
 
-    /// The event's settings, learned from the catalogue when not yet known here.
-    async fn settings(&self, state: &AppState, event_id: Uuid) -> Result<SaleStart, TicketError> {
-        if let Some(sale) = self.bucket.settings(event_id).await? {
-            return Ok(sale);
+    /// The event's settings, learned from the catalogue when not yet known here; `None` for an
+    /// event the catalogue does not show.
+    async fn settings(
+        &self,
+        state: &AppState,
+        event_id: Uuid,
+    ) -> Result<Option<SaleStart>, TicketError> {
+        let known = self
+            .index
+            .lock()
+            .expect("waiting room index poisoned")
+            .settings
+            .get(&event_id)
+            .copied();
+        if let Some(sale) = known {
+            return Ok(Some(sale));
         }
-        let (version, sale) = state
-            .events
-            .fetch_sale_start(event_id)
-            .await?
-            .ok_or(TicketError::EventNotFound)?;
+        if let Some(sale) = self.bucket.settings(event_id).await? {
+            return Ok(Some(sale));
+        }
+        let Some((version, sale)) = state.events.fetch_sale_start(event_id).await? else {
+            return Ok(None);
+        };
         self.bucket.apply_settings(event_id, version, sale).await?;
-        Ok(sale)
+        Ok(Some(sale))
     }
 
     /// Joins the caller to the event's queue (once: joining again changes nothing).
@@ -171,6 +206,11 @@ impl WaitingRoom {
     ) -> Result<QueueStatus, TicketError> {
         let room = &state.waiting_room;
         let (on_sale_at, _) = room.queue_of(state, event_id).await?;
+        // Only a bookable event has a queue to join.
+        let stock = crate::catalog::event_stock(state, event_id).await?;
+        if !stock.event.status.is_on_sale() {
+            return Err(TicketError::EventNotFound);
+        }
         let now = platform::time::now();
         let fresh = StoredEntry {
             draw: match line::arrival(now, on_sale_at, rand::rng().random()) {
@@ -200,9 +240,10 @@ impl WaitingRoom {
         room.sync().await?;
         let now = platform::time::now();
         let position = room
-            .lines
+            .index
             .lock()
             .expect("waiting room index poisoned")
+            .lines
             .get_mut(&event_id)
             .and_then(|l| l.position(user_id, on_sale_at, now));
         let admitted_so_far = line::admitted_so_far(on_sale_at, per_minute, now);
@@ -236,6 +277,7 @@ impl WaitingRoom {
     ) -> Result<(DateTime<Utc>, u32), TicketError> {
         self.settings(state, event_id)
             .await?
+            .ok_or(TicketError::EventNotFound)?
             .queued()
             .ok_or(TicketError::NoQueue)
     }

@@ -120,6 +120,26 @@ impl World {
         )
     }
 
+    /// Adds a published event whose sale opens at `on_sale_at`, with a waiting room admitting
+    /// `per_minute` visitors a minute when given.
+    pub fn event_on_sale_at(
+        &self,
+        on_sale_at: DateTime<Utc>,
+        per_minute: Option<u32>,
+        types: &[TypeSpec<'_>],
+    ) -> Uuid {
+        let queue = per_minute.map_or(
+            json!({"enabled": false, "admitPerMinute": 100}),
+            |n| json!({"enabled": true, "admitPerMinute": n}),
+        );
+        self.catalogue_event(
+            "published",
+            Utc::now() + chrono::Duration::days(30),
+            types,
+            json!({"onSaleAt": on_sale_at, "queue": queue}),
+        )
+    }
+
     /// Adds an event to the stand-in catalogue, with `extra` fields.
     fn catalogue_event(
         &self,
