@@ -67,7 +67,8 @@ impl Line {
         self.late_index.contains_key(&visitor) || self.early.iter().any(|(_, v)| *v == visitor)
     }
 
-    pub fn len(&self) -> usize {
+    /// How many visitors are in line.
+    pub fn visitors(&self) -> usize {
         self.early.len() + self.late.len()
     }
 
@@ -172,7 +173,7 @@ mod tests {
         assert_eq!(line.position(visitor(10), opens, at(5)), Some(3));
         assert_eq!(line.position(visitor(11), opens, at(60)), Some(4));
         assert_eq!(line.position(visitor(2), opens, at(60)), Some(1));
-        assert_eq!(line.len(), 4);
+        assert_eq!(line.visitors(), 4);
     }
 
     #[test]
@@ -183,7 +184,7 @@ mod tests {
         line.add(visitor(2), Arrival::Early { draw: 9 });
         line.add(visitor(2), Arrival::Early { draw: 1 });
         line.add(visitor(1), Arrival::Late);
-        assert_eq!(line.len(), 2);
+        assert_eq!(line.visitors(), 2);
         assert_eq!(line.position(visitor(2), opens, at(10)), Some(2));
         assert_eq!(line.position(visitor(3), opens, at(10)), None);
     }
