@@ -7,8 +7,6 @@
 //! The signature covers a domain tag of its own followed by the payload, so neither a ticket
 //! code nor anything else signed with the same key passes as a queue pass.
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use uuid::Uuid;
 
@@ -56,11 +54,7 @@ impl PassKey {
     pub fn sign(&self, claim: &PassClaim) -> String {
         let payload = encode(claim);
         let signature = self.key.sign(&signed_bytes(&payload));
-        format!(
-            "{PREFIX}.{}.{}",
-            URL_SAFE_NO_PAD.encode(payload),
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        )
+        crate::signed_text(PREFIX, &payload, &signature)
     }
 
     /// The claim of a genuine, unexpired pass of this visitor for this event.
@@ -87,22 +81,9 @@ impl PassKey {
 }
 
 fn parts(text: &str) -> Result<(PassClaim, Vec<u8>, Signature), PassRefusal> {
-    let mut split = text.trim().split('.');
-    let (Some(PREFIX), Some(payload), Some(signature), None) =
-        (split.next(), split.next(), split.next(), split.next())
-    else {
-        return Err(PassRefusal::Malformed);
-    };
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| PassRefusal::Malformed)?;
-    let signature: [u8; 64] = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| PassRefusal::Malformed)?
-        .try_into()
-        .map_err(|_| PassRefusal::Malformed)?;
+    let (payload, signature) = crate::signed_parts(text, PREFIX).ok_or(PassRefusal::Malformed)?;
     let claim = decode(&payload).ok_or(PassRefusal::Malformed)?;
-    Ok((claim, payload, Signature::from_bytes(&signature)))
+    Ok((claim, payload, signature))
 }
 
 fn signed_bytes(payload: &[u8]) -> Vec<u8> {
@@ -133,6 +114,9 @@ fn decode(bytes: &[u8]) -> Option<PassClaim> {
 
 #[cfg(test)]
 mod tests {
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
     use super::*;
 
     const EVENT: Uuid = Uuid::from_u128(0xe1);

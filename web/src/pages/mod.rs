@@ -10,3 +10,4 @@ pub mod login;
 pub mod my_events;
 pub mod my_orders;
 pub mod order;
+pub mod waiting_room;

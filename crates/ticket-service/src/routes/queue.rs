@@ -45,11 +45,7 @@ pub fn router() -> Router<AppState> {
     params(EventPath),
     responses(
         (status = 200, description = "The caller's entry.", body = QueueStatus),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: unknown event, or not public.", body = ErrorBody),
-        (status = 409, description = "`no_queue`: the event has no waiting room.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable`.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        QueueErrors,
     )
 )]
 pub(crate) async fn join(
@@ -73,11 +69,7 @@ pub(crate) async fn join(
     params(EventPath),
     responses(
         (status = 200, description = "The caller's place.", body = QueueStatus),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`, or `not_in_queue`: the caller has not joined.", body = ErrorBody),
-        (status = 409, description = "`no_queue`: the event has no waiting room.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable`.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        QueueErrors,
     )
 )]
 pub(crate) async fn my_place(
@@ -87,6 +79,32 @@ pub(crate) async fn my_place(
 ) -> Result<Json<QueueStatus>, TicketError> {
     let event_id = input::event_id(&event_id)?;
     Ok(Json(WaitingRoom::status(&state, event_id, user.id).await?))
+}
+
+/// How the errors of the waiting room's routes answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum QueueErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 404,
+        description = "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller \
+                       has not joined (asking for a place before joining)."
+    )]
+    NotFound(ErrorBody),
+    #[response(
+        status = 409,
+        description = "`no_queue`: the event has no waiting room."
+    )]
+    NoQueue(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
+                       holding the queue does not answer)."
+    )]
+    Unavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
 }
 
 /// How often the live stream looks again.
@@ -105,11 +123,7 @@ const TICK: Duration = Duration::from_secs(1);
     params(EventPath),
     responses(
         (status = 200, description = "An endless stream of `data: <QueueStatus JSON>` events.", content_type = "text/event-stream", body = String),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`, or `not_in_queue`: the caller has not joined.", body = ErrorBody),
-        (status = 409, description = "`no_queue`: the event has no waiting room.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable`.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        QueueErrors,
     )
 )]
 pub(crate) async fn my_place_live(
