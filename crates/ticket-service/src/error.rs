@@ -142,6 +142,32 @@ pub enum SessionCatalogErrors {
     Internal(ErrorBody),
 }
 
+/// How the errors of the waiting room's routes answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum QueueErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 404,
+        description = "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller \
+                       has not joined (asking for a place before joining)."
+    )]
+    NotFound(ErrorBody),
+    #[response(
+        status = 409,
+        description = "`no_queue`: the event has no waiting room."
+    )]
+    NoQueue(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
+                       holding the queue does not answer)."
+    )]
+    Unavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
 /// The answer to an order the caller may not see, for the OpenAPI document.
 #[derive(utoipa::IntoResponses)]
 #[response(

@@ -12,9 +12,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use platform::AuthUser;
-use platform::openapi::ErrorBody;
 
-use crate::error::TicketError;
+use crate::error::{QueueErrors, TicketError};
 use crate::input::{self, EventPath};
 use crate::live::OpenStream;
 use crate::state::AppState;
@@ -79,32 +78,6 @@ pub(crate) async fn my_place(
 ) -> Result<Json<QueueStatus>, TicketError> {
     let event_id = input::event_id(&event_id)?;
     Ok(Json(WaitingRoom::status(&state, event_id, user.id).await?))
-}
-
-/// How the errors of the waiting room's routes answer, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-pub enum QueueErrors {
-    #[response(status = 401, description = "`unauthorized`: no valid session.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 404,
-        description = "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller \
-                       has not joined (asking for a place before joining)."
-    )]
-    NotFound(ErrorBody),
-    #[response(
-        status = 409,
-        description = "`no_queue`: the event has no waiting room."
-    )]
-    NoQueue(ErrorBody),
-    #[response(
-        status = 503,
-        description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
-                       holding the queue does not answer)."
-    )]
-    Unavailable(ErrorBody),
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
 }
 
 /// How often the live stream looks again.
