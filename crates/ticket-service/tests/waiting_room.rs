@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use platform::testing::{TestClient, TestResponse};
 use serde_json::{Value, json};
-use support::{World, book};
+use support::{SseReader, World, book};
 use ticket_service::testing::TicketHarness;
 use uuid::Uuid;
 
@@ -246,6 +246,47 @@ async fn booking_needs_the_callers_own_unused_pass_while_the_queue_is_on() {
         refused(book_with(&bob, event, Some(&bobs)).await),
         (409, "sold_out".into())
     );
+}
+
+#[tokio::test]
+async fn the_live_place_counts_down_to_admission_and_hands_over_the_pass() {
+    let world = World::start().await;
+    let (first, second) = (world.buyer().await, world.buyer().await);
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(1);
+    // 30 a minute: the second place is in two seconds after the first.
+    let event = world.event_on_sale_at(on_sale_at, Some(30), &[("GA", 1000, 10)]);
+    join(&first, event).await;
+    join(&second, event).await;
+    let res = second
+        .http
+        .get(second.url(&format!("{}/stream", queue_path(event))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut sse = SseReader::of(res);
+    let before = sse.next().await;
+    assert_eq!(before["position"], Value::Null);
+    assert_eq!(before["admitted"], false);
+
+    // Updates follow until the place is admitted, each closer than the last.
+    let mut seen = vec![before];
+    while seen.last().unwrap()["admitted"] != true {
+        let next = sse.next().await;
+        if let (Some(was), Some(now)) = (
+            seen.last().unwrap()["estimatedWaitSecs"].as_u64(),
+            next["estimatedWaitSecs"].as_u64(),
+        ) {
+            assert!(now <= was, "{next}");
+        }
+        seen.push(next);
+    }
+    let admitted = seen.last().unwrap();
+    assert!(admitted["position"].as_u64().is_some());
+    assert_eq!(admitted["estimatedWaitSecs"], 0);
+    let pass = admitted["pass"].as_str().expect("the pass");
+    assert_eq!(book_with(&second, event, Some(pass)).await.status, 201);
+    println!("live updates until admitted: {}", seen.len());
 }
 
 #[tokio::test]

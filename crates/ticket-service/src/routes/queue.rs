@@ -105,32 +105,31 @@ pub(crate) async fn my_place_live(
     Path(event_id): Path<String>,
 ) -> Result<Response, TicketError> {
     let event_id = input::event_id(&event_id)?;
-    let first = WaitingRoom::status(&state, event_id, user.id).await?;
-    let user_id = user.id;
+    // From here on the place is read from this replica's index, which follows the bucket.
+    let place = WaitingRoom::follow_place(&state, event_id, user.id).await?;
     let open = OpenStream::new();
     let events = futures::stream::unfold(
-        (Some(first), None::<QueueStatus>, state, open),
-        move |(next, last, state, open)| async move {
-            let mut next = next;
+        (true, None::<QueueStatus>, place, open),
+        move |(first, last, place, open)| async move {
+            if !first {
+                tokio::time::sleep(TICK).await;
+            }
             loop {
-                if let Some(status) = next.take()
-                    && last.as_ref().is_none_or(|l| changed(l, &status))
-                {
+                // The queue was turned off: end the stream.
+                if !place.queue_open() {
+                    return None;
+                }
+                let status = place.now();
+                if last.as_ref().is_none_or(|l| changed(l, &status)) {
                     let event = Event::default().data(
                         serde_json::to_string(&status).expect("the status always serializes"),
                     );
                     return Some((
                         Ok::<_, Infallible>(event),
-                        (None, Some(status), state, open),
+                        (false, Some(status), place, open),
                     ));
                 }
                 tokio::time::sleep(TICK).await;
-                match WaitingRoom::status(&state, event_id, user_id).await {
-                    Ok(status) => next = Some(status),
-                    Err(TicketError::QueueUnavailable) => continue,
-                    // The queue is gone (turned off, event withdrawn): end the stream.
-                    Err(_) => return None,
-                }
             }
         },
     );

@@ -7,7 +7,7 @@
 //! `admitPerMinute` places are let in per minute from `onSaleAt`, so place `p` is admitted once
 //! `p <= admitPerMinute * minutes since onSaleAt`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
@@ -39,6 +39,7 @@ pub fn arrival(now: DateTime<Utc>, on_sale_at: DateTime<Utc>, draw: u64) -> Arri
 pub struct Line {
     /// (draw, visitor), sorted when `sorted`; ties (one in 2^64) go by visitor id.
     early: Vec<(u64, Uuid)>,
+    early_members: HashSet<Uuid>,
     sorted: bool,
     early_rank: HashMap<Uuid, u64>,
     late: Vec<Uuid>,
@@ -53,6 +54,7 @@ impl Line {
         }
         match arrival {
             Arrival::Early { draw } => {
+                self.early_members.insert(visitor);
                 self.early.push((draw, visitor));
                 self.sorted = false;
             }
@@ -64,7 +66,7 @@ impl Line {
     }
 
     pub fn contains(&self, visitor: Uuid) -> bool {
-        self.late_index.contains_key(&visitor) || self.early.iter().any(|(_, v)| *v == visitor)
+        self.late_index.contains_key(&visitor) || self.early_members.contains(&visitor)
     }
 
     /// How many visitors are in line.

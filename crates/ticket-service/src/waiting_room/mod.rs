@@ -230,14 +230,58 @@ impl WaitingRoom {
         event_id: Uuid,
         user_id: Uuid,
     ) -> Result<QueueStatus, TicketError> {
+        Ok(Self::follow_place(state, event_id, user_id).await?.now())
+    }
+
+    /// The caller's entry, once this replica's index has it: its status can then be read again
+    /// and again from memory ([`Place::now`]), as the live stream does every second.
+    pub async fn follow_place(
+        state: &AppState,
+        event_id: Uuid,
+        user_id: Uuid,
+    ) -> Result<Place, TicketError> {
         let room = &state.waiting_room;
-        let (on_sale_at, per_minute) = room.queue_of(state, event_id).await?;
+        room.queue_of(state, event_id).await?;
         let entry = room
             .bucket
             .entry(event_id, user_id)
             .await?
             .ok_or(TicketError::NotInQueue)?;
         room.sync().await?;
+        Ok(Place {
+            room: room.clone(),
+            event_id,
+            user_id,
+            entry,
+        })
+    }
+}
+
+/// A visitor's entry, known to be in this replica's index.
+pub struct Place {
+    room: WaitingRoom,
+    event_id: Uuid,
+    user_id: Uuid,
+    entry: StoredEntry,
+}
+
+impl Place {
+    /// Whether the event still has its queue (as this replica last learned).
+    pub fn queue_open(&self) -> bool {
+        self.settings().is_some()
+    }
+
+    fn settings(&self) -> Option<(DateTime<Utc>, u32)> {
+        let index = self.room.index.lock().expect("waiting room index poisoned");
+        index.settings.get(&self.event_id)?.queued()
+    }
+
+    /// The status at this moment, from memory.
+    pub fn now(&self) -> QueueStatus {
+        let (room, event_id, user_id, entry) =
+            (&self.room, self.event_id, self.user_id, &self.entry);
+        // Settings are in the index once the bucket has them, which `follow_place` waited for.
+        let (on_sale_at, per_minute) = self.settings().unwrap_or((Utc::now(), 1));
         let now = platform::time::now();
         let position = room
             .index
@@ -257,7 +301,7 @@ impl WaitingRoom {
                 expires_at: pass_expires_at.timestamp(),
             })
         });
-        Ok(QueueStatus {
+        QueueStatus {
             position,
             estimated_wait_secs: position.map(|p| line::wait_secs(on_sale_at, per_minute, p, now)),
             admitted,
@@ -266,9 +310,11 @@ impl WaitingRoom {
             on_sale_at,
             admitted_so_far,
             joined_at: entry.joined_at,
-        })
+        }
     }
+}
 
+impl WaitingRoom {
     /// The opening moment and rate of an event's queue; 409 `no_queue` when it has none.
     async fn queue_of(
         &self,

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::Price;
 use contracts::payments::{PaymentCompleted, PaymentRefunded};
 use contracts::subjects;
+use futures::StreamExt;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::TicketConfig;
@@ -346,6 +347,39 @@ pub fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
         user_id: payment.user_id,
         amount: payment.amount.clone(),
         reason: reason.into(),
+    }
+}
+
+/// Reads `data:` events from an SSE response body.
+pub struct SseReader {
+    pub body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    pub buffer: String,
+}
+
+impl SseReader {
+    pub fn of(res: reqwest::Response) -> Self {
+        Self {
+            body: res.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return serde_json::from_str(data.trim()).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream open")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
     }
 }
 
