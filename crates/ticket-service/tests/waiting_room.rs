@@ -221,8 +221,25 @@ async fn booking_needs_the_callers_own_unused_pass_while_the_queue_is_on() {
         403
     );
 
-    let booked = book_with(&alice, event, Some(&pass)).await;
+    let keyed = |key: &'static str| {
+        alice.send(
+            alice
+                .http
+                .post(alice.url("/api/tickets/book"))
+                .header("Queue-Pass", &pass)
+                .header("Idempotency-Key", key)
+                .json(&json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]})),
+        )
+    };
+    let booked = keyed("k-1").await;
     assert_eq!(booked.status, 201, "{}", booked.text);
+    // The retry of that very booking (its answer was lost) gets the same answer again ...
+    let retried = keyed("k-1").await;
+    assert_eq!(retried.status, 201, "{}", retried.text);
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.json()["orderId"], booked.json()["orderId"]);
+    // ... and any other request with the pass is refused.
+    assert_eq!(refused(keyed("k-2").await), (403, "queue_pass_used".into()));
     assert_eq!(
         refused(book_with(&alice, event, Some(&pass)).await),
         (403, "queue_pass_used".into())

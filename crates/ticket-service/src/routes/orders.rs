@@ -72,8 +72,10 @@ pub(crate) async fn book(
     let booked = match body.parse(&user, state.config.max_tickets_per_order) {
         Ok(request) => {
             let event_id = request.event_id;
+            let replay_key = key.as_ref().map(|k| k.as_str().to_owned());
             let book = booking::book(&state, user.id, request, key, incoming.as_deref());
-            WaitingRoom::gate(&state, event_id, user.id, pass.as_deref(), book).await
+            let (pass, replay_key) = (pass.as_deref(), replay_key.as_deref());
+            WaitingRoom::gate(&state, event_id, user.id, pass, replay_key, book).await
         }
         Err(e) => Err(e.into()),
     };

@@ -136,12 +136,14 @@ impl WaitingRoom {
 
     /// Lets a booking through the waiting room: without a queue (and once on sale) at once;
     /// with one, only with a valid pass of the caller for this event that has not booked yet.
-    /// A booking that fails gives its pass back.
+    /// A booking that fails gives its pass back; the retry of a booking that was made (same
+    /// `Idempotency-Key`) gets its first answer again rather than a refused pass.
     pub async fn gate<T>(
         state: &AppState,
         event_id: Uuid,
         user_id: Uuid,
         pass: Option<&str>,
+        idempotency_key: Option<&str>,
         booking: impl Future<Output = Result<T, TicketError>>,
     ) -> Result<T, TicketError> {
         let room = &state.waiting_room;
@@ -160,7 +162,19 @@ impl WaitingRoom {
             .verify(text, event_id, user_id, now.timestamp())
             .map_err(|r| TicketError::PassRefused(Refusal::Invalid(r)))?;
         if !room.bucket.use_pass(claim.pass_id).await? {
-            return Err(TicketError::PassRefused(Refusal::Used));
+            let replay = match idempotency_key {
+                Some(key) => state
+                    .store
+                    .idempotent_response(user_id, key)
+                    .await?
+                    .is_some(),
+                None => false,
+            };
+            return if replay {
+                booking.await
+            } else {
+                Err(TicketError::PassRefused(Refusal::Used))
+            };
         }
         let booked = booking.await;
         if booked.is_err()
