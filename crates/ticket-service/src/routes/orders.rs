@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
     security(("cookieAuth" = [])),
     params(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same key with the same request replays the first answer, with another request it is refused (422)."),
-        ("Queue-Pass" = Option<String>, Header, description = "While the event's waiting room is on: the pass `GET /api/tickets/events/{eventId}/queue` gave the caller once admitted. One booking per pass; a booking that fails gives it back."),
+        ("Queue-Pass" = Option<String>, Header, description = "While the event's waiting room is on: the pass `GET /api/tickets/events/{eventId}/queue` gave the caller once admitted. One booking per pass; a booking that fails gives it back, and a retry with the same `Idempotency-Key` replays the first answer."),
     ),
     request_body = BookBody,
     responses(
