@@ -115,9 +115,7 @@ pub struct Bucket {
 impl Bucket {
     /// Creates the bucket or takes the existing one (every replica, every start).
     pub async fn open(js: &jetstream::Context) -> anyhow::Result<Self> {
-        let replicas = platform::config::var_opt("NATS_STREAM_REPLICAS")
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(1);
+        let replicas = platform::nats::stream_replicas()?.unwrap_or(1);
         let kv = js
             .create_or_update_key_value(kv::Config {
                 bucket: BUCKET.into(),
