@@ -17,6 +17,7 @@ use api_types::orders::{
     OrderView, OrdersResponse,
 };
 use api_types::payments::{PaymentDetailsInput, PaymentMethod, ProcessRequest, ProcessResponse};
+use api_types::queue::QueueStatus;
 use uuid::Uuid;
 
 use crate::model::EventInput;
@@ -256,22 +257,44 @@ pub mod tickets {
         get(&availability_url(event_id)).await
     }
 
+    /// `pass`: the waiting room's pass, while the event's queue is on.
     pub async fn book(
         event_id: &str,
         lines: &[(String, u32)],
         customer: &CustomerInfo,
         key: &str,
+        pass: Option<&str>,
     ) -> ApiResult<BookingResponse> {
         let tickets: Vec<_> = lines
             .iter()
             .map(|(name, quantity)| json!({"ticketType": name, "quantity": quantity}))
             .collect();
-        post(
-            "/api/tickets/book",
-            &json!({"eventId": event_id, "tickets": tickets, "customerInfo": customer}),
-            Some(key),
+        let mut builder = with_key(Request::post("/api/tickets/book"), Some(key));
+        if let Some(pass) = pass {
+            builder = builder.header("Queue-Pass", pass);
+        }
+        send(
+            builder
+                .json(&json!({"eventId": event_id, "tickets": tickets, "customerInfo": customer})),
         )
         .await
+    }
+
+    fn queue_url(event_id: &str) -> String {
+        format!("/api/tickets/events/{}/queue", encode(event_id))
+    }
+
+    pub fn queue_stream_url(event_id: &str) -> String {
+        format!("{}/stream", queue_url(event_id))
+    }
+
+    /// Joins the event's waiting room (joining again returns the same place).
+    pub async fn join_queue(event_id: &str) -> ApiResult<QueueStatus> {
+        post(&queue_url(event_id), &json!({}), None).await
+    }
+
+    pub async fn queue_place(event_id: &str) -> ApiResult<QueueStatus> {
+        get(&queue_url(event_id)).await
     }
 
     pub async fn orders() -> ApiResult<Vec<OrderView>> {

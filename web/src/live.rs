@@ -28,7 +28,7 @@ pub struct Live {
 }
 
 /// Closes the stream when the page goes away (the task that owns it is dropped).
-struct StreamGuard {
+pub(crate) struct StreamGuard {
     source: EventSource,
     _on_message: Closure<dyn FnMut(MessageEvent)>,
     _on_error: Closure<dyn FnMut(web_sys::Event)>,
@@ -40,13 +40,15 @@ impl Drop for StreamGuard {
     }
 }
 
-enum Msg {
+pub(crate) enum Msg {
     Data(String),
     Failed,
 }
 
-fn open(event_id: &str, tx: mpsc::UnboundedSender<Msg>) -> Option<StreamGuard> {
-    let source = EventSource::new(&api::tickets::availability_stream_url(event_id)).ok()?;
+/// Opens a server-sent event stream whose messages (and failure) arrive on `tx`; it closes when
+/// the guard is dropped.
+pub(crate) fn open(url: &str, tx: mpsc::UnboundedSender<Msg>) -> Option<StreamGuard> {
+    let source = EventSource::new(url).ok()?;
     let data_tx = tx.clone();
     let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
         if let Some(text) = e.data().as_string() {
@@ -72,7 +74,7 @@ pub fn use_live_availability(event_id: String) -> Live {
     use_hook(move || {
         spawn(async move {
             let (tx, mut rx) = mpsc::unbounded();
-            let guard = open(&event_id, tx);
+            let guard = open(&api::tickets::availability_stream_url(&event_id), tx);
             if guard.is_some() {
                 while let Some(msg) = rx.next().await {
                     match msg {

@@ -26,6 +26,7 @@ use pages::login::{Login, Register};
 use pages::my_events::MyEvents;
 use pages::my_orders::MyOrders;
 use pages::order::OrderPage;
+use pages::waiting_room::WaitingRoom;
 use session::use_session;
 
 #[derive(Routable, Clone, PartialEq, Debug)]
@@ -40,6 +41,8 @@ pub enum Route {
         EventDetail { id: String },
         #[route("/events/:id/edit")]
         EditEvent { id: String },
+        #[route("/events/:id/queue")]
+        WaitingRoom { id: String },
         #[route("/events/:id/checkin")]
         CheckinPage { id: String },
         #[route("/orders/:id")]

@@ -126,6 +126,9 @@ pub struct EventView {
     pub updated_at: DateTime<Utc>,
     /// Whether buyers may cancel paid orders for a refund, and until when.
     pub refund_policy: RefundPolicy,
+    /// `onSaleAt` and `queue`: when booking opens, and the waiting room before it.
+    #[serde(flatten)]
+    pub sale: crate::queue::SaleStart,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

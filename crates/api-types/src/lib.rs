@@ -10,4 +10,5 @@ pub mod events;
 pub mod notifications;
 pub mod orders;
 pub mod payments;
+pub mod queue;
 pub mod waitlist;

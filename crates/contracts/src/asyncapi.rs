@@ -14,7 +14,7 @@ use uuid::Uuid;
 use crate::Envelope;
 use crate::catalog::{
     EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated, Price,
-    RefundPolicy, TicketTypeInfo, VenueInfo,
+    RefundPolicy, SaleStart, TicketTypeInfo, VenueInfo,
 };
 use crate::jetstream::{CONSUMERS, STREAMS, TICKET_CATALOG};
 use crate::orders::{
@@ -719,6 +719,7 @@ pub(crate) mod examples {
                 allowed: true,
                 until_hours_before: 48,
             },
+            sale: SaleStart::default(),
         }
     }
 

@@ -64,9 +64,13 @@ pub struct EventDetails {
     /// before the policy existed read as refunds not offered.
     #[serde(default)]
     pub refund_policy: RefundPolicy,
+    /// `onSaleAt` and `queue` (the waiting room); absent from older facts: on sale at once.
+    #[serde(flatten)]
+    pub sale: SaleStart,
 }
 
 pub use api_types::events::RefundPolicy;
+pub use api_types::queue::SaleStart;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]

@@ -341,6 +341,7 @@ pub fn events(organizer: &DemoOrganizer, currency: Currency, now: DateTime<Utc>)
                 phone: None,
             },
             refund_policy: DEMO_REFUND_POLICY,
+            sale: Default::default(),
             status: Status::Published,
             created_by: organizer.id,
             is_active: true,

@@ -9,6 +9,7 @@ use platform::money::{Currency, Money};
 /// The category, the life-cycle status and the refund policy are words of the API; the rules of
 /// an event's life are below.
 pub use api_types::events::{Category, RefundPolicy, Status};
+pub use api_types::queue::{QueueSettings, SaleStart};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Venue {
@@ -48,6 +49,8 @@ pub struct Event {
     pub organizer: Organizer,
     /// Whether buyers may cancel paid orders for a refund; the ticket service applies it.
     pub refund_policy: RefundPolicy,
+    /// When booking opens and the waiting room before it; the ticket service applies it.
+    pub sale: SaleStart,
     pub status: Status,
     pub created_by: Uuid,
     /// Soft-delete flag (the seed's); inactive events leave the catalogue.
@@ -252,6 +255,7 @@ pub(crate) mod tests {
                 phone: None,
             },
             refund_policy: RefundPolicy::default(),
+            sale: SaleStart::default(),
             status,
             created_by: Uuid::new_v4(),
             is_active: true,

@@ -41,6 +41,7 @@ fn details(e: &Event) -> EventDetails {
             .collect(),
         created_by: e.created_by,
         refund_policy: e.refund_policy,
+        sale: e.sale,
     }
 }
 

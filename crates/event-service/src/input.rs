@@ -10,7 +10,8 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::{
-    Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue, name_key,
+    Category, Event, Organizer, QueueSettings, RefundPolicy, SaleStart, Status, TicketType, Venue,
+    name_key,
 };
 use platform::money::{Currency, Money};
 
@@ -69,6 +70,18 @@ pub mod rules {
             return Err(invalid("The event must start in the future."));
         }
         Ok(())
+    }
+
+    /// Empty (in an update: no opening moment) or RFC 3339 with an offset.
+    pub fn on_sale_at(v: &str) -> Result<(), ValidationError> {
+        if v.trim().is_empty() {
+            return Ok(());
+        }
+        chrono::DateTime::parse_from_rfc3339(v.trim())
+            .map(|_| ())
+            .map_err(|_| {
+                invalid("Use an RFC 3339 date and time with an offset, e.g. 2030-04-01T10:00:00Z.")
+            })
     }
 
     pub fn venue_name(v: &str) -> Result<(), ValidationError> {
@@ -269,6 +282,51 @@ impl RefundPolicyBody {
     }
 }
 
+/// The waiting room of the on-sale. Left out on creation: no queue, 100 a minute once turned on;
+/// in an update a field left out stays as it is.
+#[derive(Debug, Default, Serialize, Deserialize, Validate, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueBody {
+    /// Needs `onSaleAt`.
+    pub enabled: Option<bool>,
+    #[schema(minimum = 1, maximum = 100_000, example = 100)]
+    #[validate(range(
+        min = 1,
+        max = 100_000,
+        message = "Admit 1 to 100000 visitors per minute."
+    ))]
+    pub admit_per_minute: Option<i64>,
+}
+
+impl QueueBody {
+    /// `current` with the fields given here (already validated).
+    fn applied_to(&self, current: QueueSettings) -> QueueSettings {
+        QueueSettings {
+            enabled: self.enabled.unwrap_or(current.enabled),
+            admit_per_minute: self
+                .admit_per_minute
+                .and_then(|n| u32::try_from(n).ok())
+                .unwrap_or(current.admit_per_minute),
+        }
+    }
+}
+
+/// `current` with a given `onSaleAt` (empty clears it) and `queue` applied.
+fn sale_applied(
+    on_sale_at: Option<&str>,
+    queue: Option<&QueueBody>,
+    current: SaleStart,
+) -> SaleStart {
+    SaleStart {
+        on_sale_at: match on_sale_at.map(str::trim) {
+            None => current.on_sale_at,
+            Some("") => None,
+            Some(at) => parse_time(at),
+        },
+        queue: queue.map_or(current.queue, |q| q.applied_to(current.queue)),
+    }
+}
+
 /// A new event. Every rule has its own field error; all are reported at once.
 #[derive(Debug, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -324,6 +382,13 @@ pub struct CreateEventBody {
     /// Defaults to no refunds.
     #[validate(nested)]
     pub refund_policy: Option<RefundPolicyBody>,
+    /// RFC 3339 with an offset, before the event: booking opens then. Left out: on sale at once.
+    #[validate(custom(function = "rules::on_sale_at"))]
+    #[schema(format = DateTime, example = "2030-04-01T10:00:00Z")]
+    pub on_sale_at: Option<String>,
+    /// The waiting room from `onSaleAt`; defaults to none.
+    #[validate(nested)]
+    pub queue: Option<QueueBody>,
     /// `draft` or `published` (default, so the seed's create-then-book flow works).
     #[validate(custom(function = "rules::initial_status"))]
     #[schema(value_type = Option<api_types::events::InitialStatus>)]
@@ -371,6 +436,12 @@ pub struct UpdateEventBody {
     /// Applies to every order of the event, also those already paid.
     #[validate(nested)]
     pub refund_policy: Option<RefundPolicyBody>,
+    /// RFC 3339 with an offset, before the event; an empty string removes it (on sale at once).
+    #[validate(custom(function = "rules::on_sale_at"))]
+    #[schema(format = DateTime)]
+    pub on_sale_at: Option<String>,
+    #[validate(nested)]
+    pub queue: Option<QueueBody>,
 }
 
 fn field_errors_of(body: &impl Validate) -> FieldErrors {
@@ -399,9 +470,32 @@ fn parsed_ticket_types(bodies: &[TicketTypeBody], currency: Currency) -> Option<
         .collect()
 }
 
+/// A queue counts from `onSaleAt`, and a sale opens before the event starts.
+fn check_sale_start(event: &Event, errors: &mut FieldErrors) {
+    if event.sale.queue.enabled && event.sale.on_sale_at.is_none() {
+        add(
+            errors,
+            "queue.enabled",
+            "A waiting room needs onSaleAt, the moment it admits from.",
+        );
+    }
+    if event
+        .sale
+        .on_sale_at
+        .is_some_and(|at| at >= event.date_time)
+    {
+        add(
+            errors,
+            "onSaleAt",
+            "The sale must open before the event starts.",
+        );
+    }
+}
+
 /// The rules across fields, run on the event as it would be stored. They are skipped while a
 /// ticket type or the venue has errors of its own: a sum over invalid parts says nothing useful.
 fn check_whole(event: &Event, errors: &mut FieldErrors) {
+    check_sale_start(event, errors);
     if errors
         .keys()
         .any(|k| k.starts_with("ticketTypes") || k.starts_with("venue"))
@@ -499,6 +593,11 @@ impl CreateEventBody {
                     .map_or_else(RefundPolicy::default, |p| {
                         p.applied_to(RefundPolicy::default())
                     }),
+                sale: sale_applied(
+                    self.on_sale_at.as_deref(),
+                    self.queue.as_ref(),
+                    SaleStart::default(),
+                ),
                 status: match self.status.as_deref() {
                     None => Status::Published,
                     Some(s) => Status::parse(s)?,
@@ -583,6 +682,7 @@ impl UpdateEventBody {
         if let Some(policy) = &self.refund_policy {
             event.refund_policy = policy.applied_to(event.refund_policy);
         }
+        event.sale = sale_applied(self.on_sale_at.as_deref(), self.queue.as_ref(), event.sale);
         check_whole(&event, &mut errors);
         if errors.is_empty() {
             Ok(event)

@@ -37,6 +37,7 @@ impl From<&Event> for EventView {
             created_at: e.created_at,
             updated_at: e.updated_at,
             refund_policy: e.refund_policy,
+            sale: e.sale,
         }
     }
 }

@@ -44,12 +44,18 @@ pub async fn connect_to(
     connect(&links.nats_url, name, links.nats_connect_timeout).await
 }
 
-/// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` (e.g. 3 on a
-/// three-node cluster) overrides the files' single replica, so a restart never undoes it.
-pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
-    let replicas: Option<usize> = crate::config::var_opt("NATS_STREAM_REPLICAS")
+/// `NATS_STREAM_REPLICAS` (e.g. 3 on a three-node cluster), when set: the replicas of every
+/// stream and key-value bucket the services create.
+pub fn stream_replicas() -> anyhow::Result<Option<usize>> {
+    crate::config::var_opt("NATS_STREAM_REPLICAS")
         .map(|v| v.parse().context("NATS_STREAM_REPLICAS must be a number"))
-        .transpose()?;
+        .transpose()
+}
+
+/// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` overrides the
+/// files' single replica, so a restart never undoes it.
+pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
+    let replicas = stream_replicas()?;
     for (name, json) in contracts::jetstream::STREAMS {
         let mut config: jetstream::stream::Config =
             serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;

@@ -18,6 +18,8 @@
 //! The ticket's plain code (`ABCDE-FGHJK-MNPQR-STUVW`) stays what a person types at the door; the
 //! signed form is what cameras read.
 
+pub mod pass;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
@@ -82,11 +84,7 @@ impl EventKey {
     pub fn sign(&self, event_id: Uuid, code: &str, ticket_type: &str) -> String {
         let payload = encode_payload(self.version, event_id, code, ticket_type);
         let signature = self.key.sign(&signed_bytes(&payload));
-        format!(
-            "{PREFIX}.{}.{}",
-            URL_SAFE_NO_PAD.encode(&payload),
-            URL_SAFE_NO_PAD.encode(signature.to_bytes())
-        )
+        signed_text(PREFIX, &payload, &signature)
     }
 }
 
@@ -121,22 +119,34 @@ pub fn verify(
 }
 
 fn parts(text: &str) -> Result<(TicketClaim, Vec<u8>, Signature), Invalid> {
+    let (payload, signature) = signed_parts(text, PREFIX).ok_or(Invalid::Malformed)?;
+    let claim = decode_payload(&payload).ok_or(Invalid::Malformed)?;
+    Ok((claim, payload, signature))
+}
+
+/// `<prefix>.<payload>.<signature>`, the text form of everything this crate signs.
+fn signed_text(prefix: &str, payload: &[u8], signature: &Signature) -> String {
+    format!(
+        "{prefix}.{}.{}",
+        URL_SAFE_NO_PAD.encode(payload),
+        URL_SAFE_NO_PAD.encode(signature.to_bytes())
+    )
+}
+
+/// The payload and signature of a text of the form [`signed_text`] writes with `prefix`.
+fn signed_parts(text: &str, prefix: &str) -> Option<(Vec<u8>, Signature)> {
     let mut split = text.trim().split('.');
-    let (Some(PREFIX), Some(payload), Some(signature), None) =
+    let (Some(p), Some(payload), Some(signature), None) =
         (split.next(), split.next(), split.next(), split.next())
     else {
-        return Err(Invalid::Malformed);
+        return None;
     };
-    let payload = URL_SAFE_NO_PAD
-        .decode(payload)
-        .map_err(|_| Invalid::Malformed)?;
-    let signature: [u8; 64] = URL_SAFE_NO_PAD
-        .decode(signature)
-        .map_err(|_| Invalid::Malformed)?
-        .try_into()
-        .map_err(|_| Invalid::Malformed)?;
-    let claim = decode_payload(&payload).ok_or(Invalid::Malformed)?;
-    Ok((claim, payload, Signature::from_bytes(&signature)))
+    if p != prefix {
+        return None;
+    }
+    let payload = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let signature: [u8; 64] = URL_SAFE_NO_PAD.decode(signature).ok()?.try_into().ok()?;
+    Some((payload, Signature::from_bytes(&signature)))
 }
 
 fn signed_bytes(payload: &[u8]) -> Vec<u8> {

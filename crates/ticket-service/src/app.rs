@@ -18,6 +18,7 @@ use crate::catalog_client::EventClient;
 use crate::config::TicketConfig;
 use crate::state::AppState;
 use crate::store::{self, TicketStore};
+use crate::waiting_room::WaitingRoom;
 
 pub struct App {
     pub state: AppState,
@@ -37,6 +38,7 @@ pub async fn build_with_store(
     let nats = platform::nats::connect_to(&config.links, "ticket-service").await?;
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
+    let waiting_room = WaitingRoom::open(&js, config.queue_pass).await?;
     let state = AppState {
         store,
         auth: AuthClient::from_links(&config.links),
@@ -46,6 +48,7 @@ pub async fn build_with_store(
         cascade_wake: Arc::new(Notify::new()),
         nats,
         changes: crate::live::channel(),
+        waiting_room,
     };
     Ok(App { state, js })
 }
@@ -114,6 +117,7 @@ impl App {
                 state.nats.clone(),
                 state.changes.clone(),
             ))
+            .task(state.waiting_room.clone().follow())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use async_nats::jetstream::Message;
 use contracts::catalog::{
-    EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated,
+    EventCancelled, EventDetails, EventPublished, EventStaffChanged, EventUpdated, SaleStart,
 };
 use contracts::subjects;
 use platform::consumer::{self, HandleError, Outcome};
@@ -70,6 +70,20 @@ async fn apply(state: &AppState, event: EventInfo) -> Result<Outcome, HandleErro
     })
 }
 
+/// Keeps the event's `onSaleAt` and `queue` for the waiting room (in JetStream, by version).
+async fn sale_start(
+    state: &AppState,
+    event_id: Uuid,
+    version: u64,
+    sale: SaleStart,
+) -> Result<(), HandleError> {
+    state
+        .waiting_room
+        .apply_settings(event_id, version, sale)
+        .await
+        .map_err(HandleError::transient)
+}
+
 /// Handles one catalogue fact. Applying an event is idempotent by version, and a cancellation's
 /// orders are ended by the cascade from the stored state, so no processed-id bookkeeping is
 /// needed.
@@ -77,10 +91,12 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
     match msg.subject.as_str() {
         subjects::CATALOG_EVENT_PUBLISHED => {
             let e = consumer::envelope::<EventPublished>(msg)?.data;
+            sale_start(state, e.event_id, e.version, e.details.sale).await?;
             apply(state, info(e.event_id, e.version, e.details)).await
         }
         subjects::CATALOG_EVENT_UPDATED => {
             let e = consumer::envelope::<EventUpdated>(msg)?.data;
+            sale_start(state, e.event_id, e.version, e.details.sale).await?;
             apply(state, info(e.event_id, e.version, e.details)).await
         }
         subjects::CATALOG_EVENT_CANCELLED => {

@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use api_types::events::RefundPolicy;
+use api_types::queue::SaleStart;
 use chrono::{DateTime, Utc};
 use platform::money::{Currency, Money};
 use serde::Deserialize;
@@ -35,6 +36,8 @@ struct EventJson {
     created_by: Option<Uuid>,
     #[serde(default)]
     refund_policy: RefundPolicy,
+    #[serde(flatten)]
+    sale: SaleStart,
 }
 
 fn usd() -> String {
@@ -71,8 +74,16 @@ impl EventClient {
         }
     }
 
-    /// The event as the catalogue publishes it; `None` when it does not exist (or is not public).
-    pub async fn fetch(&self, id: Uuid) -> Result<Option<EventInfo>, TicketError> {
+    /// The event's `onSaleAt` and `queue` with its version; `None` when it does not exist (or is
+    /// not public).
+    pub async fn fetch_sale_start(
+        &self,
+        id: Uuid,
+    ) -> Result<Option<(u64, SaleStart)>, TicketError> {
+        Ok(self.get(id).await?.map(|e| (e.version, e.sale)))
+    }
+
+    async fn get(&self, id: Uuid) -> Result<Option<EventJson>, TicketError> {
         let res = self
             .http
             .get(format!("{}/api/events/{id}", self.base))
@@ -93,8 +104,15 @@ impl EventClient {
             tracing::warn!(error = %e, "event service sent an unreadable event");
             TicketError::CatalogUnavailable
         })?;
-        let e = match answer {
+        Ok(Some(match answer {
             EventAnswer::Wrapped { event } | EventAnswer::Bare(event) => event,
+        }))
+    }
+
+    /// The event as the catalogue publishes it; `None` when it does not exist (or is not public).
+    pub async fn fetch(&self, id: Uuid) -> Result<Option<EventInfo>, TicketError> {
+        let Some(e) = self.get(id).await? else {
+            return Ok(None);
         };
         let currency = Currency::parse(&e.currency).map_err(|_| TicketError::CatalogUnavailable)?;
         let mut ticket_types = Vec::with_capacity(e.ticket_types.len());

@@ -26,6 +26,8 @@ pub struct TicketConfig {
     /// `WAITLIST_OFFER_SECS`, default 1800: how long seats offered to a waitlist entry stay
     /// held for it (fixed for an entry when it joins).
     pub waitlist_offer: Duration,
+    /// `QUEUE_PASS_SECS`, default 600: how long a waiting room's pass is good for.
+    pub queue_pass: Duration,
 }
 
 impl TicketConfig {
@@ -40,6 +42,7 @@ impl TicketConfig {
             expiry_sweep: config::millis_or("EXPIRY_SWEEP_MS", Duration::from_millis(1000))?,
             consumer_concurrency: config::consumer_concurrency(32)?,
             waitlist_offer: config::secs_or("WAITLIST_OFFER_SECS", Duration::from_secs(30 * 60))?,
+            queue_pass: config::secs_or("QUEUE_PASS_SECS", Duration::from_secs(600))?,
         })
     }
 }

@@ -40,6 +40,18 @@ pub enum TicketError {
     /// Accepting or declining an entry that holds no running offer.
     #[error("no offer: {0}")]
     NoOffer(&'static str),
+    /// The waiting room: the event has no queue, the caller is not in it, the sale has not
+    /// opened, a pass was refused, or the broker holding the queue does not answer.
+    #[error("no waiting room")]
+    NoQueue,
+    #[error("not in the queue")]
+    NotInQueue,
+    #[error("not on sale before {0}")]
+    NotOnSaleYet(chrono::DateTime<chrono::Utc>),
+    #[error("queue pass refused: {}", .0.code())]
+    PassRefused(crate::waiting_room::Refusal),
+    #[error("waiting room unavailable")]
+    QueueUnavailable,
     #[error(transparent)]
     Api(#[from] ApiError),
     #[error("store failure")]
@@ -108,6 +120,23 @@ impl IntoResponse for TicketError {
                 ApiError::not_found("No such waitlist entry.").with_code("waitlist_entry_not_found")
             }
             TicketError::NoOffer(why) => ApiError::conflict("no_offer", why),
+            TicketError::NoQueue => {
+                ApiError::conflict("no_queue", "This event has no waiting room.")
+            }
+            TicketError::NotInQueue => {
+                ApiError::not_found("You are not in this event's queue.").with_code("not_in_queue")
+            }
+            TicketError::NotOnSaleYet(at) => ApiError::conflict(
+                "not_on_sale_yet",
+                format!("Tickets go on sale at {}.", at.to_rfc3339()),
+            ),
+            TicketError::PassRefused(r) => {
+                ApiError::new(StatusCode::FORBIDDEN, r.code(), r.message())
+            }
+            TicketError::QueueUnavailable => ApiError::unavailable(
+                "queue_unavailable",
+                "The waiting room is not answering right now. Please try again shortly.",
+            ),
             TicketError::Api(e) => e,
             TicketError::Store(ref e) => ApiError::internal(e),
         };
@@ -128,6 +157,32 @@ pub enum SessionCatalogErrors {
         status = 503,
         description = "`auth_unavailable` (the session cannot be checked right now) or \
                        `catalog_unavailable` (the event service does not answer)."
+    )]
+    Unavailable(ErrorBody),
+    #[response(status = 500, description = "`internal_error`.")]
+    Internal(ErrorBody),
+}
+
+/// How the errors of the waiting room's routes answer, for the OpenAPI document.
+#[derive(utoipa::IntoResponses)]
+pub enum QueueErrors {
+    #[response(status = 401, description = "`unauthorized`: no valid session.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 404,
+        description = "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller \
+                       has not joined (asking for a place before joining)."
+    )]
+    NotFound(ErrorBody),
+    #[response(
+        status = 409,
+        description = "`no_queue`: the event has no waiting room."
+    )]
+    NoQueue(ErrorBody),
+    #[response(
+        status = 503,
+        description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
+                       holding the queue does not answer)."
     )]
     Unavailable(ErrorBody),
     #[response(status = 500, description = "`internal_error`.")]

@@ -29,6 +29,7 @@ pub mod summary;
 #[cfg(feature = "testing")]
 pub mod testing;
 mod view;
+pub mod waiting_room;
 pub mod waitlist;
 pub mod waitlist_steps;
 

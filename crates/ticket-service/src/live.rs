@@ -99,10 +99,10 @@ pub fn stream(
 
 /// Counts an open stream for as long as it lives: the stream, and this with it, is dropped when
 /// the client goes away.
-struct OpenStream;
+pub(crate) struct OpenStream;
 
 impl OpenStream {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         gauge!(names::SSE_CONNECTIONS).increment(1.0);
         Self
     }

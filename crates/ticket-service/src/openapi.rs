@@ -11,7 +11,7 @@ use axum::routing::get;
 use platform::openapi::CookieAuth;
 use utoipa::OpenApi;
 
-use crate::routes::{availability, checkin, orders, organizer, waitlist};
+use crate::routes::{availability, checkin, orders, organizer, queue, waitlist};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -41,6 +41,9 @@ use crate::routes::{availability, checkin, orders, organizer, waitlist};
         waitlist::accept,
         waitlist::decline,
         waitlist::lengths,
+        queue::join,
+        queue::my_place,
+        queue::my_place_live,
         serve,
         platform::openapi::health,
         platform::openapi::ready,
@@ -59,6 +62,9 @@ use crate::routes::{availability, checkin, orders, organizer, waitlist};
                                            organizer named."),
         (name = "waitlist", description = "Waitlists of sold-out ticket types: freed seats are \
                                            offered to the entries in join order."),
+        (name = "waiting room", description = "The queue of an on-sale (`onSaleAt`, `queue` on \
+                                              the event): places, waits and the pass booking \
+                                              needs while it is on."),
         (name = "operations", description = "Health checks and this document."),
     )
 )]

@@ -14,6 +14,7 @@ use crate::config::TicketConfig;
 use crate::live::Changes;
 use crate::order::Order;
 use crate::store::TicketStore;
+use crate::waiting_room::WaitingRoom;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -28,6 +29,8 @@ pub struct AppState {
     pub nats: async_nats::Client,
     /// Event ids whose stock changed, for live availability.
     pub changes: Changes,
+    /// On-sale queues and their passes, kept in JetStream.
+    pub waiting_room: WaitingRoom,
 }
 
 impl AppState {

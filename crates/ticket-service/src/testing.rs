@@ -27,6 +27,7 @@ pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfi
         expiry_sweep: Duration::from_millis(200),
         consumer_concurrency: 16,
         waitlist_offer: Duration::from_secs(1800),
+        queue_pass: Duration::from_secs(600),
     }
 }
 

@@ -37,6 +37,7 @@ fn details(types: &[(&str, i64, u32)]) -> EventDetails {
             .collect(),
         created_by: Uuid::new_v4(),
         refund_policy: Default::default(),
+        sale: Default::default(),
     }
 }
 

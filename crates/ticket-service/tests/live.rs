@@ -2,37 +2,7 @@
 
 mod support;
 
-use std::time::Duration;
-
-use futures::StreamExt;
-use serde_json::Value;
-use support::{World, book};
-
-/// Reads `data:` events from an SSE response body.
-struct SseReader {
-    body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
-    buffer: String,
-}
-
-impl SseReader {
-    async fn next(&mut self) -> Value {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let frame: String = self.buffer.drain(..end + 2).collect();
-                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data:")) {
-                    return serde_json::from_str(data.trim()).unwrap();
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
-                .await
-                .expect("an event within 10 s")
-                .expect("stream open")
-                .unwrap();
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-}
+use support::{SseReader, World, book};
 
 #[tokio::test]
 async fn the_availability_stream_sends_the_stock_then_every_change() {
@@ -51,10 +21,7 @@ async fn the_availability_stream_sends_the_stock_then_every_change() {
             .unwrap()
             .starts_with("text/event-stream")
     );
-    let mut sse = SseReader {
-        body: res.bytes_stream().boxed(),
-        buffer: String::new(),
-    };
+    let mut sse = SseReader::of(res);
     assert_eq!(sse.next().await["ticketTypes"][0]["available"], 10);
 
     let buyer = world.buyer().await;

@@ -14,6 +14,7 @@ use crate::format;
 use crate::live::{LiveMode, use_live_availability};
 use crate::model::MAX_PER_ORDER;
 use crate::pages::waitlist::WaitlistPanel;
+use crate::pages::waiting_room::{self, QueueNotice};
 use crate::session::{to_login, use_session};
 
 #[component]
@@ -60,6 +61,9 @@ fn EventArticle(event: EventView) -> Element {
                         if let Some(phone) = &event.organizer.phone { " · {phone}" } } }
                     div { dt { "Capacity" } dd { "{event.venue.capacity} people" } }
                     div { dt { "Refunds" } dd { "data-testid": "refund-policy", "{refund_policy_text(&event)}" } }
+                    if let Some(opens) = event.sale.on_sale_at {
+                        div { dt { "On sale" } dd { "data-testid": "on-sale-at", time { datetime: format::iso(&opens), "{format::when(&opens)}" } } }
+                    }
                 }
             }
             if !event.description.is_empty() {
@@ -147,7 +151,10 @@ fn Booking(event: EventView, availability: Option<Availability>, mode: LiveMode)
             };
             busy.set(true);
             error.set(None);
-            let result = api::tickets::book(&event_id, &lines, &customer, &key.peek()).await;
+            let pass = waiting_room::stored_pass(&event_id);
+            let result =
+                api::tickets::book(&event_id, &lines, &customer, &key.peek(), pass.as_deref())
+                    .await;
             busy.set(false);
             match result {
                 Ok(booked) => {
@@ -177,6 +184,9 @@ fn Booking(event: EventView, availability: Option<Availability>, mode: LiveMode)
     rsx! {
         section { class: "booking card", aria_labelledby: "tickets-h",
             h2 { id: "tickets-h", "Tickets" }
+            if event.sale.queue.enabled {
+                QueueNotice { event_id: event.id.to_string() }
+            }
             p { class: "live-note", span { class: "live-dot live-{mode:?}", aria_hidden: "true" } "{live_label}" }
             form { onsubmit: book, novalidate: true,
                 fieldset { class: "ticket-types",

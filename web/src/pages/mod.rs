@@ -11,3 +11,4 @@ pub mod my_events;
 pub mod my_orders;
 pub mod order;
 pub mod waitlist;
+pub mod waiting_room;

@@ -16,7 +16,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
-use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
+use crate::domain::{
+    Category, Event, Organizer, QueueSettings, RefundPolicy, SaleStart, Status, TicketType, Venue,
+};
 use crate::staff::{Roster, StaffEntry};
 use platform::money::{Currency, Money};
 
@@ -48,6 +50,18 @@ struct EventDoc {
     /// Absent from documents written before refund policies existed: refunds not offered.
     #[serde(default)]
     refund_policy: RefundPolicyDoc,
+    /// Absent from documents written before on-sale moments existed: on sale at once, no queue.
+    #[serde(default)]
+    on_sale_at: Option<bson::DateTime>,
+    #[serde(default)]
+    queue: Option<QueueDoc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct QueueDoc {
+    enabled: bool,
+    admit_per_minute: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -136,6 +150,11 @@ impl EventDoc {
                 allowed: e.refund_policy.allowed,
                 until_hours_before: i64::from(e.refund_policy.until_hours_before),
             },
+            on_sale_at: e.sale.on_sale_at.map(to_bson_time),
+            queue: Some(QueueDoc {
+                enabled: e.sale.queue.enabled,
+                admit_per_minute: i64::from(e.sale.queue.admit_per_minute),
+            }),
         }
     }
 
@@ -183,6 +202,16 @@ impl EventDoc {
                     "refundPolicy.untilHoursBefore",
                     self.refund_policy.until_hours_before,
                 )?,
+            },
+            sale: SaleStart {
+                on_sale_at: self.on_sale_at.map(from_bson_time),
+                queue: match self.queue {
+                    Some(q) => QueueSettings {
+                        enabled: q.enabled,
+                        admit_per_minute: small(&id, "queue.admitPerMinute", q.admit_per_minute)?,
+                    },
+                    None => QueueSettings::default(),
+                },
             },
             created_by: parse_uuid(&self.created_by)?,
             is_active: self.is_active,

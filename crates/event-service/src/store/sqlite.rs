@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{CatalogFilter, CatalogPage, EventStore};
-use crate::domain::{Category, Event, Organizer, RefundPolicy, Status, TicketType, Venue};
+use crate::domain::{
+    Category, Event, Organizer, QueueSettings, RefundPolicy, SaleStart, Status, TicketType, Venue,
+};
 use crate::staff::{Roster, StaffEntry};
 use platform::money::Money;
 
@@ -55,6 +57,12 @@ ALTER TABLE events ADD COLUMN refund_allowed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE events ADD COLUMN refund_until_hours_before INTEGER NOT NULL DEFAULT 0;
 "#;
 
+/// When booking opens and the waiting room (`queue` as JSON); older events: on sale at once.
+const SALE_START_DDL: &str = r#"
+ALTER TABLE events ADD COLUMN on_sale_at INTEGER;
+ALTER TABLE events ADD COLUMN queue TEXT;
+"#;
+
 /// Check-in staff: one row per event, the list as JSON and its version.
 const STAFF_DDL: &str = r#"
 CREATE TABLE event_staff (
@@ -74,12 +82,19 @@ struct StoredStaff {
 
 /// The outbox first: its DDL is the platform's, shared by every service. Append only: a file
 /// records how many of these it has applied.
-const MIGRATIONS: &[&str] = &[outbox::SQLITE_DDL, EVENTS_DDL, REFUND_POLICY_DDL, STAFF_DDL];
+const MIGRATIONS: &[&str] = &[
+    outbox::SQLITE_DDL,
+    EVENTS_DDL,
+    REFUND_POLICY_DDL,
+    STAFF_DDL,
+    SALE_START_DDL,
+];
 
 const COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, duration, ticket_types, currency, organizer_name, organizer_email, \
     organizer_phone, status, created_by, is_active, version, created_at, updated_at, \
-    refund_allowed, refund_until_hours_before";
+    refund_allowed, refund_until_hours_before, \
+    on_sale_at, queue";
 
 /// A ticket type inside the `ticket_types` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -134,6 +149,17 @@ fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
             allowed: r.get(21)?,
             until_hours_before: r.get(22)?,
         },
+        sale: SaleStart {
+            on_sale_at: r
+                .get::<_, Option<i64>>(23)?
+                .and_then(DateTime::from_timestamp_millis),
+            queue: match r.get::<_, Option<String>>(24)? {
+                Some(json) => {
+                    serde_json::from_str(&json).map_err(|e| bad_column(24, e.to_string()))?
+                }
+                None => QueueSettings::default(),
+            },
+        },
     })
 }
 
@@ -177,13 +203,16 @@ fn row_values(e: &Event) -> Result<Vec<Box<dyn ToSql + Send>>, StoreError> {
         Box::new(e.search_text()),
         Box::new(e.refund_policy.allowed),
         Box::new(e.refund_policy.until_hours_before),
+        Box::new(e.sale.on_sale_at.map(millis)),
+        Box::new(serde_json::to_string(&e.sale.queue).map_err(StoreError::backend)?),
     ])
 }
 
 const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, ends_at, duration, ticket_types, currency, organizer_name, \
     organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
-    updated_at, city_key, search_text, refund_allowed, refund_until_hours_before";
+    updated_at, city_key, search_text, refund_allowed, refund_until_hours_before, on_sale_at, \
+    queue";
 
 /// The tables of `event.db`.
 pub enum EventSchema {}

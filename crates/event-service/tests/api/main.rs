@@ -8,6 +8,7 @@ mod demo;
 mod lifecycle;
 mod ready;
 mod refunds;
+mod sale_start;
 mod staff;
 mod store_contract;
 mod support;

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use contracts::Envelope;
-use event_service::domain::{Category, Event, RefundPolicy, Status};
+use event_service::domain::{Category, Event, QueueSettings, RefundPolicy, SaleStart, Status};
 use event_service::store::{CatalogFilter, EventStore, MongoStore, SqliteStore};
 use platform::outbox::OutboxMessage;
 use uuid::Uuid;
@@ -231,6 +231,27 @@ async fn a_refund_policy_is_kept_by_every_write_and_read(store: Arc<dyn EventSto
     assert_eq!(store.get(e.id).await.unwrap(), Some(changed));
 }
 
+async fn an_on_sale_moment_and_its_queue_are_kept_by_every_write_and_read(
+    store: Arc<dyn EventStore>,
+) {
+    let mut e = event(Duration::days(3));
+    e.sale = SaleStart {
+        on_sale_at: Some(ms(Utc::now() + Duration::days(1))),
+        queue: QueueSettings {
+            enabled: true,
+            admit_per_minute: 250,
+        },
+    };
+    store.insert(&e, None).await.unwrap();
+    assert_eq!(store.get(e.id).await.unwrap(), Some(e.clone()));
+
+    let mut cleared = e.clone();
+    cleared.sale = SaleStart::default();
+    cleared.touch(ms(Utc::now()));
+    assert!(store.replace(&cleared, 1, None).await.unwrap());
+    assert_eq!(store.get(e.id).await.unwrap(), Some(cleared));
+}
+
 async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn EventStore>) {
     let owner = Uuid::new_v4();
     let mut made = Vec::new();
@@ -300,6 +321,7 @@ platform::store_contract! {
         the_catalog_filters_sorts_and_pages_like_the_api_promises,
         a_creators_events_come_newest_first_in_every_status,
         a_refund_policy_is_kept_by_every_write_and_read,
+        an_on_sale_moment_and_its_queue_are_kept_by_every_write_and_read,
         a_staff_list_is_saved_with_its_fact_only_against_the_version_it_read,
     ],
 }

@@ -198,6 +198,7 @@ pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> 
             phone: None,
         },
         refund_policy: Default::default(),
+        sale: Default::default(),
         status,
         created_by,
         is_active: true,

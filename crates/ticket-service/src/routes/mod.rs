@@ -9,6 +9,7 @@
 //! - [`checkin`]: the door (scans and the offline bundle), for the organizer, admins and staff;
 //! - [`waitlist`]: the waitlists of sold-out ticket types (the buyer's entries and offers; the
 //!   lengths for the organizer).
+//! - [`queue`]: the waiting room of an on-sale, for signed-in visitors.
 //!
 //! Handlers stay thin: [`crate::input`] turns the request into domain values, the step modules
 //! ([`crate::booking`], the store's transitions) do the work, [`crate::view`] builds the answer.
@@ -24,6 +25,7 @@ pub(crate) mod availability;
 pub(crate) mod checkin;
 pub(crate) mod orders;
 pub(crate) mod organizer;
+pub(crate) mod queue;
 pub(crate) mod waitlist;
 
 /// Every route of the service's own API.
@@ -34,4 +36,5 @@ pub fn router() -> Router<AppState> {
         .merge(organizer::router())
         .merge(checkin::router())
         .merge(waitlist::router())
+        .merge(queue::router())
 }

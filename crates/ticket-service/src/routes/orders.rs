@@ -20,6 +20,7 @@ use crate::input::{self, BookBody, OrderPath};
 use crate::order::OrderDetails;
 use crate::state::AppState;
 use crate::view;
+use crate::waiting_room::{QueuePass, WaitingRoom};
 use crate::{cancellation, door};
 
 pub fn router() -> Router<AppState> {
@@ -40,19 +41,23 @@ pub fn router() -> Router<AppState> {
     path = "/api/tickets/book",
     tag = "orders",
     security(("cookieAuth" = [])),
-    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same key with the same request replays the first answer, with another request it is refused (422).")),
+    params(
+        ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 characters; the same key with the same request replays the first answer, with another request it is refused (422)."),
+        ("Queue-Pass" = Option<String>, Header, description = "While the event's waiting room is on: the pass `GET /api/tickets/events/{eventId}/queue` gave the caller once admitted. One booking per pass; a booking that fails gives it back, and a retry with the same `Idempotency-Key` replays the first answer."),
+    ),
     request_body = BookBody,
     responses(
         (status = 201, description = "Booked: the order is pending until paid or expired.", body = BookingResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
         (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
         (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        (status = 403, description = "The event's waiting room is on: `queue_pass_required` (no `Queue-Pass`), `queue_pass_invalid` (forged, expired, or another visitor's or event's), `queue_pass_used` (it already booked).", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
-        (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale).", body = ErrorBody),
+        (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale) or `not_on_sale_yet` (before the event's `onSaleAt`).", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `fields` names each problem (`eventId`, `tickets`, `tickets[0].ticketType`, `tickets[0].quantity`, `customerInfo.email`, ...); `invalid_body`: a field has the wrong JSON type; `idempotency_key_reused`: the key was used for another request.", body = ErrorBody),
-        (status = 503, description = "`auth_unavailable` or `catalog_unavailable` (the event service does not answer).", body = ErrorBody),
+        (status = 503, description = "`auth_unavailable`, `catalog_unavailable` (the event service does not answer) or `queue_unavailable` (the broker holding the waiting room does not answer).", body = ErrorBody),
         (status = 500, description = "`internal_error`.", body = ErrorBody),
     )
 )]
@@ -61,10 +66,17 @@ pub(crate) async fn book(
     user: AuthUser,
     IncomingTrace(incoming): IncomingTrace,
     key: Option<IdempotencyKey>,
+    QueuePass(pass): QueuePass,
     JsonBody(body): JsonBody<BookBody>,
 ) -> Result<Answer, TicketError> {
     let booked = match body.parse(&user, state.config.max_tickets_per_order) {
-        Ok(request) => booking::book(&state, user.id, request, key, incoming.as_deref()).await,
+        Ok(request) => {
+            let event_id = request.event_id;
+            let replay_key = key.as_ref().map(|k| k.as_str().to_owned());
+            let book = booking::book(&state, user.id, request, key, incoming.as_deref());
+            let (pass, replay_key) = (pass.as_deref(), replay_key.as_deref());
+            WaitingRoom::gate(&state, event_id, user.id, pass, replay_key, book).await
+        }
         Err(e) => Err(e.into()),
     };
     booking::count(&booked);

@@ -14,6 +14,7 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::Price;
 use contracts::payments::{PaymentCompleted, PaymentRefunded};
 use contracts::subjects;
+use futures::StreamExt;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::TicketConfig;
@@ -117,6 +118,26 @@ impl World {
             starts,
             types,
             json!({"createdBy": organizer, "refundPolicy": policy}),
+        )
+    }
+
+    /// Adds a published event whose sale opens at `on_sale_at`, with a waiting room admitting
+    /// `per_minute` visitors a minute when given.
+    pub fn event_on_sale_at(
+        &self,
+        on_sale_at: DateTime<Utc>,
+        per_minute: Option<u32>,
+        types: &[TypeSpec<'_>],
+    ) -> Uuid {
+        let queue = per_minute.map_or(
+            json!({"enabled": false, "admitPerMinute": 100}),
+            |n| json!({"enabled": true, "admitPerMinute": n}),
+        );
+        self.catalogue_event(
+            "published",
+            Utc::now() + chrono::Duration::days(30),
+            types,
+            json!({"onSaleAt": on_sale_at, "queue": queue}),
         )
     }
 
@@ -318,6 +339,39 @@ pub fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
         user_id: payment.user_id,
         amount: payment.amount.clone(),
         reason: reason.into(),
+    }
+}
+
+/// Reads `data:` events from an SSE response body.
+pub struct SseReader {
+    pub body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
+    pub buffer: String,
+}
+
+impl SseReader {
+    pub fn of(res: reqwest::Response) -> Self {
+        Self {
+            body: res.bytes_stream().boxed(),
+            buffer: String::new(),
+        }
+    }
+
+    pub async fn next(&mut self) -> Value {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let frame: String = self.buffer.drain(..end + 2).collect();
+                if let Some(data) = frame.lines().find_map(|l| l.strip_prefix("data:")) {
+                    return serde_json::from_str(data.trim()).unwrap();
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.body.next())
+                .await
+                .expect("an event within 10 s")
+                .expect("stream open")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
     }
 }
 

@@ -1,0 +1,407 @@
+//! The waiting room of an on-sale: fair places for early arrivals, admission at the configured
+//! rate, booking only with an unused pass, and places that survive a restart (real nats-server).
+
+mod support;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::future::join_all;
+use platform::testing::{TestClient, TestResponse};
+use serde_json::{Value, json};
+use support::{SseReader, World, book};
+use ticket_service::testing::TicketHarness;
+use uuid::Uuid;
+
+fn queue_path(event: Uuid) -> String {
+    format!("/api/tickets/events/{event}/queue")
+}
+
+async fn join(client: &TestClient, event: Uuid) -> Value {
+    let res = client.post(&queue_path(event), &json!({})).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
+async fn place(client: &TestClient, event: Uuid) -> Value {
+    let res = client.get(&queue_path(event)).await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
+/// The same request against another ticket service (the session cookie is the same host's).
+async fn place_at(base: &str, client: &TestClient, event: Uuid) -> Value {
+    let res = client
+        .send(client.http.get(format!("{base}{}", queue_path(event))))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
+async fn book_with(client: &TestClient, event: Uuid, pass: Option<&str>) -> TestResponse {
+    let mut req = client
+        .http
+        .post(client.url("/api/tickets/book"))
+        .json(&json!({
+            "eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]
+        }));
+    if let Some(pass) = pass {
+        req = req.header("Queue-Pass", pass);
+    }
+    client.send(req).await
+}
+
+async fn users(world: &World, n: usize) -> Vec<TestClient> {
+    join_all((0..n).map(|_| world.buyer())).await
+}
+
+/// Sleeps until the early places are drawn (a little after `onSaleAt`).
+async fn until_drawn(on_sale_at: DateTime<Utc>) {
+    let drawn = on_sale_at + chrono::Duration::milliseconds(2_100);
+    if let Ok(wait) = (drawn - Utc::now()).to_std() {
+        tokio::time::sleep(wait).await;
+    }
+}
+
+fn positions(places: &[Value]) -> Vec<u64> {
+    places
+        .iter()
+        .map(|p| p["position"].as_u64().expect("a position"))
+        .collect()
+}
+
+#[tokio::test]
+async fn five_hundred_visitors_arriving_at_once_before_the_sale_get_places_1_to_500() {
+    let world = World::start().await;
+    let visitors = users(&world, 500).await;
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(8);
+    let event = world.event_on_sale_at(on_sale_at, Some(60), &[("GA", 1000, 100)]);
+
+    // Everyone at once, and a tenth of them twice more (a refresh-happy visitor).
+    let joins = visitors
+        .iter()
+        .chain(visitors.iter().step_by(10))
+        .chain(visitors.iter().step_by(10));
+    let joined = join_all(joins.map(|v| join(v, event))).await;
+    assert!(
+        Utc::now() < on_sale_at,
+        "the joins took too long for this test"
+    );
+    assert!(
+        joined
+            .iter()
+            .all(|j| j["position"].is_null() && !j["admitted"].as_bool().unwrap())
+    );
+    assert_eq!(place(&visitors[0], event).await["position"], Value::Null);
+
+    until_drawn(on_sale_at).await;
+    let places = join_all(visitors.iter().map(|v| place(v, event))).await;
+    let mut sorted = positions(&places);
+    sorted.sort_unstable();
+    assert_eq!(sorted, (1..=500).collect::<Vec<u64>>());
+    // Joining again returned the entry of the first join.
+    for (i, v) in visitors.iter().enumerate().step_by(10) {
+        let again = join(v, event).await;
+        assert_eq!(again["position"], places[i]["position"]);
+        assert_eq!(again["joinedAt"], places[i]["joinedAt"]);
+    }
+    // The draw is not the order of arrival: joined first is not placed first.
+    let in_arrival_order = positions(&places);
+    assert_ne!(
+        in_arrival_order, sorted,
+        "places equal the order of the requests"
+    );
+    println!(
+        "500 early arrivals: first five places by request order {:?}",
+        &in_arrival_order[..5]
+    );
+}
+
+#[tokio::test]
+async fn visitors_are_admitted_in_order_of_their_places_at_the_configured_rate() {
+    let world = World::start().await;
+    let early = users(&world, 20).await;
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(2);
+    // 120 a minute: one every half second.
+    let event = world.event_on_sale_at(on_sale_at, Some(120), &[("GA", 1000, 100)]);
+    join_all(early.iter().map(|v| join(v, event))).await;
+    until_drawn(on_sale_at).await;
+
+    // A late arrival queues behind every early one.
+    let late = world.buyer().await;
+    assert_eq!(join(&late, event).await["position"], 21);
+
+    for _ in 0..3 {
+        let asked_at = Utc::now();
+        let places = join_all(early.iter().map(|v| place(v, event))).await;
+        let answered_at = Utc::now();
+        let expected =
+            |at: DateTime<Utc>| (at - on_sale_at).num_milliseconds() as f64 * 120.0 / 60_000.0;
+        for p in &places {
+            let position = p["position"].as_u64().unwrap();
+            let so_far = p["admittedSoFar"].as_u64().unwrap();
+            // Admission follows the place: exactly the places up to the count are in.
+            assert_eq!(p["admitted"], position <= so_far, "{p}");
+            assert_eq!(p["pass"].is_string(), position <= so_far, "{p}");
+            // The count follows the rate, within one place of the clock on either side.
+            let (low, high) = (
+                expected(asked_at).floor() - 1.0,
+                expected(answered_at).ceil() + 1.0,
+            );
+            assert!(
+                (low..=high).contains(&(so_far as f64)),
+                "{so_far} not in {low}..{high}"
+            );
+            // The estimate counts down to the moment the place is reached.
+            let wait = p["estimatedWaitSecs"].as_u64().unwrap();
+            if position > so_far {
+                let due = (position as f64 * 0.5)
+                    - (answered_at - on_sale_at).num_milliseconds() as f64 / 1000.0;
+                assert!(
+                    (wait as f64 - due).abs() <= 2.0,
+                    "{p}: wait {wait}, due {due}"
+                );
+            } else {
+                assert_eq!(wait, 0);
+            }
+        }
+        let admitted = places.iter().filter(|p| p["admitted"] == true).count();
+        println!(
+            "{:.1} s after the opening: {admitted} of 20 admitted",
+            (answered_at - on_sale_at).num_milliseconds() as f64 / 1000.0
+        );
+        tokio::time::sleep(Duration::from_millis(2_500)).await;
+    }
+}
+
+#[tokio::test]
+async fn booking_needs_the_callers_own_unused_pass_while_the_queue_is_on() {
+    let world = World::start().await;
+    let (alice, bob) = (world.buyer().await, world.buyer().await);
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(1);
+    let event = world.event_on_sale_at(on_sale_at, Some(6_000), &[("GA", 1000, 1)]);
+    join(&alice, event).await;
+    join(&bob, event).await;
+    until_drawn(on_sale_at).await;
+    let alices = place(&alice, event).await;
+    let pass = alices["pass"]
+        .as_str()
+        .expect("admitted with a pass")
+        .to_string();
+    assert!(alices["passExpiresAt"].is_string());
+    let bobs = place(&bob, event).await["pass"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let refused = |res: TestResponse| (res.status, res.code());
+    assert_eq!(
+        refused(book_with(&alice, event, None).await),
+        (403, "queue_pass_required".into())
+    );
+    assert_eq!(
+        refused(book(&alice, event, &[("GA", 1)]).await),
+        (403, "queue_pass_required".into())
+    );
+    assert_eq!(
+        refused(book_with(&alice, event, Some("P1.forged.pass")).await),
+        (403, "queue_pass_invalid".into())
+    );
+    // Bob's pass is not Alice's.
+    assert_eq!(
+        refused(book_with(&alice, event, Some(&bobs)).await),
+        (403, "queue_pass_invalid".into())
+    );
+    // An altered expiry breaks the signature.
+    let (head, sig) = pass.rsplit_once('.').unwrap();
+    let tampered = format!("{}A.{sig}", &head[..head.len() - 1]);
+    assert_eq!(
+        refused(book_with(&alice, event, Some(&tampered)).await).0,
+        403
+    );
+
+    let keyed = |key: &'static str| {
+        alice.send(
+            alice
+                .http
+                .post(alice.url("/api/tickets/book"))
+                .header("Queue-Pass", &pass)
+                .header("Idempotency-Key", key)
+                .json(&json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]})),
+        )
+    };
+    let booked = keyed("k-1").await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    // The retry of that very booking (its answer was lost) gets the same answer again ...
+    let retried = keyed("k-1").await;
+    assert_eq!(retried.status, 201, "{}", retried.text);
+    assert_eq!(retried.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retried.json()["orderId"], booked.json()["orderId"]);
+    // ... and any other request with the pass is refused.
+    assert_eq!(refused(keyed("k-2").await), (403, "queue_pass_used".into()));
+    assert_eq!(
+        refused(book_with(&alice, event, Some(&pass)).await),
+        (403, "queue_pass_used".into())
+    );
+    // A fresh copy of the same pass is the same booking.
+    let again = place(&alice, event).await["pass"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        refused(book_with(&alice, event, Some(&again)).await),
+        (403, "queue_pass_used".into())
+    );
+
+    // A booking that fails (the one seat is gone) gives the pass back for another try.
+    assert_eq!(
+        refused(book_with(&bob, event, Some(&bobs)).await),
+        (409, "sold_out".into())
+    );
+    assert_eq!(
+        refused(book_with(&bob, event, Some(&bobs)).await),
+        (409, "sold_out".into())
+    );
+}
+
+#[tokio::test]
+async fn the_live_place_counts_down_to_admission_and_hands_over_the_pass() {
+    let world = World::start().await;
+    let (first, second) = (world.buyer().await, world.buyer().await);
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(1);
+    // 30 a minute: the second place is in two seconds after the first.
+    let event = world.event_on_sale_at(on_sale_at, Some(30), &[("GA", 1000, 10)]);
+    join(&first, event).await;
+    join(&second, event).await;
+    let res = second
+        .http
+        .get(second.url(&format!("{}/stream", queue_path(event))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let mut sse = SseReader::of(res);
+    let before = sse.next().await;
+    assert_eq!(before["position"], Value::Null);
+    assert_eq!(before["admitted"], false);
+
+    // Updates follow until the place is admitted, each closer than the last.
+    let mut seen = vec![before];
+    while seen.last().unwrap()["admitted"] != true {
+        let next = sse.next().await;
+        if let (Some(was), Some(now)) = (
+            seen.last().unwrap()["estimatedWaitSecs"].as_u64(),
+            next["estimatedWaitSecs"].as_u64(),
+        ) {
+            assert!(now <= was, "{next}");
+        }
+        seen.push(next);
+    }
+    let admitted = seen.last().unwrap();
+    assert!(admitted["position"].as_u64().is_some());
+    assert_eq!(admitted["estimatedWaitSecs"], 0);
+    let pass = admitted["pass"].as_str().expect("the pass");
+    assert_eq!(book_with(&second, event, Some(pass)).await.status, 201);
+    println!("live updates until admitted: {}", seen.len());
+}
+
+#[tokio::test]
+async fn the_waiting_room_answers_signed_in_visitors_only_and_events_without_one_say_so() {
+    let world = World::start().await;
+    let buyer = world.buyer().await;
+    let anonymous = TestClient::new(world.tickets.url());
+    let on_sale_at = Utc::now() + chrono::Duration::hours(1);
+    let queued = world.event_on_sale_at(on_sale_at, Some(100), &[("GA", 1000, 10)]);
+    let unqueued = world.event_on_sale_at(on_sale_at, None, &[("GA", 1000, 10)]);
+    let plain = world.event(&[("GA", 1000, 10)]);
+
+    let statuses = |client: &TestClient, event: Uuid| {
+        let client = client.clone();
+        async move {
+            [
+                client.get(&queue_path(event)).await.status,
+                client.post(&queue_path(event), &json!({})).await.status,
+                client
+                    .get(&format!("{}/stream", queue_path(event)))
+                    .await
+                    .status,
+            ]
+        }
+    };
+    assert_eq!(statuses(&anonymous, queued).await, [401, 401, 401]);
+    // Not joined yet, the first look is 404; after joining every route answers.
+    assert_eq!(buyer.get(&queue_path(queued)).await.code(), "not_in_queue");
+    join(&buyer, queued).await;
+    let stream = buyer
+        .http
+        .get(buyer.url(&format!("{}/stream", queue_path(queued))))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stream.status(), 200);
+    assert!(
+        stream.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
+    drop(stream);
+    for event in [unqueued, plain] {
+        assert_eq!(statuses(&buyer, event).await, [409, 409, 409]);
+        assert_eq!(buyer.get(&queue_path(event)).await.code(), "no_queue");
+    }
+    assert_eq!(
+        buyer.get(&queue_path(Uuid::new_v4())).await.code(),
+        "event_not_found"
+    );
+
+    // Before the opening, without a queue, booking waits for the sale.
+    let early = book(&buyer, unqueued, &[("GA", 1)]).await;
+    assert_eq!(
+        (early.status, early.code()),
+        (409, "not_on_sale_yet".into())
+    );
+    assert_eq!(book(&buyer, plain, &[("GA", 1)]).await.status, 201);
+}
+
+#[tokio::test]
+async fn every_place_survives_a_restart_and_every_replica_gives_the_same_one() {
+    let mut world = World::start().await;
+    let visitors = users(&world, 40).await;
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(2);
+    let event = world.event_on_sale_at(on_sale_at, Some(60), &[("GA", 1000, 100)]);
+    join_all(visitors.iter().map(|v| join(v, event))).await;
+    until_drawn(on_sale_at).await;
+    let late = world.buyer().await;
+    join(&late, event).await;
+    let before: Vec<Value> =
+        join_all(visitors.iter().chain([&late]).map(|v| place(v, event))).await;
+    let before: HashMap<usize, Value> = before
+        .into_iter()
+        .map(|p| p["position"].clone())
+        .enumerate()
+        .collect();
+
+    // A second replica on the same broker, started after the fact, agrees.
+    let replica = TicketHarness::start(world.config()).await;
+    for (i, v) in visitors.iter().chain([&late]).enumerate() {
+        assert_eq!(
+            place_at(&replica.url(), v, event).await["position"],
+            before[&i]
+        );
+    }
+
+    // The first one stops; a new one starts with empty memory and finds every place again.
+    world.tickets.stop_background().await;
+    let restarted = TicketHarness::start(world.config()).await;
+    let old = std::mem::replace(&mut world.tickets, restarted);
+    old.server.stop().await;
+    for (i, v) in visitors.iter().chain([&late]).enumerate() {
+        assert_eq!(
+            place_at(&world.tickets.url(), v, event).await["position"],
+            before[&i]
+        );
+    }
+    assert_eq!(before[&40], 41);
+}
