@@ -47,9 +47,7 @@ pub async fn connect_to(
 /// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` (e.g. 3 on a
 /// three-node cluster) overrides the files' single replica, so a restart never undoes it.
 pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
-    let replicas: Option<usize> = crate::config::var_opt("NATS_STREAM_REPLICAS")
-        .map(|v| v.parse().context("NATS_STREAM_REPLICAS must be a number"))
-        .transpose()?;
+    let replicas = stream_replicas()?;
     for (name, json) in contracts::jetstream::STREAMS {
         let mut config: jetstream::stream::Config =
             serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
@@ -61,6 +59,31 @@ pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
             .with_context(|| format!("creating stream {name}"))?;
     }
     Ok(())
+}
+
+fn stream_replicas() -> anyhow::Result<Option<usize>> {
+    crate::config::var_opt("NATS_STREAM_REPLICAS")
+        .map(|v| v.parse().context("NATS_STREAM_REPLICAS must be a number"))
+        .transpose()
+}
+
+/// Creates or updates the key-value bucket of session records from `nats/buckets/` (with the
+/// streams' replica override) and opens it.
+pub async fn ensure_sessions_bucket(
+    js: &jetstream::Context,
+) -> anyhow::Result<jetstream::kv::Store> {
+    let (name, json) = contracts::jetstream::SESSIONS_BUCKET;
+    let mut config: jetstream::stream::Config =
+        serde_json::from_str(json).with_context(|| format!("nats/buckets/{name}.json"))?;
+    if let Some(n) = stream_replicas()? {
+        config.num_replicas = n;
+    }
+    js.create_or_update_stream(config)
+        .await
+        .with_context(|| format!("creating bucket {name}"))?;
+    js.get_key_value(crate::auth::record::BUCKET)
+        .await
+        .with_context(|| format!("opening bucket {name}"))
 }
 
 /// Creates or updates a durable pull consumer from its JSON definition.
@@ -96,5 +119,16 @@ mod tests {
             assert!(!config.subjects.is_empty());
             assert_eq!(config.duplicate_window, std::time::Duration::from_secs(120));
         }
+    }
+
+    #[test]
+    fn the_sessions_bucket_definition_is_a_key_value_bucket_keeping_one_value_per_key() {
+        let (name, json) = contracts::jetstream::SESSIONS_BUCKET;
+        let config: async_nats::jetstream::stream::Config = serde_json::from_str(json).unwrap();
+        assert_eq!(config.name, name);
+        assert_eq!(config.name, format!("KV_{}", crate::auth::record::BUCKET));
+        assert_eq!(config.subjects, ["$KV.SESSIONS.>"]);
+        assert_eq!(config.max_messages_per_subject, 1);
+        assert!(config.allow_rollup && config.deny_delete && config.allow_direct);
     }
 }

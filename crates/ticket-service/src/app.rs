@@ -39,7 +39,7 @@ pub async fn build_with_store(
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
         store,
-        auth: AuthClient::from_links(&config.links),
+        auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         events: EventClient::new(&config.event_url),
         config: Arc::new(config),
         outbox_wake: Arc::new(Notify::new()),
