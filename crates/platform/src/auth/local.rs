@@ -51,32 +51,10 @@ struct Copy {
 
 impl Copy {
     fn apply(&mut self, key: &str, operation: kv::Operation, value: &[u8]) {
-        let removed = !matches!(operation, kv::Operation::Put);
+        let value = matches!(operation, kv::Operation::Put).then_some(value);
         match Key::parse(key) {
-            Some(Key::Session(hash)) => match (removed, serde_json::from_slice(value)) {
-                (false, Ok(session)) => {
-                    self.sessions.insert(hash, session);
-                }
-                (false, Err(e)) => {
-                    tracing::warn!(error = %e, "unreadable session record ignored");
-                    self.sessions.remove(&hash);
-                }
-                (true, _) => {
-                    self.sessions.remove(&hash);
-                }
-            },
-            Some(Key::User(id)) => match (removed, serde_json::from_slice(value)) {
-                (false, Ok(user)) => {
-                    self.users.insert(id, user);
-                }
-                (false, Err(e)) => {
-                    tracing::warn!(error = %e, "unreadable account record ignored");
-                    self.users.remove(&id);
-                }
-                (true, _) => {
-                    self.users.remove(&id);
-                }
-            },
+            Some(Key::Session(hash)) => replace(&mut self.sessions, hash, value),
+            Some(Key::User(id)) => replace(&mut self.users, id, value),
             None => tracing::warn!(key, "unknown key in the sessions bucket ignored"),
         }
     }
@@ -85,6 +63,28 @@ impl Copy {
         self.sessions.retain(|_, s| s.is_alive(now));
         let in_use: HashSet<Uuid> = self.sessions.values().map(|s| s.user_id).collect();
         self.users.retain(|id, _| in_use.contains(id));
+    }
+}
+
+/// Puts the record a value holds under `key`, or removes it (deleted, or unreadable: a record
+/// that cannot be read must not be trusted in its old form either).
+fn replace<K, V>(map: &mut HashMap<K, V>, key: K, value: Option<&[u8]>)
+where
+    K: std::hash::Hash + Eq,
+    V: serde::de::DeserializeOwned,
+{
+    let record = value.map(serde_json::from_slice::<V>);
+    match record {
+        Some(Ok(record)) => {
+            map.insert(key, record);
+        }
+        Some(Err(e)) => {
+            tracing::warn!(error = %e, "unreadable record in the sessions bucket ignored");
+            map.remove(&key);
+        }
+        None => {
+            map.remove(&key);
+        }
     }
 }
 
@@ -213,30 +213,18 @@ async fn follow_once(inner: &Weak<Inner>, js: &jetstream::Context) -> anyhow::Re
 #[cfg(test)]
 mod tests {
     use super::*;
-    use api_types::auth::{Role, VerifiedUser};
+    use crate::auth::record::fixtures;
 
     fn user_record(active: bool) -> Vec<u8> {
         serde_json::to_vec(&UserRecord {
-            user: VerifiedUser {
-                id: Uuid::nil(),
-                email: "ada@example.com".into(),
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                role: Role::User,
-            },
             is_active: active,
+            ..fixtures::ada()
         })
         .unwrap()
     }
 
     fn session_record(now: DateTime<Utc>) -> Vec<u8> {
-        serde_json::to_vec(&SessionRecord {
-            user_id: Uuid::nil(),
-            last_seen_at: now,
-            expires_at: now + chrono::Duration::hours(1),
-            idle_timeout_secs: 600,
-        })
-        .unwrap()
+        serde_json::to_vec(&fixtures::session(now)).unwrap()
     }
 
     #[test]

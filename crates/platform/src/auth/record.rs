@@ -143,12 +143,13 @@ impl Key {
     }
 }
 
+/// Records for the tests of this module and of the local copy.
 #[cfg(test)]
-mod tests {
+pub(crate) mod fixtures {
     use super::*;
     use api_types::auth::Role;
 
-    fn ada() -> UserRecord {
+    pub fn ada() -> UserRecord {
         UserRecord {
             user: VerifiedUser {
                 id: Uuid::nil(),
@@ -162,7 +163,7 @@ mod tests {
     }
 
     /// A session seen at `now`, alive for an hour, idle timeout 10 minutes.
-    fn session(now: DateTime<Utc>) -> SessionRecord {
+    pub fn session(now: DateTime<Utc>) -> SessionRecord {
         SessionRecord {
             user_id: Uuid::nil(),
             last_seen_at: now,
@@ -170,6 +171,12 @@ mod tests {
             idle_timeout_secs: 600,
         }
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::{ada, session};
+    use super::*;
 
     #[test]
     fn a_live_session_of_an_active_account_is_valid_without_asking_anyone() {
