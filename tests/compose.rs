@@ -158,12 +158,17 @@ fn services_use_mongodb_nats_and_their_default_ports() {
                 "{name} uses MongoDB"
             );
         }
-        if matches!(name, "event" | "ticket" | "payment" | "notification") {
+        if matches!(
+            name,
+            "auth" | "event" | "ticket" | "payment" | "notification"
+        ) {
             assert_eq!(
                 get("NATS_URL").as_deref(),
                 Some("nats://nats:4222"),
                 "{name} uses NATS"
             );
+        }
+        if matches!(name, "event" | "ticket" | "payment" | "notification") {
             assert_eq!(get("AUTH_SERVICE_URL").as_deref(), Some("http://auth:3001"));
         }
         let health = format!("{:?}", s["healthcheck"]["test"]);
@@ -264,7 +269,7 @@ fn prometheus_scrapes_every_service_grafana_has_the_dashboard_and_jaeger_gets_th
 fn services_start_in_the_seeds_order_once_their_dependencies_are_healthy() {
     let c = compose();
     let needs = [
-        ("auth", vec!["mongo"]),
+        ("auth", vec!["mongo", "nats"]),
         ("event", vec!["mongo", "nats", "auth"]),
         ("ticket", vec!["mongo", "nats", "event"]),
         ("payment", vec!["mongo", "nats", "ticket"]),

@@ -82,13 +82,8 @@ async fn a_booking_a_payment_and_a_consumed_fact_move_the_counters_operators_wat
             &[("consumer", "ticket-payments"), ("outcome", "processed")]
         ) >= 1.0
     );
-    assert!(
-        value(
-            &ticket,
-            "sessions_verified_total",
-            &[("via", "auth_service"), ("outcome", "valid")]
-        ) >= 2.0
-    );
+    // Checked locally or, for a session the copy did not have yet, by the auth service.
+    assert!(value(&ticket, "sessions_verified_total", &[("outcome", "valid")]) >= 2.0);
 
     let payment = eventually("the payment relay to publish and measure", || async {
         let s = scrape(&payments).await;

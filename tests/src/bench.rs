@@ -2,8 +2,8 @@
 //!
 //! `cargo xtask bench` runs it in release mode. It starts every service in this process with
 //! file-backed SQLite (as `xtask up` does), signs up buyers, and books through the ticket
-//! service's HTTP API (each booking verifies the session with the auth service, exactly as in
-//! production). Nothing is mocked. Metrics are recorded as in production unless `METRICS=off`;
+//! service's HTTP API (each booking checks the session as in production: against the ticket
+//! service's copy of the auth service's session records). Nothing is mocked. Metrics are recorded as in production unless `METRICS=off`;
 //! `xtask bench` first runs the booking part with them off, so the two runs show their cost.
 
 use std::time::{Duration, Instant};

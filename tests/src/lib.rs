@@ -35,6 +35,9 @@ pub struct Options {
     /// Run the notification service's consumers and sweep (mail to [`System::smtp`]); the
     /// benchmark turns them off so that its figures measure the order path alone.
     pub mail: bool,
+    /// The auth service writes session records to NATS and the other services check sessions
+    /// against their copy of them (as in production); off: every check asks the auth service.
+    pub session_records: bool,
 }
 
 impl Default for Options {
@@ -47,6 +50,7 @@ impl Default for Options {
             web_dist: None,
             nats_url: None,
             mail: true,
+            session_records: true,
         }
     }
 }
@@ -108,6 +112,7 @@ impl System {
                 store: store(&data, options.file_backed, "auth.db"),
             },
             bcrypt_cost: options.bcrypt_cost,
+            nats_url: options.session_records.then(|| nats_url.clone()),
             ..auth_service::testing::config()
         };
         let auth_app = auth_service::build(auth_config).await.expect("auth builds");

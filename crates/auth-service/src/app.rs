@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::config::AuthConfig;
 use crate::domain::{Email, Password, User};
 use crate::passwords;
+use crate::records::SessionRecords;
 use crate::state::{AppState, Throttles};
 use crate::store::{self, AuthStore};
 use crate::{openapi, routes};
@@ -47,7 +48,12 @@ pub async fn build_with_store(
     let dummy =
         Password::parse(&crate::session::new_token()[..32]).expect("32 chars is a valid password");
     let dummy_hash = passwords::hash(dummy, config.bcrypt_cost).await?;
+    let records = match &config.nats_url {
+        Some(url) => SessionRecords::start(url, store.clone(), config.session_idle),
+        None => SessionRecords::disabled(),
+    };
     let state = AppState {
+        records,
         store,
         config: Arc::new(config.clone()),
         dummy_hash: dummy_hash.into(),
@@ -94,7 +100,7 @@ async fn ensure_admin(state: &AppState, email: &str, password: &str) -> anyhow::
     let now = platform::time::now();
     if let Some((user, _)) = state.store.user_by_email(email.as_str()).await? {
         if user.role != Role::Admin {
-            state.store.set_role(user.id, Role::Admin, now).await?;
+            crate::accounts::set_role(state, user.id, Role::Admin).await?;
             tracing::info!(%email, "existing account promoted to admin");
         }
         return Ok(());

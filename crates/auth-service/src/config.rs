@@ -19,6 +19,10 @@ pub struct AuthConfig {
     pub session_max_age: Duration,
     /// `SESSION_COOKIE_NAME`, default `sid`.
     pub cookie_name: String,
+    /// `NATS_URL` (default `nats://127.0.0.1:4222`), where the session records go so that the
+    /// other services check sessions without asking; `SESSION_RECORDS=off` (or `None`) writes
+    /// none. The service starts and serves without NATS.
+    pub nats_url: Option<String>,
     /// `COOKIE_SECURE`, default false (true behind HTTPS).
     pub cookie_secure: bool,
     /// `ADMIN_EMAIL` + `ADMIN_PASSWORD`: an admin account ensured at start-up.
@@ -61,7 +65,8 @@ impl AuthConfig {
                 "SESSION_MAX_AGE_SECS",
                 Duration::from_secs(7 * 86_400),
             )?,
-            cookie_name: config::var_or("SESSION_COOKIE_NAME", "sid"),
+            cookie_name: config::session_cookie_name(),
+            nats_url: config::bool_or("SESSION_RECORDS", true)?.then(config::nats_url),
             cookie_secure: config::bool_or("COOKIE_SECURE", false)?,
             admin,
             login_per_account: Limit {

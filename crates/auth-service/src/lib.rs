@@ -1,12 +1,14 @@
 //! The auth service: accounts, password sign-in and server-side cookie sessions. Other services
 //! ask `GET /api/auth/verify` who a cookie belongs to.
 
+pub mod accounts;
 pub mod app;
 pub mod config;
 pub mod domain;
 pub mod error;
 pub mod openapi;
 pub mod passwords;
+pub mod records;
 mod routes;
 pub mod session;
 pub mod state;

@@ -212,10 +212,7 @@ async fn login(
     // A new id on every sign-in; the one the browser brought (if any) dies, so a planted
     // session id is never promoted to an authenticated one.
     if let Some(old) = presented_token(&state, &headers) {
-        state
-            .store
-            .delete_session(&session::hash_token(old))
-            .await?;
+        end_session(&state, &session::hash_token(old)).await?;
     }
     let now = platform::time::now();
     state.store.record_login(user.id, now).await?;
@@ -252,10 +249,7 @@ async fn logout(
     headers: HeaderMap,
 ) -> Result<impl IntoResponse, AuthError> {
     if let Some(token) = presented_token(&state, &headers) {
-        state
-            .store
-            .delete_session(&session::hash_token(token))
-            .await?;
+        end_session(&state, &session::hash_token(token)).await?;
     }
     Ok((
         [(header::SET_COOKIE, session::removal(&state.config))],
@@ -329,17 +323,26 @@ async fn start_session(state: &AppState, user_id: Uuid) -> Result<String, AuthEr
     let now = platform::time::now();
     let lifetime = chrono::Duration::from_std(state.config.session_max_age)
         .map_err(|e| AuthError::Internal(e.into()))?;
+    let token_hash = session::hash_token(&token);
     state
         .store
         .insert_session(&Session {
-            token_hash: session::hash_token(&token),
+            token_hash: token_hash.clone(),
             user_id,
             created_at: now,
             last_seen_at: now,
             expires_at: now + lifetime,
         })
         .await?;
+    state.records.publish(&token_hash, user_id);
     Ok(session::cookie(&state.config, &token))
+}
+
+/// Deletes a session here and in the copies the other services check against.
+async fn end_session(state: &AppState, token_hash: &str) -> Result<(), AuthError> {
+    state.store.delete_session(token_hash).await?;
+    state.records.remove(token_hash).await;
+    Ok(())
 }
 
 /// The active user behind the request's session cookie.
@@ -353,11 +356,13 @@ async fn current_user(state: &AppState, headers: &HeaderMap) -> Result<User, Aut
         .ok_or(AuthError::Unauthenticated)?;
     let now = platform::time::now();
     if !session.is_alive(now, state.config.session_idle) || !user.is_active {
-        state.store.delete_session(&token_hash).await?;
+        end_session(state, &token_hash).await?;
         return Err(AuthError::Unauthenticated);
     }
     if session.needs_touch(now, state.config.session_idle) {
         state.store.touch_session(&token_hash, now).await?;
     }
+    // Another service asking means its copy lacks the session or wants it refreshed.
+    state.records.publish(&token_hash, user.id);
     Ok(user)
 }

@@ -1,9 +1,10 @@
 //! Session tokens and the cookie that carries them. The cookie holds 256 random bits; the store
-//! only ever sees their SHA-256, so a leaked database cannot be replayed as cookies.
+//! (and the sessions bucket) only ever see their SHA-256, so a leaked database cannot be replayed
+//! as cookies.
 
 use chrono::{DateTime, Utc};
+use platform::auth::record;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::config::AuthConfig;
@@ -19,26 +20,15 @@ pub struct Session {
 }
 
 impl Session {
-    /// Alive when neither the absolute lifetime nor the idle timeout has passed.
+    /// Alive when neither the absolute lifetime nor the idle timeout has passed (the rule the
+    /// other services apply to the session's record too).
     pub fn is_alive(&self, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
-        now < self.expires_at
-            && now - self.last_seen_at
-                < chrono::Duration::from_std(idle).unwrap_or(chrono::Duration::MAX)
+        record::is_alive(self.expires_at, self.last_seen_at, idle, now)
     }
-}
 
-/// At most this stale may `last_seen_at` get before a request refreshes it: one write a minute
-/// per active session rather than one per request.
-const TOUCH_AT_MOST_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
-
-impl Session {
-    /// Whether a request at `now` should refresh `last_seen_at`: once it is older than a
-    /// twentieth of the idle timeout (at most a minute), so an active session never comes within
-    /// 95% of the timeout, however short the timeout is.
+    /// Whether a request at `now` should refresh `last_seen_at` (see [`record::needs_touch`]).
     pub fn needs_touch(&self, now: DateTime<Utc>, idle: std::time::Duration) -> bool {
-        let every = (idle / 20).min(TOUCH_AT_MOST_EVERY);
-        let every = chrono::Duration::from_std(every).unwrap_or(chrono::Duration::MAX);
-        now - self.last_seen_at >= every
+        record::needs_touch(self.last_seen_at, idle, now)
     }
 }
 
@@ -49,9 +39,7 @@ pub fn new_token() -> String {
     hex::encode(bytes)
 }
 
-pub fn hash_token(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
-}
+pub use record::{hash_token, token_from_header};
 
 /// `Set-Cookie` value carrying a new session.
 pub fn cookie(config: &AuthConfig, token: &str) -> String {
@@ -69,14 +57,6 @@ fn set_cookie(config: &AuthConfig, value: &str, max_age: u64) -> String {
         "{}={value}; Path=/; Max-Age={max_age}; HttpOnly; SameSite=Lax{secure}",
         config.cookie_name
     )
-}
-
-/// The value of cookie `name` in a `Cookie` request header.
-pub fn token_from_header<'a>(header: &'a str, name: &str) -> Option<&'a str> {
-    header.split(';').find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name && !v.is_empty()).then_some(v)
-    })
 }
 
 #[cfg(test)]
@@ -127,12 +107,5 @@ mod tests {
         let day = std::time::Duration::from_secs(86_400);
         assert!(!s.needs_touch(now + chrono::Duration::seconds(59), day));
         assert!(s.needs_touch(now + chrono::Duration::seconds(60), day));
-    }
-
-    #[test]
-    fn the_session_cookie_is_found_among_others() {
-        assert_eq!(token_from_header("a=1; sid=abc; b=2", "sid"), Some("abc"));
-        assert_eq!(token_from_header("sid=", "sid"), None);
-        assert_eq!(token_from_header("xsid=1", "sid"), None);
     }
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::config::AuthConfig;
+use crate::records::SessionRecords;
 use crate::store::AuthStore;
 use crate::throttle::Throttle;
 
@@ -13,6 +14,8 @@ pub struct AppState {
     /// A hash of a random password, verified against when the email is unknown.
     pub dummy_hash: Arc<str>,
     pub throttles: Arc<Throttles>,
+    /// The copy of the sessions the other services check against.
+    pub records: SessionRecords,
 }
 
 /// Failed sign-ins per account and per client address, sign-ups per address.

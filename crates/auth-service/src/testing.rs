@@ -19,6 +19,7 @@ pub fn config() -> AuthConfig {
         session_idle: Duration::from_secs(3600),
         session_max_age: Duration::from_secs(86_400),
         cookie_name: "sid".into(),
+        nats_url: None,
         cookie_secure: false,
         admin: None,
         login_per_account: Limit {

@@ -88,6 +88,13 @@ pub const CONSUMERS: &[ConsumerDef] = &[
     NOTIFICATION_TICKETS,
 ];
 
+/// The key-value bucket of session records (`KV_SESSIONS`: a bucket is a stream): the auth
+/// service writes it, every other service keeps a local copy of it.
+pub const SESSIONS_BUCKET: (&str, &str) = (
+    "KV_SESSIONS",
+    include_str!("../../../nats/buckets/KV_SESSIONS.json"),
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -62,7 +62,7 @@ pub async fn build_with(
         }
     }
     let state = AppState {
-        auth: AuthClient::from_links(&config.links),
+        auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
         store,
         config: Arc::new(config),

@@ -78,7 +78,7 @@ pub async fn build_with(
     )?;
     tracing::info!(to = %mailer.describe(), "mail goes out as");
     let state = AppState {
-        auth: AuthClient::from_links(&config.links),
+        auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         store,
         config: Arc::new(config),
         nats,

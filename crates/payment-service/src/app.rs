@@ -70,7 +70,7 @@ pub async fn build_with(
     let js = jetstream::new(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
-        auth: AuthClient::from_links(&config.links),
+        auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
         gateway: Arc::new(Gateway::new(config.success_rate)),
         store,

@@ -1,5 +1,10 @@
-//! Who is calling: the `AuthUser` extractor asks the auth service's `/api/auth/verify` with the
-//! caller's cookie, as the seed's services do.
+//! Who is calling: the `AuthUser` extractor checks the caller's session cookie against the local
+//! copy of the session records ([`local`]) when the service follows them, and asks the auth
+//! service's `/api/auth/verify`, as the seed's services do, when the copy does not know the
+//! session or is not current (NATS down, watch replaying).
+
+pub mod local;
+pub mod record;
 
 use std::time::Duration;
 
@@ -8,6 +13,8 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 
 use crate::error::ApiError;
+use local::LocalSessions;
+use record::LocalVerdict;
 
 // Who a caller is, as `GET /api/auth/verify` answers: the shapes are the auth service's answer
 // types, shared with every client of that route.
@@ -18,6 +25,7 @@ pub use api_types::auth::{Role, VerifiedUser, VerifyResponse};
 pub struct AuthClient {
     http: reqwest::Client,
     verify_url: String,
+    local: Option<LocalSessions>,
 }
 
 impl AuthClient {
@@ -33,7 +41,24 @@ impl AuthClient {
         Self {
             http,
             verify_url: format!("{}/api/auth/verify", base_url.trim_end_matches('/')),
+            local: None,
         }
+    }
+
+    /// Checks sessions against a local copy of the `SESSIONS` bucket kept current over `nats`,
+    /// asking the auth service only about sessions the copy does not know (and while it is not
+    /// current). The session cookie's name is `SESSION_COOKIE_NAME`, as in the auth service.
+    pub fn following_sessions(self, nats: async_nats::Client) -> Self {
+        let cookie_name = crate::config::session_cookie_name();
+        Self {
+            local: Some(LocalSessions::follow(nats, &cookie_name)),
+            ..self
+        }
+    }
+
+    /// The local copy, when the client follows one.
+    pub fn local_sessions(&self) -> Option<&LocalSessions> {
+        self.local.as_ref()
     }
 
     /// The configured auth service (`AUTH_SERVICE_URL`, bounded by `AUTH_TIMEOUT_MS`).
@@ -42,21 +67,54 @@ impl AuthClient {
     }
 
     /// `Ok(None)` when the session is missing, expired or unknown; `Err` (503) when the auth
-    /// service cannot answer.
+    /// service cannot answer a question the local copy could not.
     pub async fn verify(&self, cookie: &str) -> Result<Option<VerifiedUser>, ApiError> {
+        if let Some(local) = &self.local {
+            let (verdict, hash) = local.check(cookie, crate::time::now());
+            match verdict {
+                LocalVerdict::Valid { user, touch } => {
+                    if let (true, Some(hash)) = (touch, hash) {
+                        self.touch_in_background(local, hash, cookie);
+                    }
+                    count("local", "valid");
+                    return Ok(Some(user));
+                }
+                LocalVerdict::Invalid => {
+                    count("local", "invalid");
+                    return Ok(None);
+                }
+                LocalVerdict::Unknown => {}
+            }
+        }
         let verified = self.ask_auth_service(cookie).await;
         let outcome = match &verified {
             Ok(Some(_)) => "valid",
             Ok(None) => "invalid",
             Err(_) => "unavailable",
         };
-        crate::metrics::counter!(
-            crate::metrics::names::SESSIONS_VERIFIED,
-            "via" => "auth_service",
-            "outcome" => outcome
-        )
-        .increment(1);
+        count("auth_service", outcome);
         verified
+    }
+
+    /// Sliding expiry: the auth service refreshes a session it is asked about, and then
+    /// rewrites its record, so a session in use is asked about once per refresh interval (the
+    /// request itself does not wait for it).
+    fn touch_in_background(&self, local: &LocalSessions, hash: String, cookie: &str) {
+        if !local.begin_touch(&hash) {
+            return;
+        }
+        let client = Self {
+            local: None,
+            ..self.clone()
+        };
+        let local = local.clone();
+        let cookie = cookie.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = client.ask_auth_service(&cookie).await {
+                tracing::debug!(error = ?e, "session refresh not delivered; the next use retries");
+            }
+            local.touched(&hash);
+        });
     }
 
     async fn ask_auth_service(&self, cookie: &str) -> Result<Option<VerifiedUser>, ApiError> {
@@ -85,6 +143,15 @@ impl AuthClient {
             }
         }
     }
+}
+
+fn count(via: &'static str, outcome: &'static str) {
+    crate::metrics::counter!(
+        crate::metrics::names::SESSIONS_VERIFIED,
+        "via" => via,
+        "outcome" => outcome
+    )
+    .increment(1);
 }
 
 fn auth_unavailable() -> ApiError {

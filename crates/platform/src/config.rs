@@ -269,6 +269,12 @@ pub fn auth_service_url() -> String {
     service_url("AUTH_SERVICE_URL", ports::AUTH)
 }
 
+/// `SESSION_COOKIE_NAME`, default `sid`: the cookie that carries the session (the auth service
+/// sets it, the others read it when they check a session themselves).
+pub fn session_cookie_name() -> String {
+    var_or("SESSION_COOKIE_NAME", "sid")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

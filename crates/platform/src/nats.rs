@@ -69,6 +69,25 @@ pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Creates or updates the key-value bucket of session records from `nats/buckets/` (with the
+/// streams' replica override) and opens it.
+pub async fn ensure_sessions_bucket(
+    js: &jetstream::Context,
+) -> anyhow::Result<jetstream::kv::Store> {
+    let (name, json) = contracts::jetstream::SESSIONS_BUCKET;
+    let mut config: jetstream::stream::Config =
+        serde_json::from_str(json).with_context(|| format!("nats/buckets/{name}.json"))?;
+    if let Some(n) = stream_replicas()? {
+        config.num_replicas = n;
+    }
+    js.create_or_update_stream(config)
+        .await
+        .with_context(|| format!("creating bucket {name}"))?;
+    js.get_key_value(crate::auth::record::BUCKET)
+        .await
+        .with_context(|| format!("opening bucket {name}"))
+}
+
 /// Creates or updates a durable pull consumer from its JSON definition.
 pub async fn ensure_consumer(
     js: &jetstream::Context,
@@ -102,5 +121,16 @@ mod tests {
             assert!(!config.subjects.is_empty());
             assert_eq!(config.duplicate_window, std::time::Duration::from_secs(120));
         }
+    }
+
+    #[test]
+    fn the_sessions_bucket_definition_is_a_key_value_bucket_keeping_one_value_per_key() {
+        let (name, json) = contracts::jetstream::SESSIONS_BUCKET;
+        let config: async_nats::jetstream::stream::Config = serde_json::from_str(json).unwrap();
+        assert_eq!(config.name, name);
+        assert_eq!(config.name, format!("KV_{}", crate::auth::record::BUCKET));
+        assert_eq!(config.subjects, ["$KV.SESSIONS.>"]);
+        assert_eq!(config.max_messages_per_subject, 1);
+        assert!(config.allow_rollup && config.deny_delete && config.allow_direct);
     }
 }

@@ -41,7 +41,7 @@ pub async fn build_with_store(
     let waiting_room = WaitingRoom::open(&js, config.queue_pass).await?;
     let state = AppState {
         store,
-        auth: AuthClient::from_links(&config.links),
+        auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         events: EventClient::new(&config.event_url),
         config: Arc::new(config),
         outbox_wake: Arc::new(Notify::new()),
