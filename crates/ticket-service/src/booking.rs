@@ -95,7 +95,7 @@ pub async fn book(
         match result {
             BookResult::Booked => {
                 state.outbox_wake.notify_one();
-                return answer(booking);
+                return answer(*booking);
             }
             BookResult::SoldOut {
                 ticket_type,

@@ -30,8 +30,11 @@ pub enum Changes<R> {
 /// answer its caller once the group's fate is known (`Err`: the commit failed).
 struct Done {
     keep: bool,
-    answer: Box<dyn FnOnce(Result<(), &str>) + Send>,
+    answer: Answer,
 }
+
+/// Answers a grouped write's caller, given how its group's commit went.
+type Answer = Box<dyn FnOnce(Result<(), &str>) + Send>;
 
 /// Runs inside its savepoint of the group's transaction; given the reason it cannot (no savepoint
 /// could be opened), it only answers with that.

@@ -184,7 +184,7 @@ pub enum Placed {
     /// The draft refused on the stock it saw; nothing was stored.
     Refused(TicketError),
     /// The booking the draft made and what [`TicketStore::book`] made of it.
-    Tried(Booking, BookResult),
+    Tried(Box<Booking>, BookResult),
 }
 
 #[async_trait]
@@ -223,7 +223,7 @@ pub trait TicketStore: Send + Sync + 'static {
             Err(refused) => return Ok(Placed::Refused(refused)),
         };
         let result = self.book(&booking).await?;
-        Ok(Placed::Tried(booking, result))
+        Ok(Placed::Tried(Box::new(booking), result))
     }
     async fn idempotent_response(
         &self,

@@ -779,7 +779,7 @@ impl TicketStore for SqliteStore {
                 };
                 let result = book_in(c, &booking)?;
                 Ok(kept_if_booked(result, |result| {
-                    Placed::Tried(booking, result)
+                    Placed::Tried(Box::new(booking), result)
                 }))
             })
             .await
