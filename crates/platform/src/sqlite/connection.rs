@@ -41,6 +41,10 @@ impl Sqlite {
     /// Opens (creating the file and its directory) and migrates. `migrations[i]` moves the schema
     /// from version `i` to `i + 1`; applied ones are tracked in `PRAGMA user_version`.
     pub fn open(path: &Path, migrations: &[&str]) -> Result<Self, StoreError> {
+        // SQLite's name for a private in-memory database: a read connection would open another.
+        if path.as_os_str() == ":memory:" {
+            return Self::open_in_memory(migrations);
+        }
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
@@ -238,8 +242,8 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_call_runs_its_own_transaction_between_groups() {
-        let db = Sqlite::open_in_memory(NOTES).unwrap();
+    async fn a_call_runs_its_own_transaction_between_groups_and_memory_by_name_reads_its_writes() {
+        let db = Sqlite::open(Path::new(":memory:"), NOTES).unwrap();
         db.write(|c| note(c, 1).map(Changes::Keep)).await.unwrap();
         let rolled_back = db
             .call(|c| {
