@@ -140,7 +140,9 @@ async fn main() {
     let js = jetstream::new(nats.clone());
 
     let organizer = sign_up(&web, "organizer").await;
-    let event = create_event(&organizer, 1_000_000).await;
+    // The most seats a ticket type may have; a fresh event per phase keeps them ample.
+    const SEATS: u32 = 100_000;
+    let event = create_event(&organizer, SEATS).await;
     let mut clients = Vec::new();
     for i in 0..BUYERS {
         let buyer = sign_up(&web, &format!("buyer{i}")).await;
@@ -160,6 +162,7 @@ async fn main() {
     );
     let mut booked_per_s_at_top = 0.0;
     for concurrency in LEVELS {
+        let event = create_event(&organizer, SEATS).await;
         let before = orders_stored(&js).await;
         let started = Instant::now();
         let (mut latencies, failed) = burst(&clients, event, concurrency, seconds).await;
@@ -196,6 +199,7 @@ async fn main() {
         100.0 * booked_per_s_at_top / health
     );
 
+    let event = create_event(&organizer, SEATS).await;
     confirmations(&clients[0], &payments, event, &nats).await;
 }
 
