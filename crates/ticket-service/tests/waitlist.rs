@@ -384,15 +384,30 @@ async fn every_waitlist_route_is_401_anonymous_an_entry_is_its_buyers_alone_and_
     }
 }
 
-/// `catalog.events.updated` for `event`: two GA seats, its waitlist switched as `enabled`.
-fn waitlist_switched(event: Uuid, version: u64, enabled: bool) -> Value {
-    json!({
+/// Publishes `catalog.events.updated` for `event`: two GA seats, its waitlist switched as
+/// `enabled`.
+async fn switch_waitlist(world: &World, event: Uuid, version: u64, enabled: bool) {
+    let fact = json!({
         "eventId": event, "version": version, "title": "Switched", "category": "Music",
         "venue": {"name": "Hall", "city": "Lisbon", "capacity": 100},
         "dateTime": Utc::now() + chrono::Duration::days(30), "duration": 120,
         "ticketTypes": [{"name": "GA", "price": {"minorUnits": 1000, "decimal": "10.00", "currency": "USD"}, "quantity": 2}],
         "createdBy": Uuid::new_v4(), "waitlistEnabled": enabled,
-    })
+    });
+    world
+        .publish(subjects::CATALOG_EVENT_UPDATED, event, fact)
+        .await;
+}
+
+/// The buyer cancels their pending order.
+async fn cancel(client: &TestClient, order: &Value) {
+    let res = client
+        .post(
+            &format!("/api/tickets/orders/{}/cancel", id(order)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
 }
 
 #[tokio::test]
@@ -406,13 +421,7 @@ async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_bac
     let early = world.buyer().await;
     join(&early, event, 1).await;
 
-    world
-        .publish(
-            subjects::CATALOG_EVENT_UPDATED,
-            event,
-            waitlist_switched(event, 2, false),
-        )
-        .await;
+    switch_waitlist(&world, event, 2, false).await;
     let late = world.buyer().await;
     let body = json!({"ticketType": "GA", "quantity": 1});
     platform::testing::eventually("joining is refused", || async {
@@ -422,13 +431,7 @@ async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_bac
     .await;
 
     // The held seats come back: on sale for anyone, none offered; the early entry keeps its place.
-    let res = holder
-        .post(
-            &format!("/api/tickets/orders/{}/cancel", id(&held.json())),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    cancel(&holder, &held.json()).await;
     assert_eq!(world.seats(event, "GA").await, (0, 0, 2));
     let entry = my_entry(&early, event).await;
     assert_eq!(
@@ -439,26 +442,14 @@ async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_bac
     assert_eq!(res.status, 201, "{}", res.text);
 
     // Back on: the next seats that come free are offered to the early entry.
-    world
-        .publish(
-            subjects::CATALOG_EVENT_UPDATED,
-            event,
-            waitlist_switched(event, 3, true),
-        )
-        .await;
+    switch_waitlist(&world, event, 3, true).await;
     let other = world.buyer().await;
     platform::testing::eventually("joining is open again", || async {
         let res = other.post(&waitlist_path(event), &body).await;
         (res.status == 201).then_some(())
     })
     .await;
-    let res = late
-        .post(
-            &format!("/api/tickets/orders/{}/cancel", id(&res.json())),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    cancel(&late, &res.json()).await;
     assert_eq!(my_entry(&early, event).await["status"], "offered");
     assert_eq!(world.seats(event, "GA").await, (0, 2, 0));
 }
