@@ -78,6 +78,7 @@ pub async fn build_with(
         nats,
         js,
         relay_wake: Arc::new(Notify::new()),
+        arrivals: Arc::default(),
     };
     Ok(App { state })
 }

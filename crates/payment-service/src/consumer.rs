@@ -47,7 +47,10 @@ pub async fn apply(
         at: platform::time::now(),
         traceparent: platform::trace::continue_trace(traceparent),
     };
-    match state.store.apply_order_fact(&fact).await? {
+    let applied = state.store.apply_order_fact(&fact).await?;
+    // Either way the projection now knows the order: a payment waiting for it may go on.
+    state.arrivals.arrived(fact.order.id);
+    match applied {
         FactApplied::Duplicate => Ok(Outcome::Duplicate),
         FactApplied::Applied { refunded } => {
             if !refunded.is_empty() {

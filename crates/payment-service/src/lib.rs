@@ -4,6 +4,7 @@
 //! refunds a completed payment whose order ends up cancelled.
 
 pub mod app;
+pub mod arrivals;
 pub mod card;
 pub mod config;
 pub mod consumer;

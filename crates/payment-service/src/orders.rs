@@ -1,8 +1,8 @@
 //! Finding the order a payment is for. The projection fed by `orders.*` answers on the happy
 //! path, without any call to the ticket service. A buyer can be faster than the broker, though:
 //! the browser posts the payment right after booking, possibly before `orders.created` reached
-//! this service. So a missing order is waited for (polling the projection, bounded by
-//! `ORDER_WAIT_MS`), and only then asked from the ticket service's
+//! this service. So a missing order is waited for (woken by the order consumer when
+//! the fact is stored, bounded by `ORDER_WAIT_MS`), and only then asked from the ticket service's
 //! `GET /api/tickets/orders/:id` with the caller's cookie (bounded by `TICKET_TIMEOUT_MS`). Its
 //! answer is merged into the projection like any fact. A fresh order never fails because of the
 //! race; a truly unknown one is a 404, and an unreachable ticket service a 503.
@@ -15,12 +15,13 @@ use platform::peer::PeerClient;
 use reqwest::StatusCode;
 use uuid::Uuid;
 
+use crate::arrivals::OrderArrivals;
 use crate::domain::{OrderRecord, OrderSource};
 use crate::error::PaymentError;
 use crate::store::PaymentStore;
 
-/// How often the projection is looked at while waiting.
-const POLL: Duration = Duration::from_millis(50);
+/// How often the projection is looked at again while waiting without a wake-up.
+const LOOK_AGAIN: Duration = Duration::from_millis(250);
 
 /// The ticket service, asked only for orders the projection does not know yet.
 #[derive(Clone)]
@@ -88,6 +89,7 @@ fn record(o: OrderView) -> Result<OrderRecord, LookupError> {
 /// ticket service.
 pub async fn find(
     store: &dyn PaymentStore,
+    arrivals: &OrderArrivals,
     tickets: &TicketClient,
     wait: Duration,
     id: Uuid,
@@ -95,6 +97,8 @@ pub async fn find(
 ) -> Result<OrderRecord, PaymentError> {
     let deadline = tokio::time::Instant::now() + wait;
     loop {
+        let expected = arrivals.expect(id);
+        let arrived = expected.notified();
         if let Some(order) = store.order(id).await? {
             return Ok(order);
         }
@@ -102,7 +106,9 @@ pub async fn find(
         if now >= deadline {
             break;
         }
-        tokio::time::sleep(POLL.min(deadline - now)).await;
+        // Woken by this process's consumer; the look-again covers a fact another replica's
+        // consumer stored in a shared database.
+        let _ = tokio::time::timeout(LOOK_AGAIN.min(deadline - now), arrived).await;
     }
     match tickets.order(id, cookie).await {
         Ok(Some(order)) if order.id == id => {

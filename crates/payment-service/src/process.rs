@@ -127,6 +127,7 @@ async fn pay(
 ) -> Result<Settled, PaymentError> {
     let order = orders::find(
         state.store.as_ref(),
+        &state.arrivals,
         &state.tickets,
         state.config.order_wait,
         request.order_id,

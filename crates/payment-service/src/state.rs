@@ -6,6 +6,7 @@ use async_nats::jetstream;
 use platform::AuthClient;
 use tokio::sync::Notify;
 
+use crate::arrivals::OrderArrivals;
 use crate::config::PaymentConfig;
 use crate::gateway::Gateway;
 use crate::orders::TicketClient;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub relay_wake: Arc<Notify>,
     pub gateway: Arc<Gateway>,
     pub tickets: TicketClient,
+    /// Payments waiting for their order's `orders.created`, woken by the order consumer.
+    pub arrivals: Arc<OrderArrivals>,
 }
 
 platform::service_state!(AppState);

@@ -7,6 +7,7 @@
 mod mongo;
 mod relay;
 mod sqlite;
+mod waves;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -1,10 +1,16 @@
-//! The embedded SQLite store: the shared connection, a service's database migrated to its schema,
-//! and the conversions between domain values and SQLite columns.
+//! The embedded SQLite store: the database behind its writer thread and read connections, a
+//! service's database migrated to its schema, and the conversions between domain values and
+//! SQLite columns.
 
+mod cached;
 mod columns;
 mod connection;
 mod migrated;
+mod readers;
+mod writer;
 
+pub use cached::Cached;
 pub use columns::{RowExt, bad_column, from_millis, millis};
 pub use connection::Sqlite;
 pub use migrated::{Migrated, Schema};
+pub use writer::Changes;

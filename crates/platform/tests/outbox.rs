@@ -106,6 +106,16 @@ fn fast(relay: Relay) -> Relay {
         .backoff(Duration::from_millis(20), Duration::from_millis(200))
 }
 
+/// A relay that finds rows by polling alone: nobody wakes it.
+fn polling(store: Arc<dyn OutboxStore>, js: &jetstream::Context) -> Relay {
+    fast(Relay::new(
+        "test",
+        store,
+        js.clone(),
+        Arc::new(Notify::new()),
+    ))
+}
+
 #[tokio::test]
 async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id() {
     let broker = broker().await;
@@ -156,14 +166,7 @@ async fn messages_are_published_in_the_order_they_were_written() {
     for m in &msgs {
         write(&db, m).await;
     }
-    let relay = fast(Relay::new(
-        "test",
-        store,
-        broker.js.clone(),
-        Arc::new(Notify::new()),
-    ))
-    .batch_size(2)
-    .spawn();
+    let relay = polling(store, &broker.js).batch_size(2).spawn();
     wait_for_count(&broker.js, 5).await;
     let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
     for (seq, m) in (1..).zip(&msgs) {
@@ -203,13 +206,7 @@ async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_rel
     );
 
     // A new process: a fresh relay finds the row by polling, without any wake-up.
-    let second = fast(Relay::new(
-        "test",
-        store.clone(),
-        broker.js.clone(),
-        Arc::new(Notify::new()),
-    ))
-    .spawn();
+    let second = polling(store.clone(), &broker.js).spawn();
     wait_for_count(&broker.js, 1).await;
     wait_until_nothing_pending(store.as_ref()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -261,13 +258,7 @@ async fn a_publish_whose_mark_is_lost_is_sent_again_and_dropped_by_the_stream() 
         published_calls: AtomicUsize::new(0),
     });
     write(&db, &message(3)).await;
-    let relay = fast(Relay::new(
-        "test",
-        store.clone(),
-        broker.js.clone(),
-        Arc::new(Notify::new()),
-    ))
-    .spawn();
+    let relay = polling(store.clone(), &broker.js).spawn();
 
     wait_until_nothing_pending(&store.inner).await;
     assert!(
@@ -292,13 +283,7 @@ async fn the_relay_keeps_retrying_while_the_broker_is_down_and_delivers_when_it_
     let db = db();
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     write(&db, &message(9)).await;
-    let relay = fast(Relay::new(
-        "test",
-        store.clone(),
-        js.clone(),
-        Arc::new(Notify::new()),
-    ))
-    .spawn();
+    let relay = polling(store.clone(), &js).spawn();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         store.pending(10).await.unwrap().len(),
@@ -339,4 +324,81 @@ async fn published_messages_are_kept_until_purged() {
         1
     );
     assert_eq!(store.pending(10).await.unwrap(), vec![b]);
+}
+
+/// A message about `aggregate` on `subject`.
+fn about(aggregate: &str, subject: &str, n: u32) -> OutboxMessage {
+    let envelope = Envelope::new(
+        subject,
+        "outbox-test",
+        Some(aggregate.into()),
+        json!({ "n": n }),
+    );
+    OutboxMessage::on_subject(subject, &envelope).unwrap()
+}
+
+#[tokio::test]
+async fn a_large_backlog_reaches_the_stream_once_in_order_per_aggregate() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    // Three aggregates interleaved, more than one batch of them.
+    let msgs: Vec<_> = (0..1200)
+        .map(|n| about(&format!("agg-{}", n % 3), CATALOG_EVENT_PUBLISHED, n))
+        .collect();
+    let all = msgs.clone();
+    db.call(move |c| {
+        let tx = c.transaction()?;
+        for m in &all {
+            insert_sqlite(&tx, m)?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let relay = polling(store.clone(), &broker.js).spawn();
+    wait_for_count(&broker.js, msgs.len() as u64).await;
+    wait_until_nothing_pending(store.as_ref()).await;
+
+    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
+    let mut last_of: std::collections::HashMap<String, u64> = Default::default();
+    for seq in 1..=msgs.len() as u64 {
+        let stored = stream.get_raw_message(seq).await.unwrap();
+        let envelope: serde_json::Value = serde_json::from_slice(&stored.payload).unwrap();
+        let aggregate = envelope["subject"].as_str().unwrap().to_string();
+        let n = envelope["data"]["n"].as_u64().unwrap();
+        if let Some(previous) = last_of.insert(aggregate.clone(), n) {
+            assert!(
+                previous < n,
+                "{aggregate}: message {n} stored after {previous}"
+            );
+        }
+    }
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    // No stream takes `nowhere.*`: every publish of the first message fails.
+    let stuck = about("order-1", "nowhere.created", 0);
+    let after_stuck = about("order-1", CATALOG_EVENT_PUBLISHED, 1);
+    let other = about("order-2", CATALOG_EVENT_PUBLISHED, 2);
+    for m in [&stuck, &after_stuck, &other] {
+        write(&db, m).await;
+    }
+    let relay = polling(store.clone(), &broker.js).spawn();
+
+    wait_for_count(&broker.js, 1).await;
+    // Several retries later, order-1's second message still waits behind its first.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(stream_count(&broker.js).await, 1);
+    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
+    let stored = stream.get_raw_message(1).await.unwrap();
+    assert_eq!(stored.payload.as_ref(), other.payload.as_slice());
+    assert_eq!(store.pending(10).await.unwrap(), vec![stuck, after_stuck]);
+    relay.stop().await;
 }

@@ -2,7 +2,11 @@
 //! stock (learned from the catalogue on first sight) -> the pending order, priced by the
 //! catalogue and held until `expiresAt` -> stored with its seat holds in one atomic unit. Under an
 //! `Idempotency-Key` the answer is stored with the order, so a retry of the same request gets the
-//! first answer again and another request with that key is refused.
+//! first answer again and another request with that key is refused. The store runs the key
+//! check, the stock read, the draft of the order and its storing as one call
+//! ([`crate::store::TicketStore::place`]), so a booking costs one trip to the database writer.
+
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -16,8 +20,8 @@ use crate::input::{BookingRequest, push};
 use crate::order::{self, Order, OrderLine, OrderStatus};
 use crate::state::AppState;
 use crate::store::{
-    BookResult, Booking, EventInfo, EventStatus, EventStock, IdempotencyRecord, Stock,
-    StoredResponse,
+    BookResult, Booking, Draft, EventInfo, EventStatus, EventStock, IdempotencyRecord, Placed,
+    Stock, StoredResponse,
 };
 use crate::{catalog, codes, view};
 
@@ -64,23 +68,123 @@ pub async fn book(
     key: Option<IdempotencyKey>,
     incoming_trace: Option<&str>,
 ) -> Result<Answer, TicketError> {
-    let fingerprint = request.fingerprint();
-    let key = key.map(IdempotencyKey::into_string);
-    if let Some(key) = &key
-        && let Some(stored) = state.store.idempotent_response(user_id, key).await?
-    {
-        return replay(stored, &fingerprint);
-    }
-    let stock = catalog::event_stock(state, request.event_id).await?;
-    let order = new_order(
-        &stock,
+    let plan = Arc::new(Plan {
+        fingerprint: request.fingerprint(),
         request,
         user_id,
-        platform::time::now(),
-        hold(&state.config),
-    )?;
-    let traceparent = platform::trace::continue_or_root(incoming_trace, order.id);
-    store(state, order, key, fingerprint, traceparent).await
+        key: key.map(IdempotencyKey::into_string),
+        hold: hold(&state.config),
+        incoming_trace: incoming_trace.map(str::to_string),
+    });
+    let event_id = plan.request.event_id;
+    let mut learned = false;
+    let mut tries = 0;
+    loop {
+        let key = plan.key.as_deref().map(|key| (user_id, key));
+        let (booking, result) = match state.store.place(event_id, key, draft(&plan)).await? {
+            Placed::Tried(booking, result) => (booking, result),
+            Placed::KeyUsed(stored) => return replay(stored, &plan.fingerprint),
+            Placed::Refused(refused) => return Err(refused),
+            Placed::UnknownEvent if !learned => {
+                catalog::learn(state, event_id).await?;
+                learned = true;
+                continue;
+            }
+            Placed::UnknownEvent => return Err(TicketError::EventNotFound),
+        };
+        match result {
+            BookResult::Booked => {
+                state.outbox_wake.notify_one();
+                return answer(*booking);
+            }
+            BookResult::SoldOut {
+                ticket_type,
+                available,
+            } => {
+                return Err(TicketError::SoldOut {
+                    ticket_type,
+                    available,
+                });
+            }
+            BookResult::KeyUsed(stored) => return replay(stored, &plan.fingerprint),
+            BookResult::EventClosed => {
+                return Err(TicketError::EventNotBookable(
+                    "This event is no longer on sale.",
+                ));
+            }
+            BookResult::ReferenceTaken => {
+                tries += 1;
+                if tries == REFERENCE_TRIES {
+                    return Err(ApiError::internal(&std::io::Error::other(format!(
+                        "no free booking reference after {REFERENCE_TRIES} tries"
+                    )))
+                    .into());
+                }
+            }
+        }
+    }
+}
+
+/// What a booking request asks, to be drafted on the stock the store reads.
+struct Plan {
+    request: BookingRequest,
+    fingerprint: String,
+    user_id: Uuid,
+    key: Option<String>,
+    hold: chrono::Duration,
+    incoming_trace: Option<String>,
+}
+
+/// The pending order for `plan` on the stock the store holds, with its answer stored under the
+/// idempotency key (when there is one) and its trace. Each draft draws a new booking reference.
+fn draft(plan: &Arc<Plan>) -> Draft {
+    let plan = plan.clone();
+    Box::new(move |stock| {
+        let order = new_order(
+            stock,
+            plan.request.clone(),
+            plan.user_id,
+            platform::time::now(),
+            plan.hold,
+        )?;
+        let idempotency = match &plan.key {
+            Some(key) => Some(IdempotencyRecord {
+                user_id: order.user_id,
+                key: key.clone(),
+                response: StoredResponse {
+                    request_hash: plan.fingerprint.clone(),
+                    status: StatusCode::CREATED.as_u16(),
+                    body: body(&order)?,
+                },
+            }),
+            None => None,
+        };
+        let traceparent =
+            platform::trace::continue_or_root(plan.incoming_trace.as_deref(), order.id);
+        Ok(Booking {
+            order,
+            idempotency,
+            traceparent: Some(traceparent),
+        })
+    })
+}
+
+fn body(order: &Order) -> Result<String, TicketError> {
+    Ok(serde_json::to_string(&view::booking(order)).map_err(|e| ApiError::internal(&e))?)
+}
+
+/// The answer to a new booking: the one stored under its key, else made now (outside the store
+/// call, which need not wait for it).
+fn answer(booking: Booking) -> Result<Answer, TicketError> {
+    let body = match booking.idempotency {
+        Some(record) => record.response.body,
+        None => body(&booking.order)?,
+    };
+    Ok(Answer {
+        status: StatusCode::CREATED,
+        body,
+        replayed: false,
+    })
 }
 
 pub(crate) fn hold(config: &TicketConfig) -> chrono::Duration {
@@ -179,64 +283,6 @@ pub fn new_order(
         cancelled_at: None,
         refund: None,
     })
-}
-
-/// Stores the order with its holds (and its answer under `key`), drawing another booking
-/// reference while the drawn one is taken.
-async fn store(
-    state: &AppState,
-    mut order: Order,
-    key: Option<String>,
-    fingerprint: String,
-    traceparent: String,
-) -> Result<Answer, TicketError> {
-    for _ in 0..REFERENCE_TRIES {
-        let body =
-            serde_json::to_string(&view::booking(&order)).map_err(|e| ApiError::internal(&e))?;
-        let booking = Booking {
-            order: order.clone(),
-            idempotency: key.as_ref().map(|key| IdempotencyRecord {
-                user_id: order.user_id,
-                key: key.clone(),
-                response: StoredResponse {
-                    request_hash: fingerprint.clone(),
-                    status: StatusCode::CREATED.as_u16(),
-                    body: body.clone(),
-                },
-            }),
-            traceparent: Some(traceparent.clone()),
-        };
-        match state.store.book(&booking).await? {
-            BookResult::Booked => {
-                state.outbox_wake.notify_one();
-                return Ok(Answer {
-                    status: StatusCode::CREATED,
-                    body,
-                    replayed: false,
-                });
-            }
-            BookResult::SoldOut {
-                ticket_type,
-                available,
-            } => {
-                return Err(TicketError::SoldOut {
-                    ticket_type,
-                    available,
-                });
-            }
-            BookResult::KeyUsed(stored) => return replay(stored, &fingerprint),
-            BookResult::EventClosed => {
-                return Err(TicketError::EventNotBookable(
-                    "This event is no longer on sale.",
-                ));
-            }
-            BookResult::ReferenceTaken => order.booking_reference = codes::booking_reference(),
-        }
-    }
-    Err(ApiError::internal(&std::io::Error::other(format!(
-        "no free booking reference after {REFERENCE_TRIES} tries"
-    )))
-    .into())
 }
 
 #[cfg(test)]

@@ -21,17 +21,23 @@ pub async fn event_stock(state: &AppState, event_id: Uuid) -> Result<EventStock,
     if let Some(stock) = state.store.event_stock(event_id).await? {
         return Ok(stock);
     }
+    learn(state, event_id).await?;
+    state
+        .store
+        .event_stock(event_id)
+        .await?
+        .ok_or(TicketError::EventNotFound)
+}
+
+/// Stores the event as the catalogue has it now (unless a newer version is stored already).
+pub async fn learn(state: &AppState, event_id: Uuid) -> Result<(), TicketError> {
     let info = state
         .events
         .fetch(event_id)
         .await?
         .ok_or(TicketError::EventNotFound)?;
     state.store.apply_event(&info).await?;
-    state
-        .store
-        .event_stock(event_id)
-        .await?
-        .ok_or(TicketError::EventNotFound)
+    Ok(())
 }
 
 fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {

@@ -9,6 +9,7 @@ use chrono::{DateTime, Duration, Utc};
 use contracts::subjects;
 use platform::money::{Currency, Money};
 use ticket_service::checkin::ScanTarget;
+use ticket_service::error::TicketError;
 use ticket_service::lifecycle::{Command, Transition};
 use ticket_service::order::{
     AttemptStatus, CancelReason, CustomerInfo, Order, OrderLine, OrderStatus, PaymentAttempt,
@@ -16,9 +17,9 @@ use ticket_service::order::{
 };
 use ticket_service::sales::{OrderQuery, Sale};
 use ticket_service::store::{
-    BookResult, Booking, EventInfo, EventStatus, EventTicket, IdempotencyRecord, MongoStore,
-    RefundPolicy, Scan, SqliteStore, Stock, StoredKey, StoredResponse, TicketCheckin, TicketStore,
-    TicketTypeInfo,
+    BookResult, Booking, Draft, EventInfo, EventStatus, EventStock, EventTicket, IdempotencyRecord,
+    MongoStore, Placed, RefundPolicy, Scan, SqliteStore, Stock, StoredKey, StoredResponse,
+    TicketCheckin, TicketStore, TicketTypeInfo,
 };
 use ticket_service::summary;
 use uuid::Uuid;
@@ -465,6 +466,156 @@ async fn a_duplicate_booking_reference_is_taken_and_reserves_nothing(store: Arc<
         BookResult::ReferenceTaken
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 2)]);
+    assert!(store.order(b.id).await.unwrap().is_none());
+    assert_eq!(
+        outbox_rows(&store).await,
+        [row(subjects::ORDERS_CREATED, &a)]
+    );
+}
+
+/// Bookings that arrive together, as a flash sale's do: every outcome is the booking's own. One
+/// whose reference is taken or whose second line cannot be served holds nothing afterwards,
+/// and the bookings stored beside it (in the same commit, where a store groups them) keep theirs.
+async fn bookings_arriving_together_each_get_their_own_outcome_and_a_refused_one_holds_nothing(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 20), ("VIP", 2)]).await;
+    let first = order(id, &[("General", 1)]);
+    booked(&store, &first).await;
+    let mut kinds = Vec::new();
+    let tasks: Vec<_> = (0..25)
+        .map(|i| {
+            let (mut o, kind) = match i % 5 {
+                0 => {
+                    let mut o = order(id, &[("General", 1)]);
+                    o.booking_reference = first.booking_reference.clone();
+                    (o, "reference taken")
+                }
+                1 => (order(id, &[("General", 1), ("VIP", 3)]), "VIP sold out"),
+                _ => (order(id, &[("General", 1)]), "booked"),
+            };
+            o.booking_reference = if kind == "reference taken" {
+                o.booking_reference
+            } else {
+                format!("TK-T{i:07}")
+            };
+            kinds.push((o.clone(), kind));
+            let store = store.clone();
+            tokio::spawn(async move { store.book(&booking(&o)).await.unwrap() })
+        })
+        .collect();
+    let mut booked_orders = vec![first.clone()];
+    for ((o, kind), task) in kinds.into_iter().zip(tasks) {
+        let result = task.await.unwrap();
+        let expected = match kind {
+            "reference taken" => BookResult::ReferenceTaken,
+            "VIP sold out" => BookResult::SoldOut {
+                ticket_type: "VIP".into(),
+                available: 2,
+            },
+            _ => BookResult::Booked,
+        };
+        assert_eq!(result, expected, "{kind}");
+        let stored = store.order(o.id).await.unwrap();
+        assert_eq!(stored.is_some(), kind == "booked", "{kind}");
+        if kind == "booked" {
+            booked_orders.push(o);
+        }
+    }
+    assert_eq!(booked_orders.len(), 16);
+    assert_eq!(
+        stock_of(&store, id).await,
+        [stock("General", 20, 0, 16), stock("VIP", 2, 0, 0)]
+    );
+    assert_eq!(
+        outbox_rows(&store).await,
+        sorted(
+            booked_orders
+                .iter()
+                .map(|o| row(subjects::ORDERS_CREATED, o))
+                .collect()
+        )
+    );
+}
+
+/// A draft as the booking route makes one: the order for `lines` if the stock has them all.
+fn draft_of(order: Order) -> Draft {
+    Box::new(move |stock: &EventStock| {
+        for line in &order.lines {
+            if !stock
+                .stock
+                .iter()
+                .any(|s| s.ticket_type == line.ticket_type)
+            {
+                return Err(TicketError::EventNotFound);
+            }
+        }
+        Ok(booking(&order))
+    })
+}
+
+async fn placing_a_booking_checks_its_key_drafts_on_the_stored_stock_and_books(
+    store: Arc<dyn TicketStore>,
+) {
+    let unknown = Uuid::new_v4();
+    let o = order(unknown, &[("General", 1)]);
+    assert!(matches!(
+        store.place(unknown, None, draft_of(o)).await.unwrap(),
+        Placed::UnknownEvent
+    ));
+
+    let id = published(&store, &[("General", 3)]).await;
+    let refused = order(id, &[("Balcony", 1)]);
+    assert!(matches!(
+        store
+            .place(id, None, draft_of(refused.clone()))
+            .await
+            .unwrap(),
+        Placed::Refused(TicketError::EventNotFound)
+    ));
+    assert!(store.order(refused.id).await.unwrap().is_none());
+
+    let a = order(id, &[("General", 2)]);
+    let response = StoredResponse {
+        request_hash: "hash-a".into(),
+        status: 201,
+        body: "{}".into(),
+    };
+    let keyed = Booking {
+        idempotency: Some(IdempotencyRecord {
+            user_id: a.user_id,
+            key: "key-1".into(),
+            response: response.clone(),
+        }),
+        ..booking(&a)
+    };
+    let placed = store
+        .place(id, Some((a.user_id, "key-1")), Box::new(move |_| Ok(keyed)))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&placed, Placed::Tried(b, BookResult::Booked) if b.order.id == a.id),
+        "{placed:?}"
+    );
+    assert_eq!(stock_of(&store, id).await, [stock("General", 3, 0, 2)]);
+
+    // The key again: its response, and the draft is not even asked.
+    let again = store
+        .place(
+            id,
+            Some((a.user_id, "key-1")),
+            Box::new(|_| panic!("a used key drafts nothing")),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(again, Placed::KeyUsed(r) if r == response));
+
+    // What the draft saw is what the store holds: one seat left, two asked.
+    let b = order(id, &[("General", 2)]);
+    assert!(matches!(
+        store.place(id, None, draft_of(b.clone())).await.unwrap(),
+        Placed::Tried(_, BookResult::SoldOut { available: 1, .. })
+    ));
     assert!(store.order(b.id).await.unwrap().is_none());
     assert_eq!(
         outbox_rows(&store).await,
@@ -1807,6 +1958,8 @@ platform::store_contract! {
         booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing,
         a_users_orders_are_listed_newest_first,
         concurrent_bookings_never_oversell,
+        bookings_arriving_together_each_get_their_own_outcome_and_a_refused_one_holds_nothing,
+        placing_a_booking_checks_its_key_drafts_on_the_stored_stock_and_books,
         a_duplicate_booking_reference_is_taken_and_reserves_nothing,
         an_idempotency_key_stores_its_response_and_a_second_booking_gets_it,
         confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_once,

@@ -3,6 +3,7 @@
 
 mod http;
 mod nats;
+mod processes;
 mod stack;
 mod tools;
 mod web;
@@ -18,13 +19,16 @@ const USAGE: &str = "usage:
   cargo xtask test [ARGS...]               run every test (ARGS go to `cargo test`), then the
                                            browser test (SKIP_BROWSER_TEST=1 skips it)
   cargo xtask web                          build the web app (release) into web/dist
-  cargo xtask bench                        booking throughput and latency, release build";
+  cargo xtask bench                        booking throughput and latency, release build
+  cargo xtask bench --processes            the same against every service in its own process
+                                           (BENCH_BIN_DIR: the services of another build)";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("up") => stack::up(&args[1..]),
         Some("test") => test(&args[1..]),
+        Some("bench") if args.get(1).is_some_and(|a| a == "--processes") => processes::run(),
         Some("bench") => bench(),
         Some("web") => web::build().map(|_| ExitCode::SUCCESS),
         _ => {

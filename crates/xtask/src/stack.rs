@@ -15,15 +15,15 @@ use crate::{cargo, http, nats, root, tools};
 
 /// A process of the stack, in start-up order (the seed's: auth, event, ticket, payment,
 /// notification, web).
-struct Service {
-    name: &'static str,
-    bin: &'static str,
-    port_var: &'static str,
+pub(crate) struct Service {
+    pub name: &'static str,
+    pub bin: &'static str,
+    pub port_var: &'static str,
     default_port: u16,
-    url_var: &'static str,
+    pub url_var: &'static str,
 }
 
-const SERVICES: &[Service] = &[
+pub(crate) const SERVICES: &[Service] = &[
     Service {
         name: "auth",
         bin: "auth-service",
@@ -95,16 +95,16 @@ fn ensure_free(port: u16, what: &str, var: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-struct Running {
-    name: String,
-    child: Child,
+pub(crate) struct Running {
+    pub name: String,
+    pub child: Child,
 }
 
 /// Children in start order; stopped in reverse order on drop.
-struct Stack(Vec<Running>);
+pub(crate) struct Stack(pub Vec<Running>);
 
 impl Stack {
-    fn spawn(&mut self, name: &str, mut cmd: Command) -> anyhow::Result<()> {
+    pub fn spawn(&mut self, name: &str, mut cmd: Command) -> anyhow::Result<()> {
         // Own process group: Ctrl-C reaches only us, and we stop the children in order.
         cmd.process_group(0)
             .stdout(Stdio::piped())
@@ -125,14 +125,14 @@ impl Stack {
     }
 
     /// The first child that has exited, if any.
-    fn exited(&mut self) -> Option<String> {
+    pub fn exited(&mut self) -> Option<String> {
         self.0.iter_mut().find_map(|r| match r.child.try_wait() {
             Ok(Some(status)) => Some(format!("{} exited ({status})", r.name)),
             _ => None,
         })
     }
 
-    fn stop(&mut self) {
+    pub fn stop(&mut self) {
         while let Some(mut r) = self.0.pop() {
             // SIGTERM lets each process finish in-flight work; SIGKILL only after 10 s.
             unsafe { libc::kill(r.child.id() as i32, libc::SIGTERM) };
@@ -167,7 +167,12 @@ fn pipe(label: String, stream: impl std::io::Read + Send + 'static) {
     });
 }
 
-fn wait_healthy(stack: &mut Stack, name: &str, port: u16, stop: &AtomicBool) -> anyhow::Result<()> {
+pub(crate) fn wait_healthy(
+    stack: &mut Stack,
+    name: &str,
+    port: u16,
+    stop: &AtomicBool,
+) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
         if let Ok((200, _)) = http::request(port, "GET", "/health", None) {
@@ -186,7 +191,7 @@ fn wait_healthy(stack: &mut Stack, name: &str, port: u16, stop: &AtomicBool) -> 
     }
 }
 
-fn wait_port(port: u16, stack: &mut Stack, name: &str) -> anyhow::Result<()> {
+pub(crate) fn wait_port(port: u16, stack: &mut Stack, name: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + Duration::from_secs(20);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
         if let Some(why) = stack.exited() {
@@ -235,7 +240,7 @@ fn demo_account(
         .context("no user id in the answer")
 }
 
-fn target_dir() -> anyhow::Result<PathBuf> {
+pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
     let out = cargo()
         .args(["metadata", "--format-version", "1", "--no-deps"])
         .output()?;

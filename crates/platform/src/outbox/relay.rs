@@ -3,13 +3,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, context::Publish};
+use async_nats::jetstream::{
+    self,
+    context::{Publish, PublishAckFuture},
+};
 use chrono::Utc;
 use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::{OutboxMessage, OutboxStore};
+use super::{OutboxMessage, OutboxStore, waves};
 use crate::error::ErrorChain;
 use crate::metrics::{self, names};
 use crate::store::StoreError;
@@ -60,7 +63,8 @@ impl Relay {
             store,
             js,
             wake,
-            batch_size: 100,
+            // Enough acks in flight to keep JetStream busy; one store call marks them all.
+            batch_size: 500,
             poll_interval: Duration::from_secs(1),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
@@ -146,26 +150,13 @@ impl Relay {
         }
     }
 
-    /// Publishes until the outbox is empty. Messages go out one at a time, in order, each acked
-    /// before the next, so a failure never lets a later event overtake an earlier one.
+    /// Publishes until the outbox is empty: a batch at a time, its messages in flight together
+    /// (ordered per aggregate, see [`waves`]), then one store call marks what was acknowledged.
     async fn drain(&self, stop: &watch::Receiver<bool>) -> Result<(), RelayError> {
         loop {
             let batch = self.store.pending(self.batch_size).await?;
             let full = batch.len() >= self.batch_size;
-            let mut sent = Vec::with_capacity(batch.len());
-            let mut failure = None;
-            for msg in batch {
-                if *stop.borrow() {
-                    break;
-                }
-                match self.publish(&msg).await {
-                    Ok(()) => sent.push(msg.id),
-                    Err(e) => {
-                        failure = Some(e);
-                        break;
-                    }
-                }
-            }
+            let (sent, failure) = self.publish_batch(&batch, stop).await;
             self.store.mark_published(&sent).await?;
             metrics::counter!(names::OUTBOX_PUBLISHED, "service" => self.service)
                 .increment(sent.len() as u64);
@@ -178,29 +169,78 @@ impl Relay {
         }
     }
 
-    async fn publish(&self, msg: &OutboxMessage) -> Result<(), RelayError> {
-        let failed = |source| RelayError::Publish {
-            id: msg.id,
-            subject: msg.subject.clone(),
-            source,
-        };
+    /// Sends `batch` wave by wave, every message of a wave before awaiting any of its acks.
+    /// Returns the ids the stream acknowledged and the first failure, after which no further
+    /// wave leaves: the failed message and everything after it of its aggregate stay pending.
+    async fn publish_batch(
+        &self,
+        batch: &[OutboxMessage],
+        stop: &watch::Receiver<bool>,
+    ) -> (Vec<Uuid>, Option<RelayError>) {
+        let keys: Vec<_> = batch.iter().map(waves::aggregate).collect();
+        let mut sent = Vec::with_capacity(batch.len());
+        for wave in waves::waves(&keys) {
+            if *stop.borrow() {
+                break;
+            }
+            let mut failure = None;
+            let mut in_flight = Vec::with_capacity(wave.len());
+            for &i in &wave {
+                match self.send(&batch[i]).await {
+                    Ok(ack) => in_flight.push((i, ack)),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            let acks = futures::future::join_all(
+                in_flight
+                    .into_iter()
+                    .map(|(i, ack)| async move { (i, ack.await) }),
+            )
+            .await;
+            for (i, ack) in acks {
+                let msg = &batch[i];
+                match ack {
+                    Ok(ack) => {
+                        if ack.duplicate {
+                            tracing::debug!(id = %msg.id, "stream already had this message");
+                        }
+                        sent.push(msg.id);
+                    }
+                    Err(source) => {
+                        failure.get_or_insert(RelayError::Publish {
+                            id: msg.id,
+                            subject: msg.subject.clone(),
+                            source,
+                        });
+                    }
+                }
+            }
+            if failure.is_some() {
+                return (sent, failure);
+            }
+        }
+        (sent, None)
+    }
+
+    /// Hands `msg` to the connection; the returned future resolves with the stream's ack.
+    async fn send(&self, msg: &OutboxMessage) -> Result<PublishAckFuture, RelayError> {
         let mut publish = Publish::build()
             .payload(msg.payload.clone().into())
             .message_id(msg.id.to_string());
         if let Some(tp) = &msg.traceparent {
             publish = publish.header(contracts::subjects::headers::TRACEPARENT, tp.as_str());
         }
-        let ack = self
-            .js
+        self.js
             .send_publish(msg.subject.clone(), publish)
             .await
-            .map_err(failed)?
-            .await
-            .map_err(failed)?;
-        if ack.duplicate {
-            tracing::debug!(id = %msg.id, "stream already had this message");
-        }
-        Ok(())
+            .map_err(|source| RelayError::Publish {
+                id: msg.id,
+                subject: msg.subject.clone(),
+                source,
+            })
     }
 
     /// Sets the backlog gauges. A failure only leaves them as they were: the relay's own error

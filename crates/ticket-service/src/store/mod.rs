@@ -24,6 +24,7 @@ pub use waitlist::{JoinResult, TypeLength, WaitlistStore};
 pub use api_types::events::RefundPolicy;
 
 pub use crate::checkin::{DoorTicket, EventTicket, Scan, StoredKey, TicketCheckin};
+use crate::error::TicketError;
 pub use crate::lifecycle::{Command, Transition};
 use crate::order::{CancelReason, Order, OrderDetails};
 pub use crate::sales::{OrderPage, OrderQuery, Sale};
@@ -173,6 +174,23 @@ pub enum BookResult {
     KeyUsed(StoredResponse),
 }
 
+/// Makes the booking from the event's stock as the store holds it at that moment, or refuses it
+/// (the pure rules of [`crate::booking`]).
+pub type Draft = Box<dyn FnOnce(&EventStock) -> Result<Booking, TicketError> + Send>;
+
+/// What [`TicketStore::place`] came to.
+#[derive(Debug)]
+pub enum Placed {
+    /// The event is not stored here yet: learn it from the catalogue, then place again.
+    UnknownEvent,
+    /// The idempotency key was used before; its response. Nothing was drafted.
+    KeyUsed(StoredResponse),
+    /// The draft refused on the stock it saw; nothing was stored.
+    Refused(TicketError),
+    /// The booking the draft made and what [`TicketStore::book`] made of it.
+    Tried(Box<Booking>, BookResult),
+}
+
 #[async_trait]
 pub trait TicketStore: WaitlistStore + Send + Sync + 'static {
     async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError>;
@@ -186,6 +204,31 @@ pub trait TicketStore: WaitlistStore + Send + Sync + 'static {
     /// same atomic unit. The event must still be on sale inside that unit, so a cancellation
     /// that lands meanwhile is never missed.
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError>;
+
+    /// A whole booking in one call: the stored answer under `key` (user, key) if there is one;
+    /// else the event's stock, the booking `draft` makes of it, and [`TicketStore::book`]. This
+    /// default takes one store call per step; a store that can run them as one unit does.
+    async fn place(
+        &self,
+        event_id: Uuid,
+        key: Option<(Uuid, &str)>,
+        draft: Draft,
+    ) -> Result<Placed, StoreError> {
+        if let Some((user_id, key)) = key
+            && let Some(stored) = self.idempotent_response(user_id, key).await?
+        {
+            return Ok(Placed::KeyUsed(stored));
+        }
+        let Some(stock) = self.event_stock(event_id).await? else {
+            return Ok(Placed::UnknownEvent);
+        };
+        let booking = match draft(&stock) {
+            Ok(booking) => booking,
+            Err(refused) => return Ok(Placed::Refused(refused)),
+        };
+        let result = self.book(&booking).await?;
+        Ok(Placed::Tried(Box::new(booking), result))
+    }
     async fn idempotent_response(
         &self,
         user_id: Uuid,

@@ -5,16 +5,16 @@ use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::money::{Currency, Money};
 use platform::outbox::{OutboxMessage, OutboxStore, SQLITE_DDL, SqliteOutbox, insert_sqlite};
-use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, bad_column, millis};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    BookResult, Booking, Command, DoorTicket, EventInfo, EventStatus, EventStock, EventTicket,
-    OrderPage, OrderQuery, RefundPolicy, Sale, Scan, Stock, StoredKey, StoredResponse,
-    TicketCheckin, TicketStore, Transition,
+    BookResult, Booking, Command, DoorTicket, Draft, EventInfo, EventStatus, EventStock,
+    EventTicket, OrderPage, OrderQuery, Placed, RefundPolicy, Sale, Scan, Stock, StoredKey,
+    StoredResponse, TicketCheckin, TicketStore, Transition,
 };
 use crate::checkin::{self, CheckinWrite, ScanTarget};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
@@ -267,7 +267,7 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
 }
 
 fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
-    c.query_row(
+    c.query_row_cached(
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
         [id.to_string()],
         order_from,
@@ -275,8 +275,8 @@ fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
     .optional()
 }
 
-fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
-    tx.execute(
+fn insert_order(tx: &Connection, o: &Order) -> Result<(), StoreError> {
+    tx.execute_cached(
         &format!(
             "INSERT INTO orders ({ORDER_COLUMNS}, search)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,
@@ -313,9 +313,9 @@ fn insert_order(tx: &Transaction<'_>, o: &Order) -> Result<(), StoreError> {
 
 /// Writes what changes in an order's life, only while it still has the status it was read in.
 /// A single connection serialises transactions, so a miss means corrupt data.
-fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreError> {
+fn update_order(tx: &Connection, update: &OrderUpdate) -> Result<(), StoreError> {
     let o = &update.order;
-    let changed = tx.execute(
+    let changed = tx.execute_cached(
         "UPDATE orders SET status = ?2, cancel_reason = ?3, payment_id = ?4, failed_payments = ?5,
          updated_at = ?6, paid_at = ?8, cancelled_at = ?9, refund_amount = ?10, refunded_at = ?11,
          refund_reason = ?12
@@ -347,8 +347,8 @@ fn update_order(tx: &Transaction<'_>, update: &OrderUpdate) -> Result<(), StoreE
 /// Moves seats of one ticket type, only if the result keeps `0 <= held`, `0 <= sold` and
 /// `sold + held <= capacity`: a booking's whole reservation of a line is this one conditional
 /// update. False when the condition failed (or there is no such stock).
-fn change_stock(tx: &Transaction<'_>, c: &StockChange) -> rusqlite::Result<bool> {
-    let changed = tx.execute(
+fn change_stock(tx: &Connection, c: &StockChange) -> rusqlite::Result<bool> {
+    let changed = tx.execute_cached(
         "UPDATE inventory SET held = held + ?3, sold = sold + ?4
          WHERE event_id = ?1 AND ticket_type = ?2
            AND held + ?3 >= 0 AND sold + ?4 >= 0 AND capacity - sold - held >= ?3 + ?4",
@@ -357,7 +357,7 @@ fn change_stock(tx: &Transaction<'_>, c: &StockChange) -> rusqlite::Result<bool>
     Ok(changed == 1)
 }
 
-fn insert_facts(tx: &Transaction<'_>, facts: &[OutboxMessage]) -> Result<(), StoreError> {
+fn insert_facts(tx: &Connection, facts: &[OutboxMessage]) -> Result<(), StoreError> {
     for fact in facts {
         insert_sqlite(tx, fact)?;
     }
@@ -365,8 +365,8 @@ fn insert_facts(tx: &Transaction<'_>, facts: &[OutboxMessage]) -> Result<(), Sto
 }
 
 /// Records `id` as processed; false when it was already.
-fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
-    let n = tx.execute(
+fn first_time(tx: &Connection, id: Uuid) -> rusqlite::Result<bool> {
+    let n = tx.execute_cached(
         "INSERT OR IGNORE INTO processed_events (id, at) VALUES (?1, ?2)",
         params![id.to_string(), millis(platform::time::now())],
     )?;
@@ -375,7 +375,7 @@ fn first_time(tx: &Transaction<'_>, id: Uuid) -> rusqlite::Result<bool> {
 
 /// Reads the order, decides `command` on it and writes the decision, inside `tx`.
 fn apply_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     order_id: Uuid,
     command: &Command,
     traceparent: Option<&str>,
@@ -387,7 +387,7 @@ fn apply_in(
 }
 
 /// Writes a lifecycle decision on `order_id`.
-fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), StoreError> {
+fn write(tx: &Connection, order_id: Uuid, d: &Decision) -> Result<(), StoreError> {
     if let Some(update) = &d.update {
         update_order(tx, update)?;
     }
@@ -400,7 +400,7 @@ fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), Store
         }
     }
     for (seq, ticket) in d.tickets.iter().enumerate() {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO tickets (code, order_id, ticket_type, seq) VALUES (?1, ?2, ?3, ?4)",
             params![
                 ticket.code,
@@ -411,13 +411,13 @@ fn write(tx: &Transaction<'_>, order_id: Uuid, d: &Decision) -> Result<(), Store
         )?;
     }
     if d.void_tickets {
-        tx.execute(
+        tx.execute_cached(
             "UPDATE tickets SET void = 1 WHERE order_id = ?1",
             [order_id.to_string()],
         )?;
     }
     if let Some(a) = &d.attempt {
-        tx.execute(
+        tx.execute_cached(
             "INSERT OR IGNORE INTO payment_attempts (payment_id, order_id, status, response_code, response_message, at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -448,7 +448,7 @@ fn idempotent_response(
     user_id: Uuid,
     key: &str,
 ) -> rusqlite::Result<Option<StoredResponse>> {
-    c.query_row(
+    c.query_row_cached(
         "SELECT request_hash, status, body FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
         params![user_id.to_string(), key],
         stored_response,
@@ -456,7 +456,7 @@ fn idempotent_response(
     .optional()
 }
 
-fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreError> {
+fn book_in(tx: &Connection, booking: &Booking) -> Result<BookResult, StoreError> {
     if let Some(idem) = &booking.idempotency
         && let Some(stored) = idempotent_response(tx, idem.user_id, &idem.key)?
     {
@@ -466,7 +466,7 @@ fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreE
     let order = &placed.order;
     let event_id = order.event_id.to_string();
     let status: Option<String> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT status FROM events WHERE id = ?1",
             [&event_id],
             |r| r.get(0),
@@ -482,7 +482,7 @@ fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreE
     for hold in &placed.stock {
         if !change_stock(tx, hold)? {
             let available: u32 = tx
-                .query_row(
+                .query_row_cached(
                     "SELECT capacity - sold - held FROM inventory WHERE event_id = ?1 AND ticket_type = ?2",
                     params![event_id, hold.ticket_type],
                     |r| r.get(0),
@@ -504,7 +504,7 @@ fn book_in(tx: &Transaction<'_>, booking: &Booking) -> Result<BookResult, StoreE
     }
     insert_facts(tx, &placed.facts)?;
     if let Some(idem) = &booking.idempotency {
-        tx.execute(
+        tx.execute_cached(
             "INSERT INTO idempotency_keys (user_id, key, request_hash, status, body, created_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
@@ -533,7 +533,7 @@ fn check_in_from(r: &Row<'_>, col: usize) -> rusqlite::Result<Option<TicketCheck
 }
 
 fn door_ticket(c: &Connection, code: &str) -> rusqlite::Result<Option<DoorTicket>> {
-    c.query_row(
+    c.query_row_cached(
         "SELECT t.code, o.event_id, o.id, t.ticket_type, t.void, o.status, o.customer,
                 c.first_at, c.first_gate, c.inside
          FROM tickets t JOIN orders o ON o.id = t.order_id LEFT JOIN checkins c ON c.code = t.code
@@ -558,7 +558,7 @@ fn door_ticket(c: &Connection, code: &str) -> rusqlite::Result<Option<DoorTicket
 
 /// Tickets of the event that entered, and seats sold.
 fn counter(c: &Connection, event_id: Uuid) -> rusqlite::Result<CheckinCounter> {
-    c.query_row(
+    c.query_row_cached(
         "SELECT (SELECT count(*) FROM checkins WHERE event_id = ?1),
                 (SELECT coalesce(sum(sold), 0) FROM inventory WHERE event_id = ?1)",
         [event_id.to_string()],
@@ -573,27 +573,27 @@ fn counter(c: &Connection, event_id: Uuid) -> rusqlite::Result<CheckinCounter> {
 
 /// Writes a check-in decision, each change conditional on the state it was decided on; false
 /// when the condition missed.
-fn write_checkin(tx: &Transaction<'_>, w: &CheckinWrite) -> rusqlite::Result<bool> {
+fn write_checkin(tx: &Connection, w: &CheckinWrite) -> rusqlite::Result<bool> {
     let changed = match w {
         CheckinWrite::FirstEntry {
             code,
             event_id,
             at,
             gate,
-        } => tx.execute(
+        } => tx.execute_cached(
             "INSERT OR IGNORE INTO checkins (code, event_id, first_at, first_gate, inside)
              VALUES (?1, ?2, ?3, ?4, 1)",
             params![code, event_id.to_string(), millis(*at), gate],
         )?,
-        CheckinWrite::Reentry { code } => tx.execute(
+        CheckinWrite::Reentry { code } => tx.execute_cached(
             "UPDATE checkins SET inside = 1 WHERE code = ?1 AND inside = 0",
             [code],
         )?,
-        CheckinWrite::Exit { code } => tx.execute(
+        CheckinWrite::Exit { code } => tx.execute_cached(
             "UPDATE checkins SET inside = 0 WHERE code = ?1 AND inside = 1",
             [code],
         )?,
-        CheckinWrite::Earlier { code, at, gate } => tx.execute(
+        CheckinWrite::Earlier { code, at, gate } => tx.execute_cached(
             "UPDATE checkins SET first_at = ?2, first_gate = ?3 WHERE code = ?1 AND first_at > ?2",
             params![code, millis(*at), gate],
         )?,
@@ -601,10 +601,10 @@ fn write_checkin(tx: &Transaction<'_>, w: &CheckinWrite) -> rusqlite::Result<boo
     Ok(changed == 1)
 }
 
-fn check_in_in(tx: &Transaction<'_>, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreError> {
     let event_id = scan.event_id.to_string();
     let replayed: Option<CheckinResponse> = tx
-        .query_row(
+        .query_row_cached(
             "SELECT answer FROM checkin_scans WHERE event_id = ?1 AND nonce = ?2",
             params![event_id, scan.nonce],
             |r| json(r, 0),
@@ -626,7 +626,7 @@ fn check_in_in(tx: &Transaction<'_>, scan: &Scan) -> Result<CheckinResponse, Sto
         )));
     }
     insert_facts(tx, &decision.facts)?;
-    tx.execute(
+    tx.execute_cached(
         "INSERT INTO checkin_scans (event_id, nonce, answer, at) VALUES (?1, ?2, ?3, ?4)",
         params![
             event_id,
@@ -654,73 +654,82 @@ fn event_keys(c: &Connection, event_id: Uuid) -> rusqlite::Result<Vec<StoredKey>
     .collect()
 }
 
+/// The event with its stock, as stored.
+fn event_stock(c: &Connection, event_id: Uuid) -> Result<Option<EventStock>, StoreError> {
+    let id = event_id.to_string();
+    let event = c
+        .query_row_cached(
+            "SELECT title, date_time, status, version, currency, organizer_id,
+                    refund_allowed, refund_until_hours_before, waitlist_enabled
+             FROM events WHERE id = ?1",
+            [&id],
+            |r| {
+                Ok(EventInfo {
+                    id: event_id,
+                    title: r.get(0)?,
+                    date_time: r.time(1)?,
+                    status: r.parsed(2, EventStatus::parse)?,
+                    version: r.get::<_, i64>(3)? as u64,
+                    currency: r.currency(4)?,
+                    ticket_types: Vec::new(),
+                    organizer_id: r.opt_uuid(5)?,
+                    refund_policy: RefundPolicy {
+                        allowed: r.get(6)?,
+                        until_hours_before: r.get(7)?,
+                    },
+                    waitlist_enabled: r.get(8)?,
+                })
+            },
+        )
+        .optional()?;
+    let Some(event) = event else {
+        return Ok(None);
+    };
+    let mut stmt = c.prepare_cached(
+        "SELECT ticket_type, price, capacity, sold, held FROM inventory
+         WHERE event_id = ?1 ORDER BY position",
+    )?;
+    let stock = stmt
+        .query_map([&id], |r| {
+            Ok(Stock {
+                ticket_type: r.get(0)?,
+                price: Money::from_minor_units(r.get(1)?, event.currency),
+                capacity: r.get(2)?,
+                sold: r.get(3)?,
+                held: r.get(4)?,
+            })
+        })?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    Ok(Some(EventStock::from_stock(event, stock)))
+}
+
+/// A booking's changes are kept only when it booked: otherwise the lines already held go.
+fn kept_if_booked<R>(result: BookResult, answer: impl FnOnce(BookResult) -> R) -> Changes<R> {
+    if result == BookResult::Booked {
+        Changes::Keep(answer(result))
+    } else {
+        Changes::Undo(answer(result))
+    }
+}
+
 #[async_trait]
 impl TicketStore for SqliteStore {
     async fn event_stock(&self, event_id: Uuid) -> Result<Option<EventStock>, StoreError> {
-        self.db
-            .call(move |c| {
-                let id = event_id.to_string();
-                let event = c
-                    .query_row(
-                        "SELECT title, date_time, status, version, currency, organizer_id,
-                                refund_allowed, refund_until_hours_before, waitlist_enabled
-                         FROM events WHERE id = ?1",
-                        [&id],
-                        |r| {
-                            Ok(EventInfo {
-                                id: event_id,
-                                title: r.get(0)?,
-                                date_time: r.time(1)?,
-                                status: r.parsed(2, EventStatus::parse)?,
-                                version: r.get::<_, i64>(3)? as u64,
-                                currency: r.currency(4)?,
-                                ticket_types: Vec::new(),
-                                organizer_id: r.opt_uuid(5)?,
-                                refund_policy: RefundPolicy {
-                                    allowed: r.get(6)?,
-                                    until_hours_before: r.get(7)?,
-                                },
-                                waitlist_enabled: r.get(8)?,
-                            })
-                        },
-                    )
-                    .optional()?;
-                let Some(event) = event else {
-                    return Ok(None);
-                };
-                let mut stmt = c.prepare_cached(
-                    "SELECT ticket_type, price, capacity, sold, held FROM inventory
-                     WHERE event_id = ?1 ORDER BY position",
-                )?;
-                let stock = stmt
-                    .query_map([&id], |r| {
-                        Ok(Stock {
-                            ticket_type: r.get(0)?,
-                            price: Money::from_minor_units(r.get(1)?, event.currency),
-                            capacity: r.get(2)?,
-                            sold: r.get(3)?,
-                            held: r.get(4)?,
-                        })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(Some(EventStock::from_stock(event, stock)))
-            })
-            .await
+        self.db.read(move |c| event_stock(c, event_id)).await
     }
 
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError> {
         let info = info.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let id = info.id.to_string();
                 let stored: Option<i64> = tx
-                    .query_row("SELECT version FROM events WHERE id = ?1", [&id], |r| r.get(0))
+                    .query_row_cached("SELECT version FROM events WHERE id = ?1", [&id], |r| r.get(0))
                     .optional()?;
                 if stored.is_some_and(|v| v as u64 >= info.version) {
-                    return Ok(false);
+                    return Ok(Changes::Undo(false));
                 }
-                tx.execute(
+                tx.execute_cached(
                     "INSERT INTO events (id, title, date_time, status, version, currency, organizer_id,
                                          refund_allowed, refund_until_hours_before, waitlist_enabled)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
@@ -741,15 +750,14 @@ impl TicketStore for SqliteStore {
                     ],
                 )?;
                 for (position, t) in info.ticket_types.iter().enumerate() {
-                    tx.execute(
+                    tx.execute_cached(
                         "INSERT INTO inventory (event_id, ticket_type, position, price, capacity) VALUES (?1, ?2, ?3, ?4, ?5)
                          ON CONFLICT (event_id, ticket_type) DO UPDATE
                          SET position = ?3, price = ?4, capacity = MAX(capacity, ?5)",
                         params![id, t.name, position as i64, t.price.minor_units(), t.quantity],
                     )?;
                 }
-                tx.commit()?;
-                Ok(true)
+                Ok(Changes::Keep(true))
             })
             .await
     }
@@ -757,13 +765,35 @@ impl TicketStore for SqliteStore {
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError> {
         let booking = booking.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let result = book_in(&tx, &booking)?;
-                if result == BookResult::Booked {
-                    tx.commit()?;
+            .write(move |c| Ok(kept_if_booked(book_in(c, &booking)?, |r| r)))
+            .await
+    }
+
+    async fn place(
+        &self,
+        event_id: Uuid,
+        key: Option<(Uuid, &str)>,
+        draft: Draft,
+    ) -> Result<Placed, StoreError> {
+        let key = key.map(|(user_id, key)| (user_id, key.to_string()));
+        self.db
+            .write(move |c| {
+                if let Some((user_id, key)) = &key
+                    && let Some(stored) = idempotent_response(c, *user_id, key)?
+                {
+                    return Ok(Changes::Undo(Placed::KeyUsed(stored)));
                 }
-                Ok(result)
+                let Some(stock) = event_stock(c, event_id)? else {
+                    return Ok(Changes::Undo(Placed::UnknownEvent));
+                };
+                let booking = match draft(&stock) {
+                    Ok(booking) => booking,
+                    Err(refused) => return Ok(Changes::Undo(Placed::Refused(refused))),
+                };
+                let result = book_in(c, &booking)?;
+                Ok(kept_if_booked(result, |result| {
+                    Placed::Tried(Box::new(booking), result)
+                }))
             })
             .await
     }
@@ -775,13 +805,13 @@ impl TicketStore for SqliteStore {
     ) -> Result<Option<StoredResponse>, StoreError> {
         let key = key.to_string();
         self.db
-            .call(move |c| Ok(idempotent_response(c, user_id, &key)?))
+            .read(move |c| Ok(idempotent_response(c, user_id, &key)?))
             .await
     }
 
     async fn order(&self, id: Uuid) -> Result<Option<OrderDetails>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let Some(order) = load_order(c, id)? else {
                     return Ok(None);
                 };
@@ -815,7 +845,7 @@ impl TicketStore for SqliteStore {
 
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(&format!(
                     "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
                 ))?;
@@ -837,16 +867,14 @@ impl TicketStore for SqliteStore {
         let command = command.clone();
         let traceparent = traceparent.map(str::to_string);
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 if let Some(id) = message
-                    && !first_time(&tx, id)?
+                    && !first_time(tx, id)?
                 {
-                    return Ok(Transition::Duplicate);
+                    return Ok(Changes::Undo(Transition::Duplicate));
                 }
-                let transition = apply_in(&tx, order_id, &command, traceparent.as_deref())?;
-                tx.commit()?;
-                Ok(transition)
+                let transition = apply_in(tx, order_id, &command, traceparent.as_deref())?;
+                Ok(Changes::Keep(transition))
             })
             .await
     }
@@ -861,14 +889,12 @@ impl TicketStore for SqliteStore {
         let command = command.clone();
         let traceparent = traceparent.map(str::to_string);
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let transitions = order_ids
                     .iter()
-                    .map(|&id| apply_in(&tx, id, &command, traceparent.as_deref()))
+                    .map(|&id| apply_in(tx, id, &command, traceparent.as_deref()))
                     .collect::<Result<Vec<_>, _>>()?;
-                tx.commit()?;
-                Ok(transitions)
+                Ok(Changes::Keep(transitions))
             })
             .await
     }
@@ -879,7 +905,7 @@ impl TicketStore for SqliteStore {
         limit: usize,
     ) -> Result<Vec<Uuid>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
                 )?;
@@ -893,7 +919,7 @@ impl TicketStore for SqliteStore {
 
     async fn orders_to_cascade(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT o.id FROM events e JOIN orders o ON o.event_id = e.id
                      WHERE e.status = 'cancelled' AND o.status IN ('pending', 'confirmed')
@@ -914,12 +940,12 @@ impl TicketStore for SqliteStore {
     ) -> Result<OrderPage, StoreError> {
         let query = query.clone();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 // The filter of `OrderQuery::matches`; a missing status or search matches all.
                 let filter = "event_id = ?1 AND (?2 IS NULL OR status = ?2)
                               AND (?3 IS NULL OR instr(search, ?3) > 0)";
                 let (id, status) = (event_id.to_string(), query.status.map(OrderStatus::as_str));
-                let total: i64 = c.query_row(
+                let total: i64 = c.query_row_cached(
                     &format!("SELECT count(*) FROM orders WHERE {filter}"),
                     params![id, status, query.search],
                     |r| r.get(0),
@@ -950,7 +976,7 @@ impl TicketStore for SqliteStore {
 
     async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT t.code, t.ticket_type, t.void, o.id, o.booking_reference, o.status, o.customer,
                             c.first_at, c.first_gate, c.inside
@@ -979,7 +1005,7 @@ impl TicketStore for SqliteStore {
 
     async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT status, total_amount, currency, lines, paid_at, refund_amount
                      FROM orders WHERE event_id = ?1",
@@ -1005,7 +1031,7 @@ impl TicketStore for SqliteStore {
     }
 
     async fn event_keys(&self, event_id: Uuid) -> Result<Vec<StoredKey>, StoreError> {
-        self.db.call(move |c| Ok(event_keys(c, event_id)?)).await
+        self.db.read(move |c| Ok(event_keys(c, event_id)?)).await
     }
 
     async fn ensure_event_key(
@@ -1016,7 +1042,7 @@ impl TicketStore for SqliteStore {
         self.db
             .call(move |c| {
                 // Version 1 exists once per event: a second insert is ignored by the key.
-                c.execute(
+                c.execute_cached(
                     "INSERT OR IGNORE INTO event_keys (event_id, version, secret, created_at)
                      VALUES (?1, 1, ?2, ?3)",
                     params![
@@ -1040,7 +1066,7 @@ impl TicketStore for SqliteStore {
         let version = i64::try_from(staff_version).map_err(StoreError::backend)?;
         self.db
             .call(move |c| {
-                let changed = c.execute(
+                let changed = c.execute_cached(
                     "INSERT INTO event_staff (event_id, version, staff) VALUES (?1, ?2, ?3)
                      ON CONFLICT (event_id) DO UPDATE SET version = ?2, staff = ?3
                      WHERE event_staff.version < ?2",
@@ -1053,9 +1079,9 @@ impl TicketStore for SqliteStore {
 
     async fn event_staff(&self, event_id: Uuid) -> Result<Vec<String>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let staff: Option<Vec<String>> = c
-                    .query_row(
+                    .query_row_cached(
                         "SELECT staff FROM event_staff WHERE event_id = ?1",
                         [event_id.to_string()],
                         |r| json(r, 0),
@@ -1069,12 +1095,7 @@ impl TicketStore for SqliteStore {
     async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
         let scan = scan.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let answer = check_in_in(&tx, &scan)?;
-                tx.commit()?;
-                Ok(answer)
-            })
+            .write(move |tx| Ok(Changes::Keep(check_in_in(tx, &scan)?)))
             .await
     }
 
@@ -1085,15 +1106,15 @@ impl TicketStore for SqliteStore {
     ) -> Result<u64, StoreError> {
         self.db
             .call(move |c| {
-                let processed = c.execute(
+                let processed = c.execute_cached(
                     "DELETE FROM processed_events WHERE at < ?1",
                     [millis(processed_before)],
                 )?;
-                let keys = c.execute(
+                let keys = c.execute_cached(
                     "DELETE FROM idempotency_keys WHERE created_at < ?1",
                     [millis(keys_before)],
                 )?;
-                let scans = c.execute(
+                let scans = c.execute_cached(
                     "DELETE FROM checkin_scans WHERE at < ?1",
                     [millis(processed_before)],
                 )?;

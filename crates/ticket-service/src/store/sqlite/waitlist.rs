@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::sqlite::{RowExt, millis};
-use rusqlite::{Connection, OptionalExtension, Row, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
 use super::{SqliteStore, change_stock, insert_facts, insert_order};
@@ -112,7 +112,7 @@ fn line_of_event(c: &Connection, event_id: Uuid) -> rusqlite::Result<Line> {
 }
 
 /// Writes an entry's new state, only while it still has the status it was read in.
-fn update_entry(tx: &Transaction<'_>, u: &EntryUpdate) -> Result<(), StoreError> {
+fn update_entry(tx: &Connection, u: &EntryUpdate) -> Result<(), StoreError> {
     let e = &u.entry;
     let changed = tx.execute(
         "UPDATE waitlist SET status = ?2, offer_expires_at = ?3, order_id = ?4, updated_at = ?5
@@ -135,7 +135,7 @@ fn update_entry(tx: &Transaction<'_>, u: &EntryUpdate) -> Result<(), StoreError>
     Ok(())
 }
 
-fn must_change_stock(tx: &Transaction<'_>, c: &StockChange) -> Result<(), StoreError> {
+fn must_change_stock(tx: &Connection, c: &StockChange) -> Result<(), StoreError> {
     if change_stock(tx, c)? {
         Ok(())
     } else {
@@ -147,7 +147,7 @@ fn must_change_stock(tx: &Transaction<'_>, c: &StockChange) -> Result<(), StoreE
 }
 
 /// Offers the available seats of one type to its line ([`waitlist::offers`]), inside `tx`.
-fn offer_type(tx: &Transaction<'_>, event_id: Uuid, ticket_type: &str) -> Result<(), StoreError> {
+fn offer_type(tx: &Connection, event_id: Uuid, ticket_type: &str) -> Result<(), StoreError> {
     let open = line_of_event(tx, event_id)?;
     if open != Line::Open {
         return Ok(());
@@ -165,14 +165,14 @@ fn offer_type(tx: &Transaction<'_>, event_id: Uuid, ticket_type: &str) -> Result
 }
 
 /// After `stock` was written: the seats it gave back go to the waitlists first, in `tx`.
-pub(super) fn offer_freed(tx: &Transaction<'_>, stock: &[StockChange]) -> Result<(), StoreError> {
+pub(super) fn offer_freed(tx: &Connection, stock: &[StockChange]) -> Result<(), StoreError> {
     for (event_id, ticket_type) in waitlist::freed(stock) {
         offer_type(tx, event_id, &ticket_type)?;
     }
     Ok(())
 }
 
-fn insert_entry(tx: &Transaction<'_>, e: &Entry) -> Result<(), StoreError> {
+fn insert_entry(tx: &Connection, e: &Entry) -> Result<(), StoreError> {
     tx.execute(
         &format!("INSERT INTO waitlist ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"),
         params![
@@ -211,7 +211,7 @@ fn position_in(c: &Connection, e: &Entry) -> rusqlite::Result<Option<u32>> {
     Ok(waitlist::position(e, &line(c, e.event_id, &e.ticket_type)?))
 }
 
-fn join_in(tx: &Transaction<'_>, entry: &Entry) -> Result<JoinResult, StoreError> {
+fn join_in(tx: &Connection, entry: &Entry) -> Result<JoinResult, StoreError> {
     if let Some(open) = open_entry(tx, entry)? {
         let position = position_in(tx, &open)?;
         return Ok(JoinResult::AlreadyIn(open, position));
@@ -234,7 +234,7 @@ fn join_in(tx: &Transaction<'_>, entry: &Entry) -> Result<JoinResult, StoreError
 }
 
 fn settle_in(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     entry_id: Uuid,
     command: &EntryCommand,
     traceparent: Option<&str>,
