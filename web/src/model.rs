@@ -2,6 +2,7 @@
 //! (the form's own typed text, sent for the event service to validate) and the form's limits.
 
 use api_types::events::RefundPolicy;
+use api_types::queue::QueueSettings;
 use serde::Serialize;
 
 /// The longest refund window the event form offers, in hours before the start (a year).
@@ -20,6 +21,10 @@ pub struct EventInput {
     pub ticket_types: Vec<TicketTypeInput>,
     pub organizer: OrganizerInput,
     pub refund_policy: RefundPolicy,
+    /// RFC 3339, or empty: on sale at once (in an edit, empty removes the opening moment).
+    pub on_sale_at: String,
+    pub queue: QueueSettings,
+    pub waitlist_enabled: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
 }
@@ -52,6 +57,9 @@ pub struct OrganizerInput {
     pub email: Option<String>,
     pub phone: String,
 }
+
+/// The most visitors a waiting room admits per minute.
+pub const MAX_ADMIT_PER_MINUTE: u32 = 100_000;
 
 /// The per-order ticket limit of the ticket service (`MAX_TICKETS_PER_ORDER`).
 pub const MAX_PER_ORDER: u32 = 10;

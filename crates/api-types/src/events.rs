@@ -129,6 +129,10 @@ pub struct EventView {
     /// `onSaleAt` and `queue`: when booking opens, and the waiting room before it.
     #[serde(flatten)]
     pub sale: crate::queue::SaleStart,
+    /// Whether buyers can join the waitlist of a sold-out ticket type and are offered the seats
+    /// that come free; off, freed seats go back on sale.
+    #[serde(default = "crate::waitlist::on_by_default")]
+    pub waitlist_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -7,6 +7,12 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// An event's waitlist is on unless its organizer turned it off (and for events from before the
+/// switch existed).
+pub fn on_by_default() -> bool {
+    true
+}
+
 /// Where a waitlist entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

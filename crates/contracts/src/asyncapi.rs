@@ -720,6 +720,7 @@ pub(crate) mod examples {
                 until_hours_before: 48,
             },
             sale: SaleStart::default(),
+            waitlist_enabled: true,
         }
     }
 

@@ -67,6 +67,10 @@ pub struct EventDetails {
     /// `onSaleAt` and `queue` (the waiting room); absent from older facts: on sale at once.
     #[serde(flatten)]
     pub sale: SaleStart,
+    /// Whether sold-out types take waitlist entries and freed seats are offered to them; absent
+    /// from facts published before the switch existed: on.
+    #[serde(default = "api_types::waitlist::on_by_default")]
+    pub waitlist_enabled: bool,
 }
 
 pub use api_types::events::RefundPolicy;

@@ -95,6 +95,16 @@ pub const SESSIONS_BUCKET: (&str, &str) = (
     include_str!("../../../nats/buckets/KV_SESSIONS.json"),
 );
 
+/// The key-value bucket of the ticket service's waiting rooms (`KV_WAITING_ROOM`): visitors'
+/// entries, each event's sale settings, used passes and the pass key, shared by its replicas.
+pub const WAITING_ROOM_BUCKET: (&str, &str) = (
+    "KV_WAITING_ROOM",
+    include_str!("../../../nats/buckets/KV_WAITING_ROOM.json"),
+);
+
+/// Every key-value bucket, as `nats/buckets/` defines it.
+pub const BUCKETS: &[(&str, &str)] = &[SESSIONS_BUCKET, WAITING_ROOM_BUCKET];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,6 +114,19 @@ mod tests {
         for (name, json) in STREAMS {
             let v: serde_json::Value = serde_json::from_str(json).unwrap();
             assert_eq!(v["name"], *name);
+        }
+    }
+
+    #[test]
+    fn every_bucket_definition_is_json_named_like_its_file() {
+        for (name, json) in BUCKETS {
+            let v: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(v["name"], *name);
+            let bucket = name.strip_prefix("KV_").unwrap();
+            assert_eq!(
+                v["subjects"],
+                serde_json::json!([format!("$KV.{bucket}.>")])
+            );
         }
     }
 

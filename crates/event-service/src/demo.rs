@@ -342,6 +342,7 @@ pub fn events(organizer: &DemoOrganizer, currency: Currency, now: DateTime<Utc>)
             },
             refund_policy: DEMO_REFUND_POLICY,
             sale: Default::default(),
+            waitlist_enabled: true,
             status: Status::Published,
             created_by: organizer.id,
             is_active: true,

@@ -51,6 +51,9 @@ pub struct Event {
     pub refund_policy: RefundPolicy,
     /// When booking opens and the waiting room before it; the ticket service applies it.
     pub sale: SaleStart,
+    /// Whether sold-out types take waitlist entries and freed seats are offered to them; the
+    /// ticket service applies it.
+    pub waitlist_enabled: bool,
     pub status: Status,
     pub created_by: Uuid,
     /// Soft-delete flag (the seed's); inactive events leave the catalogue.
@@ -256,6 +259,7 @@ pub(crate) mod tests {
             },
             refund_policy: RefundPolicy::default(),
             sale: SaleStart::default(),
+            waitlist_enabled: true,
             status,
             created_by: Uuid::new_v4(),
             is_active: true,

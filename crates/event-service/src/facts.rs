@@ -42,6 +42,7 @@ fn details(e: &Event) -> EventDetails {
         created_by: e.created_by,
         refund_policy: e.refund_policy,
         sale: e.sale,
+        waitlist_enabled: e.waitlist_enabled,
     }
 }
 

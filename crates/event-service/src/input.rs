@@ -389,6 +389,9 @@ pub struct CreateEventBody {
     /// The waiting room from `onSaleAt`; defaults to none.
     #[validate(nested)]
     pub queue: Option<QueueBody>,
+    /// Whether sold-out ticket types take waitlist entries and freed seats are offered to them.
+    /// Defaults to on.
+    pub waitlist_enabled: Option<bool>,
     /// `draft` or `published` (default, so the seed's create-then-book flow works).
     #[validate(custom(function = "rules::initial_status"))]
     #[schema(value_type = Option<api_types::events::InitialStatus>)]
@@ -442,6 +445,9 @@ pub struct UpdateEventBody {
     pub on_sale_at: Option<String>,
     #[validate(nested)]
     pub queue: Option<QueueBody>,
+    /// Off: joining answers 409 `waitlist_off` and freed seats go back on sale; entries already
+    /// waiting keep their place and get offers again once it is back on.
+    pub waitlist_enabled: Option<bool>,
 }
 
 fn field_errors_of(body: &impl Validate) -> FieldErrors {
@@ -598,6 +604,7 @@ impl CreateEventBody {
                     self.queue.as_ref(),
                     SaleStart::default(),
                 ),
+                waitlist_enabled: self.waitlist_enabled.unwrap_or(true),
                 status: match self.status.as_deref() {
                     None => Status::Published,
                     Some(s) => Status::parse(s)?,
@@ -683,6 +690,9 @@ impl UpdateEventBody {
             event.refund_policy = policy.applied_to(event.refund_policy);
         }
         event.sale = sale_applied(self.on_sale_at.as_deref(), self.queue.as_ref(), event.sale);
+        if let Some(on) = self.waitlist_enabled {
+            event.waitlist_enabled = on;
+        }
         check_whole(&event, &mut errors);
         if errors.is_empty() {
             Ok(event)

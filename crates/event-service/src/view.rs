@@ -38,6 +38,7 @@ impl From<&Event> for EventView {
             updated_at: e.updated_at,
             refund_policy: e.refund_policy,
             sale: e.sale,
+            waitlist_enabled: e.waitlist_enabled,
         }
     }
 }

@@ -426,6 +426,7 @@ pub fn event_published(title: &str, date_time: DateTime<Utc>) -> EventPublished 
             created_by: Uuid::now_v7(),
             refund_policy: RefundPolicy::default(),
             sale: Default::default(),
+            waitlist_enabled: true,
         },
     }
 }

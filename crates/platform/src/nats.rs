@@ -74,16 +74,27 @@ pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
 pub async fn ensure_sessions_bucket(
     js: &jetstream::Context,
 ) -> anyhow::Result<jetstream::kv::Store> {
-    let (name, json) = contracts::jetstream::SESSIONS_BUCKET;
+    ensure_bucket(js, contracts::jetstream::SESSIONS_BUCKET).await
+}
+
+/// Creates or updates a key-value bucket from its definition in `nats/buckets/` (`KV_<bucket>`,
+/// a stream keeping one message per key; with the streams' replica override) and opens it.
+pub async fn ensure_bucket(
+    js: &jetstream::Context,
+    (name, json): (&str, &str),
+) -> anyhow::Result<jetstream::kv::Store> {
     let mut config: jetstream::stream::Config =
         serde_json::from_str(json).with_context(|| format!("nats/buckets/{name}.json"))?;
     if let Some(n) = stream_replicas()? {
         config.num_replicas = n;
     }
+    let bucket = name
+        .strip_prefix("KV_")
+        .with_context(|| format!("bucket stream {name} is not named KV_<bucket>"))?;
     js.create_or_update_stream(config)
         .await
         .with_context(|| format!("creating bucket {name}"))?;
-    js.get_key_value(crate::auth::record::BUCKET)
+    js.get_key_value(bucket)
         .await
         .with_context(|| format!("opening bucket {name}"))
 }
@@ -131,6 +142,22 @@ mod tests {
         assert_eq!(config.name, format!("KV_{}", crate::auth::record::BUCKET));
         assert_eq!(config.subjects, ["$KV.SESSIONS.>"]);
         assert_eq!(config.max_messages_per_subject, 1);
+        assert!(config.allow_rollup && config.deny_delete && config.allow_direct);
+    }
+
+    #[test]
+    fn the_waiting_room_bucket_keeps_one_value_per_key_for_as_long_as_the_sale_lasts() {
+        let (name, json) = contracts::jetstream::WAITING_ROOM_BUCKET;
+        let config: async_nats::jetstream::stream::Config = serde_json::from_str(json).unwrap();
+        assert_eq!(config.name, name);
+        assert_eq!(config.subjects, ["$KV.WAITING_ROOM.>"]);
+        assert_eq!(config.max_messages_per_subject, 1);
+        // Places in line must outlive any restart: nothing in the bucket ages out.
+        assert_eq!(config.max_age, std::time::Duration::ZERO);
+        assert_eq!(
+            config.storage,
+            async_nats::jetstream::stream::StorageType::File
+        );
         assert!(config.allow_rollup && config.deny_delete && config.allow_direct);
     }
 }

@@ -319,6 +319,7 @@ mod tests {
                 ticket_types: Vec::new(),
                 organizer_id: None,
                 refund_policy: Default::default(),
+                waitlist_enabled: true,
             },
             stock: vec![stock("General", 2550), stock("VIP", 9900)],
         }

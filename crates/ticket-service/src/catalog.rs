@@ -64,6 +64,7 @@ fn info(event_id: Uuid, version: u64, details: EventDetails) -> EventInfo {
             .collect(),
         organizer_id: Some(details.created_by),
         refund_policy: details.refund_policy,
+        waitlist_enabled: details.waitlist_enabled,
     }
 }
 
@@ -117,7 +118,8 @@ pub async fn handle(state: &AppState, msg: &Message) -> Result<Outcome, HandleEr
                 currency: known.as_ref().map_or(Currency::USD, |k| k.currency),
                 ticket_types: Vec::new(),
                 organizer_id: known.as_ref().and_then(|k| k.organizer_id),
-                refund_policy: known.map(|k| k.refund_policy).unwrap_or_default(),
+                refund_policy: known.as_ref().map(|k| k.refund_policy).unwrap_or_default(),
+                waitlist_enabled: known.is_none_or(|k| k.waitlist_enabled),
             };
             let outcome = apply(state, cancelled).await?;
             // Also on a redelivery: the cascade finds what is left, or nothing.

@@ -38,6 +38,8 @@ struct EventJson {
     refund_policy: RefundPolicy,
     #[serde(flatten)]
     sale: SaleStart,
+    #[serde(default = "api_types::waitlist::on_by_default")]
+    waitlist_enabled: bool,
 }
 
 fn usd() -> String {
@@ -138,6 +140,7 @@ impl EventClient {
             ticket_types,
             organizer_id: e.created_by,
             refund_policy: e.refund_policy,
+            waitlist_enabled: e.waitlist_enabled,
         }))
     }
 }

@@ -35,6 +35,9 @@ pub enum TicketError {
     /// Joining a waitlist while enough seats are on sale.
     #[error("not sold out: {available} left")]
     NotSoldOut { available: u32 },
+    /// Joining the waitlist of an event whose organizer turned it off.
+    #[error("waitlist off")]
+    WaitlistOff,
     #[error("waitlist entry not found")]
     EntryNotFound,
     /// Accepting or declining an entry that holds no running offer.
@@ -106,6 +109,10 @@ impl IntoResponse for TicketError {
             TicketError::CatalogUnavailable => ApiError::unavailable(
                 "catalog_unavailable",
                 "The event catalogue is not answering right now. Please try again shortly.",
+            ),
+            TicketError::WaitlistOff => ApiError::conflict(
+                "waitlist_off",
+                "The organizer has turned this event's waitlist off.",
             ),
             TicketError::NotSoldOut { available } => {
                 let mut e = ApiError::conflict(

@@ -185,6 +185,7 @@ mod tests {
                 ticket_types: Vec::new(),
                 organizer_id: None,
                 refund_policy: Default::default(),
+                waitlist_enabled: true,
             },
             stock: stock.clone(),
         };

@@ -18,6 +18,10 @@
 //! stay on sale. An offer holds its seats for the entry's offer time (`WAITLIST_OFFER_SECS` when
 //! it joined); the seats stay `held` in the stock, so `sold + held <= capacity` covers offers
 //! as it covers pending orders, and accepting moves the hold to the new order unchanged.
+//!
+//! The organizer can turn an event's waitlist off ([`Line::of`]): joining is refused and freed
+//! seats go back on sale; entries already waiting keep their place and are offered seats again
+//! once the waitlist is back on.
 
 use chrono::{DateTime, Duration, Utc};
 use contracts::Envelope;
@@ -31,6 +35,7 @@ pub use api_types::waitlist::WaitlistStatus as EntryStatus;
 use crate::facts::SOURCE;
 use crate::lifecycle::{self, Placement, StockChange};
 use crate::order::Order;
+use crate::store::EventStatus;
 
 /// One buyer's place in the waitlist of one ticket type.
 #[derive(Debug, Clone, PartialEq)]
@@ -115,9 +120,34 @@ pub struct Offer {
     pub fact: OutboxMessage,
 }
 
+/// Whether an event's lines take entries and get offers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Line {
+    Open,
+    /// The organizer turned the waitlist off.
+    Off,
+    /// The event is unknown or not on sale (draft, cancelled).
+    NotOnSale,
+}
+
+impl Line {
+    /// The line of an event with `status` (`None`: unknown) and its organizer's switch.
+    pub fn of(status: Option<EventStatus>, waitlist_enabled: bool) -> Self {
+        match status {
+            Some(s) if s.is_on_sale() && waitlist_enabled => Line::Open,
+            Some(s) if s.is_on_sale() => Line::Off,
+            _ => Line::NotOnSale,
+        }
+    }
+}
+
 /// Who gets an offer when `available` seats of one type are free: the `waiting` entries of that
-/// type, in join order, each whose quantity fits what is left (see the module's notes).
-pub fn offers(available: u32, waiting: &[Entry], now: DateTime<Utc>) -> Vec<Offer> {
+/// type, in join order, each whose quantity fits what is left (see the module's notes). Nobody,
+/// unless the line is open: then the seats stay on sale.
+pub fn offers(line: Line, available: u32, waiting: &[Entry], now: DateTime<Utc>) -> Vec<Offer> {
+    if line != Line::Open {
+        return Vec::new();
+    }
     let mut left = available;
     let mut offers = Vec::new();
     for entry in waiting {
@@ -387,7 +417,7 @@ mod tests {
     }
 
     fn offered(entry: Entry, at: DateTime<Utc>) -> Entry {
-        let offer = offers(entry.quantity, std::slice::from_ref(&entry), at);
+        let offer = offers(Line::Open, entry.quantity, std::slice::from_ref(&entry), at);
         offer.into_iter().next().unwrap().update.entry
     }
 
@@ -397,7 +427,7 @@ mod tests {
         let line: Vec<Entry> = (0..5)
             .map(|i| waiting(1, t + Duration::milliseconds(i)))
             .collect();
-        let made = offers(3, &line, t);
+        let made = offers(Line::Open, 3, &line, t);
         let got: Vec<Uuid> = made.iter().map(|o| o.update.entry.id).collect();
         assert_eq!(got, vec![line[0].id, line[1].id, line[2].id]);
         assert!(made.iter().all(|o| o.hold.held == 1 && o.hold.sold == 0));
@@ -412,7 +442,7 @@ mod tests {
     fn an_entry_too_large_for_the_freed_seats_is_skipped_and_keeps_its_place() {
         let t = now();
         let line = vec![waiting(4, t), waiting(1, t), waiting(2, t), waiting(1, t)];
-        let made = offers(3, &line, t);
+        let made = offers(Line::Open, 3, &line, t);
         let got: Vec<Uuid> = made.iter().map(|o| o.update.entry.id).collect();
         assert_eq!(got, vec![line[1].id, line[2].id]);
         assert_eq!(position(&line[0], &line), Some(1));
@@ -421,8 +451,42 @@ mod tests {
     #[test]
     fn seats_that_fit_nobody_are_not_offered() {
         let t = now();
-        assert!(offers(1, &[waiting(2, t)], t).is_empty());
-        assert!(offers(0, &[waiting(1, t)], t).is_empty());
+        assert!(offers(Line::Open, 1, &[waiting(2, t)], t).is_empty());
+        assert!(offers(Line::Open, 0, &[waiting(1, t)], t).is_empty());
+    }
+
+    #[test]
+    fn freed_seats_are_not_offered_while_the_waitlist_is_off_and_the_line_keeps_its_order() {
+        // Given a line of three on an event whose organizer turned the waitlist off
+        let t = now();
+        let line: Vec<Entry> = (0..3)
+            .map(|i| waiting(1, t + Duration::milliseconds(i)))
+            .collect();
+        let off = Line::of(Some(EventStatus::Published), false);
+        assert_eq!(off, Line::Off);
+        // When two seats come free
+        let made = offers(off, 2, &line, t);
+        // Then nobody is offered them, and every entry keeps its place for when it is back on
+        assert!(made.is_empty());
+        assert_eq!(position(&line[0], &line), Some(1));
+        let on = Line::of(Some(EventStatus::Published), true);
+        let again: Vec<Uuid> = offers(on, 2, &line, t)
+            .iter()
+            .map(|o| o.update.entry.id)
+            .collect();
+        assert_eq!(again, vec![line[0].id, line[1].id]);
+    }
+
+    #[test]
+    fn a_line_is_open_only_on_an_event_on_sale_with_its_waitlist_on() {
+        assert_eq!(Line::of(Some(EventStatus::Published), true), Line::Open);
+        assert_eq!(Line::of(Some(EventStatus::Published), false), Line::Off);
+        assert_eq!(
+            Line::of(Some(EventStatus::Cancelled), true),
+            Line::NotOnSale
+        );
+        assert_eq!(Line::of(Some(EventStatus::Draft), false), Line::NotOnSale);
+        assert_eq!(Line::of(None, true), Line::NotOnSale);
     }
 
     #[test]

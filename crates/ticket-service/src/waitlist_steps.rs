@@ -108,6 +108,7 @@ pub async fn join(
         JoinResult::Joined(entry, position) => Ok((view(&entry, Some(position)), true)),
         JoinResult::AlreadyIn(entry, position) => Ok((view(&entry, position), false)),
         JoinResult::NotSoldOut { available } => Err(TicketError::NotSoldOut { available }),
+        JoinResult::Off => Err(TicketError::WaitlistOff),
         JoinResult::NotOnSale => Err(TicketError::EventNotBookable(
             "This event is no longer on sale.",
         )),

@@ -38,6 +38,7 @@ fn details(types: &[(&str, i64, u32)]) -> EventDetails {
         created_by: Uuid::new_v4(),
         refund_policy: Default::default(),
         sale: Default::default(),
+        waitlist_enabled: true,
     }
 }
 

@@ -457,6 +457,7 @@ async fn a_bundle_of_fifty_thousand_tickets_lists_every_code_and_its_size_and_ti
             }],
             organizer_id: Some(organizer_id),
             refund_policy: Default::default(),
+            waitlist_enabled: true,
         })
         .await
         .unwrap();

@@ -70,6 +70,7 @@ fn event(id: Uuid, version: u64, types: &[(&str, u32)]) -> EventInfo {
             .collect(),
         organizer_id: Some(ORGANIZER),
         refund_policy: POLICY,
+        waitlist_enabled: true,
     }
 }
 
@@ -1985,5 +1986,6 @@ platform::store_contract! {
         an_accepted_offer_becomes_a_pending_order_holding_its_seats_once,
         a_declined_or_lapsed_offer_moves_on_to_the_next_entry,
         releases_racing_joins_and_lapses_never_oversell_nor_offer_a_seat_twice,
+        with_the_waitlist_off_joining_is_refused_and_freed_seats_go_back_on_sale,
     ],
 }

@@ -383,3 +383,73 @@ async fn every_waitlist_route_is_401_anonymous_an_entry_is_its_buyers_alone_and_
         assert_eq!(res.json()["ticketTypes"][0]["waiting"], 1);
     }
 }
+
+/// Publishes `catalog.events.updated` for `event`: two GA seats, its waitlist switched as
+/// `enabled`.
+async fn switch_waitlist(world: &World, event: Uuid, version: u64, enabled: bool) {
+    let fact = json!({
+        "eventId": event, "version": version, "title": "Switched", "category": "Music",
+        "venue": {"name": "Hall", "city": "Lisbon", "capacity": 100},
+        "dateTime": Utc::now() + chrono::Duration::days(30), "duration": 120,
+        "ticketTypes": [{"name": "GA", "price": {"minorUnits": 1000, "decimal": "10.00", "currency": "USD"}, "quantity": 2}],
+        "createdBy": Uuid::new_v4(), "waitlistEnabled": enabled,
+    });
+    world
+        .publish(subjects::CATALOG_EVENT_UPDATED, event, fact)
+        .await;
+}
+
+/// The buyer cancels their pending order.
+async fn cancel(client: &TestClient, order: &Value) {
+    let res = client
+        .post(
+            &format!("/api/tickets/orders/{}/cancel", id(order)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+}
+
+#[tokio::test]
+async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_back_on_sale() {
+    // With its consumers running: the switch arrives as a catalogue fact.
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1000, 2)]);
+    let holder = world.buyer().await;
+    let held = book(&holder, event, &[("GA", 2)]).await;
+    assert_eq!(held.status, 201, "{}", held.text);
+    let early = world.buyer().await;
+    join(&early, event, 1).await;
+
+    switch_waitlist(&world, event, 2, false).await;
+    let late = world.buyer().await;
+    let body = json!({"ticketType": "GA", "quantity": 1});
+    platform::testing::eventually("joining is refused", || async {
+        let res = late.post(&waitlist_path(event), &body).await;
+        (res.status == 409 && res.code() == "waitlist_off").then_some(())
+    })
+    .await;
+
+    // The held seats come back: on sale for anyone, none offered; the early entry keeps its place.
+    cancel(&holder, &held.json()).await;
+    assert_eq!(world.seats(event, "GA").await, (0, 0, 2));
+    let entry = my_entry(&early, event).await;
+    assert_eq!(
+        (entry["status"].as_str(), entry["position"].as_u64()),
+        (Some("waiting"), Some(1))
+    );
+    let res = book(&late, event, &[("GA", 2)]).await;
+    assert_eq!(res.status, 201, "{}", res.text);
+
+    // Back on: the next seats that come free are offered to the early entry.
+    switch_waitlist(&world, event, 3, true).await;
+    let other = world.buyer().await;
+    platform::testing::eventually("joining is open again", || async {
+        let res = other.post(&waitlist_path(event), &body).await;
+        (res.status == 201).then_some(())
+    })
+    .await;
+    cancel(&late, &res.json()).await;
+    assert_eq!(my_entry(&early, event).await["status"], "offered");
+    assert_eq!(world.seats(event, "GA").await, (0, 2, 0));
+}

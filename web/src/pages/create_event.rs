@@ -4,13 +4,16 @@
 use std::collections::BTreeMap;
 
 use api_types::events::{Category, EventView, RefundPolicy, Status};
+use api_types::queue::QueueSettings;
 use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
 use crate::components::{ErrorBox, FieldError, Loading};
 use crate::format;
-use crate::model::{EventInput, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput};
+use crate::model::{
+    EventInput, MAX_ADMIT_PER_MINUTE, MAX_REFUND_HOURS, OrganizerInput, TicketTypeInput, VenueInput,
+};
 use crate::session::{RequireLogin, to_login, use_session};
 
 #[component]
@@ -122,6 +125,10 @@ struct Fields {
     rows: Signal<Vec<TicketRow>>,
     refund_allowed: Signal<bool>,
     refund_hours: Signal<String>,
+    on_sale_at: Signal<String>,
+    queue_enabled: Signal<bool>,
+    admit_per_minute: Signal<String>,
+    waitlist_enabled: Signal<bool>,
 }
 
 /// The event service's creation rules; returns the body to send when there is no error.
@@ -308,6 +315,7 @@ fn validate(f: &Fields, editing: bool) -> Result<EventInput, Errors> {
     } else {
         Some(0)
     };
+    let (on_sale_at, queue) = sale_start(f, date_time.as_deref(), &mut e);
     if !e.is_empty() {
         return Err(e);
     }
@@ -336,8 +344,55 @@ fn validate(f: &Fields, editing: bool) -> Result<EventInput, Errors> {
                 .and_then(|h| u32::try_from(h).ok())
                 .unwrap_or(0),
         },
+        on_sale_at,
+        queue,
+        waitlist_enabled: *f.waitlist_enabled.peek(),
         status: None,
     })
+}
+
+/// `onSaleAt` (empty: on sale at once) and the waiting room, by the event service's rules: the
+/// sale opens before the event starts, and a queue needs the opening moment it admits from.
+fn sale_start(f: &Fields, starts: Option<&str>, e: &mut Errors) -> (String, QueueSettings) {
+    let typed = f.on_sale_at.peek().clone();
+    let on_sale_at = format::local_input_to_rfc3339(&typed);
+    if let (Some(at), Some(starts)) = (&on_sale_at, starts)
+        && format::millis(at) >= format::millis(starts)
+    {
+        e.insert(
+            "onSaleAt".into(),
+            "The sale must open before the event starts.".into(),
+        );
+    }
+    let enabled = *f.queue_enabled.peek();
+    if enabled && on_sale_at.is_none() {
+        e.insert(
+            "queue.enabled".into(),
+            "A waiting room needs the moment the sale opens.".into(),
+        );
+    }
+    let admit = if enabled {
+        whole(
+            e,
+            "queue.admitPerMinute",
+            &f.admit_per_minute.peek(),
+            1,
+            i64::from(MAX_ADMIT_PER_MINUTE),
+            &format!("Admit 1 to {MAX_ADMIT_PER_MINUTE} visitors per minute."),
+        )
+        .and_then(|n| u32::try_from(n).ok())
+    } else {
+        f.admit_per_minute.peek().trim().parse().ok()
+    };
+    (
+        on_sale_at.unwrap_or_default(),
+        QueueSettings {
+            enabled,
+            admit_per_minute: admit
+                .filter(|n| (1..=MAX_ADMIT_PER_MINUTE).contains(n))
+                .unwrap_or(QueueSettings::DEFAULT_ADMIT_PER_MINUTE),
+        },
+    )
 }
 
 fn price_text(minor: i64) -> String {
@@ -435,6 +490,21 @@ fn EventForm(existing: Option<EventView>) -> Element {
                 .map(|e| e.refund_policy.until_hours_before.to_string())
                 .unwrap_or_else(|| "48".into())
         }),
+        on_sale_at: use_signal(|| {
+            ex.as_ref()
+                .and_then(|e| e.sale.on_sale_at)
+                .map(|t| format::local_input(&t))
+                .unwrap_or_default()
+        }),
+        queue_enabled: use_signal(|| ex.as_ref().is_some_and(|e| e.sale.queue.enabled)),
+        admit_per_minute: use_signal(|| {
+            ex.as_ref()
+                .map_or(QueueSettings::DEFAULT_ADMIT_PER_MINUTE, |e| {
+                    e.sale.queue.admit_per_minute
+                })
+                .to_string()
+        }),
+        waitlist_enabled: use_signal(|| ex.as_ref().is_none_or(|e| e.waitlist_enabled)),
     };
     let mut next_key = use_signal(|| 1000u32);
     let mut errors = use_signal(Errors::new);
@@ -626,6 +696,34 @@ fn EventForm(existing: Option<EventView>) -> Element {
                     }
                 }
                 fieldset { class: "card",
+                    legend { "On-sale" }
+                    div { class: "grid-3",
+                        Input { id: "ev-onSaleAt", label: "Sale opens (empty: at once)", kind: "datetime-local",
+                            value: f.on_sale_at, error: err("onSaleAt"), changed: revalidate }
+                    }
+                    label { class: "checkbox",
+                        input { id: "ev-queue-enabled", r#type: "checkbox", checked: (f.queue_enabled)(),
+                            aria_describedby: "ev-queue-enabled-error",
+                            onchange: move |e: FormEvent| { let mut s = f.queue_enabled; s.set(e.checked()); revalidate.call(()); } }
+                        " Waiting room: visitors who arrive before the sale opens get a random place in line"
+                    }
+                    FieldError { id: "ev-queue-enabled-error", message: err("queue.enabled") }
+                    if (f.queue_enabled)() {
+                        div { class: "grid-3",
+                            Input { id: "ev-queue-admitPerMinute", label: "Visitors admitted per minute", kind: "number",
+                                value: f.admit_per_minute, error: err("queue.admitPerMinute"), changed: revalidate }
+                        }
+                    }
+                    label { class: "checkbox",
+                        input { id: "ev-waitlistEnabled", r#type: "checkbox", checked: (f.waitlist_enabled)(),
+                            onchange: move |e: FormEvent| { let mut s = f.waitlist_enabled; s.set(e.checked()); revalidate.call(()); } }
+                        " Waitlist: buyers can queue for a sold-out ticket type and are offered seats that come free"
+                    }
+                    if !(f.waitlist_enabled)() {
+                        p { class: "hint", "Seats that come free go back on sale; buyers already on the waitlist keep their place." }
+                    }
+                }
+                fieldset { class: "card",
                     legend { "Organizer" }
                     p { class: "hint", "Leave name and email empty to use yours ({user_name}, {user_email})." }
                     div { class: "grid-3",
@@ -651,7 +749,7 @@ fn EventForm(existing: Option<EventView>) -> Element {
 
 /// Where a field comes in the form, so focus goes to the first error a person would meet.
 fn form_order(key: &str) -> (usize, String) {
-    const ORDER: [&str; 13] = [
+    const ORDER: [&str; 16] = [
         "title",
         "description",
         "category",
@@ -663,6 +761,9 @@ fn form_order(key: &str) -> (usize, String) {
         "venue.capacity",
         "ticketTypes",
         "refundPolicy.untilHoursBefore",
+        "onSaleAt",
+        "queue.enabled",
+        "queue.admitPerMinute",
         "organizer.name",
         "organizer.email",
     ];
@@ -684,7 +785,15 @@ fn currency_hint(existing: &Option<EventView>) -> String {
 fn is_shown_field(key: &str) -> bool {
     matches!(
         key,
-        "title" | "description" | "category" | "dateTime" | "duration" | "ticketTypes"
+        "title"
+            | "description"
+            | "category"
+            | "dateTime"
+            | "duration"
+            | "ticketTypes"
+            | "onSaleAt"
+            | "queue.enabled"
+            | "queue.admitPerMinute"
     ) || key.starts_with("venue.")
         || key.starts_with("organizer.")
         || key.starts_with("refundPolicy.")

@@ -13,8 +13,8 @@ use crate::components::{ErrorBox, FieldError, Loading, StatusBadge};
 use crate::format;
 use crate::live::{LiveMode, use_live_availability};
 use crate::model::MAX_PER_ORDER;
-use crate::pages::waitlist::WaitlistPanel;
 use crate::pages::waiting_room::{self, QueueNotice};
+use crate::pages::waitlist::WaitlistPanel;
 use crate::session::{to_login, use_session};
 
 #[component]

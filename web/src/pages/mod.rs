@@ -10,5 +10,5 @@ pub mod login;
 pub mod my_events;
 pub mod my_orders;
 pub mod order;
-pub mod waitlist;
 pub mod waiting_room;
+pub mod waitlist;

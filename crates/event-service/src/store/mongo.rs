@@ -55,6 +55,9 @@ struct EventDoc {
     on_sale_at: Option<bson::DateTime>,
     #[serde(default)]
     queue: Option<QueueDoc>,
+    /// Absent from documents written before the switch existed: on.
+    #[serde(default = "api_types::waitlist::on_by_default")]
+    waitlist_enabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -155,6 +158,7 @@ impl EventDoc {
                 enabled: e.sale.queue.enabled,
                 admit_per_minute: i64::from(e.sale.queue.admit_per_minute),
             }),
+            waitlist_enabled: e.waitlist_enabled,
         }
     }
 
@@ -213,6 +217,7 @@ impl EventDoc {
                     None => QueueSettings::default(),
                 },
             },
+            waitlist_enabled: self.waitlist_enabled,
             created_by: parse_uuid(&self.created_by)?,
             is_active: self.is_active,
             version: u64::try_from(self.version).map_err(|e| corrupt(&id, e))?,

@@ -63,6 +63,11 @@ ALTER TABLE events ADD COLUMN on_sale_at INTEGER;
 ALTER TABLE events ADD COLUMN queue TEXT;
 "#;
 
+/// The organizer's waitlist switch; events from before it had their waitlist on.
+const WAITLIST_SWITCH_DDL: &str = r#"
+ALTER TABLE events ADD COLUMN waitlist_enabled INTEGER NOT NULL DEFAULT 1;
+"#;
+
 /// Check-in staff: one row per event, the list as JSON and its version.
 const STAFF_DDL: &str = r#"
 CREATE TABLE event_staff (
@@ -88,13 +93,14 @@ const MIGRATIONS: &[&str] = &[
     REFUND_POLICY_DDL,
     STAFF_DDL,
     SALE_START_DDL,
+    WAITLIST_SWITCH_DDL,
 ];
 
 const COLUMNS: &str = "id, title, description, category, venue_name, venue_address, venue_city, \
     venue_capacity, date_time, duration, ticket_types, currency, organizer_name, organizer_email, \
     organizer_phone, status, created_by, is_active, version, created_at, updated_at, \
     refund_allowed, refund_until_hours_before, \
-    on_sale_at, queue";
+    on_sale_at, queue, waitlist_enabled";
 
 /// A ticket type inside the `ticket_types` JSON column.
 #[derive(Serialize, Deserialize)]
@@ -160,6 +166,7 @@ fn event_from(r: &Row<'_>) -> rusqlite::Result<Event> {
                 None => QueueSettings::default(),
             },
         },
+        waitlist_enabled: r.get(25)?,
     })
 }
 
@@ -205,6 +212,7 @@ fn row_values(e: &Event) -> Result<Vec<Box<dyn ToSql + Send>>, StoreError> {
         Box::new(e.refund_policy.until_hours_before),
         Box::new(e.sale.on_sale_at.map(millis)),
         Box::new(serde_json::to_string(&e.sale.queue).map_err(StoreError::backend)?),
+        Box::new(e.waitlist_enabled),
     ])
 }
 
@@ -212,7 +220,7 @@ const ALL_COLUMNS: &str = "id, title, description, category, venue_name, venue_a
     venue_capacity, date_time, ends_at, duration, ticket_types, currency, organizer_name, \
     organizer_email, organizer_phone, status, created_by, is_active, version, created_at, \
     updated_at, city_key, search_text, refund_allowed, refund_until_hours_before, on_sale_at, \
-    queue";
+    queue, waitlist_enabled";
 
 /// The tables of `event.db`.
 pub enum EventSchema {}

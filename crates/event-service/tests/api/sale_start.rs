@@ -121,3 +121,37 @@ async fn a_bad_opening_or_rate_is_refused_with_the_field_named() {
         assert_eq!(error_fields(&res), [field], "{changes}");
     }
 }
+
+#[tokio::test]
+async fn the_waitlist_is_on_until_the_organizer_turns_it_off_and_the_facts_say_so() {
+    let stack = Stack::start().await;
+    let (client, _) = stack.user("Wes", "Waiter").await;
+    let event = create(&client, json!({})).await;
+    assert_eq!(event["waitlistEnabled"], true);
+    let closed = create(&client, json!({"waitlistEnabled": false})).await;
+    assert_eq!(closed["waitlistEnabled"], false);
+
+    let res = client
+        .patch(&path(&event), &json!({"waitlistEnabled": false}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    assert_eq!(res.json()["event"]["waitlistEnabled"], false);
+    // A change that leaves it out keeps it.
+    let res = client
+        .patch(&path(&event), &json!({"title": "Still closed"}))
+        .await;
+    assert_eq!(res.json()["event"]["waitlistEnabled"], false);
+    let shown = stack.anonymous().get(&path(&event)).await.json();
+    assert_eq!(shown["event"]["waitlistEnabled"], false);
+
+    let msgs = catalog_messages(&stack.js, 4).await;
+    let published: Envelope<EventPublished> = serde_json::from_slice(&msgs[0].payload).unwrap();
+    assert!(published.data.details.waitlist_enabled);
+    let updated: Envelope<EventUpdated> = serde_json::from_slice(&msgs[2].payload).unwrap();
+    assert!(!updated.data.details.waitlist_enabled);
+    // A fact from before the switch existed reads as on.
+    let mut old = serde_json::to_value(&updated.data).unwrap();
+    old.as_object_mut().unwrap().remove("waitlistEnabled");
+    let old: EventUpdated = serde_json::from_value(old).unwrap();
+    assert!(old.details.waitlist_enabled);
+}

@@ -252,6 +252,19 @@ async fn an_on_sale_moment_and_its_queue_are_kept_by_every_write_and_read(
     assert_eq!(store.get(e.id).await.unwrap(), Some(cleared));
 }
 
+async fn the_waitlist_switch_is_kept_by_every_write_and_read(store: Arc<dyn EventStore>) {
+    let mut e = event(Duration::days(3));
+    e.waitlist_enabled = false;
+    store.insert(&e, None).await.unwrap();
+    assert_eq!(store.get(e.id).await.unwrap(), Some(e.clone()));
+
+    let mut back_on = e.clone();
+    back_on.waitlist_enabled = true;
+    back_on.touch(ms(Utc::now()));
+    assert!(store.replace(&back_on, 1, None).await.unwrap());
+    assert_eq!(store.get(e.id).await.unwrap(), Some(back_on));
+}
+
 async fn a_creators_events_come_newest_first_in_every_status(store: Arc<dyn EventStore>) {
     let owner = Uuid::new_v4();
     let mut made = Vec::new();
@@ -322,6 +335,7 @@ platform::store_contract! {
         a_creators_events_come_newest_first_in_every_status,
         a_refund_policy_is_kept_by_every_write_and_read,
         an_on_sale_moment_and_its_queue_are_kept_by_every_write_and_read,
+        the_waitlist_switch_is_kept_by_every_write_and_read,
         a_staff_list_is_saved_with_its_fact_only_against_the_version_it_read,
     ],
 }

@@ -199,6 +199,7 @@ pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> 
         },
         refund_policy: Default::default(),
         sale: Default::default(),
+        waitlist_enabled: true,
         status,
         created_by,
         is_active: true,

@@ -57,6 +57,8 @@ pub struct EntryPath {
 /// (expired holds, cancellations, refunds, offers declined or run out), the first entries in join
 /// order whose quantity fits get an offer: the seats are held for them for `WAITLIST_OFFER_SECS`
 /// (30 minutes by default), published as `tickets.waitlist_offered` (the buyer is mailed).
+/// The organizer can turn an event's waitlist off (`waitlistEnabled` on the event): joining is
+/// refused and freed seats go back on sale; entries already in line keep their place.
 #[utoipa::path(
     post,
     path = "/api/tickets/events/{event_id}/waitlist",
@@ -69,7 +71,7 @@ pub struct EntryPath {
         (status = 200, description = "The buyer's open entry for this type, unchanged.", body = WaitlistEntryView),
         (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
-        (status = 409, description = "`not_sold_out`: enough seats are on sale (`fields.available`), book them; `event_not_bookable`: cancelled, started or no longer on sale.", body = ErrorBody),
+        (status = 409, description = "`not_sold_out`: enough seats are on sale (`fields.available`), book them; `waitlist_off`: the organizer turned the event's waitlist off; `event_not_bookable`: cancelled, started or no longer on sale.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `fields.ticketType` (no such type) or `fields.quantity` (1 to 10); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
         SessionCatalogErrors,

@@ -80,6 +80,8 @@ pub struct EventInfo {
     /// catalogue said. A store keeps the one it has when a change does not carry it.
     pub organizer_id: Option<Uuid>,
     pub refund_policy: RefundPolicy,
+    /// The organizer's waitlist switch ([`crate::waitlist::Line`]).
+    pub waitlist_enabled: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -86,6 +86,9 @@ struct EventDoc {
     organizer_id: Option<String>,
     #[serde(default)]
     refund_policy: RefundPolicy,
+    /// Absent from documents written before the switch existed: on.
+    #[serde(default = "api_types::waitlist::on_by_default")]
+    waitlist_enabled: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -386,6 +389,7 @@ impl EventDoc {
             ticket_types: Vec::new(),
             organizer_id: self.organizer_id.as_deref().map(parse_uuid).transpose()?,
             refund_policy: self.refund_policy,
+            waitlist_enabled: self.waitlist_enabled,
         })
     }
 }
@@ -926,6 +930,7 @@ impl MongoStore {
                 "allowed": info.refund_policy.allowed,
                 "untilHoursBefore": i64::from(info.refund_policy.until_hours_before),
             },
+            "waitlistEnabled": info.waitlist_enabled,
         };
         // A change that does not say who organizes the event keeps the organizer stored.
         if let Some(organizer) = info.organizer_id {

@@ -170,6 +170,7 @@ impl Schema for TicketSchema {
         AFTER_THE_SALE,
         CHECK_IN,
         waitlist::SCHEMA,
+        waitlist::SWITCH,
     ];
 }
 
@@ -659,7 +660,7 @@ fn event_stock(c: &Connection, event_id: Uuid) -> Result<Option<EventStock>, Sto
     let event = c
         .query_row_cached(
             "SELECT title, date_time, status, version, currency, organizer_id,
-                    refund_allowed, refund_until_hours_before
+                    refund_allowed, refund_until_hours_before, waitlist_enabled
              FROM events WHERE id = ?1",
             [&id],
             |r| {
@@ -676,6 +677,7 @@ fn event_stock(c: &Connection, event_id: Uuid) -> Result<Option<EventStock>, Sto
                         allowed: r.get(6)?,
                         until_hours_before: r.get(7)?,
                     },
+                    waitlist_enabled: r.get(8)?,
                 })
             },
         )
@@ -729,11 +731,11 @@ impl TicketStore for SqliteStore {
                 }
                 tx.execute_cached(
                     "INSERT INTO events (id, title, date_time, status, version, currency, organizer_id,
-                                         refund_allowed, refund_until_hours_before)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                                         refund_allowed, refund_until_hours_before, waitlist_enabled)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
                      ON CONFLICT (id) DO UPDATE SET title = ?2, date_time = ?3, status = ?4, version = ?5,
                         currency = ?6, organizer_id = COALESCE(?7, organizer_id), refund_allowed = ?8,
-                        refund_until_hours_before = ?9",
+                        refund_until_hours_before = ?9, waitlist_enabled = ?10",
                     params![
                         id,
                         info.title,
@@ -744,6 +746,7 @@ impl TicketStore for SqliteStore {
                         info.organizer_id.map(|o| o.to_string()),
                         info.refund_policy.allowed,
                         info.refund_policy.until_hours_before,
+                        info.waitlist_enabled,
                     ],
                 )?;
                 for (position, t) in info.ticket_types.iter().enumerate() {

@@ -21,6 +21,8 @@ pub enum JoinResult {
     NotSoldOut { available: u32 },
     /// The event has no such ticket type, or is not on sale (cancelled, draft, unknown).
     NotOnSale,
+    /// The organizer turned the event's waitlist off.
+    Off,
 }
 
 /// One ticket type's line, as the organizer counts it.
@@ -35,7 +37,7 @@ pub struct TypeLength {
 #[async_trait]
 pub trait WaitlistStore: Send + Sync {
     /// Adds `entry` (waiting) to its type's line in one atomic unit: only while the event is on
-    /// sale, fewer than `entry.quantity` seats are available, and the buyer has no open entry
+    /// sale with its waitlist on ([`crate::waitlist::Line`]), fewer than `entry.quantity` seats are available, and the buyer has no open entry
     /// for the type (a unique index decides a race between two joins).
     async fn join_waitlist(&self, entry: &Entry) -> Result<JoinResult, StoreError>;
     async fn waitlist_entry(&self, id: Uuid) -> Result<Option<Entry>, StoreError>;

@@ -1,5 +1,6 @@
-//! The waiting room's state in a JetStream key-value bucket, `WAITING_ROOM`, so it survives a
-//! restart and every replica of the ticket service shares it. Keys:
+//! The waiting room's state in a JetStream key-value bucket, `WAITING_ROOM` (defined in
+//! `nats/buckets/KV_WAITING_ROOM.json`), so it survives a restart and every replica of the ticket
+//! service shares it. Keys:
 //!
 //! | key | value |
 //! |---|---|
@@ -21,7 +22,6 @@ use uuid::Uuid;
 
 use api_types::queue::SaleStart;
 
-pub const BUCKET: &str = "WAITING_ROOM";
 const PASS_KEY: &str = "pass-key";
 
 /// Anything the broker failed with; the routes answer 503 `queue_unavailable`.
@@ -113,19 +113,11 @@ pub struct Bucket {
 }
 
 impl Bucket {
-    /// Creates the bucket or takes the existing one (every replica, every start).
+    /// Creates or updates the bucket from `nats/buckets/KV_WAITING_ROOM.json` (every replica,
+    /// every start) and opens it.
     pub async fn open(js: &jetstream::Context) -> anyhow::Result<Self> {
-        let replicas = platform::nats::stream_replicas()?.unwrap_or(1);
-        let kv = js
-            .create_or_update_key_value(kv::Config {
-                bucket: BUCKET.into(),
-                description: "Waiting rooms of on-sales: entries, settings, used passes".into(),
-                history: 1,
-                storage: jetstream::stream::StorageType::File,
-                num_replicas: replicas,
-                ..Default::default()
-            })
-            .await?;
+        let kv =
+            platform::nats::ensure_bucket(js, contracts::jetstream::WAITING_ROOM_BUCKET).await?;
         Ok(Self { kv })
     }
 

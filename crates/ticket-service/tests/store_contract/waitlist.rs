@@ -411,3 +411,69 @@ pub(super) async fn releases_racing_joins_and_lapses_never_oversell_nor_offer_a_
     let distinct: HashSet<&String> = offered.iter().collect();
     assert_eq!(distinct.len(), offered.len(), "an entry was offered twice");
 }
+
+pub(super) async fn with_the_waitlist_off_joining_is_refused_and_freed_seats_go_back_on_sale(
+    store: Arc<dyn TicketStore>,
+) {
+    let id = published(&store, &[("General", 2)]).await;
+    let sold = order(id, &[("General", 2)]);
+    booked(&store, &sold).await;
+    let waiting = entry(id, "General", 1, 60);
+    joined(&store, &waiting).await;
+    // The organizer turns the waitlist off.
+    let off = EventInfo {
+        waitlist_enabled: false,
+        ..event(id, 2, &[("General", 2)])
+    };
+    assert!(store.apply_event(&off).await.unwrap());
+    assert!(
+        !store
+            .event_stock(id)
+            .await
+            .unwrap()
+            .unwrap()
+            .event
+            .waitlist_enabled
+    );
+    assert_eq!(
+        store
+            .join_waitlist(&entry(id, "General", 1, 60))
+            .await
+            .unwrap(),
+        JoinResult::Off
+    );
+    // Seats that come back are not offered: they are on sale, and the entry keeps its place.
+    store
+        .cancel(sold.id, CancelReason::Expired, None)
+        .await
+        .unwrap();
+    assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 0)]);
+    assert_eq!(status_of(&store, &waiting).await, waiting);
+    assert!(
+        rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        store.waitlist_of_user(id, waiting.user_id).await.unwrap(),
+        vec![(waiting.clone(), Some(1))]
+    );
+    // Back on: the next seats that come free are offered to it again.
+    assert!(
+        store
+            .apply_event(&event(id, 3, &[("General", 2)]))
+            .await
+            .unwrap()
+    );
+    let again = order(id, &[("General", 2)]);
+    booked(&store, &again).await;
+    store
+        .cancel(again.id, CancelReason::Expired, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &waiting).await.status,
+        EntryStatus::Offered
+    );
+    assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 1)]);
+}

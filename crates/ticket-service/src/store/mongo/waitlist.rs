@@ -21,7 +21,7 @@ use uuid::Uuid;
 use super::{IdDoc, MongoStore, OrderDoc, corrupt, count, stock_id};
 use crate::lifecycle::StockChange;
 use crate::store::waitlist::{JoinResult, TypeLength, WaitlistStore};
-use crate::waitlist::{self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate};
+use crate::waitlist::{self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate, Line};
 
 pub(super) const COLLECTION: &str = "waitlist";
 
@@ -182,13 +182,21 @@ impl MongoStore {
             .map(|d| u32::try_from(d.available.max(0)).unwrap_or(u32::MAX)))
     }
 
-    async fn on_sale_in<E>(&self, s: &mut ClientSession, event_id: Uuid) -> TxResult<bool, E> {
-        Ok(self
+    /// Whether the event's lines take entries and get offers.
+    async fn line_of_event_in<E>(
+        &self,
+        s: &mut ClientSession,
+        event_id: Uuid,
+    ) -> TxResult<Line, E> {
+        let event = self
             .events
             .find_one(doc! {"_id": event_id.to_string()})
             .session(&mut *s)
-            .await?
-            .is_some_and(|e| e.status.is_on_sale()))
+            .await?;
+        Ok(match event {
+            Some(e) => Line::of(Some(e.status), e.waitlist_enabled),
+            None => Line::of(None, false),
+        })
     }
 
     /// Writes an entry's new state, only while it still has the status it was read in.
@@ -244,14 +252,15 @@ impl MongoStore {
         stock: &[StockChange],
     ) -> TxResult<(), E> {
         for (event_id, ticket_type) in waitlist::freed(stock) {
-            if !self.on_sale_in(s, event_id).await? {
+            let open = self.line_of_event_in(s, event_id).await?;
+            if open != Line::Open {
                 continue;
             }
             let Some(free) = self.available_in(s, event_id, &ticket_type).await? else {
                 continue;
             };
             let line = self.line_in(s, event_id, &ticket_type).await?;
-            for offer in waitlist::offers(free, &line, platform::time::now()) {
+            for offer in waitlist::offers(open, free, &line, platform::time::now()) {
                 self.update_entry(s, &offer.update).await?;
                 self.must_change_stock(s, &offer.hold).await?;
                 self.insert_facts(s, std::slice::from_ref(&offer.fact))
@@ -292,8 +301,10 @@ impl MongoStore {
             let position = self.position_in(s, &open).await?;
             return Err(TxError::Stop(Some(JoinResult::AlreadyIn(open, position))));
         }
-        if !self.on_sale_in(s, entry.event_id).await? {
-            return Err(TxError::Stop(Some(JoinResult::NotOnSale)));
+        match self.line_of_event_in(s, entry.event_id).await? {
+            Line::Open => {}
+            Line::Off => return Err(TxError::Stop(Some(JoinResult::Off))),
+            Line::NotOnSale => return Err(TxError::Stop(Some(JoinResult::NotOnSale))),
         }
         match self
             .available_in(s, entry.event_id, &entry.ticket_type)

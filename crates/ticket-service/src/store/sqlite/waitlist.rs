@@ -14,7 +14,7 @@ use super::{SqliteStore, change_stock, insert_facts, insert_order};
 use crate::lifecycle::StockChange;
 use crate::store::EventStatus;
 use crate::store::waitlist::{JoinResult, TypeLength, WaitlistStore};
-use crate::waitlist::{self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate};
+use crate::waitlist::{self, Entry, EntryCommand, EntryOutcome, EntryStatus, EntryUpdate, Line};
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE waitlist (
@@ -39,6 +39,11 @@ CREATE INDEX waitlist_line ON waitlist(event_id, ticket_type, joined_at, id)
     WHERE status = 'waiting';
 CREATE INDEX waitlist_offers_by_expiry ON waitlist(offer_expires_at) WHERE status = 'offered';
 CREATE INDEX waitlist_by_user ON waitlist(user_id, event_id);
+"#;
+
+/// The organizer's switch on each event; events stored before it had their waitlist on.
+pub(super) const SWITCH: &str = r#"
+ALTER TABLE events ADD COLUMN waitlist_enabled INTEGER NOT NULL DEFAULT 1;
 "#;
 
 const COLUMNS: &str = "id, event_id, event_title, ticket_type, user_id, email, first_name, quantity, \
@@ -91,18 +96,19 @@ fn available(c: &Connection, event_id: Uuid, ticket_type: &str) -> rusqlite::Res
     .optional()
 }
 
-fn on_sale(c: &Connection, event_id: Uuid) -> rusqlite::Result<bool> {
-    let status: Option<String> = c
+/// Whether the event's lines take entries and get offers.
+fn line_of_event(c: &Connection, event_id: Uuid) -> rusqlite::Result<Line> {
+    let stored: Option<(String, bool)> = c
         .query_row(
-            "SELECT status FROM events WHERE id = ?1",
+            "SELECT status, waitlist_enabled FROM events WHERE id = ?1",
             [event_id.to_string()],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )
         .optional()?;
-    Ok(status
-        .as_deref()
-        .and_then(EventStatus::parse)
-        .is_some_and(EventStatus::is_on_sale))
+    Ok(match stored {
+        Some((status, enabled)) => Line::of(EventStatus::parse(&status), enabled),
+        None => Line::of(None, false),
+    })
 }
 
 /// Writes an entry's new state, only while it still has the status it was read in.
@@ -142,14 +148,15 @@ fn must_change_stock(tx: &Connection, c: &StockChange) -> Result<(), StoreError>
 
 /// Offers the available seats of one type to its line ([`waitlist::offers`]), inside `tx`.
 fn offer_type(tx: &Connection, event_id: Uuid, ticket_type: &str) -> Result<(), StoreError> {
-    if !on_sale(tx, event_id)? {
+    let open = line_of_event(tx, event_id)?;
+    if open != Line::Open {
         return Ok(());
     }
     let Some(free) = available(tx, event_id, ticket_type)? else {
         return Ok(());
     };
     let waiting = line(tx, event_id, ticket_type)?;
-    for offer in waitlist::offers(free, &waiting, platform::time::now()) {
+    for offer in waitlist::offers(open, free, &waiting, platform::time::now()) {
         update_entry(tx, &offer.update)?;
         must_change_stock(tx, &offer.hold)?;
         insert_facts(tx, std::slice::from_ref(&offer.fact))?;
@@ -209,8 +216,10 @@ fn join_in(tx: &Connection, entry: &Entry) -> Result<JoinResult, StoreError> {
         let position = position_in(tx, &open)?;
         return Ok(JoinResult::AlreadyIn(open, position));
     }
-    if !on_sale(tx, entry.event_id)? {
-        return Ok(JoinResult::NotOnSale);
+    match line_of_event(tx, entry.event_id)? {
+        Line::Open => {}
+        Line::Off => return Ok(JoinResult::Off),
+        Line::NotOnSale => return Ok(JoinResult::NotOnSale),
     }
     match available(tx, entry.event_id, &entry.ticket_type)? {
         None => return Ok(JoinResult::NotOnSale),
