@@ -7,6 +7,7 @@ mod columns;
 mod connection;
 mod migrated;
 mod readers;
+mod tuning;
 mod writer;
 
 pub use cached::Cached;

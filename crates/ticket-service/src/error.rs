@@ -52,7 +52,7 @@ pub enum TicketError {
     #[error("not on sale before {0}")]
     NotOnSaleYet(chrono::DateTime<chrono::Utc>),
     #[error("queue pass refused: {}", .0.code())]
-    PassRefused(crate::waiting_room::Refusal),
+    PassRefused(crate::waiting_room::refusal::Refusal),
     #[error("waiting room unavailable")]
     QueueUnavailable,
     #[error(transparent)]

@@ -13,6 +13,7 @@ pub mod codes;
 pub mod config;
 pub mod door;
 pub mod error;
+pub mod event_status;
 pub mod expiry;
 pub mod facts;
 mod input;

@@ -32,10 +32,10 @@ use uuid::Uuid;
 
 pub use api_types::waitlist::WaitlistStatus as EntryStatus;
 
+use crate::event_status::EventStatus;
 use crate::facts::SOURCE;
 use crate::lifecycle::{self, Placement, StockChange};
 use crate::order::Order;
-use crate::store::EventStatus;
 
 /// One buyer's place in the waitlist of one ticket type.
 #[derive(Debug, Clone, PartialEq)]

@@ -10,14 +10,12 @@ use std::sync::Arc;
 use rusqlite::Connection;
 
 use super::readers::Readers;
+use super::tuning::tune;
 use super::writer::{Changes, Writer};
 use crate::store::StoreError;
 
 /// Read connections per database: reads are short, and the machines are small.
 const MAX_READERS: usize = 4;
-
-/// Prepared statements kept per connection: every query a store runs, so none is parsed twice.
-const CACHED_STATEMENTS: usize = 128;
 
 #[derive(Clone)]
 pub struct Sqlite {
@@ -28,13 +26,6 @@ struct Inner {
     // Dropped in this order: the readers first, then the writer, which closes the file.
     readers: Option<Readers>,
     writer: Writer,
-}
-
-/// Settings of every connection, the writer's and the readers'.
-pub(super) fn tune(conn: &Connection) -> rusqlite::Result<()> {
-    conn.busy_timeout(std::time::Duration::from_secs(5))?;
-    conn.set_prepared_statement_cache_capacity(CACHED_STATEMENTS);
-    Ok(())
 }
 
 impl Sqlite {

@@ -37,7 +37,7 @@ impl Readers {
                     | OpenFlags::SQLITE_OPEN_NO_MUTEX
                     | OpenFlags::SQLITE_OPEN_URI,
             )?;
-            super::connection::tune(&conn)?;
+            super::tuning::tune(&conn)?;
             let queue = queue.clone();
             let thread = std::thread::Builder::new()
                 .name(format!("sqlite-reader-{name}-{i}"))

@@ -14,7 +14,6 @@ use platform::StoreError;
 use platform::config::StoreConfig;
 use platform::money::{Currency, Money};
 use platform::outbox::OutboxStore;
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 pub use mongo::MongoStore;
@@ -25,45 +24,10 @@ pub use api_types::events::RefundPolicy;
 
 pub use crate::checkin::{DoorTicket, EventTicket, Scan, StoredKey, TicketCheckin};
 use crate::error::TicketError;
+pub use crate::event_status::EventStatus;
 pub use crate::lifecycle::{Command, Transition};
 use crate::order::{CancelReason, Order, OrderDetails};
 pub use crate::sales::{OrderPage, OrderQuery, Sale};
-
-/// Where an event stands in the catalogue. Serialized as its name, as stored and shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum EventStatus {
-    Published,
-    Cancelled,
-    /// Not public yet; so is any status this service does not know.
-    #[serde(other)]
-    Draft,
-}
-
-impl EventStatus {
-    const ALL: [EventStatus; 3] = [
-        EventStatus::Published,
-        EventStatus::Cancelled,
-        EventStatus::Draft,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventStatus::Published => "published",
-            EventStatus::Cancelled => "cancelled",
-            EventStatus::Draft => "draft",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
-    /// Only a published event takes bookings (and then only until it starts).
-    pub fn is_on_sale(self) -> bool {
-        self == EventStatus::Published
-    }
-}
 
 /// What the ticket service knows of an event from the catalogue.
 #[derive(Debug, Clone, PartialEq)]
@@ -344,21 +308,4 @@ pub async fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn TicketStore>> 
         StoreConfig::Sqlite { path } => Arc::new(SqliteStore::open(path)?),
         StoreConfig::Mongo { uri, database } => Arc::new(MongoStore::connect(uri, database).await?),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn event_statuses_are_written_as_their_names_and_an_unknown_one_is_never_on_sale() {
-        for s in EventStatus::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(EventStatus::parse(s.as_str()), Some(s));
-        }
-        let unknown: EventStatus = serde_json::from_value("archived".into()).unwrap();
-        assert_eq!(unknown, EventStatus::Draft);
-        assert!(EventStatus::Published.is_on_sale());
-        assert!(!EventStatus::Cancelled.is_on_sale() && !unknown.is_on_sale());
-    }
 }
