@@ -13,7 +13,7 @@ use std::future::Future;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use async_nats::jetstream::{self, kv};
+use async_nats::jetstream::kv;
 use platform::StoreError;
 use platform::auth::VerifiedUser;
 use platform::auth::record::{self, SessionRecord, UserRecord};
@@ -155,7 +155,7 @@ async fn open_bucket(nats_url: String, inner: Arc<Inner>) {
     let Ok(client) = platform::nats::connect(&nats_url, "auth-service", Duration::MAX).await else {
         return;
     };
-    let js = jetstream::new(client);
+    let js = platform::nats::jetstream(client);
     let mut pause = Duration::from_millis(100);
     loop {
         match platform::nats::ensure_sessions_bucket(&js).await {

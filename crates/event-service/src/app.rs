@@ -47,7 +47,7 @@ pub async fn build_with(
     store: Arc<dyn EventStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = jetstream::new(nats.clone());
+    let js = platform::nats::jetstream(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     if let Some(organizer) = &config.demo {
         let added = crate::demo::seed(

@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use async_nats::jetstream;
 use axum::Router;
 use contracts::jetstream::{
     NOTIFICATION_CATALOG, NOTIFICATION_ORDERS, NOTIFICATION_PAYMENTS, NOTIFICATION_TICKETS,
@@ -69,7 +68,7 @@ pub async fn build_with(
     store: Arc<dyn NotificationStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = jetstream::new(nats.clone());
+    let js = platform::nats::jetstream(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let mailer = Mailer::new(
         config.smtp_url.as_deref(),

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_nats::jetstream;
 use axum::Router;
 use platform::AuthClient;
 use platform::background::Background;
@@ -67,7 +66,7 @@ pub async fn build_with(
     store: Arc<dyn PaymentStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = jetstream::new(nats.clone());
+    let js = platform::nats::jetstream(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let state = AppState {
         auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),

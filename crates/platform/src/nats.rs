@@ -5,6 +5,18 @@ use std::time::Duration;
 use anyhow::Context as _;
 use async_nats::jetstream;
 
+/// How long a JetStream API request (creating a stream, a publish acknowledgement) may take.
+/// The client's default of 5 s fails a service's start-up when a busy machine makes the server
+/// slow to answer; a broker that is really gone is noticed by the connection, not this.
+const JETSTREAM_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The JetStream context every service uses on `client`.
+pub fn jetstream(client: async_nats::Client) -> jetstream::Context {
+    let mut js = jetstream::new(client);
+    js.set_timeout(JETSTREAM_TIMEOUT);
+    js
+}
+
 /// Connects, retrying with backoff until `deadline` has passed; afterwards the client reconnects
 /// by itself for as long as the process lives. `url` may list several servers separated by
 /// commas (the members of a cluster): start-up then does not depend on any single one.

@@ -36,7 +36,7 @@ pub async fn build_with_store(
     store: Arc<dyn TicketStore>,
 ) -> anyhow::Result<App> {
     let nats = platform::nats::connect_to(&config.links, "ticket-service").await?;
-    let js = jetstream::new(nats.clone());
+    let js = platform::nats::jetstream(nats.clone());
     platform::nats::ensure_streams(&js).await?;
     let waiting_room = WaitingRoom::open(&js, config.queue_pass).await?;
     let state = AppState {

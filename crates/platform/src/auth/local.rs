@@ -97,7 +97,7 @@ impl LocalSessions {
             copy: RwLock::default(),
             touching: Mutex::default(),
         });
-        tokio::spawn(follow(Arc::downgrade(&inner), jetstream::new(nats)));
+        tokio::spawn(follow(Arc::downgrade(&inner), crate::nats::jetstream(nats)));
         Self { inner }
     }
 
