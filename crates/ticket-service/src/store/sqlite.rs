@@ -266,6 +266,13 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
     })
 }
 
+/// The ids in the first column of `sql`'s rows: the sweeps' work lists.
+fn ids<P: rusqlite::Params>(c: &Connection, sql: &str, params: P) -> rusqlite::Result<Vec<Uuid>> {
+    c.prepare_cached(sql)?
+        .query_map(params, |r| r.uuid(0))?
+        .collect()
+}
+
 fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
     c.query_row_cached(
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
@@ -906,13 +913,11 @@ impl TicketStore for SqliteStore {
     ) -> Result<Vec<Uuid>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(
+                Ok(ids(
+                    c,
                     "SELECT id FROM orders WHERE status = 'pending' AND expires_at <= ?1 ORDER BY expires_at LIMIT ?2",
-                )?;
-                let ids = stmt
-                    .query_map(params![millis(now), limit as i64], |r| r.uuid(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(ids)
+                    params![millis(now), limit as i64],
+                )?)
             })
             .await
     }
@@ -920,15 +925,13 @@ impl TicketStore for SqliteStore {
     async fn orders_to_cascade(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(
+                Ok(ids(
+                    c,
                     "SELECT o.id FROM events e JOIN orders o ON o.event_id = e.id
                      WHERE e.status = 'cancelled' AND o.status IN ('pending', 'confirmed')
                      LIMIT ?1",
-                )?;
-                let ids = stmt
-                    .query_map([limit as i64], |r| r.uuid(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(ids)
+                    [limit as i64],
+                )?)
             })
             .await
     }

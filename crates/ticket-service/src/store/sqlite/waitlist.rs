@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
-use platform::sqlite::{RowExt, millis};
+use platform::sqlite::{Changes, RowExt, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -260,19 +260,19 @@ impl WaitlistStore for SqliteStore {
     async fn join_waitlist(&self, entry: &Entry) -> Result<JoinResult, StoreError> {
         let entry = entry.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let result = join_in(&tx, &entry)?;
-                if matches!(result, JoinResult::Joined(..)) {
-                    tx.commit()?;
-                }
-                Ok(result)
+            .write(move |c| {
+                let result = join_in(c, &entry)?;
+                Ok(if matches!(result, JoinResult::Joined(..)) {
+                    Changes::Keep(result)
+                } else {
+                    Changes::Undo(result)
+                })
             })
             .await
     }
 
     async fn waitlist_entry(&self, id: Uuid) -> Result<Option<Entry>, StoreError> {
-        self.db.call(move |c| Ok(load_entry(c, id)?)).await
+        self.db.read(move |c| Ok(load_entry(c, id)?)).await
     }
 
     async fn waitlist_of_user(
@@ -281,7 +281,7 @@ impl WaitlistStore for SqliteStore {
         user_id: Uuid,
     ) -> Result<Vec<(Entry, Option<u32>)>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(&format!(
                     "SELECT {COLUMNS} FROM waitlist WHERE user_id = ?1 AND event_id = ?2
                      ORDER BY status NOT IN ('waiting', 'offered'), joined_at DESC, id DESC"
@@ -311,33 +311,29 @@ impl WaitlistStore for SqliteStore {
         let command = command.clone();
         let traceparent = traceparent.map(str::to_string);
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                let outcome = settle_in(&tx, entry_id, &command, traceparent.as_deref())?;
-                tx.commit()?;
-                Ok(outcome)
+            .write(move |c| {
+                let outcome = settle_in(c, entry_id, &command, traceparent.as_deref())?;
+                Ok(Changes::Keep(outcome))
             })
             .await
     }
 
     async fn offers_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, StoreError> {
         self.db
-            .call(move |c| {
-                let mut stmt = c.prepare_cached(
+            .read(move |c| {
+                Ok(super::ids(
+                    c,
                     "SELECT id FROM waitlist WHERE status = 'offered' AND offer_expires_at <= ?1
                      ORDER BY offer_expires_at LIMIT ?2",
-                )?;
-                let ids = stmt
-                    .query_map(params![millis(now), limit as i64], |r| r.uuid(0))?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(ids)
+                    params![millis(now), limit as i64],
+                )?)
             })
             .await
     }
 
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT i.ticket_type,
                         COUNT(w.id) FILTER (WHERE w.status = 'waiting'),
