@@ -240,10 +240,20 @@ fn demo_account(
         .context("no user id in the answer")
 }
 
+/// The workspace's target directory.
 pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
-    let out = cargo()
-        .args(["metadata", "--format-version", "1", "--no-deps"])
-        .output()?;
+    target_dir_of(None)
+}
+
+/// The target directory of the workspace whose manifest is `manifest` (this one when `None`),
+/// as cargo reports it.
+pub(crate) fn target_dir_of(manifest: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let mut metadata = cargo();
+    metadata.args(["metadata", "--format-version", "1", "--no-deps"]);
+    if let Some(manifest) = manifest {
+        metadata.arg("--manifest-path").arg(manifest);
+    }
+    let out = metadata.output()?;
     if !out.status.success() {
         bail!("cargo metadata failed");
     }

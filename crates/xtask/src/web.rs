@@ -43,7 +43,7 @@ pub fn build() -> anyhow::Result<Bundle> {
     if !status.success() {
         bail!("building the web app failed");
     }
-    let wasm = web_target_dir(&manifest)?
+    let wasm = crate::stack::target_dir_of(Some(&manifest))?
         .join(TARGET)
         .join("release")
         .join("ticketing-web.wasm");
@@ -318,28 +318,6 @@ fn optimise(wasm: &Path) -> bool {
             false
         }
     }
-}
-
-fn web_target_dir(manifest: &Path) -> anyhow::Result<PathBuf> {
-    let out = cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(manifest)
-        .output()?;
-    if !out.status.success() {
-        bail!("cargo metadata for the web app failed");
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    Ok(PathBuf::from(
-        v["target_directory"]
-            .as_str()
-            .context("no target_directory")?,
-    ))
 }
 
 /// Headless Chromium and its WebDriver for the browser test.
