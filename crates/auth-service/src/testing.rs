@@ -6,6 +6,7 @@ use std::time::Duration;
 use platform::config::BaseConfig;
 use platform::testing::{TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
+use uuid::Uuid;
 
 use crate::config::AuthConfig;
 use crate::store::{AuthStore, SqliteStore};
@@ -69,11 +70,33 @@ pub async fn register(client: &TestClient, email: &str) -> TestResponse {
     res
 }
 
+/// `POST /api/auth/login` with `email` and `password` through `client` (the auth service, or a
+/// gateway in front of it); the client keeps the cookie of a session it opens.
+pub async fn log_in(client: &TestClient, email: &str, password: &str) -> TestResponse {
+    client
+        .post(
+            "/api/auth/login",
+            &json!({"email": email, "password": password}),
+        )
+        .await
+}
+
 /// A signed-in browser against `base` (any service that proxies or shares the auth cookie).
 pub async fn signed_in(auth: &TestServer, email: &str) -> (TestClient, Value) {
     let client = TestClient::new(auth.url());
     let user = register(&client, email).await.json()["user"].clone();
     (client, user)
+}
+
+/// A new user signed in with the auth service, with a client for the service at `base` sharing
+/// the session cookie, and the user's id.
+pub async fn signed_in_at(auth: &TestServer, email: &str, base: String) -> (TestClient, Uuid) {
+    let (client, user) = signed_in(auth, email).await;
+    let id = user["id"]
+        .as_str()
+        .and_then(|s| Uuid::parse_str(s).ok())
+        .expect("a user id");
+    (client.pointed_at(base), id)
 }
 
 /// Registers `first last` with `email` on the auth service at `auth_url`; `client` keeps the

@@ -48,12 +48,7 @@ async fn register_me_verify_logout_and_login_round_trip() {
     assert_eq!(out.status, 200);
     assert_eq!(client.get("/api/auth/me").await.status, 401);
 
-    let login = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "ADA@example.com", "password": "correct-horse"}),
-        )
-        .await;
+    let login = testing::log_in(&client, "ADA@example.com", "correct-horse").await;
     assert_eq!(login.status, 200, "{}", login.text);
     assert_eq!(login.json()["user"]["id"], user["id"]);
     assert!(login.json()["user"]["lastLogin"].is_string());
@@ -92,12 +87,7 @@ async fn the_cookie_is_secure_when_configured() {
 async fn a_new_login_rejects_the_session_id_it_replaced() {
     let (server, client) = server().await;
     let first = session_cookie(&register(&client, "rotate@example.com").await);
-    let login = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "rotate@example.com", "password": "correct-horse"}),
-        )
-        .await;
+    let login = testing::log_in(&client, "rotate@example.com", "correct-horse").await;
     let second = session_cookie(&login);
     assert_ne!(first, second);
 
@@ -201,48 +191,29 @@ async fn each_validation_rule_rejects_with_its_field_named() {
 
 #[tokio::test]
 async fn malformed_json_wrong_content_type_and_oversize_bodies_get_their_codes() {
-    let (server, client) = server().await;
-    let url = format!("{}/api/auth/register", server.url());
-    let malformed = client
-        .send(
-            client
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .body("{\"email\":"),
-        )
-        .await;
+    let (_server, client) = server().await;
+    // A raw body of `content_type` to the sign-up route.
+    let register_raw = |content_type: &'static str, body: String| {
+        client.request(reqwest::Method::POST, "/api/auth/register", move |r| {
+            r.header("content-type", content_type).body(body)
+        })
+    };
+    let malformed = register_raw("application/json", "{\"email\":".into()).await;
     assert_eq!(
         (malformed.status, malformed.code().as_str()),
         (400, "malformed_json")
     );
 
-    let wrong_type = client
-        .send(
-            client
-                .http
-                .post(&url)
-                // Not text/plain: a form's content type without an Origin is refused first
-                // (platform::csrf).
-                .header("content-type", "application/xml")
-                .body("{}"),
-        )
-        .await;
+    // Not text/plain: a form's content type without an Origin is refused first
+    // (platform::csrf).
+    let wrong_type = register_raw("application/xml", "{}".into()).await;
     assert_eq!(
         (wrong_type.status, wrong_type.code().as_str()),
         (415, "unsupported_media_type")
     );
 
     let huge = format!("{{\"email\": \"{}\"}}", "a".repeat(70 * 1024));
-    let oversize = client
-        .send(
-            client
-                .http
-                .post(&url)
-                .header("content-type", "application/json")
-                .body(huge),
-        )
-        .await;
+    let oversize = register_raw("application/json", huge).await;
     assert_eq!(
         (oversize.status, oversize.code().as_str()),
         (413, "payload_too_large")
@@ -304,11 +275,7 @@ async fn no_response_ever_contains_the_password_hash() {
     bodies.push(client.get("/api/auth/me").await.text);
     bodies.push(client.get("/api/auth/verify").await.text);
     bodies.push(
-        client
-            .post(
-                "/api/auth/login",
-                &json!({"email": "hash@example.com", "password": "correct-horse"}),
-            )
+        testing::log_in(&client, "hash@example.com", "correct-horse")
             .await
             .text,
     );
@@ -325,18 +292,8 @@ async fn no_response_ever_contains_the_password_hash() {
 async fn an_unknown_email_and_a_wrong_password_get_the_same_answer() {
     let (_server, client) = server().await;
     register(&client, "known@example.com").await;
-    let wrong = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "known@example.com", "password": "wrong-horse"}),
-        )
-        .await;
-    let unknown = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "ghost@example.com", "password": "wrong-horse"}),
-        )
-        .await;
+    let wrong = testing::log_in(&client, "known@example.com", "wrong-horse").await;
+    let unknown = testing::log_in(&client, "ghost@example.com", "wrong-horse").await;
     assert_eq!(wrong.status, 401);
     assert_eq!(wrong.text, unknown.text);
     assert_eq!(wrong.code(), "invalid_credentials");
@@ -355,12 +312,7 @@ async fn a_disabled_account_cannot_sign_in_and_loses_its_sessions() {
         .unwrap();
 
     assert_eq!(client.get("/api/auth/verify").await.status, 401);
-    let login = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "off@example.com", "password": "correct-horse"}),
-        )
-        .await;
+    let login = testing::log_in(&client, "off@example.com", "correct-horse").await;
     assert_eq!(
         (login.status, login.code().as_str()),
         (403, "account_disabled")
@@ -412,12 +364,7 @@ async fn the_configured_admin_is_bootstrapped_at_start_up() {
     })
     .await;
     let client = TestClient::new(server.url());
-    let login = client
-        .post(
-            "/api/auth/login",
-            &json!({"email": "root@example.com", "password": "admin-password"}),
-        )
-        .await;
+    let login = testing::log_in(&client, "root@example.com", "admin-password").await;
     assert_eq!(login.status, 200, "{}", login.text);
     assert_eq!(
         client.get("/api/auth/verify").await.json()["user"]["role"],
@@ -436,12 +383,9 @@ async fn health_answers_and_every_response_carries_a_request_id() {
     assert_eq!(ready.json()["checks"]["store"]["status"], "ok");
 
     let res = client
-        .send(
-            client
-                .http
-                .get(client.url("/health"))
-                .header("x-request-id", "abc-123"),
-        )
+        .request(reqwest::Method::GET, "/health", |r| {
+            r.header("x-request-id", "abc-123")
+        })
         .await;
     assert_eq!(res.header("x-request-id"), Some("abc-123"));
 }

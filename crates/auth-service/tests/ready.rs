@@ -110,12 +110,7 @@ async fn ready_reports_a_dead_store_and_requests_fail_with_a_generic_500() {
         "alive even without its store"
     );
 
-    let res = client
-        .post(
-            "/api/auth/login",
-            &serde_json::json!({"email": "a@example.com", "password": "whatever1"}),
-        )
-        .await;
+    let res = testing::log_in(&client, "a@example.com", "whatever1").await;
     assert_eq!(res.status, 500);
     assert_eq!(res.code(), "internal_error");
     assert!(

@@ -14,25 +14,20 @@ async fn login_from(
     password: &str,
 ) -> TestResponse {
     client
-        .send(
-            client
-                .http
-                .post(client.url("/api/auth/login"))
-                .header("x-forwarded-for", address)
-                .json(&json!({"email": email, "password": password})),
-        )
+        .request(reqwest::Method::POST, "/api/auth/login", |r| {
+            r.header("x-forwarded-for", address)
+                .json(&json!({"email": email, "password": password}))
+        })
         .await
 }
 
 async fn register_from(client: &TestClient, address: &str, email: &str) -> TestResponse {
+    let body =
+        json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace"});
     client
-        .send(
-            client
-                .http
-                .post(client.url("/api/auth/register"))
-                .header("x-forwarded-for", address)
-                .json(&json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace"})),
-        )
+        .request(reqwest::Method::POST, "/api/auth/register", |r| {
+            r.header("x-forwarded-for", address).json(&body)
+        })
         .await
 }
 

@@ -42,12 +42,7 @@ async fn a_browser_signs_up_and_in_through_the_gateway_with_a_first_party_cookie
     assert_eq!(me.status, 200);
     assert_eq!(me.json()["user"]["email"], "gw@example.com");
     // Errors from the service pass through unchanged.
-    let bad = browser
-        .post(
-            "/api/auth/login",
-            &json!({"email": "gw@example.com", "password": "nope-nope"}),
-        )
-        .await;
+    let bad = auth_service::testing::log_in(&browser, "gw@example.com", "nope-nope").await;
     assert_eq!(
         (bad.status, bad.code().as_str()),
         (401, "invalid_credentials")
@@ -257,13 +252,10 @@ async fn the_gateway_appends_the_client_address_and_forwards_the_browser_s_host(
     .await;
     let client = TestClient::new(gateway.url());
     let res = client
-        .send(
-            client
-                .http
-                .get(client.url("/api/events"))
-                .header("x-forwarded-for", "203.0.113.5")
-                .header("x-forwarded-host", "evil.example"),
-        )
+        .request(reqwest::Method::GET, "/api/events", |r| {
+            r.header("x-forwarded-for", "203.0.113.5")
+                .header("x-forwarded-host", "evil.example")
+        })
         .await;
     let seen = res.json();
     // The last entry is the peer the gateway saw: the one the services count attempts under.

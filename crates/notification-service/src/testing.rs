@@ -5,7 +5,6 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use async_nats::HeaderMap;
 use async_nats::jetstream;
 use chrono::{DateTime, Utc};
 use contracts::Envelope;
@@ -17,9 +16,9 @@ use contracts::orders::{
     OrderTicket,
 };
 use contracts::payments::{PaymentFailed, PaymentRefunded};
-use contracts::subjects::{self, headers};
+use contracts::subjects;
 use platform::background::Background;
-use platform::config::{BaseConfig, LinksConfig};
+use platform::config::BaseConfig;
 use platform::testing::{NatsServer, TestClient, TestServer};
 use serde::Serialize;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -215,12 +214,7 @@ fn address(command: &str) -> String {
 pub fn config(smtp_url: Option<String>, mail_dir: &std::path::Path) -> NotificationConfig {
     NotificationConfig {
         base: BaseConfig::in_memory(),
-        links: LinksConfig {
-            nats_url: String::new(),
-            nats_connect_timeout: Duration::from_secs(5),
-            auth_url: String::new(),
-            auth_timeout: Duration::from_secs(5),
-        },
+        links: platform::testing::links("", ""),
         smtp_url,
         mail_dir: mail_dir.to_path_buf(),
         from: "Ticketing <tickets@ticketing.test>"
@@ -320,31 +314,13 @@ impl Stack {
     /// A user signed in with the auth service: a client for the notification service, and the
     /// user's id.
     pub async fn user(&self, email: &str) -> (TestClient, Uuid) {
-        let (client, user) = auth_service::testing::signed_in(&self.auth, email).await;
-        let id = user["id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .expect("a user id");
-        (
-            TestClient {
-                http: client.http,
-                base: self.http.url(),
-            },
-            id,
-        )
+        auth_service::testing::signed_in_at(&self.auth, email, self.http.url()).await
     }
 
     /// Publishes an envelope on its `type` with `Nats-Msg-Id` = its id, as the services do.
     pub async fn publish<T: Serialize>(&self, envelope: &Envelope<T>) {
-        let mut h = HeaderMap::new();
-        h.insert(headers::MSG_ID, envelope.id.to_string().as_str());
-        let payload = serde_json::to_vec(envelope).expect("serializable envelope");
-        self.js
-            .publish_with_headers(envelope.kind.clone(), h, payload.into())
-            .await
-            .expect("published")
-            .await
-            .expect("stream acknowledged");
+        let h = platform::testing::msg_id(&envelope.id.to_string());
+        platform::testing::publish_envelope(&self.js, envelope, h).await;
     }
 
     /// Applies an envelope directly, as the consumer's handler would.

@@ -22,7 +22,7 @@ use contracts::catalog::Price;
 use contracts::orders::{CancelReason, OrderCancelled, OrderCreated, OrderLine};
 use contracts::subjects::{self, headers};
 use platform::background::Background;
-use platform::config::{BaseConfig, LinksConfig};
+use platform::config::BaseConfig;
 use platform::money::{Currency, Money};
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use platform::{ApiError, AuthClient, AuthUser};
@@ -47,12 +47,7 @@ pub const DECLINED_CARD: &str = "4000 0000 0000 0002";
 pub fn config() -> PaymentConfig {
     PaymentConfig {
         base: BaseConfig::in_memory(),
-        links: LinksConfig {
-            nats_url: String::new(),
-            nats_connect_timeout: Duration::from_secs(5),
-            auth_url: String::new(),
-            auth_timeout: Duration::from_secs(5),
-        },
+        links: platform::testing::links("", ""),
         // Port 9 (discard) is closed on test machines: the fallback fails fast.
         ticket_url: "http://127.0.0.1:9".into(),
         ticket_timeout: Duration::from_secs(2),
@@ -214,35 +209,29 @@ impl Stack {
     /// Registers a new user with the auth service and returns a client for the payment service
     /// sharing the session cookie.
     pub async fn buyer(&self, email: &str) -> Buyer {
-        let (auth_client, user) = auth_service::testing::signed_in(&self.auth, email).await;
-        let id = user["id"]
-            .as_str()
-            .and_then(|s| Uuid::parse_str(s).ok())
-            .expect("a user id");
+        let (client, id) =
+            auth_service::testing::signed_in_at(&self.auth, email, self.payment.url()).await;
         Buyer {
-            client: TestClient {
-                http: auth_client.http,
-                base: self.payment.url(),
-            },
+            client,
             id,
             email: email.to_string(),
         }
     }
 
+    /// A new buyer with `email` and an order of theirs worth `minor_units` cents that the
+    /// service has learned, held for 15 minutes.
+    pub async fn buyer_with_order(&self, email: &str, minor_units: i64) -> (Buyer, OrderCreated) {
+        let buyer = self.buyer(email).await;
+        let order = self.order_for(buyer.id, minor_units).await;
+        (buyer, order)
+    }
+
     /// A client signed in as the [`ADMIN`] (the stack must be built `with_admin()`).
     pub async fn admin(&self) -> TestClient {
         let auth_client = TestClient::new(self.auth.url());
-        let res = auth_client
-            .post(
-                "/api/auth/login",
-                &json!({"email": ADMIN.0, "password": ADMIN.1}),
-            )
-            .await;
+        let res = auth_service::testing::log_in(&auth_client, ADMIN.0, ADMIN.1).await;
         assert_eq!(res.status, 200, "admin login failed: {}", res.text);
-        TestClient {
-            http: auth_client.http,
-            base: self.payment.url(),
-        }
+        auth_client.pointed_at(self.payment.url())
     }
 
     /// Stops the background work: the consumer, the maintenance sweep and the relay.
@@ -266,21 +255,12 @@ impl Stack {
         envelope: &Envelope<T>,
         msg_id: Option<&str>,
     ) {
-        let mut h = HeaderMap::new();
-        if let Some(id) = msg_id {
-            h.insert(headers::MSG_ID, id);
-        }
+        let mut h = msg_id.map_or_else(HeaderMap::new, platform::testing::msg_id);
         h.insert(
             headers::TRACEPARENT,
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         );
-        let payload = serde_json::to_vec(envelope).expect("serializable envelope");
-        self.js
-            .publish_with_headers(envelope.kind.clone(), h, payload.into())
-            .await
-            .expect("published")
-            .await
-            .expect("stream acknowledged");
+        platform::testing::publish_envelope(&self.js, envelope, h).await;
     }
 
     /// Publishes `orders.created` for a new order of `user` worth `minor_units` cents, held for

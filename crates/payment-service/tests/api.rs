@@ -17,8 +17,7 @@ const TRACEPARENT: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-
 #[tokio::test]
 async fn an_approved_card_completes_the_payment_and_publishes_payments_completed() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
 
     let res = buyer
         .pay_with(|r| {
@@ -82,8 +81,7 @@ async fn an_approved_card_completes_the_payment_and_publishes_payments_completed
 async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_order_stays_payable()
 {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 1000).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 1000).await;
 
     let res = buyer.pay(&card_body(order.order_id, DECLINED_CARD)).await;
     assert_eq!(
@@ -124,8 +122,7 @@ async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_o
 #[tokio::test]
 async fn a_paypal_payment_keeps_the_email_and_follows_the_test_accounts() {
     let s = stack().config(|c| c.success_rate = 0.0).start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let declined_order = s.order_for(buyer.id, 500).await;
+    let (buyer, declined_order) = s.buyer_with_order("ada@example.com", 500).await;
     let res = buyer
         .pay(&paypal_body(declined_order.order_id, "ada@decline.test"))
         .await;
@@ -150,8 +147,7 @@ async fn a_paypal_payment_keeps_the_email_and_follows_the_test_accounts() {
 #[tokio::test]
 async fn replaying_an_idempotency_key_returns_the_first_answer_and_charges_once() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     let body = card_body(order.order_id, APPROVED_CARD);
 
     let first = buyer.pay_with_key("order-1-attempt", &body).await;
@@ -178,8 +174,7 @@ async fn replaying_an_idempotency_key_returns_the_first_answer_and_charges_once(
 #[tokio::test]
 async fn an_idempotency_key_reused_with_another_body_is_refused() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
 
     let first = buyer
         .pay_with_key("key-1", &card_body(order.order_id, DECLINED_CARD))
@@ -209,8 +204,7 @@ async fn an_idempotency_key_reused_with_another_body_is_refused() {
 #[tokio::test]
 async fn ten_concurrent_submissions_for_one_order_charge_it_exactly_once() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     let body = card_body(order.order_id, APPROVED_CARD);
 
     let attempts = (0..10).map(|_| {
@@ -277,8 +271,7 @@ async fn someone_elses_order_is_not_found_and_nothing_is_charged() {
 #[tokio::test]
 async fn an_admin_sees_any_payment() {
     let s = stack().with_admin().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     let paid = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;
     let id = paid.json()["payment"]["id"].as_str().unwrap().to_string();
 
@@ -408,8 +401,7 @@ async fn an_expired_order_is_refused_without_a_charge_even_before_its_cancellati
 #[tokio::test]
 async fn a_cancelled_order_cannot_be_paid() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     s.publish(&cancelled_envelope(&order, CancelReason::UserCancelled))
         .await;
     s.wait_for_order(order.order_id, |o| {

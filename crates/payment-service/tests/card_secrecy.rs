@@ -71,8 +71,7 @@ async fn no_card_number_or_cvc_is_stored_logged_or_echoed() {
     let db = dir.path().join("payment.db");
     let store = Arc::new(SqliteStore::open(&db).unwrap());
     let s = stack().store(store).start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
 
     let details = |number: serde_json::Value| {
         json!({

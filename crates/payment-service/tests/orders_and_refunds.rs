@@ -31,8 +31,7 @@ async fn paid(
 #[tokio::test]
 async fn an_order_cancelled_after_its_payment_completed_is_refunded_exactly_once() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     let payment = paid(&s, &buyer, order.order_id).await;
 
     // The same cancellation delivered twice (no Nats-Msg-Id, so the stream keeps both copies),
@@ -87,8 +86,7 @@ async fn an_order_cancelled_after_its_payment_completed_is_refunded_exactly_once
 #[tokio::test]
 async fn a_payment_completing_for_an_order_already_known_cancelled_is_refunded_at_once() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 1200).await;
+    let (_buyer, order) = s.buyer_with_order("ada@example.com", 1200).await;
 
     // A payment reached the gateway while the order was pending...
     let payment = s.processing_payment(order.order_id).await;
@@ -128,8 +126,7 @@ async fn a_payment_completing_for_an_order_already_known_cancelled_is_refunded_a
 #[tokio::test]
 async fn a_failed_payment_is_not_refunded_when_its_order_is_cancelled() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 800).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 800).await;
     let res = buyer.pay(&card_body(order.order_id, DECLINED_CARD)).await;
     assert_eq!(res.json()["payment"]["status"], "failed");
     s.publish(&cancelled_envelope(&order, CancelReason::PaymentFailed))
@@ -143,8 +140,7 @@ async fn a_failed_payment_is_not_refunded_when_its_order_is_cancelled() {
 #[tokio::test]
 async fn a_confirmed_order_shows_in_the_payment_status() {
     let s = stack().start().await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 2550).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 2550).await;
     let payment = paid(&s, &buyer, order.order_id).await;
     let confirmed = Envelope::new(
         ORDERS_CONFIRMED,
@@ -269,8 +265,7 @@ async fn a_payment_left_processing_by_a_dead_process_is_failed_and_published() {
         .config(|c| c.stale_after = Duration::from_millis(200))
         .start()
         .await;
-    let buyer = s.buyer("ada@example.com").await;
-    let order = s.order_for(buyer.id, 900).await;
+    let (buyer, order) = s.buyer_with_order("ada@example.com", 900).await;
     let payment = s.processing_payment(order.order_id).await;
 
     let failed = s

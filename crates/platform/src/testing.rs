@@ -413,6 +413,26 @@ impl TestClient {
         }
     }
 
+    /// The same browser (its cookie jar) pointed at another service: the auth cookie reaches
+    /// every service on the host, whatever the port.
+    pub fn pointed_at(&self, base: impl Into<String>) -> TestClient {
+        TestClient {
+            http: self.http.clone(),
+            base: base.into(),
+        }
+    }
+
+    /// A `method` request to `path` as `shape` makes it (headers, a raw body).
+    pub async fn request(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        shape: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
+    ) -> TestResponse {
+        self.send(shape(self.http.request(method, self.url(path))))
+            .await
+    }
+
     pub async fn get(&self, path: &str) -> TestResponse {
         self.send(self.http.get(self.url(path))).await
     }
@@ -500,6 +520,42 @@ pub async fn wait_for_facts(
     let mut events = wait_for_events(js, stream, |e| e.iter().any(|e| e.subject == subject)).await;
     events.retain(|e| e.subject == subject);
     events
+}
+
+/// Publishes `envelope` on its `type` with `headers` (a `Nats-Msg-Id` lets the stream drop a
+/// copy), as another service's relay would, and waits for the stream's acknowledgement.
+pub async fn publish_envelope<T: serde::Serialize>(
+    js: &async_nats::jetstream::Context,
+    envelope: &contracts::Envelope<T>,
+    headers: async_nats::HeaderMap,
+) {
+    let payload = serde_json::to_vec(envelope).expect("serializable envelope");
+    js.publish_with_headers(envelope.kind.clone(), headers, payload.into())
+        .await
+        .expect("published")
+        .await
+        .expect("stream acknowledged");
+}
+
+/// Headers carrying only `Nats-Msg-Id`.
+pub fn msg_id(id: &str) -> async_nats::HeaderMap {
+    let mut headers = async_nats::HeaderMap::new();
+    headers.insert(contracts::subjects::headers::MSG_ID, id);
+    headers
+}
+
+/// The links of a service under test: the given nats-server and auth service, connection
+/// waits long enough for a busy test machine.
+pub fn links(
+    nats_url: impl Into<String>,
+    auth_url: impl Into<String>,
+) -> crate::config::LinksConfig {
+    crate::config::LinksConfig {
+        nats_url: nats_url.into(),
+        nats_connect_timeout: Duration::from_secs(5),
+        auth_url: auth_url.into(),
+        auth_timeout: Duration::from_secs(5),
+    }
 }
 
 /// Polls `check` (up to 10 s) until it returns `Some`.

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use platform::background::Background;
-use platform::config::{BaseConfig, LinksConfig};
+use platform::config::BaseConfig;
 use platform::testing::{NatsServer, TestServer};
 
 use crate::app::App;
@@ -14,12 +14,7 @@ use crate::store::{SqliteStore, TicketStore};
 pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfig {
     TicketConfig {
         base: BaseConfig::in_memory(),
-        links: LinksConfig {
-            nats_url: nats.url(),
-            nats_connect_timeout: Duration::from_secs(5),
-            auth_url: auth_url.to_string(),
-            auth_timeout: Duration::from_secs(2),
-        },
+        links: platform::testing::links(nats.url(), auth_url),
         event_url: event_url.to_string(),
         hold: Duration::from_secs(900),
         max_tickets_per_order: 10,
@@ -73,4 +68,24 @@ impl TicketHarness {
             b.stop().await;
         }
     }
+}
+
+/// The tickets issued to an order, as the order's JSON answer lists them.
+pub fn issued_tickets(order: &serde_json::Value) -> &[serde_json::Value] {
+    order["issuedTickets"]
+        .as_array()
+        .unwrap_or_else(|| panic!("an order with issuedTickets: {order}"))
+}
+
+/// The codes of the tickets issued to an order, as its JSON answer lists them.
+pub fn ticket_codes(order: &serde_json::Value) -> std::collections::HashSet<String> {
+    issued_tickets(order)
+        .iter()
+        .map(|t| t["code"].as_str().expect("a ticket code").to_string())
+        .collect()
+}
+
+/// Whether every ticket issued to an order is void.
+pub fn all_void(order: &serde_json::Value) -> bool {
+    issued_tickets(order).iter().all(|t| t["void"] == true)
 }

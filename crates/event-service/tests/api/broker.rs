@@ -43,13 +43,10 @@ async fn a_published_event_is_on_the_stream_once_with_its_msg_id_and_trace() {
     let stack = Stack::start().await;
     let (client, _) = stack.user("Pia", "Publisher").await;
     let res = client
-        .send(
-            client
-                .http
-                .post(client.url("/api/events"))
-                .header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
-                .json(&event_body(json!({}))),
-        )
+        .request(reqwest::Method::POST, "/api/events", |r| {
+            r.header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
+                .json(&event_body(json!({})))
+        })
         .await;
     assert_eq!(res.status, 201);
     let event = res.json()["event"].clone();

@@ -270,13 +270,10 @@ async fn malformed_and_mistyped_bodies_get_json_errors() {
     let stack = Stack::start().await;
     let (client, _) = stack.user("Val", "Idator").await;
     let res = client
-        .send(
-            client
-                .http
-                .post(client.url("/api/events"))
-                .header("content-type", "application/json")
-                .body("{not json"),
-        )
+        .request(reqwest::Method::POST, "/api/events", |r| {
+            r.header("content-type", "application/json")
+                .body("{not json")
+        })
         .await;
     assert_eq!(res.status, 400);
     assert_eq!(res.code(), "malformed_json");

@@ -11,7 +11,7 @@ use event_service::config::EventConfig;
 use event_service::domain::{Category, Event, Organizer, Status, TicketType, Venue};
 use event_service::store::{EventStore, SqliteStore};
 use platform::background::Background;
-use platform::config::{BaseConfig, LinksConfig};
+use platform::config::BaseConfig;
 use platform::money::{Currency, Money};
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
@@ -32,12 +32,7 @@ pub struct Stack {
 pub fn event_config(nats_url: String, auth_url: String) -> EventConfig {
     EventConfig {
         base: BaseConfig::in_memory(),
-        links: LinksConfig {
-            nats_url,
-            nats_connect_timeout: Duration::from_secs(5),
-            auth_url,
-            auth_timeout: Duration::from_secs(2),
-        },
+        links: platform::testing::links(nats_url, auth_url),
         // Port 9 (discard) is closed on test machines: the order count is unknown at once.
         ticket_url: "http://127.0.0.1:9".into(),
         ticket_timeout: Duration::from_secs(2),
