@@ -7,11 +7,11 @@ mod support;
 use std::collections::HashSet;
 
 use chrono::{DateTime, Duration, Utc};
-use contracts::subjects;
-use platform::testing::{TestClient, TestResponse, wait_for_events, wait_for_facts};
+use platform::testing::{TestClient, TestResponse, wait_for_facts};
 use serde_json::{Value, json};
-use support::{World, book, id, refunded};
+use support::{World, book, cancel, id};
 use ticket_service::attendees;
+use ticket_service::testing::{all_void, issued_tickets, ticket_codes};
 use uuid::Uuid;
 
 fn in_days(days: i64) -> DateTime<Utc> {
@@ -28,10 +28,6 @@ fn refunds_until(hours_before: u32) -> Value {
 
 fn refund_path(order: &str) -> String {
     format!("/api/tickets/orders/{order}/refund")
-}
-
-fn cancel_path(order: &str) -> String {
-    format!("/api/tickets/orders/{order}/cancel")
 }
 
 /// An organizer (signed in) and their published event of `GA` seats at 15.00.
@@ -154,9 +150,8 @@ async fn an_organizer_refund_ends_the_paid_order_at_once_and_the_payments_refund
     assert_eq!(o["cancelReason"], "organizer_refund");
     assert!(o["paidAt"].is_string() && o["cancelledAt"].is_string());
     assert_eq!(o["refund"], Value::Null);
-    let tickets = o["issuedTickets"].as_array().unwrap();
-    assert_eq!(tickets.len(), 2);
-    assert!(tickets.iter().all(|t| t["void"] == true));
+    assert_eq!(issued_tickets(o).len(), 2);
+    assert!(all_void(o));
     assert_eq!(world.seats(event, "GA").await, (0, 0, 20));
     let cancelled = wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await;
     assert_eq!(cancelled.len(), 1);
@@ -170,13 +165,7 @@ async fn an_organizer_refund_ends_the_paid_order_at_once_and_the_payments_refund
     let again = organizer.post(&refund_path(&id(&order)), &json!({})).await;
     assert!(is(&again, 409, "order_not_confirmed"), "{}", again.text);
 
-    world
-        .publish(
-            subjects::PAYMENTS_REFUNDED,
-            payment.order_id,
-            refunded(&payment, "organizer_refund"),
-        )
-        .await;
+    world.refund(&payment, "organizer_refund").await;
     let o = world.order_becomes(&buyer, &id(&order), "refunded").await;
     assert_eq!(o["refund"]["amountMinor"], 3000);
     assert_eq!(o["refund"]["reason"], "organizer_refund");
@@ -210,43 +199,24 @@ async fn a_buyer_cancels_a_paid_order_for_a_refund_while_the_policy_allows_and_a
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
     let payment = world.pay(&buyer, &order).await;
 
-    let res = buyer.post(&cancel_path(&id(&order)), &json!({})).await;
+    let res = cancel(&buyer, &id(&order)).await;
     assert_eq!(res.status, 202, "{}", res.text);
     let o = &res.json()["order"];
     assert_eq!(o["status"], "cancelled");
     assert_eq!(o["cancelReason"], "buyer_refund");
-    assert!(
-        o["issuedTickets"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .all(|t| t["void"] == true)
-    );
+    assert!(all_void(o));
     assert_eq!(world.seats(event, "GA").await, (0, 0, 20));
-    let facts = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.cancelled")
-    })
-    .await;
-    let fact = facts
-        .iter()
-        .find(|e| e.subject == "orders.cancelled")
-        .unwrap();
+    let fact = &wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await[0];
     assert_eq!(fact.envelope["data"]["reason"], "buyer_refund");
 
-    world
-        .publish(
-            subjects::PAYMENTS_REFUNDED,
-            payment.order_id,
-            refunded(&payment, "buyer_refund"),
-        )
-        .await;
+    world.refund(&payment, "buyer_refund").await;
     let o = world.order_becomes(&buyer, &id(&order), "refunded").await;
     assert_eq!(o["refund"]["reason"], "buyer_refund");
-    let again = buyer.post(&cancel_path(&id(&order)), &json!({})).await;
+    let again = cancel(&buyer, &id(&order)).await;
     assert!(is(&again, 409, "order_not_pending"), "{}", again.text);
 
     let pending = book(&buyer, event, &[("GA", 1)]).await.json();
-    let res = buyer.post(&cancel_path(&id(&pending)), &json!({})).await;
+    let res = cancel(&buyer, &id(&pending)).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["order"]["cancelReason"], "user_cancelled");
 }
@@ -262,7 +232,7 @@ async fn a_buyer_may_not_cancel_a_paid_order_after_the_deadline_or_when_refunds_
     let buyer = world.buyer().await;
 
     let order = paid_order(&world, &buyer, late).await;
-    let res = buyer.post(&cancel_path(&id(&order)), &json!({})).await;
+    let res = cancel(&buyer, &id(&order)).await;
     assert!(is(&res, 409, "refund_not_allowed"), "{}", res.text);
     let deadline = (starts - Duration::hours(48))
         .format("%Y-%m-%d %H:%M")
@@ -276,7 +246,7 @@ async fn a_buyer_may_not_cancel_a_paid_order_after_the_deadline_or_when_refunds_
     assert_eq!(world.seats(late, "GA").await, (1, 0, 4));
 
     let order = paid_order(&world, &buyer, never).await;
-    let res = buyer.post(&cancel_path(&id(&order)), &json!({})).await;
+    let res = cancel(&buyer, &id(&order)).await;
     assert!(is(&res, 409, "refund_not_allowed"), "{}", res.text);
     assert_eq!(
         res.json()["error"]["message"],
@@ -321,12 +291,7 @@ async fn the_attendee_list_is_csv_with_a_row_per_ticket_whose_names_read_back_as
     assert_eq!(reader.headers().unwrap(), attendees::COLUMNS.as_slice());
     let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
     assert_eq!(rows.len(), 3, "{}", res.text);
-    let codes: HashSet<String> = world.order(&buyer, &id(&first)).await["issuedTickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["code"].as_str().unwrap().to_string())
-        .collect();
+    let codes = ticket_codes(&world.order(&buyer, &id(&first)).await);
     let listed: HashSet<String> = rows[..2].iter().map(|r| r[0].to_string()).collect();
     assert_eq!(listed, codes);
     for row in &rows[..2] {
@@ -361,17 +326,11 @@ async fn the_summarys_totals_are_the_sums_of_the_events_orders() {
     let c_payment = world.pay(&buyer, &c).await;
     let res = organizer.post(&refund_path(&id(&c)), &json!({})).await;
     assert_eq!(res.status, 202, "{}", res.text);
-    world
-        .publish(
-            subjects::PAYMENTS_REFUNDED,
-            c_payment.order_id,
-            refunded(&c_payment, "organizer_refund"),
-        )
-        .await;
+    world.refund(&c_payment, "organizer_refund").await;
     world.order_becomes(&buyer, &id(&c), "refunded").await;
     book(&buyer, event, &[("GA", 3)]).await;
     let e = book(&buyer, event, &[("GA", 1)]).await.json();
-    let res = buyer.post(&cancel_path(&id(&e)), &json!({})).await;
+    let res = cancel(&buyer, &id(&e)).await;
     assert_eq!(res.status, 200, "{}", res.text);
 
     let summary = organizer

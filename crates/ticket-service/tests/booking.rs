@@ -5,7 +5,7 @@ mod support;
 use chrono::Utc;
 use platform::testing::{TestClient, wait_for_events, wait_for_facts};
 use serde_json::json;
-use support::{World, book};
+use support::{World, book, cancel, id};
 
 #[tokio::test]
 async fn a_booking_holds_seats_prices_from_the_catalogue_and_publishes_orders_created() {
@@ -105,13 +105,9 @@ async fn the_same_idempotency_key_books_once_and_replays_the_first_answer() {
         let buyer = buyer.clone();
         async move {
             buyer
-                .send(
-                    buyer
-                        .http
-                        .post(buyer.url("/api/tickets/book"))
-                        .header("Idempotency-Key", "click-1")
-                        .json(&b),
-                )
+                .request(reqwest::Method::POST, "/api/tickets/book", |r| {
+                    r.header("Idempotency-Key", "click-1").json(&b)
+                })
                 .await
         }
     };
@@ -147,13 +143,9 @@ async fn a_malformed_idempotency_key_is_refused_as_every_service_refuses_it_and_
         ),
     ] {
         let res = buyer
-            .send(
-                buyer
-                    .http
-                    .post(buyer.url("/api/tickets/book"))
-                    .header("Idempotency-Key", key)
-                    .json(&body),
-            )
+            .request(reqwest::Method::POST, "/api/tickets/book", |r| {
+                r.header("Idempotency-Key", key).json(&body)
+            })
             .await;
         assert_eq!(
             (res.status, res.code().as_str()),
@@ -172,10 +164,7 @@ async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
     let world = World::start().await;
     let event = world.event(&[("GA", 500, 10)]);
     let buyer = world.buyer().await;
-    let order_id = book(&buyer, event, &[("GA", 4)]).await.json()["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_id = id(&book(&buyer, event, &[("GA", 4)]).await.json());
 
     let stranger = world.buyer().await;
     assert_eq!(
@@ -185,31 +174,16 @@ async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
             .status,
         404
     );
-    let theirs = stranger
-        .post(
-            &format!("/api/tickets/orders/{order_id}/cancel"),
-            &json!({}),
-        )
-        .await;
+    let theirs = cancel(&stranger, &order_id).await;
     assert_eq!(theirs.status, 404);
 
-    let res = buyer
-        .post(
-            &format!("/api/tickets/orders/{order_id}/cancel"),
-            &json!({}),
-        )
-        .await;
+    let res = cancel(&buyer, &order_id).await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["order"]["status"], "cancelled");
     assert_eq!(res.json()["order"]["cancelReason"], "user_cancelled");
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
 
-    let again = buyer
-        .post(
-            &format!("/api/tickets/orders/{order_id}/cancel"),
-            &json!({}),
-        )
-        .await;
+    let again = cancel(&buyer, &order_id).await;
     assert_eq!(
         (again.status, again.code().as_str()),
         (409, "order_not_pending")

@@ -9,7 +9,7 @@ use contracts::catalog::{
 };
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events};
-use support::{World, book};
+use support::{World, book, id};
 use uuid::Uuid;
 
 fn details(types: &[(&str, i64, u32)]) -> EventDetails {
@@ -82,14 +82,8 @@ async fn a_cancelled_event_cancels_its_pending_orders_and_stops_sales() {
     let world = World::start().await;
     let event = world.event(&[("GA", 1000, 10)]);
     let buyer = world.buyer().await;
-    let a = book(&buyer, event, &[("GA", 2)]).await.json()["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let b = book(&buyer, event, &[("GA", 3)]).await.json()["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let a = id(&book(&buyer, event, &[("GA", 2)]).await.json());
+    let b = id(&book(&buyer, event, &[("GA", 3)]).await.json());
 
     let cancel = EventCancelled {
         event_id: event,

@@ -10,7 +10,7 @@ use contracts::payments::PaymentCompleted;
 use contracts::subjects;
 use platform::testing::{TestClient, TestResponse, wait_for_events};
 use serde_json::{Value, json};
-use support::{World, book, id, refunded};
+use support::{World, book, id};
 use ticket_code::EventKey;
 use uuid::Uuid;
 
@@ -307,13 +307,7 @@ async fn the_same_nonce_replays_the_first_answer_and_refunded_or_cancelled_ticke
     .await;
     assert_eq!(cancelled["result"], "cancelled");
     assert_eq!(cancelled["holderName"], "Bo Buyer");
-    world
-        .publish(
-            subjects::PAYMENTS_REFUNDED,
-            payment.order_id,
-            refunded(&payment, "organizer_refund"),
-        )
-        .await;
+    world.refund(&payment, "organizer_refund").await;
     world
         .order_becomes(&other_buyer, &order_id, "refunded")
         .await;

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use platform::testing::wait_for_events;
+use platform::testing::wait_for_facts;
 use support::{World, book, short_hold};
 use ticket_service::expiry::expire_due;
 
@@ -20,14 +20,7 @@ async fn an_unpaid_hold_expires_and_its_seats_are_released() {
     let o = world.order_becomes(&buyer, id, "cancelled").await;
     assert_eq!(o["cancelReason"], "expired");
     assert_eq!(world.seats(event, "GA").await, (0, 0, 5));
-    let events = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.cancelled")
-    })
-    .await;
-    let c = events
-        .iter()
-        .find(|e| e.subject == "orders.cancelled")
-        .unwrap();
+    let c = &wait_for_facts(&world.js, "ORDERS", "orders.cancelled").await[0];
     assert_eq!(c.envelope["data"]["reason"], "expired");
     assert_eq!(c.envelope["subject"], id);
 }

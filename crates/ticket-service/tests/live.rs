@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{SseReader, World, book};
+use support::{SseReader, World, assert_event_stream, book, cancel, id};
 
 #[tokio::test]
 async fn the_availability_stream_sends_the_stock_then_every_change() {
@@ -14,13 +14,7 @@ async fn the_availability_stream_sends_the_stock_then_every_change() {
     ))
     .await
     .unwrap();
-    assert_eq!(res.status(), 200);
-    assert!(
-        res.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
+    assert_event_stream(&res);
     let mut sse = SseReader::of(res);
     assert_eq!(sse.next().await["ticketTypes"][0]["available"], 10);
 
@@ -28,13 +22,7 @@ async fn the_availability_stream_sends_the_stock_then_every_change() {
     let order = book(&buyer, event, &[("GA", 3)]).await.json();
     assert_eq!(sse.next().await["ticketTypes"][0]["available"], 7);
 
-    let id = order["orderId"].as_str().unwrap();
-    buyer
-        .post(
-            &format!("/api/tickets/orders/{id}/cancel"),
-            &serde_json::json!({}),
-        )
-        .await;
+    cancel(&buyer, &id(&order)).await;
     assert_eq!(sse.next().await["ticketTypes"][0]["available"], 10);
 }
 

@@ -5,24 +5,10 @@ mod support;
 
 use contracts::Envelope;
 use contracts::orders::CancelReason;
-use contracts::payments::PaymentFailed;
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events, wait_for_facts};
-use serde_json::Value;
-use support::{World, book, completed, id, refunded, usd};
-use uuid::Uuid;
-
-fn failed(order: &Value) -> PaymentFailed {
-    PaymentFailed {
-        payment_id: Uuid::new_v4(),
-        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
-        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
-        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
-        payment_method: "credit_card".into(),
-        response_code: "card_declined".into(),
-        response_message: "Your card was declined.".into(),
-    }
-}
+use support::{World, book, cancel, completed, id, refunded};
+use ticket_service::testing::{issued_tickets, ticket_codes};
 
 #[tokio::test]
 async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_ticket_per_seat() {
@@ -38,25 +24,13 @@ async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_t
 
     let confirmed = world.order_becomes(&buyer, &id(&order), "confirmed").await;
     assert_eq!(confirmed["paymentId"], payment_id.to_string());
-    let tickets = confirmed["issuedTickets"].as_array().unwrap();
-    assert_eq!(tickets.len(), 3);
-    let codes: std::collections::HashSet<_> = tickets
-        .iter()
-        .map(|t| t["code"].as_str().unwrap())
-        .collect();
-    assert_eq!(codes.len(), 3);
+    assert_eq!(issued_tickets(&confirmed).len(), 3);
+    assert_eq!(ticket_codes(&confirmed).len(), 3);
     assert_eq!(confirmed["paymentAttempts"][0]["status"], "completed");
     assert_eq!(world.seats(event, "GA").await, (2, 0, 8));
     assert_eq!(world.seats(event, "VIP").await, (1, 0, 4));
 
-    let events = wait_for_events(&world.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.confirmed")
-    })
-    .await;
-    let c = events
-        .iter()
-        .find(|e| e.subject == "orders.confirmed")
-        .unwrap();
+    let c = &wait_for_facts(&world.js, "ORDERS", "orders.confirmed").await[0];
     assert_eq!(c.envelope["data"]["paymentId"], payment_id.to_string());
     assert_eq!(c.envelope["data"]["ticketCount"], 3);
 }
@@ -99,10 +73,7 @@ async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry(
     let event = world.event(&[("GA", 1500, 10)]);
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 1)]).await.json();
-    let decline = failed(&order);
-    world
-        .publish(subjects::PAYMENTS_FAILED, decline.order_id, decline)
-        .await;
+    world.decline(&order).await;
 
     let o = eventually("the decline to be recorded", || async {
         let o = world.order(&buyer, &id(&order)).await;
@@ -117,11 +88,7 @@ async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry(
     );
     assert_eq!(world.seats(event, "GA").await, (0, 1, 9));
 
-    let retry = completed(&order);
-    world
-        .publish(subjects::PAYMENTS_COMPLETED, retry.order_id, retry)
-        .await;
-    world.order_becomes(&buyer, &id(&order), "confirmed").await;
+    world.pay(&buyer, &order).await;
 }
 
 #[tokio::test]
@@ -131,10 +98,7 @@ async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 3)]).await.json();
     for _ in 0..3 {
-        let decline = failed(&order);
-        world
-            .publish(subjects::PAYMENTS_FAILED, decline.order_id, decline)
-            .await;
+        world.decline(&order).await;
     }
     let o = world.order_becomes(&buyer, &id(&order), "cancelled").await;
     assert_eq!(o["cancelReason"], "payment_failed");
@@ -152,12 +116,7 @@ async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancel
     let event = world.event(&[("GA", 1500, 10)]);
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
-    let res = buyer
-        .post(
-            &format!("/api/tickets/orders/{}/cancel", id(&order)),
-            &serde_json::json!({}),
-        )
-        .await;
+    let res = cancel(&buyer, &id(&order)).await;
     assert_eq!(res.status, 200);
 
     let late = completed(&order);
@@ -176,13 +135,7 @@ async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancel
     assert_eq!(world.seats(event, "GA").await, (0, 0, 10));
 
     // Its refund is noted; the order never sold anything, so it stays cancelled.
-    world
-        .publish(
-            subjects::PAYMENTS_REFUNDED,
-            late.order_id,
-            refunded(&late, "order_not_pending"),
-        )
-        .await;
+    world.refund(&late, "order_not_pending").await;
     let o = eventually("the refund to be noted", || async {
         let o = world.order(&buyer, &id(&order)).await;
         (o["paymentAttempts"].as_array().unwrap().len() == 2).then_some(o)
@@ -198,15 +151,7 @@ async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_onc
     let event = world.event(&[("GA", 1500, 10)]);
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
-    let payment = completed(&order);
-    world
-        .publish(
-            subjects::PAYMENTS_COMPLETED,
-            payment.order_id,
-            payment.clone(),
-        )
-        .await;
-    world.order_becomes(&buyer, &id(&order), "confirmed").await;
+    let payment = world.pay(&buyer, &order).await;
     let store = &world.tickets.store;
     store
         .cancel(payment.order_id, CancelReason::OrganizerRefund, None)

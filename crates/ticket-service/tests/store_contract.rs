@@ -88,6 +88,14 @@ fn order(event_id: Uuid, lines: &[(&str, u32)]) -> Order {
     }
 }
 
+/// The refusal of a booking when `ticket_type` has only `available` seats left.
+fn sold_out(ticket_type: &str, available: u32) -> BookResult {
+    BookResult::SoldOut {
+        ticket_type: ticket_type.into(),
+        available,
+    }
+}
+
 fn booking(order: &Order) -> Booking {
     Booking {
         order: order.clone(),
@@ -173,6 +181,14 @@ async fn booked(store: &Arc<dyn TicketStore>, order: &Order) {
         store.book(&booking(order)).await.unwrap(),
         BookResult::Booked
     );
+}
+
+/// The store's answer to a new order of one `General` seat of `event`.
+async fn book_one_general(store: &Arc<dyn TicketStore>, event: Uuid) -> BookResult {
+    store
+        .book(&booking(&order(event, &[("General", 1)])))
+        .await
+        .unwrap()
 }
 
 /// The unpublished outbox as `(subject, order id)` pairs, sorted.
@@ -262,16 +278,7 @@ async fn applying_an_event_creates_stock_and_a_newer_version_raises_capacity_but
 
     // The raised capacity is bookable, and exactly that.
     booked(&store, &order(id, &[("General", 18)])).await;
-    assert_eq!(
-        store
-            .book(&booking(&order(id, &[("General", 1)])))
-            .await
-            .unwrap(),
-        BookResult::SoldOut {
-            ticket_type: "General".into(),
-            available: 0
-        }
-    );
+    assert_eq!(book_one_general(&store, id).await, sold_out("General", 0));
 }
 
 async fn booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing(
@@ -291,20 +298,11 @@ async fn booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing(
 
     // The first line could be served, the second not: neither is held.
     let b = order(id, &[("General", 3), ("VIP", 5)]);
-    assert_eq!(
-        store.book(&booking(&b)).await.unwrap(),
-        BookResult::SoldOut {
-            ticket_type: "VIP".into(),
-            available: 4
-        }
-    );
+    assert_eq!(store.book(&booking(&b)).await.unwrap(), sold_out("VIP", 4));
     let c = order(id, &[("General", 1), ("Balcony", 1)]);
     assert_eq!(
         store.book(&booking(&c)).await.unwrap(),
-        BookResult::SoldOut {
-            ticket_type: "Balcony".into(),
-            available: 0
-        }
+        sold_out("Balcony", 0)
     );
     assert_eq!(
         stock_of(&store, id).await,
@@ -426,12 +424,7 @@ async fn concurrent_bookings_never_oversell(store: Arc<dyn TicketStore>) {
     let tasks: Vec<_> = (0..40)
         .map(|_| {
             let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .book(&booking(&order(id, &[("General", 1)])))
-                    .await
-                    .unwrap()
-            })
+            tokio::spawn(async move { book_one_general(&store, id).await })
         })
         .collect();
     let mut results = Vec::new();
@@ -441,12 +434,7 @@ async fn concurrent_bookings_never_oversell(store: Arc<dyn TicketStore>) {
     let booked = results.iter().filter(|r| **r == BookResult::Booked).count();
     let sold_out = results
         .iter()
-        .filter(|r| {
-            **r == BookResult::SoldOut {
-                ticket_type: "General".into(),
-                available: 0,
-            }
-        })
+        .filter(|r| **r == sold_out("General", 0))
         .count();
     assert_eq!((booked, sold_out), (25, 15), "{results:?}");
     let s = &stock_of(&store, id).await[0];
@@ -509,10 +497,7 @@ async fn bookings_arriving_together_each_get_their_own_outcome_and_a_refused_one
         let result = task.await.unwrap();
         let expected = match kind {
             "reference taken" => BookResult::ReferenceTaken,
-            "VIP sold out" => BookResult::SoldOut {
-                ticket_type: "VIP".into(),
-                available: 2,
-            },
+            "VIP sold out" => sold_out("VIP", 2),
             _ => BookResult::Booked,
         };
         assert_eq!(result, expected, "{kind}");

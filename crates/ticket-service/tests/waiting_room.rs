@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use futures::future::join_all;
 use platform::testing::{TestClient, TestResponse};
 use serde_json::{Value, json};
-use support::{SseReader, World, book};
+use support::{SseReader, World, assert_event_stream, book};
 use ticket_service::testing::TicketHarness;
 use uuid::Uuid;
 
@@ -223,15 +223,14 @@ async fn booking_needs_the_callers_own_unused_pass_while_the_queue_is_on() {
         403
     );
 
+    let body = json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]});
+    let (pass, body) = (&pass, &body);
     let keyed = |key: &'static str| {
-        alice.send(
-            alice
-                .http
-                .post(alice.url("/api/tickets/book"))
-                .header("Queue-Pass", &pass)
+        alice.request(reqwest::Method::POST, "/api/tickets/book", move |r| {
+            r.header("Queue-Pass", pass)
                 .header("Idempotency-Key", key)
-                .json(&json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]})),
-        )
+                .json(body)
+        })
     };
     let booked = keyed("k-1").await;
     assert_eq!(booked.status, 201, "{}", booked.text);
@@ -341,13 +340,7 @@ async fn the_waiting_room_answers_signed_in_visitors_only_and_events_without_one
         .send()
         .await
         .unwrap();
-    assert_eq!(stream.status(), 200);
-    assert!(
-        stream.headers()["content-type"]
-            .to_str()
-            .unwrap()
-            .starts_with("text/event-stream")
-    );
+    assert_event_stream(&stream);
     drop(stream);
     for event in [unqueued, plain] {
         assert_eq!(statuses(&buyer, event).await, [409, 409, 409]);

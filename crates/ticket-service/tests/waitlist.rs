@@ -401,12 +401,7 @@ async fn switch_waitlist(world: &World, event: Uuid, version: u64, enabled: bool
 
 /// The buyer cancels their pending order.
 async fn cancel(client: &TestClient, order: &Value) {
-    let res = client
-        .post(
-            &format!("/api/tickets/orders/{}/cancel", id(order)),
-            &json!({}),
-        )
-        .await;
+    let res = support::cancel(client, &id(order)).await;
     assert_eq!(res.status, 200, "{}", res.text);
 }
 

@@ -172,16 +172,7 @@ pub(super) async fn seats_an_order_gives_back_are_held_for_the_first_entries_tha
         assert!(offered.offer_expires_at.unwrap() > now());
     }
     // Nobody else can book them.
-    assert_eq!(
-        store
-            .book(&booking(&order(id, &[("General", 1)])))
-            .await
-            .unwrap(),
-        BookResult::SoldOut {
-            ticket_type: "General".into(),
-            available: 0,
-        }
-    );
+    assert_eq!(book_one_general(&store, id).await, sold_out("General", 0));
     assert_eq!(
         rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await,
         ids_of(&[&one, &two])

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::routing::get;
 use chrono::{DateTime, Utc};
 use contracts::catalog::Price;
-use contracts::payments::{PaymentCompleted, PaymentRefunded};
+use contracts::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use contracts::subjects;
 use futures::StreamExt;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
@@ -218,6 +218,23 @@ impl World {
         payment
     }
 
+    /// Publishes a declined card payment of the booked `order` (a `201` answer).
+    pub async fn decline(&self, order: &Value) {
+        let decline = failed(order);
+        self.publish(subjects::PAYMENTS_FAILED, decline.order_id, decline)
+            .await;
+    }
+
+    /// Publishes the refund of `payment` for `reason`, as the payment service does.
+    pub async fn refund(&self, payment: &PaymentCompleted, reason: &str) {
+        self.publish(
+            subjects::PAYMENTS_REFUNDED,
+            payment.order_id,
+            refunded(payment, reason),
+        )
+        .await;
+    }
+
     /// Names check-in staff of `event` as the catalogue does (`catalog.events.staff_changed`
     /// with `version`) and waits until the ticket service knows them.
     pub async fn name_staff(&self, event: Uuid, version: u64, emails: &[&str]) {
@@ -274,18 +291,8 @@ impl World {
         envelope: &contracts::Envelope<T>,
         msg_id: &str,
     ) {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", msg_id);
-        self.js
-            .publish_with_headers(
-                envelope.kind.clone(),
-                headers,
-                serde_json::to_vec(envelope).unwrap().into(),
-            )
-            .await
-            .unwrap()
-            .await
-            .unwrap();
+        platform::testing::publish_envelope(&self.js, envelope, platform::testing::msg_id(msg_id))
+            .await;
     }
 
     pub async fn order(&self, client: &TestClient, id: &str) -> Value {
@@ -319,15 +326,46 @@ pub fn id(order: &Value) -> String {
     order["orderId"].as_str().unwrap().to_string()
 }
 
+/// `POST /api/tickets/orders/{order}/cancel` as `client`.
+pub async fn cancel(client: &TestClient, order: &str) -> TestResponse {
+    client
+        .post(&format!("/api/tickets/orders/{order}/cancel"), &json!({}))
+        .await
+}
+
+/// The order, buyer and amount of the booked `order` (a `201` answer), as a payment names them.
+fn paid_for(order: &Value) -> (Uuid, Uuid, Price) {
+    (
+        order["orderId"].as_str().unwrap().parse().unwrap(),
+        order["order"]["userId"].as_str().unwrap().parse().unwrap(),
+        usd(order["totalAmountMinor"].as_i64().unwrap()),
+    )
+}
+
 /// A completed payment of the booked `order` (a `201` answer).
 pub fn completed(order: &Value) -> PaymentCompleted {
+    let (order_id, user_id, amount) = paid_for(order);
     PaymentCompleted {
         payment_id: Uuid::new_v4(),
-        order_id: order["orderId"].as_str().unwrap().parse().unwrap(),
-        user_id: order["order"]["userId"].as_str().unwrap().parse().unwrap(),
-        amount: usd(order["totalAmountMinor"].as_i64().unwrap()),
+        order_id,
+        user_id,
+        amount,
         payment_method: "credit_card".into(),
         transaction_id: "txn_test".into(),
+    }
+}
+
+/// A declined card payment of the booked `order` (a `201` answer).
+fn failed(order: &Value) -> PaymentFailed {
+    let (order_id, user_id, amount) = paid_for(order);
+    PaymentFailed {
+        payment_id: Uuid::new_v4(),
+        order_id,
+        user_id,
+        amount,
+        payment_method: "credit_card".into(),
+        response_code: "card_declined".into(),
+        response_message: "Your card was declined.".into(),
     }
 }
 
@@ -346,6 +384,17 @@ pub fn refunded(payment: &PaymentCompleted, reason: &str) -> PaymentRefunded {
 pub struct SseReader {
     pub body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     pub buffer: String,
+}
+
+/// Asserts that `res` opened a server-sent event stream.
+pub fn assert_event_stream(res: &reqwest::Response) {
+    assert_eq!(res.status(), 200);
+    assert!(
+        res.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/event-stream")
+    );
 }
 
 impl SseReader {
