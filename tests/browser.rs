@@ -236,8 +236,7 @@ async fn waitlist_journey(
     let base = system.gateway.url();
     b.goto(&format!("{base}/register")).await?;
     register(b, "Wanda", "Waiting", "wanda@example.com").await?;
-    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=register]", WAIT).await?;
     b.wait_for_text("[data-testid=user-name]", "Wanda Waiting", WAIT)
         .await?;
 
@@ -273,8 +272,7 @@ async fn waitlist_journey(
         .await?;
 
     // Accept: a pending order of that seat, with the hold's countdown, ready to pay.
-    b.click(&b.wait_for("[data-testid=accept-offer]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=accept-offer]", WAIT).await?;
     b.wait_for_url("/orders/", WAIT).await?;
     b.wait_for("[data-testid=countdown]", WAIT).await?;
     b.wait_for_text("body", "General", WAIT).await?;
@@ -505,23 +503,17 @@ async fn journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<
 }
 
 async fn register(b: &Browser, first: &str, last: &str, email: &str) -> anyhow::Result<()> {
-    b.fill(&b.wait_for("#reg-firstName", WAIT).await?, first)
-        .await?;
-    b.fill(&b.wait_for("#reg-lastName", WAIT).await?, last)
-        .await?;
-    b.fill(&b.wait_for("#reg-email", WAIT).await?, email)
-        .await?;
-    b.fill(&b.wait_for("#reg-password", WAIT).await?, PASSWORD)
-        .await
+    b.fill_in("#reg-firstName", first, WAIT).await?;
+    b.fill_in("#reg-lastName", last, WAIT).await?;
+    b.fill_in("#reg-email", email, WAIT).await?;
+    b.fill_in("#reg-password", PASSWORD, WAIT).await
 }
 
 /// Signs in on the login page and waits for the header to greet `name`.
 async fn log_in(b: &Browser, base: &str, email: &str, name: &str) -> anyhow::Result<()> {
     b.goto(&format!("{base}/login")).await?;
-    b.fill(&b.wait_for("#login-email", WAIT).await?, email)
-        .await?;
-    b.fill(&b.wait_for("#login-password", WAIT).await?, PASSWORD)
-        .await?;
+    b.fill_in("#login-email", email, WAIT).await?;
+    b.fill_in("#login-password", PASSWORD, WAIT).await?;
     b.type_into(&b.wait_for("#login-password", WAIT).await?, ENTER)
         .await?;
     b.wait_for_text("[data-testid=user-name]", name, WAIT)
@@ -555,8 +547,7 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
     b.goto(&format!("{base}/register")).await?;
     register(b, "Olga", "Organizer", "olga@example.com").await?;
     shots.take(b, "01-register", None, false).await?;
-    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=register]", WAIT).await?;
     b.wait_for_text("[data-testid=user-name]", "Olga Organizer", WAIT)
         .await?;
 
@@ -564,10 +555,11 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
     b.click(&b.wait_for_text("nav a", "Create event", WAIT).await?)
         .await?;
     b.wait_for_url("/events/new", WAIT).await?;
-    b.fill(&b.wait_for("#ev-title", WAIT).await?, TITLE).await?;
-    b.fill(
-        &b.wait_for("#ev-description", WAIT).await?,
+    b.fill_in("#ev-title", TITLE, WAIT).await?;
+    b.fill_in(
+        "#ev-description",
         "Four fadistas, two guitars and the river at sunset. Doors open 30 minutes early.",
+        WAIT,
     )
     .await?;
     b.select(&b.wait_for("#ev-category", WAIT).await?, "Music")
@@ -578,35 +570,24 @@ async fn organizer_creates_event(b: &Browser, base: &str, shots: &Shots) -> anyh
         .to_string();
     b.set_value(&b.wait_for("#ev-dateTime", WAIT).await?, &starts)
         .await?;
-    b.fill(&b.wait_for("#ev-duration", WAIT).await?, "150")
+    b.fill_in("#ev-duration", "150", WAIT).await?;
+    b.fill_in("#ev-venue-name", "Casa do Rio", WAIT).await?;
+    b.fill_in("#ev-venue-city", "Lisbon", WAIT).await?;
+    b.fill_in("#ev-venue-address", "Cais do Sodré 12", WAIT)
         .await?;
-    b.fill(&b.wait_for("#ev-venue-name", WAIT).await?, "Casa do Rio")
-        .await?;
-    b.fill(&b.wait_for("#ev-venue-city", WAIT).await?, "Lisbon")
-        .await?;
-    b.fill(
-        &b.wait_for("#ev-venue-address", WAIT).await?,
-        "Cais do Sodré 12",
-    )
-    .await?;
-    b.fill(&b.wait_for("#ev-venue-capacity", WAIT).await?, "200")
-        .await?;
+    b.fill_in("#ev-venue-capacity", "200", WAIT).await?;
     // Two ticket types: the first row is there, the second is added.
     fill_ticket_type(b, 0, "General", "25", "50", "Standing, by the bar").await?;
     b.click(&b.wait_for_text("button", "+ Add ticket type", WAIT).await?)
         .await?;
     fill_ticket_type(b, 1, "VIP", "80", "10", "Table by the stage").await?;
-    b.fill(
-        &b.wait_for("#ev-organizer-phone", WAIT).await?,
-        "+351 210 000 000",
-    )
-    .await?;
+    b.fill_in("#ev-organizer-phone", "+351 210 000 000", WAIT)
+        .await?;
     shots.take(b, "02-create-event", None, true).await?;
     shots
         .take(b, "03-create-event-tickets", Some("#ev-ticketTypes"), true)
         .await?;
-    b.click(&b.wait_for("[data-testid=publish]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=publish]", WAIT).await?;
 
     // My events lists it, published, nothing sold yet.
     b.wait_for_url("/my/events", WAIT).await?;
@@ -644,11 +625,8 @@ async fn fill_ticket_type(
         ("quantity", quantity),
         ("description", description),
     ] {
-        b.fill(
-            &b.wait_for(&format!("#ev-tt-{i}-{field}"), WAIT).await?,
-            value,
-        )
-        .await?;
+        b.fill_in(&format!("#ev-tt-{i}-{field}"), value, WAIT)
+            .await?;
     }
     Ok(())
 }
@@ -664,8 +642,7 @@ async fn buyer_finds_and_books(
         .await?;
     b.wait_for_url("/register", WAIT).await?;
     register(b, "Ada", "Lovelace", "ada@example.com").await?;
-    b.click(&b.wait_for("[data-testid=register]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=register]", WAIT).await?;
     b.wait_for_text("[data-testid=user-name]", "Ada Lovelace", WAIT)
         .await?;
 
@@ -692,8 +669,7 @@ async fn buyer_finds_and_books(
         .await?;
     b.wait_for_text("[data-testid=event-card]", "Lisbon Jazz Weekend", WAIT)
         .await?;
-    b.fill(&b.wait_for("#f-q", WAIT).await?, &format!("river{ENTER}"))
-        .await?;
+    b.fill_in("#f-q", &format!("river{ENTER}"), WAIT).await?;
     b.wait_for_url("q=river", WAIT).await?;
     let cards = b
         .wait_for_count("[data-testid=event-card]", 1, WAIT)
@@ -783,13 +759,9 @@ async fn buyer_finds_and_books(
 }
 
 async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
-    b.fill(
-        &b.wait_for("#pay-cardholderName", WAIT).await?,
-        "Ada Lovelace",
-    )
-    .await?;
-    b.fill(&b.wait_for("#pay-cardNumber", WAIT).await?, number)
+    b.fill_in("#pay-cardholderName", "Ada Lovelace", WAIT)
         .await?;
+    b.fill_in("#pay-cardNumber", number, WAIT).await?;
     b.select(&b.wait_for("#pay-expiryMonth", WAIT).await?, "12")
         .await?;
     let year = (Utc::now() + chrono::Duration::days(800))
@@ -797,7 +769,7 @@ async fn fill_card(b: &Browser, number: &str) -> anyhow::Result<()> {
         .to_string();
     b.select(&b.wait_for("#pay-expiryYear", WAIT).await?, &year)
         .await?;
-    b.fill(&b.wait_for("#pay-cvc", WAIT).await?, "123").await
+    b.fill_in("#pay-cvc", "123", WAIT).await
 }
 
 /// A paid order's tickets: the plain code printed on each, and the signed code its QR code
@@ -844,11 +816,9 @@ async fn buyer_pays(b: &Browser, shots: &Shots) -> anyhow::Result<(String, Ticke
         .await?;
 
     // Try again with the card that is approved, paying with the button this time.
-    b.click(&b.wait_for("[data-testid=retry]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=retry]", WAIT).await?;
     fill_card(b, "4242 4242 4242 4242").await?;
-    b.click(&b.wait_for("[data-testid=pay]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=pay]", WAIT).await?;
 
     // The result: booking reference and two ticket codes, each with a QR code.
     b.wait_for("[data-testid=payment-success]", PAYMENT_WAIT)
@@ -962,8 +932,7 @@ async fn camera_scan(
     let base = system.gateway.url();
     log_in(b, &base, "olga@example.com", "Olga Organizer").await?;
     b.goto(&format!("{base}/events/{event_id}/checkin")).await?;
-    b.click(&b.wait_for("[data-testid=camera-start]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=camera-start]", WAIT).await?;
     let state = b
         .wait_for_text("[data-testid=camera-state]", "read by", WAIT)
         .await?;
@@ -982,8 +951,7 @@ async fn camera_scan(
     );
     eprintln!("the camera's QR code was {reader:?}");
     shots.take(b, "24-checkin-camera", None, false).await?;
-    b.click(&b.wait_for("[data-testid=camera-stop]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=camera-stop]", WAIT).await?;
     b.wait_for("[data-testid=camera-start]", WAIT).await?;
     Ok(())
 }
@@ -1047,8 +1015,7 @@ async fn open_dashboard(b: &Browser) -> anyhow::Result<()> {
     open_from_header(b, "My events", "/my/events").await?;
     b.wait_for_text("[data-testid=my-event]", TITLE, WAIT)
         .await?;
-    b.click(&b.wait_for("[data-testid=open-dashboard]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=open-dashboard]", WAIT).await?;
     b.wait_for_url("/my/events/", WAIT).await?;
     b.wait_for_text("#dashboard-title", TITLE, WAIT)
         .await
@@ -1111,13 +1078,9 @@ async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> a
 
     // Check-in staff: named by email, listed, removed.
     b.wait_for("[data-testid=staff-empty]", WAIT).await?;
-    b.fill(
-        &b.wait_for("[data-testid=staff-email]", WAIT).await?,
-        "door@example.com",
-    )
-    .await?;
-    b.click(&b.wait_for("[data-testid=staff-add]", WAIT).await?)
+    b.fill_in("[data-testid=staff-email]", "door@example.com", WAIT)
         .await?;
+    b.click_on("[data-testid=staff-add]", WAIT).await?;
     b.wait_for_text("[data-testid=staff-member]", "door@example.com", WAIT)
         .await?;
     b.wait_for_text("[data-testid=staff-scanner-link]", "/checkin", WAIT)
@@ -1130,13 +1093,11 @@ async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> a
             false,
         )
         .await?;
-    b.click(&b.wait_for("[data-testid=staff-remove]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=staff-remove]", WAIT).await?;
     b.wait_for("[data-testid=staff-empty]", WAIT).await?;
 
     // The scanner, from the dashboard; it downloads the offline list first.
-    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=open-scanner]", WAIT).await?;
     b.wait_for_url("/checkin", WAIT).await?;
     b.wait_for_text(
         "[data-testid=checkin-list]",
@@ -1145,11 +1106,8 @@ async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> a
     )
     .await?;
     wait_for_figure(b, "[data-testid=checkin-counter]", "0 / 2").await?;
-    b.fill(
-        &b.wait_for("[data-testid=checkin-gate]", WAIT).await?,
-        "North gate",
-    )
-    .await?;
+    b.fill_in("[data-testid=checkin-gate]", "North gate", WAIT)
+        .await?;
 
     // The first ticket, typed in lower case as people do: green with the holder, then amber.
     let green = scan_typed(b, &codes[0].to_lowercase(), &codes[0], "ok").await?;
@@ -1232,8 +1190,7 @@ async fn organizer_checks_in(b: &Browser, tickets: &Tickets, shots: &Shots) -> a
 
 /// After the refund, the scanner refuses the order's tickets.
 async fn scanner_refuses_refunded(b: &Browser, code: &str, shots: &Shots) -> anyhow::Result<()> {
-    b.click(&b.wait_for("[data-testid=open-scanner]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=open-scanner]", WAIT).await?;
     b.wait_for_url("/checkin", WAIT).await?;
     let red = scan_typed(b, code, code, "refunded").await?;
     ensure!(
@@ -1276,13 +1233,8 @@ async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyho
         .await?;
 
     // Find Ada's order by its reference and refund it, after the confirmation.
-    b.fill(
-        &b.wait_for("[data-testid=orders-q]", WAIT).await?,
-        reference,
-    )
-    .await?;
-    b.click(&b.wait_for("[data-testid=orders-search]", WAIT).await?)
-        .await?;
+    b.fill_in("[data-testid=orders-q]", reference, WAIT).await?;
+    b.click_on("[data-testid=orders-search]", WAIT).await?;
     b.wait_for_text("[data-testid=orders-total]", "1 order", WAIT)
         .await?;
     let row = b
@@ -1309,9 +1261,10 @@ async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyho
         question.contains("Refund $50.00 to Ada Lovelace?"),
         "the confirmation asks {question:?}"
     );
-    b.fill(
-        &b.wait_for("[data-testid=refund-reason]", WAIT).await?,
+    b.fill_in(
+        "[data-testid=refund-reason]",
         "Cannot attend; agreed by phone",
+        WAIT,
     )
     .await?;
     shots
@@ -1322,8 +1275,7 @@ async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyho
             true,
         )
         .await?;
-    b.click(&b.wait_for("[data-testid=refund-confirm]", WAIT).await?)
-        .await?;
+    b.click_on("[data-testid=refund-confirm]", WAIT).await?;
     b.wait_for_text("[data-testid=dashboard-notice]", "Refund of $50.00", WAIT)
         .await?;
     b.wait_until_gone("[data-testid=refund-confirmation]", "", WAIT)
@@ -1340,8 +1292,7 @@ async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyho
             "the order did not read refunded within {PAYMENT_WAIT:?}"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
-        b.click(&b.wait_for("[data-testid=dashboard-refresh]", WAIT).await?)
-            .await?;
+        b.click_on("[data-testid=dashboard-refresh]", WAIT).await?;
     }
     wait_for_figure(b, "[data-testid=refunded]", "$50.00").await?;
     wait_for_figure(b, "[data-testid=net]", "$0.00").await?;

@@ -6,13 +6,10 @@ use platform::testing::{TestClient, TestResponse};
 /// A body-less POST a foreign page's form would send, with the victim's cookies.
 async fn forged_post(victim: &TestClient, path: &str) -> TestResponse {
     victim
-        .send(
-            victim
-                .http
-                .post(victim.url(path))
-                .header("origin", "https://evil.example")
-                .header("content-type", "application/x-www-form-urlencoded"),
-        )
+        .request(reqwest::Method::POST, path, |r| {
+            r.header("origin", "https://evil.example")
+                .header("content-type", "application/x-www-form-urlencoded")
+        })
         .await
 }
 
@@ -41,12 +38,9 @@ async fn forged_cross_site_posts_are_refused_and_the_same_requests_from_the_site
     // Origin with the host the browser used, which the gateway forwards.
     let own = system.gateway.url();
     let res = buyer
-        .send(
-            buyer
-                .http
-                .post(buyer.url(&cancel))
-                .header("origin", own.as_str()),
-        )
+        .request(reqwest::Method::POST, &cancel, |r| {
+            r.header("origin", own.as_str())
+        })
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["order"]["status"], "cancelled");

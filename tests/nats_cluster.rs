@@ -283,12 +283,7 @@ async fn flash_sale_losing_a_node() {
     assert!(by_subject(&payments, "payments.refunded").is_empty());
 
     // Seats: each confirmed once, none oversold.
-    let availability = system
-        .browser()
-        .get(&format!("/api/tickets/events/{event}/availability"))
-        .await
-        .json();
-    let stock = &availability["ticketTypes"][0];
+    let stock = e2e::stock(&system.browser(), event).await;
     let (sold, held) = (
         stock["sold"].as_u64().unwrap(),
         stock["held"].as_u64().unwrap(),

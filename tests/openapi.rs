@@ -413,6 +413,20 @@ impl Checker {
         }
     }
 
+    /// Asserts that `res` has `status`, then checks it against the document.
+    #[track_caller]
+    fn expect(
+        &mut self,
+        status: u16,
+        service: &str,
+        method: &str,
+        template: &str,
+        res: &TestResponse,
+    ) {
+        assert_eq!(res.status, status, "{}", res.text);
+        self.check(service, method, template, res);
+    }
+
     fn check(&mut self, service: &str, method: &str, template: &str, res: &TestResponse) {
         self.checked += 1;
         let doc = &self.documents[service];
@@ -682,33 +696,19 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
             &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Organizer"}),
         )
         .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("auth", "POST", "/api/auth/register", &res);
+    checker.expect(201, "auth", "POST", "/api/auth/register", &res);
     let res = organizer
         .post(
             "/api/auth/register",
             &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Again"}),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    checker.check("auth", "POST", "/api/auth/register", &res);
+    checker.expect(409, "auth", "POST", "/api/auth/register", &res);
     let again = system.browser();
-    let res = again
-        .post(
-            "/api/auth/login",
-            &json!({"email": email, "password": "correct-horse"}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("auth", "POST", "/api/auth/login", &res);
-    let res = again
-        .post(
-            "/api/auth/login",
-            &json!({"email": email, "password": "wrong-password"}),
-        )
-        .await;
-    assert_eq!(res.status, 401, "{}", res.text);
-    checker.check("auth", "POST", "/api/auth/login", &res);
+    let res = auth_service::testing::log_in(&again, &email, "correct-horse").await;
+    checker.expect(200, "auth", "POST", "/api/auth/login", &res);
+    let res = auth_service::testing::log_in(&again, &email, "wrong-password").await;
+    checker.expect(401, "auth", "POST", "/api/auth/login", &res);
     for path in ["/api/auth/me", "/api/auth/verify"] {
         let res = organizer.get(path).await;
         assert_eq!(res.status, 200, "{path}: {}", res.text);
@@ -735,22 +735,18 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = organizer
         .post("/api/events", &event_body("published"))
         .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("event", "POST", "/api/events", &res);
+    checker.expect(201, "event", "POST", "/api/events", &res);
     let event: Uuid = res.json()["event"]["id"].as_str().unwrap().parse().unwrap();
     let res = organizer
         .post("/api/events", &json!({"title": "x", "ticketTypes": []}))
         .await;
-    assert_eq!(res.status, 422, "{}", res.text);
-    checker.check("event", "POST", "/api/events", &res);
+    checker.expect(422, "event", "POST", "/api/events", &res);
     let res = organizer
         .get("/api/events?category=Music&city=lisbon&from=2000-01-01&page=1&limit=5")
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("event", "GET", "/api/events", &res);
+    checker.expect(200, "event", "GET", "/api/events", &res);
     let res = organizer.get("/api/events?sort=price").await;
-    assert_eq!(res.status, 400, "{}", res.text);
-    checker.check("event", "GET", "/api/events", &res);
+    checker.expect(400, "event", "GET", "/api/events", &res);
     let res = organizer.get(&format!("/api/events/{event}")).await;
     checker.check("event", "GET", "/api/events/{id}", &res);
     let res = organizer.get("/api/events/my/events").await;
@@ -761,8 +757,7 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
             &json!({"description": "Changed.", "venue": {"capacity": 30}}),
         )
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("event", "PATCH", "/api/events/{id}", &res);
+    checker.expect(200, "event", "PATCH", "/api/events/{id}", &res);
     let res = organizer.post("/api/events", &event_body("draft")).await;
     let draft = res.json()["event"]["id"].as_str().unwrap().to_string();
     for (step, status) in [("publish", 200), ("publish", 409), ("cancel", 200)] {
@@ -778,13 +773,12 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = buyer
         .patch(&format!("/api/events/{event}"), &json!({}))
         .await;
-    assert_eq!(res.status, 403, "{}", res.text);
-    checker.check("event", "PATCH", "/api/events/{id}", &res);
+    checker.expect(403, "event", "PATCH", "/api/events/{id}", &res);
     let res = buyer
         .get(&format!("/api/tickets/events/{event}/availability"))
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check(
+    checker.expect(
+        200,
         "ticket",
         "GET",
         "/api/tickets/events/{event_id}/availability",
@@ -801,8 +795,7 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     };
     let key = Uuid::new_v4().to_string();
     let res = buyer.send(booking(&key)).await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/book", &res);
+    checker.expect(201, "ticket", "POST", "/api/tickets/book", &res);
     let order_id: Uuid = res.json()["orderId"].as_str().unwrap().parse().unwrap();
     let res = buyer.send(booking(&key)).await;
     assert_eq!(res.header("idempotent-replayed"), Some("true"));
@@ -813,39 +806,38 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
             &json!({"eventId": event, "tickets": [{"ticketType": "VIP", "quantity": 3}]}),
         )
         .await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/book", &res);
+    checker.expect(409, "ticket", "POST", "/api/tickets/book", &res);
     let res = buyer
         .post("/api/tickets/book", &json!({"tickets": [{"quantity": 0}]}))
         .await;
-    assert_eq!(res.status, 422, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/book", &res);
+    checker.expect(422, "ticket", "POST", "/api/tickets/book", &res);
 
     // A declined payment, then an approved one.
     let res = buyer
         .post("/api/payment/process", &card_body(order_id, DECLINED_CARD))
         .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("payment", "POST", "/api/payment/process", &res);
+    checker.expect(201, "payment", "POST", "/api/payment/process", &res);
     let res = buyer
         .post("/api/payment/process", &card_body(order_id, APPROVED_CARD))
         .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("payment", "POST", "/api/payment/process", &res);
+    checker.expect(201, "payment", "POST", "/api/payment/process", &res);
     let payment_id = res.json()["payment"]["id"].as_str().unwrap().to_string();
     let res = buyer
         .post("/api/payment/process", &card_body(order_id, APPROVED_CARD))
         .await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    checker.check("payment", "POST", "/api/payment/process", &res);
+    checker.expect(409, "payment", "POST", "/api/payment/process", &res);
     let res = buyer
         .get(&format!("/api/payment/status/{payment_id}"))
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("payment", "GET", "/api/payment/status/{id}", &res);
+    checker.expect(200, "payment", "GET", "/api/payment/status/{id}", &res);
     let res = buyer.get(&format!("/api/payment/orders/{order_id}")).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("payment", "GET", "/api/payment/orders/{order_id}", &res);
+    checker.expect(
+        200,
+        "payment",
+        "GET",
+        "/api/payment/orders/{order_id}",
+        &res,
+    );
 
     // Confirmed, with e-tickets and both payment attempts.
     let order_path = format!("/api/tickets/orders/{order_id}");
@@ -858,8 +850,13 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = buyer
         .post(&format!("{order_path}/cancel"), &json!({}))
         .await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/orders/{id}/cancel", &res);
+    checker.expect(
+        409,
+        "ticket",
+        "POST",
+        "/api/tickets/orders/{id}/cancel",
+        &res,
+    );
 
     // The organizer's back office: the event's orders, summary and attendees, then a refund of
     // the confirmed order, which the payment service carries through to `refunded`.
@@ -871,8 +868,8 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
         let res = organizer
             .get(&format!("{}{query}", back_office("orders")))
             .await;
-        assert_eq!(res.status, status, "{}", res.text);
-        checker.check(
+        checker.expect(
+            status,
             "ticket",
             "GET",
             "/api/tickets/events/{event_id}/orders",
@@ -880,24 +877,24 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
         );
     }
     let res = organizer.get(&back_office("summary")).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check(
+    checker.expect(
+        200,
         "ticket",
         "GET",
         "/api/tickets/events/{event_id}/summary",
         &res,
     );
     let res = buyer.get(&back_office("summary")).await;
-    assert_eq!(res.status, 404, "{}", res.text);
-    checker.check(
+    checker.expect(
+        404,
         "ticket",
         "GET",
         "/api/tickets/events/{event_id}/summary",
         &res,
     );
     let res = organizer.get(&back_office("attendees.csv")).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check(
+    checker.expect(
+        200,
         "ticket",
         "GET",
         "/api/tickets/events/{event_id}/attendees.csv",
@@ -908,24 +905,17 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let staff_path = format!("/api/events/{event}/staff");
     let staff_body = json!({"email": "door@example.org"});
     let res = organizer.post(&staff_path, &staff_body).await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    checker.check("event", "POST", "/api/events/{id}/staff", &res);
+    checker.expect(201, "event", "POST", "/api/events/{id}/staff", &res);
     let res = buyer.post(&staff_path, &staff_body).await;
-    assert_eq!(res.status, 403, "{}", res.text);
-    checker.check("event", "POST", "/api/events/{id}/staff", &res);
+    checker.expect(403, "event", "POST", "/api/events/{id}/staff", &res);
     let res = organizer.get(&staff_path).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("event", "GET", "/api/events/{id}/staff", &res);
+    checker.expect(200, "event", "GET", "/api/events/{id}/staff", &res);
     let res = organizer
-        .send(
-            organizer
-                .http
-                .delete(organizer.url(&staff_path))
-                .json(&staff_body),
-        )
+        .request(reqwest::Method::DELETE, &staff_path, |r| {
+            r.json(&staff_body)
+        })
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("event", "DELETE", "/api/events/{id}/staff", &res);
+    checker.expect(200, "event", "DELETE", "/api/events/{id}/staff", &res);
     let signed = confirmed.json()["order"]["issuedTickets"][0]["signedCode"].clone();
     let res = organizer
         .post(
@@ -942,19 +932,17 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
             &json!({"eventId": event, "code": "", "nonce": "openapi-2"}),
         )
         .await;
-    assert_eq!(res.status, 422, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/checkin", &res);
+    checker.expect(422, "ticket", "POST", "/api/tickets/checkin", &res);
     let res = buyer
         .post(
             "/api/tickets/checkin",
             &json!({"eventId": event, "code": signed, "nonce": "openapi-3"}),
         )
         .await;
-    assert_eq!(res.status, 404, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/checkin", &res);
+    checker.expect(404, "ticket", "POST", "/api/tickets/checkin", &res);
     let res = organizer.get(&back_office("checkin/bundle")).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check(
+    checker.expect(
+        200,
         "ticket",
         "GET",
         "/api/tickets/events/{event_id}/checkin/bundle",
@@ -965,11 +953,21 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = organizer
         .post(&refund, &json!({"reason": "Asked by phone"}))
         .await;
-    assert_eq!(res.status, 202, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/orders/{id}/refund", &res);
+    checker.expect(
+        202,
+        "ticket",
+        "POST",
+        "/api/tickets/orders/{id}/refund",
+        &res,
+    );
     let res = organizer.post(&refund, &json!({})).await;
-    assert_eq!(res.status, 409, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/orders/{id}/refund", &res);
+    checker.expect(
+        409,
+        "ticket",
+        "POST",
+        "/api/tickets/orders/{id}/refund",
+        &res,
+    );
     let refunded = eventually("the order is refunded", || async {
         let res = buyer.get(&order_path).await;
         (res.json()["order"]["status"] == "refunded").then_some(res)
@@ -991,21 +989,22 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     let res = buyer
         .post(&format!("/api/tickets/orders/{second}/cancel"), &json!({}))
         .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("ticket", "POST", "/api/tickets/orders/{id}/cancel", &res);
+    checker.expect(
+        200,
+        "ticket",
+        "POST",
+        "/api/tickets/orders/{id}/cancel",
+        &res,
+    );
     let res = buyer.get("/api/tickets/orders").await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("ticket", "GET", "/api/tickets/orders", &res);
+    checker.expect(200, "ticket", "GET", "/api/tickets/orders", &res);
 
     let res = buyer.post("/api/auth/logout", &json!({})).await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    checker.check("auth", "POST", "/api/auth/logout", &res);
+    checker.expect(200, "auth", "POST", "/api/auth/logout", &res);
     let res = buyer.get("/api/tickets/orders").await;
-    assert_eq!(res.status, 401, "{}", res.text);
-    checker.check("ticket", "GET", "/api/tickets/orders", &res);
+    checker.expect(401, "ticket", "GET", "/api/tickets/orders", &res);
     let res = buyer.get("/api/notifications/mine").await;
-    assert_eq!(res.status, 401, "{}", res.text);
-    checker.check("notification", "GET", "/api/notifications/mine", &res);
+    checker.expect(401, "notification", "GET", "/api/notifications/mine", &res);
 
     checker.finish();
 }

@@ -1,11 +1,12 @@
 //! The order life cycle end to end: book -> pay -> confirm over real HTTP and a real broker, and
 //! the invariants that must hold whatever order things happen in.
 
-use std::collections::HashSet;
 use std::time::Duration;
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, Options, Stage, System, book, card_body, order_becomes};
-use platform::testing::{TestClient, eventually, stream_events, wait_for_events};
+use e2e::{
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, card_body, order_becomes, order_id, stock,
+};
+use platform::testing::{TestClient, eventually, stream_events, wait_for_events, wait_for_facts};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -36,19 +37,14 @@ async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
-    let order_id = res.json()["orderId"].as_str().unwrap().to_string();
+    let order_id = order_id(&res.json());
 
     let paid = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(paid.status, 201, "{}", paid.text);
     assert_eq!(paid.json()["payment"]["status"], "completed");
 
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
-    let codes: HashSet<_> = order["issuedTickets"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["code"].as_str().unwrap().to_string())
-        .collect();
+    let codes = ticket_service::testing::ticket_codes(&order);
     assert_eq!(codes.len(), 2, "two distinct e-tickets");
 
     let orders = wait_for_events(&system.js, "ORDERS", |e| {
@@ -95,10 +91,7 @@ async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
 async fn a_declined_card_then_the_success_card_confirms_the_order() {
     let system = System::start().await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
-    let order_id = book(&buyer, event, 1).await["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_id = order_id(&book(&buyer, event, 1).await);
 
     let declined = pay(&buyer, &order_id, DECLINED_CARD).await;
     assert_eq!(declined.status, 201, "{}", declined.text);
@@ -123,10 +116,7 @@ async fn a_declined_card_then_the_success_card_confirms_the_order() {
 async fn three_declines_cancel_the_order_and_put_the_seats_back() {
     let system = System::start().await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
-    let order_id = book(&buyer, event, 4).await["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_id = order_id(&book(&buyer, event, 4).await);
     for attempt in 1..=3 {
         let res = pay(&buyer, &order_id, DECLINED_CARD).await;
         assert!(
@@ -147,11 +137,7 @@ async fn three_declines_cancel_the_order_and_put_the_seats_back() {
     }
     let order = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(order["cancelReason"], "payment_failed");
-    let a = buyer
-        .get(&format!("/api/tickets/events/{event}/availability"))
-        .await
-        .json();
-    assert_eq!(a["ticketTypes"][0]["available"], 10);
+    assert_eq!(stock(&buyer, event).await["available"], 10);
     let late = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(
         late.status, 409,
@@ -162,16 +148,9 @@ async fn three_declines_cancel_the_order_and_put_the_seats_back() {
 
 #[tokio::test]
 async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
-    let system = System::start_with(Options {
-        hold: Duration::from_secs(1),
-        ..Options::default()
-    })
-    .await;
+    let system = System::with_hold(Duration::from_secs(1)).await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
-    let order_id = book(&buyer, event, 1).await["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let order_id = order_id(&book(&buyer, event, 1).await);
     tokio::time::sleep(Duration::from_millis(1200)).await;
     let res = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.status, 409, "{}", res.text);
@@ -188,14 +167,8 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
 async fn an_order_confirms_once_the_ticket_service_is_back_after_missing_the_payment() {
     let mut system = System::start().await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
-    let order_id = book(&buyer, event, 2).await["orderId"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    wait_for_events(&system.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.created")
-    })
-    .await;
+    let order_id = order_id(&book(&buyer, event, 2).await);
+    wait_for_facts(&system.js, "ORDERS", "orders.created").await;
     // Let the payment service learn the order, then take the ticket service's workers down.
     tokio::time::sleep(Duration::from_millis(300)).await;
     system.tickets.stop_background().await;
@@ -223,11 +196,7 @@ async fn check_invariants(
     event: Uuid,
     capacity: u64,
 ) -> Result<(usize, usize), String> {
-    let a = buyers[0]
-        .get(&format!("/api/tickets/events/{event}/availability"))
-        .await
-        .json();
-    let t = &a["ticketTypes"][0];
+    let t = stock(&buyers[0], event).await;
     let (sold, held) = (t["sold"].as_u64().unwrap(), t["held"].as_u64().unwrap());
     if sold + held > capacity {
         return Err(format!("sold {sold} + held {held} > capacity {capacity}"));
@@ -315,7 +284,7 @@ async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirme
                 assert_eq!(res.code(), "sold_out");
                 return false;
             }
-            let id = res.json()["orderId"].as_str().unwrap().to_string();
+            let id = order_id(&res.json());
             let paid = b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;
             assert_eq!(paid.status, 201, "{}", paid.text);
             true
@@ -350,11 +319,7 @@ async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirme
 
 #[tokio::test]
 async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_both() {
-    let system = System::start_with(Options {
-        hold: Duration::from_millis(1000),
-        ..Options::default()
-    })
-    .await;
+    let system = System::with_hold(Duration::from_millis(1000)).await;
     let (_, event) = system.organizer_with_event(&[("General", 20.0, 200)]).await;
     let mut buyers = Vec::new();
     for i in 0..20 {
@@ -368,7 +333,7 @@ async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_bo
                     .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
                     .await
                     .json();
-                let id = order["orderId"].as_str().unwrap().to_string();
+                let id = order_id(&order);
                 let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
                 tokio::time::sleep(Duration::from_millis(delay)).await;
                 b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;

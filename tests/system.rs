@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use e2e::{Options, Stage, System, book, order_becomes};
-use platform::testing::{eventually, wait_for_events};
+use e2e::{Stage, System, book, order_becomes, order_id, stock};
+use platform::testing::{eventually, wait_for_facts};
 use serde_json::json;
 
 #[tokio::test]
@@ -45,14 +45,8 @@ async fn an_organizer_creates_an_event_and_a_buyer_books_it_through_the_gateway(
     assert_eq!(orders["orders"][0]["event"]["title"], "Night of Tests");
 
     // The catalogue fact and the order fact are both on their streams.
-    wait_for_events(&system.js, "CATALOG", |e| {
-        e.iter().any(|e| e.subject == "catalog.events.published")
-    })
-    .await;
-    wait_for_events(&system.js, "ORDERS", |e| {
-        e.iter().any(|e| e.subject == "orders.created")
-    })
-    .await;
+    wait_for_facts(&system.js, "CATALOG", "catalog.events.published").await;
+    wait_for_facts(&system.js, "ORDERS", "orders.created").await;
 }
 
 #[tokio::test]
@@ -64,7 +58,7 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
         buyer,
     } = system.stage(&[("General", 10.0, 50)]).await;
     let order = book(&buyer, event, 4).await;
-    let order_id = order["orderId"].as_str().unwrap().to_string();
+    let order_id = order_id(&order);
 
     let res = organizer
         .post(&format!("/api/events/{event}/cancel"), &json!({}))
@@ -72,11 +66,7 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
     assert_eq!(res.status, 200, "{}", res.text);
     let cancelled = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(cancelled["cancelReason"], "event_cancelled");
-    let availability = buyer
-        .get(&format!("/api/tickets/events/{event}/availability"))
-        .await
-        .json();
-    assert_eq!(availability["ticketTypes"][0]["available"], 50);
+    assert_eq!(stock(&buyer, event).await["available"], 50);
 }
 
 #[tokio::test]
@@ -117,21 +107,13 @@ async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
 
 #[tokio::test]
 async fn an_unpaid_order_booked_through_the_gateway_expires() {
-    let system = System::start_with(Options {
-        hold: Duration::from_secs(1),
-        ..Options::default()
-    })
-    .await;
+    let system = System::with_hold(Duration::from_secs(1)).await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 10.0, 5)]).await;
     let order = book(&buyer, event, 5).await;
-    let order_id = order["orderId"].as_str().unwrap().to_string();
+    let order_id = order_id(&order);
     let o = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(o["cancelReason"], "expired");
-    let availability = buyer
-        .get(&format!("/api/tickets/events/{event}/availability"))
-        .await
-        .json();
-    assert_eq!(availability["ticketTypes"][0]["available"], 5);
+    assert_eq!(stock(&buyer, event).await["available"], 5);
 }
 
 #[tokio::test]
@@ -143,7 +125,7 @@ async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once()
         buyer,
     } = system.stage(&[("General", 12.0, 10)]).await;
     let order = book(&buyer, event, 1).await;
-    let order_id = order["orderId"].as_str().unwrap().to_string();
+    let order_id = order_id(&order);
     let res = buyer
         .post(
             "/api/payment/process",
@@ -203,8 +185,5 @@ async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once()
         .get(&format!("/api/tickets/events/{event}/summary"))
         .await;
     assert_eq!(summary.status, 404, "staff see no revenue");
-    wait_for_events(&system.js, "TICKETS", |e| {
-        e.iter().any(|e| e.subject == "tickets.checked_in")
-    })
-    .await;
+    wait_for_facts(&system.js, "TICKETS", "tickets.checked_in").await;
 }

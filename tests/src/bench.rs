@@ -73,10 +73,7 @@ async fn main() {
     let tickets = system.tickets.url();
     let clients: Vec<_> = buyers
         .iter()
-        .map(|b| platform::testing::TestClient {
-            http: b.http.clone(),
-            base: tickets.clone(),
-        })
+        .map(|b| b.pointed_at(tickets.clone()))
         .collect();
 
     let book = |client: platform::testing::TestClient, event: uuid::Uuid| async move {
@@ -173,7 +170,7 @@ async fn cascade(
                     .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
                     .await;
                 let order: uuid::Uuid = booked.json()["orderId"].as_str().unwrap().parse().unwrap();
-                let payer = platform::testing::TestClient { http: client.http.clone(), base: payments };
+                let payer = client.pointed_at(payments);
                 let res = payer.post("/api/payment/process", &card_body(order, APPROVED_CARD)).await;
                 res.json()["payment"]["status"] == "completed"
             }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_nats::jetstream;
 use chrono::Utc;
 use platform::background::Background;
-use platform::config::{BaseConfig, HttpConfig, LinksConfig, StoreConfig};
+use platform::config::{BaseConfig, HttpConfig, StoreConfig};
 use platform::money::Currency;
 use platform::testing::{NatsServer, TestClient, TestServer};
 use serde_json::{Value, json};
@@ -101,6 +101,15 @@ impl System {
         Self::start_with(Options::default()).await
     }
 
+    /// The whole system with orders held for `hold` (short, so that holds run out in a test).
+    pub async fn with_hold(hold: Duration) -> Self {
+        Self::start_with(Options {
+            hold,
+            ..Options::default()
+        })
+        .await
+    }
+
     pub async fn start_with(options: Options) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let nats = NatsServer::start();
@@ -134,10 +143,7 @@ impl System {
                 store: store(&data, options.file_backed, "ticket.db"),
                 ..ticket_defaults.base
             },
-            links: LinksConfig {
-                nats_url: nats_url.clone(),
-                ..ticket_defaults.links.clone()
-            },
+            links: platform::testing::links(nats_url.clone(), auth.url()),
             hold: options.hold,
             ..ticket_defaults
         };
@@ -151,12 +157,7 @@ impl System {
                 http: any_port(),
                 store: store(&data, options.file_backed, "event.db"),
             },
-            links: LinksConfig {
-                nats_url: nats_url.clone(),
-                nats_connect_timeout: Duration::from_secs(5),
-                auth_url: auth.url(),
-                auth_timeout: Duration::from_secs(2),
-            },
+            links: platform::testing::links(nats_url.clone(), auth.url()),
             ticket_url: tickets.url(),
             ticket_timeout: Duration::from_secs(2),
             currency: Currency::USD,
@@ -174,11 +175,7 @@ impl System {
                 store: store(&data, options.file_backed, "payment.db"),
                 ..defaults.base
             },
-            links: LinksConfig {
-                nats_url: nats_url.clone(),
-                auth_url: auth.url(),
-                ..defaults.links
-            },
+            links: platform::testing::links(nats_url.clone(), auth.url()),
             ticket_url: tickets.url(),
             success_rate: options.success_rate,
             ..defaults
@@ -244,20 +241,7 @@ impl System {
 
     /// A browser signed in as a new account.
     pub async fn sign_up(&self, first_name: &str) -> TestClient {
-        let browser = self.browser();
-        let email = format!(
-            "{}-{}@example.com",
-            first_name.to_lowercase(),
-            Uuid::new_v4().simple()
-        );
-        let res = browser
-            .post(
-                "/api/auth/register",
-                &json!({"email": email, "password": "correct-horse", "firstName": first_name, "lastName": "Tester"}),
-            )
-            .await;
-        assert_eq!(res.status, 201, "{}", res.text);
-        browser
+        sign_up_at(&self.gateway.url(), first_name, "Tester").await
     }
 
     /// An organizer with one published event of `types` (name, price, seats): where most
@@ -349,6 +333,15 @@ pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
     res.json()["payment"].clone()
 }
 
+/// The stock of the event's first ticket type (`sold`, `held`, `available`), as anyone may ask.
+pub async fn stock(client: &TestClient, event: Uuid) -> Value {
+    let res = client
+        .get(&format!("/api/tickets/events/{event}/availability"))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()["ticketTypes"][0].clone()
+}
+
 /// The `orderId` of a booking's answer.
 pub fn order_id(booking: &Value) -> String {
     booking["orderId"].as_str().expect("orderId").to_string()
@@ -371,4 +364,17 @@ pub async fn paid_order(
         id,
         payment["id"].as_str().expect("payment id").to_string(),
     )
+}
+
+/// A browser signed in as a new account `first_name last_name`, through the web entrance at
+/// `web` (the gateway, which passes `/api/auth` on to the auth service).
+pub async fn sign_up_at(web: &str, first_name: &str, last_name: &str) -> TestClient {
+    let browser = TestClient::new(web);
+    let email = format!(
+        "{}-{}@example.com",
+        first_name.to_lowercase(),
+        Uuid::new_v4().simple()
+    );
+    auth_service::testing::register_at(&browser, web, &email, (first_name, last_name)).await;
+    browser
 }

@@ -51,16 +51,7 @@ async fn orders_stored(js: &jetstream::Context) -> u64 {
 }
 
 async fn sign_up(web: &str, name: &str) -> TestClient {
-    let browser = TestClient::new(web);
-    let email = format!("{name}-{}@example.com", Uuid::new_v4().simple());
-    let res = browser
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": name, "lastName": "Load"}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    browser
+    e2e::sign_up_at(web, name, "Load").await
 }
 
 async fn create_event(organizer: &TestClient, seats: u32) -> Uuid {
@@ -147,10 +138,7 @@ async fn main() {
     for i in 0..BUYERS {
         let buyer = sign_up(&web, &format!("buyer{i}")).await;
         // Bookings go to the ticket service directly: the benchmark measures the service.
-        clients.push(TestClient {
-            http: buyer.http,
-            base: tickets.clone(),
-        });
+        clients.push(buyer.pointed_at(tickets.clone()));
     }
     // Warm-up: connections, caches, the first fetch of the event from the catalogue.
     burst(&clients, event, 16, Duration::from_secs(1)).await;
@@ -229,10 +217,7 @@ async fn health_rate(tickets: &str, concurrency: usize) -> f64 {
 /// interval adds to the figure), one order at a time.
 async fn confirmations(buyer: &TestClient, payments: &str, event: Uuid, nats: &async_nats::Client) {
     let mut confirmed = nats.subscribe(ORDERS_CONFIRMED).await.expect("subscribe");
-    let payer = TestClient {
-        http: buyer.http.clone(),
-        base: payments.to_string(),
-    };
+    let payer = buyer.pointed_at(payments);
     let mut latencies = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         let started = Instant::now();

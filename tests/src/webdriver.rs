@@ -220,6 +220,11 @@ impl Browser {
         .map(drop)
     }
 
+    /// Waits (up to `timeout`) for the element `css` and clicks it.
+    pub async fn click_on(&self, css: &str, timeout: Duration) -> anyhow::Result<()> {
+        self.click(&self.wait_for(css, timeout).await?).await
+    }
+
     /// Types into an element as a person would (key events).
     pub async fn type_into(&self, el: &str, text: &str) -> anyhow::Result<()> {
         self.call(
@@ -298,6 +303,11 @@ impl Browser {
     pub async fn fill(&self, el: &str, text: &str) -> anyhow::Result<()> {
         self.set_value(el, "").await?;
         self.type_into(el, text).await
+    }
+
+    /// Waits (up to `timeout`) for the text field `css` and fills it with `text`.
+    pub async fn fill_in(&self, css: &str, text: &str, timeout: Duration) -> anyhow::Result<()> {
+        self.fill(&self.wait_for(css, timeout).await?, text).await
     }
 
     /// The address the browser shows.
