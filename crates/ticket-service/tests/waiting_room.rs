@@ -224,8 +224,8 @@ async fn booking_needs_the_callers_own_unused_pass_while_the_queue_is_on() {
     );
 
     let body = json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}]});
-    let (pass, body) = (&pass, &body);
     let keyed = |key: &'static str| {
+        let (pass, body) = (&pass, &body);
         alice.request(reqwest::Method::POST, "/api/tickets/book", move |r| {
             r.header("Queue-Pass", pass)
                 .header("Idempotency-Key", key)
