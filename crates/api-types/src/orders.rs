@@ -22,6 +22,13 @@ pub enum OrderStatus {
 }
 
 impl OrderStatus {
+    pub const ALL: [OrderStatus; 4] = [
+        OrderStatus::Pending,
+        OrderStatus::Confirmed,
+        OrderStatus::Cancelled,
+        OrderStatus::Refunded,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             OrderStatus::Pending => "pending",
@@ -32,13 +39,7 @@ impl OrderStatus {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => OrderStatus::Pending,
-            "confirmed" => OrderStatus::Confirmed,
-            "cancelled" => OrderStatus::Cancelled,
-            "refunded" => OrderStatus::Refunded,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|status| status.as_str() == s)
     }
 }
 
@@ -59,6 +60,15 @@ pub enum CancelReason {
 }
 
 impl CancelReason {
+    pub const ALL: [CancelReason; 6] = [
+        CancelReason::PaymentFailed,
+        CancelReason::Expired,
+        CancelReason::UserCancelled,
+        CancelReason::EventCancelled,
+        CancelReason::OrganizerRefund,
+        CancelReason::BuyerRefund,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CancelReason::PaymentFailed => "payment_failed",
@@ -71,15 +81,7 @@ impl CancelReason {
     }
 
     pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "payment_failed" => CancelReason::PaymentFailed,
-            "expired" => CancelReason::Expired,
-            "user_cancelled" => CancelReason::UserCancelled,
-            "event_cancelled" => CancelReason::EventCancelled,
-            "organizer_refund" => CancelReason::OrganizerRefund,
-            "buyer_refund" => CancelReason::BuyerRefund,
-            _ => return None,
-        })
+        Self::ALL.into_iter().find(|reason| reason.as_str() == s)
     }
 }
 
@@ -335,23 +337,11 @@ mod tests {
 
     #[test]
     fn statuses_and_reasons_are_written_as_their_names() {
-        for s in [
-            OrderStatus::Pending,
-            OrderStatus::Confirmed,
-            OrderStatus::Cancelled,
-            OrderStatus::Refunded,
-        ] {
+        for s in OrderStatus::ALL {
             assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
         }
-        for r in [
-            CancelReason::PaymentFailed,
-            CancelReason::Expired,
-            CancelReason::UserCancelled,
-            CancelReason::EventCancelled,
-            CancelReason::OrganizerRefund,
-            CancelReason::BuyerRefund,
-        ] {
+        for r in CancelReason::ALL {
             assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
             assert_eq!(CancelReason::parse(r.as_str()), Some(r));
         }

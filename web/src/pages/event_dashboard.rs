@@ -163,7 +163,7 @@ fn SummaryView(summary: EventSummary) -> Element {
             section { class: "card", aria_labelledby: "orders-by-status-h", "data-testid": "orders-by-status",
                 h2 { id: "orders-by-status-h", class: "h3", "Orders" }
                 dl { class: "figures",
-                    for status in [OrderStatus::Pending, OrderStatus::Confirmed, OrderStatus::Cancelled, OrderStatus::Refunded] {
+                    for status in OrderStatus::ALL {
                         div { key: "{status.as_str()}",
                             dt { StatusBadge { status: status.as_str() } }
                             dd { "data-testid": "orders-{status.as_str()}", "{by.of(status)}" }
@@ -265,13 +265,6 @@ fn CountTable(testid: String, caption: String, label: String, rows: Vec<(String,
     }
 }
 
-const STATUSES: [OrderStatus; 4] = [
-    OrderStatus::Pending,
-    OrderStatus::Confirmed,
-    OrderStatus::Cancelled,
-    OrderStatus::Refunded,
-];
-
 /// The event's orders: search, status filter, pages, and a refund per paid order.
 #[component]
 fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<String>) -> Element {
@@ -322,7 +315,7 @@ fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<Stri
                             filter.with_mut(|f| { f.status = status; f.page = 1; });
                         },
                         option { value: "", selected: current.status.is_none(), "All statuses" }
-                        for s in STATUSES {
+                        for s in OrderStatus::ALL {
                             option { value: "{s.as_str()}", selected: current.status == Some(s), "{status_label(s)}" }
                         }
                     }
