@@ -13,20 +13,10 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    pub const ALL: [Role; 2] = [Role::User, Role::Admin];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|role| role.as_str() == s)
-    }
-}
+crate::named_values!(Role {
+    User => "user",
+    Admin => "admin",
+});
 
 /// An account as clients see it; the password hash lives only in the store layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -172,15 +162,6 @@ pub struct LoginBody {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn roles_are_written_as_their_names_and_nothing_else_is_a_role() {
-        for r in Role::ALL {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-            assert_eq!(Role::parse(r.as_str()), Some(r));
-        }
-        assert_eq!(Role::parse("root"), None);
-    }
 
     #[test]
     fn an_account_is_written_in_camel_case_with_a_null_last_login() {

@@ -21,27 +21,12 @@ pub enum OrderStatus {
     Refunded,
 }
 
-impl OrderStatus {
-    pub const ALL: [OrderStatus; 4] = [
-        OrderStatus::Pending,
-        OrderStatus::Confirmed,
-        OrderStatus::Cancelled,
-        OrderStatus::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|status| status.as_str() == s)
-    }
-}
+crate::named_values!(OrderStatus {
+    Pending => "pending",
+    Confirmed => "confirmed",
+    Cancelled => "cancelled",
+    Refunded => "refunded",
+});
 
 /// Why an order ended: without a sale (`payment_failed`, `expired`, `user_cancelled`), or with its
 /// payment refunded once it had been paid (`event_cancelled` ends pending and paid orders alike,
@@ -59,31 +44,14 @@ pub enum CancelReason {
     BuyerRefund,
 }
 
-impl CancelReason {
-    pub const ALL: [CancelReason; 6] = [
-        CancelReason::PaymentFailed,
-        CancelReason::Expired,
-        CancelReason::UserCancelled,
-        CancelReason::EventCancelled,
-        CancelReason::OrganizerRefund,
-        CancelReason::BuyerRefund,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelReason::PaymentFailed => "payment_failed",
-            CancelReason::Expired => "expired",
-            CancelReason::UserCancelled => "user_cancelled",
-            CancelReason::EventCancelled => "event_cancelled",
-            CancelReason::OrganizerRefund => "organizer_refund",
-            CancelReason::BuyerRefund => "buyer_refund",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|reason| reason.as_str() == s)
-    }
-}
+crate::named_values!(CancelReason {
+    PaymentFailed => "payment_failed",
+    Expired => "expired",
+    UserCancelled => "user_cancelled",
+    EventCancelled => "event_cancelled",
+    OrganizerRefund => "organizer_refund",
+    BuyerRefund => "buyer_refund",
+});
 
 /// The `201` answer of a booking: the seed's fields first, then the whole order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -334,18 +302,6 @@ pub struct Stock {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_and_reasons_are_written_as_their_names() {
-        for s in OrderStatus::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
-        }
-        for r in CancelReason::ALL {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-            assert_eq!(CancelReason::parse(r.as_str()), Some(r));
-        }
-    }
 
     fn number(text: &str) -> serde_json::Number {
         text.parse().unwrap()
