@@ -146,6 +146,11 @@ async fn post<T: DeserializeOwned>(
     send(with_key(Request::post(url), key).json(body)).await
 }
 
+/// A POST whose URL names the whole action (publish, cancel, accept): its body is `{}`.
+async fn act<T: DeserializeOwned>(url: &str) -> ApiResult<T> {
+    post(url, &json!({}), None).await
+}
+
 async fn patch<T: DeserializeOwned>(url: &str, body: &impl Serialize) -> ApiResult<T> {
     send(Request::patch(url).json(body)).await
 }
@@ -177,9 +182,7 @@ pub mod auth {
     }
 
     pub async fn logout() -> ApiResult<()> {
-        post::<serde_json::Value>("/api/auth/logout", &json!({}), None)
-            .await
-            .map(drop)
+        act::<serde_json::Value>("/api/auth/logout").await.map(drop)
     }
 }
 
@@ -222,23 +225,14 @@ pub mod events {
     }
 
     pub async fn publish(id: &str) -> ApiResult<EventView> {
-        post::<EventResponse>(
-            &format!("/api/events/{}/publish", encode(id)),
-            &json!({}),
-            None,
-        )
-        .await
-        .map(|b| b.event)
+        act::<EventResponse>(&format!("/api/events/{}/publish", encode(id)))
+            .await
+            .map(|b| b.event)
     }
 
     /// Cancels the event; its paid orders are refunded.
     pub async fn cancel(id: &str) -> ApiResult<CancelledEventResponse> {
-        post(
-            &format!("/api/events/{}/cancel", encode(id)),
-            &json!({}),
-            None,
-        )
-        .await
+        act(&format!("/api/events/{}/cancel", encode(id))).await
     }
 }
 
@@ -290,7 +284,7 @@ pub mod tickets {
 
     /// Joins the event's waiting room (joining again returns the same place).
     pub async fn join_queue(event_id: &str) -> ApiResult<QueueStatus> {
-        post(&queue_url(event_id), &json!({}), None).await
+        act(&queue_url(event_id)).await
     }
 
     pub async fn queue_place(event_id: &str) -> ApiResult<QueueStatus> {
@@ -311,13 +305,9 @@ pub mod tickets {
 
     /// Cancels a pending order, or a paid one for a refund while the event's policy allows it.
     pub async fn cancel(id: &str) -> ApiResult<OrderDetailsView> {
-        post::<OrderResponse>(
-            &format!("/api/tickets/orders/{}/cancel", encode(id)),
-            &json!({}),
-            None,
-        )
-        .await
-        .map(|b| b.order)
+        act::<OrderResponse>(&format!("/api/tickets/orders/{}/cancel", encode(id)))
+            .await
+            .map(|b| b.order)
     }
 
     /// The organizer refunds a paid order.
@@ -488,20 +478,18 @@ pub mod waitlist {
 
     /// Takes the offer: the pending order it became.
     pub async fn accept(entry_id: &str) -> ApiResult<BookingResponse> {
-        post(
-            &format!("/api/tickets/waitlist/{}/accept", encode(entry_id)),
-            &json!({}),
-            None,
-        )
+        act(&format!(
+            "/api/tickets/waitlist/{}/accept",
+            encode(entry_id)
+        ))
         .await
     }
 
     pub async fn decline(entry_id: &str) -> ApiResult<WaitlistEntryView> {
-        post(
-            &format!("/api/tickets/waitlist/{}/decline", encode(entry_id)),
-            &json!({}),
-            None,
-        )
+        act(&format!(
+            "/api/tickets/waitlist/{}/decline",
+            encode(entry_id)
+        ))
         .await
     }
 

@@ -6,8 +6,22 @@ use dioxus::prelude::*;
 use qrcode::QrCode;
 use qrcode::render::svg;
 
-use crate::api::ApiError;
+use crate::api::{ApiError, ApiResult};
 use crate::format;
+
+/// One user action against the API: while it runs its button shows busy and the last error is
+/// cleared; the answer is handed back for the page to act on.
+pub async fn in_flight<T>(
+    mut busy: Signal<bool>,
+    mut error: Signal<Option<ApiError>>,
+    call: impl Future<Output = ApiResult<T>>,
+) -> ApiResult<T> {
+    busy.set(true);
+    error.set(None);
+    let result = call.await;
+    busy.set(false);
+    result
+}
 
 #[component]
 pub fn Loading(#[props(default = "Loading…".to_string())] label: String) -> Element {

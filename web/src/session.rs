@@ -3,8 +3,8 @@
 use dioxus::prelude::*;
 
 use crate::Route;
-use crate::api;
-use crate::components::Loading;
+use crate::api::{self, ApiResult};
+use crate::components::{ErrorBox, Loading};
 use api_types::auth::User;
 
 #[derive(Clone, Copy)]
@@ -71,4 +71,22 @@ pub fn RequireLogin(children: Element) -> Element {
         return rsx! { Loading { label: "Checking your session…" } };
     }
     rsx! { {children} }
+}
+
+/// What a signed-in page shows for an answer it loads: a spinner while it comes (`loading`), the
+/// login page once the session has gone, the error with a retry when it failed, else `content`.
+pub fn signed_in_answer<T: 'static>(
+    mut answer: Resource<ApiResult<T>>,
+    loading: &str,
+    content: impl FnOnce(&T) -> Element,
+) -> Element {
+    match &*answer.read() {
+        None => rsx! { Loading { label: loading.to_string() } },
+        Some(Err(e)) if e.is_unauthorized() => {
+            to_login();
+            rsx! {}
+        }
+        Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| answer.restart() } },
+        Some(Ok(value)) => content(value),
+    }
 }

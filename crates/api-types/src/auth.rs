@@ -13,22 +13,10 @@ pub enum Role {
     Admin,
 }
 
-impl Role {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::User => "user",
-            Role::Admin => "admin",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "user" => Some(Role::User),
-            "admin" => Some(Role::Admin),
-            _ => None,
-        }
-    }
-}
+crate::named_values!(Role {
+    User => "user",
+    Admin => "admin",
+});
 
 /// An account as clients see it; the password hash lives only in the store layer.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

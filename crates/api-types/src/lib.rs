@@ -7,6 +7,7 @@ pub mod auth;
 pub mod back_office;
 pub mod checkin;
 pub mod events;
+mod names;
 pub mod notifications;
 pub mod orders;
 pub mod payments;

@@ -27,35 +27,16 @@ pub enum NotificationKind {
     WaitlistOffered,
 }
 
-impl NotificationKind {
-    pub const ALL: [NotificationKind; 8] = [
-        NotificationKind::OrderConfirmed,
-        NotificationKind::PaymentDeclined,
-        NotificationKind::HoldExpiring,
-        NotificationKind::OrderCancelled,
-        NotificationKind::OrderRefunded,
-        NotificationKind::EventCancelled,
-        NotificationKind::EventChanged,
-        NotificationKind::WaitlistOffered,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            NotificationKind::OrderConfirmed => "order_confirmed",
-            NotificationKind::PaymentDeclined => "payment_declined",
-            NotificationKind::HoldExpiring => "hold_expiring",
-            NotificationKind::OrderCancelled => "order_cancelled",
-            NotificationKind::OrderRefunded => "order_refunded",
-            NotificationKind::EventCancelled => "event_cancelled",
-            NotificationKind::EventChanged => "event_changed",
-            NotificationKind::WaitlistOffered => "waitlist_offered",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|k| k.as_str() == s)
-    }
-}
+crate::named_values!(NotificationKind {
+    OrderConfirmed => "order_confirmed",
+    PaymentDeclined => "payment_declined",
+    HoldExpiring => "hold_expiring",
+    OrderCancelled => "order_cancelled",
+    OrderRefunded => "order_refunded",
+    EventCancelled => "event_cancelled",
+    EventChanged => "event_changed",
+    WaitlistOffered => "waitlist_offered",
+});
 
 /// One mail sent to the caller.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,20 +55,4 @@ pub struct NotificationView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NotificationsResponse {
     pub notifications: Vec<NotificationView>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_kind_reads_back_from_its_name() {
-        for kind in NotificationKind::ALL {
-            assert_eq!(NotificationKind::parse(kind.as_str()), Some(kind));
-            assert_eq!(
-                serde_json::to_value(kind).unwrap(),
-                serde_json::json!(kind.as_str())
-            );
-        }
-    }
 }

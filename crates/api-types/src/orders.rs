@@ -21,26 +21,12 @@ pub enum OrderStatus {
     Refunded,
 }
 
-impl OrderStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrderStatus::Pending => "pending",
-            OrderStatus::Confirmed => "confirmed",
-            OrderStatus::Cancelled => "cancelled",
-            OrderStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => OrderStatus::Pending,
-            "confirmed" => OrderStatus::Confirmed,
-            "cancelled" => OrderStatus::Cancelled,
-            "refunded" => OrderStatus::Refunded,
-            _ => return None,
-        })
-    }
-}
+crate::named_values!(OrderStatus {
+    Pending => "pending",
+    Confirmed => "confirmed",
+    Cancelled => "cancelled",
+    Refunded => "refunded",
+});
 
 /// Why an order ended: without a sale (`payment_failed`, `expired`, `user_cancelled`), or with its
 /// payment refunded once it had been paid (`event_cancelled` ends pending and paid orders alike,
@@ -58,30 +44,14 @@ pub enum CancelReason {
     BuyerRefund,
 }
 
-impl CancelReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CancelReason::PaymentFailed => "payment_failed",
-            CancelReason::Expired => "expired",
-            CancelReason::UserCancelled => "user_cancelled",
-            CancelReason::EventCancelled => "event_cancelled",
-            CancelReason::OrganizerRefund => "organizer_refund",
-            CancelReason::BuyerRefund => "buyer_refund",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "payment_failed" => CancelReason::PaymentFailed,
-            "expired" => CancelReason::Expired,
-            "user_cancelled" => CancelReason::UserCancelled,
-            "event_cancelled" => CancelReason::EventCancelled,
-            "organizer_refund" => CancelReason::OrganizerRefund,
-            "buyer_refund" => CancelReason::BuyerRefund,
-            _ => return None,
-        })
-    }
-}
+crate::named_values!(CancelReason {
+    PaymentFailed => "payment_failed",
+    Expired => "expired",
+    UserCancelled => "user_cancelled",
+    EventCancelled => "event_cancelled",
+    OrganizerRefund => "organizer_refund",
+    BuyerRefund => "buyer_refund",
+});
 
 /// The `201` answer of a booking: the seed's fields first, then the whole order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -332,30 +302,6 @@ pub struct Stock {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn statuses_and_reasons_are_written_as_their_names() {
-        for s in [
-            OrderStatus::Pending,
-            OrderStatus::Confirmed,
-            OrderStatus::Cancelled,
-            OrderStatus::Refunded,
-        ] {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
-        }
-        for r in [
-            CancelReason::PaymentFailed,
-            CancelReason::Expired,
-            CancelReason::UserCancelled,
-            CancelReason::EventCancelled,
-            CancelReason::OrganizerRefund,
-            CancelReason::BuyerRefund,
-        ] {
-            assert_eq!(serde_json::to_value(r).unwrap(), r.as_str());
-            assert_eq!(CancelReason::parse(r.as_str()), Some(r));
-        }
-    }
 
     fn number(text: &str) -> serde_json::Number {
         text.parse().unwrap()

@@ -16,25 +16,13 @@ pub enum PaymentMethod {
     Paypal,
 }
 
+crate::named_values!(PaymentMethod {
+    CreditCard => "credit_card",
+    DebitCard => "debit_card",
+    Paypal => "paypal",
+});
+
 impl PaymentMethod {
-    pub const ALL: [PaymentMethod; 3] = [
-        PaymentMethod::CreditCard,
-        PaymentMethod::DebitCard,
-        PaymentMethod::Paypal,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentMethod::CreditCard => "credit_card",
-            PaymentMethod::DebitCard => "debit_card",
-            PaymentMethod::Paypal => "paypal",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|m| m.as_str() == s)
-    }
-
     /// Paid with card details (`paymentDetails` is a [`CardInput`]).
     pub fn is_card(self) -> bool {
         matches!(self, PaymentMethod::CreditCard | PaymentMethod::DebitCard)
@@ -56,36 +44,13 @@ pub enum PaymentStatus {
     Refunded,
 }
 
-impl PaymentStatus {
-    pub const ALL: [PaymentStatus; 5] = [
-        PaymentStatus::Pending,
-        PaymentStatus::Processing,
-        PaymentStatus::Completed,
-        PaymentStatus::Failed,
-        PaymentStatus::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            PaymentStatus::Pending => "pending",
-            PaymentStatus::Processing => "processing",
-            PaymentStatus::Completed => "completed",
-            PaymentStatus::Failed => "failed",
-            PaymentStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        Some(match s {
-            "pending" => PaymentStatus::Pending,
-            "processing" => PaymentStatus::Processing,
-            "completed" => PaymentStatus::Completed,
-            "failed" => PaymentStatus::Failed,
-            "refunded" => PaymentStatus::Refunded,
-            _ => return None,
-        })
-    }
-}
+crate::named_values!(PaymentStatus {
+    Pending => "pending",
+    Processing => "processing",
+    Completed => "completed",
+    Failed => "failed",
+    Refunded => "refunded",
+});
 
 /// Card schemes recognised from the leading digits (the IIN ranges the schemes publish).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -345,15 +310,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn enums_are_written_as_their_names() {
-        for m in PaymentMethod::ALL {
-            assert_eq!(serde_json::to_value(m).unwrap(), m.as_str());
-            assert_eq!(PaymentMethod::parse(m.as_str()), Some(m));
-        }
-        for s in PaymentStatus::ALL {
-            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
-            assert_eq!(PaymentStatus::parse(s.as_str()), Some(s));
-        }
+    fn card_brands_are_written_as_their_names() {
         for b in CardBrand::ALL {
             assert_eq!(serde_json::to_value(b).unwrap(), b.as_str());
             assert_eq!(CardBrand::parse(b.as_str()), b);

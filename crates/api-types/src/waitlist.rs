@@ -32,31 +32,16 @@ pub enum WaitlistStatus {
     Left,
 }
 
+crate::named_values!(WaitlistStatus {
+    Waiting => "waiting",
+    Offered => "offered",
+    Accepted => "accepted",
+    Declined => "declined",
+    Lapsed => "lapsed",
+    Left => "left",
+});
+
 impl WaitlistStatus {
-    pub const ALL: [WaitlistStatus; 6] = [
-        WaitlistStatus::Waiting,
-        WaitlistStatus::Offered,
-        WaitlistStatus::Accepted,
-        WaitlistStatus::Declined,
-        WaitlistStatus::Lapsed,
-        WaitlistStatus::Left,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            WaitlistStatus::Waiting => "waiting",
-            WaitlistStatus::Offered => "offered",
-            WaitlistStatus::Accepted => "accepted",
-            WaitlistStatus::Declined => "declined",
-            WaitlistStatus::Lapsed => "lapsed",
-            WaitlistStatus::Left => "left",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
     /// Still in line or holding an offer: one such entry per buyer and ticket type.
     pub fn is_open(self) -> bool {
         matches!(self, WaitlistStatus::Waiting | WaitlistStatus::Offered)

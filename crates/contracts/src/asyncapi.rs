@@ -38,7 +38,8 @@ struct Fact {
     entity: &'static str,
     summary: &'static str,
     schema: fn(&mut SchemaGenerator) -> Schema,
-    example: fn() -> Value,
+    /// Sent as the fact's `producer` publishes it on its `subject`.
+    example: fn() -> examples::Example,
 }
 
 fn schema_of<T: JsonSchema>(generator: &mut SchemaGenerator) -> Schema {
@@ -370,7 +371,7 @@ pub fn document() -> Value {
         envelopes.push((envelope_name, fact));
 
         let (stream, _) = stream_of(fact.subject);
-        let example = (fact.example)();
+        let example = (fact.example)().envelope(fact);
         messages.insert(
             fact.name.into(),
             json!({
@@ -668,26 +669,40 @@ pub(crate) mod examples {
         }
     }
 
-    /// The envelope as it appears in `nats stream view`.
-    fn envelope<T: Serialize>(
+    /// The data of one example message and the envelope's own values; the subject and the
+    /// source come from its [`Fact`].
+    pub struct Example {
         id: u128,
-        subject: &str,
-        source: &str,
         about: Uuid,
         secs: i64,
-        data: T,
-    ) -> Value {
-        let envelope = Envelope {
-            specversion: "1.0".into(),
-            id: Uuid::from_u128(id),
-            kind: subject.into(),
-            source: source.into(),
-            subject: Some(about.to_string()),
-            time: at(secs),
-            datacontenttype: "application/json".into(),
+        data: Value,
+    }
+
+    fn example<T: Serialize>(id: u128, about: Uuid, secs: i64, data: T) -> Example {
+        let data = serde_json::to_value(data).expect("examples serialise");
+        Example {
+            id,
+            about,
+            secs,
             data,
-        };
-        serde_json::to_value(envelope).expect("examples serialise")
+        }
+    }
+
+    impl Example {
+        /// The envelope as it appears in `nats stream view`.
+        pub(super) fn envelope(self, fact: &Fact) -> Value {
+            let envelope = Envelope {
+                specversion: "1.0".into(),
+                id: Uuid::from_u128(self.id),
+                kind: fact.subject.into(),
+                source: fact.producer.into(),
+                subject: Some(self.about.to_string()),
+                time: at(self.secs),
+                datacontenttype: "application/json".into(),
+                data: self.data,
+            };
+            serde_json::to_value(envelope).expect("examples serialise")
+        }
     }
 
     /// The example event: two ticket types, refunds until 48 hours before.
@@ -724,11 +739,9 @@ pub(crate) mod examples {
         }
     }
 
-    pub fn order_created() -> Value {
-        envelope(
+    pub fn order_created() -> Example {
+        example(
             0x0199_8f3a_7c1f_7000_8000_0000_0000_0001,
-            subjects::ORDERS_CREATED,
-            "ticket-service",
             ORDER,
             0,
             OrderCreated {
@@ -753,11 +766,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn order_confirmed() -> Value {
-        envelope(
+    pub fn order_confirmed() -> Example {
+        example(
             0x0199_8f3b_1111_7000_8000_0000_0000_0002,
-            subjects::ORDERS_CONFIRMED,
-            "ticket-service",
             ORDER,
             61,
             OrderConfirmed {
@@ -784,11 +795,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn order_cancelled() -> Value {
-        envelope(
+    pub fn order_cancelled() -> Example {
+        example(
             0x0199_8f47_2222_7000_8000_0000_0000_0003,
-            subjects::ORDERS_CANCELLED,
-            "ticket-service",
             ORDER,
             900,
             OrderCancelled {
@@ -801,11 +810,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn payment_completed() -> Value {
-        envelope(
+    pub fn payment_completed() -> Example {
+        example(
             0x0199_8f3b_0d50_7000_8000_0000_0000_0004,
-            subjects::PAYMENTS_COMPLETED,
-            "payment-service",
             ORDER,
             60,
             PaymentCompleted {
@@ -819,11 +826,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn payment_failed() -> Value {
-        envelope(
+    pub fn payment_failed() -> Example {
+        example(
             0x0199_8f3a_9999_7000_8000_0000_0000_0005,
-            subjects::PAYMENTS_FAILED,
-            "payment-service",
             ORDER,
             30,
             PaymentFailed {
@@ -838,11 +843,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn payment_refunded() -> Value {
-        envelope(
+    pub fn payment_refunded() -> Example {
+        example(
             0x0199_8f47_3333_7000_8000_0000_0000_0007,
-            subjects::PAYMENTS_REFUNDED,
-            "payment-service",
             ORDER,
             901,
             PaymentRefunded {
@@ -855,11 +858,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn event_published() -> Value {
-        envelope(
+    pub fn event_published() -> Example {
+        example(
             0x0199_8e10_4b30_7000_8000_0000_0000_0008,
-            subjects::CATALOG_EVENT_PUBLISHED,
-            "event-service",
             EVENT,
             -86_400,
             EventPublished {
@@ -870,14 +871,12 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn event_updated() -> Value {
+    pub fn event_updated() -> Example {
         let mut details = details();
         details.ticket_types[0].quantity = 160;
         details.venue.capacity = 210;
-        envelope(
+        example(
             0x0199_8e20_0000_7000_8000_0000_0000_0009,
-            subjects::CATALOG_EVENT_UPDATED,
-            "event-service",
             EVENT,
             -3_600,
             EventUpdated {
@@ -888,11 +887,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn event_cancelled() -> Value {
-        envelope(
+    pub fn event_cancelled() -> Example {
+        example(
             0x0199_8f50_0000_7000_8000_0000_0000_000a,
-            subjects::CATALOG_EVENT_CANCELLED,
-            "event-service",
             EVENT,
             3_600,
             EventCancelled {
@@ -905,11 +902,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn event_staff_changed() -> Value {
-        envelope(
+    pub fn event_staff_changed() -> Example {
+        example(
             0x0199_8e30_0000_7000_8000_0000_0000_000b,
-            subjects::CATALOG_EVENT_STAFF_CHANGED,
-            "event-service",
             EVENT,
             -1_800,
             EventStaffChanged {
@@ -920,11 +915,9 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn ticket_checked_in() -> Value {
-        envelope(
+    pub fn ticket_checked_in() -> Example {
+        example(
             0x0199_9a00_0000_7000_8000_0000_0000_000c,
-            subjects::TICKETS_CHECKED_IN,
-            "ticket-service",
             EVENT,
             30 * 86_400 - 600,
             TicketCheckedIn {
@@ -940,12 +933,10 @@ pub(crate) mod examples {
         )
     }
 
-    pub fn waitlist_offered() -> Value {
+    pub fn waitlist_offered() -> Example {
         let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
-        envelope(
+        example(
             0x0199_9b00_0000_7000_8000_0000_0000_000d,
-            subjects::TICKETS_WAITLIST_OFFERED,
-            "ticket-service",
             entry,
             2 * 86_400,
             WaitlistOffered {

@@ -1,24 +1,42 @@
 //! The JSON definitions under `nats/`, exactly as the NATS CLI takes them.
+//!
+//! Each file is named after what it defines (`streams/NAME.json`, `consumers/STREAM/NAME.json`,
+//! `buckets/NAME.json`), so the macros below take the name once and find the file from it.
+
+/// `(name, config JSON)` of the definition `nats/<folder>/<name>.json`.
+macro_rules! definition {
+    ($folder:literal, $name:literal) => {
+        (
+            $name,
+            include_str!(concat!("../../../nats/", $folder, "/", $name, ".json")),
+        )
+    };
+}
+
+/// The durable consumer `name` of `stream`, defined in `nats/consumers/<stream>/<name>.json`.
+macro_rules! consumer {
+    ($stream:literal, $name:literal) => {
+        ConsumerDef {
+            stream: $stream,
+            name: $name,
+            json: include_str!(concat!(
+                "../../../nats/consumers/",
+                $stream,
+                "/",
+                $name,
+                ".json"
+            )),
+        }
+    };
+}
 
 /// `(stream name, stream config JSON)`.
 pub const STREAMS: &[(&str, &str)] = &[
-    ("ORDERS", include_str!("../../../nats/streams/ORDERS.json")),
-    (
-        "PAYMENTS",
-        include_str!("../../../nats/streams/PAYMENTS.json"),
-    ),
-    (
-        "CATALOG",
-        include_str!("../../../nats/streams/CATALOG.json"),
-    ),
-    (
-        "TICKETS",
-        include_str!("../../../nats/streams/TICKETS.json"),
-    ),
-    (
-        "DEAD_LETTERS",
-        include_str!("../../../nats/streams/DEAD_LETTERS.json"),
-    ),
+    definition!("streams", "ORDERS"),
+    definition!("streams", "PAYMENTS"),
+    definition!("streams", "CATALOG"),
+    definition!("streams", "TICKETS"),
+    definition!("streams", "DEAD_LETTERS"),
 ];
 
 /// A durable consumer definition: the stream it reads and its config JSON.
@@ -30,53 +48,25 @@ pub struct ConsumerDef {
 }
 
 /// The ticket service's view of payment results.
-pub const TICKET_PAYMENTS: ConsumerDef = ConsumerDef {
-    stream: "PAYMENTS",
-    name: "ticket-payments",
-    json: include_str!("../../../nats/consumers/PAYMENTS/ticket-payments.json"),
-};
+pub const TICKET_PAYMENTS: ConsumerDef = consumer!("PAYMENTS", "ticket-payments");
 
 /// The ticket service's view of catalogue changes.
-pub const TICKET_CATALOG: ConsumerDef = ConsumerDef {
-    stream: "CATALOG",
-    name: "ticket-catalog",
-    json: include_str!("../../../nats/consumers/CATALOG/ticket-catalog.json"),
-};
+pub const TICKET_CATALOG: ConsumerDef = consumer!("CATALOG", "ticket-catalog");
 
 /// The payment service's projection of orders.
-pub const PAYMENT_ORDERS: ConsumerDef = ConsumerDef {
-    stream: "ORDERS",
-    name: "payment-orders",
-    json: include_str!("../../../nats/consumers/ORDERS/payment-orders.json"),
-};
+pub const PAYMENT_ORDERS: ConsumerDef = consumer!("ORDERS", "payment-orders");
 
 /// The notification service's view of orders (buyer, lines, hold) and the mails they cause.
-pub const NOTIFICATION_ORDERS: ConsumerDef = ConsumerDef {
-    stream: "ORDERS",
-    name: "notification-orders",
-    json: include_str!("../../../nats/consumers/ORDERS/notification-orders.json"),
-};
+pub const NOTIFICATION_ORDERS: ConsumerDef = consumer!("ORDERS", "notification-orders");
 
 /// The notification service's view of payment results (declines, refunds).
-pub const NOTIFICATION_PAYMENTS: ConsumerDef = ConsumerDef {
-    stream: "PAYMENTS",
-    name: "notification-payments",
-    json: include_str!("../../../nats/consumers/PAYMENTS/notification-payments.json"),
-};
+pub const NOTIFICATION_PAYMENTS: ConsumerDef = consumer!("PAYMENTS", "notification-payments");
 
 /// The notification service's view of the catalogue (what an event is, when it moves or ends).
-pub const NOTIFICATION_CATALOG: ConsumerDef = ConsumerDef {
-    stream: "CATALOG",
-    name: "notification-catalog",
-    json: include_str!("../../../nats/consumers/CATALOG/notification-catalog.json"),
-};
+pub const NOTIFICATION_CATALOG: ConsumerDef = consumer!("CATALOG", "notification-catalog");
 
 /// The notification service's view of waitlist offers (mailed to the entry's buyer).
-pub const NOTIFICATION_TICKETS: ConsumerDef = ConsumerDef {
-    stream: "TICKETS",
-    name: "notification-tickets",
-    json: include_str!("../../../nats/consumers/TICKETS/notification-tickets.json"),
-};
+pub const NOTIFICATION_TICKETS: ConsumerDef = consumer!("TICKETS", "notification-tickets");
 
 pub const CONSUMERS: &[ConsumerDef] = &[
     TICKET_PAYMENTS,
@@ -90,17 +80,11 @@ pub const CONSUMERS: &[ConsumerDef] = &[
 
 /// The key-value bucket of session records (`KV_SESSIONS`: a bucket is a stream): the auth
 /// service writes it, every other service keeps a local copy of it.
-pub const SESSIONS_BUCKET: (&str, &str) = (
-    "KV_SESSIONS",
-    include_str!("../../../nats/buckets/KV_SESSIONS.json"),
-);
+pub const SESSIONS_BUCKET: (&str, &str) = definition!("buckets", "KV_SESSIONS");
 
 /// The key-value bucket of the ticket service's waiting rooms (`KV_WAITING_ROOM`): visitors'
 /// entries, each event's sale settings, used passes and the pass key, shared by its replicas.
-pub const WAITING_ROOM_BUCKET: (&str, &str) = (
-    "KV_WAITING_ROOM",
-    include_str!("../../../nats/buckets/KV_WAITING_ROOM.json"),
-);
+pub const WAITING_ROOM_BUCKET: (&str, &str) = definition!("buckets", "KV_WAITING_ROOM");
 
 /// Every key-value bucket, as `nats/buckets/` defines it.
 pub const BUCKETS: &[(&str, &str)] = &[SESSIONS_BUCKET, WAITING_ROOM_BUCKET];

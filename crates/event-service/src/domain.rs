@@ -6,18 +6,12 @@ use uuid::Uuid;
 
 use platform::money::{Currency, Money};
 
-/// The category, the life-cycle status and the refund policy are words of the API; the rules of
-/// an event's life are below.
-pub use api_types::events::{Category, RefundPolicy, Status};
+/// The category, the life-cycle status, the refund policy, the venue and the organizer are words
+/// of the API, stored as they are shown; the rules of an event's life are below.
+pub use api_types::events::{
+    Category, OrganizerView as Organizer, RefundPolicy, Status, VenueView as Venue,
+};
 pub use api_types::queue::{QueueSettings, SaleStart};
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Venue {
-    pub name: String,
-    pub address: String,
-    pub city: String,
-    pub capacity: u32,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketType {
@@ -25,13 +19,6 @@ pub struct TicketType {
     pub price: Money,
     pub quantity: u32,
     pub description: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Organizer {
-    pub name: String,
-    pub email: String,
-    pub phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

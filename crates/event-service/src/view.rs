@@ -1,9 +1,7 @@
 //! Events as clients see them: the domain's [`Event`] written as `api_types::events::EventView`
 //! (prices as exact JSON numbers beside their minor units, `endsAt` computed).
 
-use api_types::events::{
-    CancelledEventResponse, EventResponse, EventView, OrganizerView, TicketTypeView, VenueView,
-};
+use api_types::events::{CancelledEventResponse, EventResponse, EventView, TicketTypeView};
 
 use crate::domain::{Event, TicketType};
 
@@ -14,22 +12,13 @@ impl From<&Event> for EventView {
             title: e.title.clone(),
             description: e.description.clone(),
             category: e.category,
-            venue: VenueView {
-                name: e.venue.name.clone(),
-                address: e.venue.address.clone(),
-                city: e.venue.city.clone(),
-                capacity: e.venue.capacity,
-            },
+            venue: e.venue.clone(),
             date_time: e.date_time,
             duration: e.duration,
             ends_at: e.ends_at(),
             ticket_types: e.ticket_types.iter().map(TicketTypeView::from).collect(),
             currency: e.currency.to_string(),
-            organizer: OrganizerView {
-                name: e.organizer.name.clone(),
-                email: e.organizer.email.clone(),
-                phone: e.organizer.phone.clone(),
-            },
+            organizer: e.organizer.clone(),
             status: e.status,
             created_by: e.created_by,
             is_active: e.is_active,

@@ -130,6 +130,17 @@ fn whole(v: &Value) -> Option<i64> {
     }
 }
 
+/// A required whole number that fits `T`: `missing` when the field is absent, `wrong` when it is
+/// not a whole number or does not fit.
+fn whole_within<T: TryFrom<i64>>(
+    value: Option<&Value>,
+    missing: &'static str,
+    wrong: &'static str,
+) -> Result<T, &'static str> {
+    let n = value.ok_or(missing)?;
+    whole(n).and_then(|n| T::try_from(n).ok()).ok_or(wrong)
+}
+
 /// The first present field of `names` (the seed's clients spell some fields differently).
 fn field<'a>(details: &'a Map<String, Value>, names: &[&str]) -> Option<&'a Value> {
     names
@@ -258,34 +269,20 @@ fn parse_instrument(
         .map_err(|m| errors.add("card_number", invalid(m)))
         .ok();
 
-    let month = field(details, &["expiryMonth", "expMonth"]).map(whole);
-    let year = field(details, &["expiryYear", "expYear"]).map(whole);
-    let month = match month {
-        None => {
-            errors.add("expiry_month", invalid("Enter the expiry month."));
-            None
-        }
-        Some(m) => match m.and_then(|m| u32::try_from(m).ok()) {
-            Some(m) => Some(m),
-            None => {
-                errors.add("expiry_month", invalid("The expiry month is 1 to 12."));
-                None
-            }
-        },
-    };
-    let year = match year {
-        None => {
-            errors.add("expiry_year", invalid("Enter the expiry year."));
-            None
-        }
-        Some(y) => match y.and_then(|y| i32::try_from(y).ok()) {
-            Some(y) => Some(y),
-            None => {
-                errors.add("expiry_year", invalid("Enter the expiry year, e.g. 2029."));
-                None
-            }
-        },
-    };
+    let month: Option<u32> = whole_within(
+        field(details, &["expiryMonth", "expMonth"]),
+        "Enter the expiry month.",
+        "The expiry month is 1 to 12.",
+    )
+    .map_err(|m| errors.add("expiry_month", invalid(m)))
+    .ok();
+    let year: Option<i32> = whole_within(
+        field(details, &["expiryYear", "expYear"]),
+        "Enter the expiry year.",
+        "Enter the expiry year, e.g. 2029.",
+    )
+    .map_err(|m| errors.add("expiry_year", invalid(m)))
+    .ok();
     let expiry = match (month, year) {
         (Some(m), Some(y)) => match Expiry::parse(m, y, now) {
             Ok(e) => Some(e),

@@ -181,17 +181,22 @@ mod tests {
         }
     }
 
+    /// An approved charge of a processing payment whose order is `status` in the projection.
+    fn approved_for(status: OrderStatus) -> Settlement {
+        let p = payment(PaymentStatus::Processing);
+        let o = order(&p, status);
+        settle(p, Some(&o), &approved(), platform::time::now(), TP)
+            .unwrap()
+            .unwrap()
+    }
+
     fn subjects(facts: &[OutboxMessage]) -> Vec<&str> {
         facts.iter().map(|f| f.subject.as_str()).collect()
     }
 
     #[test]
     fn an_approved_charge_completes_the_payment_and_publishes_it() {
-        let p = payment(PaymentStatus::Processing);
-        let o = order(&p, OrderStatus::Pending);
-        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
-            .unwrap()
-            .unwrap();
+        let s = approved_for(OrderStatus::Pending);
         assert_eq!(s.payment.status, PaymentStatus::Completed);
         assert_eq!(subjects(&s.facts), ["payments.completed"]);
         assert_eq!(s.facts[0].traceparent.as_deref(), Some(TP));
@@ -203,11 +208,7 @@ mod tests {
 
     #[test]
     fn a_payment_completing_for_a_cancelled_order_is_refunded_in_the_same_step() {
-        let p = payment(PaymentStatus::Processing);
-        let o = order(&p, OrderStatus::Cancelled);
-        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
-            .unwrap()
-            .unwrap();
+        let s = approved_for(OrderStatus::Cancelled);
         assert_eq!(s.payment.status, PaymentStatus::Refunded);
         assert_eq!(
             subjects(&s.facts),
@@ -221,11 +222,7 @@ mod tests {
 
     #[test]
     fn a_payment_completing_for_an_order_already_refunded_is_refunded_too() {
-        let p = payment(PaymentStatus::Processing);
-        let o = order(&p, OrderStatus::Refunded);
-        let s = settle(p, Some(&o), &approved(), platform::time::now(), TP)
-            .unwrap()
-            .unwrap();
+        let s = approved_for(OrderStatus::Refunded);
         assert_eq!(s.payment.status, PaymentStatus::Refunded);
     }
 

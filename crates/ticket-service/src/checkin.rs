@@ -372,6 +372,22 @@ mod tests {
         }
     }
 
+    /// What `scan` does to a paid ticket that has `check_in`.
+    fn decide_paid(scan: Scan, check_in: Option<TicketCheckin>) -> Decision {
+        decide(
+            &scan,
+            Some(&ticket(OrderStatus::Confirmed, check_in)),
+            COUNTER,
+        )
+    }
+
+    fn first(minute: u32, gate: &str) -> FirstCheckIn {
+        FirstCheckIn {
+            at: at(minute),
+            gate: Some(gate.into()),
+        }
+    }
+
     fn inside(minute: u32, gate: &str, inside: bool) -> Option<TicketCheckin> {
         Some(TicketCheckin {
             first_at: at(minute),
@@ -434,11 +450,7 @@ mod tests {
     #[test]
     fn given_a_paid_ticket_never_scanned_when_it_enters_then_ok_is_recorded_counted_and_published()
     {
-        let d = decide(
-            &scan(ScanDirection::Entry, 5, "North"),
-            Some(&ticket(OrderStatus::Confirmed, None)),
-            COUNTER,
-        );
+        let d = decide_paid(scan(ScanDirection::Entry, 5, "North"), None);
         assert_eq!(d.response.result, CheckinResult::Ok);
         assert_eq!(d.response.holder_name.as_deref(), Some("Grace Hopper"));
         assert_eq!(d.response.counter.checked_in, 4);
@@ -458,19 +470,12 @@ mod tests {
     #[test]
     fn given_a_ticket_inside_when_it_enters_again_then_already_checked_in_with_the_first_check_in()
     {
-        let d = decide(
-            &scan(ScanDirection::Entry, 9, "South"),
-            Some(&ticket(OrderStatus::Confirmed, inside(5, "North", true))),
-            COUNTER,
+        let d = decide_paid(
+            scan(ScanDirection::Entry, 9, "South"),
+            inside(5, "North", true),
         );
         assert_eq!(d.response.result, CheckinResult::AlreadyCheckedIn);
-        assert_eq!(
-            d.response.first_check_in,
-            Some(FirstCheckIn {
-                at: at(5),
-                gate: Some("North".into())
-            })
-        );
+        assert_eq!(d.response.first_check_in, Some(first(5, "North")));
         assert_eq!((d.write, d.facts.len()), (None, 0));
         assert_eq!(d.response.counter, COUNTER);
     }
@@ -478,17 +483,12 @@ mod tests {
     #[test]
     fn given_a_check_in_recorded_when_an_earlier_offline_scan_arrives_then_it_is_refused_and_the_record_takes_its_time()
      {
-        let d = decide(
-            &scan(ScanDirection::Entry, 2, "South"),
-            Some(&ticket(OrderStatus::Confirmed, inside(5, "North", true))),
-            COUNTER,
+        let d = decide_paid(
+            scan(ScanDirection::Entry, 2, "South"),
+            inside(5, "North", true),
         );
         assert_eq!(d.response.result, CheckinResult::AlreadyCheckedIn);
-        let earliest = FirstCheckIn {
-            at: at(2),
-            gate: Some("South".into()),
-        };
-        assert_eq!(d.response.first_check_in, Some(earliest));
+        assert_eq!(d.response.first_check_in, Some(first(2, "South")));
         assert_eq!(
             d.write,
             Some(CheckinWrite::Earlier {
@@ -502,17 +502,15 @@ mod tests {
 
     #[test]
     fn given_a_ticket_inside_when_it_exits_then_it_may_enter_once_more() {
-        let out = decide(
-            &scan(ScanDirection::Exit, 20, "North"),
-            Some(&ticket(OrderStatus::Confirmed, inside(5, "North", true))),
-            COUNTER,
+        let out = decide_paid(
+            scan(ScanDirection::Exit, 20, "North"),
+            inside(5, "North", true),
         );
         assert_eq!(out.response.result, CheckinResult::Ok);
         assert!(matches!(out.write, Some(CheckinWrite::Exit { .. })));
-        let back = decide(
-            &scan(ScanDirection::Entry, 30, "North"),
-            Some(&ticket(OrderStatus::Confirmed, inside(5, "North", false))),
-            COUNTER,
+        let back = decide_paid(
+            scan(ScanDirection::Entry, 30, "North"),
+            inside(5, "North", false),
         );
         assert_eq!(back.response.result, CheckinResult::Ok);
         assert!(matches!(back.write, Some(CheckinWrite::Reentry { .. })));
@@ -525,11 +523,7 @@ mod tests {
 
     #[test]
     fn given_a_ticket_outside_when_it_exits_then_it_passes_and_nothing_changes() {
-        let d = decide(
-            &scan(ScanDirection::Exit, 20, "North"),
-            Some(&ticket(OrderStatus::Confirmed, None)),
-            COUNTER,
-        );
+        let d = decide_paid(scan(ScanDirection::Exit, 20, "North"), None);
         assert_eq!(d.response.result, CheckinResult::Ok);
         assert_eq!((d.write, d.facts.len()), (None, 0));
     }

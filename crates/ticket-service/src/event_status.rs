@@ -14,25 +14,13 @@ pub enum EventStatus {
     Draft,
 }
 
+api_types::named_values!(EventStatus {
+    Published => "published",
+    Cancelled => "cancelled",
+    Draft => "draft",
+});
+
 impl EventStatus {
-    const ALL: [EventStatus; 3] = [
-        EventStatus::Published,
-        EventStatus::Cancelled,
-        EventStatus::Draft,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            EventStatus::Published => "published",
-            EventStatus::Cancelled => "cancelled",
-            EventStatus::Draft => "draft",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-
     /// Only a published event takes bookings (and then only until it starts).
     pub fn is_on_sale(self) -> bool {
         self == EventStatus::Published

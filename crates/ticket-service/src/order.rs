@@ -98,25 +98,11 @@ pub enum AttemptStatus {
     Refunded,
 }
 
-impl AttemptStatus {
-    const ALL: [AttemptStatus; 3] = [
-        AttemptStatus::Completed,
-        AttemptStatus::Failed,
-        AttemptStatus::Refunded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AttemptStatus::Completed => "completed",
-            AttemptStatus::Failed => "failed",
-            AttemptStatus::Refunded => "refunded",
-        }
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|s| s.as_str() == raw)
-    }
-}
+api_types::named_values!(AttemptStatus {
+    Completed => "completed",
+    Failed => "failed",
+    Refunded => "refunded",
+});
 
 /// A payment result as recorded on the order.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]

@@ -6,9 +6,9 @@ use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
-use crate::components::{ErrorBox, Loading};
+use crate::components::in_flight;
 use crate::format;
-use crate::session::to_login;
+use crate::session::{signed_in_answer, to_login};
 
 #[component]
 pub fn CheckinStaff(event_id: String) -> Element {
@@ -18,7 +18,7 @@ pub fn CheckinStaff(event_id: String) -> Element {
         async move { api::checkin::staff(&id).await }
     });
     let mut email = use_signal(String::new);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
     let mut error = use_signal(|| None::<ApiError>);
     let id_for_add = event_id.clone();
     let add = move |e: FormEvent| {
@@ -29,10 +29,7 @@ pub fn CheckinStaff(event_id: String) -> Element {
             if address.is_empty() {
                 return;
             }
-            busy.set(true);
-            error.set(None);
-            let result = api::checkin::add_staff(&id, &address).await;
-            busy.set(false);
+            let result = in_flight(busy, error, api::checkin::add_staff(&id, &address)).await;
             match result {
                 Ok(list) => {
                     email.set(String::new());
@@ -52,7 +49,6 @@ pub fn CheckinStaff(event_id: String) -> Element {
         .and_then(|w| w.location().origin().ok())
         .unwrap_or_default();
     let scanner_url = format!("{origin}{scanner_path}");
-    let read = staff.read();
     rsx! {
         section { class: "card", aria_labelledby: "staff-h", "data-testid": "checkin-staff",
             h2 { id: "staff-h", class: "h3", "Check-in staff" }
@@ -60,22 +56,20 @@ pub fn CheckinStaff(event_id: String) -> Element {
             p { "Send them the scanner's address: "
                 Link { to: Route::CheckinPage { id: event_id.clone() }, "data-testid": "staff-scanner-link", "{scanner_url}" }
             }
-            match &*read {
-                None => rsx! { Loading { label: "Loading the staff…" } },
-                Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
-                Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| staff.restart() } },
-                Some(Ok(list)) if list.is_empty() => rsx! {
+            {signed_in_answer(staff, "Loading the staff…", |list| if list.is_empty() {
+                rsx! {
                     p { "data-testid": "staff-empty", "No check-in staff yet: only you (and admins) can scan." }
-                },
-                Some(Ok(list)) => rsx! {
+                }
+            } else {
+                rsx! {
                     ul { class: "staff-list",
                         for m in list.clone() {
                             StaffRow { key: "{m.email}", event_id: event_id.clone(), member: m,
                                 on_removed: move |list| staff.set(Some(Ok(list))) }
                         }
                     }
-                },
-            }
+                }
+            })}
             form { class: "staff-form", onsubmit: add,
                 div { class: "field",
                     label { r#for: "staff-email", "Email of a person to add" }
@@ -100,21 +94,18 @@ fn StaffRow(
     member: StaffMember,
     on_removed: EventHandler<Vec<StaffMember>>,
 ) -> Element {
-    let mut busy = use_signal(|| false);
-    let mut error = use_signal(|| None::<String>);
+    let busy = use_signal(|| false);
+    let mut error = use_signal(|| None::<ApiError>);
     let email = member.email.clone();
     let remove = move |_| {
         let id = event_id.clone();
         let email = email.clone();
         async move {
-            busy.set(true);
-            error.set(None);
-            let result = api::checkin::remove_staff(&id, &email).await;
-            busy.set(false);
+            let result = in_flight(busy, error, api::checkin::remove_staff(&id, &email)).await;
             match result {
                 Ok(list) => on_removed.call(list),
                 Err(e) if e.is_unauthorized() => to_login(),
-                Err(e) => error.set(Some(e.message)),
+                Err(e) => error.set(Some(e)),
             }
         }
     };
@@ -123,8 +114,8 @@ fn StaffRow(
             span { strong { "{member.email}" } br {} span { class: "muted", "added {format::short_when(&member.added_at)}" } }
             button { class: "btn btn-danger btn-small", r#type: "button", disabled: busy(), "data-testid": "staff-remove",
                 aria_label: "Remove {member.email}", onclick: remove, "Remove" }
-            if let Some(m) = error() {
-                span { class: "field-error", role: "alert", "{m}" }
+            if let Some(e) = error() {
+                span { class: "field-error", role: "alert", "{e.message}" }
             }
         }
     }

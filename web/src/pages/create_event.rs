@@ -403,67 +403,32 @@ fn price_text(minor: i64) -> String {
     }
 }
 
+/// A text field's first value: the event's when editing, `new` when creating one.
+fn initial(ex: Option<&EventView>, new: &str, value: impl FnOnce(&EventView) -> String) -> String {
+    ex.map(value).unwrap_or_else(|| new.to_string())
+}
+
 #[component]
 fn EventForm(existing: Option<EventView>) -> Element {
     let session = use_session();
     let editing = existing.is_some();
     let ex = existing.clone();
     let f = Fields {
-        title: use_signal(|| ex.as_ref().map(|e| e.title.clone()).unwrap_or_default()),
-        description: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.description.clone())
-                .unwrap_or_default()
-        }),
-        category: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.category.as_str().to_string())
-                .unwrap_or_default()
-        }),
-        venue_name: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.venue.name.clone())
-                .unwrap_or_default()
-        }),
-        address: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.venue.address.clone())
-                .unwrap_or_default()
-        }),
-        city: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.venue.city.clone())
-                .unwrap_or_default()
-        }),
-        capacity: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.venue.capacity.to_string())
-                .unwrap_or_default()
-        }),
-        date_time: use_signal(|| {
-            ex.as_ref()
-                .map(|e| format::local_input(&e.date_time))
-                .unwrap_or_default()
-        }),
-        duration: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.duration.to_string())
-                .unwrap_or_else(|| "120".into())
-        }),
-        org_name: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.organizer.name.clone())
-                .unwrap_or_default()
-        }),
-        org_email: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.organizer.email.clone())
-                .unwrap_or_default()
-        }),
+        title: use_signal(|| initial(ex.as_ref(), "", |e| e.title.clone())),
+        description: use_signal(|| initial(ex.as_ref(), "", |e| e.description.clone())),
+        category: use_signal(|| initial(ex.as_ref(), "", |e| e.category.as_str().to_string())),
+        venue_name: use_signal(|| initial(ex.as_ref(), "", |e| e.venue.name.clone())),
+        address: use_signal(|| initial(ex.as_ref(), "", |e| e.venue.address.clone())),
+        city: use_signal(|| initial(ex.as_ref(), "", |e| e.venue.city.clone())),
+        capacity: use_signal(|| initial(ex.as_ref(), "", |e| e.venue.capacity.to_string())),
+        date_time: use_signal(|| initial(ex.as_ref(), "", |e| format::local_input(&e.date_time))),
+        duration: use_signal(|| initial(ex.as_ref(), "120", |e| e.duration.to_string())),
+        org_name: use_signal(|| initial(ex.as_ref(), "", |e| e.organizer.name.clone())),
+        org_email: use_signal(|| initial(ex.as_ref(), "", |e| e.organizer.email.clone())),
         org_phone: use_signal(|| {
-            ex.as_ref()
-                .and_then(|e| e.organizer.phone.clone())
-                .unwrap_or_default()
+            initial(ex.as_ref(), "", |e| {
+                e.organizer.phone.clone().unwrap_or_default()
+            })
         }),
         rows: use_signal(|| match &ex {
             Some(e) => e
@@ -486,9 +451,9 @@ fn EventForm(existing: Option<EventView>) -> Element {
         }),
         refund_allowed: use_signal(|| ex.as_ref().is_some_and(|e| e.refund_policy.allowed)),
         refund_hours: use_signal(|| {
-            ex.as_ref()
-                .map(|e| e.refund_policy.until_hours_before.to_string())
-                .unwrap_or_else(|| "48".into())
+            initial(ex.as_ref(), "48", |e| {
+                e.refund_policy.until_hours_before.to_string()
+            })
         }),
         on_sale_at: use_signal(|| {
             ex.as_ref()

@@ -14,11 +14,11 @@ use crate::Route;
 use crate::api::tickets::OrdersFilter;
 use crate::api::{self, ApiError};
 use crate::chart::SalesChart;
-use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
+use crate::components::{Empty, ErrorBox, Loading, StatusBadge, in_flight};
 use crate::format;
 use crate::pages::checkin_staff::CheckinStaff;
 use crate::pages::waitlist::WaitlistLengthsView;
-use crate::session::{RequireLogin, to_login};
+use crate::session::{RequireLogin, signed_in_answer, to_login};
 
 #[component]
 pub fn EventDashboard(id: String) -> Element {
@@ -163,7 +163,7 @@ fn SummaryView(summary: EventSummary) -> Element {
             section { class: "card", aria_labelledby: "orders-by-status-h", "data-testid": "orders-by-status",
                 h2 { id: "orders-by-status-h", class: "h3", "Orders" }
                 dl { class: "figures",
-                    for status in [OrderStatus::Pending, OrderStatus::Confirmed, OrderStatus::Cancelled, OrderStatus::Refunded] {
+                    for status in OrderStatus::ALL {
                         div { key: "{status.as_str()}",
                             dt { StatusBadge { status: status.as_str() } }
                             dd { "data-testid": "orders-{status.as_str()}", "{by.of(status)}" }
@@ -265,13 +265,6 @@ fn CountTable(testid: String, caption: String, label: String, rows: Vec<(String,
     }
 }
 
-const STATUSES: [OrderStatus; 4] = [
-    OrderStatus::Pending,
-    OrderStatus::Confirmed,
-    OrderStatus::Cancelled,
-    OrderStatus::Refunded,
-];
-
 /// The event's orders: search, status filter, pages, and a refund per paid order.
 #[component]
 fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<String>) -> Element {
@@ -281,7 +274,7 @@ fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<Stri
     });
     let mut typed = use_signal(String::new);
     let id = event_id.clone();
-    let mut orders = use_resource(move || {
+    let orders = use_resource(move || {
         refresh();
         let f = filter();
         let id = id.clone();
@@ -304,7 +297,6 @@ fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<Stri
         filter.with_mut(|f| f.page = page.max(1));
     };
     let current = filter();
-    let read = orders.read();
     rsx! {
         section { class: "card", aria_labelledby: "orders-h",
             h2 { id: "orders-h", class: "h3", "Orders" }
@@ -323,7 +315,7 @@ fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<Stri
                             filter.with_mut(|f| { f.status = status; f.page = 1; });
                         },
                         option { value: "", selected: current.status.is_none(), "All statuses" }
-                        for s in STATUSES {
+                        for s in OrderStatus::ALL {
                             option { value: "{s.as_str()}", selected: current.status == Some(s), "{status_label(s)}" }
                         }
                     }
@@ -333,50 +325,46 @@ fn Orders(event_id: String, refresh: Signal<u32>, on_refunded: EventHandler<Stri
                 }
             }
             div { aria_live: "polite",
-                match &*read {
-                    None => rsx! { Loading { label: "Loading orders…" } },
-                    Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
-                    Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| orders.restart() } },
-                    Some(Ok(page)) if page.orders.is_empty() => rsx! {
+                {signed_in_answer(orders, "Loading orders…", |page| if page.orders.is_empty() {
+                    rsx! {
                         Empty { title: if current.q.is_empty() && current.status.is_none() { "No orders yet." } else { "No orders match." } }
-                    },
-                    Some(Ok(page)) => {
-                        let pages = page.page_count();
-                        let on_page = page.page;
-                        rsx! {
-                            p { class: "result-count", "data-testid": "orders-total", "{plural(page.total, \"order\", \"orders\")}" }
-                            table { class: "stock-table orders-table", "data-testid": "orders-table",
-                                caption { class: "sr-only", "Orders, newest first" }
-                                thead { tr {
-                                    th { scope: "col", "Reference" } th { scope: "col", "Buyer" } th { scope: "col", "Tickets" }
-                                    th { scope: "col", "Total" } th { scope: "col", "Status" } th { scope: "col", "Booked" }
-                                    th { scope: "col", aria_label: "Actions" }
-                                } }
-                                tbody {
-                                    for o in page.orders.clone() {
-                                        OrderRow { key: "{o.id}", order: o.clone(),
-                                            on_refund: move |o: EventOrderView| {
-                                                confirming.set(Some(o));
-                                                format::focus("refund-confirmation");
-                                            } }
-                                    }
+                    }
+                } else {
+                    let pages = page.page_count();
+                    let on_page = page.page;
+                    rsx! {
+                        p { class: "result-count", "data-testid": "orders-total", "{plural(page.total, \"order\", \"orders\")}" }
+                        table { class: "stock-table orders-table", "data-testid": "orders-table",
+                            caption { class: "sr-only", "Orders, newest first" }
+                            thead { tr {
+                                th { scope: "col", "Reference" } th { scope: "col", "Buyer" } th { scope: "col", "Tickets" }
+                                th { scope: "col", "Total" } th { scope: "col", "Status" } th { scope: "col", "Booked" }
+                                th { scope: "col", aria_label: "Actions" }
+                            } }
+                            tbody {
+                                for o in page.orders.clone() {
+                                    OrderRow { key: "{o.id}", order: o.clone(),
+                                        on_refund: move |o: EventOrderView| {
+                                            confirming.set(Some(o));
+                                            format::focus("refund-confirmation");
+                                        } }
                                 }
                             }
-                            if let Some(o) = confirming() {
-                                RefundConfirmation { key: "{o.id}", order: o,
-                                    on_keep: move |_| confirming.set(None),
-                                    on_refunded: move |n: String| { confirming.set(None); on_refunded.call(n); } }
-                            }
-                            nav { class: "pagination", aria_label: "Order pages",
-                                button { class: "btn btn-ghost", r#type: "button", disabled: on_page <= 1, "data-testid": "orders-prev",
-                                    onclick: move |_| go_to(on_page.saturating_sub(1)), "Previous" }
-                                span { "data-testid": "orders-page", "Page {on_page} of {pages}" }
-                                button { class: "btn btn-ghost", r#type: "button", disabled: u64::from(on_page) >= pages, "data-testid": "orders-next",
-                                    onclick: move |_| go_to(on_page + 1), "Next" }
-                            }
+                        }
+                        if let Some(o) = confirming() {
+                            RefundConfirmation { key: "{o.id}", order: o,
+                                on_keep: move |_| confirming.set(None),
+                                on_refunded: move |n: String| { confirming.set(None); on_refunded.call(n); } }
+                        }
+                        nav { class: "pagination", aria_label: "Order pages",
+                            button { class: "btn btn-ghost", r#type: "button", disabled: on_page <= 1, "data-testid": "orders-prev",
+                                onclick: move |_| go_to(on_page.saturating_sub(1)), "Previous" }
+                            span { "data-testid": "orders-page", "Page {on_page} of {pages}" }
+                            button { class: "btn btn-ghost", r#type: "button", disabled: u64::from(on_page) >= pages, "data-testid": "orders-next",
+                                onclick: move |_| go_to(on_page + 1), "Next" }
                         }
                     }
-                }
+                })}
             }
         }
     }
@@ -434,7 +422,7 @@ fn RefundConfirmation(
     on_refunded: EventHandler<String>,
 ) -> Element {
     let mut reason = use_signal(String::new);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
     let mut error = use_signal(|| None::<ApiError>);
     let total = format::money(order.total_amount_minor, &order.currency);
     let id = order.id.to_string();
@@ -446,10 +434,12 @@ fn RefundConfirmation(
         let total = total_for_notice.clone();
         async move {
             let why = reason.peek().trim().to_string();
-            busy.set(true);
-            error.set(None);
-            let result = api::tickets::refund(&id, Some(why).filter(|r| !r.is_empty())).await;
-            busy.set(false);
+            let result = in_flight(
+                busy,
+                error,
+                api::tickets::refund(&id, Some(why).filter(|r| !r.is_empty())),
+            )
+            .await;
             match result {
                 Ok(_) => on_refunded.call(format!(
                     "Refund of {total} for {reference} started; the order reads refunded once the payment is returned."
@@ -499,7 +489,7 @@ pub fn CancelEvent(
     let mut asking = use_signal(|| false);
     // `None` while counting; `Some(None)` when the count is unknown (a draft, or no answer).
     let mut counts = use_signal(|| None::<Option<OrdersByStatus>>);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
     let mut error = use_signal(|| None::<ApiError>);
     let is_draft = event.status == Status::Draft;
     let id_for_count = event.id.to_string();
@@ -525,10 +515,7 @@ pub fn CancelEvent(
     let confirm = move |_| {
         let id = id.clone();
         async move {
-            busy.set(true);
-            error.set(None);
-            let result = api::events::cancel(&id).await;
-            busy.set(false);
+            let result = in_flight(busy, error, api::events::cancel(&id)).await;
             match result {
                 Ok(c) => {
                     asking.set(false);

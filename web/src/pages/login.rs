@@ -5,6 +5,7 @@ use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError, ApiResult};
+use crate::components::in_flight;
 use crate::format;
 use crate::pages::event_detail::TextField;
 use crate::session::{Session, use_session};
@@ -19,14 +20,11 @@ fn go_back() {
 async fn sign_in(
     call: impl Future<Output = ApiResult<User>>,
     session: Session,
-    mut busy: Signal<bool>,
+    busy: Signal<bool>,
     mut error: Signal<Option<ApiError>>,
     error_id: &str,
 ) {
-    busy.set(true);
-    error.set(None);
-    let result = call.await;
-    busy.set(false);
+    let result = in_flight(busy, error, call).await;
     match result {
         Ok(user) => {
             session.signed_in(user);
@@ -97,6 +95,18 @@ pub fn Login() -> Element {
     }
 }
 
+/// The auth service's rule for a first or last name: given, and at most 100 characters.
+fn name_problem(name: &str, missing: &str) -> Option<String> {
+    let name = name.trim();
+    if name.is_empty() {
+        Some(missing.to_string())
+    } else if name.chars().count() > 100 {
+        Some("At most 100 characters.".to_string())
+    } else {
+        None
+    }
+}
+
 #[component]
 pub fn Register() -> Element {
     format::set_title("Sign up");
@@ -114,15 +124,13 @@ pub fn Register() -> Element {
         async move {
             // The auth service's rules.
             let mut c = Vec::new();
-            if first.peek().trim().is_empty() {
-                c.push(("firstName", "Enter your first name.".to_string()));
-            } else if first.peek().trim().chars().count() > 100 {
-                c.push(("firstName", "At most 100 characters.".to_string()));
-            }
-            if last.peek().trim().is_empty() {
-                c.push(("lastName", "Enter your last name.".to_string()));
-            } else if last.peek().trim().chars().count() > 100 {
-                c.push(("lastName", "At most 100 characters.".to_string()));
+            for (field, name, missing) in [
+                ("firstName", first, "Enter your first name."),
+                ("lastName", last, "Enter your last name."),
+            ] {
+                if let Some(problem) = name_problem(&name.peek(), missing) {
+                    c.push((field, problem));
+                }
             }
             let em = email.peek().trim().to_string();
             if em.is_empty() {

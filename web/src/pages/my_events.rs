@@ -6,10 +6,10 @@ use dioxus::prelude::*;
 
 use crate::Route;
 use crate::api::{self, ApiError};
-use crate::components::{Empty, ErrorBox, Loading, StatusBadge};
+use crate::components::{Empty, StatusBadge, in_flight};
 use crate::format;
 use crate::pages::event_dashboard::CancelEvent;
-use crate::session::{RequireLogin, to_login};
+use crate::session::{RequireLogin, signed_in_answer};
 
 #[component]
 pub fn MyEvents() -> Element {
@@ -20,7 +20,6 @@ pub fn MyEvents() -> Element {
 fn EventsOfOrganizer() -> Element {
     format::set_title("My events");
     let mut events = use_resource(|| async { api::events::mine().await });
-    let read = events.read();
     rsx! {
         section { class: "page",
             div { class: "page-head",
@@ -28,23 +27,21 @@ fn EventsOfOrganizer() -> Element {
                 Link { class: "btn btn-primary", to: Route::CreateEvent {}, "Create event" }
             }
             div { aria_live: "polite",
-                match &*read {
-                    None => rsx! { Loading { label: "Loading your events…" } },
-                    Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
-                    Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| events.restart() } },
-                    Some(Ok(list)) if list.is_empty() => rsx! {
+                {signed_in_answer(events, "Loading your events…", |list| if list.is_empty() {
+                    rsx! {
                         Empty { title: "You have not created any events yet.",
                             p { Link { to: Route::CreateEvent {}, "Create your first event" } "." }
                         }
-                    },
-                    Some(Ok(list)) => rsx! {
+                    }
+                } else {
+                    rsx! {
                         ul { class: "manage-list",
                             for ev in list.clone() {
                                 ManagedEvent { key: "{ev.id}-{ev.version}", event: ev, reload: move |_| events.restart() }
                             }
                         }
-                    },
-                }
+                    }
+                })}
             }
         }
     }
@@ -64,14 +61,11 @@ fn ManagedEvent(event: EventView, reload: EventHandler<()>) -> Element {
         }
     });
     let mut error = use_signal(|| None::<ApiError>);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
     let mut notice = use_signal(|| None::<String>);
 
     let publish = move |id: String| async move {
-        busy.set(true);
-        error.set(None);
-        let result = api::events::publish(&id).await;
-        busy.set(false);
+        let result = in_flight(busy, error, api::events::publish(&id)).await;
         match result {
             Ok(e) => {
                 notice.set(Some(format!(

@@ -9,7 +9,7 @@ use crate::api::{self, ApiError};
 use crate::components::{Countdown, Empty, ErrorBox, Loading, StatusBadge, TicketList};
 use crate::format;
 use crate::pages::order::{cancel_pending, cancel_reason};
-use crate::session::{RequireLogin, to_login};
+use crate::session::{RequireLogin, signed_in_answer};
 
 #[component]
 pub fn MyOrders() -> Element {
@@ -20,28 +20,25 @@ pub fn MyOrders() -> Element {
 fn OrdersList() -> Element {
     format::set_title("My orders");
     let mut orders = use_resource(|| async { api::tickets::orders().await });
-    let read = orders.read();
     rsx! {
         section { class: "page",
             div { class: "page-head", h1 { "My orders" } }
             div { aria_live: "polite",
-                match &*read {
-                    None => rsx! { Loading { label: "Loading your orders…" } },
-                    Some(Err(e)) if e.is_unauthorized() => { to_login(); rsx! {} },
-                    Some(Err(e)) => rsx! { ErrorBox { error: e.clone(), retry: move |_| orders.restart() } },
-                    Some(Ok(list)) if list.is_empty() => rsx! {
+                {signed_in_answer(orders, "Loading your orders…", |list| if list.is_empty() {
+                    rsx! {
                         Empty { title: "You have no orders yet.",
                             p { Link { to: Route::home(), "Find an event" } " and book your first tickets." }
                         }
-                    },
-                    Some(Ok(list)) => rsx! {
+                    }
+                } else {
+                    rsx! {
                         ul { class: "order-list",
                             for o in list.clone() {
                                 OrderCard { key: "{o.id}", order: o, reload: move |_| orders.restart() }
                             }
                         }
-                    },
-                }
+                    }
+                })}
             }
         }
     }

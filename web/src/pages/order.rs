@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::Route;
 use crate::api::{self, ApiError};
-use crate::components::{Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList};
+use crate::components::{
+    Countdown, ErrorBox, FieldError, Loading, StatusBadge, TicketList, in_flight,
+};
 use crate::format;
 use crate::pages::event_detail::{TextField, refund_deadline, refund_policy_text};
 use crate::session::{RequireLogin, to_login};
@@ -214,7 +216,7 @@ fn BuyerRefund(
         api::events::get_one(&event_id).await.ok()
     }));
     let mut confirming = use_signal(|| false);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
     let mut error = use_signal(|| None::<ApiError>);
     let Some(Some(event)) = event.read().clone() else {
         return rsx! {};
@@ -224,10 +226,7 @@ fn BuyerRefund(
     let confirm = move |_| {
         let id = order_id.clone();
         async move {
-            busy.set(true);
-            error.set(None);
-            let result = api::tickets::cancel(&id).await;
-            busy.set(false);
+            let result = in_flight(busy, error, api::tickets::cancel(&id)).await;
             match result {
                 Ok(_) => on_done.call(()),
                 Err(e) if e.is_unauthorized() => to_login(),
@@ -453,7 +452,7 @@ fn PaymentForm(
     let mut client_errors = use_signal(BTreeMap::<&'static str, String>::new);
     let mut touched = use_signal(|| false);
     let mut server_error = use_signal(|| None::<ApiError>);
-    let mut busy = use_signal(|| false);
+    let busy = use_signal(|| false);
 
     let is_card = method().is_card();
     let mut check = move || {
@@ -507,10 +506,12 @@ fn PaymentForm(
                     email: paypal.peek().trim().to_string(),
                 })
             };
-            busy.set(true);
-            server_error.set(None);
-            let result = api::payments::process(order_id, m, details, &api::new_key()).await;
-            busy.set(false);
+            let result = in_flight(
+                busy,
+                server_error,
+                api::payments::process(order_id, m, details, &api::new_key()),
+            )
+            .await;
             match result {
                 Ok(r) if r.payment.status == PaymentStatus::Completed => on_done.call(Ok(())),
                 Ok(r) => {

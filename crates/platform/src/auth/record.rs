@@ -178,17 +178,18 @@ mod tests {
     use super::fixtures::{ada, session};
     use super::*;
 
+    fn valid_for_ada(touch: bool) -> LocalVerdict {
+        LocalVerdict::Valid {
+            user: ada().user,
+            touch,
+        }
+    }
+
     #[test]
     fn a_live_session_of_an_active_account_is_valid_without_asking_anyone() {
         let now = Utc::now();
         let verdict = judge(Some(&session(now)), Some(&ada()), now);
-        assert_eq!(
-            verdict,
-            LocalVerdict::Valid {
-                user: ada().user,
-                touch: false
-            }
-        );
+        assert_eq!(verdict, valid_for_ada(false));
     }
 
     #[test]
@@ -196,13 +197,7 @@ mod tests {
         let now = Utc::now();
         let later = now + chrono::Duration::seconds(31);
         let verdict = judge(Some(&session(now)), Some(&ada()), later);
-        assert_eq!(
-            verdict,
-            LocalVerdict::Valid {
-                user: ada().user,
-                touch: true
-            }
-        );
+        assert_eq!(verdict, valid_for_ada(true));
     }
 
     #[test]
