@@ -1,7 +1,6 @@
 //! Everything the event service can fail with, mapped once to the shared JSON error shape.
 
 use axum::response::{IntoResponse, Response};
-use platform::openapi::ErrorBody;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::domain::{TicketShrink, TransitionError};
@@ -111,36 +110,26 @@ mod tests {
     }
 }
 
-/// How every staff route answers a caller who may not manage the event, for the OpenAPI
-/// document.
-#[derive(utoipa::IntoResponses)]
-pub enum StaffAccess {
-    #[response(
-        status = 403,
-        description = "`forbidden`: only the event's organizer or an admin may do this."
-    )]
-    Forbidden(ErrorBody),
-    #[response(
-        status = 404,
-        description = "`event_not_found`: no such event; for a removal also `staff_not_found`: \
-                       that email is not on the list."
-    )]
-    NotFound(ErrorBody),
-}
+platform::error_answers! {
+    /// How a route answers a caller who may not manage the event, for the OpenAPI document.
+    pub ManagedEventErrors {
+        403 => "`forbidden`: only the event's organizer or an admin may do this.",
+        404 => "`event_not_found`: no such event.",
+    }
 
-/// How a change of the staff list is refused, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-pub enum StaffChangeRefused {
-    #[response(
-        status = 409,
-        description = "`staff_full` (50 people named already) or `edit_conflict` (the list \
-                       changed meanwhile; try again)."
-    )]
-    Conflict(ErrorBody),
-    #[response(
-        status = 422,
-        description = "`validation_failed`: `fields.email` is not an email address; \
-                       `invalid_body`: a field has the wrong JSON type."
-    )]
-    Invalid(ErrorBody),
+    /// How every staff route answers a caller who may not manage the event, for the OpenAPI
+    /// document.
+    pub StaffAccess {
+        403 => "`forbidden`: only the event's organizer or an admin may do this.",
+        404 => "`event_not_found`: no such event; for a removal also `staff_not_found`: \
+                that email is not on the list.",
+    }
+
+    /// How a change of the staff list is refused, for the OpenAPI document.
+    pub StaffChangeRefused {
+        409 => "`staff_full` (50 people named already) or `edit_conflict` (the list changed \
+                meanwhile; try again).",
+        422 => "`validation_failed`: `fields.email` is not an email address; `invalid_body`: a \
+                field has the wrong JSON type.",
+    }
 }

@@ -14,7 +14,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::ErrorBody;
+use platform::openapi::{ErrorBody, MalformedJson};
 use platform::trace::TraceParent;
 use platform::{AuthUser, FieldErrors};
 
@@ -92,7 +92,7 @@ async fn managed_order(
     request_body = RefundRequest,
     responses(
         (status = 202, description = "The cancelled order; its refund is on its way.", body = OrderResponse),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         (status = 404, description = "`order_not_found`: no such order, or the caller is neither the organizer of its event nor an admin.", body = ErrorBody),
         (status = 409, description = "`order_not_confirmed`: the order is pending, cancelled or refunded already.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
