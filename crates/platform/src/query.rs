@@ -35,15 +35,17 @@ impl<'a> QueryPairs<'a> {
     }
 }
 
+/// Owned pairs, as a route's `Query<Vec<(String, String)>>` holds them, from borrowed ones (a
+/// query written out in a test).
+pub fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+    raw.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn unknown_and_repeated_parameters_are_named_and_empty_values_are_absent() {
