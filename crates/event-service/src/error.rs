@@ -50,10 +50,7 @@ impl From<EventError> for ApiError {
                 ApiError::forbidden("Only the organizer of this event or an admin can do this.")
             }
             EventError::Invalid(fields) => ApiError::validation(fields),
-            EventError::InvalidQuery(fields) => ApiError {
-                fields,
-                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
-            },
+            EventError::InvalidQuery(fields) => ApiError::invalid_query(fields),
             EventError::Transition(t) => ApiError::conflict(t.code(), t.to_string()),
             EventError::TicketTypesShrunk(shrinks) => {
                 let mut e = ApiError::conflict(

@@ -2,16 +2,16 @@
 
 use api_types::checkin::{AddStaffRequest, StaffList};
 use api_types::events::{CancelledEventResponse, EventPage, EventResponse, EventView, MyEvents};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use platform::extract::Json as JsonBody;
 use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, SessionErrors};
+use platform::query::RawQuery;
 use platform::trace::TraceParent;
-use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
+use platform::{AuthUser, MaybeAuthUser, VerifiedUser};
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
@@ -62,13 +62,9 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
 )]
 async fn list(
     State(state): State<AppState>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<EventPage>, EventError> {
-    let Query(pairs) = query.map_err(|e| {
-        let mut fields = FieldErrors::new();
-        fields.insert("query".into(), vec![e.body_text()]);
-        EventError::InvalidQuery(fields)
-    })?;
+    let pairs = platform::query::read(query).map_err(EventError::InvalidQuery)?;
     let filter = query::catalog_filter(&pairs).map_err(EventError::InvalidQuery)?;
     let page = state.store.catalog(&filter, Utc::now()).await?;
     Ok(Json(EventPage {

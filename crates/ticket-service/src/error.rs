@@ -96,10 +96,7 @@ impl IntoResponse for TicketError {
             TicketError::RefundNotAllowed(refusal) => {
                 ApiError::conflict("refund_not_allowed", refusal.to_string())
             }
-            TicketError::InvalidQuery(fields) => ApiError {
-                fields,
-                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
-            },
+            TicketError::InvalidQuery(fields) => ApiError::invalid_query(fields),
             TicketError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
