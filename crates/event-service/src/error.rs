@@ -30,13 +30,13 @@ pub enum EventError {
     Api(#[from] ApiError),
     #[error("store failure")]
     Store(#[from] StoreError),
-    #[error("internal failure")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl EventError {
-    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        EventError::Internal(Box::new(e))
+    /// A failure of our own (e.g. a fact that does not serialize): logged with its cause chain
+    /// now, answered as 500 `internal_error`.
+    pub fn internal(e: impl std::error::Error + 'static) -> Self {
+        EventError::Api(ApiError::internal(&e))
     }
 }
 
@@ -80,7 +80,6 @@ impl From<EventError> for ApiError {
             }
             EventError::Api(e) => e,
             EventError::Store(ref e) => ApiError::internal(e),
-            EventError::Internal(ref e) => ApiError::internal(e.as_ref()),
         }
     }
 }
