@@ -125,7 +125,7 @@ impl System {
             ..auth_service::testing::config()
         };
         let auth_app = auth_service::build(auth_config).await.expect("auth builds");
-        let auth = TestServer::spawn(auth_service::router(auth_app.state)).await;
+        let auth = TestServer::spawn(platform::service::router(auth_app.state)).await;
 
         // The event and ticket services each ask the other: the event service's port is taken
         // first, so the ticket service knows where it is before either serves.
@@ -167,7 +167,8 @@ impl System {
             .await
             .expect("event service builds");
         let event_background = event_app.spawn_background();
-        let events = TestServer::spawn_on(events_listener, event_service::router(event_app.state));
+        let events =
+            TestServer::spawn_on(events_listener, platform::service::router(event_app.state));
 
         let defaults = payment_service::testing::config();
         let payment_config = payment_service::config::PaymentConfig {
@@ -185,7 +186,7 @@ impl System {
             .expect("payment service builds");
         let payment_background = Some(payment_app.spawn_background());
         let payment_state = payment_app.state.clone();
-        let payments = TestServer::spawn(payment_service::router(payment_app.state)).await;
+        let payments = TestServer::spawn(platform::service::router(payment_app.state)).await;
 
         let smtp = notification_service::testing::SmtpSink::start().await;
         let mut notification_config =
@@ -198,7 +199,7 @@ impl System {
             .expect("notification service builds");
         let notification_background = options.mail.then(|| notification_app.spawn_background());
         let notifications =
-            TestServer::spawn(notification_service::router(notification_app.state)).await;
+            TestServer::spawn(platform::service::router(notification_app.state)).await;
 
         let gateway = TestServer::spawn(gateway::router(&gateway::GatewayConfig {
             http: any_port(),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use axum::Router;
 use platform::background::Background;
 use platform::health::Readiness;
+use platform::service::Service;
 use platform::{Role, StoreError};
 use uuid::Uuid;
 
@@ -65,21 +66,21 @@ pub async fn build_with_store(
     Ok(App { state, config })
 }
 
-/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let readiness = Readiness::new("auth-service").store_of(state.store.clone(), |s| s.ping());
-    let routes = routes::router()
-        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
-        .with_state(state);
-    platform::http::finish(routes, readiness)
+impl Service for AppState {
+    fn routes() -> Router<AppState> {
+        routes::router().merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+    }
+
+    fn readiness(&self) -> Readiness {
+        Readiness::new("auth-service").store_of(self.store.clone(), |s| s.ping())
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM.
 pub async fn run(config: AuthConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
-    let background = app.spawn_background();
-    platform::http::run_until_shutdown(addr, "auth service", router(app.state), background).await
+    platform::service::serve(addr, app.state.clone(), app.spawn_background()).await
 }
 
 /// Deletes expired and idle sessions; returns how many.

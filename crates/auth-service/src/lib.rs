@@ -15,7 +15,7 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 
-pub use app::{App, build, build_with_store, router, run};
+pub use app::{App, build, build_with_store, run};
 pub use config::AuthConfig;
 pub use openapi::openapi;
 pub use state::AppState;

@@ -50,7 +50,7 @@ pub async fn spawn_with_store(config: AuthConfig, store: Arc<dyn AuthStore>) -> 
     let app = crate::build_with_store(config, store)
         .await
         .expect("auth service builds");
-    TestServer::spawn(crate::router(app.state)).await
+    TestServer::spawn(platform::service::router(app.state)).await
 }
 
 /// The admin account other crates' test stacks bootstrap (`ADMIN_EMAIL`/`ADMIN_PASSWORD`).

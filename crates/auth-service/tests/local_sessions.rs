@@ -46,7 +46,7 @@ async fn setup(nats: &NatsServer, config: auth_service::AuthConfig) -> Setup {
     let auth_state = app.state.clone();
     let verifies = Arc::new(AtomicUsize::new(0));
     let counter = verifies.clone();
-    let counted = auth_service::router(app.state).layer(middleware::from_fn(
+    let counted = platform::service::router(app.state).layer(middleware::from_fn(
         move |req: Request, next: Next| {
             if req.uri().path() == "/api/auth/verify" {
                 counter.fetch_add(1, Ordering::SeqCst);

@@ -9,6 +9,7 @@ use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
 use platform::outbox::Relay;
+use platform::service::Service;
 use tokio::sync::Notify;
 
 use crate::config::EventConfig;
@@ -47,8 +48,7 @@ pub async fn build_with(
     store: Arc<dyn EventStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = platform::nats::jetstream(nats.clone());
-    platform::nats::ensure_streams(&js).await?;
+    let js = platform::nats::jetstream_with_streams(nats.clone()).await?;
     if let Some(organizer) = &config.demo {
         let added = crate::demo::seed(
             store.as_ref(),
@@ -72,15 +72,16 @@ pub async fn build_with(
     Ok(App { state, js })
 }
 
-/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let readiness = Readiness::new("event-service")
-        .store_of(state.store.clone(), |s| s.ping())
-        .nats(state.nats.clone());
-    let routes = routes::router()
-        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
-        .with_state(state);
-    platform::http::finish(routes, readiness)
+impl Service for AppState {
+    fn routes() -> Router<AppState> {
+        routes::router().merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+    }
+
+    fn readiness(&self) -> Readiness {
+        Readiness::new("event-service")
+            .store_of(self.store.clone(), |s| s.ping())
+            .nats(self.nats.clone())
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops the relay (unsent messages wait in the outbox for
@@ -88,6 +89,5 @@ pub fn router(state: AppState) -> Router {
 pub async fn run(config: EventConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
-    let background = app.spawn_background();
-    platform::http::run_until_shutdown(addr, "event service", router(app.state), background).await
+    platform::service::serve(addr, app.state.clone(), app.spawn_background()).await
 }

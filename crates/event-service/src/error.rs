@@ -1,7 +1,6 @@
 //! Everything the event service can fail with, mapped once to the shared JSON error shape.
 
 use axum::response::{IntoResponse, Response};
-use platform::openapi::ErrorBody;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::domain::{TicketShrink, TransitionError};
@@ -31,13 +30,13 @@ pub enum EventError {
     Api(#[from] ApiError),
     #[error("store failure")]
     Store(#[from] StoreError),
-    #[error("internal failure")]
-    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl EventError {
-    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
-        EventError::Internal(Box::new(e))
+    /// A failure of our own (e.g. a fact that does not serialize): logged with its cause chain
+    /// now, answered as 500 `internal_error`.
+    pub fn internal(e: impl std::error::Error + 'static) -> Self {
+        EventError::Api(ApiError::internal(&e))
     }
 }
 
@@ -51,10 +50,7 @@ impl From<EventError> for ApiError {
                 ApiError::forbidden("Only the organizer of this event or an admin can do this.")
             }
             EventError::Invalid(fields) => ApiError::validation(fields),
-            EventError::InvalidQuery(fields) => ApiError {
-                fields,
-                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
-            },
+            EventError::InvalidQuery(fields) => ApiError::invalid_query(fields),
             EventError::Transition(t) => ApiError::conflict(t.code(), t.to_string()),
             EventError::TicketTypesShrunk(shrinks) => {
                 let mut e = ApiError::conflict(
@@ -84,7 +80,6 @@ impl From<EventError> for ApiError {
             }
             EventError::Api(e) => e,
             EventError::Store(ref e) => ApiError::internal(e),
-            EventError::Internal(ref e) => ApiError::internal(e.as_ref()),
         }
     }
 }
@@ -111,36 +106,26 @@ mod tests {
     }
 }
 
-/// How every staff route answers a caller who may not manage the event, for the OpenAPI
-/// document.
-#[derive(utoipa::IntoResponses)]
-pub enum StaffAccess {
-    #[response(
-        status = 403,
-        description = "`forbidden`: only the event's organizer or an admin may do this."
-    )]
-    Forbidden(ErrorBody),
-    #[response(
-        status = 404,
-        description = "`event_not_found`: no such event; for a removal also `staff_not_found`: \
-                       that email is not on the list."
-    )]
-    NotFound(ErrorBody),
-}
+platform::error_answers! {
+    /// How a route answers a caller who may not manage the event, for the OpenAPI document.
+    pub ManagedEventErrors {
+        403 => "`forbidden`: only the event's organizer or an admin may do this.",
+        404 => "`event_not_found`: no such event.",
+    }
 
-/// How a change of the staff list is refused, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-pub enum StaffChangeRefused {
-    #[response(
-        status = 409,
-        description = "`staff_full` (50 people named already) or `edit_conflict` (the list \
-                       changed meanwhile; try again)."
-    )]
-    Conflict(ErrorBody),
-    #[response(
-        status = 422,
-        description = "`validation_failed`: `fields.email` is not an email address; \
-                       `invalid_body`: a field has the wrong JSON type."
-    )]
-    Invalid(ErrorBody),
+    /// How every staff route answers a caller who may not manage the event, for the OpenAPI
+    /// document.
+    pub StaffAccess {
+        403 => "`forbidden`: only the event's organizer or an admin may do this.",
+        404 => "`event_not_found`: no such event; for a removal also `staff_not_found`: \
+                that email is not on the list.",
+    }
+
+    /// How a change of the staff list is refused, for the OpenAPI document.
+    pub StaffChangeRefused {
+        409 => "`staff_full` (50 people named already) or `edit_conflict` (the list changed \
+                meanwhile; try again).",
+        422 => "`validation_failed`: `fields.email` is not an email address; `invalid_body`: a \
+                field has the wrong JSON type.",
+    }
 }

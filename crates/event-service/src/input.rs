@@ -274,10 +274,7 @@ impl RefundPolicyBody {
     fn applied_to(&self, current: RefundPolicy) -> RefundPolicy {
         RefundPolicy {
             allowed: self.allowed.unwrap_or(current.allowed),
-            until_hours_before: self
-                .until_hours_before
-                .and_then(|h| u32::try_from(h).ok())
-                .unwrap_or(current.until_hours_before),
+            until_hours_before: given_or(self.until_hours_before, current.until_hours_before),
         }
     }
 }
@@ -303,12 +300,15 @@ impl QueueBody {
     fn applied_to(&self, current: QueueSettings) -> QueueSettings {
         QueueSettings {
             enabled: self.enabled.unwrap_or(current.enabled),
-            admit_per_minute: self
-                .admit_per_minute
-                .and_then(|n| u32::try_from(n).ok())
-                .unwrap_or(current.admit_per_minute),
+            admit_per_minute: given_or(self.admit_per_minute, current.admit_per_minute),
         }
     }
+}
+
+/// A count an update gives (validated already, so it fits), else `current`: in an update a field
+/// left out stays as it is.
+fn given_or(given: Option<i64>, current: u32) -> u32 {
+    given.and_then(|n| u32::try_from(n).ok()).unwrap_or(current)
 }
 
 /// `current` with a given `onSaleAt` (empty clears it) and `queue` applied.
@@ -659,16 +659,12 @@ impl UpdateEventBody {
             event.venue.name = trimmed(&venue.name).unwrap_or(event.venue.name);
             event.venue.address = trimmed(&venue.address).unwrap_or(event.venue.address);
             event.venue.city = trimmed(&venue.city).unwrap_or(event.venue.city);
-            if let Some(capacity) = venue.capacity.and_then(|c| u32::try_from(c).ok()) {
-                event.venue.capacity = capacity;
-            }
+            event.venue.capacity = given_or(venue.capacity, event.venue.capacity);
         }
         if let Some(at) = self.date_time.as_deref().and_then(parse_time) {
             event.date_time = at;
         }
-        if let Some(duration) = self.duration.and_then(|d| u32::try_from(d).ok()) {
-            event.duration = duration;
-        }
+        event.duration = given_or(self.duration, event.duration);
         if let Some(types) = &self.ticket_types {
             match parsed_ticket_types(types, current.currency) {
                 Some(types) => event.ticket_types = types,

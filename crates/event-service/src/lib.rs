@@ -18,7 +18,7 @@ pub mod store;
 pub mod tickets;
 pub mod view;
 
-pub use app::{App, build, build_with, router, run};
+pub use app::{App, build, build_with, run};
 pub use config::EventConfig;
 pub use openapi::openapi;
 pub use state::AppState;

@@ -142,11 +142,7 @@ mod tests {
     use super::*;
 
     fn parse(q: &[(&str, &str)]) -> Result<CatalogFilter, FieldErrors> {
-        let pairs: Vec<_> = q
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        catalog_filter(&pairs)
+        catalog_filter(&platform::query::pairs(q))
     }
 
     #[test]

@@ -2,20 +2,20 @@
 
 use api_types::checkin::{AddStaffRequest, StaffList};
 use api_types::events::{CancelledEventResponse, EventPage, EventResponse, EventView, MyEvents};
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::Utc;
 use platform::extract::Json as JsonBody;
 use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, SessionErrors};
+use platform::query::RawQuery;
 use platform::trace::TraceParent;
-use platform::{AuthUser, FieldErrors, MaybeAuthUser, VerifiedUser};
+use platform::{AuthUser, MaybeAuthUser, VerifiedUser};
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
-use crate::error::{EventError, StaffAccess, StaffChangeRefused};
+use crate::error::{EventError, ManagedEventErrors, StaffAccess, StaffChangeRefused};
 use crate::facts;
 use crate::input::{CreateEventBody, UpdateEventBody};
 use crate::query::{self, CatalogQuery};
@@ -62,13 +62,9 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
 )]
 async fn list(
     State(state): State<AppState>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<EventPage>, EventError> {
-    let Query(pairs) = query.map_err(|e| {
-        let mut fields = FieldErrors::new();
-        fields.insert("query".into(), vec![e.body_text()]);
-        EventError::InvalidQuery(fields)
-    })?;
+    let pairs = platform::query::read(query).map_err(EventError::InvalidQuery)?;
     let filter = query::catalog_filter(&pairs).map_err(EventError::InvalidQuery)?;
     let page = state.store.catalog(&filter, Utc::now()).await?;
     Ok(Json(EventPage {
@@ -222,8 +218,7 @@ async fn save(
         (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
         MalformedJson,
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        ManagedEventErrors,
         (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
         BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names every invalid field; `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),
@@ -271,8 +266,7 @@ async fn update(
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        ManagedEventErrors,
         (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
     )
 )]
@@ -308,8 +302,7 @@ async fn publish(
     responses(
         (status = 200, description = "The cancelled event and how many paid orders it refunds.", body = CancelledEventResponse),
         SessionErrors,
-        (status = 403, description = "`forbidden`: only the event's organizer or an admin may do this.", body = ErrorBody),
-        (status = 404, description = "`event_not_found`: no such event.", body = ErrorBody),
+        ManagedEventErrors,
         (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
     )
 )]

@@ -10,6 +10,7 @@ use contracts::jetstream::{
 use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
+use platform::service::Service;
 
 use crate::config::NotificationConfig;
 use crate::mailer::Mailer;
@@ -68,8 +69,7 @@ pub async fn build_with(
     store: Arc<dyn NotificationStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = platform::nats::jetstream(nats.clone());
-    platform::nats::ensure_streams(&js).await?;
+    let js = platform::nats::jetstream_with_streams(nats.clone()).await?;
     let mailer = Mailer::new(
         config.smtp_url.as_deref(),
         &config.mail_dir,
@@ -87,22 +87,21 @@ pub async fn build_with(
     Ok(App { state })
 }
 
-/// The finished router: the route, the OpenAPI document, health checks, fallbacks, middleware.
-pub fn router(state: AppState) -> Router {
-    let readiness = Readiness::new("notification-service")
-        .store_of(state.store.clone(), |s| s.ping())
-        .nats(state.nats.clone());
-    let routes = routes::router()
-        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
-        .with_state(state);
-    platform::http::finish(routes, readiness)
+impl Service for AppState {
+    fn routes() -> Router<AppState> {
+        routes::router().merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+    }
+
+    fn readiness(&self) -> Readiness {
+        Readiness::new("notification-service")
+            .store_of(self.store.clone(), |s| s.ping())
+            .nats(self.nats.clone())
+    }
 }
 
 /// Serves until Ctrl-C or SIGTERM, then stops the background work.
 pub async fn run(config: NotificationConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
-    let background = app.spawn_background();
-    platform::http::run_until_shutdown(addr, "notification service", router(app.state), background)
-        .await
+    platform::service::serve(addr, app.state.clone(), app.spawn_background()).await
 }

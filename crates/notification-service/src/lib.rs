@@ -22,7 +22,7 @@ pub mod state;
 pub mod store;
 pub mod templates;
 
-pub use app::{App, build, build_with, router, run};
+pub use app::{App, build, build_with, run};
 pub use config::NotificationConfig;
 pub use consumer::{apply, handle};
 pub use openapi::openapi;

@@ -296,7 +296,7 @@ impl StackBuilder {
             .await
             .expect("notification service builds");
         let background = self.background.then(|| app.spawn_background());
-        let http = TestServer::spawn(crate::router(app.state.clone())).await;
+        let http = TestServer::spawn(platform::service::router(app.state.clone())).await;
         Stack {
             background,
             js: app.state.js.clone(),

@@ -9,6 +9,7 @@ use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
 use platform::outbox::Relay;
+use platform::service::Service;
 use tokio::sync::Notify;
 
 use crate::config::PaymentConfig;
@@ -66,8 +67,7 @@ pub async fn build_with(
     store: Arc<dyn PaymentStore>,
     nats: async_nats::Client,
 ) -> anyhow::Result<App> {
-    let js = platform::nats::jetstream(nats.clone());
-    platform::nats::ensure_streams(&js).await?;
+    let js = platform::nats::jetstream_with_streams(nats.clone()).await?;
     let state = AppState {
         auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         tickets: TicketClient::new(&config.ticket_url, config.ticket_timeout),
@@ -82,15 +82,16 @@ pub async fn build_with(
     Ok(App { state })
 }
 
-/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let readiness = Readiness::new("payment-service")
-        .store_of(state.store.clone(), |s| s.ping())
-        .nats(state.nats.clone());
-    let routes = routes::router()
-        .merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
-        .with_state(state);
-    platform::http::finish(routes, readiness)
+impl Service for AppState {
+    fn routes() -> Router<AppState> {
+        routes::router().merge(platform::openapi::route(openapi::PATH, &openapi::openapi()))
+    }
+
+    fn readiness(&self) -> Readiness {
+        Readiness::new("payment-service")
+            .store_of(self.store.clone(), |s| s.ping())
+            .nats(self.nats.clone())
+    }
 }
 
 /// One maintenance pass: fails payments a dead process left unfinished, and deletes idempotency
@@ -118,6 +119,5 @@ pub async fn sweep(state: &AppState) -> Result<u64, platform::StoreError> {
 pub async fn run(config: PaymentConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
-    let background = app.spawn_background();
-    platform::http::run_until_shutdown(addr, "payment service", router(app.state), background).await
+    platform::service::serve(addr, app.state.clone(), app.spawn_background()).await
 }

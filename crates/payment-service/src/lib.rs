@@ -24,7 +24,7 @@ pub mod state;
 pub mod store;
 pub mod view;
 
-pub use app::{App, build, build_with, router, run, sweep};
+pub use app::{App, build, build_with, run, sweep};
 pub use config::PaymentConfig;
 pub use consumer::{apply, handle};
 pub use openapi::openapi;

@@ -138,7 +138,7 @@ impl StackBuilder {
             .await
             .expect("payment service builds");
         let background = app.spawn_background();
-        let payment = TestServer::spawn(crate::router(app.state.clone())).await;
+        let payment = TestServer::spawn(platform::service::router(app.state.clone())).await;
         Stack {
             background: Some(background),
             js: app.state.js.clone(),

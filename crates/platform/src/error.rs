@@ -84,6 +84,14 @@ impl ApiError {
         Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
+    /// 400 `invalid_query` with one message per offending query parameter.
+    pub fn invalid_query(fields: FieldErrors) -> Self {
+        Self {
+            fields,
+            ..Self::bad_request("invalid_query", "Some query parameters are invalid.")
+        }
+    }
+
     /// 422 with one message per offending field.
     pub fn validation(fields: FieldErrors) -> Self {
         Self {

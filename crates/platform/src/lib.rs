@@ -2,7 +2,7 @@
 //! request extractors (`Idempotency-Key` among them), the HTTP server scaffolding, storage helpers
 //! (SQLite and MongoDB conversions, the MongoDB transaction runner), NATS set-up, the client that
 //! asks another service as the caller, the supervisor of
-//! background work and test support (the store-contract runner among it).
+//! background work, the life of a service process ([`service::Service`]) and test support (the store-contract runner among it).
 
 pub mod auth;
 pub mod background;
@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod outbox;
 pub mod peer;
 pub mod query;
+pub mod service;
 pub mod shutdown;
 pub mod sqlite;
 pub mod state;

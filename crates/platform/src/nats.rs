@@ -64,6 +64,15 @@ pub fn stream_replicas() -> anyhow::Result<Option<usize>> {
         .transpose()
 }
 
+/// The JetStream context of a service on `client`, once every stream of `nats/streams/` exists.
+pub async fn jetstream_with_streams(
+    client: async_nats::Client,
+) -> anyhow::Result<jetstream::Context> {
+    let js = jetstream(client);
+    ensure_streams(&js).await?;
+    Ok(js)
+}
+
 /// Creates or updates every stream of `nats/streams/`. `NATS_STREAM_REPLICAS` overrides the
 /// files' single replica, so a restart never undoes it.
 pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! OpenAPI pieces every service's document shares, written once: the head of the document
 //! ([`About`]), the error shape ([`ErrorBody`]) and the error answers most operations give
-//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`]), the session
+//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`], and
+//! [`error_answers!`] for a service's own), the session
 //! cookie security scheme, `GET /health`, `GET /ready` and the route that serves the document.
 //!
 //! A service derives an `OpenApi` listing only its own operations and tags, and hands it to
@@ -10,13 +11,13 @@ use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use axum::routing::get;
 use bytes::Bytes;
 use serde::Serialize;
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
-use utoipa::openapi::{Info, License, OpenApi, RefOr, Schema};
-use utoipa::{IntoResponses, Modify, ToSchema};
+use utoipa::openapi::{Content, Info, License, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
+use utoipa::{Modify, ToSchema};
 
 pub use crate::error::{ErrorBody, ErrorDetail};
 
@@ -115,48 +116,86 @@ pub fn describe(doc: &mut OpenApi, name: &str, description: &str) {
     }
 }
 
-/// `500 internal_error`: any operation can answer it.
-#[derive(IntoResponses)]
-pub enum InternalError {
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
+/// What an operation's error answers say, keyed by status: every one has the [`ErrorBody`] shape,
+/// so a list of error answers is only statuses and descriptions. Behind [`error_answers!`].
+pub fn error_answers(answers: &[(u16, &str)]) -> macro_support::Answers {
+    answers
+        .iter()
+        .map(|(status, description)| {
+            let shape = Content::new(Some(Ref::from_schema_name("ErrorBody")));
+            let answer = ResponseBuilder::new()
+                .description(*description)
+                .content("application/json", shape)
+                .build();
+            (status.to_string(), RefOr::T(answer))
+        })
+        .collect()
 }
 
-/// The answers of an operation that needs a session, when there is none, it cannot be checked,
-/// or anything else fails.
-#[derive(IntoResponses)]
-pub enum SessionErrors {
-    #[response(status = 401, description = "`unauthorized`: no valid session.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 503,
-        description = "`auth_unavailable`: the session cannot be checked right now."
-    )]
-    AuthUnavailable(ErrorBody),
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
+/// Declares sets of error answers an operation lists in `responses(...)`, each a status and its
+/// description (the body is always [`ErrorBody`]):
+///
+/// ```text
+/// platform::error_answers! {
+///     /// How every staff route answers a caller who may not manage the event.
+///     pub StaffAccess {
+///         403 => "`forbidden`: only the event's organizer or an admin may do this.",
+///         404 => "`event_not_found`: no such event.",
+///     }
+/// }
+/// ```
+#[macro_export]
+macro_rules! error_answers {
+    ($($(#[$doc:meta])* $vis:vis $name:ident { $($status:literal => $description:expr),+ $(,)? })+) => {
+        $(
+            $(#[$doc])*
+            $vis struct $name;
+
+            impl $crate::openapi::macro_support::IntoResponses for $name {
+                fn responses() -> $crate::openapi::macro_support::Answers {
+                    $crate::openapi::error_answers(&[$(($status, $description)),+])
+                }
+            }
+        )+
+    };
 }
 
-/// `400 malformed_json`: an operation that reads a JSON body got something else.
-#[derive(IntoResponses)]
-pub enum MalformedJson {
-    #[response(status = 400, description = "`malformed_json`: the body is not JSON.")]
-    Malformed(ErrorBody),
+/// What [`error_answers!`] expands to names, from the crate that uses it.
+#[doc(hidden)]
+pub mod macro_support {
+    pub use utoipa::IntoResponses;
+
+    /// What [`IntoResponses::responses`] returns.
+    pub type Answers = std::collections::BTreeMap<
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::response::Response>,
+    >;
 }
 
-/// How an operation that reads a JSON body refuses one it will not read.
-#[derive(IntoResponses)]
-pub enum BodyRejected {
-    #[response(
-        status = 413,
-        description = "`payload_too_large`: the body is over 64 KiB."
-    )]
-    TooLarge(ErrorBody),
-    #[response(
-        status = 415,
-        description = "`unsupported_media_type`: the body is not `application/json`."
-    )]
-    NotJson(ErrorBody),
+crate::error_answers! {
+    /// `500 internal_error`: any operation can answer it.
+    pub InternalError {
+        500 => "`internal_error`.",
+    }
+
+    /// The answers of an operation that needs a session, when there is none, it cannot be checked,
+    /// or anything else fails.
+    pub SessionErrors {
+        401 => "`unauthorized`: no valid session.",
+        503 => "`auth_unavailable`: the session cannot be checked right now.",
+        500 => "`internal_error`.",
+    }
+
+    /// `400 malformed_json`: an operation that reads a JSON body got something else.
+    pub MalformedJson {
+        400 => "`malformed_json`: the body is not JSON.",
+    }
+
+    /// How an operation that reads a JSON body refuses one it will not read.
+    pub BodyRejected {
+        413 => "`payload_too_large`: the body is over 64 KiB.",
+        415 => "`unsupported_media_type`: the body is not `application/json`.",
+    }
 }
 
 /// Name of the security scheme of routes that need a session: `security(("cookieAuth" = []))`.
@@ -184,7 +223,7 @@ impl Modify for CookieAuth {
 
 /// Answers with a document serialized once (`LazyLock<String>` in a service that does not use
 /// [`route`] yet).
-pub fn serve_json(document: &'static str) -> Response {
+pub fn serve_json(document: &'static str) -> axum::response::Response {
     ([(header::CONTENT_TYPE, "application/json")], document).into_response()
 }
 

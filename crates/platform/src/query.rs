@@ -1,7 +1,24 @@
 //! Query strings read from their raw pairs, so that every unknown or repeated parameter can be
 //! named in the answer (axum's `Query` would drop unknown ones and keep one of two repeats).
 
+use axum::extract::Query;
+use axum::extract::rejection::QueryRejection;
+
 use crate::error::FieldErrors;
+
+/// A route's query string as raw pairs: a handler takes it as is and reads it with [`read`], so
+/// that a query it cannot parse at all is refused like any other bad parameter.
+pub type RawQuery = Result<Query<Vec<(String, String)>>, QueryRejection>;
+
+/// The pairs of `query`, or why it cannot be read at all, under the field `query` (answered as
+/// `invalid_query`).
+pub fn read(query: RawQuery) -> Result<Vec<(String, String)>, FieldErrors> {
+    query.map(|Query(pairs)| pairs).map_err(|e| {
+        let mut fields = FieldErrors::new();
+        fields.insert("query".into(), vec![e.body_text()]);
+        fields
+    })
+}
 
 /// A query's `(name, value)` pairs, checked against the parameters a route knows.
 pub struct QueryPairs<'a> {
@@ -35,15 +52,17 @@ impl<'a> QueryPairs<'a> {
     }
 }
 
+/// Owned pairs, as a route's `Query<Vec<(String, String)>>` holds them, from borrowed ones (a
+/// query written out in a test).
+pub fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
+    raw.iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
 
     #[test]
     fn unknown_and_repeated_parameters_are_named_and_empty_values_are_absent() {

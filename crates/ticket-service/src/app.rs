@@ -12,6 +12,7 @@ use platform::AuthClient;
 use platform::background::Background;
 use platform::health::Readiness;
 use platform::outbox::Relay;
+use platform::service::Service;
 use tokio::sync::Notify;
 
 use crate::catalog_client::EventClient;
@@ -36,8 +37,7 @@ pub async fn build_with_store(
     store: Arc<dyn TicketStore>,
 ) -> anyhow::Result<App> {
     let nats = platform::nats::connect_to(&config.links, "ticket-service").await?;
-    let js = platform::nats::jetstream(nats.clone());
-    platform::nats::ensure_streams(&js).await?;
+    let js = platform::nats::jetstream_with_streams(nats.clone()).await?;
     let waiting_room = WaitingRoom::open(&js, config.queue_pass).await?;
     let state = AppState {
         store,
@@ -53,15 +53,16 @@ pub async fn build_with_store(
     Ok(App { state, js })
 }
 
-/// The finished router: routes, the OpenAPI document, health checks, fallbacks and middleware.
-pub fn router(state: AppState) -> Router {
-    let readiness = Readiness::new("ticket-service")
-        .store_of(state.store.clone(), |s| s.ping())
-        .nats(state.nats.clone());
-    let api = crate::routes::router()
-        .merge(crate::openapi::router())
-        .with_state(state);
-    platform::http::finish(api, readiness)
+impl Service for AppState {
+    fn routes() -> Router<AppState> {
+        crate::routes::router().merge(crate::openapi::router())
+    }
+
+    fn readiness(&self) -> Readiness {
+        Readiness::new("ticket-service")
+            .store_of(self.store.clone(), |s| s.ping())
+            .nats(self.nats.clone())
+    }
 }
 
 /// How often old processed ids and idempotency keys are looked for.
@@ -125,12 +126,5 @@ impl App {
 pub async fn run(config: TicketConfig) -> anyhow::Result<()> {
     let addr = config.base.http.addr;
     let app = build(config).await?;
-    let background = app.spawn_background();
-    platform::http::run_until_shutdown(
-        addr,
-        "ticket service",
-        router(app.state.clone()),
-        background,
-    )
-    .await
+    platform::service::serve(addr, app.state.clone(), app.spawn_background()).await
 }

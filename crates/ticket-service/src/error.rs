@@ -2,7 +2,6 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use platform::openapi::ErrorBody;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::lifecycle::RefundRefusal;
@@ -97,10 +96,7 @@ impl IntoResponse for TicketError {
             TicketError::RefundNotAllowed(refusal) => {
                 ApiError::conflict("refund_not_allowed", refusal.to_string())
             }
-            TicketError::InvalidQuery(fields) => ApiError {
-                fields,
-                ..ApiError::bad_request("invalid_query", "Some query parameters are invalid.")
-            },
+            TicketError::InvalidQuery(fields) => ApiError::invalid_query(fields),
             TicketError::KeyReused => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "idempotency_key_reused",
@@ -154,70 +150,48 @@ impl IntoResponse for TicketError {
 /// How the errors of a route that needs a session answer (`responses(..., SessionErrors)`).
 pub use platform::openapi::SessionErrors;
 
-/// How the errors of a route that needs a session and may learn an event from the catalogue
-/// answer, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-pub enum SessionCatalogErrors {
-    #[response(status = 401, description = "`unauthorized`: no valid session.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 503,
-        description = "`auth_unavailable` (the session cannot be checked right now) or \
-                       `catalog_unavailable` (the event service does not answer)."
-    )]
-    Unavailable(ErrorBody),
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
+platform::error_answers! {
+    /// How the errors of a route that needs a session and may learn an event from the catalogue
+    /// answer, for the OpenAPI document.
+    pub SessionCatalogErrors {
+        401 => "`unauthorized`: no valid session.",
+        503 => "`auth_unavailable` (the session cannot be checked right now) or \
+                `catalog_unavailable` (the event service does not answer).",
+        500 => "`internal_error`.",
+    }
+
+    /// How a public route that reads an event answers when it cannot, for the OpenAPI document.
+    pub PublicEventErrors {
+        404 => "`event_not_found`: unknown event, or a draft.",
+        503 => "`catalog_unavailable`: the event service does not answer.",
+        500 => "`internal_error`.",
+    }
+
+    /// How the errors of the waiting room's routes answer, for the OpenAPI document.
+    pub QueueErrors {
+        401 => "`unauthorized`: no valid session.",
+        404 => "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller has \
+                not joined (asking for a place before joining).",
+        409 => "`no_queue`: the event has no waiting room.",
+        503 => "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
+                holding the queue does not answer).",
+        500 => "`internal_error`.",
+    }
+
+    /// The answer to an order the caller may not see, for the OpenAPI document.
+    pub UnknownOrder {
+        404 => "`order_not_found`: no such order, or not the caller's.",
+    }
+
+    /// The answer to an event the caller may not manage, for the OpenAPI document.
+    pub UnmanagedEvent {
+        404 => "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
+                is neither its organizer nor an admin.",
+    }
+
+    /// The answer to an event the caller may not work the door of, for the OpenAPI document.
+    pub UnscannableEvent {
+        404 => "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
+                is neither its organizer, an admin nor check-in staff it named.",
+    }
 }
-
-/// How the errors of the waiting room's routes answer, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-pub enum QueueErrors {
-    #[response(status = 401, description = "`unauthorized`: no valid session.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 404,
-        description = "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller \
-                       has not joined (asking for a place before joining)."
-    )]
-    NotFound(ErrorBody),
-    #[response(
-        status = 409,
-        description = "`no_queue`: the event has no waiting room."
-    )]
-    NoQueue(ErrorBody),
-    #[response(
-        status = 503,
-        description = "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
-                       holding the queue does not answer)."
-    )]
-    Unavailable(ErrorBody),
-    #[response(status = 500, description = "`internal_error`.")]
-    Internal(ErrorBody),
-}
-
-/// The answer to an order the caller may not see, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 404,
-    description = "`order_not_found`: no such order, or not the caller's."
-)]
-pub struct UnknownOrder(pub ErrorBody);
-
-/// The answer to an event the caller may not manage, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 404,
-    description = "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
-                   is neither its organizer nor an admin."
-)]
-pub struct UnmanagedEvent(pub ErrorBody);
-
-/// The answer to an event the caller may not work the door of, for the OpenAPI document.
-#[derive(utoipa::IntoResponses)]
-#[response(
-    status = 404,
-    description = "`event_not_found`: no such event (unknown, draft or malformed id), or the caller \
-                   is neither its organizer, an admin nor check-in staff it named."
-)]
-pub struct UnscannableEvent(pub ErrorBody);

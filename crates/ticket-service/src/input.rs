@@ -337,13 +337,9 @@ pub fn order_query(pairs: &[(String, String)]) -> Result<OrderQuery, TicketError
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use platform::query::pairs;
 
-    fn pairs(raw: &[(&str, &str)]) -> Vec<(String, String)> {
-        raw.iter()
-            .map(|(n, v)| (n.to_string(), v.to_string()))
-            .collect()
-    }
+    use super::*;
 
     fn invalid(raw: &[(&str, &str)]) -> Vec<String> {
         match order_query(&pairs(raw)) {

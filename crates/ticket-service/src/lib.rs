@@ -34,7 +34,7 @@ pub mod waiting_room;
 pub mod waitlist;
 pub mod waitlist_steps;
 
-pub use app::{App, build, build_with_store, router, run};
+pub use app::{App, build, build_with_store, run};
 pub use config::TicketConfig;
 pub use openapi::openapi;
 pub use state::AppState;

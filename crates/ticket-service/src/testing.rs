@@ -49,7 +49,7 @@ impl TicketHarness {
         let app = crate::build_with_store(config, store.clone())
             .await
             .expect("ticket service builds");
-        let server = TestServer::spawn(crate::router(app.state.clone())).await;
+        let server = TestServer::spawn(platform::service::router(app.state.clone())).await;
         let background = background.then(|| app.spawn_background());
         Self {
             server,

@@ -66,7 +66,7 @@ impl Stack {
             .await
             .expect("event service builds");
         let background = app.spawn_background();
-        let events = TestServer::spawn(event_service::router(app.state)).await;
+        let events = TestServer::spawn(platform::service::router(app.state)).await;
         Self {
             store,
             js: jetstream::new(client),

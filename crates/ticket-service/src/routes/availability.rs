@@ -6,9 +6,8 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use platform::openapi::ErrorBody;
 
-use crate::error::TicketError;
+use crate::error::{PublicEventErrors, TicketError};
 use crate::input::{self, EventPath};
 use crate::state::AppState;
 use crate::store::{EventStatus, EventStock};
@@ -45,9 +44,7 @@ async fn public_stock(state: &AppState, event_id: &str) -> Result<EventStock, Ti
     params(EventPath),
     responses(
         (status = 200, description = "Capacity, sold, held and available seats per ticket type.", body = Availability),
-        (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),
-        (status = 503, description = "`catalog_unavailable`: the event service does not answer.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        PublicEventErrors,
     )
 )]
 pub(crate) async fn availability(
@@ -70,9 +67,7 @@ pub(crate) async fn availability(
     params(EventPath),
     responses(
         (status = 200, description = "An endless stream of `data: <Availability JSON>` events.", content_type = "text/event-stream", body = String),
-        (status = 404, description = "`event_not_found`: unknown event, or a draft.", body = ErrorBody),
-        (status = 503, description = "`catalog_unavailable`: the event service does not answer.", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        PublicEventErrors,
     )
 )]
 pub(crate) async fn availability_stream(

@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use platform::AuthUser;
-use platform::openapi::ErrorBody;
+use platform::openapi::{ErrorBody, MalformedJson};
 use platform::trace::TraceParent;
 
 use crate::error::{SessionCatalogErrors, TicketError, UnscannableEvent};
@@ -43,7 +43,7 @@ pub fn router() -> Router<AppState> {
     request_body = CheckinRequest,
     responses(
         (status = 200, description = "The door's answer and the event's live counter.", body = CheckinResponse),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         UnscannableEvent,
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "`validation_failed`: `fields` names `code` (empty or over 1024 characters), `nonce` (1 to 128 characters) or `gate` (over 64 characters); `invalid_body`: a field has the wrong JSON type.", body = ErrorBody),

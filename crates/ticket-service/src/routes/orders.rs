@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use contracts::orders::CancelReason;
 use platform::extract::Json as JsonBody;
-use platform::openapi::ErrorBody;
+use platform::openapi::{BodyRejected, ErrorBody, InternalError};
 use platform::trace::{IncomingTrace, TraceParent};
 use platform::{AuthUser, IdempotencyKey};
 
@@ -54,11 +54,10 @@ pub fn router() -> Router<AppState> {
         (status = 403, description = "The event's waiting room is on: `queue_pass_required` (no `Queue-Pass`), `queue_pass_invalid` (forged, expired, or another visitor's or event's), `queue_pass_used` (it already booked).", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
         (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale) or `not_on_sale_yet` (before the event's `onSaleAt`).", body = ErrorBody),
-        (status = 413, description = "`payload_too_large`: the body is over 64 KiB.", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
+        BodyRejected,
         (status = 422, description = "`validation_failed`: `fields` names each problem (`eventId`, `tickets`, `tickets[0].ticketType`, `tickets[0].quantity`, `customerInfo.email`, ...); `invalid_body`: a field has the wrong JSON type; `idempotency_key_reused`: the key was used for another request.", body = ErrorBody),
         (status = 503, description = "`auth_unavailable`, `catalog_unavailable` (the event service does not answer) or `queue_unavailable` (the broker holding the waiting room does not answer).", body = ErrorBody),
-        (status = 500, description = "`internal_error`.", body = ErrorBody),
+        InternalError,
     )
 )]
 pub(crate) async fn book(

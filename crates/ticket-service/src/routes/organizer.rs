@@ -8,15 +8,15 @@
 
 use api_types::back_office::{EventOrdersResponse, EventSummary, RefundRequest};
 use api_types::orders::OrderResponse;
-use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::ErrorBody;
+use platform::AuthUser;
+use platform::openapi::{ErrorBody, MalformedJson};
+use platform::query::RawQuery;
 use platform::trace::TraceParent;
-use platform::{AuthUser, FieldErrors};
 
 use super::orders::order_answer;
 use crate::error::{
@@ -92,7 +92,7 @@ async fn managed_order(
     request_body = RefundRequest,
     responses(
         (status = 202, description = "The cancelled order; its refund is on its way.", body = OrderResponse),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         (status = 404, description = "`order_not_found`: no such order, or the caller is neither the organizer of its event nor an admin.", body = ErrorBody),
         (status = 409, description = "`order_not_confirmed`: the order is pending, cancelled or refunded already.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
@@ -137,14 +137,10 @@ pub(crate) async fn event_orders(
     State(state): State<AppState>,
     user: AuthUser,
     Path(event_id): Path<String>,
-    query: Result<Query<Vec<(String, String)>>, QueryRejection>,
+    query: RawQuery,
 ) -> Result<Json<EventOrdersResponse>, TicketError> {
     let stock = managed_event(&state, &user, &event_id).await?;
-    let Query(pairs) = query.map_err(|e| {
-        let mut fields = FieldErrors::new();
-        input::push(&mut fields, "query", e.body_text());
-        TicketError::InvalidQuery(fields)
-    })?;
+    let pairs = platform::query::read(query).map_err(TicketError::InvalidQuery)?;
     let query = input::order_query(&pairs)?;
     let page = state.store.orders_of_event(stock.event.id, &query).await?;
     Ok(Json(view::event_orders(&page, &query)))

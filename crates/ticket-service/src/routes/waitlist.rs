@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use platform::AuthUser;
 use platform::extract::Json as JsonBody;
-use platform::openapi::ErrorBody;
+use platform::openapi::{ErrorBody, MalformedJson};
 use platform::trace::IncomingTrace;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -69,7 +69,7 @@ pub struct EntryPath {
     responses(
         (status = 201, description = "Joined: the new entry with its position.", body = WaitlistEntryView),
         (status = 200, description = "The buyer's open entry for this type, unchanged.", body = WaitlistEntryView),
-        (status = 400, description = "`malformed_json`: the body is not JSON.", body = ErrorBody),
+        MalformedJson,
         (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
         (status = 409, description = "`not_sold_out`: enough seats are on sale (`fields.available`), book them; `waitlist_off`: the organizer turned the event's waitlist off; `event_not_bookable`: cancelled, started or no longer on sale.", body = ErrorBody),
         (status = 415, description = "`unsupported_media_type`: the body is not `application/json`.", body = ErrorBody),
