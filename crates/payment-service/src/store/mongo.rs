@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::{FactApplied, Inserted, OrderFact, PaymentStore, Settle, Settled};
+use super::{FactApplied, HeldKey, Inserted, OnHeldKey, OrderFact, PaymentStore, Settle, Settled};
 use crate::card::CardBrand;
 use crate::domain::{
     GatewayResponse, Lifecycle, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails,
@@ -635,15 +635,18 @@ impl PaymentStore for MongoStore {
             // Expired and deleted between the two calls: the next attempt will claim it.
             return Ok(ClaimOutcome::InProgress);
         };
-        if existing.fingerprint != claim.fingerprint {
-            return Ok(ClaimOutcome::Mismatch);
-        }
-        if let Some(r) = existing.response {
-            return Ok(ClaimOutcome::Replay(StoredResponse {
+        let held = HeldKey {
+            fingerprint: existing.fingerprint,
+            claimed_at: from_bson_time(existing.claimed_at),
+            response: existing.response.map(|r| StoredResponse {
                 status: u16::try_from(r.status).unwrap_or(500),
                 body: r.body,
-            }));
+            }),
+        };
+        if let OnHeldKey::Outcome(outcome) = claim.on_held(held) {
+            return Ok(outcome);
         }
+        // Taken over only if still unanswered and stale: a concurrent claim may have won.
         let taken_over = self
             .keys
             .find_one_and_update(
