@@ -247,27 +247,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn a_key_held_for_another_request_is_refused_even_once_answered() {
-        let answered = StoredResponse {
+    fn answered() -> StoredResponse {
+        StoredResponse {
             status: 201,
             body: "{}".into(),
-        };
+        }
+    }
+
+    #[test]
+    fn a_key_held_for_another_request_is_refused_even_once_answered() {
         assert_eq!(
-            claim("other").on_held(held(Duration::hours(1), Some(answered))),
+            claim("other").on_held(held(Duration::hours(1), Some(answered()))),
             OnHeldKey::Outcome(ClaimOutcome::Mismatch)
         );
     }
 
     #[test]
     fn an_answered_key_is_replayed_however_old_its_claim() {
-        let answered = StoredResponse {
-            status: 201,
-            body: "{}".into(),
-        };
         assert_eq!(
-            claim("same").on_held(held(Duration::hours(1), Some(answered.clone()))),
-            OnHeldKey::Outcome(ClaimOutcome::Replay(answered))
+            claim("same").on_held(held(Duration::hours(1), Some(answered()))),
+            OnHeldKey::Outcome(ClaimOutcome::Replay(answered()))
         );
     }
 

@@ -120,9 +120,16 @@ impl ServiceDb {
 mod tests {
     use super::*;
 
+    fn command_error(code: i32) -> MongoError {
+        let failed: mongodb::error::CommandError =
+            mongodb::bson::from_document(doc! {"code": code, "errmsg": "refused"}).unwrap();
+        ErrorKind::Command(failed).into()
+    }
+
     #[test]
     fn only_the_namespace_exists_code_means_a_collection_was_created_meanwhile() {
-        let other = MongoError::custom("not a server error");
-        assert!(!namespace_exists(&other));
+        assert!(namespace_exists(&command_error(NAMESPACE_EXISTS)));
+        assert!(!namespace_exists(&command_error(13)));
+        assert!(!namespace_exists(&MongoError::custom("not a server error")));
     }
 }
