@@ -17,13 +17,3 @@ pub use find::{PageOf, find_page, find_sorted};
 pub use indexes::{index, ttl_index, unique_index, unique_where};
 pub use processed::ProcessedFacts;
 pub use transaction::{Transactions, TxError, TxResult};
-
-use mongodb::{Client, Database};
-
-use crate::store::StoreError;
-
-/// A service's database on the MongoDB at `uri`. The driver connects lazily and reconnects by
-/// itself; a bad URI fails here.
-pub async fn connect(uri: &str, database: &str) -> Result<Database, StoreError> {
-    Ok(Client::with_uri_str(uri).await?.database(database))
-}

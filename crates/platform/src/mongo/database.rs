@@ -6,9 +6,9 @@ use std::sync::Arc;
 use mongodb::bson::Document;
 use mongodb::bson::doc;
 use mongodb::error::{Error as MongoError, ErrorKind};
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
 
-use super::{Transactions, connect};
+use super::Transactions;
 use crate::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
 use crate::store::StoreError;
 
@@ -58,6 +58,12 @@ impl Schema {
 
 fn namespace_exists(e: &MongoError) -> bool {
     matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS)
+}
+
+/// A service's database on the MongoDB at `uri`. The driver connects lazily and reconnects by
+/// itself; a bad URI fails here.
+async fn connect(uri: &str, database: &str) -> Result<Database, StoreError> {
+    Ok(Client::with_uri_str(uri).await?.database(database))
 }
 
 /// A service's database with its transaction runner. Cheap to clone.
