@@ -1,22 +1,19 @@
-//! What every MongoDB adapter shares: the one transaction runner (and its retry policy), the
-//! conversions between domain values and BSON, and named index definitions.
+//! What every MongoDB adapter shares: the service database opened with its schema, the one
+//! transaction runner (and its retry policy), the processed fact ids of consumers, sorted finds
+//! and counted pages, the conversions between domain values and BSON, and named indexes.
 
 mod attempts;
 mod convert;
+mod database;
+mod find;
 mod indexes;
+mod processed;
 mod transaction;
 
 pub use attempts::TxAttempts;
 pub use convert::{decode_all, from_bson_time, money, parse_uuid, to_bson_time};
-pub use indexes::{index, unique_index};
+pub use database::{Schema, ServiceDb};
+pub use find::{PageOf, find_page, find_sorted};
+pub use indexes::{index, ttl_index, unique_index, unique_where};
+pub use processed::ProcessedFacts;
 pub use transaction::{Transactions, TxError, TxResult};
-
-use mongodb::{Client, Database};
-
-use crate::store::StoreError;
-
-/// A service's database on the MongoDB at `uri`. The driver connects lazily and reconnects by
-/// itself; a bad URI fails here.
-pub async fn connect(uri: &str, database: &str) -> Result<Database, StoreError> {
-    Ok(Client::with_uri_str(uri).await?.database(database))
-}

@@ -3,9 +3,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
-use mongodb::options::IndexOptions;
-use mongodb::{Collection, Database, IndexModel};
-use platform::mongo::{from_bson_time, parse_uuid, to_bson_time, unique_index};
+use mongodb::{Collection, IndexModel};
+use platform::mongo::{
+    Schema, ServiceDb, from_bson_time, parse_uuid, to_bson_time, ttl_index, unique_index,
+};
 use platform::{Role, StoreError};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -77,43 +78,41 @@ impl UserDoc {
 }
 
 pub struct MongoStore {
-    db: Database,
+    db: ServiceDb,
     users: Collection<UserDoc>,
     sessions: Collection<SessionDoc>,
+}
+
+/// A unique email; sessions deleted by the server once expired, and found by last use.
+fn schema() -> Schema {
+    Schema {
+        indexes: vec![
+            (
+                "users",
+                vec![unique_index(doc! {"email": 1}, "email_unique")],
+            ),
+            (
+                "sessions",
+                vec![
+                    ttl_index(doc! {"expiresAt": 1}, "expires_ttl", Duration::ZERO),
+                    // Under the server's default name, as first deployed.
+                    IndexModel::builder().keys(doc! {"lastSeenAt": 1}).build(),
+                ],
+            ),
+        ],
+        ..Schema::default()
+    }
 }
 
 impl MongoStore {
     /// Connects and makes sure the indexes exist (unique email; TTL on session expiry).
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let db = platform::mongo::connect(uri, database).await?;
-        let store = Self {
+        let db = ServiceDb::open(uri, database, schema()).await?;
+        Ok(Self {
             users: db.collection("users"),
             sessions: db.collection("sessions"),
             db,
-        };
-        store
-            .users
-            .create_index(unique_index(doc! {"email": 1}, "email_unique"))
-            .await?;
-        store
-            .sessions
-            .create_index(
-                IndexModel::builder()
-                    .keys(doc! {"expiresAt": 1})
-                    .options(
-                        IndexOptions::builder()
-                            .expire_after(Duration::ZERO)
-                            .name("expires_ttl".to_string())
-                            .build(),
-                    )
-                    .build(),
-            )
-            .await?;
-        store
-            .sessions
-            .create_index(IndexModel::builder().keys(doc! {"lastSeenAt": 1}).build())
-            .await?;
-        Ok(store)
+        })
     }
 }
 
@@ -240,7 +239,6 @@ impl AuthStore for MongoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run_command(doc! {"ping": 1}).await?;
-        Ok(())
+        self.db.ping().await
     }
 }

@@ -5,13 +5,14 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use mongodb::Collection;
 use mongodb::bson::{self, Document, doc};
-use mongodb::{Collection, Database};
 use platform::StoreError;
 use platform::mongo::{
-    Transactions, TxError, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+    PageOf, Schema, ServiceDb, TxError, find_page, find_sorted, from_bson_time, index, parse_uuid,
+    to_bson_time,
 };
-use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
+use platform::outbox::{self, OutboxMessage, OutboxStore};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -286,52 +287,38 @@ struct StaffMemberDoc {
 }
 
 pub struct MongoStore {
-    tx: Transactions,
-    db: Database,
+    db: ServiceDb,
     events: Collection<EventDoc>,
     staff: Collection<StaffDoc>,
-    outbox: MongoOutbox,
+}
+
+/// The indexes behind the catalogue queries, the outbox, and the staff lists (written inside
+/// transactions, so created up front).
+fn schema() -> Schema {
+    Schema {
+        indexes: vec![(
+            "events",
+            vec![
+                index(doc! {"status": 1, "dateTime": 1, "_id": 1}, "catalog"),
+                index(doc! {"category": 1, "dateTime": 1}, "by_category"),
+                index(doc! {"cityKey": 1, "dateTime": 1}, "by_city"),
+                index(doc! {"createdBy": 1, "createdAt": -1}, "by_creator"),
+            ],
+        )],
+        created_up_front: &["event_staff"],
+        outbox: true,
+    }
 }
 
 impl MongoStore {
     /// Connects and makes sure the indexes behind the catalogue queries exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let db = platform::mongo::connect(uri, database).await?;
-        let store = Self {
+        let db = ServiceDb::open(uri, database, schema()).await?;
+        Ok(Self {
             events: db.collection("events"),
             staff: db.collection("event_staff"),
-            outbox: MongoOutbox::new(&db),
-            tx: Transactions::new(&db),
             db,
-        };
-        store
-            .events
-            .create_indexes([
-                index(doc! {"status": 1, "dateTime": 1, "_id": 1}, "catalog"),
-                index(doc! {"category": 1, "dateTime": 1}, "by_category"),
-                index(doc! {"cityKey": 1, "dateTime": 1}, "by_city"),
-                index(doc! {"createdBy": 1, "createdAt": -1}, "by_creator"),
-            ])
-            .await?;
-        store.outbox.ensure_indexes().await?;
-        // Written inside transactions, so created up front (implicit creation in a transaction
-        // needs MongoDB 4.4 and conflicts when two transactions race to it).
-        if !store
-            .db
-            .list_collection_names()
-            .await?
-            .iter()
-            .any(|n| n == "event_staff")
-        {
-            match store.db.create_collection("event_staff").await {
-                Ok(()) => {}
-                // 48: created meanwhile by another replica.
-                Err(e) if matches!(e.kind.as_ref(), mongodb::error::ErrorKind::Command(c) if c.code == 48) =>
-                    {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Ok(store)
+        })
     }
 }
 
@@ -353,7 +340,8 @@ impl MongoStore {
         T: Serialize + Clone + Send + Sync + 'static,
     {
         let replaced = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, session| {
                 let (filter, doc, fact) = (filter.clone(), doc.clone(), fact.clone());
                 Box::pin(async move {
@@ -364,7 +352,7 @@ impl MongoStore {
                     if result.matched_count != 1 {
                         return Err(TxError::Stop(VersionChanged));
                     }
-                    outbox::insert_mongo(&store.db, session, &fact).await?;
+                    outbox::insert_mongo(store.db.database(), session, &fact).await?;
                     Ok(())
                 })
             })
@@ -382,12 +370,13 @@ impl EventStore for MongoStore {
                 self.events.insert_one(doc).await?;
             }
             Some(fact) => {
-                self.tx
+                self.db
+                    .tx()
                     .run(self, |store, session| {
                         let (doc, fact) = (doc.clone(), fact.clone());
                         Box::pin(async move {
                             store.events.insert_one(doc).session(&mut *session).await?;
-                            outbox::insert_mongo(&store.db, session, &fact).await?;
+                            outbox::insert_mongo(store.db.database(), session, &fact).await?;
                             Ok(())
                         })
                     })
@@ -429,28 +418,24 @@ impl EventStore for MongoStore {
         filter: &CatalogFilter,
         now: DateTime<Utc>,
     ) -> Result<CatalogPage, StoreError> {
+        let page = PageOf {
+            sort: doc! {"dateTime": 1, "_id": 1},
+            offset: filter.offset(),
+            limit: filter.limit,
+        };
         let query = catalog_query(filter, now);
-        let total = self.events.count_documents(query.clone()).await?;
-        let found = self
-            .events
-            .find(query)
-            .sort(doc! {"dateTime": 1, "_id": 1})
-            .skip(filter.offset())
-            .limit(i64::from(filter.limit))
-            .await?;
-        Ok(CatalogPage {
-            events: decode_all(found, EventDoc::into_event).await?,
-            total,
-        })
+        let (events, total) = find_page(&self.events, query, page, EventDoc::into_event).await?;
+        Ok(CatalogPage { events, total })
     }
 
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
-        let found = self
-            .events
-            .find(doc! {"createdBy": user.to_string()})
-            .sort(doc! {"createdAt": -1, "_id": -1})
-            .await?;
-        decode_all(found, EventDoc::into_event).await
+        find_sorted(
+            &self.events,
+            doc! {"createdBy": user.to_string()},
+            doc! {"createdAt": -1, "_id": -1},
+            EventDoc::into_event,
+        )
+        .await
     }
 
     async fn count(&self) -> Result<u64, StoreError> {
@@ -507,7 +492,8 @@ impl EventStore for MongoStore {
         }
         // The first list is an insert: a concurrent first list collides on `_id`.
         let saved = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, session| {
                 let (doc, fact) = (doc.clone(), fact.clone());
                 Box::pin(async move {
@@ -518,7 +504,7 @@ impl EventStore for MongoStore {
                         }
                         Err(e) => return Err(e.into()),
                     }
-                    outbox::insert_mongo(&store.db, session, &fact).await?;
+                    outbox::insert_mongo(store.db.database(), session, &fact).await?;
                     Ok(())
                 })
             })
@@ -527,12 +513,11 @@ impl EventStore for MongoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run_command(doc! {"ping": 1}).await?;
-        Ok(())
+        self.db.ping().await
     }
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {
-        Arc::new(self.outbox.clone())
+        self.db.outbox()
     }
 }
 

@@ -8,10 +8,11 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::Price;
 use contracts::orders::{CancelReason, OrderCustomer, OrderLine};
 use mongodb::bson::{self, doc};
-use mongodb::{ClientSession, Collection, Database};
+use mongodb::{ClientSession, Collection};
 use platform::StoreError;
 use platform::mongo::{
-    Transactions, TxResult, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+    ProcessedFacts, Schema, ServiceDb, TxResult, decode_all, find_sorted, from_bson_time, index,
+    parse_uuid, to_bson_time,
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -52,15 +53,6 @@ struct OrderDoc {
     #[serde(default)]
     cancel_reason: Option<String>,
     paid: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ProcessedDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    subject: String,
-    processed_at: bson::DateTime,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -222,44 +214,47 @@ impl MailDoc {
 }
 
 pub struct MongoStore {
-    db: Database,
+    db: ServiceDb,
     events: Collection<EventDoc>,
     orders: Collection<OrderDoc>,
-    processed: Collection<ProcessedDoc>,
+    processed: ProcessedFacts,
     mails: Collection<MailDoc>,
-    tx: Transactions,
+}
+
+/// The indexes behind the queries on orders and mails.
+fn schema() -> Schema {
+    Schema {
+        indexes: vec![
+            (
+                "orders",
+                vec![
+                    index(doc! {"eventId": 1, "paid": 1}, "paid_by_event"),
+                    index(doc! {"status": 1, "expiresAt": 1}, "pending_by_expiry"),
+                ],
+            ),
+            (
+                "mails",
+                vec![
+                    index(doc! {"factId": 1}, "by_fact"),
+                    index(doc! {"state": 1, "createdAt": 1}, "unsent"),
+                    index(doc! {"userId": 1, "state": 1, "sentAt": -1}, "sent_to"),
+                ],
+            ),
+        ],
+        ..Schema::default()
+    }
 }
 
 impl MongoStore {
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let db = platform::mongo::connect(uri, database).await?;
-        let store = Self {
+        let db = ServiceDb::open(uri, database, schema()).await?;
+        Ok(Self {
             events: db.collection("events"),
             orders: db.collection("orders"),
-            processed: db.collection("processed_facts"),
+            processed: ProcessedFacts::new(&db, "processed_facts"),
             mails: db.collection("mails"),
-            tx: Transactions::new(&db),
             db,
-        };
-        store.ensure_indexes().await?;
-        Ok(store)
-    }
-
-    async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        self.orders
-            .create_indexes([
-                index(doc! {"eventId": 1, "paid": 1}, "paid_by_event"),
-                index(doc! {"status": 1, "expiresAt": 1}, "pending_by_expiry"),
-            ])
-            .await?;
-        self.mails
-            .create_indexes([
-                index(doc! {"factId": 1}, "by_fact"),
-                index(doc! {"state": 1, "createdAt": 1}, "unsent"),
-                index(doc! {"userId": 1, "state": 1, "sentAt": -1}, "sent_to"),
-            ])
-            .await?;
-        Ok(())
+        })
     }
 
     /// Stores `e` unless the stored version is the same or newer.
@@ -285,23 +280,13 @@ impl MongoStore {
         session: &mut ClientSession,
         fact: &FactRecord,
     ) -> TxResult<Recorded> {
-        if self
+        if !self
             .processed
-            .find_one(doc! {"_id": &fact.fact_id})
-            .session(&mut *session)
+            .first_time(&mut *session, &fact.fact_id, &fact.subject, fact.at)
             .await?
-            .is_some()
         {
             return Ok(Recorded::Duplicate);
         }
-        self.processed
-            .insert_one(ProcessedDoc {
-                id: fact.fact_id.clone(),
-                subject: fact.subject.clone(),
-                processed_at: to_bson_time(fact.at),
-            })
-            .session(&mut *session)
-            .await?;
         if let Some(e) = &fact.event {
             self.upsert_event_in(&mut *session, e).await?;
         }
@@ -361,12 +346,13 @@ impl NotificationStore for MongoStore {
     }
 
     async fn paid_orders_of_event(&self, event_id: Uuid) -> Result<Vec<OrderRecord>, StoreError> {
-        let found = self
-            .orders
-            .find(doc! {"eventId": event_id.to_string(), "paid": true})
-            .sort(doc! {"_id": 1})
-            .await?;
-        decode_all(found, OrderDoc::into_record).await
+        find_sorted(
+            &self.orders,
+            doc! {"eventId": event_id.to_string(), "paid": true},
+            doc! {"_id": 1},
+            OrderDoc::into_record,
+        )
+        .await
     }
 
     async fn holds_ending(
@@ -374,19 +360,21 @@ impl NotificationStore for MongoStore {
         from: DateTime<Utc>,
         until: DateTime<Utc>,
     ) -> Result<Vec<OrderRecord>, StoreError> {
-        let found = self
-            .orders
-            .find(doc! {
+        find_sorted(
+            &self.orders,
+            doc! {
                 "status": OrderStatus::Pending.as_str(),
                 "expiresAt": {"$gt": to_bson_time(from), "$lte": to_bson_time(until)},
-            })
-            .sort(doc! {"expiresAt": 1, "_id": 1})
-            .await?;
-        decode_all(found, OrderDoc::into_record).await
+            },
+            doc! {"expiresAt": 1, "_id": 1},
+            OrderDoc::into_record,
+        )
+        .await
     }
 
     async fn record(&self, fact: &FactRecord) -> Result<Recorded, StoreError> {
-        self.tx
+        self.db
+            .tx()
             .run(self, |store, session| {
                 let fact = fact.clone();
                 Box::pin(async move { store.record_in(session, &fact).await })
@@ -477,8 +465,7 @@ impl NotificationStore for MongoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run_command(doc! {"ping": 1}).await?;
-        Ok(())
+        self.db.ping().await
     }
 }
 

@@ -136,6 +136,38 @@ impl Settle {
     }
 }
 
+/// A key claimed before, as the store holds it.
+#[derive(Debug, Clone)]
+pub struct HeldKey {
+    pub fingerprint: String,
+    pub claimed_at: DateTime<Utc>,
+    /// The first answer, once there is one.
+    pub response: Option<StoredResponse>,
+}
+
+/// What a claim on a key held before comes to: an outcome at once, or a take-over of a claim left
+/// unanswered too long (its process died), which the store writes guarded by that staleness.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OnHeldKey {
+    Outcome(ClaimOutcome),
+    TakeOver,
+}
+
+impl KeyClaim {
+    /// The rule for a key held before: another request's key is refused, an answered one
+    /// replayed, a stale claim taken over; otherwise the first request is still running.
+    pub fn on_held(&self, held: HeldKey) -> OnHeldKey {
+        if held.fingerprint != self.fingerprint {
+            return OnHeldKey::Outcome(ClaimOutcome::Mismatch);
+        }
+        match held.response {
+            Some(answer) => OnHeldKey::Outcome(ClaimOutcome::Replay(answer)),
+            None if held.claimed_at < self.stale_before => OnHeldKey::TakeOver,
+            None => OnHeldKey::Outcome(ClaimOutcome::InProgress),
+        }
+    }
+}
+
 #[async_trait]
 pub trait PaymentStore: Send + Sync + 'static {
     // -- the order projection --
@@ -188,4 +220,65 @@ pub async fn open(config: &StoreConfig) -> anyhow::Result<Arc<dyn PaymentStore>>
         StoreConfig::Sqlite { path } => Arc::new(SqliteStore::open(path)?),
         StoreConfig::Mongo { uri, database } => Arc::new(MongoStore::connect(uri, database).await?),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+
+    fn claim(fingerprint: &str) -> KeyClaim {
+        let at = platform::time::now();
+        KeyClaim {
+            user_id: Uuid::now_v7(),
+            key: "k".into(),
+            fingerprint: fingerprint.into(),
+            at,
+            stale_before: at - Duration::minutes(1),
+        }
+    }
+
+    fn held(claimed_ago: Duration, response: Option<StoredResponse>) -> HeldKey {
+        HeldKey {
+            fingerprint: "same".into(),
+            claimed_at: platform::time::now() - claimed_ago,
+            response,
+        }
+    }
+
+    fn answered() -> StoredResponse {
+        StoredResponse {
+            status: 201,
+            body: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn a_key_held_for_another_request_is_refused_even_once_answered() {
+        assert_eq!(
+            claim("other").on_held(held(Duration::hours(1), Some(answered()))),
+            OnHeldKey::Outcome(ClaimOutcome::Mismatch)
+        );
+    }
+
+    #[test]
+    fn an_answered_key_is_replayed_however_old_its_claim() {
+        assert_eq!(
+            claim("same").on_held(held(Duration::hours(1), Some(answered()))),
+            OnHeldKey::Outcome(ClaimOutcome::Replay(answered()))
+        );
+    }
+
+    #[test]
+    fn an_unanswered_claim_is_taken_over_only_once_stale() {
+        assert_eq!(
+            claim("same").on_held(held(Duration::hours(1), None)),
+            OnHeldKey::TakeOver
+        );
+        assert_eq!(
+            claim("same").on_held(held(Duration::seconds(1), None)),
+            OnHeldKey::Outcome(ClaimOutcome::InProgress)
+        );
+    }
 }

@@ -14,19 +14,20 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use mongodb::bson::{self, Document, doc};
-use mongodb::options::{IndexOptions, ReturnDocument};
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::options::ReturnDocument;
+use mongodb::{ClientSession, Collection};
 use platform::StoreError;
 use platform::mongo::{
-    Transactions, TxResult, decode_all, from_bson_time, index, money, parse_uuid, to_bson_time,
+    ProcessedFacts, Schema, ServiceDb, TxResult, decode_all, find_sorted, from_bson_time, index,
+    money, parse_uuid, to_bson_time, unique_where,
 };
-use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
+use platform::outbox::OutboxStore;
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use uuid::Uuid;
 
-use super::{FactApplied, Inserted, OrderFact, PaymentStore, Settle, Settled};
+use super::{FactApplied, HeldKey, Inserted, OnHeldKey, OrderFact, PaymentStore, Settle, Settled};
 use crate::card::CardBrand;
 use crate::domain::{
     GatewayResponse, Lifecycle, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails,
@@ -136,15 +137,6 @@ struct KeyDoc {
     #[serde(default)]
     response: Option<ResponseDoc>,
     created_at: bson::DateTime,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ProcessedDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    subject: String,
-    processed_at: bson::DateTime,
 }
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
@@ -275,56 +267,52 @@ impl OrderDoc {
 }
 
 pub struct MongoStore {
-    tx: Transactions,
-    db: Database,
+    db: ServiceDb,
     payments: Collection<PaymentDoc>,
     orders: Collection<OrderDoc>,
     keys: Collection<KeyDoc>,
-    processed: Collection<ProcessedDoc>,
-    outbox: MongoOutbox,
+    processed: ProcessedFacts,
+}
+
+/// The one holder per order (see the module comment), the payment queries, and the outbox.
+fn schema() -> Schema {
+    Schema {
+        indexes: vec![
+            (
+                "payments",
+                vec![
+                    unique_where(
+                        doc! {"holdsOrder": 1},
+                        "one_holder_per_order",
+                        doc! {"holdsOrder": {"$type": "string"}},
+                    ),
+                    index(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
+                    index(doc! {"userId": 1, "createdAt": -1}, "by_user"),
+                    index(doc! {"status": 1, "updatedAt": 1}, "by_status"),
+                ],
+            ),
+            // Behind `purge_keys`, which deletes keys older than the configured TTL.
+            (
+                "idempotency_keys",
+                vec![index(doc! {"createdAt": 1}, "by_created")],
+            ),
+        ],
+        outbox: true,
+        ..Schema::default()
+    }
 }
 
 impl MongoStore {
     /// Connects and makes sure the indexes exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let db = platform::mongo::connect(uri, database).await?;
-        let store = Self {
+        let db = ServiceDb::open(uri, database, schema()).await?;
+        Ok(Self {
             payments: db.collection("payments"),
             orders: db.collection("orders"),
             keys: db.collection("idempotency_keys"),
-            processed: db.collection("processed_events"),
-            outbox: MongoOutbox::new(&db),
-            tx: Transactions::new(&db),
+            processed: ProcessedFacts::new(&db, "processed_events"),
             db,
-        };
-        store.ensure_indexes().await?;
-        Ok(store)
-    }
-
-    async fn ensure_indexes(&self) -> Result<(), StoreError> {
-        self.payments
-            .create_indexes([
-                IndexModel::builder()
-                    .keys(doc! {"holdsOrder": 1})
-                    .options(
-                        IndexOptions::builder()
-                            .name("one_holder_per_order".to_string())
-                            .unique(true)
-                            .partial_filter_expression(doc! {"holdsOrder": {"$type": "string"}})
-                            .build(),
-                    )
-                    .build(),
-                index(doc! {"orderId": 1, "createdAt": 1}, "by_order"),
-                index(doc! {"userId": 1, "createdAt": -1}, "by_user"),
-                index(doc! {"status": 1, "updatedAt": 1}, "by_status"),
-            ])
-            .await?;
-        // Behind `purge_keys`, which deletes keys older than the configured TTL.
-        self.keys
-            .create_index(index(doc! {"createdAt": 1}, "by_created"))
-            .await?;
-        self.outbox.ensure_indexes().await?;
-        Ok(())
+        })
     }
 
     async fn payments_in(
@@ -401,17 +389,6 @@ impl MongoStore {
         Ok(result.matched_count == 1)
     }
 
-    async fn insert_facts_in(
-        &self,
-        session: &mut ClientSession,
-        facts: &[OutboxMessage],
-    ) -> TxResult<()> {
-        for f in facts {
-            outbox::insert_mongo(&self.db, &mut *session, f).await?;
-        }
-        Ok(())
-    }
-
     async fn holder_of(&self, order_id: Uuid) -> Result<Option<Payment>, StoreError> {
         match self
             .payments
@@ -438,7 +415,8 @@ impl PaymentStore for MongoStore {
     }
 
     async fn remember_order(&self, order: &OrderRecord) -> Result<OrderRecord, StoreError> {
-        self.tx
+        self.db
+            .tx()
             .run(self, |store, session| {
                 let order = order.clone();
                 Box::pin(async move { store.merge_order_in(session, &order).await })
@@ -447,28 +425,17 @@ impl PaymentStore for MongoStore {
     }
 
     async fn apply_order_fact(&self, fact: &OrderFact) -> Result<FactApplied, StoreError> {
-        self.tx.run(self, |store, session| {
+        self.db.tx().run(self, |store, session| {
             let fact = fact.clone();
             Box::pin(async move {
                 let id = fact.event_id.to_string();
-                if store
+                if !store
                     .processed
-                    .find_one(doc! {"_id": &id})
-                    .session(&mut *session)
+                    .first_time(&mut *session, &id, &fact.subject, fact.at)
                     .await?
-                    .is_some()
                 {
                     return Ok(FactApplied::Duplicate);
                 }
-                store
-                    .processed
-                    .insert_one(ProcessedDoc {
-                        id,
-                        subject: fact.subject.clone(),
-                        processed_at: to_bson_time(fact.at),
-                    })
-                    .session(&mut *session)
-                    .await?;
                 let merged = store.merge_order_in(&mut *session, &fact.order).await?;
                 let completed = store
                     .payments_in(
@@ -483,7 +450,7 @@ impl PaymentStore for MongoStore {
                         .replace_payment_in(&mut *session, p, PaymentStatus::Completed)
                         .await?;
                 }
-                store.insert_facts_in(&mut *session, &facts).await?;
+                store.db.insert_facts(&mut *session, &facts).await?;
                 Ok(FactApplied::Applied { refunded })
             })
         })
@@ -536,7 +503,8 @@ impl PaymentStore for MongoStore {
     }
 
     async fn settle(&self, settle: &Settle) -> Result<Settled, StoreError> {
-        self.tx
+        self.db
+            .tx()
             .run(self, |store, session| {
                 let s = settle.clone();
                 Box::pin(async move {
@@ -569,7 +537,7 @@ impl PaymentStore for MongoStore {
                     {
                         return Err(corrupt("payment changed inside a transaction").into());
                     }
-                    store.insert_facts_in(&mut *session, &done.facts).await?;
+                    store.db.insert_facts(&mut *session, &done.facts).await?;
                     if let (Some(key), Some(response)) = (&s.key, &plan.settled.response) {
                         store
                             .keys
@@ -594,12 +562,13 @@ impl PaymentStore for MongoStore {
     }
 
     async fn payments_for_order(&self, order_id: Uuid) -> Result<Vec<Payment>, StoreError> {
-        let found = self
-            .payments
-            .find(doc! {"orderId": order_id.to_string()})
-            .sort(doc! {"createdAt": 1, "_id": 1})
-            .await?;
-        decode_all(found, PaymentDoc::into_payment).await
+        find_sorted(
+            &self.payments,
+            doc! {"orderId": order_id.to_string()},
+            doc! {"createdAt": 1, "_id": 1},
+            PaymentDoc::into_payment,
+        )
+        .await
     }
 
     async fn abandon_stale(
@@ -622,7 +591,8 @@ impl PaymentStore for MongoStore {
                 continue;
             };
             let changed = self
-                .tx
+                .db
+                .tx()
                 .run(self, |store, session| {
                     let (failed, fact) = (failed.clone(), fact.clone());
                     Box::pin(async move {
@@ -633,7 +603,8 @@ impl PaymentStore for MongoStore {
                             return Ok(false);
                         }
                         store
-                            .insert_facts_in(&mut *session, fact.as_slice())
+                            .db
+                            .insert_facts(&mut *session, fact.as_slice())
                             .await?;
                         Ok(true)
                     })
@@ -664,15 +635,18 @@ impl PaymentStore for MongoStore {
             // Expired and deleted between the two calls: the next attempt will claim it.
             return Ok(ClaimOutcome::InProgress);
         };
-        if existing.fingerprint != claim.fingerprint {
-            return Ok(ClaimOutcome::Mismatch);
-        }
-        if let Some(r) = existing.response {
-            return Ok(ClaimOutcome::Replay(StoredResponse {
+        let held = HeldKey {
+            fingerprint: existing.fingerprint,
+            claimed_at: from_bson_time(existing.claimed_at),
+            response: existing.response.map(|r| StoredResponse {
                 status: u16::try_from(r.status).unwrap_or(500),
                 body: r.body,
-            }));
+            }),
+        };
+        if let OnHeldKey::Outcome(outcome) = claim.on_held(held) {
+            return Ok(outcome);
         }
+        // Taken over only if still unanswered and stale: a concurrent claim may have won.
         let taken_over = self
             .keys
             .find_one_and_update(
@@ -713,11 +687,10 @@ impl PaymentStore for MongoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run_command(doc! {"ping": 1}).await?;
-        Ok(())
+        self.db.ping().await
     }
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {
-        Arc::new(self.outbox.clone())
+        self.db.outbox()
     }
 }

@@ -13,7 +13,7 @@ use platform::sqlite::{Migrated, RowExt, Schema, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
-use super::{FactApplied, Inserted, OrderFact, PaymentStore, Settle, Settled};
+use super::{FactApplied, HeldKey, Inserted, OnHeldKey, OrderFact, PaymentStore, Settle, Settled};
 use crate::card::CardBrand;
 use crate::domain::{
     GatewayResponse, OrderRecord, OrderSource, OrderStatus, Payment, PaymentDetails, PaymentMethod,
@@ -466,16 +466,20 @@ impl PaymentStore for SqliteStore {
                          FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
                         params![user, claim.key],
                         |r| {
-                            Ok((
-                                r.get::<_, String>(0)?,
-                                r.get::<_, i64>(1)?,
-                                r.get::<_, Option<i64>>(2)?,
-                                r.get::<_, Option<String>>(3)?,
-                            ))
+                            let status: Option<i64> = r.get(2)?;
+                            let body: Option<String> = r.get(3)?;
+                            Ok(HeldKey {
+                                fingerprint: r.get(0)?,
+                                claimed_at: r.time(1)?,
+                                response: status.zip(body).map(|(status, body)| StoredResponse {
+                                    status: u16::try_from(status).unwrap_or(500),
+                                    body,
+                                }),
+                            })
                         },
                     )
                     .optional()?;
-                let outcome = match existing {
+                let outcome = match existing.map(|held| claim.on_held(held)) {
                     None => {
                         tx.execute(
                             "INSERT INTO idempotency_keys (user_id, key, fingerprint, claimed_at, created_at) \
@@ -484,21 +488,15 @@ impl PaymentStore for SqliteStore {
                         )?;
                         ClaimOutcome::Claimed
                     }
-                    Some((fingerprint, _, _, _)) if fingerprint != claim.fingerprint => {
-                        ClaimOutcome::Mismatch
-                    }
-                    Some((_, _, Some(status), Some(body))) => ClaimOutcome::Replay(StoredResponse {
-                        status: u16::try_from(status).unwrap_or(500),
-                        body,
-                    }),
-                    Some((_, claimed_at, _, _)) if claimed_at < millis(claim.stale_before) => {
+                    Some(OnHeldKey::Outcome(outcome)) => outcome,
+                    // The transaction holds the key's row: no other claim moves it meanwhile.
+                    Some(OnHeldKey::TakeOver) => {
                         tx.execute(
                             "UPDATE idempotency_keys SET claimed_at = ?3 WHERE user_id = ?1 AND key = ?2",
                             params![user, claim.key, millis(claim.at)],
                         )?;
                         ClaimOutcome::Claimed
                     }
-                    Some(_) => ClaimOutcome::InProgress,
                 };
                 tx.commit()?;
                 Ok(outcome)

@@ -38,15 +38,14 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, Document, doc};
-use mongodb::error::{Error as MongoError, ErrorKind};
-use mongodb::{ClientSession, Collection, Database};
+use mongodb::{ClientSession, Collection};
 use platform::StoreError;
 use platform::money::{Currency, Money};
 use platform::mongo::{
-    Transactions, TxError, TxResult, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
-    unique_index,
+    PageOf, Schema, ServiceDb, TxError, TxResult, decode_all, find_page, find_sorted,
+    from_bson_time, index, parse_uuid, to_bson_time, unique_index,
 };
-use platform::outbox::{self, MongoOutbox, OutboxMessage, OutboxStore};
+use platform::outbox::OutboxStore;
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -65,9 +64,6 @@ use crate::order::{
 use api_types::checkin::{CheckinCounter, CheckinResponse};
 
 mod waitlist;
-
-/// The server's code for "namespace exists", when two replicas create a collection at once.
-const NAMESPACE_EXISTS: i32 = 48;
 
 /// The migration that gave older orders `paidAt`, `cancelledAt` and `search`.
 const AFTER_THE_SALE: &str = "after_the_sale";
@@ -564,13 +560,8 @@ impl KeyDoc {
     }
 }
 
-fn namespace_exists(e: &MongoError) -> bool {
-    matches!(e.kind.as_ref(), ErrorKind::Command(c) if c.code == NAMESPACE_EXISTS)
-}
-
 pub struct MongoStore {
-    tx: Transactions,
-    db: Database,
+    db: ServiceDb,
     events: Collection<EventDoc>,
     inventory: Collection<InventoryDoc>,
     orders: Collection<OrderDoc>,
@@ -582,13 +573,61 @@ pub struct MongoStore {
     staff: Collection<StaffDoc>,
     checkins: Collection<CheckinDoc>,
     scans: Collection<ScanDoc>,
-    outbox: MongoOutbox,
+}
+
+/// The indexes behind the order, stock, ticket and check-in queries, the outbox, and the
+/// collections written inside transactions (created up front).
+fn schema() -> Schema {
+    Schema {
+        indexes: vec![
+            (
+                "orders",
+                vec![
+                    unique_index(doc! {"bookingReference": 1}, "booking_reference_unique"),
+                    index(doc! {"userId": 1, "createdAt": -1, "_id": -1}, "by_user"),
+                    index(doc! {"status": 1, "expiresAt": 1}, "by_status_expiry"),
+                    index(doc! {"eventId": 1, "status": 1}, "by_event_status"),
+                    index(
+                        doc! {"eventId": 1, "createdAt": -1, "_id": -1},
+                        "by_event_created",
+                    ),
+                ],
+            ),
+            ("events", vec![index(doc! {"status": 1}, "by_status")]),
+            (
+                "inventory",
+                vec![index(doc! {"eventId": 1, "position": 1}, "by_event")],
+            ),
+            (
+                "tickets",
+                vec![index(doc! {"orderId": 1, "seq": 1}, "by_order")],
+            ),
+            (
+                "payment_attempts",
+                vec![index(doc! {"orderId": 1, "at": 1, "status": 1}, "by_order")],
+            ),
+            (
+                "event_keys",
+                vec![index(doc! {"eventId": 1, "version": 1}, "by_event")],
+            ),
+            ("checkins", vec![index(doc! {"eventId": 1}, "by_event")]),
+            (waitlist::COLLECTION, waitlist::indexes()),
+        ],
+        created_up_front: &[
+            "events",
+            "processed_events",
+            "idempotency_keys",
+            "checkin_scans",
+            waitlist::COLLECTION,
+        ],
+        outbox: true,
+    }
 }
 
 impl MongoStore {
     /// Connects and makes sure the collections and indexes exist.
     pub async fn connect(uri: &str, database: &str) -> Result<Self, StoreError> {
-        let db = platform::mongo::connect(uri, database).await?;
+        let db = ServiceDb::open(uri, database, schema()).await?;
         let store = Self {
             events: db.collection("events"),
             inventory: db.collection("inventory"),
@@ -601,67 +640,10 @@ impl MongoStore {
             staff: db.collection("event_staff"),
             checkins: db.collection("checkins"),
             scans: db.collection("checkin_scans"),
-            outbox: MongoOutbox::new(&db),
-            tx: Transactions::new(&db),
             db,
         };
-        store.ensure_schema().await?;
+        store.migrate().await?;
         Ok(store)
-    }
-
-    async fn ensure_schema(&self) -> Result<(), StoreError> {
-        self.orders
-            .create_indexes([
-                unique_index(doc! {"bookingReference": 1}, "booking_reference_unique"),
-                index(doc! {"userId": 1, "createdAt": -1, "_id": -1}, "by_user"),
-                index(doc! {"status": 1, "expiresAt": 1}, "by_status_expiry"),
-                index(doc! {"eventId": 1, "status": 1}, "by_event_status"),
-                index(
-                    doc! {"eventId": 1, "createdAt": -1, "_id": -1},
-                    "by_event_created",
-                ),
-            ])
-            .await?;
-        self.events
-            .create_index(index(doc! {"status": 1}, "by_status"))
-            .await?;
-        self.inventory
-            .create_index(index(doc! {"eventId": 1, "position": 1}, "by_event"))
-            .await?;
-        self.tickets
-            .create_index(index(doc! {"orderId": 1, "seq": 1}, "by_order"))
-            .await?;
-        self.attempts
-            .create_index(index(doc! {"orderId": 1, "at": 1, "status": 1}, "by_order"))
-            .await?;
-        self.event_keys
-            .create_index(index(doc! {"eventId": 1, "version": 1}, "by_event"))
-            .await?;
-        self.checkins
-            .create_index(index(doc! {"eventId": 1}, "by_event"))
-            .await?;
-        self.outbox.ensure_indexes().await?;
-        waitlist::ensure_indexes(&self.db).await?;
-        // Collections written inside transactions are created up front: implicit creation in a
-        // transaction needs MongoDB 4.4 and conflicts when concurrent transactions race to it.
-        let existing = self.db.list_collection_names().await?;
-        for name in [
-            "events",
-            "processed_events",
-            "idempotency_keys",
-            "checkin_scans",
-            waitlist::COLLECTION,
-        ] {
-            if existing.iter().any(|n| n == name) {
-                continue;
-            }
-            match self.db.create_collection(name).await {
-                Ok(()) => {}
-                Err(e) if namespace_exists(&e) => {}
-                Err(e) => return Err(e.into()),
-            }
-        }
-        self.migrate().await
     }
 
     /// Gives documents written before a field existed what can be known of it, once per
@@ -802,17 +784,6 @@ impl MongoStore {
         Ok(result.matched_count == 1)
     }
 
-    async fn insert_facts<E>(
-        &self,
-        s: &mut ClientSession,
-        facts: &[OutboxMessage],
-    ) -> TxResult<(), E> {
-        for fact in facts {
-            outbox::insert_mongo(&self.db, &mut *s, fact).await?;
-        }
-        Ok(())
-    }
-
     /// Writes a lifecycle decision on `order_id`.
     async fn write<E>(
         &self,
@@ -875,7 +846,7 @@ impl MongoStore {
                 .session(&mut *s)
                 .await?;
         }
-        self.insert_facts(s, &d.facts).await?;
+        self.db.insert_facts(s, &d.facts).await?;
         // Seats given back go to the waitlist first, before anyone else can book them.
         self.offer_freed(s, &d.stock).await
     }
@@ -1046,7 +1017,7 @@ impl MongoStore {
             }
             Err(e) => return Err(e.into()),
         }
-        self.insert_facts(s, &placed.facts).await?;
+        self.db.insert_facts(s, &placed.facts).await?;
         if let Some(idem) = &booking.idempotency {
             match self
                 .keys
@@ -1089,7 +1060,7 @@ impl MongoStore {
         {
             return Err(corrupt(format!("check-in {w:?} missed inside its transaction")).into());
         }
-        self.insert_facts(s, &decision.facts).await?;
+        self.db.insert_facts(s, &decision.facts).await?;
         let stored = ScanDoc {
             id,
             answer: serde_json::to_string(&decision.response).map_err(StoreError::backend)?,
@@ -1247,18 +1218,20 @@ impl TicketStore for MongoStore {
             return Ok(None);
         };
         let event = event.into_info()?;
-        let cursor = self
-            .inventory
-            .find(doc! {"eventId": event_id.to_string()})
-            .sort(doc! {"position": 1})
-            .await?;
-        let stock = decode_all(cursor, |d| d.into_stock(event.currency)).await?;
+        let stock = find_sorted(
+            &self.inventory,
+            doc! {"eventId": event_id.to_string()},
+            doc! {"position": 1},
+            |d| d.into_stock(event.currency),
+        )
+        .await?;
         Ok(Some(EventStock::from_stock(event, stock)))
     }
 
     async fn apply_event(&self, info: &EventInfo) -> Result<bool, StoreError> {
         let stored = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, s| {
                 let info = info.clone();
                 Box::pin(async move { store.apply_event_in(s, &info).await })
@@ -1269,7 +1242,8 @@ impl TicketStore for MongoStore {
 
     async fn book(&self, booking: &Booking) -> Result<BookResult, StoreError> {
         let result = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, s| {
                 let booking = booking.clone();
                 Box::pin(async move { store.book_in(s, &booking).await })
@@ -1305,38 +1279,38 @@ impl TicketStore for MongoStore {
             return Ok(None);
         };
         let order = order.into_order()?;
-        let attempts = self
-            .attempts
-            .find(doc! {"orderId": id.to_string()})
-            .sort(doc! {"at": 1, "status": 1})
-            .await?;
-        let tickets = self
-            .tickets
-            .find(doc! {"orderId": id.to_string()})
-            .sort(doc! {"seq": 1})
-            .await?;
+        let of_order = doc! {"orderId": id.to_string()};
+        let attempts = find_sorted(
+            &self.attempts,
+            of_order.clone(),
+            doc! {"at": 1, "status": 1},
+            AttemptDoc::into_attempt,
+        )
+        .await?;
+        let tickets = find_sorted(&self.tickets, of_order, doc! {"seq": 1}, |t| {
+            Ok(IssuedTicket {
+                code: t.code,
+                ticket_type: t.ticket_type,
+                void: t.void,
+                signed_code: None,
+            })
+        })
+        .await?;
         Ok(Some(OrderDetails {
             order,
-            attempts: decode_all(attempts, AttemptDoc::into_attempt).await?,
-            tickets: decode_all(tickets, |t| {
-                Ok(IssuedTicket {
-                    code: t.code,
-                    ticket_type: t.ticket_type,
-                    void: t.void,
-                    signed_code: None,
-                })
-            })
-            .await?,
+            attempts,
+            tickets,
         }))
     }
 
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
-        let cursor = self
-            .orders
-            .find(doc! {"userId": user_id.to_string()})
-            .sort(doc! {"createdAt": -1, "_id": -1})
-            .await?;
-        decode_all(cursor, OrderDoc::into_order).await
+        find_sorted(
+            &self.orders,
+            doc! {"userId": user_id.to_string()},
+            doc! {"createdAt": -1, "_id": -1},
+            OrderDoc::into_order,
+        )
+        .await
     }
 
     async fn apply(
@@ -1347,7 +1321,8 @@ impl TicketStore for MongoStore {
         traceparent: Option<&str>,
     ) -> Result<Transition, StoreError> {
         let applied = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, s| {
                 let command = command.clone();
                 let traceparent = traceparent.map(str::to_string);
@@ -1367,7 +1342,8 @@ impl TicketStore for MongoStore {
         command: &Command,
         traceparent: Option<&str>,
     ) -> Result<Vec<Transition>, StoreError> {
-        self.tx
+        self.db
+            .tx()
             .run(self, |store, s| {
                 let order_ids = order_ids.to_vec();
                 let command = command.clone();
@@ -1445,18 +1421,13 @@ impl TicketStore for MongoStore {
                 doc! {"$gte": [{"$indexOfCP": ["$search", term.as_str()]}, 0_i64]},
             );
         }
-        let total = self.orders.count_documents(filter.clone()).await?;
-        let cursor = self
-            .orders
-            .find(filter)
-            .sort(doc! {"createdAt": -1, "_id": -1})
-            .skip(query.offset())
-            .limit(i64::from(query.limit))
-            .await?;
-        Ok(OrderPage {
-            orders: decode_all(cursor, OrderDoc::into_order).await?,
-            total,
-        })
+        let page = PageOf {
+            sort: doc! {"createdAt": -1, "_id": -1},
+            offset: query.offset(),
+            limit: query.limit,
+        };
+        let (orders, total) = find_page(&self.orders, filter, page, OrderDoc::into_order).await?;
+        Ok(OrderPage { orders, total })
     }
 
     async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError> {
@@ -1506,16 +1477,17 @@ impl TicketStore for MongoStore {
     }
 
     fn outbox(&self) -> Arc<dyn OutboxStore> {
-        Arc::new(self.outbox.clone())
+        self.db.outbox()
     }
 
     async fn event_keys(&self, event_id: Uuid) -> Result<Vec<StoredKey>, StoreError> {
-        let cursor = self
-            .event_keys
-            .find(doc! {"eventId": event_id.to_string()})
-            .sort(doc! {"version": 1})
-            .await?;
-        decode_all(cursor, into_key).await
+        find_sorted(
+            &self.event_keys,
+            doc! {"eventId": event_id.to_string()},
+            doc! {"version": 1},
+            into_key,
+        )
+        .await
     }
 
     async fn ensure_event_key(
@@ -1582,7 +1554,8 @@ impl TicketStore for MongoStore {
 
     async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
         let result = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, s| {
                 let scan = scan.clone();
                 Box::pin(async move { store.check_in_in(s, &scan).await })
@@ -1623,7 +1596,6 @@ impl TicketStore for MongoStore {
     }
 
     async fn ping(&self) -> Result<(), StoreError> {
-        self.db.run_command(doc! {"ping": 1}).await?;
-        Ok(())
+        self.db.ping().await
     }
 }

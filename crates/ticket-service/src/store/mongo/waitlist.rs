@@ -8,11 +8,11 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use mongodb::bson::{self, doc};
-use mongodb::options::IndexOptions;
-use mongodb::{ClientSession, Collection, Database, IndexModel};
+use mongodb::{ClientSession, Collection, IndexModel};
 use platform::StoreError;
 use platform::mongo::{
-    TxError, TxResult, decode_all, from_bson_time, index, parse_uuid, to_bson_time,
+    TxError, TxResult, decode_all, find_sorted, from_bson_time, index, parse_uuid, to_bson_time,
+    unique_where,
 };
 use platform::store::is_duplicate_key;
 use serde::{Deserialize, Serialize};
@@ -100,29 +100,20 @@ impl WaitlistDoc {
 
 /// The indexes: one open entry per buyer and type, the line of a type in join order, offers by
 /// expiry, a buyer's entries of an event.
-pub(super) async fn ensure_indexes(db: &Database) -> Result<(), StoreError> {
-    let one_open = IndexModel::builder()
-        .keys(doc! {"open": 1})
-        .options(
-            IndexOptions::builder()
-                .name("one_open_entry_per_buyer".to_string())
-                .unique(true)
-                .partial_filter_expression(doc! {"open": {"$exists": true}})
-                .build(),
-        )
-        .build();
-    db.collection::<WaitlistDoc>(COLLECTION)
-        .create_indexes([
-            one_open,
-            index(
-                doc! {"eventId": 1, "ticketType": 1, "status": 1, "joinedAt": 1, "_id": 1},
-                "line",
-            ),
-            index(doc! {"status": 1, "offerExpiresAt": 1}, "offers_by_expiry"),
-            index(doc! {"userId": 1, "eventId": 1}, "by_user"),
-        ])
-        .await?;
-    Ok(())
+pub(super) fn indexes() -> Vec<IndexModel> {
+    vec![
+        unique_where(
+            doc! {"open": 1},
+            "one_open_entry_per_buyer",
+            doc! {"open": {"$exists": true}},
+        ),
+        index(
+            doc! {"eventId": 1, "ticketType": 1, "status": 1, "joinedAt": 1, "_id": 1},
+            "line",
+        ),
+        index(doc! {"status": 1, "offerExpiresAt": 1}, "offers_by_expiry"),
+        index(doc! {"userId": 1, "eventId": 1}, "by_user"),
+    ]
 }
 
 /// Why joining stops: the answer (an open entry exists, or the request does not fit), or `None`
@@ -263,7 +254,8 @@ impl MongoStore {
             for offer in waitlist::offers(open, free, &line, platform::time::now()) {
                 self.update_entry(s, &offer.update).await?;
                 self.must_change_stock(s, &offer.hold).await?;
-                self.insert_facts(s, std::slice::from_ref(&offer.fact))
+                self.db
+                    .insert_facts(s, std::slice::from_ref(&offer.fact))
                     .await?;
             }
         }
@@ -347,7 +339,7 @@ impl MongoStore {
                 .insert_one(OrderDoc::from_order(&placement.order))
                 .session(&mut *s)
                 .await?;
-            self.insert_facts(s, &placement.facts).await?;
+            self.db.insert_facts(s, &placement.facts).await?;
         }
         if let Some(release) = &d.release {
             self.must_change_stock(s, release).await?;
@@ -361,7 +353,8 @@ impl MongoStore {
 impl WaitlistStore for MongoStore {
     async fn join_waitlist(&self, entry: &Entry) -> Result<JoinResult, StoreError> {
         let joined = self
-            .tx
+            .db
+            .tx()
             .run_or_stop(self, |store, s| {
                 let entry = entry.clone();
                 Box::pin(async move { store.join_in(s, &entry).await })
@@ -400,12 +393,13 @@ impl WaitlistStore for MongoStore {
         event_id: Uuid,
         user_id: Uuid,
     ) -> Result<Vec<(Entry, Option<u32>)>, StoreError> {
-        let cursor = self
-            .waitlist()
-            .find(doc! {"userId": user_id.to_string(), "eventId": event_id.to_string()})
-            .sort(doc! {"joinedAt": -1, "_id": -1})
-            .await?;
-        let mut entries = decode_all(cursor, WaitlistDoc::into_entry).await?;
+        let mut entries = find_sorted(
+            &self.waitlist(),
+            doc! {"userId": user_id.to_string(), "eventId": event_id.to_string()},
+            doc! {"joinedAt": -1, "_id": -1},
+            WaitlistDoc::into_entry,
+        )
+        .await?;
         entries.sort_by_key(|e| !e.status.is_open());
         let mut out = Vec::with_capacity(entries.len());
         for e in entries {
@@ -438,7 +432,8 @@ impl WaitlistStore for MongoStore {
         command: &EntryCommand,
         traceparent: Option<&str>,
     ) -> Result<EntryOutcome, StoreError> {
-        self.tx
+        self.db
+            .tx()
             .run(self, |store, s| {
                 let command = command.clone();
                 let traceparent = traceparent.map(str::to_string);
@@ -469,12 +464,13 @@ impl WaitlistStore for MongoStore {
     }
 
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError> {
-        let stock = self
-            .inventory
-            .find(doc! {"eventId": event_id.to_string()})
-            .sort(doc! {"position": 1})
-            .await?;
-        let types = decode_all(stock, |d| Ok(d.ticket_type)).await?;
+        let types = find_sorted(
+            &self.inventory,
+            doc! {"eventId": event_id.to_string()},
+            doc! {"position": 1},
+            |d| Ok(d.ticket_type),
+        )
+        .await?;
         let open = self
             .waitlist()
             .find(doc! {
