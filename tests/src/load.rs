@@ -39,6 +39,46 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
+/// CPU seconds (user + system) each process of the stack has used so far, this load generator
+/// included, from `/proc/<pid>/stat`; `BENCH_PIDS` lists the others as `name=pid,...`.
+fn cpu_seconds() -> Vec<(String, f64)> {
+    let tick = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as f64;
+    let read = |pid: &str| -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        // The command name (field 2) may hold spaces; the fields after it are plain numbers.
+        let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|f| f.parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        // utime and stime are fields 14 and 15; `after` starts at field 3.
+        (ticks(11) + ticks(12)) / tick
+    };
+    let mut all: Vec<(String, f64)> = std::env::var("BENCH_PIDS")
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|p| p.split_once('='))
+        .map(|(name, pid)| (name.to_string(), read(pid)))
+        .collect();
+    all.push(("load".to_string(), read("self")));
+    all
+}
+
+/// CPU milliseconds per booking each process spent between two `cpu_seconds` readings.
+fn cpu_per_booking(before: &[(String, f64)], after: &[(String, f64)], bookings: u64) -> String {
+    let per = |a: f64, b: f64| (a - b) * 1e3 / bookings.max(1) as f64;
+    let total: f64 = after.iter().zip(before).map(|(a, b)| per(a.1, b.1)).sum();
+    let each: Vec<String> = after
+        .iter()
+        .zip(before)
+        .map(|(a, b)| format!("{} {:.3}", a.0, per(a.1, b.1)))
+        .collect();
+    format!("{} = {total:.3} ms", each.join(", "))
+}
+
 /// Messages the ORDERS stream has ever stored (its last sequence: nothing is deleted meanwhile).
 async fn orders_stored(js: &jetstream::Context) -> u64 {
     let mut stream = js.get_stream(streams::ORDERS).await.expect("ORDERS stream");
@@ -152,6 +192,7 @@ async fn main() {
     for concurrency in LEVELS {
         let event = create_event(&organizer, SEATS).await;
         let before = orders_stored(&js).await;
+        let cpu_before = cpu_seconds();
         let started = Instant::now();
         let (mut latencies, failed) = burst(&clients, event, concurrency, seconds).await;
         let booking_time = started.elapsed();
@@ -167,6 +208,7 @@ async fn main() {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
         let published_time = started.elapsed();
+        let cpu = cpu_per_booking(&cpu_before, &cpu_seconds(), booked);
         latencies.sort();
         let rate = booked as f64 / booking_time.as_secs_f64();
         booked_per_s_at_top = rate;
@@ -178,6 +220,7 @@ async fn main() {
             booked as f64 / published_time.as_secs_f64(),
             (published_time - booking_time).as_secs_f64(),
         );
+        println!("    CPU ms per booking, until published: {cpu}");
     }
 
     let health = health_rate(&tickets, LEVELS[LEVELS.len() - 1]).await;

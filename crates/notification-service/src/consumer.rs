@@ -113,7 +113,11 @@ pub async fn apply(state: &AppState, payload: &[u8]) -> Result<Outcome, HandleEr
         _ => return Ok(Outcome::Ignored),
     };
     let recorded = store.record(&record).await?;
-    send_mails_of(state, &fact.id).await?;
+    // A fact recorded just now with no mails has none to send; a duplicate may have mails an
+    // earlier delivery could not send yet.
+    if recorded == Recorded::Duplicate || !record.mails.is_empty() {
+        send_mails_of(state, &fact.id).await?;
+    }
     Ok(match recorded {
         Recorded::Applied => Outcome::Applied,
         Recorded::Duplicate => Outcome::Duplicate,

@@ -3,6 +3,7 @@
 //! SQLite columns.
 
 mod cached;
+mod checkpointer;
 mod columns;
 mod connection;
 mod migrated;

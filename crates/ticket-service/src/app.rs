@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 
 use crate::catalog_client::EventClient;
 use crate::config::TicketConfig;
-use crate::state::AppState;
+use crate::state::{AppState, Shared};
 use crate::store::{self, TicketStore};
 use crate::waiting_room::WaitingRoom;
 
@@ -39,7 +39,7 @@ pub async fn build_with_store(
     let nats = platform::nats::connect_to(&config.links, "ticket-service").await?;
     let js = platform::nats::jetstream_with_streams(nats.clone()).await?;
     let waiting_room = WaitingRoom::open(&js, config.queue_pass).await?;
-    let state = AppState {
+    let state = AppState::new(Shared {
         store,
         auth: AuthClient::from_links(&config.links).following_sessions(nats.clone()),
         events: EventClient::new(&config.event_url),
@@ -49,7 +49,7 @@ pub async fn build_with_store(
         nats,
         changes: crate::live::channel(),
         waiting_room,
-    };
+    });
     Ok(App { state, js })
 }
 

@@ -24,9 +24,22 @@ pub fn channel() -> Changes {
     broadcast::channel(1024).0
 }
 
-/// Forwards the event id of every order and catalogue fact on the broker to `changes`.
+/// Sent on [`Changes`] when the broker is followed again: every open stream reads its event
+/// anew, for the facts that came while nobody listened.
+pub const EVERY_EVENT: Uuid = Uuid::nil();
+
+/// How often a replica nobody watches looks for a first watcher.
+const LOOK_EVERY: Duration = Duration::from_millis(200);
+/// How long the broker is still followed after the last watcher left.
+const LINGER: Duration = Duration::from_secs(10);
+
+/// Forwards the event id of every order and catalogue fact on the broker to `changes`, while
+/// anyone watches: a replica without viewers does not take every fact off the broker.
 pub async fn follow_broker(nats: async_nats::Client, changes: Changes) {
     loop {
+        while changes.receiver_count() == 0 {
+            tokio::time::sleep(LOOK_EVERY).await;
+        }
         let subs = futures::future::try_join(
             nats.subscribe("orders.>"),
             nats.subscribe("catalog.events.>"),
@@ -40,19 +53,44 @@ pub async fn follow_broker(nats: async_nats::Client, changes: Changes) {
                 continue;
             }
         };
+        // A watcher may have read its first answer before the subscriptions above existed.
+        let _ = changes.send(EVERY_EVENT);
         let mut both = futures::stream::select(orders, catalog);
-        while let Some(msg) = both.next().await {
-            if let Some(id) = event_id_of(&msg.payload) {
-                // No receivers is fine: nobody is watching that page.
+        let mut last_watched = tokio::time::Instant::now();
+        loop {
+            let msg = match tokio::time::timeout(LINGER, both.next()).await {
+                Ok(Some(msg)) => Some(msg),
+                Ok(None) => break,
+                Err(_) => None,
+            };
+            if changes.receiver_count() == 0 {
+                if last_watched.elapsed() >= LINGER {
+                    // Dropping the subscriptions unsubscribes.
+                    break;
+                }
+                continue;
+            }
+            last_watched = tokio::time::Instant::now();
+            if let Some(id) = msg.and_then(|m| event_id_of(&m.payload)) {
                 let _ = changes.send(id);
             }
         }
     }
 }
 
+/// The `data.eventId` of a fact's envelope; the rest of it is skipped, not built.
 fn event_id_of(payload: &[u8]) -> Option<Uuid> {
-    let v: serde_json::Value = serde_json::from_slice(payload).ok()?;
-    v["data"]["eventId"].as_str()?.parse().ok()
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        data: Data,
+    }
+    #[derive(serde::Deserialize)]
+    struct Data {
+        #[serde(rename = "eventId")]
+        event_id: Uuid,
+    }
+    let envelope: Envelope = serde_json::from_slice(payload).ok()?;
+    Some(envelope.data.event_id)
 }
 
 /// The availability JSON now, then again after every change of this event; `rx` is subscribed
@@ -72,7 +110,7 @@ pub fn stream(
             }
             loop {
                 match rx.recv().await {
-                    Ok(id) if id != event_id => continue,
+                    Ok(id) if id != event_id && id != EVERY_EVENT => continue,
                     Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
                         // Coalesce a burst of bookings into one update.
                         tokio::time::sleep(Duration::from_millis(100)).await;

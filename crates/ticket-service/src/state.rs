@@ -16,8 +16,26 @@ use crate::order::Order;
 use crate::store::TicketStore;
 use crate::waiting_room::WaitingRoom;
 
+/// The shared state behind one pointer: every request clones it (axum's `State`), so a clone is
+/// one reference count, not a copy of each client and handle.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub store: Arc<dyn TicketStore>,
     pub config: Arc<TicketConfig>,
     pub auth: AuthClient,

@@ -93,8 +93,15 @@ fn measure(
         wait_healthy(&mut stack, s.name, *p, &never)?;
     }
 
+    // The load generator reads each process's CPU time around every phase (`/proc/<pid>/stat`).
+    let pids: Vec<String> = stack
+        .0
+        .iter()
+        .map(|r| format!("{}={}", r.name, r.child.id()))
+        .collect();
     let status = Command::new(load_bin)
         .envs(env.iter().cloned())
+        .env("BENCH_PIDS", pids.join(","))
         .status()
         .context("running the load generator")?;
     if let Some(why) = stack.exited() {

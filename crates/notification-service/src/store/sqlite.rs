@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
-use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
+use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, bad_column, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -220,8 +220,8 @@ fn insert_mail(c: &Connection, m: &Mail) -> rusqlite::Result<()> {
 impl NotificationStore for SqliteStore {
     async fn event(&self, id: Uuid) -> Result<Option<EventRecord>, StoreError> {
         self.db
-            .call(move |c| {
-                Ok(c.query_row(
+            .read(move |c| {
+                Ok(c.query_row_cached(
                     &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"),
                     [id.to_string()],
                     event_from,
@@ -233,8 +233,8 @@ impl NotificationStore for SqliteStore {
 
     async fn order(&self, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
         self.db
-            .call(move |c| {
-                Ok(c.query_row(
+            .read(move |c| {
+                Ok(c.query_row_cached(
                     &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
                     [id.to_string()],
                     order_from,
@@ -246,8 +246,8 @@ impl NotificationStore for SqliteStore {
 
     async fn paid_orders_of_event(&self, event_id: Uuid) -> Result<Vec<OrderRecord>, StoreError> {
         self.db
-            .call(move |c| {
-                let mut stmt = c.prepare(&format!(
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
                     "SELECT {ORDER_COLUMNS} FROM orders WHERE event_id = ?1 AND paid = 1 ORDER BY id"
                 ))?;
                 let rows = stmt.query_map([event_id.to_string()], order_from)?;
@@ -262,8 +262,8 @@ impl NotificationStore for SqliteStore {
         until: DateTime<Utc>,
     ) -> Result<Vec<OrderRecord>, StoreError> {
         self.db
-            .call(move |c| {
-                let mut stmt = c.prepare(&format!(
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
                     "SELECT {ORDER_COLUMNS} FROM orders
                      WHERE status = 'pending' AND expires_at > ?1 AND expires_at <= ?2
                      ORDER BY expires_at"
@@ -277,15 +277,14 @@ impl NotificationStore for SqliteStore {
     async fn record(&self, fact: &FactRecord) -> Result<Recorded, StoreError> {
         let fact = fact.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let fresh = tx.execute(
                     "INSERT OR IGNORE INTO processed_facts (fact_id, subject, processed_at)
                      VALUES (?1, ?2, ?3)",
                     params![fact.fact_id, fact.subject, millis(fact.at)],
                 )?;
                 if fresh == 0 {
-                    return Ok(Recorded::Duplicate);
+                    return Ok(Changes::Undo(Recorded::Duplicate));
                 }
                 if let Some(e) = &fact.event {
                     upsert_event(&tx, e)?;
@@ -296,8 +295,7 @@ impl NotificationStore for SqliteStore {
                 for m in &fact.mails {
                     insert_mail(&tx, m)?;
                 }
-                tx.commit()?;
-                Ok(Recorded::Applied)
+                Ok(Changes::Keep(Recorded::Applied))
             })
             .await
     }
@@ -310,8 +308,8 @@ impl NotificationStore for SqliteStore {
     ) -> Result<Vec<Mail>, StoreError> {
         let fact_id = fact_id.map(str::to_string);
         self.db
-            .call(move |c| {
-                let mut stmt = c.prepare(&format!(
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
                     "SELECT {MAIL_COLUMNS} FROM mails
                      WHERE state IN ('pending', 'sending') AND (?1 IS NULL OR fact_id = ?1)
                        AND (?1 IS NOT NULL OR created_at <= ?2)
@@ -332,7 +330,7 @@ impl NotificationStore for SqliteStore {
     ) -> Result<bool, StoreError> {
         let key = key.clone();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 let n = c.execute(
                     "UPDATE mails SET state = 'sending', claimed_at = ?3
                      WHERE fact_id = ?1 AND recipient = ?2
@@ -344,7 +342,7 @@ impl NotificationStore for SqliteStore {
                         millis(stale_before)
                     ],
                 )?;
-                Ok(n == 1)
+                Ok(Changes::Keep(n == 1))
             })
             .await
     }
@@ -357,13 +355,13 @@ impl NotificationStore for SqliteStore {
     ) -> Result<(), StoreError> {
         let (key, subject) = (key.clone(), subject.to_string());
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE mails SET state = 'sent', sent_at = ?3, subject = ?4, claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient, millis(at), subject],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -371,13 +369,13 @@ impl NotificationStore for SqliteStore {
     async fn release(&self, key: &MailKey) -> Result<(), StoreError> {
         let key = key.clone();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE mails SET state = 'pending', claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -385,21 +383,21 @@ impl NotificationStore for SqliteStore {
     async fn mark_failed(&self, key: &MailKey, reason: &str) -> Result<(), StoreError> {
         let (key, reason) = (key.clone(), reason.to_string());
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE mails SET state = 'failed', error = ?3, claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient, reason],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
 
     async fn sent_to(&self, user_id: Uuid, limit: u32) -> Result<Vec<Mail>, StoreError> {
         self.db
-            .call(move |c| {
-                let mut stmt = c.prepare(&format!(
+            .read(move |c| {
+                let mut stmt = c.prepare_cached(&format!(
                     "SELECT {MAIL_COLUMNS} FROM mails WHERE user_id = ?1 AND state = 'sent'
                      ORDER BY sent_at DESC, created_at DESC, fact_id DESC LIMIT ?2"
                 ))?;

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{Migrated, RowExt, Schema, millis};
+use platform::sqlite::{Changes, Migrated, RowExt, Schema, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -294,17 +294,15 @@ pub type SqliteStore = Migrated<PaymentSchema>;
 #[async_trait]
 impl PaymentStore for SqliteStore {
     async fn order(&self, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
-        self.db.call(move |c| Ok(get_order(c, id)?)).await
+        self.db.read(move |c| Ok(get_order(c, id)?)).await
     }
 
     async fn remember_order(&self, order: &OrderRecord) -> Result<OrderRecord, StoreError> {
         let order = order.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let merged = merge_order(&tx, &order)?;
-                tx.commit()?;
-                Ok(merged)
+                Ok(Changes::Keep(merged))
             })
             .await
     }
@@ -312,15 +310,14 @@ impl PaymentStore for SqliteStore {
     async fn apply_order_fact(&self, fact: &OrderFact) -> Result<FactApplied, StoreError> {
         let fact = fact.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let first = tx.execute(
                     "INSERT INTO processed_events (event_id, subject, processed_at) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (event_id) DO NOTHING",
                     params![fact.event_id.to_string(), fact.subject, millis(fact.at)],
                 )?;
                 if first == 0 {
-                    return Ok(FactApplied::Duplicate);
+                    return Ok(Changes::Undo(FactApplied::Duplicate));
                 }
                 let merged = merge_order(&tx, &fact.order)?;
                 let completed = payments_where(
@@ -334,8 +331,7 @@ impl PaymentStore for SqliteStore {
                     update_payment(&tx, p, PaymentStatus::Completed)?;
                 }
                 insert_facts(&tx, &facts)?;
-                tx.commit()?;
-                Ok(FactApplied::Applied { refunded })
+                Ok(Changes::Keep(FactApplied::Applied { refunded }))
             })
             .await
     }
@@ -343,13 +339,9 @@ impl PaymentStore for SqliteStore {
     async fn insert_payment(&self, payment: &Payment) -> Result<Inserted, StoreError> {
         let payment = payment.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                match insert_payment_row(&tx, &payment).map_err(StoreError::from) {
-                    Ok(_) => {
-                        tx.commit()?;
-                        Ok(Inserted::Inserted)
-                    }
+            .write(
+                move |tx| match insert_payment_row(&tx, &payment).map_err(StoreError::from) {
+                    Ok(_) => Ok(Changes::Keep(Inserted::Inserted)),
                     Err(StoreError::Duplicate(_)) => {
                         let holder = payments_where(
                             &tx,
@@ -358,11 +350,11 @@ impl PaymentStore for SqliteStore {
                         )?
                         .pop()
                         .ok_or_else(|| StoreError::corrupt("unique index without a holder"))?;
-                        Ok(Inserted::OrderHeld(Box::new(holder)))
+                        Ok(Changes::Undo(Inserted::OrderHeld(Box::new(holder))))
                     }
                     Err(e) => Err(e),
-                }
-            })
+                },
+            )
             .await
     }
 
@@ -372,18 +364,16 @@ impl PaymentStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<Option<Payment>, StoreError> {
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let Some(mut p) = get_payment(&tx, id)? else {
-                    return Ok(None);
+                    return Ok(Changes::Undo(None));
                 };
                 if p.begin_processing(at).is_err()
                     || !update_payment(&tx, &p, PaymentStatus::Pending)?
                 {
-                    return Ok(None);
+                    return Ok(Changes::Undo(None));
                 }
-                tx.commit()?;
-                Ok(Some(p))
+                Ok(Changes::Keep(Some(p)))
             })
             .await
     }
@@ -391,14 +381,13 @@ impl PaymentStore for SqliteStore {
     async fn settle(&self, settle: &Settle) -> Result<Settled, StoreError> {
         let s = settle.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let payment = get_payment(&tx, s.payment_id)?
                     .ok_or_else(|| StoreError::corrupt(format!("no payment {}", s.payment_id)))?;
                 let order = get_order(&tx, payment.order_id)?;
                 let plan = s.plan(payment, order.as_ref())?;
                 let Some(done) = &plan.write else {
-                    return Ok(plan.settled);
+                    return Ok(Changes::Undo(plan.settled));
                 };
                 if !update_payment(&tx, &done.payment, plan.from)? {
                     return Err(StoreError::corrupt("payment changed inside a transaction"));
@@ -407,19 +396,18 @@ impl PaymentStore for SqliteStore {
                 if let (Some(key), Some(response)) = (&s.key, &plan.settled.response) {
                     answer(&tx, key, response)?;
                 }
-                tx.commit()?;
-                Ok(plan.settled)
+                Ok(Changes::Keep(plan.settled))
             })
             .await
     }
 
     async fn payment(&self, id: Uuid) -> Result<Option<Payment>, StoreError> {
-        self.db.call(move |c| Ok(get_payment(c, id)?)).await
+        self.db.read(move |c| Ok(get_payment(c, id)?)).await
     }
 
     async fn payments_for_order(&self, order_id: Uuid) -> Result<Vec<Payment>, StoreError> {
         self.db
-            .call(move |c| Ok(payments_where(c, "order_id = ?1", &order_id.to_string())?))
+            .read(move |c| Ok(payments_where(c, "order_id = ?1", &order_id.to_string())?))
             .await
     }
 
@@ -457,8 +445,7 @@ impl PaymentStore for SqliteStore {
     async fn claim_key(&self, claim: &KeyClaim) -> Result<ClaimOutcome, StoreError> {
         let claim = claim.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |tx| {
                 let user = claim.user_id.to_string();
                 let existing = tx
                     .query_row(
@@ -498,8 +485,7 @@ impl PaymentStore for SqliteStore {
                         ClaimOutcome::Claimed
                     }
                 };
-                tx.commit()?;
-                Ok(outcome)
+                Ok(Changes::Keep(outcome))
             })
             .await
     }
@@ -507,9 +493,9 @@ impl PaymentStore for SqliteStore {
     async fn answer_key(&self, key: &KeyRef, response: &StoredResponse) -> Result<(), StoreError> {
         let (key, response) = (key.clone(), response.clone());
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 answer(c, &key, &response)?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -517,12 +503,12 @@ impl PaymentStore for SqliteStore {
     async fn release_key(&self, key: &KeyRef) -> Result<(), StoreError> {
         let key = key.clone();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "DELETE FROM idempotency_keys WHERE user_id = ?1 AND key = ?2 AND response_status IS NULL",
                     params![key.user_id.to_string(), key.key],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }

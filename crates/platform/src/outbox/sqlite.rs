@@ -6,7 +6,7 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{Backlog, OutboxMessage, OutboxStore};
-use crate::sqlite::Sqlite;
+use crate::sqlite::{Changes, Sqlite};
 use crate::store::StoreError;
 
 /// The `outbox` table; include it as one of the service's migrations. `seq` keeps the order of
@@ -29,9 +29,11 @@ CREATE INDEX outbox_published_at ON outbox(published_at) WHERE published_at IS N
 /// Writes `msg` through `conn`; pass the open `rusqlite::Transaction` of the state change (it
 /// derefs to a `Connection`) so both commit or neither does.
 pub fn insert_sqlite(conn: &Connection, msg: &OutboxMessage) -> rusqlite::Result<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO outbox (id, subject, payload, traceparent, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![
+    )?
+    .execute(
+params![
             msg.id.to_string(),
             msg.subject,
             msg.payload,
@@ -63,8 +65,10 @@ fn bad_uuid(e: uuid::Error) -> rusqlite::Error {
 impl OutboxStore for SqliteOutbox {
     async fn pending(&self, limit: usize) -> Result<Vec<OutboxMessage>, StoreError> {
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        // A read connection: it sees every commit answered before, and the writer stays free
+        // for the bookings.
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut stmt = c.prepare_cached(
                     "SELECT id, subject, payload, traceparent, created_at FROM outbox
                      WHERE published_at IS NULL ORDER BY seq LIMIT ?1",
@@ -90,19 +94,16 @@ impl OutboxStore for SqliteOutbox {
         }
         let ids: Vec<String> = ids.iter().map(Uuid::to_string).collect();
         let now = Utc::now().timestamp_millis();
+        // Grouped with whatever else the writer commits next, instead of a commit of its own.
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
-                {
-                    let mut stmt = tx.prepare_cached(
-                        "UPDATE outbox SET published_at = ?2 WHERE id = ?1 AND published_at IS NULL",
-                    )?;
-                    for id in &ids {
-                        stmt.execute(params![id, now])?;
-                    }
+            .write(move |c| {
+                let mut stmt = c.prepare_cached(
+                    "UPDATE outbox SET published_at = ?2 WHERE id = ?1 AND published_at IS NULL",
+                )?;
+                for id in &ids {
+                    stmt.execute(params![id, now])?;
                 }
-                tx.commit()?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -122,7 +123,7 @@ impl OutboxStore for SqliteOutbox {
 
     async fn backlog(&self) -> Result<Backlog, StoreError> {
         self.db
-            .call(|c| {
+            .read(|c| {
                 // Both read the partial index of unpublished rows, whose first row is the oldest.
                 let (messages, oldest): (i64, Option<i64>) = c.query_row(
                     "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE published_at IS NULL",

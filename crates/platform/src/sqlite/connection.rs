@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use rusqlite::Connection;
 
+use super::checkpointer::Checkpointer;
 use super::readers::Readers;
 use super::tuning::tune;
 use super::writer::{Changes, Writer};
@@ -23,7 +24,9 @@ pub struct Sqlite {
 }
 
 struct Inner {
-    // Dropped in this order: the readers first, then the writer, which closes the file.
+    // Dropped in this order: the checkpointer and the readers first, then the writer, which
+    // closes the file.
+    _checkpointer: Option<Checkpointer>,
     readers: Option<Readers>,
     writer: Writer,
 }
@@ -45,20 +48,29 @@ impl Sqlite {
             .file_stem()
             .map_or_else(|| "db".into(), |s| s.to_string_lossy().into_owned());
         let writer = Self::migrated(Connection::open(path)?, migrations)?;
+        // The checkpointer thread copies the log back instead (see `checkpointer`).
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
         let readers = std::thread::available_parallelism().map_or(2, |n| n.get().min(MAX_READERS));
         let readers = Readers::open(path, readers, &name)?;
-        Self::start(writer, Some(readers), &name)
+        let checkpointer = Checkpointer::start(path, &name)?;
+        Self::start(writer, Some(readers), Some(checkpointer), &name)
     }
 
     /// A private database without read connections: reads run on the writer.
     pub fn open_in_memory(migrations: &[&str]) -> Result<Self, StoreError> {
         let writer = Self::migrated(Connection::open_in_memory()?, migrations)?;
-        Self::start(writer, None, "memory")
+        Self::start(writer, None, None, "memory")
     }
 
-    fn start(conn: Connection, readers: Option<Readers>, name: &str) -> Result<Self, StoreError> {
+    fn start(
+        conn: Connection,
+        readers: Option<Readers>,
+        checkpointer: Option<Checkpointer>,
+        name: &str,
+    ) -> Result<Self, StoreError> {
         Ok(Self {
             inner: Arc::new(Inner {
+                _checkpointer: checkpointer,
                 readers,
                 writer: Writer::start(conn, name).map_err(StoreError::backend)?,
             }),
