@@ -287,13 +287,13 @@ impl NotificationStore for SqliteStore {
                     return Ok(Changes::Undo(Recorded::Duplicate));
                 }
                 if let Some(e) = &fact.event {
-                    upsert_event(&tx, e)?;
+                    upsert_event(tx, e)?;
                 }
                 if let Some(o) = &fact.order {
-                    upsert_order(&tx, o)?;
+                    upsert_order(tx, o)?;
                 }
                 for m in &fact.mails {
-                    insert_mail(&tx, m)?;
+                    insert_mail(tx, m)?;
                 }
                 Ok(Changes::Keep(Recorded::Applied))
             })

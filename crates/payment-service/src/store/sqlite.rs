@@ -301,7 +301,7 @@ impl PaymentStore for SqliteStore {
         let order = order.clone();
         self.db
             .write(move |tx| {
-                let merged = merge_order(&tx, &order)?;
+                let merged = merge_order(tx, &order)?;
                 Ok(Changes::Keep(merged))
             })
             .await
@@ -319,18 +319,18 @@ impl PaymentStore for SqliteStore {
                 if first == 0 {
                     return Ok(Changes::Undo(FactApplied::Duplicate));
                 }
-                let merged = merge_order(&tx, &fact.order)?;
+                let merged = merge_order(tx, &fact.order)?;
                 let completed = payments_where(
-                    &tx,
+                    tx,
                     "order_id = ?1 AND status = 'completed'",
                     &merged.id.to_string(),
                 )?;
                 let (refunded, facts) =
                     ledger::refunds_for(&merged, completed, fact.at, &fact.traceparent)?;
                 for p in &refunded {
-                    update_payment(&tx, p, PaymentStatus::Completed)?;
+                    update_payment(tx, p, PaymentStatus::Completed)?;
                 }
-                insert_facts(&tx, &facts)?;
+                insert_facts(tx, &facts)?;
                 Ok(Changes::Keep(FactApplied::Applied { refunded }))
             })
             .await
@@ -340,11 +340,11 @@ impl PaymentStore for SqliteStore {
         let payment = payment.clone();
         self.db
             .write(
-                move |tx| match insert_payment_row(&tx, &payment).map_err(StoreError::from) {
+                move |tx| match insert_payment_row(tx, &payment).map_err(StoreError::from) {
                     Ok(_) => Ok(Changes::Keep(Inserted::Inserted)),
                     Err(StoreError::Duplicate(_)) => {
                         let holder = payments_where(
-                            &tx,
+                            tx,
                             "order_id = ?1 AND status <> 'failed'",
                             &payment.order_id.to_string(),
                         )?
@@ -365,11 +365,11 @@ impl PaymentStore for SqliteStore {
     ) -> Result<Option<Payment>, StoreError> {
         self.db
             .write(move |tx| {
-                let Some(mut p) = get_payment(&tx, id)? else {
+                let Some(mut p) = get_payment(tx, id)? else {
                     return Ok(Changes::Undo(None));
                 };
                 if p.begin_processing(at).is_err()
-                    || !update_payment(&tx, &p, PaymentStatus::Pending)?
+                    || !update_payment(tx, &p, PaymentStatus::Pending)?
                 {
                     return Ok(Changes::Undo(None));
                 }
@@ -382,19 +382,19 @@ impl PaymentStore for SqliteStore {
         let s = settle.clone();
         self.db
             .write(move |tx| {
-                let payment = get_payment(&tx, s.payment_id)?
+                let payment = get_payment(tx, s.payment_id)?
                     .ok_or_else(|| StoreError::corrupt(format!("no payment {}", s.payment_id)))?;
-                let order = get_order(&tx, payment.order_id)?;
+                let order = get_order(tx, payment.order_id)?;
                 let plan = s.plan(payment, order.as_ref())?;
                 let Some(done) = &plan.write else {
                     return Ok(Changes::Undo(plan.settled));
                 };
-                if !update_payment(&tx, &done.payment, plan.from)? {
+                if !update_payment(tx, &done.payment, plan.from)? {
                     return Err(StoreError::corrupt("payment changed inside a transaction"));
                 }
-                insert_facts(&tx, &done.facts)?;
+                insert_facts(tx, &done.facts)?;
                 if let (Some(key), Some(response)) = (&s.key, &plan.settled.response) {
-                    answer(&tx, key, response)?;
+                    answer(tx, key, response)?;
                 }
                 Ok(Changes::Keep(plan.settled))
             })

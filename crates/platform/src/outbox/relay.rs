@@ -63,8 +63,10 @@ impl Relay {
             store,
             js,
             wake,
-            // Enough acks in flight to keep JetStream busy; one store call marks them all.
-            batch_size: 500,
+            // Enough acks in flight to keep JetStream busy; one store call marks them all. Each
+            // batch waits for its slowest ack and for its marking, so under a burst of bookings
+            // a larger batch is what lets the relay keep up (500 fell behind at 4,000/s).
+            batch_size: 2000,
             poll_interval: Duration::from_secs(1),
             min_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_secs(30),
