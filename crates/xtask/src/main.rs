@@ -11,6 +11,8 @@ mod web;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use anyhow::{Context as _, bail};
+
 const USAGE: &str = "usage:
   cargo xtask up [--release] [--no-demo] [--no-web] [--nats-cluster]
                                            start NATS, every service and the web UI on :3000
@@ -64,6 +66,31 @@ fn cargo() -> Command {
     let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     cmd.current_dir(root());
     cmd
+}
+
+/// The workspace's target directory.
+pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
+    target_dir_of(None)
+}
+
+/// The target directory of the workspace whose manifest is `manifest` (this one when `None`),
+/// as cargo reports it.
+pub(crate) fn target_dir_of(manifest: Option<&Path>) -> anyhow::Result<PathBuf> {
+    let mut metadata = cargo();
+    metadata.args(["metadata", "--format-version", "1", "--no-deps"]);
+    if let Some(manifest) = manifest {
+        metadata.arg("--manifest-path").arg(manifest);
+    }
+    let out = metadata.output()?;
+    if !out.status.success() {
+        bail!("cargo metadata failed");
+    }
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    Ok(PathBuf::from(
+        v["target_directory"]
+            .as_str()
+            .context("no target_directory")?,
+    ))
 }
 
 fn bench() -> anyhow::Result<ExitCode> {

@@ -10,7 +10,8 @@ use std::sync::atomic::AtomicBool;
 
 use anyhow::{Context, bail};
 
-use crate::stack::{SERVICES, Stack, target_dir, wait_healthy, wait_port};
+use crate::stack::{SERVICES, Stack, wait_healthy, wait_port};
+use crate::target_dir;
 use crate::{cargo, nats, tools};
 
 /// A port nobody listens on right now.

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 
-use crate::{cargo, http, nats, root, tools};
+use crate::{cargo, http, nats, root, target_dir, tools};
 
 /// A process of the stack, in start-up order (the seed's: auth, event, ticket, payment,
 /// notification, web).
@@ -238,31 +238,6 @@ fn demo_account(
         .as_str()
         .map(str::to_string)
         .context("no user id in the answer")
-}
-
-/// The workspace's target directory.
-pub(crate) fn target_dir() -> anyhow::Result<PathBuf> {
-    target_dir_of(None)
-}
-
-/// The target directory of the workspace whose manifest is `manifest` (this one when `None`),
-/// as cargo reports it.
-pub(crate) fn target_dir_of(manifest: Option<&Path>) -> anyhow::Result<PathBuf> {
-    let mut metadata = cargo();
-    metadata.args(["metadata", "--format-version", "1", "--no-deps"]);
-    if let Some(manifest) = manifest {
-        metadata.arg("--manifest-path").arg(manifest);
-    }
-    let out = metadata.output()?;
-    if !out.status.success() {
-        bail!("cargo metadata failed");
-    }
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-    Ok(PathBuf::from(
-        v["target_directory"]
-            .as_str()
-            .context("no target_directory")?,
-    ))
 }
 
 fn absolute(p: PathBuf) -> PathBuf {

@@ -43,7 +43,7 @@ pub fn build() -> anyhow::Result<Bundle> {
     if !status.success() {
         bail!("building the web app failed");
     }
-    let wasm = crate::stack::target_dir_of(Some(&manifest))?
+    let wasm = crate::target_dir_of(Some(&manifest))?
         .join(TARGET)
         .join("release")
         .join("ticketing-web.wasm");
