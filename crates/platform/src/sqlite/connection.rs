@@ -182,6 +182,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_log_is_copied_back_beside_the_writer_so_it_stops_growing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.db");
+        let db = Sqlite::open(&path, NOTES).unwrap();
+        let log = dir.path().join("notes.db-wal");
+        let mut largest = 0;
+        for burst in 0..8i64 {
+            for i in 0..400 {
+                let id = burst * 1000 + i;
+                db.write(move |c| note(c, id).map(Changes::Keep))
+                    .await
+                    .unwrap();
+            }
+            // A pause longer than the checkpoint period: the next write starts the log anew.
+            tokio::time::sleep(std::time::Duration::from_millis(600)).await;
+            largest = largest.max(std::fs::metadata(&log).map_or(0, |m| m.len()));
+        }
+        // 3,200 commits of at least one 4 KiB page each: over 13 MB of log if nothing copied it
+        // back (the writer's own automatic checkpoint is off).
+        assert!(largest < 4 << 20, "the log grew to {largest} bytes");
+        assert_eq!(db.read(ids).await.unwrap().len(), 3200);
+    }
+
+    #[tokio::test]
     async fn writes_queued_together_commit_together_and_each_keeps_only_its_own_outcome() {
         let dir = tempfile::tempdir().unwrap();
         let db = Sqlite::open(&dir.path().join("notes.db"), NOTES).unwrap();
