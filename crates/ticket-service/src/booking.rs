@@ -26,7 +26,7 @@ use crate::store::{
 use crate::{catalog, codes, view};
 
 /// Booking references are random; after this many taken ones in a row something is wrong.
-const REFERENCE_TRIES: usize = 5;
+pub(crate) const REFERENCE_TRIES: usize = 5;
 
 /// The validation message of an order whose amounts do not fit.
 const TOO_LARGE: &str = "This order's total is too large.";

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use platform::{ApiError, AuthUser, FieldErrors};
+use platform::{ApiError, AuthUser, FieldErrors, StoreError};
 
 use crate::booking::{self, bookable};
 use crate::catalog;
@@ -152,23 +152,39 @@ pub async fn accept(
             phone: None,
         },
     };
-    let now = platform::time::now();
-    let order = booking::new_order(&stock, request, user.id, now, booking::hold(&state.config))?;
-    let traceparent = platform::trace::continue_or_root(traceparent, order.id);
-    match state
-        .store
-        .settle_entry(
-            entry.id,
-            &EntryCommand::Accept(Box::new(order.clone())),
-            Some(&traceparent),
-        )
-        .await?
-    {
-        EntryOutcome::Applied(_) => {
-            state.outbox_wake.notify_one();
-            Ok(order)
-        }
-        other => Err(refused(other)),
+    let mut tries = 0;
+    loop {
+        // Each try drafts a new order, with a new booking reference.
+        let now = platform::time::now();
+        let order = booking::new_order(
+            &stock,
+            request.clone(),
+            user.id,
+            now,
+            booking::hold(&state.config),
+        )?;
+        let traceparent = platform::trace::continue_or_root(traceparent, order.id);
+        let settled = state
+            .store
+            .settle_entry(
+                entry.id,
+                &EntryCommand::Accept(Box::new(order.clone())),
+                Some(&traceparent),
+            )
+            .await;
+        return match settled {
+            Ok(EntryOutcome::Applied(_)) => {
+                state.outbox_wake.notify_one();
+                Ok(order)
+            }
+            Ok(other) => Err(refused(other)),
+            // The random booking reference was taken: nothing was stored, so draw another.
+            Err(StoreError::Duplicate(_)) if tries + 1 < booking::REFERENCE_TRIES => {
+                tries += 1;
+                continue;
+            }
+            Err(e) => Err(e.into()),
+        };
     }
 }
 

@@ -214,6 +214,20 @@ pub(super) async fn an_accepted_offer_becomes_a_pending_order_holding_its_seats_
         .await
         .unwrap();
     assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 2)]);
+    // An order whose booking reference is taken stores nothing, and the offer stands: the
+    // caller draws another reference.
+    let clash = Order {
+        booking_reference: sold.booking_reference.clone(),
+        ..order_for(&e)
+    };
+    assert!(matches!(
+        store
+            .settle_entry(e.id, &EntryCommand::Accept(Box::new(clash.clone())), None)
+            .await,
+        Err(platform::StoreError::Duplicate(_))
+    ));
+    assert!(store.order(clash.id).await.unwrap().is_none());
+    assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 2)]);
 
     let o = order_for(&e);
     let outcome = store
