@@ -125,7 +125,7 @@ pub async fn apply(state: &AppState, payload: &[u8]) -> Result<Outcome, HandleEr
 }
 
 fn data<T: DeserializeOwned>(envelope: &Envelope<Value>) -> Result<T, HandleError> {
-    serde_json::from_value(envelope.data.clone())
+    T::deserialize(&envelope.data)
         .map_err(|e| HandleError::Poison(format!("unreadable {} data: {e}", envelope.kind)))
 }
 

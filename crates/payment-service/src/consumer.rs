@@ -71,7 +71,7 @@ pub async fn apply(
 }
 
 fn data<T: DeserializeOwned>(envelope: &Envelope<Value>) -> Result<T, HandleError> {
-    serde_json::from_value(envelope.data.clone())
+    T::deserialize(&envelope.data)
         .map_err(|e| HandleError::Poison(format!("unreadable {} data: {e}", envelope.kind)))
 }
 

@@ -155,7 +155,7 @@ fn mail_from(r: &Row<'_>) -> rusqlite::Result<Mail> {
 }
 
 fn upsert_event(c: &Connection, e: &EventRecord) -> rusqlite::Result<()> {
-    c.execute(
+    c.execute_cached(
         &format!(
             "INSERT INTO events ({EVENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
              ON CONFLICT(id) DO UPDATE SET version = ?2, title = ?3, date_time = ?4, duration = ?5,
@@ -177,7 +177,7 @@ fn upsert_event(c: &Connection, e: &EventRecord) -> rusqlite::Result<()> {
 }
 
 fn upsert_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
-    c.execute(
+    c.execute_cached(
         &format!(
             "INSERT OR REPLACE INTO orders ({ORDER_COLUMNS})
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
@@ -201,7 +201,7 @@ fn upsert_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
 
 fn insert_mail(c: &Connection, m: &Mail) -> rusqlite::Result<()> {
     // A mail recorded by an earlier attempt keeps its state.
-    c.execute(
+    c.execute_cached(
         "INSERT OR IGNORE INTO mails (fact_id, recipient, user_id, kind, letter, state, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, 'pending', ?6)",
         params![
@@ -278,7 +278,7 @@ impl NotificationStore for SqliteStore {
         let fact = fact.clone();
         self.db
             .write(move |tx| {
-                let fresh = tx.execute(
+                let fresh = tx.execute_cached(
                     "INSERT OR IGNORE INTO processed_facts (fact_id, subject, processed_at)
                      VALUES (?1, ?2, ?3)",
                     params![fact.fact_id, fact.subject, millis(fact.at)],
@@ -331,7 +331,7 @@ impl NotificationStore for SqliteStore {
         let key = key.clone();
         self.db
             .write(move |c| {
-                let n = c.execute(
+                let n = c.execute_cached(
                     "UPDATE mails SET state = 'sending', claimed_at = ?3
                      WHERE fact_id = ?1 AND recipient = ?2
                        AND (state = 'pending' OR (state = 'sending' AND claimed_at < ?4))",
@@ -356,7 +356,7 @@ impl NotificationStore for SqliteStore {
         let (key, subject) = (key.clone(), subject.to_string());
         self.db
             .write(move |c| {
-                c.execute(
+                c.execute_cached(
                     "UPDATE mails SET state = 'sent', sent_at = ?3, subject = ?4, claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient, millis(at), subject],
@@ -370,7 +370,7 @@ impl NotificationStore for SqliteStore {
         let key = key.clone();
         self.db
             .write(move |c| {
-                c.execute(
+                c.execute_cached(
                     "UPDATE mails SET state = 'pending', claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient],
@@ -384,7 +384,7 @@ impl NotificationStore for SqliteStore {
         let (key, reason) = (key.clone(), reason.to_string());
         self.db
             .write(move |c| {
-                c.execute(
+                c.execute_cached(
                     "UPDATE mails SET state = 'failed', error = ?3, claimed_at = NULL
                      WHERE fact_id = ?1 AND recipient = ?2 AND state = 'sending'",
                     params![key.fact_id, key.recipient, reason],

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{Changes, Migrated, RowExt, Schema, millis};
+use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, millis};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -157,7 +157,7 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRecord> {
 }
 
 fn get_payment(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Payment>> {
-    c.query_row(
+    c.query_row_cached(
         &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?1"),
         [id.to_string()],
         payment_from,
@@ -166,7 +166,7 @@ fn get_payment(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Payment>> {
 }
 
 fn get_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<OrderRecord>> {
-    c.query_row(
+    c.query_row_cached(
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
         [id.to_string()],
         order_from,
@@ -175,7 +175,7 @@ fn get_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<OrderRecord>> 
 }
 
 fn put_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
-    c.execute(
+    c.execute_cached(
         &format!(
             "INSERT OR REPLACE INTO orders ({ORDER_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         ),
@@ -209,7 +209,7 @@ fn insert_payment_row(c: &Connection, p: &Payment) -> rusqlite::Result<()> {
         PaymentDetails::Card { last4, brand } => (Some(last4.clone()), Some(brand.as_str()), None),
         PaymentDetails::Paypal { email } => (None, None, Some(email.clone())),
     };
-    c.execute(
+    c.execute_cached(
         "INSERT INTO payments (id, order_id, user_id, amount_minor, currency, payment_method, \
          status, card_last4, card_brand, paypal_email, created_at, updated_at) VALUES \
          (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -235,7 +235,7 @@ fn insert_payment_row(c: &Connection, p: &Payment) -> rusqlite::Result<()> {
 /// Writes the mutable part of a payment, only if it is still in status `from`; `false` when
 /// someone else moved it first.
 fn update_payment(c: &Connection, p: &Payment, from: PaymentStatus) -> rusqlite::Result<bool> {
-    let changed = c.execute(
+    let changed = c.execute_cached(
         "UPDATE payments SET status = ?2, transaction_id = ?3, response_code = ?4, \
          response_message = ?5, refund_transaction_id = ?6, refund_reason = ?7, \
          refund_cancel_reason = ?8, refunded_at = ?9, updated_at = ?10 \
@@ -311,7 +311,7 @@ impl PaymentStore for SqliteStore {
         let fact = fact.clone();
         self.db
             .write(move |tx| {
-                let first = tx.execute(
+                let first = tx.execute_cached(
                     "INSERT INTO processed_events (event_id, subject, processed_at) VALUES (?1, ?2, ?3) \
                      ON CONFLICT (event_id) DO NOTHING",
                     params![fact.event_id.to_string(), fact.subject, millis(fact.at)],
@@ -448,7 +448,7 @@ impl PaymentStore for SqliteStore {
             .write(move |tx| {
                 let user = claim.user_id.to_string();
                 let existing = tx
-                    .query_row(
+                    .query_row_cached(
                         "SELECT fingerprint, claimed_at, response_status, response_body \
                          FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
                         params![user, claim.key],
@@ -468,7 +468,7 @@ impl PaymentStore for SqliteStore {
                     .optional()?;
                 let outcome = match existing.map(|held| claim.on_held(held)) {
                     None => {
-                        tx.execute(
+                        tx.execute_cached(
                             "INSERT INTO idempotency_keys (user_id, key, fingerprint, claimed_at, created_at) \
                              VALUES (?1, ?2, ?3, ?4, ?4)",
                             params![user, claim.key, claim.fingerprint, millis(claim.at)],
@@ -478,7 +478,7 @@ impl PaymentStore for SqliteStore {
                     Some(OnHeldKey::Outcome(outcome)) => outcome,
                     // The transaction holds the key's row: no other claim moves it meanwhile.
                     Some(OnHeldKey::TakeOver) => {
-                        tx.execute(
+                        tx.execute_cached(
                             "UPDATE idempotency_keys SET claimed_at = ?3 WHERE user_id = ?1 AND key = ?2",
                             params![user, claim.key, millis(claim.at)],
                         )?;
@@ -504,7 +504,7 @@ impl PaymentStore for SqliteStore {
         let key = key.clone();
         self.db
             .write(move |c| {
-                c.execute(
+                c.execute_cached(
                     "DELETE FROM idempotency_keys WHERE user_id = ?1 AND key = ?2 AND response_status IS NULL",
                     params![key.user_id.to_string(), key.key],
                 )?;
@@ -516,7 +516,7 @@ impl PaymentStore for SqliteStore {
     async fn purge_keys(&self, before: DateTime<Utc>) -> Result<u64, StoreError> {
         self.db
             .call(move |c| {
-                let n = c.execute(
+                let n = c.execute_cached(
                     "DELETE FROM idempotency_keys WHERE created_at < ?1 \
                      AND (response_status IS NOT NULL OR claimed_at < ?1)",
                     [millis(before)],
@@ -536,7 +536,7 @@ impl PaymentStore for SqliteStore {
 }
 
 fn answer(c: &Connection, key: &KeyRef, response: &StoredResponse) -> rusqlite::Result<()> {
-    c.execute(
+    c.execute_cached(
         "UPDATE idempotency_keys SET response_status = ?3, response_body = ?4 \
          WHERE user_id = ?1 AND key = ?2",
         params![
