@@ -230,8 +230,35 @@ async fn main() {
         100.0 * booked_per_s_at_top / health
     );
 
+    // The consumers of the ORDERS stream take the bursts above in order, sharing the two cores:
+    // measure one order at a time once they have caught up.
+    let started = Instant::now();
+    for consumer in ["payment-orders", "notification-orders"] {
+        caught_up(&js, streams::ORDERS, consumer).await;
+        println!(
+            "{consumer} consumer caught up with the bursts {:.1} s after the /health phase",
+            started.elapsed().as_secs_f64()
+        );
+    }
     let event = create_event(&organizer, SEATS).await;
     confirmations(&clients[0], &payments, event, &nats).await;
+}
+
+/// Waits (at most five minutes) until `consumer` of `stream` has nothing pending nor unacknowledged.
+async fn caught_up(js: &jetstream::Context, stream: &str, consumer: &str) {
+    let until = Instant::now() + Duration::from_secs(300);
+    let mut consumer: jetstream::consumer::PullConsumer = js
+        .get_consumer_from_stream(consumer, stream)
+        .await
+        .expect("consumer");
+    loop {
+        let info = consumer.info().await.expect("consumer info");
+        if info.num_pending == 0 && info.num_ack_pending == 0 {
+            return;
+        }
+        assert!(Instant::now() < until, "{} did not catch up", info.name);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 /// Requests per second `GET /health` of the ticket service answers with `concurrency` in flight.
