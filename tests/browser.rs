@@ -1004,6 +1004,12 @@ async fn wait_for_figure(b: &Browser, css: &str, want: &str) -> anyhow::Result<(
     }
 }
 
+/// The text of the first element matching `css`, trimmed.
+async fn figure(b: &Browser, css: &str) -> anyhow::Result<String> {
+    let el = b.wait_for(css, WAIT).await?;
+    Ok(b.text(&el).await.unwrap_or_default().trim().to_string())
+}
+
 /// The text of the first element matching `css`, once it contains `part`.
 async fn text_with(b: &Browser, css: &str, part: &str) -> anyhow::Result<String> {
     let el = b.wait_for_text(css, part, WAIT).await?;
@@ -1282,11 +1288,14 @@ async fn organizer_refunds(b: &Browser, reference: &str, shots: &Shots) -> anyho
         .await?;
 
     // The refund goes through the payment service and back: refresh until the order reads
-    // refunded.
+    // refunded and the figures count it. The list and the figures are two requests, so one
+    // refresh may show the order refunded beside figures read a moment before.
     let refunded =
         format!("[data-testid=order-row][data-reference='{reference}'][data-status=refunded]");
     let deadline = Instant::now() + PAYMENT_WAIT;
-    while b.find_all(&refunded).await?.is_empty() {
+    while b.find_all(&refunded).await?.is_empty()
+        || figure(b, "[data-testid=refunded]").await? != "$50.00"
+    {
         ensure!(
             Instant::now() < deadline,
             "the order did not read refunded within {PAYMENT_WAIT:?}"
