@@ -991,9 +991,8 @@ async fn buyer_sees_orders(
 async fn wait_for_figure(b: &Browser, css: &str, want: &str) -> anyhow::Result<()> {
     let deadline = Instant::now() + WAIT;
     loop {
-        let el = b.wait_for(css, WAIT).await?;
-        let got = b.text(&el).await.unwrap_or_default();
-        if got.trim() == want {
+        let got = figure(b, css).await?;
+        if got == want {
             return Ok(());
         }
         ensure!(
