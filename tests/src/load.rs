@@ -69,12 +69,15 @@ fn cpu_seconds() -> Vec<(String, f64)> {
 
 /// CPU milliseconds per booking each process spent between two `cpu_seconds` readings.
 fn cpu_per_booking(before: &[(String, f64)], after: &[(String, f64)], bookings: u64) -> String {
-    let per = |a: f64, b: f64| (a - b) * 1e3 / bookings.max(1) as f64;
-    let total: f64 = after.iter().zip(before).map(|(a, b)| per(a.1, b.1)).sum();
-    let each: Vec<String> = after
+    let each: Vec<(&str, f64)> = after
         .iter()
         .zip(before)
-        .map(|(a, b)| format!("{} {:.3}", a.0, per(a.1, b.1)))
+        .map(|(a, b)| (a.0.as_str(), (a.1 - b.1) * 1e3 / bookings.max(1) as f64))
+        .collect();
+    let total: f64 = each.iter().map(|(_, ms)| ms).sum();
+    let each: Vec<String> = each
+        .iter()
+        .map(|(name, ms)| format!("{name} {ms:.3}"))
         .collect();
     format!("{} = {total:.3} ms", each.join(", "))
 }

@@ -6,7 +6,7 @@ use rusqlite::{Connection, params};
 use uuid::Uuid;
 
 use super::{Backlog, OutboxMessage, OutboxStore};
-use crate::sqlite::{Changes, Sqlite};
+use crate::sqlite::{Cached, Changes, Sqlite};
 use crate::store::StoreError;
 
 /// The `outbox` table; include it as one of the service's migrations. `seq` keeps the order of
@@ -29,11 +29,9 @@ CREATE INDEX outbox_published_at ON outbox(published_at) WHERE published_at IS N
 /// Writes `msg` through `conn`; pass the open `rusqlite::Transaction` of the state change (it
 /// derefs to a `Connection`) so both commit or neither does.
 pub fn insert_sqlite(conn: &Connection, msg: &OutboxMessage) -> rusqlite::Result<()> {
-    conn.prepare_cached(
+    conn.execute_cached(
         "INSERT INTO outbox (id, subject, payload, traceparent, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(
-params![
+        params![
             msg.id.to_string(),
             msg.subject,
             msg.payload,
