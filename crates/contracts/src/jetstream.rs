@@ -3,6 +3,8 @@
 //! Each file is named after what it defines (`streams/NAME.json`, `consumers/STREAM/NAME.json`,
 //! `buckets/NAME.json`), so the macros below take the name once and find the file from it.
 
+use std::sync::LazyLock;
+
 /// `(name, config JSON)` of the definition `nats/<folder>/<name>.json`.
 macro_rules! definition {
     ($folder:literal, $name:literal) => {
@@ -89,6 +91,44 @@ pub const WAITING_ROOM_BUCKET: (&str, &str) = definition!("buckets", "KV_WAITING
 /// Every key-value bucket, as `nats/buckets/` defines it.
 pub const BUCKETS: &[(&str, &str)] = &[SESSIONS_BUCKET, WAITING_ROOM_BUCKET];
 
+/// Whether a NATS subject matches a filter with `*` and `>` wildcards.
+pub fn subject_matches(filter: &str, subject: &str) -> bool {
+    let mut f = filter.split('.');
+    let mut s = subject.split('.');
+    loop {
+        match (f.next(), s.next()) {
+            (Some(">"), Some(_)) => return true,
+            (Some("*"), Some(_)) => {}
+            (Some(a), Some(b)) if a == b => {}
+            (None, None) => return true,
+            _ => return false,
+        }
+    }
+}
+
+/// The stream of `nats/streams/` that stores `subject`, if any.
+pub fn stream_of(subject: &str) -> Option<&'static str> {
+    /// Each stream's subject filters, read from its definition once.
+    static FILTERS: LazyLock<Vec<(&'static str, Vec<String>)>> = LazyLock::new(|| {
+        STREAMS
+            .iter()
+            .map(|(name, json)| {
+                #[derive(serde::Deserialize)]
+                struct Subjects {
+                    subjects: Vec<String>,
+                }
+                let config: Subjects =
+                    serde_json::from_str(json).expect("the nats/ definitions are JSON");
+                (*name, config.subjects)
+            })
+            .collect()
+    });
+    FILTERS
+        .iter()
+        .find(|(_, filters)| filters.iter().any(|f| subject_matches(f, subject)))
+        .map(|(name, _)| *name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -123,5 +163,27 @@ mod tests {
             assert!(v["max_deliver"].as_i64().unwrap() > 1);
             assert!(STREAMS.iter().any(|(s, _)| *s == c.stream));
         }
+    }
+
+    #[test]
+    fn subjects_match_nats_wildcards() {
+        assert!(subject_matches("orders.>", "orders.created"));
+        assert!(subject_matches(
+            "catalog.events.>",
+            "catalog.events.cancelled"
+        ));
+        assert!(subject_matches("dlq.*", "dlq.ticket-payments"));
+        assert!(!subject_matches("orders.>", "orders"));
+        assert!(!subject_matches("orders.*", "orders.created.x"));
+        assert!(subject_matches("orders.created", "orders.created"));
+    }
+
+    #[test]
+    fn each_fact_subject_is_stored_by_the_stream_whose_filter_matches_it() {
+        assert_eq!(stream_of("orders.created"), Some("ORDERS"));
+        assert_eq!(stream_of("payments.refunded"), Some("PAYMENTS"));
+        assert_eq!(stream_of("catalog.events.cancelled"), Some("CATALOG"));
+        assert_eq!(stream_of("dlq.ticket-payments"), Some("DEAD_LETTERS"));
+        assert_eq!(stream_of("nowhere.at.all"), None);
     }
 }

@@ -29,7 +29,7 @@ impl App {
         Background::new().relay(Relay::new(
             "event-service",
             self.state.store.outbox(),
-            self.js.clone(),
+            self.state.nats.clone(),
             self.state.relay_wake.clone(),
         ))
     }

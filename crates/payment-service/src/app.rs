@@ -38,7 +38,7 @@ impl App {
             .relay(Relay::new(
                 "payment-service",
                 state.store.outbox(),
-                state.js.clone(),
+                state.nats.clone(),
                 state.relay_wake.clone(),
             ))
             .consumer(

@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! let background = Background::new()
-//!     .relay(Relay::new("my-service", state.store.outbox(), js.clone(), state.relay_wake.clone()))
+//!     .relay(Relay::new("my-service", state.store.outbox(), state.nats.clone(), state.relay_wake.clone()))
 //!     .consumer(js, PAYMENT_ORDERS, concurrency, state.clone(), |s, m| Box::pin(handle(s, m)))
 //!     .every("maintenance", Duration::from_secs(10), state.clone(), |s| Box::pin(sweep(s)));
 //! // ... serve until the shutdown signal ...

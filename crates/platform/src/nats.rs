@@ -78,16 +78,37 @@ pub async fn jetstream_with_streams(
 pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
     let replicas = stream_replicas()?;
     for (name, json) in contracts::jetstream::STREAMS {
-        let mut config: jetstream::stream::Config =
+        let mut config: serde_json::Value =
             serde_json::from_str(json).with_context(|| format!("nats/streams/{name}.json"))?;
         if let Some(n) = replicas {
-            config.num_replicas = n;
+            config["num_replicas"] = n.into();
         }
-        js.create_or_update_stream(config)
+        put_stream(js, name, &config)
             .await
             .with_context(|| format!("creating stream {name}"))?;
     }
     Ok(())
+}
+
+/// Updates stream `name` to `config`, or creates it. The definition goes to the server as the
+/// JSON it is: the client's typed stream config does not know every setting we use
+/// (`allow_atomic`), and an update through it would switch those off.
+async fn put_stream(
+    js: &jetstream::Context,
+    name: &str,
+    config: &serde_json::Value,
+) -> anyhow::Result<()> {
+    /// The server's error code for "stream not found".
+    const STREAM_NOT_FOUND: u64 = 10059;
+    let error_code = |answer: &serde_json::Value| answer["error"]["err_code"].as_u64();
+    let mut answer: serde_json::Value = js.request(format!("STREAM.UPDATE.{name}"), config).await?;
+    if error_code(&answer) == Some(STREAM_NOT_FOUND) {
+        answer = js.request(format!("STREAM.CREATE.{name}"), config).await?;
+    }
+    match answer.get("error") {
+        Some(error) => anyhow::bail!("the server refused the stream: {error}"),
+        None => Ok(()),
+    }
 }
 
 /// Creates or updates the key-value bucket of session records from `nats/buckets/` (with the

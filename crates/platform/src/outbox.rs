@@ -4,6 +4,7 @@
 //! between its database write and its publish, and none is duplicated either: every message is
 //! published with `Nats-Msg-Id` = its id, so the stream drops a re-send of an already stored one.
 
+mod atomic;
 mod mongo;
 mod relay;
 mod sqlite;

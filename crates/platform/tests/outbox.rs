@@ -21,6 +21,7 @@ use uuid::Uuid;
 
 struct Broker {
     _server: NatsServer,
+    client: async_nats::Client,
     js: jetstream::Context,
 }
 
@@ -29,10 +30,11 @@ async fn broker() -> Broker {
     let client = platform::nats::connect(&server.url(), "outbox-test", Duration::from_secs(5))
         .await
         .unwrap();
-    let js = jetstream::new(client);
+    let js = jetstream::new(client.clone());
     platform::nats::ensure_streams(&js).await.unwrap();
     Broker {
         _server: server,
+        client,
         js,
     }
 }
@@ -107,11 +109,11 @@ fn fast(relay: Relay) -> Relay {
 }
 
 /// A relay that finds rows by polling alone: nobody wakes it.
-fn polling(store: Arc<dyn OutboxStore>, js: &jetstream::Context) -> Relay {
+fn polling(store: Arc<dyn OutboxStore>, client: &async_nats::Client) -> Relay {
     fast(Relay::new(
         "test",
         store,
-        js.clone(),
+        client.clone(),
         Arc::new(Notify::new()),
     ))
 }
@@ -123,7 +125,7 @@ async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     let wake = Arc::new(Notify::new());
     // A long poll proves the wake-up, not the poll, delivers it.
-    let relay = Relay::new("test", store.clone(), broker.js.clone(), wake.clone())
+    let relay = Relay::new("test", store.clone(), broker.client.clone(), wake.clone())
         .poll_interval(Duration::from_secs(60))
         .spawn();
 
@@ -166,7 +168,7 @@ async fn messages_are_published_in_the_order_they_were_written() {
     for m in &msgs {
         write(&db, m).await;
     }
-    let relay = polling(store, &broker.js).batch_size(2).spawn();
+    let relay = polling(store, &broker.client).batch_size(2).spawn();
     wait_for_count(&broker.js, 5).await;
     let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
     for (seq, m) in (1..).zip(&msgs) {
@@ -189,7 +191,7 @@ async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_rel
     let first = fast(Relay::new(
         "test",
         store.clone(),
-        broker.js.clone(),
+        broker.client.clone(),
         wake.clone(),
     ))
     .spawn();
@@ -206,7 +208,7 @@ async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_rel
     );
 
     // A new process: a fresh relay finds the row by polling, without any wake-up.
-    let second = polling(store.clone(), &broker.js).spawn();
+    let second = polling(store.clone(), &broker.client).spawn();
     wait_for_count(&broker.js, 1).await;
     wait_until_nothing_pending(store.as_ref()).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
@@ -258,7 +260,7 @@ async fn a_publish_whose_mark_is_lost_is_sent_again_and_dropped_by_the_stream() 
         published_calls: AtomicUsize::new(0),
     });
     write(&db, &message(3)).await;
-    let relay = polling(store.clone(), &broker.js).spawn();
+    let relay = polling(store.clone(), &broker.client).spawn();
 
     wait_until_nothing_pending(&store.inner).await;
     assert!(
@@ -275,7 +277,7 @@ async fn the_relay_keeps_retrying_while_the_broker_is_down_and_delivers_when_it_
     let client = platform::nats::connect(&server.url(), "outbox-test", Duration::from_secs(5))
         .await
         .unwrap();
-    let mut js = jetstream::new(client);
+    let mut js = jetstream::new(client.clone());
     js.set_timeout(Duration::from_millis(500));
     platform::nats::ensure_streams(&js).await.unwrap();
     server.stop();
@@ -283,7 +285,9 @@ async fn the_relay_keeps_retrying_while_the_broker_is_down_and_delivers_when_it_
     let db = db();
     let store = Arc::new(SqliteOutbox::new(db.clone()));
     write(&db, &message(9)).await;
-    let relay = polling(store.clone(), &js).spawn();
+    let relay = polling(store.clone(), &client)
+        .ack_timeout(Duration::from_millis(500))
+        .spawn();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(
         store.pending(10).await.unwrap().len(),
@@ -357,7 +361,7 @@ async fn a_large_backlog_reaches_the_stream_once_in_order_per_aggregate() {
     })
     .await
     .unwrap();
-    let relay = polling(store.clone(), &broker.js).spawn();
+    let relay = polling(store.clone(), &broker.client).spawn();
     wait_for_count(&broker.js, msgs.len() as u64).await;
     wait_until_nothing_pending(store.as_ref()).await;
 
@@ -390,7 +394,7 @@ async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() 
     for m in [&stuck, &after_stuck, &other] {
         write(&db, m).await;
     }
-    let relay = polling(store.clone(), &broker.js).spawn();
+    let relay = polling(store.clone(), &broker.client).spawn();
 
     wait_for_count(&broker.js, 1).await;
     // Several retries later, order-1's second message still waits behind its first.
@@ -401,4 +405,155 @@ async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() 
     assert_eq!(stored.payload.as_ref(), other.payload.as_slice());
     assert_eq!(store.pending(10).await.unwrap(), vec![stuck, after_stuck]);
     relay.stop().await;
+}
+
+/// Writes `msgs` to the outbox in one transaction.
+async fn write_all(db: &Sqlite, msgs: &[OutboxMessage]) {
+    let msgs = msgs.to_vec();
+    db.call(move |c| {
+        let tx = c.transaction()?;
+        for m in &msgs {
+            insert_sqlite(&tx, m)?;
+        }
+        tx.commit()?;
+        Ok(())
+    })
+    .await
+    .unwrap();
+}
+
+/// `n` messages, each about an aggregate of its own (one wave).
+fn burst(n: u32) -> Vec<OutboxMessage> {
+    (0..n)
+        .map(|n| about(&format!("order-{n}"), CATALOG_EVENT_PUBLISHED, n))
+        .collect()
+}
+
+/// The `Nats-Msg-Id`s the CATALOG stream holds, in stream order.
+async fn stored_ids(js: &jetstream::Context) -> Vec<String> {
+    let stream = js.get_stream(streams::CATALOG).await.unwrap();
+    let mut ids = Vec::new();
+    for seq in 1..=stream_count(js).await {
+        let stored = stream.get_raw_message(seq).await.unwrap();
+        let id = stored.headers.get(async_nats::header::NATS_MESSAGE_ID);
+        ids.push(id.unwrap().as_str().to_string());
+    }
+    ids
+}
+
+fn ids_of(msgs: &[OutboxMessage]) -> Vec<String> {
+    msgs.iter().map(|m| m.id.to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_burst_leaves_as_atomic_batches_and_reaches_the_stream_once_each_in_order() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    // More than one atomic batch (at most 1,000 messages) and more than one relay batch.
+    let msgs = burst(2500);
+    write_all(&db, &msgs).await;
+
+    let relay = polling(store.clone(), &broker.client).spawn();
+    wait_for_count(&broker.js, msgs.len() as u64).await;
+    wait_until_nothing_pending(store.as_ref()).await;
+
+    assert_eq!(stored_ids(&broker.js).await, ids_of(&msgs));
+    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
+    let stored = stream.get_raw_message(1).await.unwrap();
+    assert!(
+        stored.headers.get("Nats-Batch-Id").is_some(),
+        "the messages did not leave as an atomic batch"
+    );
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_batch_holding_a_message_the_stream_already_has_is_published_one_at_a_time() {
+    let broker = broker().await;
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let msgs = burst(5);
+    // The second message reached the stream once already, and the process died before marking it.
+    let ack = broker
+        .js
+        .send_publish(
+            msgs[1].subject.clone(),
+            jetstream::context::Publish::build()
+                .message_id(msgs[1].id.to_string())
+                .payload(msgs[1].payload.clone().into()),
+        )
+        .await
+        .unwrap();
+    ack.await.unwrap();
+    write_all(&db, &msgs).await;
+
+    let relay = polling(store.clone(), &broker.client).spawn();
+    wait_until_nothing_pending(store.as_ref()).await;
+
+    // The server refuses the whole atomic batch; one at a time, its de-duplication drops the copy.
+    let mut expected = vec![msgs[1].id.to_string()];
+    expected.extend(
+        msgs.iter()
+            .filter(|m| m.id != msgs[1].id)
+            .map(|m| m.id.to_string()),
+    );
+    assert_eq!(stored_ids(&broker.js).await, expected);
+    relay.stop().await;
+}
+
+#[tokio::test]
+async fn a_stream_without_atomic_batches_still_gets_every_message_once() {
+    let broker = broker().await;
+    // The client's typed config has no `allow_atomic`: an update through it switches it off.
+    let (_, json) = contracts::jetstream::STREAMS
+        .iter()
+        .find(|(name, _)| *name == streams::CATALOG)
+        .unwrap();
+    let config: jetstream::stream::Config = serde_json::from_str(json).unwrap();
+    broker.js.update_stream(config).await.unwrap();
+    assert!(!allows_atomic(&broker.js, streams::CATALOG).await);
+
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let msgs = burst(50);
+    write_all(&db, &msgs).await;
+    let relay = polling(store.clone(), &broker.client).spawn();
+    wait_until_nothing_pending(store.as_ref()).await;
+
+    let mut stored = stored_ids(&broker.js).await;
+    let mut expected = ids_of(&msgs);
+    stored.sort();
+    expected.sort();
+    assert_eq!(stored, expected);
+    relay.stop().await;
+}
+
+/// Whether `stream` takes atomic batches, as the server reports its config.
+async fn allows_atomic(js: &jetstream::Context, stream: &str) -> bool {
+    let info: serde_json::Value = js
+        .request(format!("STREAM.INFO.{stream}"), &())
+        .await
+        .unwrap();
+    info["config"]["allow_atomic"].as_bool().unwrap_or(false)
+}
+
+#[tokio::test]
+async fn starting_a_service_turns_atomic_batches_on_for_every_stream_it_finds_without_them() {
+    let broker = broker().await;
+    for (name, json) in contracts::jetstream::STREAMS {
+        assert!(allows_atomic(&broker.js, name).await, "{name} on creation");
+        let config: jetstream::stream::Config = serde_json::from_str(json).unwrap();
+        broker.js.update_stream(config).await.unwrap();
+        assert!(!allows_atomic(&broker.js, name).await);
+    }
+
+    platform::nats::ensure_streams(&broker.js).await.unwrap();
+
+    for (name, _) in contracts::jetstream::STREAMS {
+        assert!(
+            allows_atomic(&broker.js, name).await,
+            "{name} after a start"
+        );
+    }
 }

@@ -80,7 +80,7 @@ impl App {
             .relay(Relay::new(
                 "ticket-service",
                 state.store.outbox(),
-                self.js.clone(),
+                state.nats.clone(),
                 state.outbox_wake.clone(),
             ))
             .consumer(
