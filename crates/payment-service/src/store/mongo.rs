@@ -411,16 +411,14 @@ impl PaymentStore for MongoStore {
     async fn remember_order(&self, order: &OrderRecord) -> Result<OrderRecord, StoreError> {
         self.db
             .tx()
-            .run(self, |store, session| {
-                let order = order.clone();
-                Box::pin(async move { store.merge_order_in(session, &order).await })
+            .run_with(self, order, |store, session, order| {
+                Box::pin(store.merge_order_in(session, order))
             })
             .await
     }
 
     async fn apply_order_fact(&self, fact: &OrderFact) -> Result<FactApplied, StoreError> {
-        self.db.tx().run(self, |store, session| {
-            let fact = fact.clone();
+        self.db.tx().run_with(self, fact, |store, session, fact| {
             Box::pin(async move {
                 let id = fact.event_id.to_string();
                 if !store
@@ -499,8 +497,7 @@ impl PaymentStore for MongoStore {
     async fn settle(&self, settle: &Settle) -> Result<Settled, StoreError> {
         self.db
             .tx()
-            .run(self, |store, session| {
-                let s = settle.clone();
+            .run_with(self, settle, |store, session, s| {
                 Box::pin(async move {
                     let payment = store
                         .payments

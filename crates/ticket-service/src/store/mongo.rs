@@ -1225,9 +1225,8 @@ impl TicketStore for MongoStore {
         let stored = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let info = info.clone();
-                Box::pin(async move { store.apply_event_in(s, &info).await })
+            .run_or_stop_with(self, info, |store, s, info| {
+                Box::pin(store.apply_event_in(s, info))
             })
             .await?;
         Ok(stored.is_ok())
@@ -1237,9 +1236,8 @@ impl TicketStore for MongoStore {
         let result = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let booking = booking.clone();
-                Box::pin(async move { store.book_in(s, &booking).await })
+            .run_or_stop_with(self, booking, |store, s, booking| {
+                Box::pin(store.book_in(s, booking))
             })
             .await?;
         if let Ok(result) | Err(Some(result)) = result {
@@ -1548,9 +1546,8 @@ impl TicketStore for MongoStore {
         let result = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let scan = scan.clone();
-                Box::pin(async move { store.check_in_in(s, &scan).await })
+            .run_or_stop_with(self, scan, |store, s, scan| {
+                Box::pin(store.check_in_in(s, scan))
             })
             .await?;
         match result {
