@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use platform::sqlite::{Migrated, RowExt, Schema, millis};
+use platform::sqlite::{Migrated, RowExt, Schema, millis, row_by_id};
 use platform::{Role, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -107,12 +107,12 @@ impl AuthStore for SqliteStore {
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.db
             .call(move |c| {
-                Ok(c.query_row(
+                Ok(row_by_id(
+                    c,
                     &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
-                    [id.to_string()],
+                    id,
                     |r| user_from(r, 0),
-                )
-                .optional()?)
+                )?)
             })
             .await
     }

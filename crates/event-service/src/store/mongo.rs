@@ -9,8 +9,8 @@ use mongodb::Collection;
 use mongodb::bson::{self, Document, doc};
 use platform::StoreError;
 use platform::mongo::{
-    PageOf, Schema, ServiceDb, TxError, find_page, find_sorted, from_bson_time, index, parse_uuid,
-    to_bson_time,
+    PageOf, Schema, ServiceDb, TxError, find_newest_first, find_page, from_bson_time, index,
+    parse_uuid, to_bson_time,
 };
 use platform::outbox::{self, OutboxMessage, OutboxStore};
 use serde::{Deserialize, Serialize};
@@ -429,10 +429,9 @@ impl EventStore for MongoStore {
     }
 
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
-        find_sorted(
+        find_newest_first(
             &self.events,
             doc! {"createdBy": user.to_string()},
-            doc! {"createdAt": -1, "_id": -1},
             EventDoc::into_event,
         )
         .await

@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis};
+use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis, row_by_id, rows};
 use rusqlite::types::ToSql;
 use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -259,12 +259,12 @@ impl EventStore for SqliteStore {
     async fn get(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
         self.db
             .call(move |c| {
-                Ok(c.query_row(
+                Ok(row_by_id(
+                    c,
                     &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
-                    [id.to_string()],
+                    id,
                     event_from,
-                )
-                .optional()?)
+                )?)
             })
             .await
     }
@@ -364,13 +364,14 @@ impl EventStore for SqliteStore {
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
         self.db
             .call(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM events WHERE created_by = ?1 ORDER BY created_at DESC, id DESC"
-                ))?;
-                let events = stmt
-                    .query_map([user.to_string()], event_from)?
-                    .collect::<Result<Vec<_>, _>>()?;
-                Ok(events)
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {COLUMNS} FROM events WHERE created_by = ?1 ORDER BY created_at DESC, id DESC"
+                    ),
+                    [user.to_string()],
+                    event_from,
+                )?)
             })
             .await
     }

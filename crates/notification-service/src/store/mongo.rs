@@ -375,9 +375,8 @@ impl NotificationStore for MongoStore {
     async fn record(&self, fact: &FactRecord) -> Result<Recorded, StoreError> {
         self.db
             .tx()
-            .run(self, |store, session| {
-                let fact = fact.clone();
-                Box::pin(async move { store.record_in(session, &fact).await })
+            .run_with(self, fact, |store, session, fact| {
+                Box::pin(store.record_in(session, fact))
             })
             .await
     }

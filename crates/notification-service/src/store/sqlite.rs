@@ -7,8 +7,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
-use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, bad_column, millis};
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use platform::sqlite::{
+    Cached, Changes, Migrated, RowExt, Schema, bad_column, millis, row_by_id, rows,
+};
+use rusqlite::{Connection, Row, params};
 use uuid::Uuid;
 
 use super::NotificationStore;
@@ -79,11 +81,6 @@ const ORDER_COLUMNS: &str = "id, user_id, event_id, booking_reference, customer,
     expires_at, status, cancel_reason, paid";
 const MAIL_COLUMNS: &str = "fact_id, recipient, user_id, kind, letter, state, claimed_at, sent_at, subject, error, created_at";
 
-fn json<T: serde::de::DeserializeOwned>(r: &Row<'_>, col: usize) -> rusqlite::Result<T> {
-    let raw: String = r.get(col)?;
-    serde_json::from_str(&raw).map_err(|e| bad_column(col, e.to_string()))
-}
-
 fn to_json<T: serde::Serialize>(value: &T) -> String {
     serde_json::to_string(value).expect("projection values serialise")
 }
@@ -114,8 +111,8 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRecord> {
             }
             None => None,
         },
-        lines: json(r, 5)?,
-        total: json(r, 6)?,
+        lines: r.json(5)?,
+        total: r.json(6)?,
         expires_at: r.time(7)?,
         status: r.parsed(8, OrderStatus::parse)?,
         cancel_reason: r
@@ -148,7 +145,7 @@ fn mail_from(r: &Row<'_>) -> rusqlite::Result<Mail> {
         },
         user_id: r.uuid(2)?,
         kind: r.parsed(3, NotificationKind::parse)?,
-        letter: json(r, 4)?,
+        letter: r.json(4)?,
         state,
         created_at: r.time(10)?,
     })
@@ -221,12 +218,12 @@ impl NotificationStore for SqliteStore {
     async fn event(&self, id: Uuid) -> Result<Option<EventRecord>, StoreError> {
         self.db
             .read(move |c| {
-                Ok(c.query_row_cached(
+                Ok(row_by_id(
+                    c,
                     &format!("SELECT {EVENT_COLUMNS} FROM events WHERE id = ?1"),
-                    [id.to_string()],
+                    id,
                     event_from,
-                )
-                .optional()?)
+                )?)
             })
             .await
     }
@@ -234,12 +231,12 @@ impl NotificationStore for SqliteStore {
     async fn order(&self, id: Uuid) -> Result<Option<OrderRecord>, StoreError> {
         self.db
             .read(move |c| {
-                Ok(c.query_row_cached(
+                Ok(row_by_id(
+                    c,
                     &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
-                    [id.to_string()],
+                    id,
                     order_from,
-                )
-                .optional()?)
+                )?)
             })
             .await
     }
@@ -247,11 +244,14 @@ impl NotificationStore for SqliteStore {
     async fn paid_orders_of_event(&self, event_id: Uuid) -> Result<Vec<OrderRecord>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders WHERE event_id = ?1 AND paid = 1 ORDER BY id"
-                ))?;
-                let rows = stmt.query_map([event_id.to_string()], order_from)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {ORDER_COLUMNS} FROM orders WHERE event_id = ?1 AND paid = 1 ORDER BY id"
+                    ),
+                    [event_id.to_string()],
+                    order_from,
+                )?)
             })
             .await
     }
@@ -263,13 +263,16 @@ impl NotificationStore for SqliteStore {
     ) -> Result<Vec<OrderRecord>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {ORDER_COLUMNS} FROM orders
                      WHERE status = 'pending' AND expires_at > ?1 AND expires_at <= ?2
                      ORDER BY expires_at"
-                ))?;
-                let rows = stmt.query_map(params![millis(from), millis(until)], order_from)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                    ),
+                    params![millis(from), millis(until)],
+                    order_from,
+                )?)
             })
             .await
     }
@@ -309,15 +312,17 @@ impl NotificationStore for SqliteStore {
         let fact_id = fact_id.map(str::to_string);
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {MAIL_COLUMNS} FROM mails
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {MAIL_COLUMNS} FROM mails
                      WHERE state IN ('pending', 'sending') AND (?1 IS NULL OR fact_id = ?1)
                        AND (?1 IS NOT NULL OR created_at <= ?2)
                      ORDER BY created_at, fact_id, recipient LIMIT ?3"
-                ))?;
-                let rows =
-                    stmt.query_map(params![fact_id, millis(recorded_before), limit], mail_from)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                    ),
+                    params![fact_id, millis(recorded_before), limit],
+                    mail_from,
+                )?)
             })
             .await
     }
@@ -397,12 +402,15 @@ impl NotificationStore for SqliteStore {
     async fn sent_to(&self, user_id: Uuid, limit: u32) -> Result<Vec<Mail>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {MAIL_COLUMNS} FROM mails WHERE user_id = ?1 AND state = 'sent'
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {MAIL_COLUMNS} FROM mails WHERE user_id = ?1 AND state = 'sent'
                      ORDER BY sent_at DESC, created_at DESC, fact_id DESC LIMIT ?2"
-                ))?;
-                let rows = stmt.query_map(params![user_id.to_string(), limit], mail_from)?;
-                Ok(rows.collect::<rusqlite::Result<Vec<_>>>()?)
+                    ),
+                    params![user_id.to_string(), limit],
+                    mail_from,
+                )?)
             })
             .await
     }

@@ -18,8 +18,8 @@ use mongodb::options::ReturnDocument;
 use mongodb::{ClientSession, Collection};
 use platform::StoreError;
 use platform::mongo::{
-    ProcessedFacts, Schema, ServiceDb, TxResult, decode_all, find_sorted, from_bson_time, index,
-    money, parse_uuid, to_bson_time, unique_where,
+    KeyOwner, ProcessedFacts, Schema, ServiceDb, TxResult, decode_all, find_sorted, from_bson_time,
+    index, money, parse_uuid, to_bson_time, unique_where,
 };
 use platform::outbox::OutboxStore;
 use platform::store::is_duplicate_key;
@@ -124,14 +124,12 @@ struct ResponseDoc {
     body: String,
 }
 
-/// `_id` is `<userId>:<key>` (a UUID has no colon, so the pair is unambiguous).
+/// A claimed key, with the answer once there is one.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct KeyDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    user_id: String,
-    key: String,
+    #[serde(flatten)]
+    owner: KeyOwner,
     fingerprint: String,
     claimed_at: bson::DateTime,
     #[serde(default)]
@@ -141,10 +139,6 @@ struct KeyDoc {
 
 fn corrupt(what: impl std::fmt::Display) -> StoreError {
     StoreError::corrupt(format!("payment_db: {what}"))
-}
-
-fn key_id(user_id: Uuid, key: &str) -> String {
-    format!("{user_id}:{key}")
 }
 
 impl PaymentDoc {
@@ -417,16 +411,14 @@ impl PaymentStore for MongoStore {
     async fn remember_order(&self, order: &OrderRecord) -> Result<OrderRecord, StoreError> {
         self.db
             .tx()
-            .run(self, |store, session| {
-                let order = order.clone();
-                Box::pin(async move { store.merge_order_in(session, &order).await })
+            .run_with(self, order, |store, session, order| {
+                Box::pin(store.merge_order_in(session, order))
             })
             .await
     }
 
     async fn apply_order_fact(&self, fact: &OrderFact) -> Result<FactApplied, StoreError> {
-        self.db.tx().run(self, |store, session| {
-            let fact = fact.clone();
+        self.db.tx().run_with(self, fact, |store, session, fact| {
             Box::pin(async move {
                 let id = fact.event_id.to_string();
                 if !store
@@ -505,8 +497,7 @@ impl PaymentStore for MongoStore {
     async fn settle(&self, settle: &Settle) -> Result<Settled, StoreError> {
         self.db
             .tx()
-            .run(self, |store, session| {
-                let s = settle.clone();
+            .run_with(self, settle, |store, session, s| {
                 Box::pin(async move {
                     let payment = store
                         .payments
@@ -542,7 +533,7 @@ impl PaymentStore for MongoStore {
                         store
                             .keys
                             .update_one(
-                                doc! {"_id": key_id(key.user_id, &key.key)},
+                                doc! {"_id": KeyOwner::id(key.user_id, &key.key)},
                                 doc! {"$set": {"response": response_doc(response)}},
                             )
                             .session(&mut *session)
@@ -616,11 +607,10 @@ impl PaymentStore for MongoStore {
     }
 
     async fn claim_key(&self, claim: &KeyClaim) -> Result<ClaimOutcome, StoreError> {
-        let id = key_id(claim.user_id, &claim.key);
+        let owner = KeyOwner::new(claim.user_id, &claim.key);
+        let id = owner.id.clone();
         let fresh = KeyDoc {
-            id: id.clone(),
-            user_id: claim.user_id.to_string(),
-            key: claim.key.clone(),
+            owner,
             fingerprint: claim.fingerprint.clone(),
             claimed_at: to_bson_time(claim.at),
             response: None,
@@ -664,7 +654,7 @@ impl PaymentStore for MongoStore {
     async fn answer_key(&self, key: &KeyRef, response: &StoredResponse) -> Result<(), StoreError> {
         self.keys
             .update_one(
-                doc! {"_id": key_id(key.user_id, &key.key)},
+                doc! {"_id": KeyOwner::id(key.user_id, &key.key)},
                 doc! {"$set": {"response": response_doc(response)}},
             )
             .await?;
@@ -673,7 +663,7 @@ impl PaymentStore for MongoStore {
 
     async fn release_key(&self, key: &KeyRef) -> Result<(), StoreError> {
         self.keys
-            .delete_one(doc! {"_id": key_id(key.user_id, &key.key), "response": null})
+            .delete_one(doc! {"_id": KeyOwner::id(key.user_id, &key.key), "response": null})
             .await?;
         Ok(())
     }

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use contracts::orders::CancelReason;
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, millis};
+use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, millis, row_by_id, rows};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -157,21 +157,21 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<OrderRecord> {
 }
 
 fn get_payment(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Payment>> {
-    c.query_row_cached(
+    row_by_id(
+        c,
         &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = ?1"),
-        [id.to_string()],
+        id,
         payment_from,
     )
-    .optional()
 }
 
 fn get_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<OrderRecord>> {
-    c.query_row_cached(
+    row_by_id(
+        c,
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
-        [id.to_string()],
+        id,
         order_from,
     )
-    .optional()
 }
 
 fn put_order(c: &Connection, o: &OrderRecord) -> rusqlite::Result<()> {
@@ -268,11 +268,12 @@ fn payments_where(
     clause: &str,
     arg: &dyn rusqlite::ToSql,
 ) -> rusqlite::Result<Vec<Payment>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {PAYMENT_COLUMNS} FROM payments WHERE {clause} ORDER BY created_at, id"
-    ))?;
-    let rows = stmt.query_map([arg], payment_from)?;
-    rows.collect()
+    rows(
+        c,
+        &format!("SELECT {PAYMENT_COLUMNS} FROM payments WHERE {clause} ORDER BY created_at, id"),
+        [arg],
+        payment_from,
+    )
 }
 
 fn insert_facts(c: &Connection, facts: &[OutboxMessage]) -> rusqlite::Result<()> {

@@ -2,7 +2,7 @@
 //! count of all it matches.
 
 use mongodb::Collection;
-use mongodb::bson::Document;
+use mongodb::bson::{Document, doc};
 use serde::de::DeserializeOwned;
 
 use super::decode_all;
@@ -19,6 +19,25 @@ where
     D: DeserializeOwned + Unpin + Send + Sync,
 {
     decode_all(collection.find(filter).sort(sort).await?, decode).await
+}
+
+/// The order of the listings that show the newest first ("my orders", "my events"): by
+/// `createdAt`, descending, and by `_id` among documents created in the same millisecond, so
+/// that the order is total.
+pub fn newest_first() -> Document {
+    doc! {"createdAt": -1, "_id": -1}
+}
+
+/// The documents of `collection` that `filter` matches, [`newest_first`], each decoded.
+pub async fn find_newest_first<D, T>(
+    collection: &Collection<D>,
+    filter: Document,
+    decode: impl FnMut(D) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError>
+where
+    D: DeserializeOwned + Unpin + Send + Sync,
+{
+    find_sorted(collection, filter, newest_first(), decode).await
 }
 
 /// Where a page starts and how long it is; `sort` must order the results totally (end it on

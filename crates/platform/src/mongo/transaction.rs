@@ -79,6 +79,46 @@ impl Transactions {
         }
     }
 
+    /// Like [`run`](Self::run), lending `input` to the body on every attempt: a body that only
+    /// hands its input on need not clone it into each attempt's future.
+    pub async fn run_with<C, I, T, F>(&self, ctx: &C, input: &I, body: F) -> Result<T, StoreError>
+    where
+        C: Sync + ?Sized,
+        I: Sync + ?Sized,
+        T: Send,
+        F: for<'s> Fn(&'s C, &'s mut ClientSession, &'s I) -> BoxFuture<'s, TxResult<T>>
+            + Send
+            + Sync,
+    {
+        self.run(&(ctx, input), |&(ctx, input), session| {
+            body(ctx, session, input)
+        })
+        .await
+    }
+
+    /// Like [`run_or_stop`](Self::run_or_stop), lending `input` as [`run_with`](Self::run_with)
+    /// does.
+    pub async fn run_or_stop_with<C, I, T, E, F>(
+        &self,
+        ctx: &C,
+        input: &I,
+        body: F,
+    ) -> Result<Result<T, E>, StoreError>
+    where
+        C: Sync + ?Sized,
+        I: Sync + ?Sized,
+        T: Send,
+        E: Send,
+        F: for<'s> Fn(&'s C, &'s mut ClientSession, &'s I) -> BoxFuture<'s, TxResult<T, E>>
+            + Send
+            + Sync,
+    {
+        self.run_or_stop(&(ctx, input), |&(ctx, input), session| {
+            body(ctx, session, input)
+        })
+        .await
+    }
+
     /// Like [`run`](Self::run) for a body that may decide to stop: `Ok(Err(e))` when it returned
     /// [`TxError::Stop`]`(e)`, in which case nothing it wrote is kept.
     pub async fn run_or_stop<C, T, E, F>(

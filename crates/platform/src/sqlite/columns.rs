@@ -1,10 +1,11 @@
 //! Domain values to and from SQLite columns, the same way in every service: times as Unix
 //! milliseconds (`INTEGER`: compact, and ordered for range queries), UUIDs as `TEXT`, money as
-//! integer minor units beside a currency code.
+//! integer minor units beside a currency code, nested values (lines, a customer) as JSON `TEXT`.
 
 use chrono::{DateTime, Utc};
 use rusqlite::Row;
 use rusqlite::types::Type;
+use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use crate::money::{Currency, Money};
@@ -33,6 +34,8 @@ pub trait RowExt {
     fn money(&self, minor_col: usize, currency_col: usize) -> rusqlite::Result<Money>;
     /// A text column read with a domain type's `parse` (statuses, categories, ...).
     fn parsed<T>(&self, col: usize, parse: impl FnOnce(&str) -> Option<T>) -> rusqlite::Result<T>;
+    /// A JSON text column.
+    fn json<T: DeserializeOwned>(&self, col: usize) -> rusqlite::Result<T>;
 }
 
 impl RowExt for Row<'_> {
@@ -74,6 +77,11 @@ impl RowExt for Row<'_> {
         let s: String = self.get(col)?;
         parse(&s).ok_or_else(|| bad_column(col, format!("unknown value {s:?}")))
     }
+
+    fn json<T: DeserializeOwned>(&self, col: usize) -> rusqlite::Result<T> {
+        let text: String = self.get(col)?;
+        serde_json::from_str(&text).map_err(|e| bad_column(col, e.to_string()))
+    }
 }
 
 #[cfg(test)]
@@ -91,7 +99,7 @@ mod tests {
         let id = Uuid::new_v4();
         let at = from_millis(1_767_225_600_123);
         let sql = format!(
-            "SELECT '{id}', NULL, {}, NULL, 'EUR', 2550, 'b'",
+            "SELECT '{id}', NULL, {}, NULL, 'EUR', 2550, 'b', '[1,2]'",
             millis(at)
         );
         let row = read(&sql, |r| {
@@ -102,6 +110,7 @@ mod tests {
                 r.opt_time(3)?,
                 r.money(5, 4)?,
                 r.parsed(6, |s| (s == "b").then_some('b'))?,
+                r.json::<Vec<u8>>(7)?,
             ))
         })
         .unwrap();
@@ -112,6 +121,7 @@ mod tests {
         assert_eq!(row.4.minor_units(), 2550);
         assert_eq!(row.4.currency().as_str(), "EUR");
         assert_eq!(row.5, 'b');
+        assert_eq!(row.6, vec![1, 2]);
     }
 
     #[test]
@@ -123,5 +133,10 @@ mod tests {
         );
         assert!(read("SELECT 'not-a-uuid'", |r| r.uuid(0)).is_err());
         assert!(read("SELECT 'euros'", |r| r.currency(0)).is_err());
+        let err = read("SELECT '[1,'", |r| r.json::<Vec<u8>>(0)).unwrap_err();
+        assert!(
+            matches!(err, rusqlite::Error::FromSqlConversionFailure(0, ..)),
+            "{err:?}"
+        );
     }
 }

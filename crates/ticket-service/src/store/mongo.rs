@@ -42,8 +42,9 @@ use mongodb::{ClientSession, Collection};
 use platform::StoreError;
 use platform::money::{Currency, Money};
 use platform::mongo::{
-    PageOf, Schema, ServiceDb, TxError, TxResult, decode_all, find_page, find_sorted,
-    from_bson_time, index, parse_uuid, to_bson_time, unique_index,
+    KeyOwner, PageOf, Schema, ServiceDb, TxError, TxResult, decode_all, find_newest_first,
+    find_page, find_sorted, from_bson_time, index, newest_first, parse_uuid, to_bson_time,
+    unique_index,
 };
 use platform::outbox::OutboxStore;
 use platform::store::is_duplicate_key;
@@ -295,14 +296,12 @@ struct ProcessedDoc {
     at: bson::DateTime,
 }
 
-/// `_id` is `<userId>:<key>` (a UUID has no colon, so the pair is unambiguous).
+/// A used key with the answer it stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct KeyDoc {
-    #[serde(rename = "_id")]
-    id: String,
-    user_id: String,
-    key: String,
+    #[serde(flatten)]
+    owner: KeyOwner,
     request_hash: String,
     status: i32,
     body: String,
@@ -362,10 +361,6 @@ fn currency(s: &str) -> Result<Currency, StoreError> {
 
 fn stock_id(event_id: Uuid, ticket_type: &str) -> String {
     format!("{event_id}:{ticket_type}")
-}
-
-fn key_id(user_id: Uuid, key: &str) -> String {
-    format!("{user_id}:{key}")
 }
 
 fn attempt_id(a: &PaymentAttempt) -> String {
@@ -541,9 +536,7 @@ impl AttemptDoc {
 impl KeyDoc {
     fn new(r: &IdempotencyRecord, at: DateTime<Utc>) -> Self {
         Self {
-            id: key_id(r.user_id, &r.key),
-            user_id: r.user_id.to_string(),
-            key: r.key.clone(),
+            owner: KeyOwner::new(r.user_id, &r.key),
             request_hash: r.response.request_hash.clone(),
             status: i32::from(r.response.status),
             body: r.response.body.clone(),
@@ -964,7 +957,7 @@ impl MongoStore {
         if let Some(idem) = &booking.idempotency {
             let used = self
                 .keys
-                .find_one(doc! {"_id": key_id(idem.user_id, &idem.key)})
+                .find_one(doc! {"_id": KeyOwner::id(idem.user_id, &idem.key)})
                 .session(&mut *s)
                 .await?;
             if let Some(stored) = used {
@@ -1232,9 +1225,8 @@ impl TicketStore for MongoStore {
         let stored = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let info = info.clone();
-                Box::pin(async move { store.apply_event_in(s, &info).await })
+            .run_or_stop_with(self, info, |store, s, info| {
+                Box::pin(store.apply_event_in(s, info))
             })
             .await?;
         Ok(stored.is_ok())
@@ -1244,9 +1236,8 @@ impl TicketStore for MongoStore {
         let result = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let booking = booking.clone();
-                Box::pin(async move { store.book_in(s, &booking).await })
+            .run_or_stop_with(self, booking, |store, s, booking| {
+                Box::pin(store.book_in(s, booking))
             })
             .await?;
         if let Ok(result) | Err(Some(result)) = result {
@@ -1258,7 +1249,7 @@ impl TicketStore for MongoStore {
         };
         match self.idempotent_response(idem.user_id, &idem.key).await? {
             Some(stored) => Ok(BookResult::KeyUsed(stored)),
-            None => Err(StoreError::Duplicate(key_id(idem.user_id, &idem.key))),
+            None => Err(StoreError::Duplicate(KeyOwner::id(idem.user_id, &idem.key))),
         }
     }
 
@@ -1269,7 +1260,7 @@ impl TicketStore for MongoStore {
     ) -> Result<Option<StoredResponse>, StoreError> {
         Ok(self
             .keys
-            .find_one(doc! {"_id": key_id(user_id, key)})
+            .find_one(doc! {"_id": KeyOwner::id(user_id, key)})
             .await?
             .map(KeyDoc::into_response))
     }
@@ -1304,10 +1295,9 @@ impl TicketStore for MongoStore {
     }
 
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
-        find_sorted(
+        find_newest_first(
             &self.orders,
             doc! {"userId": user_id.to_string()},
-            doc! {"createdAt": -1, "_id": -1},
             OrderDoc::into_order,
         )
         .await
@@ -1422,7 +1412,7 @@ impl TicketStore for MongoStore {
             );
         }
         let page = PageOf {
-            sort: doc! {"createdAt": -1, "_id": -1},
+            sort: newest_first(),
             offset: query.offset(),
             limit: query.limit,
         };
@@ -1556,9 +1546,8 @@ impl TicketStore for MongoStore {
         let result = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let scan = scan.clone();
-                Box::pin(async move { store.check_in_in(s, &scan).await })
+            .run_or_stop_with(self, scan, |store, s, scan| {
+                Box::pin(store.check_in_in(s, scan))
             })
             .await?;
         match result {

@@ -5,9 +5,10 @@ use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::money::{Currency, Money};
 use platform::outbox::{OutboxMessage, OutboxStore, SQLITE_DDL, SqliteOutbox, insert_sqlite};
-use platform::sqlite::{Cached, Changes, Migrated, RowExt, Schema, bad_column, millis};
+use platform::sqlite::{
+    Cached, Changes, Migrated, RowExt, Schema, bad_column, millis, row_by_id, rows,
+};
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -176,12 +177,6 @@ impl Schema for TicketSchema {
 
 pub type SqliteStore = Migrated<TicketSchema>;
 
-/// A JSON text column (order lines, the customer).
-fn json<T: DeserializeOwned>(r: &Row<'_>, col: usize) -> rusqlite::Result<T> {
-    let text: String = r.get(col)?;
-    serde_json::from_str(&text).map_err(|e| bad_column(col, e.to_string()))
-}
-
 /// An order line as the `lines` column keeps it: JSON, amounts in minor units of the order's
 /// currency.
 #[derive(Serialize, Deserialize)]
@@ -252,9 +247,9 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
         booking_reference: r.get(5)?,
         status: r.parsed(6, OrderStatus::parse)?,
         cancel_reason: cancel_reason(r, 7)?,
-        lines: lines_from(json(r, 8)?, currency),
+        lines: lines_from(r.json(8)?, currency),
         total_amount: r.money(9, 10)?,
-        customer: json(r, 11)?,
+        customer: r.json(11)?,
         payment_id: r.opt_uuid(12)?,
         failed_payments: r.get(13)?,
         expires_at: r.time(14)?,
@@ -268,18 +263,16 @@ fn order_from(r: &Row<'_>) -> rusqlite::Result<Order> {
 
 /// The ids in the first column of `sql`'s rows: the sweeps' work lists.
 fn ids<P: rusqlite::Params>(c: &Connection, sql: &str, params: P) -> rusqlite::Result<Vec<Uuid>> {
-    c.prepare_cached(sql)?
-        .query_map(params, |r| r.uuid(0))?
-        .collect()
+    rows(c, sql, params, |r| r.uuid(0))
 }
 
 fn load_order(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Order>> {
-    c.query_row_cached(
+    row_by_id(
+        c,
         &format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = ?1"),
-        [id.to_string()],
+        id,
         order_from,
     )
-    .optional()
 }
 
 fn insert_order(tx: &Connection, o: &Order) -> Result<(), StoreError> {
@@ -547,7 +540,7 @@ fn door_ticket(c: &Connection, code: &str) -> rusqlite::Result<Option<DoorTicket
          WHERE t.code = ?1",
         [code],
         |r| {
-            let holder: crate::order::CustomerInfo = json(r, 6)?;
+            let holder: crate::order::CustomerInfo = r.json(6)?;
             Ok(DoorTicket {
                 code: r.get(0)?,
                 event_id: r.uuid(1)?,
@@ -614,7 +607,7 @@ fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreErr
         .query_row_cached(
             "SELECT answer FROM checkin_scans WHERE event_id = ?1 AND nonce = ?2",
             params![event_id, scan.nonce],
-            |r| json(r, 0),
+            |r| r.json(0),
         )
         .optional()?;
     if let Some(answer) = replayed {
@@ -646,58 +639,57 @@ fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreErr
 }
 
 fn event_keys(c: &Connection, event_id: Uuid) -> rusqlite::Result<Vec<StoredKey>> {
-    let mut stmt = c.prepare_cached(
+    rows(
+        c,
         "SELECT version, secret FROM event_keys WHERE event_id = ?1 ORDER BY version",
-    )?;
-    stmt.query_map([event_id.to_string()], |r| {
-        let secret: Vec<u8> = r.get(1)?;
-        Ok(StoredKey {
-            version: r.get(0)?,
-            secret: secret
-                .try_into()
-                .map_err(|_| bad_column(1, "a key secret is 32 bytes".to_string()))?,
-        })
-    })?
-    .collect()
+        [event_id.to_string()],
+        |r| {
+            let secret: Vec<u8> = r.get(1)?;
+            Ok(StoredKey {
+                version: r.get(0)?,
+                secret: secret
+                    .try_into()
+                    .map_err(|_| bad_column(1, "a key secret is 32 bytes".to_string()))?,
+            })
+        },
+    )
 }
 
 /// The event with its stock, as stored.
 fn event_stock(c: &Connection, event_id: Uuid) -> Result<Option<EventStock>, StoreError> {
-    let id = event_id.to_string();
-    let event = c
-        .query_row_cached(
-            "SELECT title, date_time, status, version, currency, organizer_id,
+    let event = row_by_id(
+        c,
+        "SELECT title, date_time, status, version, currency, organizer_id,
                     refund_allowed, refund_until_hours_before, waitlist_enabled
              FROM events WHERE id = ?1",
-            [&id],
-            |r| {
-                Ok(EventInfo {
-                    id: event_id,
-                    title: r.get(0)?,
-                    date_time: r.time(1)?,
-                    status: r.parsed(2, EventStatus::parse)?,
-                    version: r.get::<_, i64>(3)? as u64,
-                    currency: r.currency(4)?,
-                    ticket_types: Vec::new(),
-                    organizer_id: r.opt_uuid(5)?,
-                    refund_policy: RefundPolicy {
-                        allowed: r.get(6)?,
-                        until_hours_before: r.get(7)?,
-                    },
-                    waitlist_enabled: r.get(8)?,
-                })
-            },
-        )
-        .optional()?;
+        event_id,
+        |r| {
+            Ok(EventInfo {
+                id: event_id,
+                title: r.get(0)?,
+                date_time: r.time(1)?,
+                status: r.parsed(2, EventStatus::parse)?,
+                version: r.get::<_, i64>(3)? as u64,
+                currency: r.currency(4)?,
+                ticket_types: Vec::new(),
+                organizer_id: r.opt_uuid(5)?,
+                refund_policy: RefundPolicy {
+                    allowed: r.get(6)?,
+                    until_hours_before: r.get(7)?,
+                },
+                waitlist_enabled: r.get(8)?,
+            })
+        },
+    )?;
     let Some(event) = event else {
         return Ok(None);
     };
-    let mut stmt = c.prepare_cached(
+    let stock = rows(
+        c,
         "SELECT ticket_type, price, capacity, sold, held FROM inventory
          WHERE event_id = ?1 ORDER BY position",
-    )?;
-    let stock = stmt
-        .query_map([&id], |r| {
+        [event_id.to_string()],
+        |r| {
             Ok(Stock {
                 ticket_type: r.get(0)?,
                 price: Money::from_minor_units(r.get(1)?, event.currency),
@@ -705,8 +697,8 @@ fn event_stock(c: &Connection, event_id: Uuid) -> Result<Option<EventStock>, Sto
                 sold: r.get(3)?,
                 held: r.get(4)?,
             })
-        })?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+        },
+    )?;
     Ok(Some(EventStock::from_stock(event, stock)))
 }
 
@@ -822,12 +814,12 @@ impl TicketStore for SqliteStore {
                 let Some(order) = load_order(c, id)? else {
                     return Ok(None);
                 };
-                let mut stmt = c.prepare_cached(
+                let attempts = rows(
+                    c,
                     "SELECT payment_id, status, response_code, response_message, at FROM payment_attempts
                      WHERE order_id = ?1 ORDER BY at, status",
-                )?;
-                let attempts = stmt
-                    .query_map([id.to_string()], |r| {
+                    [id.to_string()],
+                    |r| {
                         Ok(PaymentAttempt {
                             payment_id: r.uuid(0)?,
                             status: r.parsed(1, AttemptStatus::parse)?,
@@ -835,16 +827,16 @@ impl TicketStore for SqliteStore {
                             response_message: r.get(3)?,
                             at: r.time(4)?,
                         })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                let mut stmt = c.prepare_cached(
-                    "SELECT code, ticket_type, void FROM tickets WHERE order_id = ?1 ORDER BY seq",
+                    },
                 )?;
-                let tickets = stmt
-                    .query_map([id.to_string()], |r| {
+                let tickets = rows(
+                    c,
+                    "SELECT code, ticket_type, void FROM tickets WHERE order_id = ?1 ORDER BY seq",
+                    [id.to_string()],
+                    |r| {
                         Ok(IssuedTicket { code: r.get(0)?, ticket_type: r.get(1)?, void: r.get(2)?, signed_code: None })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    },
+                )?;
                 Ok(Some(OrderDetails { order, attempts, tickets }))
             })
             .await
@@ -853,13 +845,14 @@ impl TicketStore for SqliteStore {
     async fn orders_of_user(&self, user_id: Uuid) -> Result<Vec<Order>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
-                ))?;
-                let orders = stmt
-                    .query_map([user_id.to_string()], order_from)?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
-                Ok(orders)
+                Ok(rows(
+                    c,
+                    &format!(
+                        "SELECT {ORDER_COLUMNS} FROM orders WHERE user_id = ?1 ORDER BY created_at DESC, id DESC"
+                    ),
+                    [user_id.to_string()],
+                    order_from,
+                )?)
             })
             .await
     }
@@ -953,22 +946,21 @@ impl TicketStore for SqliteStore {
                     params![id, status, query.search],
                     |r| r.get(0),
                 )?;
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter}
+                let orders = rows(
+                    c,
+                    &format!(
+                        "SELECT {ORDER_COLUMNS} FROM orders WHERE {filter}
                      ORDER BY created_at DESC, id DESC LIMIT ?4 OFFSET ?5"
-                ))?;
-                let orders = stmt
-                    .query_map(
-                        params![
-                            id,
-                            status,
-                            query.search,
-                            query.limit,
-                            i64::try_from(query.offset()).unwrap_or(i64::MAX),
-                        ],
-                        order_from,
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    ),
+                    params![
+                        id,
+                        status,
+                        query.search,
+                        query.limit,
+                        i64::try_from(query.offset()).unwrap_or(i64::MAX),
+                    ],
+                    order_from,
+                )?;
                 Ok(OrderPage {
                     orders,
                     total: total as u64,
@@ -980,15 +972,15 @@ impl TicketStore for SqliteStore {
     async fn tickets_of_event(&self, event_id: Uuid) -> Result<Vec<EventTicket>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(
+                let tickets = rows(
+                    c,
                     "SELECT t.code, t.ticket_type, t.void, o.id, o.booking_reference, o.status, o.customer,
                             c.first_at, c.first_gate, c.inside
                      FROM orders o JOIN tickets t ON t.order_id = o.id
                      LEFT JOIN checkins c ON c.code = t.code
                      WHERE o.event_id = ?1 ORDER BY o.created_at, o.id, t.seq",
-                )?;
-                let tickets = stmt
-                    .query_map([event_id.to_string()], |r| {
+                    [event_id.to_string()],
+                    |r| {
                         Ok(EventTicket {
                             code: r.get(0)?,
                             ticket_type: r.get(1)?,
@@ -996,11 +988,11 @@ impl TicketStore for SqliteStore {
                             order_id: r.uuid(3)?,
                             booking_reference: r.get(4)?,
                             order_status: r.parsed(5, OrderStatus::parse)?,
-                            holder: json(r, 6)?,
+                            holder: r.json(6)?,
                             check_in: check_in_from(r, 7)?,
                         })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    },
+                )?;
                 Ok(tickets)
             })
             .await
@@ -1009,14 +1001,14 @@ impl TicketStore for SqliteStore {
     async fn sales_of_event(&self, event_id: Uuid) -> Result<Vec<Sale>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(
+                let sales = rows(
+                    c,
                     "SELECT status, total_amount, currency, lines, paid_at, refund_amount
                      FROM orders WHERE event_id = ?1",
-                )?;
-                let sales = stmt
-                    .query_map([event_id.to_string()], |r| {
+                    [event_id.to_string()],
+                    |r| {
                         let currency = r.currency(2)?;
-                        let lines: Vec<LineRow> = json(r, 3)?;
+                        let lines: Vec<LineRow> = r.json(3)?;
                         Ok(Sale {
                             status: r.parsed(0, OrderStatus::parse)?,
                             total: r.money(1, 2)?,
@@ -1026,8 +1018,8 @@ impl TicketStore for SqliteStore {
                                 .get::<_, Option<i64>>(5)?
                                 .map(|m| Money::from_minor_units(m, currency)),
                         })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    },
+                )?;
                 Ok(sales)
             })
             .await
@@ -1087,7 +1079,7 @@ impl TicketStore for SqliteStore {
                     .query_row_cached(
                         "SELECT staff FROM event_staff WHERE event_id = ?1",
                         [event_id.to_string()],
-                        |r| json(r, 0),
+                        |r| r.json(0),
                     )
                     .optional()?;
                 Ok(staff.unwrap_or_default())

@@ -355,9 +355,8 @@ impl WaitlistStore for MongoStore {
         let joined = self
             .db
             .tx()
-            .run_or_stop(self, |store, s| {
-                let entry = entry.clone();
-                Box::pin(async move { store.join_in(s, &entry).await })
+            .run_or_stop_with(self, entry, |store, s, entry| {
+                Box::pin(store.join_in(s, entry))
             })
             .await?;
         match joined {

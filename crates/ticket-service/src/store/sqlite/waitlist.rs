@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
-use platform::sqlite::{Changes, RowExt, millis};
+use platform::sqlite::{Changes, RowExt, millis, row_by_id, rows};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use uuid::Uuid;
 
@@ -69,22 +69,25 @@ fn entry_from(r: &Row<'_>) -> rusqlite::Result<Entry> {
 }
 
 fn load_entry(c: &Connection, id: Uuid) -> rusqlite::Result<Option<Entry>> {
-    c.query_row(
+    row_by_id(
+        c,
         &format!("SELECT {COLUMNS} FROM waitlist WHERE id = ?1"),
-        [id.to_string()],
+        id,
         entry_from,
     )
-    .optional()
 }
 
 /// The entries still waiting for one type, in join order.
 fn line(c: &Connection, event_id: Uuid, ticket_type: &str) -> rusqlite::Result<Vec<Entry>> {
-    let mut stmt = c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM waitlist
+    rows(
+        c,
+        &format!(
+            "SELECT {COLUMNS} FROM waitlist
          WHERE event_id = ?1 AND ticket_type = ?2 AND status = 'waiting' ORDER BY joined_at, id"
-    ))?;
-    stmt.query_map(params![event_id.to_string(), ticket_type], entry_from)?
-        .collect()
+        ),
+        params![event_id.to_string(), ticket_type],
+        entry_from,
+    )
 }
 
 fn available(c: &Connection, event_id: Uuid, ticket_type: &str) -> rusqlite::Result<Option<u32>> {
@@ -282,16 +285,15 @@ impl WaitlistStore for SqliteStore {
     ) -> Result<Vec<(Entry, Option<u32>)>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(&format!(
-                    "SELECT {COLUMNS} FROM waitlist WHERE user_id = ?1 AND event_id = ?2
+                let entries = rows(
+                    c,
+                    &format!(
+                        "SELECT {COLUMNS} FROM waitlist WHERE user_id = ?1 AND event_id = ?2
                      ORDER BY status NOT IN ('waiting', 'offered'), joined_at DESC, id DESC"
-                ))?;
-                let entries = stmt
-                    .query_map(
-                        params![user_id.to_string(), event_id.to_string()],
-                        entry_from,
-                    )?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    ),
+                    params![user_id.to_string(), event_id.to_string()],
+                    entry_from,
+                )?;
                 let mut out = Vec::with_capacity(entries.len());
                 for e in entries {
                     let position = position_in(c, &e)?;
@@ -334,7 +336,8 @@ impl WaitlistStore for SqliteStore {
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError> {
         self.db
             .read(move |c| {
-                let mut stmt = c.prepare_cached(
+                let lengths = rows(
+                    c,
                     "SELECT i.ticket_type,
                         COUNT(w.id) FILTER (WHERE w.status = 'waiting'),
                         COALESCE(SUM(w.quantity) FILTER (WHERE w.status = 'waiting'), 0),
@@ -343,17 +346,16 @@ impl WaitlistStore for SqliteStore {
                      LEFT JOIN waitlist w ON w.event_id = i.event_id AND w.ticket_type = i.ticket_type
                      WHERE i.event_id = ?1
                      GROUP BY i.ticket_type, i.position ORDER BY i.position",
-                )?;
-                let lengths = stmt
-                    .query_map([event_id.to_string()], |r| {
+                    [event_id.to_string()],
+                    |r| {
                         Ok(TypeLength {
                             ticket_type: r.get(0)?,
                             waiting: r.get(1)?,
                             waiting_seats: r.get(2)?,
                             offered: r.get(3)?,
                         })
-                    })?
-                    .collect::<rusqlite::Result<Vec<_>>>()?;
+                    },
+                )?;
                 Ok(lengths)
             })
             .await
