@@ -15,7 +15,7 @@ use platform::{ApiError, FieldErrors, Role, StoreError};
 use uuid::Uuid;
 
 use crate::domain::{Email, Password, PersonName, User};
-use crate::error::AuthError;
+use crate::error::{AuthError, SessionRequired};
 use crate::passwords;
 use crate::session::{self, Session};
 use crate::state::AppState;
@@ -267,8 +267,7 @@ async fn logout(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The account behind the session.", body = UserResponse),
-        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        InternalError,
+        SessionRequired,
     )
 )]
 async fn me(
@@ -289,8 +288,7 @@ async fn me(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The session is alive; its user.", body = VerifyResponse),
-        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        InternalError,
+        SessionRequired,
     )
 )]
 async fn verify(

@@ -12,6 +12,7 @@ use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, S
 use platform::query::RawQuery;
 use platform::trace::TraceParent;
 use platform::{AuthUser, MaybeAuthUser, VerifiedUser};
+use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
@@ -43,6 +44,19 @@ fn one_event(e: &Event) -> Json<EventResponse> {
 /// A malformed id names no event: 404 like an unknown one.
 fn event_id(raw: &str) -> Result<Uuid, EventError> {
     Uuid::parse_str(raw).map_err(|_| EventError::NotFound)
+}
+
+/// The path of a route about one event, for the OpenAPI document; the handlers take the raw text
+/// and read it with [`event_id`].
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+struct EventPath {
+    /// The event's id (a malformed id is a 404 like an unknown one).
+    #[expect(
+        dead_code,
+        reason = "read by the OpenAPI derive only; the handler parses the raw text"
+    )]
+    id: Uuid,
 }
 
 /// Browse the catalogue
@@ -84,7 +98,7 @@ async fn list(
     get,
     path = "/api/events/{id}",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security((), ("cookieAuth" = [])),
     responses(
         (status = 200, description = "The event.", body = EventResponse),
@@ -211,7 +225,7 @@ async fn save(
     patch,
     path = "/api/events/{id}",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = UpdateEventBody,
     responses(
@@ -261,7 +275,7 @@ async fn update(
     post,
     path = "/api/events/{id}/publish",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
@@ -297,7 +311,7 @@ async fn publish(
     post,
     path = "/api/events/{id}/cancel",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled event and how many paid orders it refunds.", body = CancelledEventResponse),
@@ -377,7 +391,7 @@ async fn staff_change(
     get,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The event's check-in staff.", body = StaffList),
@@ -407,7 +421,7 @@ async fn list_staff(
     post,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = AddStaffRequest,
     responses(
@@ -447,7 +461,7 @@ async fn add_staff(
     delete,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = AddStaffRequest,
     responses(
