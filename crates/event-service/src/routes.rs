@@ -231,7 +231,6 @@ async fn save(
     responses(
         (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
         MalformedJson,
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
         BodyRejected,
@@ -279,7 +278,6 @@ async fn update(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
     )
@@ -315,7 +313,6 @@ async fn publish(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled event and how many paid orders it refunds.", body = CancelledEventResponse),
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
     )
@@ -395,7 +392,6 @@ async fn staff_change(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The event's check-in staff.", body = StaffList),
-        SessionErrors,
         StaffAccess,
         InternalError,
     )
@@ -428,7 +424,6 @@ async fn list_staff(
         (status = 201, description = "Named: the list as it is now.", body = StaffList),
         (status = 200, description = "Named already: the list, unchanged.", body = StaffList),
         MalformedJson,
-        SessionErrors,
         StaffAccess,
         StaffChangeRefused,
         BodyRejected,
@@ -467,7 +462,6 @@ async fn add_staff(
     responses(
         (status = 200, description = "Removed: the list as it is now.", body = StaffList),
         MalformedJson,
-        SessionErrors,
         StaffAccess,
         StaffChangeRefused,
         BodyRejected,

@@ -133,12 +133,14 @@ pub fn error_answers(answers: &[(u16, &str)]) -> macro_support::Answers {
 }
 
 /// Declares sets of error answers an operation lists in `responses(...)`, each a status and its
-/// description (the body is always [`ErrorBody`]):
+/// description (the body is always [`ErrorBody`]). A set may include other sets after a colon,
+/// for answers that always come together (a check that needs the caller's session answers what
+/// the session check answers too):
 ///
 /// ```text
 /// platform::error_answers! {
 ///     /// How every staff route answers a caller who may not manage the event.
-///     pub StaffAccess {
+///     pub StaffAccess: platform::openapi::SessionErrors {
 ///         403 => "`forbidden`: only the event's organizer or an admin may do this.",
 ///         404 => "`event_not_found`: no such event.",
 ///     }
@@ -146,14 +148,23 @@ pub fn error_answers(answers: &[(u16, &str)]) -> macro_support::Answers {
 /// ```
 #[macro_export]
 macro_rules! error_answers {
-    ($($(#[$doc:meta])* $vis:vis $name:ident { $($status:literal => $description:expr),+ $(,)? })+) => {
+    ($($(#[$doc:meta])* $vis:vis $name:ident $(: $($included:path),+)? { $($status:literal => $description:expr),+ $(,)? })+) => {
         $(
             $(#[$doc])*
             $vis struct $name;
 
             impl $crate::openapi::macro_support::IntoResponses for $name {
                 fn responses() -> $crate::openapi::macro_support::Answers {
-                    $crate::openapi::error_answers(&[$(($status, $description)),+])
+                    // The set's own answers come last: they say more than an included one of
+                    // the same status.
+                    let mut answers = $crate::openapi::macro_support::Answers::new();
+                    $($(
+                        answers.extend(
+                            <$included as $crate::openapi::macro_support::IntoResponses>::responses(),
+                        );
+                    )+)?
+                    answers.extend($crate::openapi::error_answers(&[$(($status, $description)),+]));
+                    answers
                 }
             }
         )+
