@@ -12,7 +12,6 @@ use platform::openapi::{BodyRejected, ErrorBody, InternalError, MalformedJson, S
 use platform::query::RawQuery;
 use platform::trace::TraceParent;
 use platform::{AuthUser, MaybeAuthUser, VerifiedUser};
-use utoipa::IntoParams;
 use uuid::Uuid;
 
 use crate::domain::{Event, Status, shrunk_ticket_types};
@@ -46,17 +45,10 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
     Uuid::parse_str(raw).map_err(|_| EventError::NotFound)
 }
 
-/// The path of a route about one event, for the OpenAPI document; the handlers take the raw text
-/// and read it with [`event_id`].
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-struct EventPath {
-    /// The event's id (a malformed id is a 404 like an unknown one).
-    #[expect(
-        dead_code,
-        reason = "read by the OpenAPI derive only; the handler parses the raw text"
-    )]
-    id: Uuid,
+platform::id_path! {
+    /// The path of a route about one event, for the OpenAPI document; the handlers take the raw
+    /// text and read it with [`event_id`].
+    EventPath("id", "event");
 }
 
 /// Browse the catalogue

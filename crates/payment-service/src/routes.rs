@@ -29,6 +29,14 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
     Uuid::parse_str(raw).map_err(|_| not_found)
 }
 
+platform::id_path! {
+    /// The path of a route about one payment, for the OpenAPI document.
+    PaymentPath("id", "payment");
+
+    /// The path of a route about one order's payments, for the OpenAPI document.
+    OrderPath("order_id", "order");
+}
+
 /// Pay for a pending order
 ///
 /// The simulated gateway decides; an approval is published on `payments.completed` (the ticket
@@ -79,7 +87,7 @@ async fn process(
     get,
     path = "/api/payment/status/{id}",
     tag = "payments",
-    params(("id" = Uuid, Path, description = "The payment's id (a malformed id is a 404 like an unknown one).")),
+    params(PaymentPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The payment and its order's status.", body = StatusResponse),
@@ -106,7 +114,7 @@ async fn status(
     get,
     path = "/api/payment/orders/{order_id}",
     tag = "payments",
-    params(("order_id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    params(OrderPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The order's status and its payments.", body = OrderPayments),
