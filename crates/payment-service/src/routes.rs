@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::{BodyRejected, ErrorBody, InternalError, SessionErrors};
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, NoSession, SessionErrors};
 use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
 use uuid::Uuid;
@@ -54,7 +54,7 @@ platform::id_path! {
         (status = 201, description = "The gateway decided: `payment.status` is `completed`, `failed` (a decline is a business result, not an HTTP error; `message` is the gateway's) or `refunded`.", body = ProcessResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
         (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        NoSession,
         (status = 404, description = "`order_not_found`: unknown order, or not the caller's.", body = ErrorBody),
         (status = 409, description = "`order_expired` (the hold ran out), `order_cancelled`, `order_already_paid`, `order_not_pending`, `payment_in_progress` (another payment of this order is at the gateway) or `idempotency_key_in_use` (the first request with this key still runs).", body = ErrorBody),
         BodyRejected,

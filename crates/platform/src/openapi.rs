@@ -1,6 +1,6 @@
 //! OpenAPI pieces every service's document shares, written once: the head of the document
 //! ([`About`]), the error shape ([`ErrorBody`]) and the error answers most operations give
-//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`], and
+//! ([`InternalError`], [`NoSession`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`], and
 //! [`error_answers!`] for a service's own), the path of a route about one thing ([`id_path!`]),
 //! the session cookie security scheme, `GET /health`, `GET /ready` and the route that serves the
 //! document.
@@ -239,12 +239,15 @@ crate::error_answers! {
         500 => "`internal_error`.",
     }
 
+    /// `401 unauthorized`: an operation that needs a session got none, or a dead one.
+    pub NoSession {
+        401 => "`unauthorized`: no valid session.",
+    }
+
     /// The answers of an operation that needs a session, when there is none, it cannot be checked,
     /// or anything else fails.
-    pub SessionErrors {
-        401 => "`unauthorized`: no valid session.",
+    pub SessionErrors: NoSession, InternalError {
         503 => "`auth_unavailable`: the session cannot be checked right now.",
-        500 => "`internal_error`.",
     }
 
     /// `400 malformed_json`: an operation that reads a JSON body got something else.
