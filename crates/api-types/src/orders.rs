@@ -187,6 +187,17 @@ impl CustomerInfo {
             .trim()
             .to_string()
     }
+
+    /// The buyer the test fixtures of every crate book for: Ada Lovelace, without a phone.
+    #[cfg(feature = "testing")]
+    pub fn sample() -> Self {
+        CustomerInfo {
+            first_name: "Ada".into(),
+            last_name: "Lovelace".into(),
+            email: "ada@example.com".into(),
+            phone: None,
+        }
+    }
 }
 
 /// A payment result as recorded on the order.

@@ -65,3 +65,12 @@ impl IntoResponse for AuthError {
         api.into_response()
     }
 }
+
+platform::error_answers! {
+    /// How a route that reads the caller's session answers when there is none, for the OpenAPI
+    /// document. The auth service checks sessions itself, so unlike the other services' routes
+    /// (`platform::openapi::SessionErrors`) these never answer `auth_unavailable`.
+    pub SessionRequired: platform::openapi::InternalError {
+        401 => "`unauthorized`: no session, or it expired or was deleted.",
+    }
+}

@@ -15,7 +15,7 @@ use platform::{ApiError, FieldErrors, Role, StoreError};
 use uuid::Uuid;
 
 use crate::domain::{Email, Password, PersonName, User};
-use crate::error::AuthError;
+use crate::error::{AuthError, SessionRequired};
 use crate::passwords;
 use crate::session::{self, Session};
 use crate::state::AppState;
@@ -138,13 +138,10 @@ async fn register(
         Err(StoreError::Duplicate(_)) => return Err(AuthError::EmailTaken),
         other => other?,
     }
-    let cookie = start_session(&state, user.id).await?;
-    tracing::info!(user_id = %user.id, "account registered");
-    Ok((
-        StatusCode::CREATED,
-        [(header::SET_COOKIE, cookie)],
-        Json(UserResponse { user }),
-    ))
+    let user_id = user.id;
+    let answer = signed_in(&state, StatusCode::CREATED, user).await?;
+    tracing::info!(%user_id, "account registered");
+    Ok(answer)
 }
 
 /// Sign in
@@ -216,17 +213,12 @@ async fn login(
     }
     let now = platform::time::now();
     state.store.record_login(user.id, now).await?;
-    let cookie = start_session(&state, user.id).await?;
     let user = User {
         last_login: Some(now),
         updated_at: now,
         ..user
     };
-    Ok((
-        StatusCode::OK,
-        [(header::SET_COOKIE, cookie)],
-        Json(UserResponse { user }),
-    ))
+    signed_in(&state, StatusCode::OK, user).await
 }
 
 /// Sign out
@@ -267,8 +259,7 @@ async fn logout(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The account behind the session.", body = UserResponse),
-        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        InternalError,
+        SessionRequired,
     )
 )]
 async fn me(
@@ -289,8 +280,7 @@ async fn me(
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The session is alive; its user.", body = VerifyResponse),
-        (status = 401, description = "`unauthorized`: no session, or it expired or was deleted.", body = ErrorBody),
-        InternalError,
+        SessionRequired,
     )
 )]
 async fn verify(
@@ -316,6 +306,21 @@ fn presented_token<'h>(state: &AppState, headers: &'h HeaderMap) -> Option<&'h s
         .iter()
         .filter_map(|v| v.to_str().ok())
         .find_map(|h| session::token_from_header(h, &state.config.cookie_name))
+}
+
+/// Starts a session for `user` and answers with it: the session cookie and the account, as
+/// registering and signing in both do.
+async fn signed_in(
+    state: &AppState,
+    status: StatusCode,
+    user: User,
+) -> Result<SignedIn, AuthError> {
+    let cookie = start_session(state, user.id).await?;
+    Ok((
+        status,
+        [(header::SET_COOKIE, cookie)],
+        Json(UserResponse { user }),
+    ))
 }
 
 async fn start_session(state: &AppState, user_id: Uuid) -> Result<String, AuthError> {

@@ -79,6 +79,52 @@ impl TransitionError {
 }
 
 impl Event {
+    /// An event starting at `starts`, made by `created_by`: a 100-seat hall with one ticket type
+    /// of 100 seats at 10.00 USD; times to the millisecond, as the stores keep them. For tests,
+    /// also for states the API refuses to create (such as past events).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn sample(status: Status, starts: DateTime<Utc>, created_by: Uuid) -> Event {
+        let to_millis = |t: DateTime<Utc>| {
+            DateTime::from_timestamp_millis(t.timestamp_millis()).expect("a time in range")
+        };
+        let now = to_millis(Utc::now());
+        Event {
+            id: Uuid::new_v4(),
+            title: "Stored Event".into(),
+            description: "Made by a test.".into(),
+            category: Category::Music,
+            venue: Venue {
+                name: "Hall".into(),
+                address: "1 Main St".into(),
+                city: "Springfield".into(),
+                capacity: 100,
+            },
+            date_time: to_millis(starts),
+            duration: 60,
+            ticket_types: vec![TicketType {
+                name: "General".into(),
+                price: Money::from_minor_units(1000, Currency::USD),
+                quantity: 100,
+                description: String::new(),
+            }],
+            currency: Currency::USD,
+            organizer: Organizer {
+                name: "Org".into(),
+                email: "org@example.com".into(),
+                phone: None,
+            },
+            refund_policy: RefundPolicy::default(),
+            sale: SaleStart::default(),
+            waitlist_enabled: true,
+            status,
+            created_by,
+            is_active: true,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     pub fn ends_at(&self) -> DateTime<Utc> {
         self.date_time + chrono::Duration::minutes(i64::from(self.duration))
     }
@@ -223,37 +269,7 @@ pub(crate) mod tests {
 
     /// An event `starts_in` from now, for the unit tests of this crate.
     pub(crate) fn event(status: Status, starts_in: chrono::Duration) -> Event {
-        let now = Utc::now();
-        Event {
-            id: Uuid::new_v4(),
-            title: "Show".into(),
-            description: String::new(),
-            category: Category::Music,
-            venue: Venue {
-                name: "Hall".into(),
-                address: "1 Main St".into(),
-                city: "Springfield".into(),
-                capacity: 100,
-            },
-            date_time: now + starts_in,
-            duration: 60,
-            ticket_types: vec![ticket("General", 50)],
-            currency: Currency::USD,
-            organizer: Organizer {
-                name: "Org".into(),
-                email: "org@example.com".into(),
-                phone: None,
-            },
-            refund_policy: RefundPolicy::default(),
-            sale: SaleStart::default(),
-            waitlist_enabled: true,
-            status,
-            created_by: Uuid::new_v4(),
-            is_active: true,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        }
+        Event::sample(status, Utc::now() + starts_in, Uuid::new_v4())
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Everything the event service can fail with, mapped once to the shared JSON error shape.
 
 use axum::response::{IntoResponse, Response};
+use platform::openapi::SessionErrors;
 use platform::{ApiError, FieldErrors, StoreError};
 
 use crate::domain::{TicketShrink, TransitionError};
@@ -107,15 +108,16 @@ mod tests {
 }
 
 platform::error_answers! {
-    /// How a route answers a caller who may not manage the event, for the OpenAPI document.
-    pub ManagedEventErrors {
+    /// How a route answers a caller who may not manage the event, for the OpenAPI document;
+    /// telling needs the caller's session, so it answers what the session check answers too.
+    pub ManagedEventErrors: SessionErrors {
         403 => "`forbidden`: only the event's organizer or an admin may do this.",
         404 => "`event_not_found`: no such event.",
     }
 
-    /// How every staff route answers a caller who may not manage the event, for the OpenAPI
-    /// document.
-    pub StaffAccess {
+    /// How every staff route answers a caller who may not manage the event (and what the
+    /// session check answers), for the OpenAPI document.
+    pub StaffAccess: SessionErrors {
         403 => "`forbidden`: only the event's organizer or an admin may do this.",
         404 => "`event_not_found`: no such event; for a removal also `staff_not_found`: \
                 that email is not on the list.",

@@ -84,6 +84,33 @@ pub mod rules {
             })
     }
 
+    /// A whole number from 1 to `max`; `message` says so.
+    fn from_one_to(v: i64, max: i64, message: String) -> Result<(), ValidationError> {
+        match (1..=max).contains(&v) {
+            true => Ok(()),
+            false => Err(invalid(message)),
+        }
+    }
+
+    pub fn capacity(v: i64) -> Result<(), ValidationError> {
+        from_one_to(
+            v,
+            super::MAX_CAPACITY,
+            format!("Capacity must be between 1 and {}.", super::MAX_CAPACITY),
+        )
+    }
+
+    pub fn duration(v: i64) -> Result<(), ValidationError> {
+        from_one_to(
+            v,
+            super::MAX_DURATION,
+            format!(
+                "Duration must be between 1 and {} minutes (one week).",
+                super::MAX_DURATION
+            ),
+        )
+    }
+
     pub fn venue_name(v: &str) -> Result<(), ValidationError> {
         chars_between(v, 1, 200, "Venue name")
     }
@@ -171,11 +198,7 @@ pub struct VenueBody {
     #[schema(value_type = i64, required = true, minimum = 1, maximum = 1_000_000)]
     #[validate(
         required(message = "Capacity is required."),
-        range(
-            min = 1,
-            max = 1_000_000,
-            message = "Capacity must be between 1 and 1000000."
-        )
+        custom(function = "rules::capacity")
     )]
     pub capacity: Option<i64>,
 }
@@ -194,11 +217,7 @@ pub struct VenuePatch {
     #[schema(min_length = 1, max_length = 100)]
     pub city: Option<String>,
     #[schema(minimum = 1, maximum = 1_000_000)]
-    #[validate(range(
-        min = 1,
-        max = 1_000_000,
-        message = "Capacity must be between 1 and 1000000."
-    ))]
+    #[validate(custom(function = "rules::capacity"))]
     pub capacity: Option<i64>,
 }
 
@@ -361,11 +380,7 @@ pub struct CreateEventBody {
     #[schema(value_type = i64, required = true, minimum = 1, maximum = 10_080)]
     #[validate(
         required(message = "Duration is required."),
-        range(
-            min = 1,
-            max = 10_080,
-            message = "Duration must be between 1 and 10080 minutes (one week)."
-        )
+        custom(function = "rules::duration")
     )]
     pub duration: Option<i64>,
     /// Their quantities add up to at most `venue.capacity`.
@@ -420,11 +435,7 @@ pub struct UpdateEventBody {
     pub date_time: Option<String>,
     /// Minutes, at most one week.
     #[schema(minimum = 1, maximum = 10_080)]
-    #[validate(range(
-        min = 1,
-        max = 10_080,
-        message = "Duration must be between 1 and 10080 minutes (one week)."
-    ))]
+    #[validate(custom(function = "rules::duration"))]
     pub duration: Option<i64>,
     /// Replaces the whole list. Once published, ticket types can be added or increased but not
     /// removed or reduced (409 `ticket_types_locked`); prices may change.
@@ -694,6 +705,37 @@ impl UpdateEventBody {
             Ok(event)
         } else {
             Err(errors)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rules;
+
+    fn message(result: Result<(), validator::ValidationError>) -> Option<String> {
+        result.err().and_then(|e| e.message).map(|m| m.to_string())
+    }
+
+    #[test]
+    fn capacity_and_duration_take_one_to_their_limit_and_say_so_otherwise() {
+        for ok in [1, super::MAX_CAPACITY] {
+            assert_eq!(message(rules::capacity(ok)), None);
+        }
+        for bad in [0, -1, super::MAX_CAPACITY + 1] {
+            assert_eq!(
+                message(rules::capacity(bad)).as_deref(),
+                Some("Capacity must be between 1 and 1000000.")
+            );
+        }
+        for ok in [1, super::MAX_DURATION] {
+            assert_eq!(message(rules::duration(ok)), None);
+        }
+        for bad in [0, super::MAX_DURATION + 1] {
+            assert_eq!(
+                message(rules::duration(bad)).as_deref(),
+                Some("Duration must be between 1 and 10080 minutes (one week).")
+            );
         }
     }
 }

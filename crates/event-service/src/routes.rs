@@ -45,6 +45,12 @@ fn event_id(raw: &str) -> Result<Uuid, EventError> {
     Uuid::parse_str(raw).map_err(|_| EventError::NotFound)
 }
 
+platform::id_path! {
+    /// The path of a route about one event, for the OpenAPI document; the handlers take the raw
+    /// text and read it with [`event_id`].
+    EventPath("id", "event");
+}
+
 /// Browse the catalogue
 ///
 /// Published, active, not yet finished events, soonest first (ties by id). Empty parameter
@@ -84,7 +90,7 @@ async fn list(
     get,
     path = "/api/events/{id}",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security((), ("cookieAuth" = [])),
     responses(
         (status = 200, description = "The event.", body = EventResponse),
@@ -211,13 +217,12 @@ async fn save(
     patch,
     path = "/api/events/{id}",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = UpdateEventBody,
     responses(
         (status = 200, description = "The event as changed (unchanged if nothing differed).", body = EventResponse),
         MalformedJson,
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`event_cancelled`, `event_finished`, `ticket_types_locked` (published ticket types would be removed or reduced; `fields.ticketTypes` says which) or `edit_conflict` (changed by someone else meanwhile).", body = ErrorBody),
         BodyRejected,
@@ -261,11 +266,10 @@ async fn update(
     post,
     path = "/api/events/{id}/publish",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The published event.", body = EventResponse),
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`already_published`, `event_cancelled`, `event_in_past` (move its date first) or `edit_conflict`.", body = ErrorBody),
     )
@@ -297,11 +301,10 @@ async fn publish(
     post,
     path = "/api/events/{id}/cancel",
     tag = "events",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The cancelled event and how many paid orders it refunds.", body = CancelledEventResponse),
-        SessionErrors,
         ManagedEventErrors,
         (status = 409, description = "`already_cancelled`, `event_finished` or `edit_conflict`.", body = ErrorBody),
     )
@@ -377,11 +380,10 @@ async fn staff_change(
     get,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The event's check-in staff.", body = StaffList),
-        SessionErrors,
         StaffAccess,
         InternalError,
     )
@@ -407,14 +409,13 @@ async fn list_staff(
     post,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = AddStaffRequest,
     responses(
         (status = 201, description = "Named: the list as it is now.", body = StaffList),
         (status = 200, description = "Named already: the list, unchanged.", body = StaffList),
         MalformedJson,
-        SessionErrors,
         StaffAccess,
         StaffChangeRefused,
         BodyRejected,
@@ -447,13 +448,12 @@ async fn add_staff(
     delete,
     path = "/api/events/{id}/staff",
     tag = "staff",
-    params(("id" = Uuid, Path, description = "The event's id (a malformed id is a 404 like an unknown one).")),
+    params(EventPath),
     security(("cookieAuth" = [])),
     request_body = AddStaffRequest,
     responses(
         (status = 200, description = "Removed: the list as it is now.", body = StaffList),
         MalformedJson,
-        SessionErrors,
         StaffAccess,
         StaffChangeRefused,
         BodyRejected,

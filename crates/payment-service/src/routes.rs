@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, header};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use platform::openapi::{BodyRejected, ErrorBody, InternalError, SessionErrors};
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, NoSession, SessionErrors};
 use platform::trace::IncomingTrace;
 use platform::{ApiError, AuthUser, ValidatedJson};
 use uuid::Uuid;
@@ -29,6 +29,14 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
     Uuid::parse_str(raw).map_err(|_| not_found)
 }
 
+platform::id_path! {
+    /// The path of a route about one payment, for the OpenAPI document.
+    PaymentPath("id", "payment");
+
+    /// The path of a route about one order's payments, for the OpenAPI document.
+    OrderPath("order_id", "order");
+}
+
 /// Pay for a pending order
 ///
 /// The simulated gateway decides; an approval is published on `payments.completed` (the ticket
@@ -46,7 +54,7 @@ fn id(raw: &str, not_found: PaymentError) -> Result<Uuid, PaymentError> {
         (status = 201, description = "The gateway decided: `payment.status` is `completed`, `failed` (a decline is a business result, not an HTTP error; `message` is the gateway's) or `refunded`.", body = ProcessResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
         (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        NoSession,
         (status = 404, description = "`order_not_found`: unknown order, or not the caller's.", body = ErrorBody),
         (status = 409, description = "`order_expired` (the hold ran out), `order_cancelled`, `order_already_paid`, `order_not_pending`, `payment_in_progress` (another payment of this order is at the gateway) or `idempotency_key_in_use` (the first request with this key still runs).", body = ErrorBody),
         BodyRejected,
@@ -79,7 +87,7 @@ async fn process(
     get,
     path = "/api/payment/status/{id}",
     tag = "payments",
-    params(("id" = Uuid, Path, description = "The payment's id (a malformed id is a 404 like an unknown one).")),
+    params(PaymentPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The payment and its order's status.", body = StatusResponse),
@@ -106,7 +114,7 @@ async fn status(
     get,
     path = "/api/payment/orders/{order_id}",
     tag = "payments",
-    params(("order_id" = Uuid, Path, description = "The order's id (a malformed id is a 404 like an unknown one).")),
+    params(OrderPath),
     security(("cookieAuth" = [])),
     responses(
         (status = 200, description = "The order's status and its payments.", body = OrderPayments),

@@ -541,12 +541,7 @@ impl TicketStub {
             total_amount: number(&order.total_amount),
             total_amount_minor: order.total_amount.minor_units,
             currency: order.total_amount.currency.clone(),
-            customer_info: CustomerInfo {
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                email: "ada@example.com".into(),
-                phone: None,
-            },
+            customer_info: CustomerInfo::sample(),
             payment_id: None,
             failed_payments: 0,
             expires_at: order.expires_at,

@@ -1,8 +1,9 @@
 //! OpenAPI pieces every service's document shares, written once: the head of the document
 //! ([`About`]), the error shape ([`ErrorBody`]) and the error answers most operations give
-//! ([`InternalError`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`], and
-//! [`error_answers!`] for a service's own), the session
-//! cookie security scheme, `GET /health`, `GET /ready` and the route that serves the document.
+//! ([`InternalError`], [`NoSession`], [`SessionErrors`], [`MalformedJson`], [`BodyRejected`], and
+//! [`error_answers!`] for a service's own), the path of a route about one thing ([`id_path!`]),
+//! the session cookie security scheme, `GET /health`, `GET /ready` and the route that serves the
+//! document.
 //!
 //! A service derives an `OpenApi` listing only its own operations and tags, and hands it to
 //! [`document`] with its [`About`]; its router serves the result with [`route`].
@@ -15,6 +16,9 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use bytes::Bytes;
 use serde::Serialize;
+use utoipa::openapi::Required;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
 use utoipa::openapi::security::{ApiKey, ApiKeyValue, SecurityScheme};
 use utoipa::openapi::{Content, Info, License, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 use utoipa::{Modify, ToSchema};
@@ -133,12 +137,14 @@ pub fn error_answers(answers: &[(u16, &str)]) -> macro_support::Answers {
 }
 
 /// Declares sets of error answers an operation lists in `responses(...)`, each a status and its
-/// description (the body is always [`ErrorBody`]):
+/// description (the body is always [`ErrorBody`]). A set may include other sets after a colon,
+/// for answers that always come together (a check that needs the caller's session answers what
+/// the session check answers too):
 ///
 /// ```text
 /// platform::error_answers! {
 ///     /// How every staff route answers a caller who may not manage the event.
-///     pub StaffAccess {
+///     pub StaffAccess: platform::openapi::SessionErrors {
 ///         403 => "`forbidden`: only the event's organizer or an admin may do this.",
 ///         404 => "`event_not_found`: no such event.",
 ///     }
@@ -146,24 +152,79 @@ pub fn error_answers(answers: &[(u16, &str)]) -> macro_support::Answers {
 /// ```
 #[macro_export]
 macro_rules! error_answers {
-    ($($(#[$doc:meta])* $vis:vis $name:ident { $($status:literal => $description:expr),+ $(,)? })+) => {
+    ($($(#[$doc:meta])* $vis:vis $name:ident $(: $($included:path),+)? { $($status:literal => $description:expr),+ $(,)? })+) => {
         $(
             $(#[$doc])*
             $vis struct $name;
 
             impl $crate::openapi::macro_support::IntoResponses for $name {
                 fn responses() -> $crate::openapi::macro_support::Answers {
-                    $crate::openapi::error_answers(&[$(($status, $description)),+])
+                    // The set's own answers come last: they say more than an included one of
+                    // the same status.
+                    let mut answers = $crate::openapi::macro_support::Answers::new();
+                    $($(
+                        answers.extend(
+                            <$included as $crate::openapi::macro_support::IntoResponses>::responses(),
+                        );
+                    )+)?
+                    answers.extend($crate::openapi::error_answers(&[$(($status, $description)),+]));
+                    answers
                 }
             }
         )+
     };
 }
 
-/// What [`error_answers!`] expands to names, from the crate that uses it.
+/// The path parameter of a route about one thing: its id, a UUID. The handlers read the raw text
+/// and answer a malformed id like an unknown one, so the document says so for every such route
+/// in the same words. Behind [`id_path!`].
+pub fn id_in_path(name: &str, thing: &str) -> Parameter {
+    let uuid = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)));
+    ParameterBuilder::new()
+        .name(name)
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(format!(
+            "The {thing}'s id (a malformed id is a 404 like an unknown one)."
+        )))
+        .schema(Some(uuid))
+        .build()
+}
+
+/// Declares the path of a route about one thing, for `params(...)`: the parameter's name and
+/// what the id names, documented by [`id_in_path`].
+///
+/// ```text
+/// platform::id_path! {
+///     /// The path of a route about one event, for the OpenAPI document.
+///     pub EventPath("event_id", "event");
+/// }
+/// ```
+#[macro_export]
+macro_rules! id_path {
+    ($($(#[$doc:meta])* $vis:vis $name:ident($param:literal, $thing:literal);)+) => {
+        $(
+            $(#[$doc])*
+            $vis struct $name;
+
+            impl $crate::openapi::macro_support::IntoParams for $name {
+                fn into_params(
+                    _: impl Fn() -> Option<$crate::openapi::macro_support::ParameterIn>,
+                ) -> Vec<$crate::openapi::macro_support::Parameter> {
+                    vec![$crate::openapi::id_in_path($param, $thing)]
+                }
+            }
+        )+
+    };
+}
+
+/// What [`error_answers!`] and [`id_path!`] expand to name, from the crate that uses them.
 #[doc(hidden)]
 pub mod macro_support {
-    pub use utoipa::IntoResponses;
+    pub use utoipa::openapi::path::{Parameter, ParameterIn};
+    pub use utoipa::{IntoParams, IntoResponses};
 
     /// What [`IntoResponses::responses`] returns.
     pub type Answers = std::collections::BTreeMap<
@@ -178,12 +239,15 @@ crate::error_answers! {
         500 => "`internal_error`.",
     }
 
+    /// `401 unauthorized`: an operation that needs a session got none, or a dead one.
+    pub NoSession {
+        401 => "`unauthorized`: no valid session.",
+    }
+
     /// The answers of an operation that needs a session, when there is none, it cannot be checked,
     /// or anything else fails.
-    pub SessionErrors {
-        401 => "`unauthorized`: no valid session.",
+    pub SessionErrors: NoSession, InternalError {
         503 => "`auth_unavailable`: the session cannot be checked right now.",
-        500 => "`internal_error`.",
     }
 
     /// `400 malformed_json`: an operation that reads a JSON body got something else.
@@ -311,3 +375,70 @@ pub async fn ready() {}
 )]
 #[allow(dead_code)]
 async fn serve_document() {}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use utoipa::IntoParams;
+
+    use super::macro_support::Answers;
+
+    crate::id_path! {
+        ThingPath("thing_id", "thing");
+    }
+
+    crate::error_answers! {
+        Own {
+            404 => "own 404",
+        }
+
+        Including: Own, super::SessionErrors {
+            404 => "said more",
+            409 => "conflict",
+        }
+    }
+
+    fn descriptions(answers: Answers) -> Vec<(String, String)> {
+        answers
+            .into_iter()
+            .map(|(status, answer)| {
+                let answer = serde_json::to_value(answer).expect("serializes");
+                (status, answer["description"].as_str().unwrap_or("").into())
+            })
+            .collect()
+    }
+
+    #[test]
+    fn an_id_path_is_a_required_uuid_that_says_a_malformed_id_is_a_404() {
+        let params = ThingPath::into_params(|| None);
+        assert_eq!(
+            serde_json::to_value(&params).expect("serializes"),
+            json!([{
+                "name": "thing_id",
+                "in": "path",
+                "description": "The thing's id (a malformed id is a 404 like an unknown one).",
+                "required": true,
+                "schema": {"type": "string", "format": "uuid"},
+            }])
+        );
+    }
+
+    #[test]
+    fn a_set_of_error_answers_has_those_it_includes_and_its_own_say_more() {
+        use utoipa::IntoResponses;
+        assert_eq!(
+            descriptions(Including::responses()),
+            [
+                ("401", "`unauthorized`: no valid session."),
+                ("404", "said more"),
+                ("409", "conflict"),
+                ("500", "`internal_error`."),
+                (
+                    "503",
+                    "`auth_unavailable`: the session cannot be checked right now."
+                ),
+            ]
+            .map(|(s, d)| (s.to_string(), d.to_string()))
+        );
+    }
+}

@@ -329,12 +329,7 @@ mod tests {
         BookingRequest {
             event_id: Uuid::now_v7(),
             lines: lines.iter().map(|(n, q)| (n.to_string(), *q)).collect(),
-            customer: CustomerInfo {
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                email: "ada@example.com".into(),
-                phone: None,
-            },
+            customer: CustomerInfo::sample(),
         }
     }
 

@@ -573,12 +573,7 @@ mod tests {
             order_id: Uuid::nil(),
             booking_reference: "TK-1".into(),
             order_status: status,
-            holder: crate::order::CustomerInfo {
-                first_name: "Ada".into(),
-                last_name: "Lovelace".into(),
-                email: "ada@example.com".into(),
-                phone: None,
-            },
+            holder: crate::order::CustomerInfo::sample(),
             check_in,
         };
         let tickets = [

@@ -153,29 +153,24 @@ pub use platform::openapi::SessionErrors;
 platform::error_answers! {
     /// How the errors of a route that needs a session and may learn an event from the catalogue
     /// answer, for the OpenAPI document.
-    pub SessionCatalogErrors {
-        401 => "`unauthorized`: no valid session.",
+    pub SessionCatalogErrors: platform::openapi::NoSession, platform::openapi::InternalError {
         503 => "`auth_unavailable` (the session cannot be checked right now) or \
                 `catalog_unavailable` (the event service does not answer).",
-        500 => "`internal_error`.",
     }
 
     /// How a public route that reads an event answers when it cannot, for the OpenAPI document.
-    pub PublicEventErrors {
+    pub PublicEventErrors: platform::openapi::InternalError {
         404 => "`event_not_found`: unknown event, or a draft.",
         503 => "`catalog_unavailable`: the event service does not answer.",
-        500 => "`internal_error`.",
     }
 
     /// How the errors of the waiting room's routes answer, for the OpenAPI document.
-    pub QueueErrors {
-        401 => "`unauthorized`: no valid session.",
+    pub QueueErrors: platform::openapi::NoSession, platform::openapi::InternalError {
         404 => "`event_not_found`: unknown event, or not public; `not_in_queue`: the caller has \
                 not joined (asking for a place before joining).",
         409 => "`no_queue`: the event has no waiting room.",
         503 => "`auth_unavailable`, `catalog_unavailable` or `queue_unavailable` (the broker \
                 holding the queue does not answer).",
-        500 => "`internal_error`.",
     }
 
     /// The answer to an order the caller may not see, for the OpenAPI document.

@@ -211,28 +211,12 @@ fn customer(c: CustomerBody, user: &AuthUser, fields: &mut FieldErrors) -> Custo
     customer
 }
 
-/// The path of a route about one order, for the OpenAPI document.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct OrderPath {
-    /// The order's id (a malformed id is a 404 like an unknown one).
-    #[expect(
-        dead_code,
-        reason = "read by the OpenAPI derive only; the handler parses the raw text"
-    )]
-    id: Uuid,
-}
+platform::id_path! {
+    /// The path of a route about one order, for the OpenAPI document.
+    pub OrderPath("id", "order");
 
-/// The path of a route about one event, for the OpenAPI document.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct EventPath {
-    /// The event's id (a malformed id is a 404 like an unknown one).
-    #[expect(
-        dead_code,
-        reason = "read by the OpenAPI derive only; the handler parses the raw text"
-    )]
-    event_id: Uuid,
+    /// The path of a route about one event, for the OpenAPI document.
+    pub EventPath("event_id", "event");
 }
 
 /// An order id from the path; a malformed one is a 404 like an unknown one.

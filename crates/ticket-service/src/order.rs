@@ -144,12 +144,7 @@ pub fn sample(event_id: Uuid, lines: Vec<OrderLine>, at: DateTime<Utc>) -> Order
         cancel_reason: None,
         total_amount: total(&lines, currency).expect("sample amounts fit"),
         lines,
-        customer: CustomerInfo {
-            first_name: "Ada".into(),
-            last_name: "Lovelace".into(),
-            email: "ada@example.com".into(),
-            phone: None,
-        },
+        customer: CustomerInfo::sample(),
         payment_id: None,
         failed_payments: 0,
         expires_at: at + chrono::Duration::minutes(15),

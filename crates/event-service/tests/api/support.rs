@@ -8,11 +8,11 @@ use async_nats::jetstream;
 use auth_service::config::{AdminBootstrap, AuthConfig};
 use chrono::{DateTime, Utc};
 use event_service::config::EventConfig;
-use event_service::domain::{Category, Event, Organizer, Status, TicketType, Venue};
+use event_service::domain::{Event, Status};
 use event_service::store::{EventStore, SqliteStore};
 use platform::background::Background;
 use platform::config::BaseConfig;
-use platform::money::{Currency, Money};
+use platform::money::Currency;
 use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -165,43 +165,7 @@ pub fn error_fields(res: &TestResponse) -> Vec<String> {
 
 /// An event built directly (for states the API refuses to create, such as past events).
 pub fn stored_event(created_by: Uuid, status: Status, starts: DateTime<Utc>) -> Event {
-    let now = DateTime::from_timestamp_millis(Utc::now().timestamp_millis()).unwrap();
-    let starts = DateTime::from_timestamp_millis(starts.timestamp_millis()).unwrap();
-    Event {
-        id: Uuid::new_v4(),
-        title: "Stored Event".into(),
-        description: "Made by a test.".into(),
-        category: Category::Music,
-        venue: Venue {
-            name: "Hall".into(),
-            address: "1 Main St".into(),
-            city: "Springfield".into(),
-            capacity: 100,
-        },
-        date_time: starts,
-        duration: 60,
-        ticket_types: vec![TicketType {
-            name: "General".into(),
-            price: Money::from_minor_units(1000, Currency::USD),
-            quantity: 100,
-            description: String::new(),
-        }],
-        currency: Currency::USD,
-        organizer: Organizer {
-            name: "Org".into(),
-            email: "org@example.com".into(),
-            phone: None,
-        },
-        refund_policy: Default::default(),
-        sale: Default::default(),
-        waitlist_enabled: true,
-        status,
-        created_by,
-        is_active: true,
-        version: 1,
-        created_at: now,
-        updated_at: now,
-    }
+    Event::sample(status, starts, created_by)
 }
 
 /// Polls the CATALOG stream until it holds `n` messages; fails on more, or after 10 s.

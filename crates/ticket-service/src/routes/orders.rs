@@ -10,7 +10,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use contracts::orders::CancelReason;
 use platform::extract::Json as JsonBody;
-use platform::openapi::{BodyRejected, ErrorBody, InternalError};
+use platform::openapi::{BodyRejected, ErrorBody, InternalError, NoSession};
 use platform::trace::{IncomingTrace, TraceParent};
 use platform::{AuthUser, IdempotencyKey};
 
@@ -50,7 +50,7 @@ pub fn router() -> Router<AppState> {
         (status = 201, description = "Booked: the order is pending until paid or expired.", body = BookingResponse,
             headers(("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same `Idempotency-Key`."))),
         (status = 400, description = "`malformed_json`: the body is not JSON; `invalid_idempotency_key`.", body = ErrorBody),
-        (status = 401, description = "`unauthorized`: no valid session.", body = ErrorBody),
+        NoSession,
         (status = 403, description = "The event's waiting room is on: `queue_pass_required` (no `Queue-Pass`), `queue_pass_invalid` (forged, expired, or another visitor's or event's), `queue_pass_used` (it already booked).", body = ErrorBody),
         (status = 404, description = "`event_not_found`: no such event on sale (unknown, draft or malformed id).", body = ErrorBody),
         (status = 409, description = "`sold_out` (`fields.ticketType` and `fields.available` say which and how many are left) or `event_not_bookable` (cancelled, started or no longer on sale) or `not_on_sale_yet` (before the event's `onSaleAt`).", body = ErrorBody),

@@ -14,8 +14,6 @@ use platform::AuthUser;
 use platform::extract::Json as JsonBody;
 use platform::openapi::{ErrorBody, MalformedJson};
 use platform::trace::IncomingTrace;
-use utoipa::IntoParams;
-use uuid::Uuid;
 
 use super::organizer::managed_event;
 use crate::error::{SessionCatalogErrors, SessionErrors, TicketError, UnmanagedEvent};
@@ -38,16 +36,9 @@ pub fn router() -> Router<AppState> {
         .route("/api/tickets/waitlist/{entry_id}/decline", post(decline))
 }
 
-/// The path of a route about one waitlist entry, for the OpenAPI document.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-pub struct EntryPath {
-    /// The entry's id (a malformed id is a 404 like an unknown one).
-    #[expect(
-        dead_code,
-        reason = "read by the OpenAPI derive only; the handler parses the raw text"
-    )]
-    entry_id: Uuid,
+platform::id_path! {
+    /// The path of a route about one waitlist entry, for the OpenAPI document.
+    pub EntryPath("entry_id", "entry");
 }
 
 /// Join a waitlist
