@@ -1,5 +1,7 @@
 //! The event envelope: CloudEvents 1.0 in structured JSON mode, readable in `nats stream view`.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -43,9 +45,35 @@ impl<T> Envelope<T> {
     }
 }
 
+/// The aggregate a serialized envelope is about: its `subject` (an order, an event), else
+/// `fallback` (the NATS subject: facts about no particular entity keep one order among
+/// themselves). Reads only that field, borrowing it from `payload` where it can.
+pub fn aggregate_of<'a>(payload: &'a [u8], fallback: &'a str) -> Cow<'a, str> {
+    #[derive(Deserialize)]
+    struct Head<'a> {
+        #[serde(borrow, default)]
+        subject: Option<Cow<'a, str>>,
+    }
+    serde_json::from_slice::<Head>(payload)
+        .ok()
+        .and_then(|h| h.subject)
+        .unwrap_or(Cow::Borrowed(fallback))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_aggregate_is_the_envelope_subject_or_else_the_fallback() {
+        let about_order = Envelope::new("orders.created", "t", Some("o-1".into()), 1);
+        let about_nothing = Envelope::new("catalog.x", "t", None, 1);
+        let about_order = serde_json::to_vec(&about_order).unwrap();
+        let about_nothing = serde_json::to_vec(&about_nothing).unwrap();
+        assert_eq!(aggregate_of(&about_order, "orders.created"), "o-1");
+        assert_eq!(aggregate_of(&about_nothing, "catalog.x"), "catalog.x");
+        assert_eq!(aggregate_of(b"not json", "x.y"), "x.y");
+    }
 
     #[test]
     fn an_envelope_serialises_as_structured_cloudevents_json() {

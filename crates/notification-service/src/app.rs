@@ -18,9 +18,11 @@ use crate::state::AppState;
 use crate::store::{self, NotificationStore};
 use crate::{openapi, reminders, routes};
 
-/// One fact at a time per consumer: facts of one stream are planned in stream order against a
-/// projection the previous one already updated. Mail volume is low; SMTP is the slow part.
-const CONSUMER_CONCURRENCY: usize = 1;
+/// Facts in flight per consumer. Those of one order or event are still planned one at a time in
+/// stream order, against a projection the previous one already updated (the consumer runner
+/// keeps that order); facts of different orders share the database's group commit, which is how
+/// the service keeps up with a burst of bookings.
+const CONSUMER_CONCURRENCY: usize = 16;
 
 pub struct App {
     pub state: AppState,

@@ -19,6 +19,10 @@ use tracing::Instrument as _;
 
 use crate::metrics::{self, names};
 
+mod in_order;
+
+use in_order::InOrder;
+
 /// What a handler did with a message; every outcome acknowledges it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
@@ -74,7 +78,8 @@ pub fn backoff(delivered: i64) -> Duration {
 }
 
 /// Creates or updates the consumer from its definition, then handles its messages until
-/// `shutdown` resolves, `concurrency` at a time. Survives NATS restarts.
+/// `shutdown` resolves, `concurrency` at a time but one at a time per aggregate, in stream
+/// order (see [`in_order`]). Survives NATS restarts.
 pub async fn run<H, F>(
     js: jetstream::Context,
     def: ConsumerDef,
@@ -91,6 +96,7 @@ where
         .with_context(|| format!("consumer {}", def.name))?;
     let max_deliver = consumer.cached_info().config.max_deliver;
     let handler = Arc::new(handler);
+    let in_order = Arc::new(InOrder::default());
     let work = async {
         loop {
             let messages = match consumer.messages().await {
@@ -105,9 +111,18 @@ where
                 .for_each_concurrent(concurrency, |msg| {
                     let handler = handler.clone();
                     let js = js.clone();
+                    // Taken here, as messages arrive, so turns follow the stream's order.
+                    let turn = msg.as_ref().ok().map(|msg| {
+                        in_order.take(&contracts::envelope::aggregate_of(
+                            &msg.payload,
+                            &msg.subject,
+                        ))
+                    });
                     async move {
                         match msg {
                             Ok(msg) => {
+                                let mut turn = turn.expect("a message has a turn");
+                                turn.wait().await;
                                 // One span per delivery, continuing the trace of the request
                                 // that caused the fact.
                                 let span = tracing::info_span!(
@@ -119,6 +134,7 @@ where
                                 async {
                                     let (msg, result) = handler(msg).await;
                                     settle(&js, def.name, max_deliver, msg, result).await;
+                                    drop(turn);
                                 }
                                 .instrument(span)
                                 .await;

@@ -57,3 +57,80 @@ async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages
         .await
         .expect("stop ends the consumer");
 }
+
+#[tokio::test]
+async fn a_consumer_handles_many_facts_at_once_but_those_of_one_aggregate_in_stream_order() {
+    let server = NatsServer::start();
+    let client = platform::nats::connect(&server.url(), "background-test", Duration::from_secs(5))
+        .await
+        .unwrap();
+    let js = jetstream::new(client);
+    platform::nats::ensure_streams(&js).await.unwrap();
+    // Sixty facts about three events, published in order before the consumer starts.
+    for n in 0..60u64 {
+        let about = format!("event-{}", n % 3);
+        let envelope = Envelope::new(
+            CATALOG_EVENT_PUBLISHED,
+            "test",
+            Some(about),
+            json!({"n": n}),
+        );
+        js.publish(
+            CATALOG_EVENT_PUBLISHED,
+            serde_json::to_vec(&envelope).unwrap().into(),
+        )
+        .await
+        .unwrap()
+        .await
+        .unwrap();
+    }
+
+    // A handler that takes longer for earlier facts, so a free-for-all would reorder them.
+    let handled = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let in_flight = Arc::new(AtomicUsize::new(0));
+    let most_in_flight = Arc::new(AtomicUsize::new(0));
+    let seen = (handled.clone(), in_flight.clone(), most_in_flight.clone());
+    let background = Background::new().consumer(
+        js.clone(),
+        TICKET_CATALOG,
+        8,
+        Arc::new(seen),
+        |seen, msg| {
+            let fact: Envelope<serde_json::Value> = serde_json::from_slice(&msg.payload).unwrap();
+            Box::pin(async move {
+                let (handled, in_flight, most) = seen.as_ref();
+                let now = in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                let n = fact.data["n"].as_u64().unwrap();
+                tokio::time::sleep(Duration::from_millis(20 - n % 20)).await;
+                handled.lock().unwrap().push((fact.subject.unwrap(), n));
+                in_flight.fetch_sub(1, Ordering::SeqCst);
+                Ok(Outcome::Applied)
+            })
+        },
+    );
+
+    eventually("every fact is handled", || {
+        let handled = handled.clone();
+        async move { (handled.lock().unwrap().len() == 60).then_some(()) }
+    })
+    .await;
+    background.stop().await;
+
+    let handled = handled.lock().unwrap();
+    for event in ["event-0", "event-1", "event-2"] {
+        let order: Vec<u64> = handled
+            .iter()
+            .filter(|(about, _)| about == event)
+            .map(|(_, n)| *n)
+            .collect();
+        let expected: Vec<u64> = (0..60)
+            .filter(|n| format!("event-{}", n % 3) == event)
+            .collect();
+        assert_eq!(order, expected, "{event} was handled out of order");
+    }
+    assert!(
+        most_in_flight.load(Ordering::SeqCst) > 1,
+        "facts of different events were never handled together"
+    );
+}

@@ -11,22 +11,12 @@
 use std::borrow::Cow;
 use std::collections::HashMap;
 
-use serde::Deserialize;
-
 use super::OutboxMessage;
 
 /// The aggregate `msg` is about: its envelope's `subject`, else its NATS subject (all messages
 /// on one subject without an entity keep their order among themselves).
 pub fn aggregate(msg: &OutboxMessage) -> Cow<'_, str> {
-    #[derive(Deserialize)]
-    struct Head<'a> {
-        #[serde(borrow, default)]
-        subject: Option<Cow<'a, str>>,
-    }
-    serde_json::from_slice::<Head>(&msg.payload)
-        .ok()
-        .and_then(|h| h.subject)
-        .unwrap_or(Cow::Borrowed(msg.subject.as_str()))
+    contracts::envelope::aggregate_of(&msg.payload, &msg.subject)
 }
 
 /// The positions of `keys` grouped into waves, in batch order within each wave; wave `n` holds
