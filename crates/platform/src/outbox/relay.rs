@@ -180,8 +180,8 @@ impl Relay {
     }
 
     /// Sends `batch` wave by wave (see [`waves`]): a wave's messages as atomic batches, one per
-    /// stream (see [`atomic`]), or one at a time, all in flight together, where a stream does not
-    /// take the batch. Returns the ids the stream acknowledged and the first failure, after which
+    /// stream and all in flight together (see [`atomic`]), or one at a time, all in flight
+    /// together, where a stream does not take the batch. Returns the ids the stream acknowledged and the first failure, after which
     /// no further wave leaves: the failed message and everything after it of its aggregate stay
     /// pending.
     async fn publish_batch(
@@ -195,25 +195,33 @@ impl Relay {
             if *stop.borrow() {
                 break;
             }
-            let mut one_at_a_time = Vec::new();
-            for group in atomic::groups(batch, &wave, atomic::LIMIT) {
-                if group.len() > 1 {
-                    match self.publish_atomic(batch, &group).await {
-                        Ok(()) => {
-                            sent.extend(group.iter().map(|&i| batch[i].id));
-                            continue;
-                        }
-                        // Slower, and right whatever the reason (a message the stream already
-                        // has, a stream without atomic batches, a broker going away).
-                        Err(e) => tracing::debug!(
+            let (batches, mut one_at_a_time): (Vec<_>, Vec<_>) =
+                atomic::groups(batch, &wave, atomic::LIMIT)
+                    .into_iter()
+                    .partition(|group| group.len() > 1);
+            // A wave's messages need no order among themselves: its batches go together.
+            let outcomes = futures::future::join_all(
+                batches
+                    .iter()
+                    .map(|group| self.publish_atomic(batch, group)),
+            )
+            .await;
+            for (group, outcome) in batches.into_iter().zip(outcomes) {
+                match outcome {
+                    Ok(()) => sent.extend(group.iter().map(|&i| batch[i].id)),
+                    // Slower, and right whatever the reason (a message the stream already has,
+                    // a stream without atomic batches, a broker going away).
+                    Err(e) => {
+                        tracing::debug!(
                             error = %e,
                             messages = group.len(),
                             "atomic batch not taken, publishing one at a time"
-                        ),
+                        );
+                        one_at_a_time.push(group);
                     }
                 }
-                one_at_a_time.extend(group);
             }
+            let one_at_a_time: Vec<usize> = one_at_a_time.concat();
             if let Some(failure) = self.publish_each(batch, &one_at_a_time, &mut sent).await {
                 return (sent, Some(failure));
             }
