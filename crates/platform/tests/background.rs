@@ -5,22 +5,28 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use async_nats::HeaderMap;
 use async_nats::jetstream;
 use contracts::Envelope;
 use contracts::jetstream::TICKET_CATALOG;
 use contracts::subjects::CATALOG_EVENT_PUBLISHED;
 use platform::background::Background;
 use platform::consumer::Outcome;
-use platform::testing::{NatsServer, eventually};
+use platform::testing::{NatsServer, eventually, publish_envelope};
 use serde_json::json;
 
-#[tokio::test]
-async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages() {
+/// A fresh nats-server (no streams yet) and a JetStream context on it.
+async fn broker() -> (NatsServer, jetstream::Context) {
     let server = NatsServer::start();
     let client = platform::nats::connect(&server.url(), "background-test", Duration::from_secs(5))
         .await
         .unwrap();
-    let js = jetstream::new(client);
+    (server, jetstream::new(client))
+}
+
+#[tokio::test]
+async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages() {
+    let (_server, js) = broker().await;
     let handled = Arc::new(AtomicUsize::new(0));
 
     // No stream yet: the consumer cannot be created and its first runs fail.
@@ -39,14 +45,7 @@ async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages
     tokio::time::sleep(Duration::from_millis(300)).await;
     platform::nats::ensure_streams(&js).await.unwrap();
     let envelope = Envelope::new(CATALOG_EVENT_PUBLISHED, "test", None, json!({"n": 1}));
-    js.publish(
-        CATALOG_EVENT_PUBLISHED,
-        serde_json::to_vec(&envelope).unwrap().into(),
-    )
-    .await
-    .unwrap()
-    .await
-    .unwrap();
+    publish_envelope(&js, &envelope, HeaderMap::new()).await;
 
     eventually("the restarted consumer handles the message", || {
         let handled = handled.clone();
@@ -60,11 +59,7 @@ async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages
 
 #[tokio::test]
 async fn a_consumer_handles_many_facts_at_once_but_those_of_one_aggregate_in_stream_order() {
-    let server = NatsServer::start();
-    let client = platform::nats::connect(&server.url(), "background-test", Duration::from_secs(5))
-        .await
-        .unwrap();
-    let js = jetstream::new(client);
+    let (_server, js) = broker().await;
     platform::nats::ensure_streams(&js).await.unwrap();
     // Sixty facts about three events, published in order before the consumer starts.
     for n in 0..60u64 {
@@ -75,14 +70,7 @@ async fn a_consumer_handles_many_facts_at_once_but_those_of_one_aggregate_in_str
             Some(about),
             json!({"n": n}),
         );
-        js.publish(
-            CATALOG_EVENT_PUBLISHED,
-            serde_json::to_vec(&envelope).unwrap().into(),
-        )
-        .await
-        .unwrap()
-        .await
-        .unwrap();
+        publish_envelope(&js, &envelope, HeaderMap::new()).await;
     }
 
     // A handler that takes longer for earlier facts, so a free-for-all would reorder them.
