@@ -95,6 +95,7 @@ where
         .await
         .with_context(|| format!("consumer {}", def.name))?;
     let max_deliver = consumer.cached_info().config.max_deliver;
+    let ack_wait = consumer.cached_info().config.ack_wait;
     let handler = Arc::new(handler);
     let in_order = Arc::new(InOrder::default());
     let work = async {
@@ -122,7 +123,7 @@ where
                         match msg {
                             Ok(msg) => {
                                 let mut turn = turn.expect("a message has a turn");
-                                turn.wait().await;
+                                wait_for_turn(&mut turn, &msg, ack_wait).await;
                                 // One span per delivery, continuing the trace of the request
                                 // that caused the fact.
                                 let span = tracing::info_span!(
@@ -155,6 +156,25 @@ where
         _ = shutdown => {},
     }
     Ok(())
+}
+
+/// Waits until the earlier messages of `msg`'s aggregate are handled, telling the server now and
+/// then that `msg` is in progress: waiting behind a slow one must not run out its `ack_wait`
+/// and have it delivered a second time.
+async fn wait_for_turn(turn: &mut in_order::Turn, msg: &Message, ack_wait: Duration) {
+    let every = (ack_wait / 3).max(Duration::from_millis(100));
+    let wait = turn.wait();
+    tokio::pin!(wait);
+    loop {
+        tokio::select! {
+            _ = &mut wait => return,
+            _ = tokio::time::sleep(every) => {
+                if let Err(e) = msg.ack_with(AckKind::Progress).await {
+                    tracing::debug!(error = %e, "could not extend the ack wait of a waiting message");
+                }
+            }
+        }
+    }
 }
 
 async fn settle(

@@ -122,3 +122,68 @@ async fn a_consumer_handles_many_facts_at_once_but_those_of_one_aggregate_in_str
         "facts of different events were never handled together"
     );
 }
+
+/// A consumer of `catalog.>` whose messages must be acknowledged within a second.
+const ONE_SECOND_ACK: contracts::jetstream::ConsumerDef = contracts::jetstream::ConsumerDef {
+    stream: "CATALOG",
+    name: "one-second-ack",
+    json: r#"{
+        "durable_name": "one-second-ack",
+        "deliver_policy": "all",
+        "ack_policy": "explicit",
+        "ack_wait": 1000000000,
+        "max_deliver": 8,
+        "filter_subject": "catalog.>",
+        "replay_policy": "instant",
+        "max_ack_pending": 1000
+    }"#,
+};
+
+#[tokio::test]
+async fn a_fact_waiting_behind_a_slow_one_of_its_aggregate_is_not_delivered_twice() {
+    let (_server, js) = broker().await;
+    platform::nats::ensure_streams(&js).await.unwrap();
+    for n in 0..2u64 {
+        let envelope = Envelope::new(
+            CATALOG_EVENT_PUBLISHED,
+            "test",
+            Some("event-1".into()),
+            json!({"n": n}),
+        );
+        publish_envelope(&js, &envelope, HeaderMap::new()).await;
+    }
+
+    // The first fact takes two and a half times the ack wait; the second waits behind it.
+    let second_handled = Arc::new(AtomicUsize::new(0));
+    let background = Background::new().consumer(
+        js.clone(),
+        ONE_SECOND_ACK,
+        4,
+        second_handled.clone(),
+        |second_handled, msg| {
+            let fact: Envelope<serde_json::Value> = serde_json::from_slice(&msg.payload).unwrap();
+            Box::pin(async move {
+                if fact.data["n"] == 0 {
+                    tokio::time::sleep(Duration::from_millis(2500)).await;
+                } else {
+                    second_handled.fetch_add(1, Ordering::SeqCst);
+                }
+                Ok(Outcome::Applied)
+            })
+        },
+    );
+
+    eventually("the second fact is handled", || {
+        let second_handled = second_handled.clone();
+        async move { (second_handled.load(Ordering::SeqCst) > 0).then_some(()) }
+    })
+    .await;
+    // Long enough for a second delivery of the waiting fact to have been handled too.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    background.stop().await;
+    assert_eq!(
+        second_handled.load(Ordering::SeqCst),
+        1,
+        "the waiting fact ran out its ack wait and came again"
+    );
+}
