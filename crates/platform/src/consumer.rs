@@ -94,8 +94,8 @@ where
     let consumer = crate::nats::ensure_consumer(&js, def.stream, def.json)
         .await
         .with_context(|| format!("consumer {}", def.name))?;
-    let max_deliver = consumer.cached_info().config.max_deliver;
-    let ack_wait = consumer.cached_info().config.ack_wait;
+    let config = &consumer.cached_info().config;
+    let (max_deliver, ack_wait) = (config.max_deliver, config.ack_wait);
     let handler = Arc::new(handler);
     let in_order = Arc::new(InOrder::default());
     let work = async {

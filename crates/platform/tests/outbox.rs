@@ -58,10 +58,17 @@ fn message(n: u32) -> OutboxMessage {
 }
 
 async fn write(db: &Sqlite, msg: &OutboxMessage) {
-    let msg = msg.clone();
+    write_all(db, std::slice::from_ref(msg)).await;
+}
+
+/// Writes `msgs` to the outbox in one transaction.
+async fn write_all(db: &Sqlite, msgs: &[OutboxMessage]) {
+    let msgs = msgs.to_vec();
     db.call(move |c| {
         let tx = c.transaction()?;
-        insert_sqlite(&tx, &msg)?;
+        for m in &msgs {
+            insert_sqlite(&tx, m)?;
+        }
         tx.commit()?;
         Ok(())
     })
@@ -350,17 +357,7 @@ async fn a_large_backlog_reaches_the_stream_once_in_order_per_aggregate() {
     let msgs: Vec<_> = (0..1200)
         .map(|n| about(&format!("agg-{}", n % 3), CATALOG_EVENT_PUBLISHED, n))
         .collect();
-    let all = msgs.clone();
-    db.call(move |c| {
-        let tx = c.transaction()?;
-        for m in &all {
-            insert_sqlite(&tx, m)?;
-        }
-        tx.commit()?;
-        Ok(())
-    })
-    .await
-    .unwrap();
+    write_all(&db, &msgs).await;
     let relay = polling(store.clone(), &broker.client).spawn();
     wait_for_count(&broker.js, msgs.len() as u64).await;
     wait_until_nothing_pending(store.as_ref()).await;
@@ -405,21 +402,6 @@ async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() 
     assert_eq!(stored.payload.as_ref(), other.payload.as_slice());
     assert_eq!(store.pending(10).await.unwrap(), vec![stuck, after_stuck]);
     relay.stop().await;
-}
-
-/// Writes `msgs` to the outbox in one transaction.
-async fn write_all(db: &Sqlite, msgs: &[OutboxMessage]) {
-    let msgs = msgs.to_vec();
-    db.call(move |c| {
-        let tx = c.transaction()?;
-        for m in &msgs {
-            insert_sqlite(&tx, m)?;
-        }
-        tx.commit()?;
-        Ok(())
-    })
-    .await
-    .unwrap();
 }
 
 /// `n` messages, each about an aggregate of its own (one wave).

@@ -26,7 +26,8 @@ pub struct Turn {
     aggregate: String,
     number: u64,
     before: Option<oneshot::Receiver<()>>,
-    done: Option<oneshot::Sender<()>>,
+    /// Dropped with the turn, which tells the next message of the aggregate it may go.
+    _done: oneshot::Sender<()>,
 }
 
 impl InOrder {
@@ -45,7 +46,7 @@ impl InOrder {
             aggregate: aggregate.to_owned(),
             number,
             before,
-            done: Some(done),
+            _done: done,
         }
     }
 
@@ -70,7 +71,6 @@ impl Drop for Turn {
     /// Ends the turn: the next message of the aggregate may go, and an aggregate nobody queued
     /// behind is forgotten.
     fn drop(&mut self) {
-        drop(self.done.take());
         let mut last = self.gate.last.lock().expect("turns");
         if last
             .get(&self.aggregate)

@@ -13,7 +13,6 @@
 //! acknowledges the stored ones and stores the rest.
 
 use async_nats::HeaderMap;
-use uuid::Uuid;
 
 use super::OutboxMessage;
 
@@ -68,9 +67,9 @@ pub fn headers(msg: &OutboxMessage) -> HeaderMap {
 
 /// The headers of the `sequence`-th message (from 1) of atomic batch `batch` of `len` messages;
 /// the last one commits the batch.
-pub fn batch_headers(msg: &OutboxMessage, batch: Uuid, sequence: usize, len: usize) -> HeaderMap {
+pub fn batch_headers(msg: &OutboxMessage, batch: &str, sequence: usize, len: usize) -> HeaderMap {
     let mut headers = headers(msg);
-    headers.insert(BATCH_ID, batch.simple().to_string());
+    headers.insert(BATCH_ID, batch);
     headers.insert(BATCH_SEQUENCE, sequence.to_string());
     if sequence == len {
         headers.insert(BATCH_COMMIT, "1");
@@ -82,6 +81,7 @@ pub fn batch_headers(msg: &OutboxMessage, batch: Uuid, sequence: usize, len: usi
 mod tests {
     use contracts::Envelope;
     use serde_json::json;
+    use uuid::Uuid;
 
     use super::*;
 
@@ -134,16 +134,13 @@ mod tests {
     #[test]
     fn only_the_last_message_of_a_batch_commits_it_and_every_message_keeps_its_id() {
         let msg = on("orders.created").with_traceparent(Some("00-abc-def-01".into()));
-        let batch = Uuid::new_v4();
-        let middle = batch_headers(&msg, batch, 2, 3);
-        let last = batch_headers(&msg, batch, 3, 3);
+        let batch = Uuid::new_v4().simple().to_string();
+        let middle = batch_headers(&msg, &batch, 2, 3);
+        let last = batch_headers(&msg, &batch, 3, 3);
         assert_eq!(middle.get(BATCH_SEQUENCE).unwrap().as_str(), "2");
         assert!(middle.get(BATCH_COMMIT).is_none());
         assert_eq!(last.get(BATCH_COMMIT).unwrap().as_str(), "1");
-        assert_eq!(
-            last.get(BATCH_ID).unwrap().as_str(),
-            batch.simple().to_string()
-        );
+        assert_eq!(last.get(BATCH_ID).unwrap().as_str(), batch);
         assert_eq!(
             last.get(async_nats::header::NATS_MESSAGE_ID)
                 .unwrap()

@@ -181,9 +181,9 @@ impl Relay {
 
     /// Sends `batch` wave by wave (see [`waves`]): a wave's messages as atomic batches, one per
     /// stream and all in flight together (see [`atomic`]), or one at a time, all in flight
-    /// together, where a stream does not take the batch. Returns the ids the stream acknowledged and the first failure, after which
-    /// no further wave leaves: the failed message and everything after it of its aggregate stay
-    /// pending.
+    /// together, where a stream does not take the batch. Returns the ids the stream acknowledged
+    /// and the first failure, after which no further wave leaves: the failed message and
+    /// everything after it of its aggregate stay pending.
     async fn publish_batch(
         &self,
         batch: &[OutboxMessage],
@@ -195,10 +195,10 @@ impl Relay {
             if *stop.borrow() {
                 break;
             }
-            let (batches, mut one_at_a_time): (Vec<_>, Vec<_>) =
-                atomic::groups(batch, &wave, atomic::LIMIT)
-                    .into_iter()
-                    .partition(|group| group.len() > 1);
+            let (batches, singles): (Vec<_>, Vec<_>) = atomic::groups(batch, &wave, atomic::LIMIT)
+                .into_iter()
+                .partition(|group| group.len() > 1);
+            let mut one_at_a_time: Vec<usize> = singles.concat();
             // A wave's messages need no order among themselves: its batches go together.
             let outcomes = futures::future::join_all(
                 batches
@@ -217,11 +217,10 @@ impl Relay {
                             messages = group.len(),
                             "atomic batch not taken, publishing one at a time"
                         );
-                        one_at_a_time.push(group);
+                        one_at_a_time.extend(group);
                     }
                 }
             }
-            let one_at_a_time: Vec<usize> = one_at_a_time.concat();
             if let Some(failure) = self.publish_each(batch, &one_at_a_time, &mut sent).await {
                 return (sent, Some(failure));
             }
@@ -236,18 +235,18 @@ impl Relay {
         batch: &[OutboxMessage],
         group: &[usize],
     ) -> Result<(), async_nats::Error> {
-        let id = Uuid::new_v4();
+        let id = Uuid::new_v4().simple().to_string();
         let (last, first) = group.split_last().expect("a group holds messages");
         for (i, &at) in first.iter().enumerate() {
             let msg = &batch[at];
-            let headers = atomic::batch_headers(msg, id, i + 1, group.len());
+            let headers = atomic::batch_headers(msg, &id, i + 1, group.len());
             self.client
                 .publish_with_headers(msg.subject.clone(), headers, msg.payload.clone().into())
                 .await?;
         }
         let msg = &batch[*last];
         let commit = Publish::build()
-            .headers(atomic::batch_headers(msg, id, group.len(), group.len()))
+            .headers(atomic::batch_headers(msg, &id, group.len(), group.len()))
             .payload(msg.payload.clone().into());
         self.js
             .send_publish(msg.subject.clone(), commit)
