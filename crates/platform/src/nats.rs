@@ -90,24 +90,47 @@ pub async fn ensure_streams(js: &jetstream::Context) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Updates stream `name` to `config`, or creates it. The definition goes to the server as the
-/// JSON it is: the client's typed stream config does not know every setting we use
-/// (`allow_atomic`), and an update through it would switch those off.
+/// How long a start waits for a cluster to have room for a new stream's replicas. A node that
+/// starts a moment after the others has not joined the meta group yet, and until it has, the
+/// server refuses a stream with a replica per node ("no suitable peers for placement").
+const PLACEMENT_WAIT: Duration = Duration::from_secs(30);
+
+/// Updates stream `name` to `config`, or creates it, waiting up to [`PLACEMENT_WAIT`] while the
+/// cluster has too few members for its replicas. The definition goes to the server as the JSON
+/// it is: the client's typed stream config does not know every setting we use (`allow_atomic`),
+/// and an update through it would switch those off.
 async fn put_stream(
     js: &jetstream::Context,
     name: &str,
     config: &serde_json::Value,
 ) -> anyhow::Result<()> {
-    /// The server's error code for "stream not found".
+    /// The server's error codes for "stream not found" and "no suitable peers for placement".
     const STREAM_NOT_FOUND: u64 = 10059;
+    const NO_SUITABLE_PEERS: u64 = 10005;
     let error_code = |answer: &serde_json::Value| answer["error"]["err_code"].as_u64();
-    let mut answer: serde_json::Value = js.request(format!("STREAM.UPDATE.{name}"), config).await?;
-    if error_code(&answer) == Some(STREAM_NOT_FOUND) {
-        answer = js.request(format!("STREAM.CREATE.{name}"), config).await?;
-    }
-    match answer.get("error") {
-        Some(error) => anyhow::bail!("the server refused the stream: {error}"),
-        None => Ok(()),
+    let started = std::time::Instant::now();
+    let mut delay = Duration::from_millis(250);
+    loop {
+        let mut answer: serde_json::Value =
+            js.request(format!("STREAM.UPDATE.{name}"), config).await?;
+        if error_code(&answer) == Some(STREAM_NOT_FOUND) {
+            answer = js.request(format!("STREAM.CREATE.{name}"), config).await?;
+        }
+        match answer.get("error") {
+            None => return Ok(()),
+            Some(_)
+                if error_code(&answer) == Some(NO_SUITABLE_PEERS)
+                    && started.elapsed() < PLACEMENT_WAIT =>
+            {
+                tracing::warn!(
+                    stream = name,
+                    "too few cluster members for the replicas yet, retrying"
+                );
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(2));
+            }
+            Some(error) => anyhow::bail!("the server refused the stream: {error}"),
+        }
     }
 }
 
@@ -125,15 +148,15 @@ pub async fn ensure_bucket(
     js: &jetstream::Context,
     (name, json): (&str, &str),
 ) -> anyhow::Result<jetstream::kv::Store> {
-    let mut config: jetstream::stream::Config =
+    let mut config: serde_json::Value =
         serde_json::from_str(json).with_context(|| format!("nats/buckets/{name}.json"))?;
     if let Some(n) = stream_replicas()? {
-        config.num_replicas = n;
+        config["num_replicas"] = n.into();
     }
     let bucket = name
         .strip_prefix("KV_")
         .with_context(|| format!("bucket stream {name} is not named KV_<bucket>"))?;
-    js.create_or_update_stream(config)
+    put_stream(js, name, &config)
         .await
         .with_context(|| format!("creating bucket {name}"))?;
     js.get_key_value(bucket)

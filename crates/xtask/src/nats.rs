@@ -136,20 +136,6 @@ mod tests {
         );
     }
 
-    /// The monitoring endpoints answer with `Transfer-Encoding: chunked`.
-    fn dechunk(mut body: &str) -> String {
-        let mut out = String::new();
-        while let Some((size, rest)) = body.split_once("\r\n") {
-            let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-            if size == 0 {
-                break;
-            }
-            out.push_str(&rest[..size]);
-            body = rest[size..].trim_start_matches("\r\n");
-        }
-        out
-    }
-
     /// The commands `up --nats-cluster` runs form one cluster, each node fsyncing every write.
     #[test]
     fn the_cluster_commands_start_three_routed_nodes_that_sync_every_write() {
@@ -180,8 +166,8 @@ mod tests {
             let varz = crate::http::request(all[0].monitor_port, "GET", "/varz", None);
             let routez = crate::http::request(all[0].monitor_port, "GET", "/routez", None);
             if let (Ok((200, varz)), Ok((200, routez))) = (varz, routez) {
-                let varz: serde_json::Value = serde_json::from_str(&dechunk(&varz)).unwrap();
-                let routez: serde_json::Value = serde_json::from_str(&dechunk(&routez)).unwrap();
+                let varz: serde_json::Value = serde_json::from_str(&varz).unwrap();
+                let routez: serde_json::Value = serde_json::from_str(&routez).unwrap();
                 if routez["num_routes"].as_u64() >= Some(2) {
                     break Some(varz);
                 }
