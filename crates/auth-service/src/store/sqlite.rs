@@ -1,6 +1,6 @@
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
-use platform::sqlite::{Migrated, RowExt, Schema, millis, row_by_id};
+use platform::sqlite::{Changes, Migrated, RowExt, Schema, millis, row_by_id};
 use platform::{Role, StoreError};
 use rusqlite::{OptionalExtension, Row, params};
 use uuid::Uuid;
@@ -66,7 +66,7 @@ impl AuthStore for SqliteStore {
         let u = user.clone();
         let hash = password_hash.to_string();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "INSERT INTO users (id, email, password_hash, first_name, last_name, role, is_active, last_login, created_at, updated_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
@@ -83,7 +83,7 @@ impl AuthStore for SqliteStore {
                         millis(u.updated_at)
                     ],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -91,7 +91,7 @@ impl AuthStore for SqliteStore {
     async fn user_by_email(&self, email: &str) -> Result<Option<(User, String)>, StoreError> {
         let email = email.to_string();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 Ok(c.query_row(
                     &format!(
                         "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.email = ?1"
@@ -106,7 +106,7 @@ impl AuthStore for SqliteStore {
 
     async fn user_by_id(&self, id: Uuid) -> Result<Option<User>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 Ok(row_by_id(
                     c,
                     &format!("SELECT {USER_COLUMNS} FROM users u WHERE u.id = ?1"),
@@ -119,12 +119,12 @@ impl AuthStore for SqliteStore {
 
     async fn set_role(&self, id: Uuid, role: Role, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id.to_string(), role.as_str(), millis(at)],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -136,24 +136,24 @@ impl AuthStore for SqliteStore {
         at: DateTime<Utc>,
     ) -> Result<(), StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE users SET is_active = ?2, updated_at = ?3 WHERE id = ?1",
                     params![id.to_string(), active, millis(at)],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
 
     async fn record_login(&self, id: Uuid, at: DateTime<Utc>) -> Result<(), StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE users SET last_login = ?2, updated_at = ?2 WHERE id = ?1",
                     params![id.to_string(), millis(at)],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -161,7 +161,7 @@ impl AuthStore for SqliteStore {
     async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
         let s = s.clone();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -173,7 +173,7 @@ impl AuthStore for SqliteStore {
                         millis(s.expires_at)
                     ],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -184,7 +184,7 @@ impl AuthStore for SqliteStore {
     ) -> Result<Option<(Session, User)>, StoreError> {
         let token_hash = token_hash.to_string();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 Ok(c.query_row(
                     &format!(
                         "SELECT {USER_COLUMNS}, s.token_hash, s.created_at, s.last_seen_at, s.expires_at
@@ -211,12 +211,12 @@ impl AuthStore for SqliteStore {
     async fn touch_session(&self, token_hash: &str, at: DateTime<Utc>) -> Result<(), StoreError> {
         let token_hash = token_hash.to_string();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute(
                     "UPDATE sessions SET last_seen_at = ?2 WHERE token_hash = ?1",
                     params![token_hash, millis(at)],
                 )?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -224,9 +224,9 @@ impl AuthStore for SqliteStore {
     async fn delete_session(&self, token_hash: &str) -> Result<(), StoreError> {
         let token_hash = token_hash.to_string();
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 c.execute("DELETE FROM sessions WHERE token_hash = ?1", [token_hash])?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
@@ -237,12 +237,12 @@ impl AuthStore for SqliteStore {
         idle_cutoff: DateTime<Utc>,
     ) -> Result<u64, StoreError> {
         self.db
-            .call(move |c| {
+            .write(move |c| {
                 let n = c.execute(
                     "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen_at < ?2",
                     params![millis(now), millis(idle_cutoff)],
                 )?;
-                Ok(n as u64)
+                Ok(Changes::Keep(n as u64))
             })
             .await
     }

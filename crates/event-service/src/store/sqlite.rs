@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use platform::StoreError;
 use platform::outbox::{self, OutboxMessage, OutboxStore, SqliteOutbox};
-use platform::sqlite::{Migrated, RowExt, Schema, bad_column, millis, row_by_id, rows};
+use platform::sqlite::{Changes, Migrated, RowExt, Schema, bad_column, millis, row_by_id, rows};
 use rusqlite::types::ToSql;
 use rusqlite::{OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
@@ -237,28 +237,26 @@ impl EventStore for SqliteStore {
         let values = row_values(event)?;
         let fact = fact.cloned();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |c| {
                 let placeholders = (1..=values.len())
                     .map(|i| format!("?{i}"))
                     .collect::<Vec<_>>()
                     .join(", ");
-                tx.execute(
+                c.execute(
                     &format!("INSERT INTO events ({ALL_COLUMNS}) VALUES ({placeholders})"),
                     rusqlite::params_from_iter(values.iter().map(|v| v as &dyn ToSql)),
                 )?;
                 if let Some(fact) = &fact {
-                    outbox::insert_sqlite(&tx, fact)?;
+                    outbox::insert_sqlite(c, fact)?;
                 }
-                tx.commit()?;
-                Ok(())
+                Ok(Changes::Keep(()))
             })
             .await
     }
 
     async fn get(&self, id: Uuid) -> Result<Option<Event>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 Ok(row_by_id(
                     c,
                     &format!("SELECT {COLUMNS} FROM events WHERE id = ?1"),
@@ -278,8 +276,7 @@ impl EventStore for SqliteStore {
         let values = row_values(event)?;
         let fact = fact.cloned();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |c| {
                 let assignments = ALL_COLUMNS
                     .split(", ")
                     .enumerate()
@@ -291,18 +288,17 @@ impl EventStore for SqliteStore {
                 let mut params: Vec<&dyn ToSql> = values.iter().map(|v| v as &dyn ToSql).collect();
                 let expected = expected_version as i64;
                 params.push(&expected);
-                let changed = tx.execute(
+                let changed = c.execute(
                     &format!("UPDATE events SET {assignments} WHERE id = ?1 AND version = ?{version_param}"),
                     params.as_slice(),
                 )?;
                 if changed == 0 {
-                    return Ok(false);
+                    return Ok(Changes::Keep(false));
                 }
                 if let Some(fact) = &fact {
-                    outbox::insert_sqlite(&tx, fact)?;
+                    outbox::insert_sqlite(c, fact)?;
                 }
-                tx.commit()?;
-                Ok(true)
+                Ok(Changes::Keep(true))
             })
             .await
     }
@@ -314,7 +310,7 @@ impl EventStore for SqliteStore {
     ) -> Result<CatalogPage, StoreError> {
         let filter = filter.clone();
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let mut clauses = vec!["status = 'published'", "is_active = 1", "ends_at > ?1"];
                 let mut args: Vec<Box<dyn ToSql>> = vec![Box::new(millis(now))];
                 let mut arg = |clause: &'static str, value: Box<dyn ToSql>| {
@@ -363,7 +359,7 @@ impl EventStore for SqliteStore {
 
     async fn created_by(&self, user: Uuid) -> Result<Vec<Event>, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 Ok(rows(
                     c,
                     &format!(
@@ -378,7 +374,7 @@ impl EventStore for SqliteStore {
 
     async fn staff(&self, event_id: Uuid) -> Result<Roster, StoreError> {
         self.db
-            .call(move |c| {
+            .read(move |c| {
                 let row: Option<(i64, String)> = c
                     .query_row(
                         "SELECT version, members FROM event_staff WHERE event_id = ?1",
@@ -424,34 +420,32 @@ impl EventStore for SqliteStore {
         let (version, expected) = (roster.version as i64, expected_version as i64);
         let fact = fact.clone();
         self.db
-            .call(move |c| {
-                let tx = c.transaction()?;
+            .write(move |c| {
                 // The first list is an insert that a concurrent first list makes a no-op; every
                 // later one an update of the version that was read.
                 let changed = if expected == 0 {
-                    tx.execute(
+                    c.execute(
                         "INSERT OR IGNORE INTO event_staff (event_id, version, members) VALUES (?1, ?2, ?3)",
                         rusqlite::params![event_id.to_string(), version, members],
                     )?
                 } else {
-                    tx.execute(
+                    c.execute(
                         "UPDATE event_staff SET version = ?2, members = ?3 WHERE event_id = ?1 AND version = ?4",
                         rusqlite::params![event_id.to_string(), version, members, expected],
                     )?
                 };
                 if changed == 0 {
-                    return Ok(false);
+                    return Ok(Changes::Keep(false));
                 }
-                outbox::insert_sqlite(&tx, &fact)?;
-                tx.commit()?;
-                Ok(true)
+                outbox::insert_sqlite(c, &fact)?;
+                Ok(Changes::Keep(true))
             })
             .await
     }
 
     async fn count(&self) -> Result<u64, StoreError> {
         self.db
-            .call(|c| {
+            .read(|c| {
                 Ok(c.query_row("SELECT COUNT(*) FROM events", [], |r| r.get::<_, i64>(0))? as u64)
             })
             .await
