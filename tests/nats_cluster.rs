@@ -118,14 +118,8 @@ fn counts(events: &[StoredEvent], subject: &str) -> HashMap<String, usize> {
 
 #[test]
 fn a_flash_sale_with_payments_survives_the_loss_of_one_nats_node() {
-    // The services create every stream with three replicas (platform::nats reads it at
-    // start-up). Set before the runtime starts its threads: this is its test binary's only test.
-    unsafe { std::env::set_var("NATS_STREAM_REPLICAS", "3") };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(flash_sale_losing_a_node());
+    // The services create every stream with three replicas.
+    platform::testing::with_stream_replicas(3, flash_sale_losing_a_node());
 }
 
 async fn flash_sale_losing_a_node() {

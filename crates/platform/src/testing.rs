@@ -281,6 +281,20 @@ impl NatsCluster {
     }
 }
 
+/// Runs `test` on a fresh runtime in a process whose streams and buckets get a replica on each of
+/// `replicas` cluster nodes (`NATS_STREAM_REPLICAS`, read wherever a stream is created). The
+/// variable is set before the runtime starts its threads, so it must be its test binary's only
+/// test.
+pub fn with_stream_replicas(replicas: usize, test: impl Future<Output = ()>) {
+    // SAFETY: no other thread runs yet: the runtime is built after this.
+    unsafe { std::env::set_var("NATS_STREAM_REPLICAS", replicas.to_string()) };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(test);
+}
+
 impl Drop for NatsCluster {
     fn drop(&mut self) {
         for i in 0..self.nodes.len() {

@@ -7,14 +7,8 @@ use platform::testing::NatsCluster;
 
 #[test]
 fn streams_with_a_replica_per_node_wait_for_a_member_that_joins_late() {
-    // Every stream and bucket gets three replicas. Set before the runtime starts its threads:
-    // this is its test binary's only test.
-    unsafe { std::env::set_var("NATS_STREAM_REPLICAS", "3") };
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(late_member());
+    // Every stream and bucket gets three replicas.
+    platform::testing::with_stream_replicas(3, late_member());
 }
 
 async fn late_member() {
