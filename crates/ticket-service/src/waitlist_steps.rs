@@ -16,7 +16,7 @@ use crate::input::{BookingRequest, push};
 use crate::order::{CustomerInfo, Order};
 use crate::state::AppState;
 use crate::store::{JoinResult, TypeLength};
-use crate::waitlist::{Entry, EntryCommand, EntryOutcome, Joining};
+use crate::waitlist::{Entry, EntryCommand, EntryOutcome, EntryStatus, Joining};
 
 /// Joining the waitlist of a sold-out ticket type.
 #[derive(Deserialize, ToSchema)]
@@ -127,6 +127,9 @@ async fn own_entry(state: &AppState, user: &AuthUser, raw: &str) -> Result<Entry
 fn refused(outcome: EntryOutcome) -> TicketError {
     match outcome {
         EntryOutcome::Expired(_) => TicketError::NoOffer("This offer has run out."),
+        EntryOutcome::NoOffer(e) if e.status == EntryStatus::EventCancelled => {
+            TicketError::NoOffer("The event was cancelled: this entry holds no offer.")
+        }
         EntryOutcome::NotFound => TicketError::EntryNotFound,
         _ => TicketError::NoOffer("This waitlist entry holds no offer."),
     }
@@ -261,4 +264,37 @@ pub async fn lapse_due(state: &AppState) -> Result<usize, platform::StoreError> 
         tracing::info!(lapsed, "waitlist offers lapsed and passed on");
     }
     Ok(lapsed)
+}
+
+/// Closes the entries still waiting or offered of cancelled events ([`EntryCommand::Close`]),
+/// in batches until none is left; returns how many closed. Part of the cancellation cascade, so
+/// it runs whenever a cancellation wakes it, at start-up and on a timer; an entry closed already
+/// (a redelivered cancellation, another replica) is left as it is.
+pub async fn close_cancelled(state: &AppState) -> Result<usize, platform::StoreError> {
+    const BATCH: usize = 200;
+    let mut closed = 0;
+    loop {
+        let open = state.store.entries_to_close(BATCH).await?;
+        let taken = open.len();
+        let mut n = 0;
+        for id in open {
+            if let EntryOutcome::Applied(entry) = state
+                .store
+                .settle_entry(id, &EntryCommand::Close, None)
+                .await?
+            {
+                seats_moved(state, &entry);
+                n += 1;
+            }
+        }
+        closed += n;
+        // A short batch was the last; one that closed nothing means the rest is racing others.
+        if taken < BATCH || n == 0 {
+            break;
+        }
+    }
+    if closed > 0 {
+        tracing::info!(closed, "waitlist entries of cancelled events closed");
+    }
+    Ok(closed)
 }

@@ -1972,5 +1972,6 @@ platform::store_contract! {
         a_declined_or_lapsed_offer_moves_on_to_the_next_entry,
         releases_racing_joins_and_lapses_never_oversell_nor_offer_a_seat_twice,
         with_the_waitlist_off_joining_is_refused_and_freed_seats_go_back_on_sale,
+        the_open_entries_of_a_cancelled_event_close_once_and_its_seats_go_to_nobody,
     ],
 }

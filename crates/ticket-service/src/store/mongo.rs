@@ -1185,6 +1185,16 @@ impl MongoStore {
         Ok(result.matched_count == 1)
     }
 
+    /// The ids of the cancelled events: what the cancellation cascade works on.
+    async fn cancelled_events(&self) -> Result<Vec<String>, StoreError> {
+        let events = self.events.clone_with_type::<IdDoc>();
+        let cursor = events
+            .find(doc! {"status": EventStatus::Cancelled.as_str()})
+            .projection(doc! {"_id": 1})
+            .await?;
+        decode_all(cursor, |e| Ok(e.id)).await
+    }
+
     async fn ids(
         &self,
         filter: Document,
@@ -1374,12 +1384,7 @@ impl TicketStore for MongoStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let events = self.events.clone_with_type::<IdDoc>();
-        let cursor = events
-            .find(doc! {"status": EventStatus::Cancelled.as_str()})
-            .projection(doc! {"_id": 1})
-            .await?;
-        let event_ids = decode_all(cursor, |e| Ok(e.id)).await?;
+        let event_ids = self.cancelled_events().await?;
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
