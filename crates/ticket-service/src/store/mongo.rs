@@ -56,7 +56,7 @@ use super::{
     IdempotencyRecord, OrderPage, OrderQuery, RefundPolicy, Sale, Scan, Stock, StoredKey,
     StoredResponse, TicketCheckin, TicketStore, Transition,
 };
-use crate::checkin::{self, CheckinWrite, ScanTarget};
+use crate::checkin::{self, CheckinWrite, ScanTarget, Scanned};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine,
@@ -1547,7 +1547,7 @@ impl TicketStore for MongoStore {
             .unwrap_or_default())
     }
 
-    async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+    async fn scan(&self, scan: &Scan) -> Result<Scanned, StoreError> {
         let result = self
             .db
             .tx()
@@ -1556,7 +1556,8 @@ impl TicketStore for MongoStore {
             })
             .await?;
         match result {
-            Ok(answer) | Err(Replayed(Some(answer))) => Ok(answer),
+            Ok(answer) => Ok(Scanned::Decided(answer)),
+            Err(Replayed(Some(answer))) => Ok(Scanned::Replayed(answer)),
             // A concurrent scan with the same nonce committed first: its answer is the one.
             Err(Replayed(None)) => {
                 let stored = self
@@ -1564,7 +1565,7 @@ impl TicketStore for MongoStore {
                     .find_one(doc! {"_id": scan_id(scan.event_id, &scan.nonce)})
                     .await?
                     .ok_or_else(|| corrupt("a scan's nonce vanished"))?;
-                answer_of(&stored)
+                Ok(Scanned::Replayed(answer_of(&stored)?))
             }
         }
     }
