@@ -7,14 +7,13 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use contracts::catalog::EventCancelled;
 use contracts::subjects;
 use futures::future::join_all;
 use platform::testing::{TestClient, TestResponse, eventually};
 use serde_json::{Value, json};
 use support::{SseReader, World, assert_event_stream, book};
 use ticket_service::store::EventStatus;
-use ticket_service::testing::TicketHarness;
+use ticket_service::testing::{TicketHarness, event_cancelled};
 use ticket_service::waiting_room::WaitingRoom;
 use ticket_service::waiting_room::bucket::Bucket;
 use uuid::Uuid;
@@ -453,15 +452,12 @@ async fn the_queue_of_a_sale_that_is_over_is_purged_and_a_replica_started_later_
     assert_eq!(stored(&world, &over_keys[0]).await, 6);
 
     // The catalogue cancels the event: its sale is over.
-    let cancelled = EventCancelled {
-        event_id: over,
-        version: 2,
-        title: "Called off".into(),
-        date_time: Utc::now() + chrono::Duration::days(30),
-        cancelled_at: Utc::now(),
-    };
     world
-        .publish(subjects::CATALOG_EVENT_CANCELLED, over, cancelled)
+        .publish(
+            subjects::CATALOG_EVENT_CANCELLED,
+            over,
+            event_cancelled(over, 2),
+        )
         .await;
     eventually(
         "the ticket service to learn of the cancellation",

@@ -473,7 +473,7 @@ impl WaitlistStore for MongoStore {
         let open = [EntryStatus::Waiting.as_str(), EntryStatus::Offered.as_str()];
         let ids = self.waitlist().clone_with_type::<IdDoc>();
         let cursor = ids
-            // The `line` index: event first, then status.
+            // The `line` index serves it, by event.
             .find(doc! {"eventId": {"$in": event_ids}, "status": {"$in": open.as_slice()}})
             .projection(doc! {"_id": 1})
             .limit(i64::try_from(limit).unwrap_or(i64::MAX))
