@@ -16,7 +16,7 @@ pub fn on_by_default() -> bool {
 /// Where a waitlist entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum WaitlistStatus {
     /// In line for seats of its type.
     Waiting,
@@ -30,6 +30,9 @@ pub enum WaitlistStatus {
     Lapsed,
     /// The buyer left the waitlist.
     Left,
+    /// The event was cancelled while the entry was waiting or offered: it ended, and an offer
+    /// with it.
+    EventCancelled,
 }
 
 crate::named_values!(WaitlistStatus {
@@ -39,6 +42,7 @@ crate::named_values!(WaitlistStatus {
     Declined => "declined",
     Lapsed => "lapsed",
     Left => "left",
+    EventCancelled => "event_cancelled",
 });
 
 impl WaitlistStatus {

@@ -39,7 +39,8 @@ pub mod names {
     pub const PAYMENTS: &str = "payments_total";
     /// Counter `{reason}`: refunds the payment service made.
     pub const REFUNDS: &str = "payment_refunds_total";
-    /// Counter `{result}`: check-in scans by result (a replayed nonce counts again).
+    /// Counter `{result}`: the door's decisions by result, one per scan (a replayed nonce is not
+    /// counted again).
     pub const CHECKINS: &str = "ticket_checkins_total";
     /// Counter `{kind, outcome}`: mails `sent`, `retried` (SMTP away for now) or `failed`.
     pub const MAILS: &str = "notification_mails_total";

@@ -70,7 +70,7 @@ const PURGE_EVERY: Duration = Duration::from_secs(3600);
 
 impl App {
     /// Starts the outbox relay, both consumers, the expiry sweep, the bookkeeping purge, the
-    /// cancellation cascade and live availability; [`Background::stop`] (or dropping it) stops
+    /// cancellation cascade, the waiting room's follower and purge and live availability; [`Background::stop`] (or dropping it) stops
     /// them. Unacknowledged messages are redelivered, unsent facts wait in the outbox for the
     /// next start.
     pub fn spawn_background(&self) -> Background {
@@ -112,6 +112,12 @@ impl App {
             .every("bookkeeping purge", PURGE_EVERY, state.clone(), |s| {
                 Box::pin(crate::expiry::purge_bookkeeping(s))
             })
+            .every(
+                "waiting room purge",
+                crate::waiting_room::PURGE_EVERY,
+                state.clone(),
+                |s| Box::pin(WaitingRoom::purge_over(s)),
+            )
             // Not a plain periodic sweep: a cancellation wakes it at once.
             .task(crate::cascade::sweep(state.clone()))
             .task(crate::live::follow_broker(

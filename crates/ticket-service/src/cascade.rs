@@ -6,6 +6,10 @@
 //! batch, until none is left. It also runs at start-up and on a timer, so a restart anywhere in
 //! a cascade of any size just resumes; an order that ended meanwhile (paid, cancelled by its
 //! buyer) is decided again inside the batch and left alone or ended as it now stands.
+//!
+//! The event's waitlist entries still waiting or offered end the same way, after its orders
+//! ([`crate::waitlist_steps::close_cancelled`]): `event_cancelled`, an offer's held seats
+//! released and offered to nobody, so no buyer is offered seats of an event that will not happen.
 
 use contracts::orders::CancelReason;
 
@@ -37,7 +41,8 @@ pub async fn run_batch(
     Ok((ids.len(), ended))
 }
 
-/// Ends every order of cancelled events still pending or confirmed; returns how many it ended.
+/// Ends every order of cancelled events still pending or confirmed, then closes their open
+/// waitlist entries; returns how many orders it ended.
 pub async fn drain(state: &AppState) -> Result<usize, platform::StoreError> {
     let mut ended = 0;
     loop {
@@ -51,6 +56,7 @@ pub async fn drain(state: &AppState) -> Result<usize, platform::StoreError> {
     if ended > 0 {
         tracing::info!(ended, "orders of cancelled events ended");
     }
+    crate::waitlist_steps::close_cancelled(state).await?;
     Ok(ended)
 }
 

@@ -101,6 +101,32 @@ pub struct Scan {
     pub traceparent: Option<String>,
 }
 
+/// What the store made of a scan: an answer decided now, or the stored answer of a nonce seen
+/// before (an offline queue uploaded twice, a retried request), replayed unchanged.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Scanned {
+    Decided(CheckinResponse),
+    Replayed(CheckinResponse),
+}
+
+impl Scanned {
+    /// The door's decision, once per nonce: what `ticket_checkins_total` counts. A replay is no
+    /// new decision, so it has none.
+    pub fn decision(&self) -> Option<CheckinResult> {
+        match self {
+            Scanned::Decided(answer) => Some(answer.result),
+            Scanned::Replayed(_) => None,
+        }
+    }
+
+    /// The answer the scanner gets, decided now or replayed.
+    pub fn into_answer(self) -> CheckinResponse {
+        match self {
+            Scanned::Decided(answer) | Scanned::Replayed(answer) => answer,
+        }
+    }
+}
+
 /// The check-in a ticket has: the first entry (the earliest `scannedAt`) and where the holder
 /// is now.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -400,6 +426,18 @@ mod tests {
         checked_in: 3,
         sold: 10,
     };
+
+    #[test]
+    fn a_scan_decided_now_counts_as_a_decision_and_its_replay_answers_the_same_without_one() {
+        let answer = decide_paid(scan(ScanDirection::Entry, 5, "North"), None).response;
+        assert_eq!(answer.result, CheckinResult::Ok);
+        let decided = Scanned::Decided(answer.clone());
+        let replayed = Scanned::Replayed(answer.clone());
+        assert_eq!(decided.decision(), Some(CheckinResult::Ok));
+        assert_eq!(replayed.decision(), None);
+        assert_eq!(decided.into_answer(), answer);
+        assert_eq!(replayed.into_answer(), answer);
+    }
 
     #[test]
     fn a_genuine_signed_code_of_the_event_names_its_plain_code() {

@@ -106,14 +106,17 @@ pub async fn scan(
         scanned_by: user.id,
         traceparent,
     };
-    let answer = state.store.check_in(&scan).await?;
-    platform::metrics::counter!(
-        platform::metrics::names::CHECKINS,
-        "result" => answer.result.as_str()
-    )
-    .increment(1);
-    if answer.result.admits() {
-        state.outbox_wake.notify_one();
+    let scanned = state.store.scan(&scan).await?;
+    // A replayed nonce is the same scan again: counted once, and its fact was written once.
+    if let Some(result) = scanned.decision() {
+        platform::metrics::counter!(
+            platform::metrics::names::CHECKINS,
+            "result" => result.as_str()
+        )
+        .increment(1);
+        if result.admits() {
+            state.outbox_wake.notify_one();
+        }
     }
-    Ok(answer)
+    Ok(scanned.into_answer())
 }

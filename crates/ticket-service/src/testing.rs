@@ -89,3 +89,14 @@ pub fn ticket_codes(order: &serde_json::Value) -> std::collections::HashSet<Stri
 pub fn all_void(order: &serde_json::Value) -> bool {
     issued_tickets(order).iter().all(|t| t["void"] == true)
 }
+
+/// `catalog.events.cancelled` for `event_id` at catalogue `version`, the event a month away.
+pub fn event_cancelled(event_id: uuid::Uuid, version: u64) -> contracts::catalog::EventCancelled {
+    contracts::catalog::EventCancelled {
+        event_id,
+        version,
+        title: "Called off".into(),
+        date_time: chrono::Utc::now() + chrono::Duration::days(30),
+        cancelled_at: chrono::Utc::now(),
+    }
+}

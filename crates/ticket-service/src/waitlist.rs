@@ -9,6 +9,9 @@
 //!             └──leave──> left       ├──decline──> declined ┐ the held seats are released and
 //!                                    ├──leave────> left     │ offered again, to the next
 //!                                    └──expiry───> lapsed   ┘ entries they fit
+//!
+//! waiting or offered ──the event is cancelled──> event_cancelled (an offer's seats are released,
+//!                                                 offered to nobody: the event sells nothing)
 //! ```
 //!
 //! Who gets an offer: the entries still waiting, in join order; each one whose quantity fits the
@@ -210,6 +213,8 @@ pub enum EntryCommand {
     Leave { user_id: Uuid },
     /// The offer ran out (the sweep, at `now` past `offerExpiresAt`).
     Lapse,
+    /// The event was cancelled (the cancellation cascade): an open entry ends, an offer with it.
+    Close,
 }
 
 /// What a command did to the entry.
@@ -222,7 +227,7 @@ pub enum EntryOutcome {
     NoOffer(Entry),
     /// The offer ran out; the sweep is about to pass it on. Nothing changed.
     Expired(Entry),
-    /// Leaving an entry that has ended already; nothing changed.
+    /// Leaving or closing an entry that has ended already; nothing changed.
     Ended(Entry),
     /// No such entry, or not the caller's.
     NotFound,
@@ -264,7 +269,7 @@ pub fn decide(
     let owner = match command {
         EntryCommand::Accept(order) => Some(order.user_id),
         EntryCommand::Decline { user_id } | EntryCommand::Leave { user_id } => Some(*user_id),
-        EntryCommand::Lapse => None,
+        EntryCommand::Lapse | EntryCommand::Close => None,
     };
     if owner.is_some_and(|u| u != entry.user_id) {
         return EntryDecision::only(EntryOutcome::NotFound);
@@ -297,6 +302,10 @@ pub fn decide(
             EntryDecision::only(EntryOutcome::NoOffer(entry))
         }
         EntryCommand::Lapse => end(entry, EntryStatus::Lapsed, now),
+        EntryCommand::Close if !entry.status.is_open() => {
+            EntryDecision::only(EntryOutcome::Ended(entry))
+        }
+        EntryCommand::Close => end(entry, EntryStatus::EventCancelled, now),
     }
 }
 
@@ -590,6 +599,37 @@ mod tests {
         assert_eq!(left.status, EntryStatus::Left);
         let again = decide(Some(left), &leave, t, None);
         assert!(matches!(again.outcome, EntryOutcome::Ended(_)));
+    }
+
+    #[test]
+    fn closing_for_a_cancelled_event_ends_open_entries_once_and_gives_an_offers_seats_back() {
+        // Given a waiting entry, an offered one and one that was declined before
+        let t = now();
+        let in_line = waiting(1, t);
+        let holding = offered(waiting(2, t), t);
+        let declined = Entry {
+            status: EntryStatus::Declined,
+            ..waiting(1, t)
+        };
+        // When the event is cancelled
+        let later = t + Duration::seconds(5);
+        let d = decide(Some(in_line.clone()), &EntryCommand::Close, later, None);
+        // Then the waiting entry ends, freeing nothing
+        let closed = d.update.unwrap();
+        assert_eq!(closed.from, EntryStatus::Waiting);
+        assert_eq!(closed.entry.status, EntryStatus::EventCancelled);
+        assert_eq!(closed.entry.updated_at, later);
+        assert_eq!(d.release, None);
+        // and the offered one ends with its held seats given back
+        let d = decide(Some(holding), &EntryCommand::Close, later, None);
+        assert_eq!(d.update.unwrap().from, EntryStatus::Offered);
+        assert_eq!(d.release.unwrap().held, -2);
+        // and an entry that ended before, or was closed already, is left as it is
+        for ended in [declined, closed.entry] {
+            let again = decide(Some(ended.clone()), &EntryCommand::Close, later, None);
+            assert_eq!(again.outcome, EntryOutcome::Ended(ended));
+            assert!(again.update.is_none() && again.release.is_none());
+        }
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! store's atomic unit.
 
 use api_types::waitlist::{WaitlistEntryView, WaitlistLength};
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -16,7 +17,7 @@ use crate::input::{BookingRequest, push};
 use crate::order::{CustomerInfo, Order};
 use crate::state::AppState;
 use crate::store::{JoinResult, TypeLength};
-use crate::waitlist::{Entry, EntryCommand, EntryOutcome, Joining};
+use crate::waitlist::{Entry, EntryCommand, EntryOutcome, EntryStatus, Joining};
 
 /// Joining the waitlist of a sold-out ticket type.
 #[derive(Deserialize, ToSchema)]
@@ -127,6 +128,9 @@ async fn own_entry(state: &AppState, user: &AuthUser, raw: &str) -> Result<Entry
 fn refused(outcome: EntryOutcome) -> TicketError {
     match outcome {
         EntryOutcome::Expired(_) => TicketError::NoOffer("This offer has run out."),
+        EntryOutcome::NoOffer(e) if e.status == EntryStatus::EventCancelled => {
+            TicketError::NoOffer("The event was cancelled: this entry holds no offer.")
+        }
         EntryOutcome::NotFound => TicketError::EntryNotFound,
         _ => TicketError::NoOffer("This waitlist entry holds no offer."),
     }
@@ -236,29 +240,64 @@ fn seats_moved(state: &AppState, entry: &Entry) {
     let _ = state.changes.send(entry.event_id);
 }
 
-/// Ends every offer that ran out, passing its seats on; returns how many lapsed. The service
-/// sweeps with the hold expiry's period, as several replicas may: each lapse is conditional.
-pub async fn lapse_due(state: &AppState) -> Result<usize, platform::StoreError> {
-    let mut lapsed = 0;
+/// Entries a sweep settles per round.
+const BATCH: usize = 200;
+
+/// A store call naming up to so many entries for a sweep to settle.
+type ListEntries = for<'a> fn(&'a AppState, usize) -> BoxFuture<'a, Result<Vec<Uuid>, StoreError>>;
+
+/// Runs `command` on the entries `list` names, a batch at a time, until a batch comes back
+/// short (the last one) or changes nothing (the rest is racing other replicas); returns how many
+/// changed.
+async fn settle_each(
+    state: &AppState,
+    command: &EntryCommand,
+    list: ListEntries,
+) -> Result<usize, StoreError> {
+    let mut changed = 0;
     loop {
-        let due = state.store.offers_due(platform::time::now(), 200).await?;
-        let batch = due.len();
-        for id in due {
-            if let EntryOutcome::Applied(entry) = state
-                .store
-                .settle_entry(id, &EntryCommand::Lapse, None)
-                .await?
+        let ids = list(state, BATCH).await?;
+        let taken = ids.len();
+        let mut n = 0;
+        for id in ids {
+            if let EntryOutcome::Applied(entry) =
+                state.store.settle_entry(id, command, None).await?
             {
                 seats_moved(state, &entry);
-                lapsed += 1;
+                n += 1;
             }
         }
-        if batch < 200 {
-            break;
+        changed += n;
+        if taken < BATCH || n == 0 {
+            return Ok(changed);
         }
     }
+}
+
+/// Ends every offer that ran out, passing its seats on; returns how many lapsed. The service
+/// sweeps with the hold expiry's period, as several replicas may: each lapse is conditional.
+pub async fn lapse_due(state: &AppState) -> Result<usize, StoreError> {
+    let lapsed = settle_each(state, &EntryCommand::Lapse, |s, limit| {
+        s.store.offers_due(platform::time::now(), limit)
+    })
+    .await?;
     if lapsed > 0 {
         tracing::info!(lapsed, "waitlist offers lapsed and passed on");
     }
     Ok(lapsed)
+}
+
+/// Closes the entries still waiting or offered of cancelled events ([`EntryCommand::Close`]);
+/// returns how many closed. Part of the cancellation cascade, so it runs whenever a
+/// cancellation wakes it, at start-up and on a timer; an entry closed already (a redelivered
+/// cancellation, another replica) is left as it is.
+pub async fn close_cancelled(state: &AppState) -> Result<usize, StoreError> {
+    let closed = settle_each(state, &EntryCommand::Close, |s, limit| {
+        s.store.entries_to_close(limit)
+    })
+    .await?;
+    if closed > 0 {
+        tracing::info!(closed, "waitlist entries of cancelled events closed");
+    }
+    Ok(closed)
 }

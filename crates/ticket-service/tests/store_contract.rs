@@ -27,6 +27,9 @@ use uuid::Uuid;
 #[path = "store_contract/waitlist.rs"]
 mod waitlist_cases;
 use waitlist_cases::*;
+#[path = "store_contract/checkin.rs"]
+mod checkin_cases;
+use checkin_cases::*;
 
 const TP: &str = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
 const ORGANIZER: Uuid = Uuid::from_u128(0x0199_8f3a_0000_7000_8000_0000_0000_00aa);
@@ -1972,5 +1975,7 @@ platform::store_contract! {
         a_declined_or_lapsed_offer_moves_on_to_the_next_entry,
         releases_racing_joins_and_lapses_never_oversell_nor_offer_a_seat_twice,
         with_the_waitlist_off_joining_is_refused_and_freed_seats_go_back_on_sale,
+        the_open_entries_of_a_cancelled_event_close_once_and_its_seats_go_to_nobody,
+        a_scan_is_decided_once_and_every_later_scan_with_its_nonce_is_a_replay,
     ],
 }

@@ -7,11 +7,15 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use contracts::subjects;
 use futures::future::join_all;
-use platform::testing::{TestClient, TestResponse};
+use platform::testing::{TestClient, TestResponse, eventually};
 use serde_json::{Value, json};
 use support::{SseReader, World, assert_event_stream, book};
-use ticket_service::testing::TicketHarness;
+use ticket_service::store::EventStatus;
+use ticket_service::testing::{TicketHarness, event_cancelled};
+use ticket_service::waiting_room::WaitingRoom;
+use ticket_service::waiting_room::bucket::Bucket;
 use uuid::Uuid;
 
 fn queue_path(event: Uuid) -> String {
@@ -399,4 +403,117 @@ async fn every_place_survives_a_restart_and_every_replica_gives_the_same_one() {
         );
     }
     assert_eq!(before[&40], 41);
+}
+
+/// How many messages the waiting room's bucket holds under `keys` (a filter on its keys).
+async fn stored(world: &World, keys: &str) -> usize {
+    use futures::TryStreamExt;
+    let stream = world.js.get_stream("KV_WAITING_ROOM").await.unwrap();
+    let subjects = stream
+        .info_with_subjects(format!("$KV.WAITING_ROOM.{keys}"))
+        .await
+        .unwrap();
+    let counts: Vec<(String, usize)> = subjects.try_collect().await.unwrap();
+    counts.into_iter().map(|(_, n)| n).sum()
+}
+
+#[tokio::test]
+async fn the_queue_of_a_sale_that_is_over_is_purged_and_a_replica_started_later_replays_none_of_it()
+{
+    let world = World::start().await;
+    let visitors = users(&world, 6).await;
+    let on_sale_at = Utc::now() + chrono::Duration::seconds(1);
+    let over = world.event_on_sale_at(on_sale_at, Some(60), &[("GA", 1000, 100)]);
+    let running = world.event_on_sale_at(on_sale_at, Some(60), &[("GA", 1000, 100)]);
+    for v in &visitors {
+        join(v, over).await;
+        join(v, running).await;
+    }
+    until_drawn(on_sale_at).await;
+    let places: Vec<Value> = join_all(visitors.iter().map(|v| place(v, running))).await;
+    // The first in line of the sale about to end books with its pass: the bucket's last write.
+    let mut first = None;
+    for v in &visitors {
+        let p = place(v, over).await;
+        if p["position"] == 1 {
+            first = Some((v, p["pass"].as_str().expect("admitted").to_string()));
+        }
+    }
+    let (first, pass) = first.expect("someone is first");
+    let booked = book_with(first, over, Some(&pass)).await;
+    assert_eq!(booked.status, 201, "{}", booked.text);
+    let over_keys = [format!("entry.{over}.>"), format!("used.{over}.>")];
+    assert_eq!(stored(&world, &over_keys[0]).await, 6);
+    assert_eq!(stored(&world, &over_keys[1]).await, 1);
+
+    // Nothing is over yet: the sweep keeps everything.
+    let state = &world.tickets.app.state;
+    assert_eq!(WaitingRoom::purge_over(state).await.unwrap(), 0);
+    assert_eq!(stored(&world, &over_keys[0]).await, 6);
+
+    // The catalogue cancels the event: its sale is over.
+    world
+        .publish(
+            subjects::CATALOG_EVENT_CANCELLED,
+            over,
+            event_cancelled(over, 2),
+        )
+        .await;
+    eventually(
+        "the ticket service to learn of the cancellation",
+        || async {
+            let stock = world.tickets.store.event_stock(over).await.unwrap()?;
+            (stock.event.status == EventStatus::Cancelled).then_some(())
+        },
+    )
+    .await;
+
+    // The sweep removes its entries, used pass and settings from the stream, and only those.
+    assert_eq!(WaitingRoom::purge_over(state).await.unwrap(), 1);
+    for keys in over_keys
+        .iter()
+        .map(String::as_str)
+        .chain([&*format!("settings.{over}")])
+    {
+        assert_eq!(stored(&world, keys).await, 0, "{keys}");
+    }
+    assert_eq!(stored(&world, &format!("entry.{running}.>")).await, 6);
+    assert_eq!(WaitingRoom::purge_over(state).await.unwrap(), 0);
+
+    // A replica started now has none of it to replay, follows the rest (the stream's newest
+    // revision was purged) and gives every place of the running sale as before.
+    let replica = TicketHarness::start(world.config()).await;
+    for (v, before) in visitors.iter().zip(&places) {
+        assert_eq!(
+            place_at(&replica.url(), v, running).await["position"],
+            before["position"]
+        );
+    }
+    let res = first
+        .send(
+            first
+                .http
+                .get(format!("{}{}", replica.url(), queue_path(over))),
+        )
+        .await;
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (404, "not_in_queue"),
+        "{}",
+        res.text
+    );
+}
+
+#[tokio::test]
+async fn a_pass_recorded_as_used_under_the_key_of_before_stays_used() {
+    let world = World::start().await;
+    let bucket = Bucket::open(&world.js).await.unwrap();
+    let kv = world.js.get_key_value("WAITING_ROOM").await.unwrap();
+    let (event, old, fresh) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    kv.create(format!("used.{old}"), "2026-11-01T10:00:00Z".into())
+        .await
+        .unwrap();
+    assert!(!bucket.use_pass(event, old).await.unwrap());
+    assert!(bucket.use_pass(event, fresh).await.unwrap());
+    assert!(!bucket.use_pass(event, fresh).await.unwrap());
 }

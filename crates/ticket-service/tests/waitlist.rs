@@ -448,3 +448,99 @@ async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_bac
     assert_eq!(my_entry(&early, event).await["status"], "offered");
     assert_eq!(world.seats(event, "GA").await, (0, 2, 0));
 }
+
+#[tokio::test]
+async fn when_the_event_is_cancelled_its_waitlist_entries_end_and_an_offer_out_is_withdrawn_once() {
+    // With its consumers and the cancellation cascade running.
+    let world = World::start().await;
+    let event = world.event(&[("GA", 1000, 2)]);
+    let (first, second) = (world.buyer().await, world.buyer().await);
+    let freed = book(&first, event, &[("GA", 1)]).await;
+    assert_eq!(freed.status, 201, "{}", freed.text);
+    assert_eq!(book(&second, event, &[("GA", 1)]).await.status, 201);
+    let mut line = Vec::new();
+    for _ in 0..3 {
+        let buyer = world.buyer().await;
+        join(&buyer, event, 1).await;
+        line.push(buyer);
+    }
+    cancel(&first, &freed.json()).await;
+    let offer = my_entry(&line[0], event).await;
+    assert_eq!(offer["status"], "offered");
+
+    // The catalogue cancels the event; the fact arrives twice (a redelivery under another id).
+    let cancelled = contracts::Envelope::new(
+        subjects::CATALOG_EVENT_CANCELLED,
+        "test",
+        Some(event.to_string()),
+        ticket_service::testing::event_cancelled(event, 2),
+    );
+    world
+        .publish_envelope(&cancelled, &cancelled.id.to_string())
+        .await;
+    world
+        .publish_envelope(&cancelled, &Uuid::new_v4().to_string())
+        .await;
+
+    // Every entry ends as `event_cancelled`, the offered one too; every seat is back and none
+    // is offered again.
+    for buyer in &line {
+        platform::testing::eventually("the entry to end with its event", || async {
+            let entry = my_entry(buyer, event).await;
+            (entry["status"] == "event_cancelled").then_some(entry)
+        })
+        .await;
+    }
+    platform::testing::eventually("every seat to come back", || async {
+        (world.seats(event, "GA").await == (0, 0, 2)).then_some(())
+    })
+    .await;
+    let entry = my_entry(&line[0], event).await;
+    assert_eq!(
+        (&entry["position"], &entry["offerExpiresAt"]),
+        (&Value::Null, &offer["offerExpiresAt"]),
+        "the offer's time stays for the record"
+    );
+    // The offer is gone: neither accepted nor declined, and the answer says why.
+    let offer_id = offer["id"].as_str().unwrap();
+    for (action, code) in [("accept", "event_not_bookable"), ("decline", "no_offer")] {
+        let path = format!("/api/tickets/waitlist/{offer_id}/{action}");
+        let res = line[0].post(&path, &json!({})).await;
+        assert_eq!(
+            (res.status, res.code().as_str()),
+            (409, code),
+            "{}",
+            res.text
+        );
+        assert!(res.text.contains("cancelled"), "{}", res.text);
+    }
+    let res = line[1]
+        .post(
+            &waitlist_path(event),
+            &json!({"ticketType": "GA", "quantity": 1}),
+        )
+        .await;
+    assert_eq!(res.status, 409, "{}", res.text);
+
+    // One offer was ever made, and the cascade finds nothing left to close.
+    platform::testing::eventually("the outbox to be relayed", || async {
+        let pending = world.tickets.store.outbox().pending(1).await.unwrap();
+        pending.is_empty().then_some(())
+    })
+    .await;
+    let offers = platform::testing::stream_events(&world.js, "TICKETS")
+        .await
+        .into_iter()
+        .filter(|e| e.subject == subjects::TICKETS_WAITLIST_OFFERED)
+        .count();
+    assert_eq!(offers, 1);
+    assert!(
+        world
+            .tickets
+            .store
+            .entries_to_close(10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}

@@ -78,6 +78,10 @@ fn EventArticle(event: EventView) -> Element {
             if event.status == Status::Published && signed_in {
                 WaitlistPanel { event_id: event.id.to_string(), sold_out: sold_out_types(availability.as_ref()) }
             }
+            // Nothing to join any more; the buyer still learns their place in line ended.
+            if event.status == Status::Cancelled && signed_in {
+                WaitlistPanel { event_id: event.id.to_string(), sold_out: Vec::new() }
+            }
         }
     }
 }

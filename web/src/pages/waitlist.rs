@@ -13,7 +13,8 @@ use crate::session::to_login;
 const REFRESH_MS: u32 = 3_000;
 
 /// The signed-in buyer's waitlist of the event: a "Join the waitlist" button for every sold-out
-/// type they are not in line for, and each open entry (waiting, or offered with its countdown).
+/// type they are not in line for, each open entry (waiting, or offered with its countdown), and
+/// each entry the event's cancellation ended.
 #[component]
 pub fn WaitlistPanel(event_id: String, sold_out: Vec<String>) -> Element {
     let mut tick = use_signal(|| 0u32);
@@ -38,12 +39,20 @@ pub fn WaitlistPanel(event_id: String, sold_out: Vec<String>) -> Element {
         Some(Ok(all)) => all.iter().filter(|e| e.status.is_open()).cloned().collect(),
         _ => Vec::new(),
     };
+    let called_off: Vec<WaitlistEntryView> = match &*entries.read() {
+        Some(Ok(all)) => all
+            .iter()
+            .filter(|e| e.status == WaitlistStatus::EventCancelled)
+            .cloned()
+            .collect(),
+        _ => Vec::new(),
+    };
     let joinable: Vec<String> = sold_out
         .iter()
         .filter(|t| !open.iter().any(|e| &e.ticket_type == *t))
         .cloned()
         .collect();
-    if open.is_empty() && joinable.is_empty() {
+    if open.is_empty() && joinable.is_empty() && called_off.is_empty() {
         return rsx! {};
     }
 
@@ -62,7 +71,9 @@ pub fn WaitlistPanel(event_id: String, sold_out: Vec<String>) -> Element {
     rsx! {
         section { class: "waitlist card", aria_labelledby: "waitlist-h", "data-testid": "waitlist",
             h2 { id: "waitlist-h", "Waitlist" }
-            p { class: "hint", "When seats of a sold-out type come back, they are held for the first people in line, in order." }
+            if called_off.is_empty() {
+                p { class: "hint", "When seats of a sold-out type come back, they are held for the first people in line, in order." }
+            }
             for entry in open.iter().cloned() {
                 div { key: "{entry.id}", class: "waitlist-entry", "data-testid": "waitlist-entry",
                     if entry.status == WaitlistStatus::Offered {
@@ -121,6 +132,11 @@ pub fn WaitlistPanel(event_id: String, sold_out: Vec<String>) -> Element {
                             },
                             "Leave the waitlist" }
                     }
+                }
+            }
+            for entry in called_off {
+                p { key: "{entry.id}", class: "waitlist-entry", "data-testid": "waitlist-cancelled",
+                    "Your place in line for {entry.quantity} × {entry.ticket_type} ended: the event was cancelled."
                 }
             }
             for t in joinable {

@@ -87,7 +87,8 @@ pub(crate) async fn join(
 /// The caller's waitlist entries
 ///
 /// On this event: open ones (waiting, with their position; offered, with `offerExpiresAt`)
-/// first, then ended ones (accepted with the `orderId` it became, declined, lapsed, left).
+/// first, then ended ones (accepted with the `orderId` it became, declined, lapsed, left, or
+/// `event_cancelled` when the event was cancelled while the entry was open).
 #[utoipa::path(
     get,
     path = "/api/tickets/events/{event_id}/waitlist",

@@ -22,7 +22,7 @@ pub use waitlist::{JoinResult, TypeLength, WaitlistStore};
 
 pub use api_types::events::RefundPolicy;
 
-pub use crate::checkin::{DoorTicket, EventTicket, Scan, StoredKey, TicketCheckin};
+pub use crate::checkin::{DoorTicket, EventTicket, Scan, Scanned, StoredKey, TicketCheckin};
 use crate::error::TicketError;
 pub use crate::event_status::EventStatus;
 pub use crate::lifecycle::{Command, Transition};
@@ -281,13 +281,19 @@ pub trait TicketStore: WaitlistStore + Send + Sync + 'static {
     async fn event_staff(&self, event_id: Uuid) -> Result<Vec<String>, StoreError>;
 
     /// Runs one scan in one atomic unit: a nonce seen before for the event replays its stored
-    /// answer; otherwise reads the ticket with its order and check-in and the event's counter,
-    /// decides by [`crate::checkin::decide`] and writes the decision with conditional writes,
-    /// the nonce with its answer and the `tickets.checked_in` outbox row.
+    /// answer ([`Scanned::Replayed`], also when a racing scan with the nonce committed first);
+    /// otherwise reads the ticket with its order and check-in and the event's counter, decides
+    /// by [`crate::checkin::decide`] and writes the decision with conditional writes, the nonce
+    /// with its answer and the `tickets.checked_in` outbox row ([`Scanned::Decided`]).
+    async fn scan(&self, scan: &Scan) -> Result<Scanned, StoreError>;
+
+    /// [`TicketStore::scan`]'s answer alone, decided or replayed.
     async fn check_in(
         &self,
         scan: &Scan,
-    ) -> Result<api_types::checkin::CheckinResponse, StoreError>;
+    ) -> Result<api_types::checkin::CheckinResponse, StoreError> {
+        Ok(self.scan(scan).await?.into_answer())
+    }
 
     /// Forgets processed event ids and scan nonces (with their answers) recorded before
     /// `processed_before` and idempotency keys stored before `keys_before`; returns how many

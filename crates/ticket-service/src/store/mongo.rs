@@ -56,7 +56,7 @@ use super::{
     IdempotencyRecord, OrderPage, OrderQuery, RefundPolicy, Sale, Scan, Stock, StoredKey,
     StoredResponse, TicketCheckin, TicketStore, Transition,
 };
-use crate::checkin::{self, CheckinWrite, ScanTarget};
+use crate::checkin::{self, CheckinWrite, ScanTarget, Scanned};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, CustomerInfo, IssuedTicket, Order, OrderDetails, OrderLine,
@@ -1185,6 +1185,16 @@ impl MongoStore {
         Ok(result.matched_count == 1)
     }
 
+    /// The ids of the cancelled events: what the cancellation cascade works on.
+    async fn cancelled_events(&self) -> Result<Vec<String>, StoreError> {
+        let events = self.events.clone_with_type::<IdDoc>();
+        let cursor = events
+            .find(doc! {"status": EventStatus::Cancelled.as_str()})
+            .projection(doc! {"_id": 1})
+            .await?;
+        decode_all(cursor, |e| Ok(e.id)).await
+    }
+
     async fn ids(
         &self,
         filter: Document,
@@ -1374,12 +1384,7 @@ impl TicketStore for MongoStore {
         if limit == 0 {
             return Ok(Vec::new());
         }
-        let events = self.events.clone_with_type::<IdDoc>();
-        let cursor = events
-            .find(doc! {"status": EventStatus::Cancelled.as_str()})
-            .projection(doc! {"_id": 1})
-            .await?;
-        let event_ids = decode_all(cursor, |e| Ok(e.id)).await?;
+        let event_ids = self.cancelled_events().await?;
         if event_ids.is_empty() {
             return Ok(Vec::new());
         }
@@ -1542,7 +1547,7 @@ impl TicketStore for MongoStore {
             .unwrap_or_default())
     }
 
-    async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+    async fn scan(&self, scan: &Scan) -> Result<Scanned, StoreError> {
         let result = self
             .db
             .tx()
@@ -1551,7 +1556,8 @@ impl TicketStore for MongoStore {
             })
             .await?;
         match result {
-            Ok(answer) | Err(Replayed(Some(answer))) => Ok(answer),
+            Ok(answer) => Ok(Scanned::Decided(answer)),
+            Err(Replayed(Some(answer))) => Ok(Scanned::Replayed(answer)),
             // A concurrent scan with the same nonce committed first: its answer is the one.
             Err(Replayed(None)) => {
                 let stored = self
@@ -1559,7 +1565,7 @@ impl TicketStore for MongoStore {
                     .find_one(doc! {"_id": scan_id(scan.event_id, &scan.nonce)})
                     .await?
                     .ok_or_else(|| corrupt("a scan's nonce vanished"))?;
-                answer_of(&stored)
+                Ok(Scanned::Replayed(answer_of(&stored)?))
             }
         }
     }

@@ -17,7 +17,7 @@ use super::{
     EventTicket, OrderPage, OrderQuery, Placed, RefundPolicy, Sale, Scan, Stock, StoredKey,
     StoredResponse, TicketCheckin, TicketStore, Transition,
 };
-use crate::checkin::{self, CheckinWrite, ScanTarget};
+use crate::checkin::{self, CheckinWrite, ScanTarget, Scanned};
 use crate::lifecycle::{self, Decision, OrderUpdate, StockChange};
 use crate::order::{
     AttemptStatus, CancelReason, IssuedTicket, Order, OrderDetails, OrderLine, OrderStatus,
@@ -601,7 +601,7 @@ fn write_checkin(tx: &Connection, w: &CheckinWrite) -> rusqlite::Result<bool> {
     Ok(changed == 1)
 }
 
-fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+fn check_in_in(tx: &Connection, scan: &Scan) -> Result<Scanned, StoreError> {
     let event_id = scan.event_id.to_string();
     let replayed: Option<CheckinResponse> = tx
         .query_row_cached(
@@ -611,7 +611,7 @@ fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreErr
         )
         .optional()?;
     if let Some(answer) = replayed {
-        return Ok(answer);
+        return Ok(Scanned::Replayed(answer));
     }
     let ticket = match &scan.target {
         ScanTarget::Code(code) => door_ticket(tx, code)?,
@@ -635,7 +635,7 @@ fn check_in_in(tx: &Connection, scan: &Scan) -> Result<CheckinResponse, StoreErr
             millis(platform::time::now())
         ],
     )?;
-    Ok(decision.response)
+    Ok(Scanned::Decided(decision.response))
 }
 
 fn event_keys(c: &Connection, event_id: Uuid) -> rusqlite::Result<Vec<StoredKey>> {
@@ -1087,7 +1087,7 @@ impl TicketStore for SqliteStore {
             .await
     }
 
-    async fn check_in(&self, scan: &Scan) -> Result<CheckinResponse, StoreError> {
+    async fn scan(&self, scan: &Scan) -> Result<Scanned, StoreError> {
         let scan = scan.clone();
         self.db
             .write(move |tx| Ok(Changes::Keep(check_in_in(tx, &scan)?)))

@@ -60,6 +60,9 @@ pub trait WaitlistStore: Send + Sync {
     ) -> Result<EntryOutcome, StoreError>;
     /// Offered entries whose offer ran out at or before `now`, oldest first.
     async fn offers_due(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Uuid>, StoreError>;
+    /// Up to `limit` entries still waiting or offered of events that are cancelled: what the
+    /// cancellation cascade still has to close ([`EntryCommand::Close`]).
+    async fn entries_to_close(&self, limit: usize) -> Result<Vec<Uuid>, StoreError>;
     /// Every ticket type of the event with its waiting and offered entries.
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError>;
 }

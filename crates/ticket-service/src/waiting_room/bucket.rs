@@ -6,8 +6,14 @@
 //! |---|---|
 //! | `entry.<eventId>.<userId>` | a visitor's entry ([`StoredEntry`]), written once (`create`) |
 //! | `settings.<eventId>` | the event's `onSaleAt` and `queue` with the catalogue version they came with |
-//! | `used.<passId>` | a pass that booked (`create`, so two replicas cannot both accept it) |
+//! | `used.<eventId>.<passId>` | a pass that booked (`create`, so two replicas cannot both accept it) |
 //! | `pass-key` | the 32 secret bytes every replica signs and checks passes with |
+//!
+//! Every key of an event starts with a prefix naming it, so once its sale is over the event's
+//! keys go with one stream purge per prefix ([`Bucket::purge_event`]): the messages themselves
+//! are removed, with no purge markers left behind, so a replica that starts later has nothing
+//! of that event to replay. (Passes used before the event was in their key, `used.<passId>`,
+//! are still honoured: see [`Bucket::use_pass`].)
 //!
 //! This module only loads and stores; the rules are in [`super::line`].
 
@@ -103,8 +109,23 @@ fn settings_key(event_id: Uuid) -> String {
     format!("settings.{event_id}")
 }
 
-fn used_key(pass_id: Uuid) -> String {
+fn used_key(event_id: Uuid, pass_id: Uuid) -> String {
+    format!("used.{event_id}.{pass_id}")
+}
+
+/// Where a pass that booked was recorded before the event was part of the key.
+fn legacy_used_key(pass_id: Uuid) -> String {
     format!("used.{pass_id}")
+}
+
+/// The keys of one event, as filters on the bucket's subjects (the event's entries, its used
+/// passes, its settings).
+fn event_subjects(event_id: Uuid) -> [String; 3] {
+    [
+        format!("entry.{event_id}.>"),
+        format!("used.{event_id}.>"),
+        settings_key(event_id),
+    ]
 }
 
 #[derive(Clone)]
@@ -222,19 +243,49 @@ impl Bucket {
         }
     }
 
-    /// Records that a pass booked; `false` when it already had.
-    pub async fn use_pass(&self, pass_id: Uuid) -> Result<bool, BucketError> {
+    /// Records that a pass of the event booked; `false` when it already had (also when it was
+    /// recorded under the key of before, `used.<passId>`).
+    pub async fn use_pass(&self, event_id: Uuid, pass_id: Uuid) -> Result<bool, BucketError> {
         let at = Bytes::from(Utc::now().to_rfc3339());
-        match self.kv.create(used_key(pass_id), at).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => Ok(false),
-            Err(e) => Err(failed(e)),
+        match self.kv.create(used_key(event_id, pass_id), at).await {
+            Ok(_) => {}
+            Err(e) if e.kind() == kv::CreateErrorKind::AlreadyExists => return Ok(false),
+            Err(e) => return Err(failed(e)),
         }
+        let used_before = self
+            .kv
+            .get(legacy_used_key(pass_id))
+            .await
+            .map_err(failed)?
+            .is_some();
+        Ok(!used_before)
     }
 
     /// Gives a pass back after its booking failed, so it can try again.
-    pub async fn release_pass(&self, pass_id: Uuid) -> Result<(), BucketError> {
-        self.kv.purge(used_key(pass_id)).await.map_err(failed)
+    pub async fn release_pass(&self, event_id: Uuid, pass_id: Uuid) -> Result<(), BucketError> {
+        self.kv
+            .purge(used_key(event_id, pass_id))
+            .await
+            .map_err(failed)
+    }
+
+    /// Removes every key of the event (entries, used passes, settings) from the bucket's
+    /// stream, history and all; returns how many messages went. Purging an event with nothing
+    /// left changes nothing, so replicas may race on it.
+    pub async fn purge_event(&self, event_id: Uuid) -> Result<u64, BucketError> {
+        let mut purged = 0;
+        for keys in event_subjects(event_id) {
+            let subjects = format!("{}{keys}", self.kv.prefix);
+            let done = self
+                .kv
+                .stream
+                .purge()
+                .filter(subjects)
+                .await
+                .map_err(failed)?;
+            purged += done.purged;
+        }
+        Ok(purged)
     }
 
     /// The revision of the newest write to the bucket.

@@ -12,6 +12,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::{DateTime, Duration, Utc};
 use uuid::Uuid;
 
+use crate::event_status::EventStatus;
+
 /// Early places are drawn this long after `onSaleAt`, so an early join that was still on its
 /// way to the broker at `onSaleAt` is part of the draw on every replica.
 pub const DRAW_GRACE: Duration = Duration::seconds(2);
@@ -134,9 +136,27 @@ pub fn wait_secs(
     }
 }
 
+/// Whether an event's on-sale is over at `now`: it was cancelled, or it started (the moment
+/// booking stops, see `booking::bookable`). Its queue then admits nobody to anything, so its
+/// entries, settings and used passes are kept for nothing. A draft is not over: it may still
+/// be published with its queue.
+pub fn sale_over(status: EventStatus, starts_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    status == EventStatus::Cancelled || starts_at <= now
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sale_is_over_once_its_event_is_cancelled_or_has_started() {
+        let starts = at(3600);
+        assert!(!sale_over(EventStatus::Published, starts, at(0)));
+        assert!(!sale_over(EventStatus::Draft, starts, at(0)));
+        assert!(sale_over(EventStatus::Cancelled, starts, at(0)));
+        assert!(sale_over(EventStatus::Published, starts, starts));
+        assert!(sale_over(EventStatus::Published, starts, at(7200)));
+    }
 
     fn at(secs: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_900_000_000 + secs, 0).unwrap()

@@ -31,6 +31,11 @@ pub use refusal::Refusal;
 /// The header `POST /api/tickets/book` reads the pass from.
 pub const PASS_HEADER: &str = "queue-pass";
 
+/// How often the waiting rooms of sales that are over are purged ([`WaitingRoom::purge_over`]).
+pub const PURGE_EVERY: Duration = Duration::from_secs(60);
+/// At most this many events are purged a run (three stream purges each).
+pub const PURGE_BATCH: usize = 50;
+
 impl From<BucketError> for TicketError {
     fn from(e: BucketError) -> Self {
         tracing::warn!(error = %e, "waiting room unavailable");
@@ -74,6 +79,13 @@ impl WaitingRoom {
     pub async fn follow(self) {
         loop {
             let from = *self.seen.borrow() + 1;
+            // The newest revision before the watch starts. Purged events leave gaps, possibly at
+            // the end, so the last message delivered may be older than this: once the watch has
+            // delivered everything pending, the index has every write up to here.
+            let Ok(stored) = self.bucket.last_revision().await else {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            };
             let mut watch = match self.bucket.watch_from(from).await {
                 Ok(w) => w,
                 Err(e) => {
@@ -107,10 +119,35 @@ impl WaitingRoom {
                     Stored::Other => {}
                 }
                 drop(index);
-                self.seen.send_replace(item.revision);
+                let seen = if item.delta == 0 {
+                    item.revision.max(stored)
+                } else {
+                    item.revision
+                };
+                self.seen.send_replace(seen);
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
+    }
+
+    /// Every event this replica's index knows: with a line, settings or both.
+    fn indexed_events(&self) -> Vec<Uuid> {
+        let index = self.index.lock().expect("waiting room index poisoned");
+        let mut events: Vec<Uuid> = index.lines.keys().copied().collect();
+        events.extend(
+            index
+                .settings
+                .keys()
+                .filter(|e| !index.lines.contains_key(e)),
+        );
+        events
+    }
+
+    /// Drops an event whose keys were purged from this replica's index.
+    fn forget(&self, event_id: Uuid) {
+        let mut index = self.index.lock().expect("waiting room index poisoned");
+        index.lines.remove(&event_id);
+        index.settings.remove(&event_id);
     }
 
     /// Waits until this replica's index has every write stored so far.

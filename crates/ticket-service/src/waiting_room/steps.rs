@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use rand::Rng;
 use uuid::Uuid;
 
-use super::bucket::StoredEntry;
+use super::bucket::{BucketError, StoredEntry};
 use super::{Place, Refusal, WaitingRoom, line};
 use crate::error::TicketError;
 use crate::state::AppState;
@@ -42,7 +42,7 @@ impl WaitingRoom {
             .key
             .verify(text, event_id, user_id, now.timestamp())
             .map_err(|r| TicketError::PassRefused(Refusal::Invalid(r)))?;
-        if !room.bucket.use_pass(claim.pass_id).await? {
+        if !room.bucket.use_pass(event_id, claim.pass_id).await? {
             let replay = match idempotency_key {
                 Some(key) => state
                     .store
@@ -59,7 +59,7 @@ impl WaitingRoom {
         }
         let booked = booking.await;
         if booked.is_err()
-            && let Err(e) = room.bucket.release_pass(claim.pass_id).await
+            && let Err(e) = room.bucket.release_pass(event_id, claim.pass_id).await
         {
             tracing::warn!(error = %e, "a pass whose booking failed stays used");
         }
@@ -149,6 +149,39 @@ impl WaitingRoom {
             user_id,
             entry,
         })
+    }
+
+    /// Purges the waiting room of events whose sale is over ([`line::sale_over`], as the
+    /// catalogue's event says): their keys leave the bucket ([`super::bucket::Bucket::purge_event`])
+    /// and this replica's index. At most [`super::PURGE_BATCH`] events a run, the rest at the
+    /// next; every replica runs it (each forgets the events in its own index), and an event the
+    /// catalogue cannot show now is looked at again next time. Returns how many events went.
+    pub async fn purge_over(state: &AppState) -> Result<usize, BucketError> {
+        let room = &state.waiting_room;
+        let events = room.indexed_events();
+        let now = platform::time::now();
+        let mut purged = 0;
+        for event_id in events {
+            if purged == super::PURGE_BATCH {
+                break;
+            }
+            let Ok(stock) = crate::catalog::event_stock(state, event_id).await else {
+                continue;
+            };
+            if !line::sale_over(stock.event.status, stock.event.date_time, now) {
+                continue;
+            }
+            room.bucket.purge_event(event_id).await?;
+            room.forget(event_id);
+            purged += 1;
+        }
+        if purged > 0 {
+            tracing::info!(
+                events = purged,
+                "waiting rooms of sales that are over purged"
+            );
+        }
+        Ok(purged)
     }
 
     /// The opening moment and rate of an event's queue; 409 `no_queue` when it has none.

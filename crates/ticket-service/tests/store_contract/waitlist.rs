@@ -482,3 +482,97 @@ pub(super) async fn with_the_waitlist_off_joining_is_refused_and_freed_seats_go_
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 1)]);
 }
+
+pub(super) async fn the_open_entries_of_a_cancelled_event_close_once_and_its_seats_go_to_nobody(
+    store: Arc<dyn TicketStore>,
+) {
+    // Given a sold-out event with an offer out and an entry behind it, and another event's line
+    let id = published(&store, &[("General", 2)]).await;
+    let other = published(&store, &[("General", 1)]).await;
+    let first = order(id, &[("General", 1)]);
+    booked(&store, &first).await;
+    booked(&store, &order(id, &[("General", 1)])).await;
+    booked(&store, &order(other, &[("General", 1)])).await;
+    let offered = entry(id, "General", 1, 60);
+    let behind = entry(id, "General", 1, 60);
+    let elsewhere = entry(other, "General", 1, 60);
+    for e in [&offered, &behind, &elsewhere] {
+        joined(&store, e).await;
+    }
+    store
+        .cancel(first.id, CancelReason::UserCancelled, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        status_of(&store, &offered).await.status,
+        EntryStatus::Offered
+    );
+    assert!(store.entries_to_close(10).await.unwrap().is_empty());
+
+    // When the event is cancelled
+    cancel_event(&store, id).await;
+
+    // Then its open entries are listed, and only they
+    let mut listed = store.entries_to_close(10).await.unwrap();
+    listed.sort();
+    let mut open = vec![offered.id, behind.id];
+    open.sort();
+    assert_eq!(listed, open);
+    assert_eq!(store.entries_to_close(1).await.unwrap().len(), 1);
+    // Closing the offered entry gives its held seat back, and nobody is offered it
+    let closed = store
+        .settle_entry(offered.id, &EntryCommand::Close, None)
+        .await
+        .unwrap();
+    let EntryOutcome::Applied(closed) = closed else {
+        panic!("not closed: {closed:?}")
+    };
+    assert_eq!(closed.status, EntryStatus::EventCancelled);
+    assert_eq!(status_of(&store, &offered).await, closed);
+    assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 1)]);
+    assert_eq!(
+        status_of(&store, &behind).await.status,
+        EntryStatus::Waiting
+    );
+    assert!(matches!(
+        store
+            .settle_entry(behind.id, &EntryCommand::Close, None)
+            .await
+            .unwrap(),
+        EntryOutcome::Applied(Entry {
+            status: EntryStatus::EventCancelled,
+            ..
+        })
+    ));
+    assert!(store.entries_to_close(10).await.unwrap().is_empty());
+    // Closing again (a redelivered cancellation, another replica) changes nothing
+    let again = store
+        .settle_entry(offered.id, &EntryCommand::Close, None)
+        .await
+        .unwrap();
+    assert_eq!(again, EntryOutcome::Ended(closed));
+    assert_eq!(stock_of(&store, id).await, [stock("General", 2, 0, 1)]);
+    assert_eq!(
+        rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await,
+        ids_of(&[&offered])
+    );
+    // The buyer sees the entry ended, and may not join the dead event's line again
+    assert_eq!(
+        store.waitlist_of_user(id, behind.user_id).await.unwrap()[0]
+            .0
+            .status,
+        EntryStatus::EventCancelled
+    );
+    let back = Entry {
+        id: Uuid::new_v4(),
+        ..behind.clone()
+    };
+    assert_eq!(
+        store.join_waitlist(&back).await.unwrap(),
+        JoinResult::NotOnSale
+    );
+    assert_eq!(
+        status_of(&store, &elsewhere).await.status,
+        EntryStatus::Waiting
+    );
+}

@@ -462,6 +462,25 @@ impl WaitlistStore for MongoStore {
         decode_all(cursor, |d| parse_uuid(&d.id)).await
     }
 
+    async fn entries_to_close(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
+        if limit == 0 {
+            return Ok(Vec::new());
+        }
+        let event_ids = self.cancelled_events().await?;
+        if event_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let open = [EntryStatus::Waiting.as_str(), EntryStatus::Offered.as_str()];
+        let ids = self.waitlist().clone_with_type::<IdDoc>();
+        let cursor = ids
+            // The `line` index serves it, by event.
+            .find(doc! {"eventId": {"$in": event_ids}, "status": {"$in": open.as_slice()}})
+            .projection(doc! {"_id": 1})
+            .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+            .await?;
+        decode_all(cursor, |d| parse_uuid(&d.id)).await
+    }
+
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError> {
         let types = find_sorted(
             &self.inventory,

@@ -333,6 +333,20 @@ impl WaitlistStore for SqliteStore {
             .await
     }
 
+    async fn entries_to_close(&self, limit: usize) -> Result<Vec<Uuid>, StoreError> {
+        self.db
+            .read(move |c| {
+                Ok(super::ids(
+                    c,
+                    "SELECT w.id FROM events e JOIN waitlist w ON w.event_id = e.id
+                     WHERE e.status = 'cancelled' AND w.status IN ('waiting', 'offered')
+                     LIMIT ?1",
+                    [limit as i64],
+                )?)
+            })
+            .await
+    }
+
     async fn waitlist_lengths(&self, event_id: Uuid) -> Result<Vec<TypeLength>, StoreError> {
         self.db
             .read(move |c| {
