@@ -28,8 +28,7 @@ fn emails(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn only_the_organizer_or_an_admin_names_lists_or_removes_staff() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let anon = stack.anonymous();
     let admin = stack.admin().await;
     let event = create(&owner, json!({"status": "draft"})).await;

@@ -94,6 +94,13 @@ impl Stack {
         (client, user)
     }
 
+    /// Two signed-in users: Olive, who will own events, and Otto, who owns none of hers.
+    pub async fn owner_and_other(&self) -> (TestClient, TestClient) {
+        let (owner, _) = self.user("Olive", "Owner").await;
+        let (other, _) = self.user("Otto", "Other").await;
+        (owner, other)
+    }
+
     pub async fn admin(&self) -> TestClient {
         let client = self.anonymous();
         auth_service::testing::sign_in_as_admin(&client, &self.auth.url()).await;
@@ -146,6 +153,13 @@ pub async fn create(client: &TestClient, changes: Value) -> Value {
     res.json()["event"].clone()
 }
 
+/// Changes `event` through the API as `client`, which must succeed; the event as answered.
+pub async fn edit(client: &TestClient, event: &Value, changes: Value) -> Value {
+    let res = client.patch(&event_path(event), &changes).await;
+    assert_eq!(res.status, 200, "{changes}: {}", res.text);
+    res.json()["event"].clone()
+}
+
 /// `/api/events/<id>` of an event as the API answered it.
 pub fn event_path(event: &Value) -> String {
     format!("/api/events/{}", event["id"].as_str().unwrap())
@@ -153,6 +167,11 @@ pub fn event_path(event: &Value) -> String {
 
 pub async fn post_empty(client: &TestClient, path: &str) -> TestResponse {
     client.send(client.http.post(client.url(path))).await
+}
+
+/// `POST <event>/<action>` (`publish`, `cancel`) for the event at `event`, as `client`.
+pub async fn post_action(client: &TestClient, event: &str, action: &str) -> TestResponse {
+    post_empty(client, &format!("{event}/{action}")).await
 }
 
 /// The field names of a validation error response.
