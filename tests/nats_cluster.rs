@@ -8,10 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, card_body};
+use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, try_book, try_pay};
 use futures::StreamExt;
 use platform::testing::{NatsCluster, StoredEvent, TestClient, stream_events};
-use serde_json::json;
 
 const SEATS: u32 = 40;
 /// Buyers before the kill (one ticket each): half the seats.
@@ -30,12 +29,7 @@ struct Outcome {
 }
 
 async fn buy(buyer: TestClient, event: uuid::Uuid, card: &'static str) -> Outcome {
-    let res = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}),
-        )
-        .await;
+    let res = try_book(&buyer, event, 1).await;
     if res.status == 409 {
         return Outcome::default();
     }
@@ -44,12 +38,7 @@ async fn buy(buyer: TestClient, event: uuid::Uuid, card: &'static str) -> Outcom
         .as_str()
         .expect("order id")
         .to_string();
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order.parse().expect("uuid"), card),
-        )
-        .await;
+    let res = try_pay(&buyer, &order, card).await;
     assert_eq!(res.status, 201, "payment: {}", res.text);
     let payment = res.json()["payment"]["status"].as_str().map(str::to_string);
     Outcome {

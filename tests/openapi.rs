@@ -25,37 +25,23 @@ struct Service {
 
 impl Service {
     fn all() -> Vec<Service> {
-        macro_rules! doc {
-            ($service:ident) => {
-                serde_json::to_value($service::openapi()).expect("the document serializes")
+        // The crate is the service's name with `-service`: `auth` is `auth-service`.
+        macro_rules! service {
+            ($name:literal, $krate:ident) => {
+                Service {
+                    name: $name,
+                    krate: concat!($name, "-service"),
+                    document: serde_json::to_value($krate::openapi())
+                        .expect("the document serializes"),
+                }
             };
         }
         vec![
-            Service {
-                name: "auth",
-                krate: "auth-service",
-                document: doc!(auth_service),
-            },
-            Service {
-                name: "event",
-                krate: "event-service",
-                document: doc!(event_service),
-            },
-            Service {
-                name: "ticket",
-                krate: "ticket-service",
-                document: doc!(ticket_service),
-            },
-            Service {
-                name: "payment",
-                krate: "payment-service",
-                document: doc!(payment_service),
-            },
-            Service {
-                name: "notification",
-                krate: "notification-service",
-                document: doc!(notification_service),
-            },
+            service!("auth", auth_service),
+            service!("event", event_service),
+            service!("ticket", ticket_service),
+            service!("payment", payment_service),
+            service!("notification", notification_service),
         ]
     }
 

@@ -4,20 +4,11 @@
 use std::time::Duration;
 
 use e2e::{
-    APPROVED_CARD, DECLINED_CARD, Stage, System, book, card_body, order_becomes, order_id, stock,
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, stock, try_book,
+    try_pay as pay,
 };
 use platform::testing::{TestClient, eventually, stream_events, wait_for_events, wait_for_facts};
-use serde_json::json;
 use uuid::Uuid;
-
-async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> platform::testing::TestResponse {
-    buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), card),
-        )
-        .await
-}
 
 fn trace_id(traceparent: &Option<String>) -> Option<String> {
     traceparent
@@ -30,14 +21,7 @@ fn trace_id(traceparent: &Option<String>) -> Option<String> {
 async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
     let system = System::start().await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 100)]).await;
-    let res = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 2}]}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let order_id = order_id(&res.json());
+    let order_id = order_id(&book(&buyer, event, 2).await);
 
     let paid = pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(paid.status, 201, "{}", paid.text);
@@ -275,22 +259,23 @@ async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirme
     for i in 0..100 {
         buyers.push(system.sign_up(&format!("b{i}")).await);
     }
-    let runs = buyers.iter().cloned().map(|b| {
-        tokio::spawn(async move {
-            let res = b
-                .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                .await;
-            if res.status != 201 {
-                assert_eq!(res.code(), "sold_out");
-                return false;
-            }
-            let id = order_id(&res.json());
-            let paid = b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;
-            assert_eq!(paid.status, 201, "{}", paid.text);
-            true
+    let runs = buyers
+        .iter()
+        .cloned()
+        .map(|b| {
+            tokio::spawn(async move {
+                let res = try_book(&b, event, 1).await;
+                if res.status != 201 {
+                    assert_eq!(res.code(), "sold_out");
+                    return false;
+                }
+                let id = order_id(&res.json());
+                let paid = pay(&b, &id, APPROVED_CARD).await;
+                assert_eq!(paid.status, 201, "{}", paid.text);
+                true
+            })
         })
-    })
-    .collect::<Vec<_>>();
+        .collect::<Vec<_>>();
     let mut booked = 0;
     for r in runs {
         if r.await.unwrap() {
@@ -326,21 +311,22 @@ async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_bo
         buyers.push(system.sign_up(&format!("r{i}")).await);
     }
     // Each buyer books and pays at a different moment around the end of the hold.
-    let runs = buyers.iter().cloned().enumerate().map(|(i, b)| {
-        tokio::spawn(async move {
-            for round in 0..3u64 {
-                let order = b
-                    .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                    .await
-                    .json();
-                let id = order_id(&order);
-                let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-                b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;
-            }
+    let runs = buyers
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, b)| {
+            tokio::spawn(async move {
+                for round in 0..3u64 {
+                    let order = try_book(&b, event, 1).await.json();
+                    let id = order_id(&order);
+                    let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    pay(&b, &id, APPROVED_CARD).await;
+                }
+            })
         })
-    })
-    .collect::<Vec<_>>();
+        .collect::<Vec<_>>();
     for r in runs {
         r.await.unwrap();
     }

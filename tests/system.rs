@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use e2e::{Stage, System, book, order_becomes, order_id, stock};
+use e2e::{Stage, System, book, order_becomes, order_id, pay, stock, try_book};
 use platform::testing::{eventually, wait_for_facts};
 use serde_json::json;
 
@@ -57,8 +57,7 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
         event,
         buyer,
     } = system.stage(&[("General", 10.0, 50)]).await;
-    let order = book(&buyer, event, 4).await;
-    let order_id = order_id(&order);
+    let order_id = order_id(&book(&buyer, event, 4).await);
 
     let res = organizer
         .post(&format!("/api/events/{event}/cancel"), &json!({}))
@@ -77,14 +76,7 @@ async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
         event,
         buyer,
     } = system.stage(&[("General", 10.0, 2)]).await;
-    let book = |q: u32| {
-        let buyer = buyer.clone();
-        async move {
-            buyer
-                .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": q}]}))
-                .await
-        }
-    };
+    let book = |q: u32| try_book(&buyer, event, q);
     assert_eq!(book(2).await.status, 201);
     assert_eq!(book(1).await.code(), "sold_out");
 
@@ -109,8 +101,7 @@ async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
 async fn an_unpaid_order_booked_through_the_gateway_expires() {
     let system = System::with_hold(Duration::from_secs(1)).await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 10.0, 5)]).await;
-    let order = book(&buyer, event, 5).await;
-    let order_id = order_id(&order);
+    let order_id = order_id(&book(&buyer, event, 5).await);
     let o = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(o["cancelReason"], "expired");
     assert_eq!(stock(&buyer, event).await["available"], 5);
@@ -124,15 +115,8 @@ async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once()
         event,
         buyer,
     } = system.stage(&[("General", 12.0, 10)]).await;
-    let order = book(&buyer, event, 1).await;
-    let order_id = order_id(&order);
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &e2e::card_body(order_id.parse().unwrap(), e2e::APPROVED_CARD),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
+    let order_id = order_id(&book(&buyer, event, 1).await);
+    pay(&buyer, &order_id, e2e::APPROVED_CARD).await;
     let paid = order_becomes(&buyer, &order_id, "confirmed").await;
     let details = buyer
         .get(&format!("/api/tickets/orders/{order_id}"))

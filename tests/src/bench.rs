@@ -166,12 +166,12 @@ async fn cascade(
             let client = clients[i % clients.len()].clone();
             let payments = payments.clone();
             async move {
-                let booked = client
-                    .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                    .await;
+                let booked = e2e::try_book(&client, event, 1).await;
                 let order: uuid::Uuid = booked.json()["orderId"].as_str().unwrap().parse().unwrap();
                 let payer = client.pointed_at(payments);
-                let res = payer.post("/api/payment/process", &card_body(order, APPROVED_CARD)).await;
+                let res = payer
+                    .post("/api/payment/process", &card_body(order, APPROVED_CARD))
+                    .await;
                 res.json()["payment"]["status"] == "completed"
             }
         })

@@ -12,7 +12,7 @@ use chrono::Utc;
 use platform::background::Background;
 use platform::config::{BaseConfig, HttpConfig, StoreConfig};
 use platform::money::Currency;
-use platform::testing::{NatsServer, TestClient, TestServer};
+use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::testing::TicketHarness;
 use uuid::Uuid;
@@ -296,15 +296,20 @@ impl System {
 
 pub use payment_service::testing::{APPROVED_CARD, DECLINED_CARD, card_body};
 
-/// Books `quantity` tickets of type "General" (the type the tests' events have) and returns the
-/// 201 answer.
-pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
-    let res = buyer
+/// Asks for `quantity` tickets of type "General" (the type the tests' events have): the answer,
+/// whatever it is.
+pub async fn try_book(buyer: &TestClient, event: Uuid, quantity: u32) -> TestResponse {
+    buyer
         .post(
             "/api/tickets/book",
             &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": quantity}]}),
         )
-        .await;
+        .await
+}
+
+/// Books `quantity` tickets of type "General" and returns the 201 answer.
+pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
+    let res = try_book(buyer, event, quantity).await;
     assert_eq!(res.status, 201, "{}", res.text);
     res.json()
 }
@@ -322,14 +327,19 @@ pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> 
     .await
 }
 
-/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
-pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
-    let res = buyer
+/// `POST /api/payment/process` for the order with a card: the answer, whatever it is.
+pub async fn try_pay(buyer: &TestClient, order_id: &str, card: &str) -> TestResponse {
+    buyer
         .post(
             "/api/payment/process",
             &card_body(order_id.parse().expect("an order id"), card),
         )
-        .await;
+        .await
+}
+
+/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
+pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
+    let res = try_pay(buyer, order_id, card).await;
     assert_eq!(res.status, 201, "{}", res.text);
     res.json()["payment"].clone()
 }
