@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use e2e::{DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
+use e2e::{DECLINED_CARD, System, book, order_becomes, order_id, order_when, paid_order, pay};
 use platform::testing::{StoredEvent, TestClient, eventually, stream_events};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -111,12 +111,8 @@ async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_on
     let declined = system.sign_up("Dora").await;
     let id = order_id(&book(&declined, event, 1).await);
     assert_eq!(pay(&declined, &id, DECLINED_CARD).await["status"], "failed");
-    eventually("the decline on the order", || async {
-        let o = declined
-            .get(&format!("/api/tickets/orders/{id}"))
-            .await
-            .json();
-        (o["order"]["failedPayments"] == 1).then_some(())
+    order_when(&declined, &id, "the decline on the order", |o| {
+        o["failedPayments"] == 1
     })
     .await;
     unpaid.push((declined, id));

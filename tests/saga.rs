@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use e2e::{
-    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, stock, try_book,
-    try_pay as pay,
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, order_of,
+    order_when, pay, stock, try_book, try_pay,
 };
-use platform::testing::{TestClient, eventually, stream_events, wait_for_events, wait_for_facts};
+use platform::testing::{TestClient, stream_events, wait_for_events, wait_for_facts};
 use uuid::Uuid;
 
 fn trace_id(traceparent: &Option<String>) -> Option<String> {
@@ -23,9 +23,10 @@ async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 100)]).await;
     let order_id = order_id(&book(&buyer, event, 2).await);
 
-    let paid = pay(&buyer, &order_id, APPROVED_CARD).await;
-    assert_eq!(paid.status, 201, "{}", paid.text);
-    assert_eq!(paid.json()["payment"]["status"], "completed");
+    assert_eq!(
+        pay(&buyer, &order_id, APPROVED_CARD).await["status"],
+        "completed"
+    );
 
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
     let codes = ticket_service::testing::ticket_codes(&order);
@@ -78,19 +79,11 @@ async fn a_declined_card_then_the_success_card_confirms_the_order() {
     let order_id = order_id(&book(&buyer, event, 1).await);
 
     let declined = pay(&buyer, &order_id, DECLINED_CARD).await;
-    assert_eq!(declined.status, 201, "{}", declined.text);
-    assert_eq!(declined.json()["payment"]["status"], "failed");
-    eventually("the decline on the order", || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json()["order"]
-            .clone();
-        (o["failedPayments"] == 1).then_some(())
-    })
-    .await;
+    assert_eq!(declined["status"], "failed");
+    let what = "the decline on the order";
+    order_when(&buyer, &order_id, what, |o| o["failedPayments"] == 1).await;
 
-    let ok = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let ok = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(ok.json()["payment"]["status"], "completed", "{}", ok.text);
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
     assert_eq!(order["paymentAttempts"].as_array().unwrap().len(), 2);
@@ -102,27 +95,21 @@ async fn three_declines_cancel_the_order_and_put_the_seats_back() {
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = order_id(&book(&buyer, event, 4).await);
     for attempt in 1..=3 {
-        let res = pay(&buyer, &order_id, DECLINED_CARD).await;
+        let res = try_pay(&buyer, &order_id, DECLINED_CARD).await;
         assert!(
             res.status == 201 || res.status == 409,
             "attempt {attempt}: {}",
             res.text
         );
-        eventually("the decline to be counted", || async {
-            let o = buyer
-                .get(&format!("/api/tickets/orders/{order_id}"))
-                .await
-                .json()["order"]
-                .clone();
-            (o["failedPayments"].as_u64() >= Some(attempt) || o["status"] == "cancelled")
-                .then_some(())
+        order_when(&buyer, &order_id, "the decline to be counted", |o| {
+            o["failedPayments"].as_u64() >= Some(attempt) || o["status"] == "cancelled"
         })
         .await;
     }
     let order = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(order["cancelReason"], "payment_failed");
     assert_eq!(stock(&buyer, event).await["available"], 10);
-    let late = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let late = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(
         late.status, 409,
         "a cancelled order cannot be paid: {}",
@@ -136,7 +123,7 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = order_id(&book(&buyer, event, 1).await);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let res = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let res = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.status, 409, "{}", res.text);
     order_becomes(&buyer, &order_id, "cancelled").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -157,15 +144,12 @@ async fn an_order_confirms_once_the_ticket_service_is_back_after_missing_the_pay
     tokio::time::sleep(Duration::from_millis(300)).await;
     system.tickets.stop_background().await;
 
-    let res = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let res = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.json()["payment"]["status"], "completed", "{}", res.text);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let still = buyer
-        .get(&format!("/api/tickets/orders/{order_id}"))
-        .await
-        .json();
+    let still = order_of(&buyer, &order_id).await;
     assert_eq!(
-        still["order"]["status"], "pending",
+        still["status"], "pending",
         "nobody consumed the payment yet"
     );
 
@@ -270,7 +254,7 @@ async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirme
                     return false;
                 }
                 let id = order_id(&res.json());
-                let paid = pay(&b, &id, APPROVED_CARD).await;
+                let paid = try_pay(&b, &id, APPROVED_CARD).await;
                 assert_eq!(paid.status, 201, "{}", paid.text);
                 true
             })
@@ -322,7 +306,7 @@ async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_bo
                     let id = order_id(&order);
                     let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
                     tokio::time::sleep(Duration::from_millis(delay)).await;
-                    pay(&b, &id, APPROVED_CARD).await;
+                    try_pay(&b, &id, APPROVED_CARD).await;
                 }
             })
         })

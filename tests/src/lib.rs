@@ -316,13 +316,27 @@ pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
 
 /// Waits until the order has `status` and returns it.
 pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> Value {
-    platform::testing::eventually(&format!("order {order_id} to be {status}"), || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json()["order"]
-            .clone();
-        (o["status"] == status).then_some(o)
+    let what = format!("order {order_id} to be {status}");
+    order_when(buyer, order_id, &what, |o| o["status"] == status).await
+}
+
+/// The order as its buyer sees it: the `order` of `GET /api/tickets/orders/:id`.
+pub async fn order_of(buyer: &TestClient, order_id: &str) -> Value {
+    let res = buyer.get(&format!("/api/tickets/orders/{order_id}")).await;
+    res.json()["order"].clone()
+}
+
+/// Waits until the order, as its buyer sees it, satisfies `ready` (or fails, naming `what`), and
+/// returns it.
+pub async fn order_when(
+    buyer: &TestClient,
+    order_id: &str,
+    what: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    platform::testing::eventually(what, || async {
+        let o = order_of(buyer, order_id).await;
+        ready(&o).then_some(o)
     })
     .await
 }
