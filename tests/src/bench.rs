@@ -65,10 +65,9 @@ async fn main() {
         .create_event(&organizer, &[("Front row", 99.0, FLASH_SEATS)])
         .await;
 
-    let mut buyers = Vec::new();
-    for i in 0..BUYERS.max(FLASH_BUYERS.min(200)) {
-        buyers.push(system.sign_up(&format!("buyer{i}")).await);
-    }
+    let buyers = system
+        .sign_ups("buyer", BUYERS.max(FLASH_BUYERS.min(200)))
+        .await;
     // Point every browser at the ticket service directly: the benchmark measures the service.
     let tickets = system.tickets.url();
     let clients: Vec<_> = buyers

@@ -245,6 +245,15 @@ impl System {
         sign_up_at(&self.gateway.url(), first_name, "Tester").await
     }
 
+    /// `n` buyers signed up one after another, named `prefix0`, `prefix1`, ...
+    pub async fn sign_ups(&self, prefix: &str, n: usize) -> Vec<TestClient> {
+        let mut buyers = Vec::with_capacity(n);
+        for i in 0..n {
+            buyers.push(self.sign_up(&format!("{prefix}{i}")).await);
+        }
+        buyers
+    }
+
     /// An organizer with one published event of `types` (name, price, seats): where most
     /// journeys start.
     pub async fn organizer_with_event(&self, types: &[(&str, f64, u32)]) -> (TestClient, Uuid) {
