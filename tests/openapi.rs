@@ -676,19 +676,18 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     // A whole booking through the gateway, each answer against the documents.
     let organizer = system.browser();
     let email = format!("olga-{}@example.com", Uuid::new_v4().simple());
+    let olga = |last_name: &str| {
+        json!({
+            "email": email, "password": "correct-horse",
+            "firstName": "Olga", "lastName": last_name
+        })
+    };
     let res = organizer
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Organizer"}),
-        )
+        .post("/api/auth/register", &olga("Organizer"))
         .await;
     checker.expect(201, "auth", "POST", "/api/auth/register", &res);
-    let res = organizer
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Again"}),
-        )
-        .await;
+    // The same address again, under another name.
+    let res = organizer.post("/api/auth/register", &olga("Again")).await;
     checker.expect(409, "auth", "POST", "/api/auth/register", &res);
     let again = system.browser();
     let res = auth_service::testing::log_in(&again, &email, "correct-horse").await;

@@ -70,12 +70,7 @@ async fn check_cancelled_event(
             Some(["event_cancelled".to_string()].as_slice()),
             "payment {payment_id}"
         );
-        let status = buyer
-            .get(&format!("/api/payment/status/{payment_id}"))
-            .await
-            .json();
-        assert_eq!(status["payment"]["status"], "refunded");
-        assert_eq!(status["payment"]["refund"]["reason"], "event_cancelled");
+        refunded_payment(buyer, payment_id, "event_cancelled").await;
     }
     let orders = stream_events(&system.js, "ORDERS").await;
     let cancelled = reasons(&orders, "orders.cancelled", "orderId");
@@ -90,6 +85,17 @@ async fn check_cancelled_event(
             "order {id}"
         );
     }
+}
+
+/// The payment as its buyer sees it, checked to be refunded for `reason`.
+async fn refunded_payment(buyer: &TestClient, payment_id: &str, reason: &str) -> Value {
+    let res = buyer
+        .get(&format!("/api/payment/status/{payment_id}"))
+        .await;
+    let payment = res.json()["payment"].clone();
+    assert_eq!(payment["status"], "refunded", "{payment}");
+    assert_eq!(payment["refund"]["reason"], reason, "{payment}");
+    payment
 }
 
 #[tokio::test]
@@ -212,16 +218,8 @@ async fn an_organizer_refunds_one_paid_order_through_the_gateway() {
     let o = order_becomes(&buyer, &id, "refunded").await;
     assert_eq!(o["refund"]["reason"], "organizer_refund");
     assert_eq!(o["refund"]["amountMinor"], 6000);
-    let status = buyer
-        .get(&format!("/api/payment/status/{payment_id}"))
-        .await
-        .json();
-    assert_eq!(status["payment"]["status"], "refunded");
-    assert_eq!(status["payment"]["refund"]["reason"], "organizer_refund");
-    assert_eq!(
-        status["payment"]["refund"]["orderCancelReason"],
-        "organizer_refund"
-    );
+    let payment = refunded_payment(&buyer, &payment_id, "organizer_refund").await;
+    assert_eq!(payment["refund"]["orderCancelReason"], "organizer_refund");
     assert_eq!(seats(&organizer, event).await, (10, 1, 0, 9));
 
     tokio::time::sleep(Duration::from_millis(300)).await;
