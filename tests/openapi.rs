@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, System, card_body};
+use e2e::{APPROVED_CARD, DECLINED_CARD, System, cancel_order, card_body};
 use platform::testing::{TestClient, TestResponse, eventually};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -593,6 +593,7 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
 
 #[tokio::test]
 async fn the_services_serve_their_documents_and_answer_as_documented() {
+    const ORDER_CANCEL: &str = "/api/tickets/orders/{id}/cancel";
     let system = System::start().await;
     let services = Service::all();
     let base = |name: &str| match name {
@@ -832,16 +833,8 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     })
     .await;
     checker.check("ticket", "GET", "/api/tickets/orders/{id}", &confirmed);
-    let res = buyer
-        .post(&format!("{order_path}/cancel"), &json!({}))
-        .await;
-    checker.expect(
-        409,
-        "ticket",
-        "POST",
-        "/api/tickets/orders/{id}/cancel",
-        &res,
-    );
+    let res = cancel_order(&buyer, &order_id.to_string()).await;
+    checker.expect(409, "ticket", "POST", ORDER_CANCEL, &res);
 
     // The organizer's back office: the event's orders, summary and attendees, then a refund of
     // the confirmed order, which the payment service carries through to `refunded`.
@@ -971,16 +964,8 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     // A second order, cancelled by the buyer.
     let res = buyer.post("/api/tickets/book", &book).await;
     let second = res.json()["orderId"].as_str().unwrap().to_string();
-    let res = buyer
-        .post(&format!("/api/tickets/orders/{second}/cancel"), &json!({}))
-        .await;
-    checker.expect(
-        200,
-        "ticket",
-        "POST",
-        "/api/tickets/orders/{id}/cancel",
-        &res,
-    );
+    let res = cancel_order(&buyer, &second).await;
+    checker.expect(200, "ticket", "POST", ORDER_CANCEL, &res);
     let res = buyer.get("/api/tickets/orders").await;
     checker.expect(200, "ticket", "GET", "/api/tickets/orders", &res);
 

@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use e2e::{DECLINED_CARD, System, book, order_becomes, order_id, order_when, paid_order, pay};
+use e2e::{
+    DECLINED_CARD, System, book, cancel_event, order_becomes, order_id, order_when, paid_order, pay,
+};
 use platform::testing::{StoredEvent, TestClient, eventually, stream_events};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -124,12 +126,9 @@ async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_on
     unpaid.push((declined, id));
     assert_eq!(seats(&organizer, event).await, (100, 6, 5, 89));
 
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let cancelled = cancel_event(&organizer, event).await;
     // The organizer hears how many paid orders are being refunded: the ticket service's count.
-    assert_eq!(res.json()["ordersToRefund"], 3);
+    assert_eq!(cancelled["ordersToRefund"], 3);
 
     check_cancelled_event(&system, event, &paid, &unpaid).await;
     let summary = organizer
@@ -164,11 +163,7 @@ async fn a_cascade_refunds_each_payment_once_when_the_payment_service_stops_half
     // The payment service stops consuming and publishing; the ticket service ends every order.
     let stopped = system.payment_background.take().expect("running");
     stopped.stop().await;
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(res.json()["ordersToRefund"], 8);
+    assert_eq!(cancel_event(&organizer, event).await["ordersToRefund"], 8);
     for (buyer, id, _) in &paid {
         order_becomes(buyer, id, "cancelled").await;
     }

@@ -2,7 +2,9 @@
 
 use std::time::Duration;
 
-use e2e::{Stage, System, book, order_becomes, order_id, order_of, pay, stock, try_book};
+use e2e::{
+    Stage, System, book, cancel_event, order_becomes, order_id, order_of, pay, stock, try_book,
+};
 use platform::testing::{TestClient, eventually, wait_for_facts};
 use serde_json::json;
 use uuid::Uuid;
@@ -74,10 +76,7 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
     } = system.stage(&[("General", 10.0, 50)]).await;
     let order_id = order_id(&book(&buyer, event, 4).await);
 
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    cancel_event(&organizer, event).await;
     ends_cancelled_with_seats_back(&buyer, &order_id, "event_cancelled", event, 50).await;
 }
 

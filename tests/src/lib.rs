@@ -329,6 +329,22 @@ pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> 
     order_when(buyer, order_id, &what, |o| o["status"] == status).await
 }
 
+/// The buyer's `POST /api/tickets/orders/:id/cancel`: the answer, whatever it is.
+pub async fn cancel_order(buyer: &TestClient, order_id: &str) -> TestResponse {
+    let path = format!("/api/tickets/orders/{order_id}/cancel");
+    buyer.post(&path, &json!({})).await
+}
+
+/// The organizer cancels the event (`POST /api/events/:id/cancel`), which must succeed; the
+/// answer.
+pub async fn cancel_event(organizer: &TestClient, event: Uuid) -> Value {
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
 /// The order as its buyer sees it: the `order` of `GET /api/tickets/orders/:id`.
 pub async fn order_of(buyer: &TestClient, order_id: &str) -> Value {
     let res = buyer.get(&format!("/api/tickets/orders/{order_id}")).await;
