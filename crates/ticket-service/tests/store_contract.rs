@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use api_types::checkin::{CheckinCounter, CheckinResult, ScanDirection};
+use api_types::checkin::{CheckinCounter, CheckinResponse, CheckinResult, ScanDirection};
 use chrono::{DateTime, Duration, Utc};
 use contracts::subjects;
 use platform::money::{Currency, Money};
@@ -381,10 +381,7 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     let processed = Uuid::new_v4();
     confirm(&store, o.id, &attempt("completed"), processed, None).await;
     let code = store_codes(&store, o.id).await.remove(0);
-    let first = store
-        .check_in(&scan(id, &code, "n-purge", now(), "North"))
-        .await
-        .unwrap();
+    let first = checked_in(&store, scan(id, &code, "n-purge", now(), "North")).await;
     assert_eq!(first.result, CheckinResult::Ok);
 
     let long_ago = now() - Duration::days(1);
@@ -401,18 +398,14 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     );
 
     // Recent: the nonce still replays its answer.
-    let replay = store
-        .check_in(&scan(id, &code, "n-purge", now(), "South"))
-        .await;
-    assert_eq!(replay.unwrap(), first);
+    let replay = checked_in(&store, scan(id, &code, "n-purge", now(), "South")).await;
+    assert_eq!(replay, first);
 
     let later = now() + Duration::seconds(5);
     assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 3);
     // Forgotten: the same nonce is a new scan of a ticket inside.
-    let again = store
-        .check_in(&scan(id, &code, "n-purge", now(), "South"))
-        .await;
-    assert_eq!(again.unwrap().result, CheckinResult::AlreadyCheckedIn);
+    let again = checked_in(&store, scan(id, &code, "n-purge", now(), "South")).await;
+    assert_eq!(again.result, CheckinResult::AlreadyCheckedIn);
     assert!(
         store
             .idempotent_response(user, "k-purge")
@@ -1620,6 +1613,11 @@ fn scan(event_id: Uuid, code: &str, nonce: &str, at: DateTime<Utc>, gate: &str) 
     }
 }
 
+/// The store's answer to `scan`.
+async fn checked_in(store: &Arc<dyn TicketStore>, scan: Scan) -> CheckinResponse {
+    store.check_in(&scan).await.unwrap()
+}
+
 /// A published event with one paid order of `seats` General tickets; the event and the codes.
 async fn paid_tickets(store: &Arc<dyn TicketStore>, seats: u32) -> (Uuid, Order, Vec<String>) {
     let id = published(store, &[("General", 100)]).await;
@@ -1695,10 +1693,7 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
 ) {
     let (id, o, codes) = paid_tickets(&store, 2).await;
     let t0 = now();
-    let first = store
-        .check_in(&scan(id, &codes[0], "n1", t0, "North"))
-        .await
-        .unwrap();
+    let first = checked_in(&store, scan(id, &codes[0], "n1", t0, "North")).await;
     assert_eq!(first.result, CheckinResult::Ok);
     assert_eq!(first.code.as_deref(), Some(codes[0].as_str()));
     assert_eq!(first.holder_name, Some(o.customer.full_name()));
@@ -1710,27 +1705,17 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
         }
     );
     // The same nonce again: the first answer, not a second look.
-    let replay = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n1",
-            t0 + Duration::seconds(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let replay = checked_in(
+        &store,
+        scan(id, &codes[0], "n1", t0 + Duration::seconds(5), "South"),
+    )
+    .await;
     assert_eq!(replay, first);
-    let again = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n2",
-            t0 + Duration::seconds(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let again = checked_in(
+        &store,
+        scan(id, &codes[0], "n2", t0 + Duration::seconds(5), "South"),
+    )
+    .await;
     assert_eq!(again.result, CheckinResult::AlreadyCheckedIn);
     let first_check_in = again.first_check_in.unwrap();
     assert_eq!(
@@ -1741,28 +1726,17 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
     // Out and back in: one more `ok` each, no new check-in counted.
     let mut out = scan(id, &codes[0], "n3", t0 + Duration::seconds(60), "North");
     out.direction = ScanDirection::Exit;
-    assert_eq!(
-        store.check_in(&out).await.unwrap().result,
-        CheckinResult::Ok
-    );
-    let back = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n4",
-            t0 + Duration::seconds(90),
-            "North",
-        ))
-        .await
-        .unwrap();
+    assert_eq!(checked_in(&store, out).await.result, CheckinResult::Ok);
+    let back = checked_in(
+        &store,
+        scan(id, &codes[0], "n4", t0 + Duration::seconds(90), "North"),
+    )
+    .await;
     assert_eq!(back.result, CheckinResult::Ok);
     assert_eq!(back.counter.checked_in, 1);
 
     // Unknown codes and answers decided before looking are stored with their nonce too.
-    let unknown = store
-        .check_in(&scan(id, "NOPE-NOPE", "n5", t0, "North"))
-        .await
-        .unwrap();
+    let unknown = checked_in(&store, scan(id, "NOPE-NOPE", "n5", t0, "North")).await;
     assert_eq!(
         (unknown.result, unknown.code),
         (CheckinResult::Invalid, None)
@@ -1770,14 +1744,11 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
     let mut forged = scan(id, &codes[1], "n6", t0, "North");
     forged.target = ScanTarget::Refused(CheckinResult::Invalid);
     assert_eq!(
-        store.check_in(&forged).await.unwrap().result,
+        checked_in(&store, forged).await.result,
         CheckinResult::Invalid
     );
     // A ticket of this event scanned at another event's door.
-    let elsewhere = store
-        .check_in(&scan(Uuid::new_v4(), &codes[1], "n7", t0, "North"))
-        .await
-        .unwrap();
+    let elsewhere = checked_in(&store, scan(Uuid::new_v4(), &codes[1], "n7", t0, "North")).await;
     assert_eq!(elsewhere.result, CheckinResult::WrongEvent);
 
     let tickets = store.tickets_of_event(id).await.unwrap();
@@ -1804,10 +1775,7 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
 
     // A refunded order's tickets admit no one, checked in before or not.
     cancel(&store, o.id, CancelReason::BuyerRefund, None).await;
-    let refused = store
-        .check_in(&scan(id, &codes[1], "n8", t0, "North"))
-        .await
-        .unwrap();
+    let refused = checked_in(&store, scan(id, &codes[1], "n8", t0, "North")).await;
     assert_eq!(refused.result, CheckinResult::Cancelled);
     assert_eq!(refused.counter.sold, 0);
 }
@@ -1846,35 +1814,22 @@ async fn scanners_racing_on_one_ticket_admit_it_exactly_once(store: Arc<dyn Tick
 async fn an_earlier_scan_uploaded_later_becomes_the_recorded_check_in(store: Arc<dyn TicketStore>) {
     let (id, _, codes) = paid_tickets(&store, 1).await;
     let t = now() - Duration::minutes(30);
-    let later = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "south-1",
-            t + Duration::minutes(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let later = checked_in(
+        &store,
+        scan(id, &codes[0], "south-1", t + Duration::minutes(5), "South"),
+    )
+    .await;
     assert_eq!(later.result, CheckinResult::Ok);
-    let earlier = store
-        .check_in(&scan(id, &codes[0], "north-1", t, "North"))
-        .await
-        .unwrap();
+    let earlier = checked_in(&store, scan(id, &codes[0], "north-1", t, "North")).await;
     assert_eq!(earlier.result, CheckinResult::AlreadyCheckedIn);
     let first = earlier.first_check_in.unwrap();
     assert_eq!((first.at, first.gate.as_deref()), (t, Some("North")));
     // A still later scan leaves the earliest in place.
-    store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "west-1",
-            t + Duration::minutes(9),
-            "West",
-        ))
-        .await
-        .unwrap();
+    checked_in(
+        &store,
+        scan(id, &codes[0], "west-1", t + Duration::minutes(9), "West"),
+    )
+    .await;
     let recorded = store.tickets_of_event(id).await.unwrap()[0]
         .check_in
         .clone()
