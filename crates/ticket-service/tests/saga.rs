@@ -8,7 +8,7 @@ use contracts::orders::CancelReason;
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events, wait_for_facts};
 use support::{World, cancel, completed, id, refunded};
-use ticket_service::testing::{issued_tickets, ticket_codes};
+use ticket_service::testing::{issued_tickets, order_details, ticket_codes};
 
 #[tokio::test]
 async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_ticket_per_seat() {
@@ -162,7 +162,7 @@ async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_onc
     world.publish_envelope(&envelope, "refund-2").await;
     let o = world.order_becomes(&buyer, &id(&order), "refunded").await;
     assert_eq!(o["cancelReason"], "organizer_refund");
-    let stored = store.order(payment.order_id).await.unwrap().unwrap();
+    let stored = order_details(store, payment.order_id).await;
     assert_eq!(stored.tickets.len(), 2);
     assert!(stored.tickets.iter().all(|t| t.void));
     let refund = stored.order.refund.unwrap();
@@ -175,12 +175,7 @@ async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_onc
     );
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let attempts = store
-        .order(payment.order_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .attempts;
+    let attempts = order_details(store, payment.order_id).await.attempts;
     assert_eq!(
         attempts
             .iter()

@@ -12,8 +12,8 @@ use ticket_service::checkin::ScanTarget;
 use ticket_service::error::TicketError;
 use ticket_service::lifecycle::{Command, Transition};
 use ticket_service::order::{
-    AttemptStatus, CancelReason, CustomerInfo, Order, OrderDetails, OrderLine, OrderStatus,
-    PaymentAttempt, Refund,
+    AttemptStatus, CancelReason, CustomerInfo, Order, OrderLine, OrderStatus, PaymentAttempt,
+    Refund,
 };
 use ticket_service::sales::{OrderQuery, Sale};
 use ticket_service::store::{
@@ -22,6 +22,7 @@ use ticket_service::store::{
     TicketCheckin, TicketStore, TicketTypeInfo,
 };
 use ticket_service::summary;
+use ticket_service::testing::order_details;
 use uuid::Uuid;
 
 #[path = "store_contract/waitlist.rs"]
@@ -163,15 +164,6 @@ async fn cancel(
     traceparent: Option<&str>,
 ) -> Transition {
     store.cancel(order_id, reason, traceparent).await.unwrap()
-}
-
-/// The order as the store holds it, with its attempts and tickets; it must exist.
-async fn order_details(store: &Arc<dyn TicketStore>, order_id: Uuid) -> OrderDetails {
-    store
-        .order(order_id)
-        .await
-        .unwrap()
-        .expect("the order is stored")
 }
 
 /// `payments.failed`; the order is cancelled at `max_failures`.
