@@ -40,8 +40,7 @@ fn traceparent(msg: &StreamMessage) -> String {
 
 #[tokio::test]
 async fn a_published_event_is_on_the_stream_once_with_its_msg_id_and_trace() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let res = client
         .request(reqwest::Method::POST, "/api/events", |r| {
             r.header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
@@ -80,8 +79,7 @@ async fn a_published_event_is_on_the_stream_once_with_its_msg_id_and_trace() {
 
 #[tokio::test]
 async fn a_draft_is_announced_only_when_it_is_published() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let draft = create(&client, json!({"status": "draft"})).await;
     let path = event_path(&draft);
     client
@@ -99,8 +97,7 @@ async fn a_draft_is_announced_only_when_it_is_published() {
 
 #[tokio::test]
 async fn updates_and_cancellation_follow_in_order_with_growing_versions() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let event = create(&client, json!({})).await;
     let path = event_path(&event);
     let res = client

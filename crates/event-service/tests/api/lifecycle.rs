@@ -46,8 +46,7 @@ async fn a_cancelled_event_is_hidden_from_other_users() {
 
 #[tokio::test]
 async fn malformed_and_unknown_ids_are_404_never_500() {
-    let stack = Stack::start().await;
-    let (user, _) = stack.user("Ida", "Ids").await;
+    let (stack, user) = Stack::with_user("Ida", "Ids").await;
     for id in [
         "not-a-uuid",
         "123",
@@ -156,8 +155,7 @@ async fn only_the_owner_or_an_admin_can_edit_publish_or_cancel() {
 
 #[tokio::test]
 async fn the_owner_edits_an_event_with_the_same_rules_as_creation() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (_stack, owner) = Stack::with_user("Olive", "Owner").await;
     let event = create(&owner, json!({"status": "draft"})).await;
     let res = owner
         .patch(
@@ -199,8 +197,7 @@ async fn the_owner_edits_an_event_with_the_same_rules_as_creation() {
 
 #[tokio::test]
 async fn a_draft_may_lose_ticket_types_but_a_published_event_may_only_grow_them() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (_stack, owner) = Stack::with_user("Olive", "Owner").await;
     let draft = create(&owner, json!({"status": "draft"})).await;
     let shrink = json!({"ticketTypes": [{"name": "General", "price": 25.5, "quantity": 10}]});
     assert_eq!(owner.patch(&path(&draft), &shrink).await.status, 200);
@@ -227,8 +224,7 @@ async fn a_draft_may_lose_ticket_types_but_a_published_event_may_only_grow_them(
 
 #[tokio::test]
 async fn publish_and_cancel_follow_the_life_cycle_and_refuse_with_a_code() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (stack, owner) = Stack::with_user("Olive", "Owner").await;
     let draft = create(&owner, json!({"status": "draft"})).await;
 
     let res = post_action(&owner, &path(&draft), "publish").await;

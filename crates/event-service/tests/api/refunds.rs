@@ -23,8 +23,7 @@ use crate::support::{
 
 #[tokio::test]
 async fn an_event_offers_no_refunds_unless_its_organizer_says_so_and_every_answer_shows_it() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Rita", "Refund").await;
+    let (stack, client) = Stack::with_user("Rita", "Refund").await;
     let plain = create(&client, json!({})).await;
     assert_eq!(
         plain["refundPolicy"],
@@ -72,8 +71,7 @@ async fn an_event_offers_no_refunds_unless_its_organizer_says_so_and_every_answe
 
 #[tokio::test]
 async fn the_owner_changes_the_policy_field_by_field_and_the_change_is_announced() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Rita", "Refund").await;
+    let (stack, client) = Stack::with_user("Rita", "Refund").await;
     let event = create(&client, json!({})).await;
 
     let hours = json!({"refundPolicy": {"untilHoursBefore": 24}});
@@ -99,8 +97,7 @@ async fn the_owner_changes_the_policy_field_by_field_and_the_change_is_announced
 
 #[tokio::test]
 async fn refunds_close_at_most_a_year_before_the_event_and_the_error_names_the_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     for hours in [json!(-1), json!(8761), json!(100_000)] {
         let body =
             event_body(json!({"refundPolicy": {"allowed": true, "untilHoursBefore": hours}}));
@@ -272,8 +269,7 @@ async fn a_slow_ticket_service_leaves_the_count_unknown_and_the_cancellation_hap
 #[tokio::test]
 async fn without_a_ticket_service_the_count_is_null() {
     // The test configuration points at a closed port.
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olga", "Organizer").await;
+    let (stack, owner) = Stack::with_user("Olga", "Organizer").await;
     let event = create(&owner, json!({})).await;
     let res = post_action(&owner, &path(&event), "cancel").await;
     assert_eq!(res.status, 200, "{}", res.text);

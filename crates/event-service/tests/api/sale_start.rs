@@ -21,8 +21,7 @@ fn written(at: DateTime<Utc>) -> String {
 
 #[tokio::test]
 async fn an_event_is_on_sale_at_once_without_a_queue_unless_its_organizer_sets_one() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Quinn", "Queue").await;
+    let (stack, client) = Stack::with_user("Quinn", "Queue").await;
     let plain = create(&client, json!({})).await;
     assert_eq!(plain["onSaleAt"], json!(null));
     assert_eq!(
@@ -54,8 +53,7 @@ async fn an_event_is_on_sale_at_once_without_a_queue_unless_its_organizer_sets_o
 
 #[tokio::test]
 async fn the_organizer_changes_the_queue_field_by_field_and_clears_the_opening() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Quinn", "Queue").await;
+    let (stack, client) = Stack::with_user("Quinn", "Queue").await;
     let event = create(&client, json!({"onSaleAt": written(in_two_days())})).await;
 
     let on = edit(&client, &event, json!({"queue": {"enabled": true}})).await;
@@ -80,8 +78,7 @@ async fn the_organizer_changes_the_queue_field_by_field_and_clears_the_opening()
 
 #[tokio::test]
 async fn a_bad_opening_or_rate_is_refused_with_the_field_named() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     let cases = [
         (json!({"onSaleAt": "tomorrow"}), "onSaleAt"),
         // Not before the event starts.
@@ -110,8 +107,7 @@ async fn a_bad_opening_or_rate_is_refused_with_the_field_named() {
 
 #[tokio::test]
 async fn the_waitlist_is_on_until_the_organizer_turns_it_off_and_the_facts_say_so() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Wes", "Waiter").await;
+    let (stack, client) = Stack::with_user("Wes", "Waiter").await;
     let event = create(&client, json!({})).await;
     assert_eq!(event["waitlistEnabled"], true);
     let closed = create(&client, json!({"waitlistEnabled": false})).await;

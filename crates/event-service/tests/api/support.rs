@@ -77,6 +77,13 @@ impl Stack {
         }
     }
 
+    /// A stack and a browser signed in as a new user `first last`: where most tests start.
+    pub async fn with_user(first: &str, last: &str) -> (Self, TestClient) {
+        let stack = Self::start().await;
+        let (client, _) = stack.user(first, last).await;
+        (stack, client)
+    }
+
     pub fn anonymous(&self) -> TestClient {
         TestClient::new(self.events.url())
     }
