@@ -89,6 +89,15 @@ struct Setup {
     driver: PathBuf,
 }
 
+impl Setup {
+    /// A new headless Chromium session, with `extra` command-line switches (e.g. a fake camera).
+    async fn browser_with(&self, extra: &[String]) -> Browser {
+        Browser::start_with(&self.driver, &self.chrome, extra)
+            .await
+            .expect("chromedriver and headless Chromium start")
+    }
+}
+
 /// Starts the system for a browser test; `None` (said loudly) when `SKIP_BROWSER_TEST=1`. A
 /// missing bundle or browser is a failure.
 async fn setup() -> Option<Setup> {
@@ -128,43 +137,22 @@ async fn setup() -> Option<Setup> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_ui_in_headless_chromium() {
-    let Some(Setup {
-        system,
-        chrome,
-        driver,
-    }) = setup().await
-    else {
+    let Some(setup) = setup().await else {
         return;
     };
+    let system = &setup.system;
     let started = Instant::now();
-    seed_other_events(&system).await;
+    seed_other_events(system).await;
 
     let shots = Shots::new();
-    let browser = Browser::start(&driver, &chrome)
-        .await
-        .expect("chromedriver and headless Chromium start");
-    let outcome = journey(&browser, &system, &shots).await;
-    let (event_id, tickets) = match outcome {
-        Ok(done) => done,
-        Err(e) => {
-            report_failure(&browser, &shots).await;
-            browser.quit().await;
-            panic!("browser journey failed: {e:#}");
-        }
-    };
-    browser.quit().await;
+    let browser = setup.browser_with(&[]).await;
+    let outcome = journey(&browser, system, &shots).await;
+    let (event_id, tickets) = finish(browser, &shots, "browser journey", outcome).await;
 
     // The camera, in a browser of its own whose fake camera films a ticket's QR code.
-    let camera = Browser::start_with(&driver, &chrome, &fake_camera(&shots.dir, &tickets))
-        .await
-        .expect("chromedriver and headless Chromium with a fake camera start");
-    let outcome = camera_scan(&camera, &system, &event_id, &tickets, &shots).await;
-    if let Err(e) = outcome {
-        report_failure(&camera, &shots).await;
-        camera.quit().await;
-        panic!("scanning with the camera failed: {e:#}");
-    }
-    camera.quit().await;
+    let camera = setup.browser_with(&fake_camera(&shots.dir, &tickets)).await;
+    let outcome = camera_scan(&camera, system, &event_id, &tickets, &shots).await;
+    finish(camera, &shots, "scanning with the camera", outcome).await;
 
     // The gateway answers a deep link with the app itself, not a 404.
     let res = system.browser().get(&format!("/events/{event_id}")).await;
@@ -188,14 +176,10 @@ async fn web_ui_in_headless_chromium() {
 /// leaves the browser out of a workspace run leaves this out too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn web_ui_in_headless_chromium_joins_a_waitlist_and_accepts_an_offer() {
-    let Some(Setup {
-        system,
-        chrome,
-        driver,
-    }) = setup().await
-    else {
+    let Some(setup) = setup().await else {
         return;
     };
+    let system = &setup.system;
     let organizer = system.sign_up("Wendy").await;
     let event = system
         .create_event(&organizer, &[("General", 20.0, 1)])
@@ -204,24 +188,10 @@ async fn web_ui_in_headless_chromium_joins_a_waitlist_and_accepts_an_offer() {
     let held = e2e::book(&holder, event, 1).await;
 
     let shots = Shots::new();
-    let browser = Browser::start(&driver, &chrome)
-        .await
-        .expect("chromedriver and headless Chromium start");
-    let outcome = waitlist_journey(
-        &browser,
-        &system,
-        &event.to_string(),
-        &holder,
-        &held,
-        &shots,
-    )
-    .await;
-    if let Err(e) = outcome {
-        report_failure(&browser, &shots).await;
-        browser.quit().await;
-        panic!("waitlist journey failed: {e:#}");
-    }
-    browser.quit().await;
+    let browser = setup.browser_with(&[]).await;
+    let outcome =
+        waitlist_journey(&browser, system, &event.to_string(), &holder, &held, &shots).await;
+    finish(browser, &shots, "waitlist journey", outcome).await;
 }
 
 async fn waitlist_journey(
@@ -452,6 +422,22 @@ async fn seed_event(organizer: &TestClient, seed: &Seed) {
 }
 
 /// Says where the browser was and what it showed when a step failed.
+/// Ends `browser`'s session and returns what `outcome` holds; a failed outcome is reported
+/// first (see [`report_failure`]) and fails the test, naming `what`.
+async fn finish<T>(browser: Browser, shots: &Shots, what: &str, outcome: anyhow::Result<T>) -> T {
+    match outcome {
+        Ok(done) => {
+            browser.quit().await;
+            done
+        }
+        Err(e) => {
+            report_failure(&browser, shots).await;
+            browser.quit().await;
+            panic!("{what} failed: {e:#}");
+        }
+    }
+}
+
 async fn report_failure(browser: &Browser, shots: &Shots) {
     let shot = shots.dir.join("failure.png");
     if browser.screenshot(&shot).await.is_ok() {

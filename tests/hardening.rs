@@ -1,6 +1,6 @@
 //! The defences of the whole system, as a browser or an attacker meets them through the gateway.
 
-use e2e::{System, book};
+use e2e::{System, book, order_of};
 use platform::testing::{TestClient, TestResponse};
 
 /// A body-less POST a foreign page's form would send, with the victim's cookies.
@@ -31,8 +31,7 @@ async fn forged_cross_site_posts_are_refused_and_the_same_requests_from_the_site
     let res = forged_post(&organizer, &publish).await;
     assert_eq!(res.status, 403, "{}", res.text);
     assert_eq!(res.code(), "cross_site_request");
-    let order = buyer.get(&format!("/api/tickets/orders/{order_id}")).await;
-    assert_eq!(order.json()["order"]["status"], "pending");
+    assert_eq!(order_of(&buyer, &order_id).await["status"], "pending");
 
     // The web app's own request: same origin. The ticket service behind the gateway compares the
     // Origin with the host the browser used, which the gateway forwards.

@@ -8,10 +8,9 @@ use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
-use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, card_body};
+use e2e::{APPROVED_CARD, DECLINED_CARD, Options, System, try_book, try_pay};
 use futures::StreamExt;
 use platform::testing::{NatsCluster, StoredEvent, TestClient, stream_events};
-use serde_json::json;
 
 const SEATS: u32 = 40;
 /// Buyers before the kill (one ticket each): half the seats.
@@ -30,12 +29,7 @@ struct Outcome {
 }
 
 async fn buy(buyer: TestClient, event: uuid::Uuid, card: &'static str) -> Outcome {
-    let res = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}),
-        )
-        .await;
+    let res = try_book(&buyer, event, 1).await;
     if res.status == 409 {
         return Outcome::default();
     }
@@ -44,12 +38,7 @@ async fn buy(buyer: TestClient, event: uuid::Uuid, card: &'static str) -> Outcom
         .as_str()
         .expect("order id")
         .to_string();
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order.parse().expect("uuid"), card),
-        )
-        .await;
+    let res = try_pay(&buyer, &order, card).await;
     assert_eq!(res.status, 201, "payment: {}", res.text);
     let payment = res.json()["payment"]["status"].as_str().map(str::to_string);
     Outcome {
@@ -114,6 +103,21 @@ fn counts(events: &[StoredEvent], subject: &str) -> HashMap<String, usize> {
         *counts.entry(order).or_default() += 1;
     }
     counts
+}
+
+/// Waits (a minute at most) until each of `orders` has its `subject` fact in ORDERS; how long
+/// that took.
+async fn until_every_order_has(
+    js: &jetstream::Context,
+    subject: &str,
+    orders: &HashSet<String>,
+) -> Duration {
+    let what = format!("every {subject} in ORDERS");
+    within(&what, Duration::from_secs(60), || async {
+        let stored = counts(&stream_events(js, "ORDERS").await, subject);
+        orders.iter().all(|o| stored.contains_key(o))
+    })
+    .await
 }
 
 #[test]
@@ -190,25 +194,9 @@ async fn flash_sale_losing_a_node() {
         .filter(|o| o.payment.as_deref() == Some("failed"))
         .count();
     assert!(!booked.is_empty() && !paid.is_empty() && declined > 0);
-    let all_created = within(
-        "every orders.created in ORDERS",
-        Duration::from_secs(60),
-        || async {
-            let created = counts(&stream_events(&js, "ORDERS").await, "orders.created");
-            booked.iter().all(|o| created.contains_key(o))
-        },
-    )
-    .await;
+    let all_created = until_every_order_has(&js, "orders.created", &booked).await;
     // Every completed payment confirmed its order.
-    within(
-        "every paid order confirmed",
-        Duration::from_secs(60),
-        || async {
-            let confirmed = counts(&stream_events(&js, "ORDERS").await, "orders.confirmed");
-            paid.iter().all(|o| confirmed.contains_key(o))
-        },
-    )
-    .await;
+    until_every_order_has(&js, "orders.confirmed", &paid).await;
     println!(
         "all {} bookings in ORDERS {:.2} s after the second wave; {} paid, {declined} declined",
         booked.len(),
@@ -258,21 +246,14 @@ async fn flash_sale_losing_a_node() {
     let created = counts(&orders, "orders.created");
     let confirmed = counts(&orders, "orders.confirmed");
     let completed = counts(&payments, "payments.completed");
-    assert_eq!(created.keys().cloned().collect::<HashSet<_>>(), booked);
-    assert!(
-        created.values().all(|n| *n == 1),
-        "an order was created twice"
-    );
-    assert_eq!(confirmed.keys().cloned().collect::<HashSet<_>>(), paid);
-    assert!(
-        confirmed.values().all(|n| *n == 1),
-        "an order was confirmed twice"
-    );
-    assert_eq!(completed.keys().cloned().collect::<HashSet<_>>(), paid);
-    assert!(
-        completed.values().all(|n| *n == 1),
-        "a payment completed twice"
-    );
+    for (what, counted, expected) in [
+        ("an order was created", &created, &booked),
+        ("an order was confirmed", &confirmed, &paid),
+        ("a payment completed", &completed, &paid),
+    ] {
+        assert_eq!(&counted.keys().cloned().collect::<HashSet<_>>(), expected);
+        assert!(counted.values().all(|n| *n == 1), "{what} twice");
+    }
     assert_eq!(by_subject(&payments, "payments.failed").len(), declined);
     assert!(by_subject(&payments, "payments.refunded").is_empty());
 

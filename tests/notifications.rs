@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 use e2e::{
-    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, paid_order, pay,
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, cancel_event, order_becomes, order_id,
+    paid_order, pay,
 };
 use mail_parser::{MessageParser, MimeHeaders};
 use platform::testing::{TestClient, eventually};
-use serde_json::json;
 
 async fn email_of(client: &TestClient) -> String {
     client.get("/api/auth/me").await.json()["user"]["email"]
@@ -129,10 +129,7 @@ async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
     })
     .await;
 
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    cancel_event(&organizer, event).await;
     // Two confirmations, then per holder the event's notice and the refund.
     eventually("the notices and refunds", || async {
         (system.smtp.received().len() >= 6).then_some(())

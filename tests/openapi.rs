@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use e2e::{APPROVED_CARD, DECLINED_CARD, System, card_body};
+use e2e::{APPROVED_CARD, DECLINED_CARD, System, cancel_order, card_body};
 use platform::testing::{TestClient, TestResponse, eventually};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -25,37 +25,23 @@ struct Service {
 
 impl Service {
     fn all() -> Vec<Service> {
-        macro_rules! doc {
-            ($service:ident) => {
-                serde_json::to_value($service::openapi()).expect("the document serializes")
+        // The crate is the service's name with `-service`: `auth` is `auth-service`.
+        macro_rules! service {
+            ($name:literal, $krate:ident) => {
+                Service {
+                    name: $name,
+                    krate: concat!($name, "-service"),
+                    document: serde_json::to_value($krate::openapi())
+                        .expect("the document serializes"),
+                }
             };
         }
         vec![
-            Service {
-                name: "auth",
-                krate: "auth-service",
-                document: doc!(auth_service),
-            },
-            Service {
-                name: "event",
-                krate: "event-service",
-                document: doc!(event_service),
-            },
-            Service {
-                name: "ticket",
-                krate: "ticket-service",
-                document: doc!(ticket_service),
-            },
-            Service {
-                name: "payment",
-                krate: "payment-service",
-                document: doc!(payment_service),
-            },
-            Service {
-                name: "notification",
-                krate: "notification-service",
-                document: doc!(notification_service),
-            },
+            service!("auth", auth_service),
+            service!("event", event_service),
+            service!("ticket", ticket_service),
+            service!("payment", payment_service),
+            service!("notification", notification_service),
         ]
     }
 
@@ -607,6 +593,7 @@ fn validate(doc: &Value, schema: &Value, value: &Value, at: &str, errors: &mut V
 
 #[tokio::test]
 async fn the_services_serve_their_documents_and_answer_as_documented() {
+    const ORDER_CANCEL: &str = "/api/tickets/orders/{id}/cancel";
     let system = System::start().await;
     let services = Service::all();
     let base = |name: &str| match name {
@@ -690,19 +677,18 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     // A whole booking through the gateway, each answer against the documents.
     let organizer = system.browser();
     let email = format!("olga-{}@example.com", Uuid::new_v4().simple());
+    let olga = |last_name: &str| {
+        json!({
+            "email": email, "password": "correct-horse",
+            "firstName": "Olga", "lastName": last_name
+        })
+    };
     let res = organizer
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Organizer"}),
-        )
+        .post("/api/auth/register", &olga("Organizer"))
         .await;
     checker.expect(201, "auth", "POST", "/api/auth/register", &res);
-    let res = organizer
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": "correct-horse", "firstName": "Olga", "lastName": "Again"}),
-        )
-        .await;
+    // The same address again, under another name.
+    let res = organizer.post("/api/auth/register", &olga("Again")).await;
     checker.expect(409, "auth", "POST", "/api/auth/register", &res);
     let again = system.browser();
     let res = auth_service::testing::log_in(&again, &email, "correct-horse").await;
@@ -847,16 +833,8 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     })
     .await;
     checker.check("ticket", "GET", "/api/tickets/orders/{id}", &confirmed);
-    let res = buyer
-        .post(&format!("{order_path}/cancel"), &json!({}))
-        .await;
-    checker.expect(
-        409,
-        "ticket",
-        "POST",
-        "/api/tickets/orders/{id}/cancel",
-        &res,
-    );
+    let res = cancel_order(&buyer, &order_id.to_string()).await;
+    checker.expect(409, "ticket", "POST", ORDER_CANCEL, &res);
 
     // The organizer's back office: the event's orders, summary and attendees, then a refund of
     // the confirmed order, which the payment service carries through to `refunded`.
@@ -986,16 +964,8 @@ async fn the_services_serve_their_documents_and_answer_as_documented() {
     // A second order, cancelled by the buyer.
     let res = buyer.post("/api/tickets/book", &book).await;
     let second = res.json()["orderId"].as_str().unwrap().to_string();
-    let res = buyer
-        .post(&format!("/api/tickets/orders/{second}/cancel"), &json!({}))
-        .await;
-    checker.expect(
-        200,
-        "ticket",
-        "POST",
-        "/api/tickets/orders/{id}/cancel",
-        &res,
-    );
+    let res = cancel_order(&buyer, &second).await;
+    checker.expect(200, "ticket", "POST", ORDER_CANCEL, &res);
     let res = buyer.get("/api/tickets/orders").await;
     checker.expect(200, "ticket", "GET", "/api/tickets/orders", &res);
 

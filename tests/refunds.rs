@@ -5,7 +5,9 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
-use e2e::{DECLINED_CARD, System, book, order_becomes, order_id, paid_order, pay};
+use e2e::{
+    DECLINED_CARD, System, book, cancel_event, order_becomes, order_id, order_when, paid_order, pay,
+};
 use platform::testing::{StoredEvent, TestClient, eventually, stream_events};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -70,12 +72,7 @@ async fn check_cancelled_event(
             Some(["event_cancelled".to_string()].as_slice()),
             "payment {payment_id}"
         );
-        let status = buyer
-            .get(&format!("/api/payment/status/{payment_id}"))
-            .await
-            .json();
-        assert_eq!(status["payment"]["status"], "refunded");
-        assert_eq!(status["payment"]["refund"]["reason"], "event_cancelled");
+        refunded_payment(buyer, payment_id, "event_cancelled").await;
     }
     let orders = stream_events(&system.js, "ORDERS").await;
     let cancelled = reasons(&orders, "orders.cancelled", "orderId");
@@ -90,6 +87,17 @@ async fn check_cancelled_event(
             "order {id}"
         );
     }
+}
+
+/// The payment as its buyer sees it, checked to be refunded for `reason`.
+async fn refunded_payment(buyer: &TestClient, payment_id: &str, reason: &str) -> Value {
+    let res = buyer
+        .get(&format!("/api/payment/status/{payment_id}"))
+        .await;
+    let payment = res.json()["payment"].clone();
+    assert_eq!(payment["status"], "refunded", "{payment}");
+    assert_eq!(payment["refund"]["reason"], reason, "{payment}");
+    payment
 }
 
 #[tokio::test]
@@ -111,23 +119,16 @@ async fn cancelling_an_event_refunds_every_paid_order_once_ends_every_pending_on
     let declined = system.sign_up("Dora").await;
     let id = order_id(&book(&declined, event, 1).await);
     assert_eq!(pay(&declined, &id, DECLINED_CARD).await["status"], "failed");
-    eventually("the decline on the order", || async {
-        let o = declined
-            .get(&format!("/api/tickets/orders/{id}"))
-            .await
-            .json();
-        (o["order"]["failedPayments"] == 1).then_some(())
+    order_when(&declined, &id, "the decline on the order", |o| {
+        o["failedPayments"] == 1
     })
     .await;
     unpaid.push((declined, id));
     assert_eq!(seats(&organizer, event).await, (100, 6, 5, 89));
 
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let cancelled = cancel_event(&organizer, event).await;
     // The organizer hears how many paid orders are being refunded: the ticket service's count.
-    assert_eq!(res.json()["ordersToRefund"], 3);
+    assert_eq!(cancelled["ordersToRefund"], 3);
 
     check_cancelled_event(&system, event, &paid, &unpaid).await;
     let summary = organizer
@@ -162,11 +163,7 @@ async fn a_cascade_refunds_each_payment_once_when_the_payment_service_stops_half
     // The payment service stops consuming and publishing; the ticket service ends every order.
     let stopped = system.payment_background.take().expect("running");
     stopped.stop().await;
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(res.json()["ordersToRefund"], 8);
+    assert_eq!(cancel_event(&organizer, event).await["ordersToRefund"], 8);
     for (buyer, id, _) in &paid {
         order_becomes(buyer, id, "cancelled").await;
     }
@@ -216,16 +213,8 @@ async fn an_organizer_refunds_one_paid_order_through_the_gateway() {
     let o = order_becomes(&buyer, &id, "refunded").await;
     assert_eq!(o["refund"]["reason"], "organizer_refund");
     assert_eq!(o["refund"]["amountMinor"], 6000);
-    let status = buyer
-        .get(&format!("/api/payment/status/{payment_id}"))
-        .await
-        .json();
-    assert_eq!(status["payment"]["status"], "refunded");
-    assert_eq!(status["payment"]["refund"]["reason"], "organizer_refund");
-    assert_eq!(
-        status["payment"]["refund"]["orderCancelReason"],
-        "organizer_refund"
-    );
+    let payment = refunded_payment(&buyer, &payment_id, "organizer_refund").await;
+    assert_eq!(payment["refund"]["orderCancelReason"], "organizer_refund");
     assert_eq!(seats(&organizer, event).await, (10, 1, 0, 9));
 
     tokio::time::sleep(Duration::from_millis(300)).await;

@@ -4,20 +4,11 @@
 use std::time::Duration;
 
 use e2e::{
-    APPROVED_CARD, DECLINED_CARD, Stage, System, book, card_body, order_becomes, order_id, stock,
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, order_becomes, order_id, order_of,
+    order_when, pay, stock, try_book, try_pay,
 };
-use platform::testing::{TestClient, eventually, stream_events, wait_for_events, wait_for_facts};
-use serde_json::json;
+use platform::testing::{TestClient, stream_events, wait_for_events, wait_for_facts};
 use uuid::Uuid;
-
-async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> platform::testing::TestResponse {
-    buyer
-        .post(
-            "/api/payment/process",
-            &card_body(order_id.parse().unwrap(), card),
-        )
-        .await
-}
 
 fn trace_id(traceparent: &Option<String>) -> Option<String> {
     traceparent
@@ -30,18 +21,12 @@ fn trace_id(traceparent: &Option<String>) -> Option<String> {
 async fn book_pay_and_confirm_leave_causally_ordered_facts_with_one_trace() {
     let system = System::start().await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 100)]).await;
-    let res = buyer
-        .post(
-            "/api/tickets/book",
-            &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 2}]}),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
-    let order_id = order_id(&res.json());
+    let order_id = order_id(&book(&buyer, event, 2).await);
 
-    let paid = pay(&buyer, &order_id, APPROVED_CARD).await;
-    assert_eq!(paid.status, 201, "{}", paid.text);
-    assert_eq!(paid.json()["payment"]["status"], "completed");
+    assert_eq!(
+        pay(&buyer, &order_id, APPROVED_CARD).await["status"],
+        "completed"
+    );
 
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
     let codes = ticket_service::testing::ticket_codes(&order);
@@ -94,19 +79,11 @@ async fn a_declined_card_then_the_success_card_confirms_the_order() {
     let order_id = order_id(&book(&buyer, event, 1).await);
 
     let declined = pay(&buyer, &order_id, DECLINED_CARD).await;
-    assert_eq!(declined.status, 201, "{}", declined.text);
-    assert_eq!(declined.json()["payment"]["status"], "failed");
-    eventually("the decline on the order", || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json()["order"]
-            .clone();
-        (o["failedPayments"] == 1).then_some(())
-    })
-    .await;
+    assert_eq!(declined["status"], "failed");
+    let what = "the decline on the order";
+    order_when(&buyer, &order_id, what, |o| o["failedPayments"] == 1).await;
 
-    let ok = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let ok = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(ok.json()["payment"]["status"], "completed", "{}", ok.text);
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
     assert_eq!(order["paymentAttempts"].as_array().unwrap().len(), 2);
@@ -118,27 +95,21 @@ async fn three_declines_cancel_the_order_and_put_the_seats_back() {
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = order_id(&book(&buyer, event, 4).await);
     for attempt in 1..=3 {
-        let res = pay(&buyer, &order_id, DECLINED_CARD).await;
+        let res = try_pay(&buyer, &order_id, DECLINED_CARD).await;
         assert!(
             res.status == 201 || res.status == 409,
             "attempt {attempt}: {}",
             res.text
         );
-        eventually("the decline to be counted", || async {
-            let o = buyer
-                .get(&format!("/api/tickets/orders/{order_id}"))
-                .await
-                .json()["order"]
-                .clone();
-            (o["failedPayments"].as_u64() >= Some(attempt) || o["status"] == "cancelled")
-                .then_some(())
+        order_when(&buyer, &order_id, "the decline to be counted", |o| {
+            o["failedPayments"].as_u64() >= Some(attempt) || o["status"] == "cancelled"
         })
         .await;
     }
     let order = order_becomes(&buyer, &order_id, "cancelled").await;
     assert_eq!(order["cancelReason"], "payment_failed");
     assert_eq!(stock(&buyer, event).await["available"], 10);
-    let late = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let late = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(
         late.status, 409,
         "a cancelled order cannot be paid: {}",
@@ -152,7 +123,7 @@ async fn paying_after_the_hold_expired_is_refused_without_a_charge() {
     let Stage { event, buyer, .. } = system.stage(&[("General", 30.0, 10)]).await;
     let order_id = order_id(&book(&buyer, event, 1).await);
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    let res = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let res = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.status, 409, "{}", res.text);
     order_becomes(&buyer, &order_id, "cancelled").await;
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -173,15 +144,12 @@ async fn an_order_confirms_once_the_ticket_service_is_back_after_missing_the_pay
     tokio::time::sleep(Duration::from_millis(300)).await;
     system.tickets.stop_background().await;
 
-    let res = pay(&buyer, &order_id, APPROVED_CARD).await;
+    let res = try_pay(&buyer, &order_id, APPROVED_CARD).await;
     assert_eq!(res.json()["payment"]["status"], "completed", "{}", res.text);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let still = buyer
-        .get(&format!("/api/tickets/orders/{order_id}"))
-        .await
-        .json();
+    let still = order_of(&buyer, &order_id).await;
     assert_eq!(
-        still["order"]["status"], "pending",
+        still["status"], "pending",
         "nobody consumed the payment yet"
     );
 
@@ -271,26 +239,23 @@ async fn invariants_hold(buyers: &[TestClient], event: Uuid, capacity: u64) -> (
 async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirmed_orders() {
     let system = System::start().await;
     let (_, event) = system.organizer_with_event(&[("General", 20.0, 50)]).await;
-    let mut buyers = Vec::new();
-    for i in 0..100 {
-        buyers.push(system.sign_up(&format!("b{i}")).await);
-    }
-    let runs = buyers.iter().cloned().map(|b| {
-        tokio::spawn(async move {
-            let res = b
-                .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                .await;
-            if res.status != 201 {
-                assert_eq!(res.code(), "sold_out");
-                return false;
-            }
-            let id = order_id(&res.json());
-            let paid = b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;
-            assert_eq!(paid.status, 201, "{}", paid.text);
-            true
+    let buyers = system.sign_ups("b", 100).await;
+    let runs = buyers
+        .iter()
+        .cloned()
+        .map(|b| {
+            tokio::spawn(async move {
+                let res = try_book(&b, event, 1).await;
+                if res.status != 201 {
+                    assert_eq!(res.code(), "sold_out");
+                    return false;
+                }
+                let id = order_id(&res.json());
+                pay(&b, &id, APPROVED_CARD).await;
+                true
+            })
         })
-    })
-    .collect::<Vec<_>>();
+        .collect::<Vec<_>>();
     let mut booked = 0;
     for r in runs {
         if r.await.unwrap() {
@@ -321,26 +286,24 @@ async fn a_hundred_buyers_for_fifty_seats_who_all_pay_get_exactly_fifty_confirme
 async fn payments_racing_expiry_end_confirmed_or_cancelled_and_refunded_never_both() {
     let system = System::with_hold(Duration::from_millis(1000)).await;
     let (_, event) = system.organizer_with_event(&[("General", 20.0, 200)]).await;
-    let mut buyers = Vec::new();
-    for i in 0..20 {
-        buyers.push(system.sign_up(&format!("r{i}")).await);
-    }
+    let buyers = system.sign_ups("r", 20).await;
     // Each buyer books and pays at a different moment around the end of the hold.
-    let runs = buyers.iter().cloned().enumerate().map(|(i, b)| {
-        tokio::spawn(async move {
-            for round in 0..3u64 {
-                let order = b
-                    .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                    .await
-                    .json();
-                let id = order_id(&order);
-                let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
-                tokio::time::sleep(Duration::from_millis(delay)).await;
-                b.post("/api/payment/process", &card_body(id.parse().unwrap(), APPROVED_CARD)).await;
-            }
+    let runs = buyers
+        .iter()
+        .cloned()
+        .enumerate()
+        .map(|(i, b)| {
+            tokio::spawn(async move {
+                for round in 0..3u64 {
+                    let order = try_book(&b, event, 1).await.json();
+                    let id = order_id(&order);
+                    let delay = 850 + ((i as u64 * 37 + round * 53) % 300);
+                    tokio::time::sleep(Duration::from_millis(delay)).await;
+                    try_pay(&b, &id, APPROVED_CARD).await;
+                }
+            })
         })
-    })
-    .collect::<Vec<_>>();
+        .collect::<Vec<_>>();
     for r in runs {
         r.await.unwrap();
     }

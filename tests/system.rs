@@ -2,9 +2,26 @@
 
 use std::time::Duration;
 
-use e2e::{Stage, System, book, order_becomes, order_id, stock};
-use platform::testing::{eventually, wait_for_facts};
+use e2e::{
+    Stage, System, book, cancel_event, order_becomes, order_id, order_of, pay, stock, try_book,
+};
+use platform::testing::{TestClient, eventually, wait_for_facts};
 use serde_json::json;
+use uuid::Uuid;
+
+/// Waits until the order is cancelled for `reason`, then checks that the event's stock shows
+/// `available` seats again.
+async fn ends_cancelled_with_seats_back(
+    buyer: &TestClient,
+    order_id: &str,
+    reason: &str,
+    event: Uuid,
+    available: u64,
+) {
+    let cancelled = order_becomes(buyer, order_id, "cancelled").await;
+    assert_eq!(cancelled["cancelReason"], reason);
+    assert_eq!(stock(buyer, event).await["available"], available);
+}
 
 #[tokio::test]
 async fn an_organizer_creates_an_event_and_a_buyer_books_it_through_the_gateway() {
@@ -57,16 +74,10 @@ async fn a_cancelled_event_cancels_the_pending_orders_booked_through_the_gateway
         event,
         buyer,
     } = system.stage(&[("General", 10.0, 50)]).await;
-    let order = book(&buyer, event, 4).await;
-    let order_id = order_id(&order);
+    let order_id = order_id(&book(&buyer, event, 4).await);
 
-    let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    let cancelled = order_becomes(&buyer, &order_id, "cancelled").await;
-    assert_eq!(cancelled["cancelReason"], "event_cancelled");
-    assert_eq!(stock(&buyer, event).await["available"], 50);
+    cancel_event(&organizer, event).await;
+    ends_cancelled_with_seats_back(&buyer, &order_id, "event_cancelled", event, 50).await;
 }
 
 #[tokio::test]
@@ -77,14 +88,7 @@ async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
         event,
         buyer,
     } = system.stage(&[("General", 10.0, 2)]).await;
-    let book = |q: u32| {
-        let buyer = buyer.clone();
-        async move {
-            buyer
-                .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": q}]}))
-                .await
-        }
-    };
+    let book = |q: u32| try_book(&buyer, event, q);
     assert_eq!(book(2).await.status, 201);
     assert_eq!(book(1).await.code(), "sold_out");
 
@@ -109,11 +113,8 @@ async fn added_seats_reach_the_ticket_service_from_the_catalogue_stream() {
 async fn an_unpaid_order_booked_through_the_gateway_expires() {
     let system = System::with_hold(Duration::from_secs(1)).await;
     let Stage { event, buyer, .. } = system.stage(&[("General", 10.0, 5)]).await;
-    let order = book(&buyer, event, 5).await;
-    let order_id = order_id(&order);
-    let o = order_becomes(&buyer, &order_id, "cancelled").await;
-    assert_eq!(o["cancelReason"], "expired");
-    assert_eq!(stock(&buyer, event).await["available"], 5);
+    let order_id = order_id(&book(&buyer, event, 5).await);
+    ends_cancelled_with_seats_back(&buyer, &order_id, "expired", event, 5).await;
 }
 
 #[tokio::test]
@@ -124,25 +125,15 @@ async fn staff_the_organizer_names_scan_a_paid_ticket_through_the_gateway_once()
         event,
         buyer,
     } = system.stage(&[("General", 12.0, 10)]).await;
-    let order = book(&buyer, event, 1).await;
-    let order_id = order_id(&order);
-    let res = buyer
-        .post(
-            "/api/payment/process",
-            &e2e::card_body(order_id.parse().unwrap(), e2e::APPROVED_CARD),
-        )
-        .await;
-    assert_eq!(res.status, 201, "{}", res.text);
+    let order_id = order_id(&book(&buyer, event, 1).await);
+    pay(&buyer, &order_id, e2e::APPROVED_CARD).await;
     let paid = order_becomes(&buyer, &order_id, "confirmed").await;
-    let details = buyer
-        .get(&format!("/api/tickets/orders/{order_id}"))
-        .await
-        .json();
-    let signed = details["order"]["issuedTickets"][0]["signedCode"]
+    let details = order_of(&buyer, &order_id).await;
+    let signed = details["issuedTickets"][0]["signedCode"]
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(paid["id"], details["order"]["id"]);
+    assert_eq!(paid["id"], details["id"]);
 
     // The organizer names a door keeper in the catalogue; the ticket service hears of it.
     let door = system.sign_up("Dora").await;

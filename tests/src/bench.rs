@@ -65,10 +65,9 @@ async fn main() {
         .create_event(&organizer, &[("Front row", 99.0, FLASH_SEATS)])
         .await;
 
-    let mut buyers = Vec::new();
-    for i in 0..BUYERS.max(FLASH_BUYERS.min(200)) {
-        buyers.push(system.sign_up(&format!("buyer{i}")).await);
-    }
+    let buyers = system
+        .sign_ups("buyer", BUYERS.max(FLASH_BUYERS.min(200)))
+        .await;
     // Point every browser at the ticket service directly: the benchmark measures the service.
     let tickets = system.tickets.url();
     let clients: Vec<_> = buyers
@@ -166,12 +165,12 @@ async fn cascade(
             let client = clients[i % clients.len()].clone();
             let payments = payments.clone();
             async move {
-                let booked = client
-                    .post("/api/tickets/book", &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": 1}]}))
-                    .await;
+                let booked = e2e::try_book(&client, event, 1).await;
                 let order: uuid::Uuid = booked.json()["orderId"].as_str().unwrap().parse().unwrap();
                 let payer = client.pointed_at(payments);
-                let res = payer.post("/api/payment/process", &card_body(order, APPROVED_CARD)).await;
+                let res = payer
+                    .post("/api/payment/process", &card_body(order, APPROVED_CARD))
+                    .await;
                 res.json()["payment"]["status"] == "completed"
             }
         })

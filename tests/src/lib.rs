@@ -12,7 +12,7 @@ use chrono::Utc;
 use platform::background::Background;
 use platform::config::{BaseConfig, HttpConfig, StoreConfig};
 use platform::money::Currency;
-use platform::testing::{NatsServer, TestClient, TestServer};
+use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
 use serde_json::{Value, json};
 use ticket_service::testing::TicketHarness;
 use uuid::Uuid;
@@ -245,6 +245,15 @@ impl System {
         sign_up_at(&self.gateway.url(), first_name, "Tester").await
     }
 
+    /// `n` buyers signed up one after another, named `prefix0`, `prefix1`, ...
+    pub async fn sign_ups(&self, prefix: &str, n: usize) -> Vec<TestClient> {
+        let mut buyers = Vec::with_capacity(n);
+        for i in 0..n {
+            buyers.push(self.sign_up(&format!("{prefix}{i}")).await);
+        }
+        buyers
+    }
+
     /// An organizer with one published event of `types` (name, price, seats): where most
     /// journeys start.
     pub async fn organizer_with_event(&self, types: &[(&str, f64, u32)]) -> (TestClient, Uuid) {
@@ -296,40 +305,80 @@ impl System {
 
 pub use payment_service::testing::{APPROVED_CARD, DECLINED_CARD, card_body};
 
-/// Books `quantity` tickets of type "General" (the type the tests' events have) and returns the
-/// 201 answer.
-pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
-    let res = buyer
+/// Asks for `quantity` tickets of type "General" (the type the tests' events have): the answer,
+/// whatever it is.
+pub async fn try_book(buyer: &TestClient, event: Uuid, quantity: u32) -> TestResponse {
+    buyer
         .post(
             "/api/tickets/book",
             &json!({"eventId": event, "tickets": [{"ticketType": "General", "quantity": quantity}]}),
         )
-        .await;
+        .await
+}
+
+/// Books `quantity` tickets of type "General" and returns the 201 answer.
+pub async fn book(buyer: &TestClient, event: Uuid, quantity: u32) -> Value {
+    let res = try_book(buyer, event, quantity).await;
     assert_eq!(res.status, 201, "{}", res.text);
     res.json()
 }
 
 /// Waits until the order has `status` and returns it.
 pub async fn order_becomes(buyer: &TestClient, order_id: &str, status: &str) -> Value {
-    platform::testing::eventually(&format!("order {order_id} to be {status}"), || async {
-        let o = buyer
-            .get(&format!("/api/tickets/orders/{order_id}"))
-            .await
-            .json()["order"]
-            .clone();
-        (o["status"] == status).then_some(o)
+    let what = format!("order {order_id} to be {status}");
+    order_when(buyer, order_id, &what, |o| o["status"] == status).await
+}
+
+/// The buyer's `POST /api/tickets/orders/:id/cancel`: the answer, whatever it is.
+pub async fn cancel_order(buyer: &TestClient, order_id: &str) -> TestResponse {
+    let path = format!("/api/tickets/orders/{order_id}/cancel");
+    buyer.post(&path, &json!({})).await
+}
+
+/// The organizer cancels the event (`POST /api/events/:id/cancel`), which must succeed; the
+/// answer.
+pub async fn cancel_event(organizer: &TestClient, event: Uuid) -> Value {
+    let res = organizer
+        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    res.json()
+}
+
+/// The order as its buyer sees it: the `order` of `GET /api/tickets/orders/:id`.
+pub async fn order_of(buyer: &TestClient, order_id: &str) -> Value {
+    let res = buyer.get(&format!("/api/tickets/orders/{order_id}")).await;
+    res.json()["order"].clone()
+}
+
+/// Waits until the order, as its buyer sees it, satisfies `ready` (or fails, naming `what`), and
+/// returns it.
+pub async fn order_when(
+    buyer: &TestClient,
+    order_id: &str,
+    what: &str,
+    ready: impl Fn(&Value) -> bool,
+) -> Value {
+    platform::testing::eventually(what, || async {
+        let o = order_of(buyer, order_id).await;
+        ready(&o).then_some(o)
     })
     .await
 }
 
-/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
-pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
-    let res = buyer
+/// `POST /api/payment/process` for the order with a card: the answer, whatever it is.
+pub async fn try_pay(buyer: &TestClient, order_id: &str, card: &str) -> TestResponse {
+    buyer
         .post(
             "/api/payment/process",
             &card_body(order_id.parse().expect("an order id"), card),
         )
-        .await;
+        .await
+}
+
+/// `POST /api/payment/process` with a card; asserts the 201 and returns its `payment`.
+pub async fn pay(buyer: &TestClient, order_id: &str, card: &str) -> Value {
+    let res = try_pay(buyer, order_id, card).await;
     assert_eq!(res.status, 201, "{}", res.text);
     res.json()["payment"].clone()
 }

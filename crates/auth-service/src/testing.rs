@@ -58,13 +58,15 @@ pub const ADMIN_EMAIL: &str = "admin@example.com";
 /// The password of every test account.
 pub const PASSWORD: &str = "correct-horse";
 
+/// The body of `POST /api/auth/register` for Ada Lovelace at `email` with `password`.
+pub fn registration(email: &str, password: &str) -> Value {
+    json!({"email": email, "password": password, "firstName": "Ada", "lastName": "Lovelace"})
+}
+
 /// Registers `email` with [`PASSWORD`] through `client` (which keeps the cookie).
 pub async fn register(client: &TestClient, email: &str) -> TestResponse {
     let res = client
-        .post(
-            "/api/auth/register",
-            &json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace"}),
-        )
+        .post("/api/auth/register", &registration(email, PASSWORD))
         .await;
     assert_eq!(res.status, 201, "registration failed: {}", res.text);
     res

@@ -4,12 +4,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use auth_service::store::{AuthStore, SqliteStore};
-use auth_service::testing::{self, register};
+use auth_service::testing::{self, PASSWORD, register, registration};
 use platform::testing::{TestClient, TestServer};
 use serde_json::json;
 
+/// Ada's sign-up as `email`.
 fn body(email: &str) -> serde_json::Value {
-    json!({"email": email, "password": "correct-horse", "firstName": "Ada", "lastName": "Lovelace"})
+    registration(email, PASSWORD)
 }
 
 async fn server() -> (TestServer, TestClient) {

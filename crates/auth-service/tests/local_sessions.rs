@@ -7,12 +7,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use auth_service::AppState;
+use auth_service::testing::{PASSWORD, registration};
 use axum::extract::{FromRef, Request};
 use axum::middleware::{self, Next};
 use axum::routing::get;
 use axum::{Json, Router};
 use platform::testing::{NatsServer, TestServer, eventually};
 use platform::{AuthClient, AuthUser, Role};
+use reqwest::Method;
 use serde_json::{Value, json};
 
 /// The auth service, how often it was asked to verify, and a service that checks sessions
@@ -110,7 +112,7 @@ impl Setup {
         let res = self
             .http
             .post(format!("{}/api/auth/register", self.auth.url()))
-            .json(&json!({"email": email, "password": "correct-horse", "firstName": "Ada", "lastName": "Lovelace"}))
+            .json(&registration(email, PASSWORD))
             .send()
             .await
             .expect("register");
@@ -121,15 +123,20 @@ impl Setup {
         (cookie, body["user"].clone())
     }
 
-    /// The service's answer to `/whoami` with `cookie`: status and body.
-    async fn whoami(&self, cookie: &str) -> (u16, Value) {
-        let res = self
-            .http
-            .get(format!("{}/whoami", self.service.url()))
+    /// `method url` sent with the session `cookie`.
+    async fn with_cookie(&self, method: Method, url: String, cookie: &str) -> reqwest::Response {
+        self.http
+            .request(method, url)
             .header("cookie", cookie)
             .send()
             .await
-            .expect("whoami");
+            .expect("the request reaches the server")
+    }
+
+    /// The service's answer to `/whoami` with `cookie`: status and body.
+    async fn whoami(&self, cookie: &str) -> (u16, Value) {
+        let url = format!("{}/whoami", self.service.url());
+        let res = self.with_cookie(Method::GET, url, cookie).await;
         let status = res.status().as_u16();
         (status, res.json().await.unwrap_or(Value::Null))
     }
@@ -157,13 +164,8 @@ impl Setup {
     }
 
     async fn logout(&self, cookie: &str) {
-        let res = self
-            .http
-            .post(format!("{}/api/auth/logout", self.auth.url()))
-            .header("cookie", cookie)
-            .send()
-            .await
-            .expect("logout");
+        let url = format!("{}/api/auth/logout", self.auth.url());
+        let res = self.with_cookie(Method::POST, url, cookie).await;
         assert_eq!(res.status(), 200);
     }
 }

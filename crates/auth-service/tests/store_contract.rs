@@ -36,6 +36,11 @@ fn session(user_id: Uuid, hash: &str, age: Duration, lifetime: Duration) -> Sess
     }
 }
 
+/// The session stored under `hash` and its user, if there is one.
+async fn session_of(store: &Arc<dyn AuthStore>, hash: &str) -> Option<(Session, User)> {
+    store.session_with_user(hash).await.unwrap()
+}
+
 async fn users_round_trip_and_emails_are_unique(store: Arc<dyn AuthStore>) {
     let u = user("grace@example.com");
     store.insert_user(&u, "hash-1").await.unwrap();
@@ -82,68 +87,41 @@ async fn sessions_are_found_touched_and_deleted(store: Arc<dyn AuthStore>) {
     store.insert_user(&u, "h").await.unwrap();
     let s = session(u.id, "token-hash-a", Duration::zero(), Duration::hours(1));
     store.insert_session(&s).await.unwrap();
-    let (got, owner) = store
-        .session_with_user("token-hash-a")
-        .await
-        .unwrap()
-        .unwrap();
+    let (got, owner) = session_of(&store, "token-hash-a").await.unwrap();
     assert_eq!(got, s);
     assert_eq!(owner.id, u.id);
 
     let later = s.last_seen_at + Duration::minutes(3);
     store.touch_session("token-hash-a", later).await.unwrap();
-    let (got, _) = store
-        .session_with_user("token-hash-a")
-        .await
-        .unwrap()
-        .unwrap();
+    let (got, _) = session_of(&store, "token-hash-a").await.unwrap();
     assert_eq!(got.last_seen_at, later);
 
     store.delete_session("token-hash-a").await.unwrap();
-    assert!(
-        store
-            .session_with_user("token-hash-a")
-            .await
-            .unwrap()
-            .is_none()
-    );
+    assert!(session_of(&store, "token-hash-a").await.is_none());
     store.delete_session("token-hash-a").await.unwrap();
 }
 
 async fn purging_removes_expired_and_idle_sessions_only(store: Arc<dyn AuthStore>) {
     let u = user("purge@example.com");
     store.insert_user(&u, "h").await.unwrap();
-    store
-        .insert_session(&session(u.id, "live", Duration::zero(), Duration::hours(1)))
-        .await
-        .unwrap();
-    store
-        .insert_session(&session(
-            u.id,
-            "expired",
-            Duration::hours(2),
-            Duration::hours(1),
-        ))
-        .await
-        .unwrap();
-    store
-        .insert_session(&session(
-            u.id,
-            "idle",
-            Duration::hours(2),
-            Duration::days(7),
-        ))
-        .await
-        .unwrap();
+    // (token, age, lifetime): "idle" has not been seen for two hours, "expired" outlived its hour.
+    for (hash, age, lifetime) in [
+        ("live", Duration::zero(), Duration::hours(1)),
+        ("expired", Duration::hours(2), Duration::hours(1)),
+        ("idle", Duration::hours(2), Duration::days(7)),
+    ] {
+        let s = session(u.id, hash, age, lifetime);
+        store.insert_session(&s).await.unwrap();
+    }
     let now = Utc::now();
     let purged = store
         .purge_sessions(now, now - Duration::hours(1))
         .await
         .unwrap();
     assert_eq!(purged, 2);
-    assert!(store.session_with_user("live").await.unwrap().is_some());
-    assert!(store.session_with_user("expired").await.unwrap().is_none());
-    assert!(store.session_with_user("idle").await.unwrap().is_none());
+    assert!(session_of(&store, "live").await.is_some());
+    assert!(session_of(&store, "expired").await.is_none());
+    assert!(session_of(&store, "idle").await.is_none());
     store.ping().await.unwrap();
 }
 

@@ -2,9 +2,10 @@
 
 use std::time::Duration;
 
-use auth_service::testing::{self, PASSWORD, register};
+use auth_service::AuthConfig;
+use auth_service::testing::{self, PASSWORD, register, registration};
 use auth_service::throttle::Limit;
-use platform::testing::{TestClient, TestResponse};
+use platform::testing::{TestClient, TestResponse, TestServer};
 use serde_json::json;
 
 async fn login_from(
@@ -22,13 +23,29 @@ async fn login_from(
 }
 
 async fn register_from(client: &TestClient, address: &str, email: &str) -> TestResponse {
-    let body =
-        json!({"email": email, "password": PASSWORD, "firstName": "Ada", "lastName": "Lovelace"});
+    let body = registration(email, PASSWORD);
     client
         .request(reqwest::Method::POST, "/api/auth/register", |r| {
             r.header("x-forwarded-for", address).json(&body)
         })
         .await
+}
+
+/// `max` attempts in a window of `seconds`.
+fn limit(max: u32, seconds: u64) -> Limit {
+    Limit {
+        max,
+        window: Duration::from_secs(seconds),
+    }
+}
+
+/// The auth service with the test settings as `tune` changes them, and a browser pointed at it.
+async fn serve(tune: impl FnOnce(&mut AuthConfig)) -> (TestServer, TestClient) {
+    let mut config = testing::config();
+    tune(&mut config);
+    let server = testing::spawn_with(config).await;
+    let client = TestClient::new(server.url());
+    (server, client)
 }
 
 fn retry_after(res: &TestResponse) -> u64 {
@@ -40,13 +57,7 @@ fn retry_after(res: &TestResponse) -> u64 {
 
 #[tokio::test]
 async fn an_account_locked_by_wrong_passwords_lets_the_honest_user_in_after_the_window() {
-    let window = Duration::from_secs(2);
-    let server = testing::spawn_with(auth_service::AuthConfig {
-        login_per_account: Limit { max: 3, window },
-        ..testing::config()
-    })
-    .await;
-    let client = TestClient::new(server.url());
+    let (server, client) = serve(|c| c.login_per_account = limit(3, 2)).await;
     register(&client, "ada@example.com").await;
 
     for _ in 0..3 {
@@ -73,15 +84,7 @@ async fn an_account_locked_by_wrong_passwords_lets_the_honest_user_in_after_the_
 
 #[tokio::test]
 async fn failures_from_one_address_across_many_accounts_are_throttled_for_that_address_only() {
-    let server = testing::spawn_with(auth_service::AuthConfig {
-        login_per_address: Limit {
-            max: 3,
-            window: Duration::from_secs(60),
-        },
-        ..testing::config()
-    })
-    .await;
-    let client = TestClient::new(server.url());
+    let (_server, client) = serve(|c| c.login_per_address = limit(3, 60)).await;
     register(&client, "ada@example.com").await;
     for i in 0..3 {
         let email = format!("guess{i}@example.com");
@@ -98,15 +101,7 @@ async fn failures_from_one_address_across_many_accounts_are_throttled_for_that_a
 
 #[tokio::test]
 async fn sign_ups_from_one_address_are_throttled() {
-    let server = testing::spawn_with(auth_service::AuthConfig {
-        registrations_per_address: Limit {
-            max: 2,
-            window: Duration::from_secs(3600),
-        },
-        ..testing::config()
-    })
-    .await;
-    let client = TestClient::new(server.url());
+    let (_server, client) = serve(|c| c.registrations_per_address = limit(2, 3600)).await;
     for i in 0..2 {
         let res = register_from(&client, "203.0.113.9", &format!("u{i}@example.com")).await;
         assert_eq!(res.status, 201, "{}", res.text);
@@ -129,10 +124,7 @@ async fn a_password_of_two_emoji_or_a_common_one_is_refused() {
         ("common@example.com", "Password1", "too common"),
     ] {
         let res = client
-            .post(
-                "/api/auth/register",
-                &json!({"email": email, "password": password, "firstName": "Ada", "lastName": "Lovelace"}),
-            )
+            .post("/api/auth/register", &registration(email, password))
             .await;
         assert_eq!(res.status, 422, "{}", res.text);
         let messages = res.json()["error"]["fields"]["password"].to_string();

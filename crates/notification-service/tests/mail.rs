@@ -40,6 +40,13 @@ async fn received(stack: &Stack, n: usize) -> Vec<Received> {
     stack.sink.received()
 }
 
+/// Waits for mail and returns the one message the sink received; `what` names a second one.
+async fn the_only_mail(stack: &Stack, what: &str) -> Received {
+    let mut mails = received(stack, 1).await;
+    assert_eq!(mails.len(), 1, "{what}");
+    mails.remove(0)
+}
+
 fn png_parts<'a>(m: &'a Message<'a>) -> Vec<&'a mail_parser::MessagePart<'a>> {
     m.parts
         .iter()
@@ -56,10 +63,9 @@ async fn a_paid_order_gets_one_confirmation_with_a_qr_code_per_ticket_and_a_cale
     let (_, order) = s.booking("Ada@Example.com", 2).await;
     s.publish(&facts::confirmed(&order)).await;
 
-    let mails = received(&s, 1).await;
-    assert_eq!(mails.len(), 1, "exactly one mail");
-    assert_eq!(mails[0].to, ["ada@example.com"]);
-    let m = parse(&mails[0]);
+    let mail = the_only_mail(&s, "exactly one mail").await;
+    assert_eq!(mail.to, ["ada@example.com"]);
+    let m = parse(&mail);
     let subject = m.subject().unwrap();
     assert!(
         subject.contains("Jazz Night") && subject.contains(&order.booking_reference),
@@ -114,9 +120,8 @@ async fn a_declined_payment_tells_the_buyer_until_when_the_seats_are_held() {
     s.publish(&facts::created(&order)).await;
     s.publish(&facts::declined(&order)).await;
 
-    let mails = received(&s, 1).await;
-    assert_eq!(mails.len(), 1);
-    let m = parse(&mails[0]);
+    let mail = the_only_mail(&s, "one mail per decline").await;
+    let m = parse(&mail);
     assert!(m.subject().unwrap().contains("declined"));
     let text = m.body_text(0).unwrap();
     assert!(text.contains("Your card was declined."), "{text}");
@@ -237,8 +242,7 @@ async fn mails_held_back_while_the_smtp_server_is_down_arrive_once_it_is_back() 
     assert!(s.sink.received().is_empty());
 
     s.sink.restart().await;
-    let mails = received(&s, 1).await;
-    assert_eq!(mails.len(), 1, "sent once it was back, and only once");
+    the_only_mail(&s, "sent once it was back, and only once").await;
 }
 
 #[tokio::test]
@@ -408,10 +412,9 @@ async fn a_waitlist_offer_tells_the_buyer_what_is_held_for_them_and_until_when()
     s.publish(&offer).await;
     s.publish(&offer).await;
 
-    let mails = received(&s, 1).await;
-    assert_eq!(mails.len(), 1, "one mail per offer");
-    assert_eq!(mails[0].to, ["grace@example.com"]);
-    let m = parse(&mails[0]);
+    let mail = the_only_mail(&s, "one mail per offer").await;
+    assert_eq!(mail.to, ["grace@example.com"]);
+    let m = parse(&mail);
     let subject = m.subject().unwrap();
     assert!(
         subject.contains("Jazz Night") && subject.contains("10:30 UTC"),

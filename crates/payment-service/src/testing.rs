@@ -24,7 +24,9 @@ use contracts::subjects::{self, headers};
 use platform::background::Background;
 use platform::config::BaseConfig;
 use platform::money::{Currency, Money};
-use platform::testing::{NatsServer, TestClient, TestResponse, TestServer};
+use platform::testing::{
+    NatsServer, StoredEvent, TestClient, TestResponse, TestServer, stream_events,
+};
 use platform::{ApiError, AuthClient, AuthUser};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -196,15 +198,6 @@ pub struct Stack {
     pub nats: NatsServer,
 }
 
-/// One message of the `PAYMENTS` stream.
-#[derive(Debug, Clone)]
-pub struct PublishedEvent {
-    pub subject: String,
-    pub msg_id: Option<String>,
-    pub traceparent: Option<String>,
-    pub envelope: Envelope<Value>,
-}
-
 impl Stack {
     /// Registers a new user with the auth service and returns a client for the payment service
     /// sharing the session cookie.
@@ -288,51 +281,16 @@ impl Stack {
         }
     }
 
-    /// Every message of the `PAYMENTS` stream, in order.
-    pub async fn payment_events(&self) -> Vec<PublishedEvent> {
-        let mut stream = self
-            .js
-            .get_stream(subjects::streams::PAYMENTS)
-            .await
-            .expect("PAYMENTS stream");
-        let last = stream
-            .info()
-            .await
-            .expect("stream info")
-            .state
-            .last_sequence;
-        let mut out = Vec::new();
-        for seq in 1..=last {
-            let Ok(msg) = stream.get_raw_message(seq).await else {
-                continue;
-            };
-            // `Nats-Msg-Id` is one of async-nats' standard names: looked up by a plain string
-            // it would not match the parsed header.
-            let msg_id = msg
-                .headers
-                .get(async_nats::header::NATS_MESSAGE_ID)
-                .map(|v| v.as_str().to_string());
-            let traceparent = msg
-                .headers
-                .get(headers::TRACEPARENT)
-                .map(|v| v.as_str().to_string());
-            out.push(PublishedEvent {
-                subject: msg.subject.to_string(),
-                msg_id,
-                traceparent,
-                envelope: serde_json::from_slice(&msg.payload).expect("an envelope"),
-            });
-        }
-        out
-    }
-
-    /// The `PAYMENTS` messages about `order_id`.
-    pub async fn events_for(&self, order_id: Uuid) -> Vec<PublishedEvent> {
+    /// The `PAYMENTS` messages about `order_id`, in order; each must be an envelope.
+    pub async fn events_for(&self, order_id: Uuid) -> Vec<StoredEvent> {
         let order = order_id.to_string();
-        self.payment_events()
-            .await
+        let events = stream_events(&self.js, subjects::streams::PAYMENTS).await;
+        for e in &events {
+            serde_json::from_value::<Envelope<Value>>(e.envelope.clone()).expect("an envelope");
+        }
+        events
             .into_iter()
-            .filter(|e| e.envelope.subject.as_deref() == Some(order.as_str()))
+            .filter(|e| e.envelope["subject"] == order.as_str())
             .collect()
     }
 
@@ -369,10 +327,10 @@ impl Stack {
         order_id: Uuid,
         subject: &str,
         count: usize,
-    ) -> Vec<PublishedEvent> {
+    ) -> Vec<StoredEvent> {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         loop {
-            let found: Vec<PublishedEvent> = self
+            let found: Vec<StoredEvent> = self
                 .events_for(order_id)
                 .await
                 .into_iter()

@@ -54,14 +54,18 @@ async fn an_approved_card_completes_the_payment_and_publishes_payments_completed
         .await;
     assert_eq!(events.len(), 1);
     let event = &events[0];
-    assert_eq!(event.msg_id, Some(event.envelope.id.to_string()));
-    assert_eq!(event.envelope.source, "payment-service");
-    assert_eq!(event.envelope.kind, "payments.completed");
-    assert_eq!(event.envelope.data["paymentId"], payment["id"]);
-    assert_eq!(event.envelope.data["amount"]["minorUnits"], 2550);
-    assert_eq!(event.envelope.data["amount"]["decimal"], "25.50");
+    let envelope = &event.envelope;
     assert_eq!(
-        event.envelope.data["transactionId"],
+        event.msg_id.as_deref(),
+        Some(envelope["id"].as_str().unwrap())
+    );
+    assert_eq!(envelope["source"], "payment-service");
+    assert_eq!(envelope["type"], "payments.completed");
+    assert_eq!(envelope["data"]["paymentId"], payment["id"]);
+    assert_eq!(envelope["data"]["amount"]["minorUnits"], 2550);
+    assert_eq!(envelope["data"]["amount"]["decimal"], "25.50");
+    assert_eq!(
+        envelope["data"]["transactionId"],
         payment["gatewayResponse"]["transactionId"]
     );
     let tp = event.traceparent.as_deref().expect("a traceparent");
@@ -100,8 +104,11 @@ async fn a_declined_card_is_a_failed_payment_with_the_gateways_message_and_the_o
     let failed = s
         .wait_for_events(order.order_id, "payments.failed", 1)
         .await;
-    assert_eq!(failed[0].envelope.data["responseCode"], "card_declined");
-    assert_eq!(failed[0].msg_id, Some(failed[0].envelope.id.to_string()));
+    assert_eq!(failed[0].envelope["data"]["responseCode"], "card_declined");
+    assert_eq!(
+        failed[0].msg_id.as_deref(),
+        Some(failed[0].envelope["id"].as_str().unwrap())
+    );
 
     // The buyer retries with another card while the hold lasts.
     let retry = buyer.pay(&card_body(order.order_id, APPROVED_CARD)).await;

@@ -5,7 +5,9 @@ use std::sync::Arc;
 
 use chrono::Duration;
 use contracts::orders::CancelReason;
-use payment_service::domain::{GatewayResponse, OrderSource, OrderStatus, PaymentStatus};
+use payment_service::domain::{
+    GatewayResponse, OrderRecord, OrderSource, OrderStatus, PaymentStatus,
+};
 use payment_service::gateway::Charge;
 use payment_service::idempotency::{ClaimOutcome, KeyClaim, KeyRef, StoredResponse};
 use payment_service::store::{
@@ -42,7 +44,7 @@ fn settle(payment_id: Uuid, approved: bool, key: Option<KeyRef>) -> Settle {
     }
 }
 
-fn fact(order: &payment_service::domain::OrderRecord) -> OrderFact {
+fn fact(order: &OrderRecord) -> OrderFact {
     OrderFact {
         event_id: Uuid::now_v7(),
         subject: "orders.test".into(),
@@ -52,7 +54,7 @@ fn fact(order: &payment_service::domain::OrderRecord) -> OrderFact {
     }
 }
 
-fn cancellation(order: &payment_service::domain::OrderRecord) -> OrderFact {
+fn cancellation(order: &OrderRecord) -> OrderFact {
     let mut cancelled = order.clone();
     cancelled.status = OrderStatus::Cancelled;
     cancelled.cancel_reason = Some(CancelReason::UserCancelled);
@@ -71,11 +73,14 @@ async fn outbox_subjects(store: &Arc<dyn PaymentStore>) -> Vec<String> {
         .collect()
 }
 
+/// A new buyer's pending order of `minor_units` cents, as the store remembers it.
+async fn remembered(store: &Arc<dyn PaymentStore>, minor_units: i64) -> OrderRecord {
+    let order = pending_order(Uuid::new_v4(), minor_units);
+    store.remember_order(&order).await.unwrap()
+}
+
 async fn a_payment_round_trips_and_only_one_per_order_holds_it(store: Arc<dyn PaymentStore>) {
-    let order = store
-        .remember_order(&pending_order(Uuid::new_v4(), 2550))
-        .await
-        .unwrap();
+    let order = remembered(&store, 2550).await;
     let first = new_payment(&order);
     assert_eq!(
         store.insert_payment(&first).await.unwrap(),
@@ -118,10 +123,7 @@ async fn a_payment_round_trips_and_only_one_per_order_holds_it(store: Arc<dyn Pa
 }
 
 async fn concurrent_inserts_for_one_order_let_exactly_one_through(store: Arc<dyn PaymentStore>) {
-    let order = store
-        .remember_order(&pending_order(Uuid::new_v4(), 100))
-        .await
-        .unwrap();
+    let order = remembered(&store, 100).await;
     let attempts = (0..10).map(|_| {
         let store = store.clone();
         let payment = new_payment(&order);
@@ -138,10 +140,7 @@ async fn concurrent_inserts_for_one_order_let_exactly_one_through(store: Arc<dyn
 async fn settling_stores_the_result_its_event_and_the_key_answer_together(
     store: Arc<dyn PaymentStore>,
 ) {
-    let order = store
-        .remember_order(&pending_order(Uuid::new_v4(), 2550))
-        .await
-        .unwrap();
+    let order = remembered(&store, 2550).await;
     let key = KeyRef {
         user_id: order.user_id,
         key: "k-1".into(),
@@ -194,10 +193,7 @@ async fn the_outbox_backlog_counts_unpublished_facts_and_names_the_oldest(
 ) {
     let outbox = store.outbox();
     assert_eq!(outbox.backlog().await.unwrap(), Default::default());
-    let order = store
-        .remember_order(&pending_order(Uuid::new_v4(), 2550))
-        .await
-        .unwrap();
+    let order = remembered(&store, 2550).await;
     let payment = processing_payment(store.as_ref(), &order).await;
     store.settle(&settle(payment.id, true, None)).await.unwrap();
     let pending = outbox.pending(10).await.unwrap();
@@ -214,10 +210,7 @@ async fn the_outbox_backlog_counts_unpublished_facts_and_names_the_oldest(
 async fn a_payment_settling_for_a_cancelled_order_is_refunded_in_the_same_step(
     store: Arc<dyn PaymentStore>,
 ) {
-    let order = store
-        .remember_order(&pending_order(Uuid::new_v4(), 2550))
-        .await
-        .unwrap();
+    let order = remembered(&store, 2550).await;
     let payment = processing_payment(store.as_ref(), &order).await;
     store.apply_order_fact(&cancellation(&order)).await.unwrap();
     let settled = store.settle(&settle(payment.id, true, None)).await.unwrap();
@@ -381,14 +374,8 @@ async fn idempotency_keys_are_claimed_replayed_refused_taken_over_and_released(
 }
 
 async fn payments_left_unfinished_are_abandoned(store: Arc<dyn PaymentStore>) {
-    let a = store
-        .remember_order(&pending_order(Uuid::new_v4(), 100))
-        .await
-        .unwrap();
-    let b = store
-        .remember_order(&pending_order(Uuid::new_v4(), 100))
-        .await
-        .unwrap();
+    let a = remembered(&store, 100).await;
+    let b = remembered(&store, 100).await;
     let never_sent = new_payment(&a);
     let in_flight = new_payment(&b);
     store.insert_payment(&never_sent).await.unwrap();

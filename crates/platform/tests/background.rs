@@ -24,6 +24,26 @@ async fn broker() -> (NatsServer, jetstream::Context) {
     (server, jetstream::new(client))
 }
 
+/// Publishes the `n`th `catalog.event.published` fact, about `aggregate` if one is named.
+async fn publish_fact(js: &jetstream::Context, aggregate: Option<&str>, n: u64) {
+    let envelope = Envelope::new(
+        CATALOG_EVENT_PUBLISHED,
+        "test",
+        aggregate.map(str::to_string),
+        json!({"n": n}),
+    );
+    publish_envelope(js, &envelope, HeaderMap::new()).await;
+}
+
+/// Waits until the count of handled facts satisfies `done`.
+async fn until_handled(what: &str, handled: &Arc<AtomicUsize>, done: fn(usize) -> bool) {
+    eventually(what, || {
+        let handled = handled.clone();
+        async move { done(handled.load(Ordering::SeqCst)).then_some(()) }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages() {
     let (_server, js) = broker().await;
@@ -44,13 +64,13 @@ async fn a_consumer_that_cannot_start_is_started_again_until_it_handles_messages
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
     platform::nats::ensure_streams(&js).await.unwrap();
-    let envelope = Envelope::new(CATALOG_EVENT_PUBLISHED, "test", None, json!({"n": 1}));
-    publish_envelope(&js, &envelope, HeaderMap::new()).await;
+    publish_fact(&js, None, 1).await;
 
-    eventually("the restarted consumer handles the message", || {
-        let handled = handled.clone();
-        async move { (handled.load(Ordering::SeqCst) == 1).then_some(()) }
-    })
+    until_handled(
+        "the restarted consumer handles the message",
+        &handled,
+        |n| n == 1,
+    )
     .await;
     tokio::time::timeout(Duration::from_secs(5), background.stop())
         .await
@@ -63,14 +83,7 @@ async fn a_consumer_handles_many_facts_at_once_but_those_of_one_aggregate_in_str
     platform::nats::ensure_streams(&js).await.unwrap();
     // Sixty facts about three events, published in order before the consumer starts.
     for n in 0..60u64 {
-        let about = format!("event-{}", n % 3);
-        let envelope = Envelope::new(
-            CATALOG_EVENT_PUBLISHED,
-            "test",
-            Some(about),
-            json!({"n": n}),
-        );
-        publish_envelope(&js, &envelope, HeaderMap::new()).await;
+        publish_fact(&js, Some(&format!("event-{}", n % 3)), n).await;
     }
 
     // A handler that takes longer for earlier facts, so a free-for-all would reorder them.
@@ -144,13 +157,7 @@ async fn a_fact_waiting_behind_a_slow_one_of_its_aggregate_is_not_delivered_twic
     let (_server, js) = broker().await;
     platform::nats::ensure_streams(&js).await.unwrap();
     for n in 0..2u64 {
-        let envelope = Envelope::new(
-            CATALOG_EVENT_PUBLISHED,
-            "test",
-            Some("event-1".into()),
-            json!({"n": n}),
-        );
-        publish_envelope(&js, &envelope, HeaderMap::new()).await;
+        publish_fact(&js, Some("event-1"), n).await;
     }
 
     // The first fact takes two and a half times the ack wait; the second waits behind it.
@@ -173,11 +180,7 @@ async fn a_fact_waiting_behind_a_slow_one_of_its_aggregate_is_not_delivered_twic
         },
     );
 
-    eventually("the second fact is handled", || {
-        let second_handled = second_handled.clone();
-        async move { (second_handled.load(Ordering::SeqCst) > 0).then_some(()) }
-    })
-    .await;
+    until_handled("the second fact is handled", &second_handled, |n| n > 0).await;
     // Long enough for a second delivery of the waiting fact to have been handled too.
     tokio::time::sleep(Duration::from_secs(3)).await;
     background.stop().await;

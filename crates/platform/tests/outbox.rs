@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::message::StreamMessage;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use contracts::Envelope;
@@ -43,6 +44,13 @@ fn db() -> Sqlite {
     Sqlite::open_in_memory(&[SQLITE_DDL]).unwrap()
 }
 
+/// A broker and an empty SQLite outbox: the database to write to and the store a relay reads.
+async fn broker_and_outbox() -> (Broker, Sqlite, Arc<SqliteOutbox>) {
+    let db = db();
+    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    (broker().await, db, store)
+}
+
 fn message(n: u32) -> OutboxMessage {
     let envelope = Envelope::new(
         CATALOG_EVENT_PUBLISHED,
@@ -79,6 +87,12 @@ async fn write_all(db: &Sqlite, msgs: &[OutboxMessage]) {
 async fn stream_count(js: &jetstream::Context) -> u64 {
     let mut stream = js.get_stream(streams::CATALOG).await.unwrap();
     stream.info().await.unwrap().state.messages
+}
+
+/// The message at `seq` (counted from 1) in the CATALOG stream.
+async fn stored_at(js: &jetstream::Context, seq: u64) -> StreamMessage {
+    let stream = js.get_stream(streams::CATALOG).await.unwrap();
+    stream.get_raw_message(seq).await.unwrap()
 }
 
 /// Waits until the stream holds `n` messages (or fails after 10 s).
@@ -127,9 +141,7 @@ fn polling(store: Arc<dyn OutboxStore>, client: &async_nats::Client) -> Relay {
 
 #[tokio::test]
 async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     let wake = Arc::new(Notify::new());
     // A long poll proves the wake-up, not the poll, delivers it.
     let relay = Relay::new("test", store.clone(), broker.client.clone(), wake.clone())
@@ -142,8 +154,7 @@ async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id
 
     wait_for_count(&broker.js, 1).await;
     wait_until_nothing_pending(store.as_ref()).await;
-    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
-    let stored = stream.get_raw_message(1).await.unwrap();
+    let stored = stored_at(&broker.js, 1).await;
     assert_eq!(stored.subject.as_str(), CATALOG_EVENT_PUBLISHED);
     assert_eq!(stored.payload.as_ref(), msg.payload.as_slice());
     assert_eq!(
@@ -168,18 +179,15 @@ async fn a_message_written_to_the_outbox_reaches_the_stream_once_with_its_msg_id
 
 #[tokio::test]
 async fn messages_are_published_in_the_order_they_were_written() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     let msgs: Vec<_> = (0..5).map(message).collect();
     for m in &msgs {
         write(&db, m).await;
     }
     let relay = polling(store, &broker.client).batch_size(2).spawn();
     wait_for_count(&broker.js, 5).await;
-    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
     for (seq, m) in (1..).zip(&msgs) {
-        let stored = stream.get_raw_message(seq).await.unwrap();
+        let stored = stored_at(&broker.js, seq).await;
         assert_eq!(
             stored.payload.as_ref(),
             m.payload.as_slice(),
@@ -191,9 +199,7 @@ async fn messages_are_published_in_the_order_they_were_written() {
 
 #[tokio::test]
 async fn a_message_written_while_no_relay_runs_is_delivered_once_by_the_next_relay() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     let wake = Arc::new(Notify::new());
     let first = fast(Relay::new(
         "test",
@@ -350,9 +356,7 @@ fn about(aggregate: &str, subject: &str, n: u32) -> OutboxMessage {
 
 #[tokio::test]
 async fn a_large_backlog_reaches_the_stream_once_in_order_per_aggregate() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     // Three aggregates interleaved, more than one batch of them.
     let msgs: Vec<_> = (0..1200)
         .map(|n| about(&format!("agg-{}", n % 3), CATALOG_EVENT_PUBLISHED, n))
@@ -381,9 +385,7 @@ async fn a_large_backlog_reaches_the_stream_once_in_order_per_aggregate() {
 
 #[tokio::test]
 async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     // No stream takes `nowhere.*`: every publish of the first message fails.
     let stuck = about("order-1", "nowhere.created", 0);
     let after_stuck = about("order-1", CATALOG_EVENT_PUBLISHED, 1);
@@ -397,8 +399,7 @@ async fn a_failed_publish_holds_back_the_later_messages_of_its_aggregate_only() 
     // Several retries later, order-1's second message still waits behind its first.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(stream_count(&broker.js).await, 1);
-    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
-    let stored = stream.get_raw_message(1).await.unwrap();
+    let stored = stored_at(&broker.js, 1).await;
     assert_eq!(stored.payload.as_ref(), other.payload.as_slice());
     assert_eq!(store.pending(10).await.unwrap(), vec![stuck, after_stuck]);
     relay.stop().await;
@@ -429,9 +430,7 @@ fn ids_of(msgs: &[OutboxMessage]) -> Vec<String> {
 
 #[tokio::test]
 async fn a_burst_leaves_as_atomic_batches_and_reaches_the_stream_once_each_in_order() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     // More than one atomic batch (at most 1,000 messages) and more than one relay batch.
     let msgs = burst(2500);
     write_all(&db, &msgs).await;
@@ -441,8 +440,7 @@ async fn a_burst_leaves_as_atomic_batches_and_reaches_the_stream_once_each_in_or
     wait_until_nothing_pending(store.as_ref()).await;
 
     assert_eq!(stored_ids(&broker.js).await, ids_of(&msgs));
-    let stream = broker.js.get_stream(streams::CATALOG).await.unwrap();
-    let stored = stream.get_raw_message(1).await.unwrap();
+    let stored = stored_at(&broker.js, 1).await;
     assert!(
         stored.headers.get("Nats-Batch-Id").is_some(),
         "the messages did not leave as an atomic batch"
@@ -452,9 +450,7 @@ async fn a_burst_leaves_as_atomic_batches_and_reaches_the_stream_once_each_in_or
 
 #[tokio::test]
 async fn a_batch_holding_a_message_the_stream_already_has_is_published_one_at_a_time() {
-    let broker = broker().await;
-    let db = db();
-    let store = Arc::new(SqliteOutbox::new(db.clone()));
+    let (broker, db, store) = broker_and_outbox().await;
     let msgs = burst(5);
     // The second message reached the stream once already, and the process died before marking it.
     let ack = broker

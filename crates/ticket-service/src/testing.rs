@@ -6,9 +6,11 @@ use std::time::Duration;
 use platform::background::Background;
 use platform::config::BaseConfig;
 use platform::testing::{NatsServer, TestServer};
+use uuid::Uuid;
 
 use crate::app::App;
 use crate::config::TicketConfig;
+use crate::order::OrderDetails;
 use crate::store::{SqliteStore, TicketStore};
 
 pub fn config(nats: &NatsServer, auth_url: &str, event_url: &str) -> TicketConfig {
@@ -68,6 +70,15 @@ impl TicketHarness {
             b.stop().await;
         }
     }
+}
+
+/// The order as `store` holds it, with its payment attempts and tickets; it must exist.
+pub async fn order_details(store: &Arc<dyn TicketStore>, order_id: Uuid) -> OrderDetails {
+    store
+        .order(order_id)
+        .await
+        .expect("the store answers")
+        .expect("the order is stored")
 }
 
 /// The tickets issued to an order, as the order's JSON answer lists them.

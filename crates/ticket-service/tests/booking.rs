@@ -4,8 +4,10 @@ mod support;
 
 use chrono::Utc;
 use platform::testing::{TestClient, wait_for_events, wait_for_facts};
-use serde_json::json;
+use serde::Serialize;
+use serde_json::{Value, json};
 use support::{World, book, cancel, id};
+use uuid::Uuid;
 
 #[tokio::test]
 async fn a_booking_holds_seats_prices_from_the_catalogue_and_publishes_orders_created() {
@@ -101,7 +103,7 @@ async fn the_same_idempotency_key_books_once_and_replays_the_first_answer() {
     let event = world.event(&[("GA", 500, 10)]);
     let buyer = world.buyer().await;
     let body = json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 2}]});
-    let send = |b: serde_json::Value| {
+    let send = |b: Value| {
         let buyer = buyer.clone();
         async move {
             buyer
@@ -162,9 +164,8 @@ async fn a_malformed_idempotency_key_is_refused_as_every_service_refuses_it_and_
 #[tokio::test]
 async fn the_owner_cancels_a_pending_order_and_its_seats_come_back_once() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 500, 10)]);
-    let buyer = world.buyer().await;
-    let order_id = id(&book(&buyer, event, &[("GA", 4)]).await.json());
+    let (event, buyer, order) = world.pending_order(&[("GA", 500, 10)], &[("GA", 4)]).await;
+    let order_id = id(&order);
 
     let stranger = world.buyer().await;
     assert_eq!(
@@ -215,6 +216,11 @@ async fn my_orders_lists_the_callers_orders_newest_first_with_the_event() {
     assert!(list["orders"][0]["event"]["dateTime"].is_string());
 }
 
+/// A booking body of one line: `quantity` seats of `ticket_type` at `event`.
+fn one_line(event: impl Serialize, ticket_type: &str, quantity: impl Serialize) -> Value {
+    json!({"eventId": event, "tickets": [{"ticketType": ticket_type, "quantity": quantity}]})
+}
+
 #[tokio::test]
 async fn every_bad_booking_gets_its_status_and_code() {
     let world = World::start().await;
@@ -240,87 +246,39 @@ async fn every_bad_booking_gets_its_status_and_code() {
     let res = book(&anonymous, event, &[("GA", 1)]).await;
     assert_eq!((res.status, res.code().as_str()), (401, "unauthorized"));
 
-    let cases: Vec<(serde_json::Value, u16, &str, Option<&str>)> = vec![
+    let refused = |status, code| (status, code, None);
+    let invalid = |field| (422, "validation_failed", Some(field));
+    let cases = [
         (
-            json!({"eventId": uuid::Uuid::new_v4(), "tickets": [{"ticketType": "GA", "quantity": 1}]}),
-            404,
-            "event_not_found",
-            None,
+            one_line(Uuid::new_v4(), "GA", 1),
+            refused(404, "event_not_found"),
+        ),
+        (one_line(draft, "GA", 1), refused(404, "event_not_found")),
+        (one_line(past, "GA", 1), refused(409, "event_not_bookable")),
+        (
+            one_line(cancelled, "GA", 1),
+            refused(409, "event_not_bookable"),
         ),
         (
-            json!({"eventId": draft, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
-            404,
-            "event_not_found",
-            None,
+            one_line(event, "Balcony", 1),
+            invalid("tickets[0].ticketType"),
         ),
-        (
-            json!({"eventId": past, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
-            409,
-            "event_not_bookable",
-            None,
-        ),
-        (
-            json!({"eventId": cancelled, "tickets": [{"ticketType": "GA", "quantity": 1}]}),
-            409,
-            "event_not_bookable",
-            None,
-        ),
-        (
-            json!({"eventId": event, "tickets": [{"ticketType": "Balcony", "quantity": 1}]}),
-            422,
-            "validation_failed",
-            Some("tickets[0].ticketType"),
-        ),
-        (
-            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 0}]}),
-            422,
-            "validation_failed",
-            Some("tickets[0].quantity"),
-        ),
-        (
-            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 11}]}),
-            422,
-            "validation_failed",
-            Some("tickets[0].quantity"),
-        ),
-        (
-            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": -2}]}),
-            422,
-            "validation_failed",
-            Some("tickets[0].quantity"),
-        ),
-        (
-            json!({"eventId": event, "tickets": []}),
-            422,
-            "validation_failed",
-            Some("tickets"),
-        ),
+        (one_line(event, "GA", 0), invalid("tickets[0].quantity")),
+        (one_line(event, "GA", 11), invalid("tickets[0].quantity")),
+        (one_line(event, "GA", -2), invalid("tickets[0].quantity")),
+        (json!({"eventId": event, "tickets": []}), invalid("tickets")),
         (
             json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 6}, {"ticketType": "ga", "quantity": 5}]}),
-            422,
-            "validation_failed",
-            Some("tickets[1].ticketType"),
+            invalid("tickets[1].ticketType"),
         ),
-        (
-            json!({"eventId": "not-a-uuid", "tickets": [{"ticketType": "GA", "quantity": 1}]}),
-            422,
-            "validation_failed",
-            Some("eventId"),
-        ),
+        (one_line("not-a-uuid", "GA", 1), invalid("eventId")),
         (
             json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": 1}], "customerInfo": {"email": "nope"}}),
-            422,
-            "validation_failed",
-            Some("customerInfo.email"),
+            invalid("customerInfo.email"),
         ),
-        (
-            json!({"eventId": event, "tickets": [{"ticketType": "GA", "quantity": "two"}]}),
-            422,
-            "invalid_body",
-            None,
-        ),
+        (one_line(event, "GA", "two"), refused(422, "invalid_body")),
     ];
-    for (body, status, code, field) in cases {
+    for (body, (status, code, field)) in cases {
         let res = buyer.post("/api/tickets/book", &body).await;
         assert_eq!(
             (res.status, res.code().as_str()),
@@ -350,7 +308,7 @@ async fn every_bad_booking_gets_its_status_and_code() {
 
     for path in [
         "/api/tickets/orders/not-an-id",
-        &format!("/api/tickets/orders/{}", uuid::Uuid::new_v4()),
+        &format!("/api/tickets/orders/{}", Uuid::new_v4()),
     ] {
         let res = buyer.get(path).await;
         assert_eq!(
@@ -373,9 +331,7 @@ async fn every_bad_booking_gets_its_status_and_code() {
 #[tokio::test]
 async fn customer_info_defaults_to_the_signed_in_user() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 500, 10)]);
-    let buyer = world.buyer().await;
-    let b = book(&buyer, event, &[("GA", 1)]).await.json();
+    let (_, _, b) = world.pending_order(&[("GA", 500, 10)], &[("GA", 1)]).await;
     assert_eq!(b["order"]["customerInfo"]["firstName"], "Bo");
     assert_eq!(b["order"]["customerInfo"]["lastName"], "Buyer");
     assert!(

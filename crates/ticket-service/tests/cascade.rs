@@ -19,7 +19,7 @@ use ticket_service::order::{AttemptStatus, Order, OrderLine, OrderStatus, Paymen
 use ticket_service::store::{
     BookResult, Booking, EventStatus, SqliteStore, TicketStore, Transition,
 };
-use ticket_service::testing::TicketHarness;
+use ticket_service::testing::{TicketHarness, order_details};
 use uuid::Uuid;
 
 const ORDERS: usize = 1_000;
@@ -103,7 +103,7 @@ async fn each_order_ended_once(world: &World, store: &Arc<dyn TicketStore>, orde
     let event = orders[0].event_id;
     assert_eq!(world.seats(event, "GA").await, (0, 0, u64::from(SEATS)));
     for o in orders {
-        let details = store.order(o.id).await.unwrap().unwrap();
+        let details = order_details(store, o.id).await;
         assert_eq!(details.order.status, OrderStatus::Cancelled);
         assert_eq!(
             details.order.cancel_reason,

@@ -80,9 +80,8 @@ async fn an_updated_event_adds_ticket_types_and_raises_capacity_but_never_lowers
 #[tokio::test]
 async fn a_cancelled_event_cancels_its_pending_orders_and_stops_sales() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1000, 10)]);
-    let buyer = world.buyer().await;
-    let a = id(&book(&buyer, event, &[("GA", 2)]).await.json());
+    let (event, buyer, first) = world.pending_order(&[("GA", 1000, 10)], &[("GA", 2)]).await;
+    let a = id(&first);
     let b = id(&book(&buyer, event, &[("GA", 3)]).await.json());
 
     let cancel = EventCancelled {

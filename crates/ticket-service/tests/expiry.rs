@@ -11,9 +11,7 @@ use ticket_service::expiry::expire_due;
 #[tokio::test]
 async fn an_unpaid_hold_expires_and_its_seats_are_released() {
     let world = World::start_with(short_hold, true).await;
-    let event = world.event(&[("GA", 1000, 5)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 3)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1000, 5)], &[("GA", 3)]).await;
     let id = order["orderId"].as_str().unwrap();
     assert_eq!(world.seats(event, "GA").await, (0, 3, 2));
 

@@ -11,9 +11,7 @@ use support::{World, book};
 #[tokio::test]
 async fn an_order_committed_while_no_relay_runs_reaches_the_stream_exactly_once_after_restart() {
     let mut world = World::start_with(|c| c, false).await;
-    let event = world.event(&[("GA", 1000, 5)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 1)]).await.json();
+    let (_, _, order) = world.pending_order(&[("GA", 1000, 5)], &[("GA", 1)]).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
         stream_events(&world.js, "ORDERS").await.is_empty(),

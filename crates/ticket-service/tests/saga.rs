@@ -7,15 +7,18 @@ use contracts::Envelope;
 use contracts::orders::CancelReason;
 use contracts::subjects;
 use platform::testing::{eventually, wait_for_events, wait_for_facts};
-use support::{World, book, cancel, completed, id, refunded};
-use ticket_service::testing::{issued_tickets, ticket_codes};
+use support::{World, cancel, completed, id, refunded};
+use ticket_service::testing::{issued_tickets, order_details, ticket_codes};
 
 #[tokio::test]
 async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_ticket_per_seat() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10), ("VIP", 5000, 5)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 2), ("VIP", 1)]).await.json();
+    let (event, buyer, order) = world
+        .pending_order(
+            &[("GA", 1500, 10), ("VIP", 5000, 5)],
+            &[("GA", 2), ("VIP", 1)],
+        )
+        .await;
     let payment = completed(&order);
     let payment_id = payment.payment_id;
     world
@@ -38,9 +41,7 @@ async fn a_completed_payment_confirms_the_order_sells_its_seats_and_issues_one_t
 #[tokio::test]
 async fn the_same_completed_payment_delivered_twice_confirms_once_with_one_set_of_tickets() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1500, 10)], &[("GA", 2)]).await;
     let payment = completed(&order);
     let envelope = Envelope::new(
         subjects::PAYMENTS_COMPLETED,
@@ -70,9 +71,7 @@ async fn the_same_completed_payment_delivered_twice_confirms_once_with_one_set_o
 #[tokio::test]
 async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 1)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1500, 10)], &[("GA", 1)]).await;
     world.decline(&order).await;
 
     let o = eventually("the decline to be recorded", || async {
@@ -94,9 +93,7 @@ async fn a_declined_payment_is_recorded_and_the_order_stays_pending_for_a_retry(
 #[tokio::test]
 async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 3)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1500, 10)], &[("GA", 3)]).await;
     for _ in 0..3 {
         world.decline(&order).await;
     }
@@ -113,9 +110,7 @@ async fn three_declined_payments_cancel_the_order_and_release_its_seats() {
 async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancelled_without_seats()
 {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1500, 10)], &[("GA", 2)]).await;
     let res = cancel(&buyer, &id(&order)).await;
     assert_eq!(res.status, 200);
 
@@ -148,9 +143,7 @@ async fn a_payment_that_completes_after_the_order_was_cancelled_leaves_it_cancel
 #[tokio::test]
 async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_once() {
     let world = World::start().await;
-    let event = world.event(&[("GA", 1500, 10)]);
-    let buyer = world.buyer().await;
-    let order = book(&buyer, event, &[("GA", 2)]).await.json();
+    let (event, buyer, order) = world.pending_order(&[("GA", 1500, 10)], &[("GA", 2)]).await;
     let payment = world.pay(&buyer, &order).await;
     let store = &world.tickets.store;
     store
@@ -169,7 +162,7 @@ async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_onc
     world.publish_envelope(&envelope, "refund-2").await;
     let o = world.order_becomes(&buyer, &id(&order), "refunded").await;
     assert_eq!(o["cancelReason"], "organizer_refund");
-    let stored = store.order(payment.order_id).await.unwrap().unwrap();
+    let stored = order_details(store, payment.order_id).await;
     assert_eq!(stored.tickets.len(), 2);
     assert!(stored.tickets.iter().all(|t| t.void));
     let refund = stored.order.refund.unwrap();
@@ -182,12 +175,7 @@ async fn the_refund_of_a_paid_order_cancelled_for_a_refund_marks_it_refunded_onc
     );
 
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    let attempts = store
-        .order(payment.order_id)
-        .await
-        .unwrap()
-        .unwrap()
-        .attempts;
+    let attempts = order_details(store, payment.order_id).await.attempts;
     assert_eq!(
         attempts
             .iter()

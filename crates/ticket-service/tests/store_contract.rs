@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use api_types::checkin::{CheckinCounter, CheckinResult, ScanDirection};
+use api_types::checkin::{CheckinCounter, CheckinResponse, CheckinResult, ScanDirection};
 use chrono::{DateTime, Duration, Utc};
 use contracts::subjects;
 use platform::money::{Currency, Money};
@@ -22,6 +22,7 @@ use ticket_service::store::{
     TicketCheckin, TicketStore, TicketTypeInfo,
 };
 use ticket_service::summary;
+use ticket_service::testing::order_details;
 use uuid::Uuid;
 
 #[path = "store_contract/waitlist.rs"]
@@ -150,6 +151,24 @@ async fn confirm(
     run(store, order_id, command, message, traceparent).await
 }
 
+/// The order a transition changed; any other outcome fails the test.
+fn applied(transition: Transition) -> Order {
+    match transition {
+        Transition::Applied(order) => order,
+        other => panic!("not applied: {other:?}"),
+    }
+}
+
+/// Cancels the order for `reason`, as the routes, the sweep and the cascade do.
+async fn cancel(
+    store: &Arc<dyn TicketStore>,
+    order_id: Uuid,
+    reason: CancelReason,
+    traceparent: Option<&str>,
+) -> Transition {
+    store.cancel(order_id, reason, traceparent).await.unwrap()
+}
+
 /// `payments.failed`; the order is cancelled at `max_failures`.
 fn declined(max_failures: u32) -> Command {
     Command::RecordFailure {
@@ -184,6 +203,12 @@ async fn booked(store: &Arc<dyn TicketStore>, order: &Order) {
         store.book(&booking(order)).await.unwrap(),
         BookResult::Booked
     );
+}
+
+/// Books `order`, which the store must refuse with `expected`, keeping nothing of it.
+async fn refused(store: &Arc<dyn TicketStore>, order: &Order, expected: BookResult) {
+    assert_eq!(store.book(&booking(order)).await.unwrap(), expected);
+    assert!(store.order(order.id).await.unwrap().is_none());
 }
 
 /// The store's answer to a new order of one `General` seat of `event`.
@@ -294,25 +319,20 @@ async fn booking_holds_seats_and_a_line_that_cannot_be_served_reserves_nothing(
         stock_of(&store, id).await,
         [stock("General", 10, 0, 2), stock("VIP", 5, 0, 1)]
     );
-    let details = store.order(a.id).await.unwrap().unwrap();
+    let details = order_details(&store, a.id).await;
     assert_eq!(details.order, a);
     assert!(details.attempts.is_empty());
     assert!(details.tickets.is_empty());
 
     // The first line could be served, the second not: neither is held.
     let b = order(id, &[("General", 3), ("VIP", 5)]);
-    assert_eq!(store.book(&booking(&b)).await.unwrap(), sold_out("VIP", 4));
+    refused(&store, &b, sold_out("VIP", 4)).await;
     let c = order(id, &[("General", 1), ("Balcony", 1)]);
-    assert_eq!(
-        store.book(&booking(&c)).await.unwrap(),
-        sold_out("Balcony", 0)
-    );
+    refused(&store, &c, sold_out("Balcony", 0)).await;
     assert_eq!(
         stock_of(&store, id).await,
         [stock("General", 10, 0, 2), stock("VIP", 5, 0, 1)]
     );
-    assert!(store.order(b.id).await.unwrap().is_none());
-    assert!(store.order(c.id).await.unwrap().is_none());
     assert_eq!(
         outbox_rows(&store).await,
         [row(subjects::ORDERS_CREATED, &a)]
@@ -324,13 +344,13 @@ async fn a_cancelled_event_takes_no_booking_and_reserves_nothing(store: Arc<dyn 
     let mut cancelled = event(id, 2, &[("General", 10)]);
     cancelled.status = EventStatus::Cancelled;
     assert!(store.apply_event(&cancelled).await.unwrap());
-    let o = order(id, &[("General", 2)]);
-    assert_eq!(
-        store.book(&booking(&o)).await.unwrap(),
-        BookResult::EventClosed
-    );
+    refused(
+        &store,
+        &order(id, &[("General", 2)]),
+        BookResult::EventClosed,
+    )
+    .await;
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
-    assert!(store.order(o.id).await.unwrap().is_none());
     assert!(
         outbox_rows(&store)
             .await
@@ -357,10 +377,7 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     let processed = Uuid::new_v4();
     confirm(&store, o.id, &attempt("completed"), processed, None).await;
     let code = store_codes(&store, o.id).await.remove(0);
-    let first = store
-        .check_in(&scan(id, &code, "n-purge", now(), "North"))
-        .await
-        .unwrap();
+    let first = checked_in(&store, scan(id, &code, "n-purge", now(), "North")).await;
     assert_eq!(first.result, CheckinResult::Ok);
 
     let long_ago = now() - Duration::days(1);
@@ -377,18 +394,14 @@ async fn old_bookkeeping_is_purged_and_recent_bookkeeping_kept(store: Arc<dyn Ti
     );
 
     // Recent: the nonce still replays its answer.
-    let replay = store
-        .check_in(&scan(id, &code, "n-purge", now(), "South"))
-        .await;
-    assert_eq!(replay.unwrap(), first);
+    let replay = checked_in(&store, scan(id, &code, "n-purge", now(), "South")).await;
+    assert_eq!(replay, first);
 
     let later = now() + Duration::seconds(5);
     assert_eq!(store.purge_bookkeeping(later, later).await.unwrap(), 3);
     // Forgotten: the same nonce is a new scan of a ticket inside.
-    let again = store
-        .check_in(&scan(id, &code, "n-purge", now(), "South"))
-        .await;
-    assert_eq!(again.unwrap().result, CheckinResult::AlreadyCheckedIn);
+    let again = checked_in(&store, scan(id, &code, "n-purge", now(), "South")).await;
+    assert_eq!(again.result, CheckinResult::AlreadyCheckedIn);
     assert!(
         store
             .idempotent_response(user, "k-purge")
@@ -452,12 +465,8 @@ async fn a_duplicate_booking_reference_is_taken_and_reserves_nothing(store: Arc<
     booked(&store, &a).await;
     let mut b = order(id, &[("General", 3)]);
     b.booking_reference = a.booking_reference.clone();
-    assert_eq!(
-        store.book(&booking(&b)).await.unwrap(),
-        BookResult::ReferenceTaken
-    );
+    refused(&store, &b, BookResult::ReferenceTaken).await;
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 2)]);
-    assert!(store.order(b.id).await.unwrap().is_none());
     assert_eq!(
         outbox_rows(&store).await,
         [row(subjects::ORDERS_CREATED, &a)]
@@ -691,10 +700,7 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
     booked(&store, &a).await;
     let paid = attempt("completed");
     let processed = Uuid::new_v4();
-    let Transition::Applied(confirmed) = confirm(&store, a.id, &paid, processed, Some(TP)).await
-    else {
-        panic!("not applied");
-    };
+    let confirmed = applied(confirm(&store, a.id, &paid, processed, Some(TP)).await);
     assert_eq!(confirmed.id, a.id);
     assert_eq!(confirmed.status, OrderStatus::Confirmed);
     assert_eq!(confirmed.payment_id, Some(paid.payment_id));
@@ -702,7 +708,7 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
         stock_of(&store, id).await,
         [stock("General", 10, 2, 0), stock("VIP", 5, 1, 0)]
     );
-    let details = store.order(a.id).await.unwrap().unwrap();
+    let details = order_details(&store, a.id).await;
     assert_eq!(details.order, confirmed);
     assert_eq!(details.attempts, std::slice::from_ref(&paid));
     assert_eq!(
@@ -729,7 +735,7 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
         panic!("not NotPending");
     };
     assert_eq!(still, confirmed);
-    let details = store.order(a.id).await.unwrap().unwrap();
+    let details = order_details(&store, a.id).await;
     assert_eq!(details.tickets.len(), 3);
     assert_eq!(details.attempts, [paid, late]);
     assert_eq!(
@@ -738,10 +744,7 @@ async fn confirming_sells_the_held_seats_and_issues_one_unique_ticket_per_seat_o
     );
     // A confirmed order cannot be cancelled.
     assert!(matches!(
-        store
-            .cancel(a.id, CancelReason::UserCancelled, None)
-            .await
-            .unwrap(),
+        cancel(&store, a.id, CancelReason::UserCancelled, None).await,
         Transition::NotPending(_)
     ));
     assert_eq!(
@@ -761,22 +764,13 @@ async fn cancelling_releases_held_seats_exactly_once(store: Arc<dyn TicketStore>
     let id = published(&store, &[("General", 10)]).await;
     let a = order(id, &[("General", 4)]);
     booked(&store, &a).await;
-    let Transition::Applied(cancelled) = store
-        .cancel(a.id, CancelReason::UserCancelled, Some(TP))
-        .await
-        .unwrap()
-    else {
-        panic!("not applied");
-    };
+    let cancelled = applied(cancel(&store, a.id, CancelReason::UserCancelled, Some(TP)).await);
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, Some(CancelReason::UserCancelled));
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
 
     assert_eq!(
-        store
-            .cancel(a.id, CancelReason::Expired, None)
-            .await
-            .unwrap(),
+        cancel(&store, a.id, CancelReason::Expired, None).await,
         Transition::NotPending(cancelled.clone())
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
@@ -786,12 +780,9 @@ async fn cancelling_releases_held_seats_exactly_once(store: Arc<dyn TicketStore>
         Transition::NotPending(cancelled)
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
-    assert!(store.order(a.id).await.unwrap().unwrap().tickets.is_empty());
+    assert!(order_details(&store, a.id).await.tickets.is_empty());
     assert_eq!(
-        store
-            .cancel(Uuid::new_v4(), CancelReason::UserCancelled, None)
-            .await
-            .unwrap(),
+        cancel(&store, Uuid::new_v4(), CancelReason::UserCancelled, None).await,
         Transition::NotFound
     );
     // The released seats are bookable again.
@@ -822,21 +813,19 @@ async fn payment_failures_are_counted_and_the_maximum_cancels_the_order(
     assert_eq!(fail(redelivered).await, Transition::Duplicate);
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 3)]);
 
-    let Transition::Applied(cancelled) = fail(Uuid::new_v4()).await else {
-        panic!("not cancelled");
-    };
+    let cancelled = applied(fail(Uuid::new_v4()).await);
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, Some(CancelReason::PaymentFailed));
     assert_eq!(cancelled.failed_payments, 3);
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
-    assert_eq!(store.order(a.id).await.unwrap().unwrap().order, cancelled);
+    assert_eq!(order_details(&store, a.id).await.order, cancelled);
 
     assert_eq!(
         fail(Uuid::new_v4()).await,
         Transition::NotPending(cancelled.clone())
     );
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
-    assert_eq!(store.order(a.id).await.unwrap().unwrap().attempts.len(), 4);
+    assert_eq!(order_details(&store, a.id).await.attempts.len(), 4);
     assert_eq!(
         run(&store, Uuid::new_v4(), declined(3), Uuid::new_v4(), None).await,
         Transition::NotFound
@@ -853,7 +842,7 @@ async fn payment_failures_are_counted_and_the_maximum_cancels_the_order(
         run(&store, a.id, command, refund, None).await,
         Transition::Duplicate
     );
-    assert_eq!(store.order(a.id).await.unwrap().unwrap().attempts.len(), 5);
+    assert_eq!(order_details(&store, a.id).await.attempts.len(), 5);
 }
 
 async fn due_for_expiry_lists_only_pending_orders_past_their_hold(store: Arc<dyn TicketStore>) {
@@ -869,10 +858,7 @@ async fn due_for_expiry_lists_only_pending_orders_past_their_hold(store: Arc<dyn
     for o in [&b, &a, &later, &exactly_now, &cancelled, &confirmed] {
         booked(&store, o).await;
     }
-    store
-        .cancel(cancelled.id, CancelReason::UserCancelled, None)
-        .await
-        .unwrap();
+    cancel(&store, cancelled.id, CancelReason::UserCancelled, None).await;
     confirm(
         &store,
         confirmed.id,
@@ -912,10 +898,7 @@ async fn orders_to_cascade_lists_the_open_orders_of_cancelled_events_only(
     for o in [&a, &b, &c, &d, &x] {
         booked(&store, o).await;
     }
-    store
-        .cancel(c.id, CancelReason::Expired, None)
-        .await
-        .unwrap();
+    cancel(&store, c.id, CancelReason::Expired, None).await;
     confirm(&store, d.id, &attempt("completed"), Uuid::new_v4(), None).await;
     assert!(store.orders_to_cascade(10).await.unwrap().is_empty());
 
@@ -937,7 +920,7 @@ async fn orders_to_cascade_lists_the_open_orders_of_cancelled_events_only(
         .unwrap();
     assert!(store.orders_to_cascade(10).await.unwrap().is_empty());
     assert_eq!(
-        store.order(x.id).await.unwrap().unwrap().order.status,
+        order_details(&store, x.id).await.order.status,
         OrderStatus::Pending
     );
 }
@@ -951,14 +934,7 @@ async fn a_batch_ends_each_order_as_it_stands_in_one_unit(store: Arc<dyn TicketS
         booked(&store, o).await;
     }
     confirm(&store, paid.id, &attempt("completed"), Uuid::new_v4(), None).await;
-    let ended = match store
-        .cancel(ended.id, CancelReason::UserCancelled, None)
-        .await
-        .unwrap()
-    {
-        Transition::Applied(o) => o,
-        other => panic!("not cancelled: {other:?}"),
-    };
+    let ended = applied(cancel(&store, ended.id, CancelReason::UserCancelled, None).await);
     cancel_event(&store, id).await;
     let before = outbox_rows(&store).await;
 
@@ -995,11 +971,8 @@ async fn a_batch_ends_each_order_as_it_stands_in_one_unit(store: Arc<dyn TicketS
         [stock("General", 10, 0, 0), stock("VIP", 5, 0, 0)]
     );
     assert!(
-        store
-            .order(paid.id)
+        order_details(&store, paid.id)
             .await
-            .unwrap()
-            .unwrap()
             .tickets
             .iter()
             .all(|t| t.void)
@@ -1029,10 +1002,7 @@ async fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_
     booked(&store, &a).await;
     // A refund of an unpaid order is refused and changes nothing.
     assert!(matches!(
-        store
-            .cancel(a.id, CancelReason::OrganizerRefund, None)
-            .await
-            .unwrap(),
+        cancel(&store, a.id, CancelReason::OrganizerRefund, None).await,
         Transition::NotConfirmed(o) if o.status == OrderStatus::Pending
     ));
     assert_eq!(
@@ -1040,19 +1010,10 @@ async fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_
         [stock("General", 10, 0, 2), stock("VIP", 5, 0, 1)]
     );
     let paid = attempt("completed");
-    let Transition::Applied(confirmed) = confirm(&store, a.id, &paid, Uuid::new_v4(), None).await
-    else {
-        panic!("not confirmed");
-    };
+    let confirmed = applied(confirm(&store, a.id, &paid, Uuid::new_v4(), None).await);
     assert!(confirmed.paid_at.is_some());
 
-    let Transition::Applied(cancelled) = store
-        .cancel(a.id, CancelReason::OrganizerRefund, Some(TP))
-        .await
-        .unwrap()
-    else {
-        panic!("not cancelled");
-    };
+    let cancelled = applied(cancel(&store, a.id, CancelReason::OrganizerRefund, Some(TP)).await);
     assert_eq!(cancelled.status, OrderStatus::Cancelled);
     assert_eq!(cancelled.cancel_reason, Some(CancelReason::OrganizerRefund));
     assert_eq!(cancelled.paid_at, confirmed.paid_at);
@@ -1061,7 +1022,7 @@ async fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_
         stock_of(&store, id).await,
         [stock("General", 10, 0, 0), stock("VIP", 5, 0, 0)]
     );
-    let details = store.order(a.id).await.unwrap().unwrap();
+    let details = order_details(&store, a.id).await;
     assert_eq!(details.order, cancelled);
     assert_eq!(details.tickets.len(), 3);
     assert!(details.tickets.iter().all(|t| t.void));
@@ -1072,7 +1033,7 @@ async fn cancelling_a_paid_order_for_a_refund_releases_its_sold_seats_and_voids_
         CancelReason::BuyerRefund,
         CancelReason::EventCancelled,
     ] {
-        let t = store.cancel(a.id, reason, None).await.unwrap();
+        let t = cancel(&store, a.id, reason, None).await;
         assert!(
             matches!(&t, Transition::NotConfirmed(o) | Transition::NotPending(o) if *o == cancelled),
             "{t:?}"
@@ -1120,17 +1081,11 @@ async fn the_refund_of_the_confirming_payment_marks_the_order_refunded_once(
         run(&store, a.id, refund_of(&paid, 5_000), early, None).await,
         Transition::Recorded(o) if o.status == OrderStatus::Confirmed
     ));
-    store
-        .cancel(a.id, CancelReason::EventCancelled, None)
-        .await
-        .unwrap();
+    cancel(&store, a.id, CancelReason::EventCancelled, None).await;
 
     let message = Uuid::new_v4();
     let command = refund_of(&paid, 5_000);
-    let Transition::Applied(refunded) = run(&store, a.id, command.clone(), message, Some(TP)).await
-    else {
-        panic!("not refunded");
-    };
+    let refunded = applied(run(&store, a.id, command.clone(), message, Some(TP)).await);
     let Command::RecordRefund { attempt: back, .. } = &command else {
         unreachable!()
     };
@@ -1143,7 +1098,7 @@ async fn the_refund_of_the_confirming_payment_marks_the_order_refunded_once(
             reason: CancelReason::EventCancelled,
         })
     );
-    let details = store.order(a.id).await.unwrap().unwrap();
+    let details = order_details(&store, a.id).await;
     assert_eq!(details.order, refunded);
     assert!(details.tickets.iter().all(|t| t.void));
     assert_eq!(
@@ -1163,7 +1118,7 @@ async fn the_refund_of_the_confirming_payment_marks_the_order_refunded_once(
         run(&store, a.id, command, Uuid::new_v4(), None).await,
         Transition::Recorded(refunded.clone())
     );
-    assert_eq!(store.order(a.id).await.unwrap().unwrap().order, refunded);
+    assert_eq!(order_details(&store, a.id).await.order, refunded);
     assert_eq!(stock_of(&store, id).await, [stock("General", 10, 0, 0)]);
 }
 
@@ -1313,10 +1268,7 @@ async fn an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_liste
     for o in [&first, &second] {
         confirm(&store, o.id, &attempt("completed"), Uuid::new_v4(), None).await;
     }
-    store
-        .cancel(first.id, CancelReason::BuyerRefund, None)
-        .await
-        .unwrap();
+    cancel(&store, first.id, CancelReason::BuyerRefund, None).await;
 
     let tickets = store.tickets_of_event(id).await.unwrap();
     let first_codes = store_codes(&store, first.id).await;
@@ -1367,11 +1319,8 @@ async fn an_events_tickets_carry_their_holder_and_order_and_void_ones_stay_liste
 }
 
 async fn store_codes(store: &Arc<dyn TicketStore>, order_id: Uuid) -> Vec<String> {
-    store
-        .order(order_id)
+    order_details(store, order_id)
         .await
-        .unwrap()
-        .unwrap()
         .tickets
         .into_iter()
         .map(|t| t.code)
@@ -1391,10 +1340,7 @@ async fn an_events_sales_are_every_order_as_the_summary_counts_it(store: Arc<dyn
     let paid = attempt("completed");
     confirm(&store, kept.id, &attempt("completed"), Uuid::new_v4(), None).await;
     confirm(&store, refunded.id, &paid, Uuid::new_v4(), None).await;
-    store
-        .cancel(refunded.id, CancelReason::BuyerRefund, None)
-        .await
-        .unwrap();
+    cancel(&store, refunded.id, CancelReason::BuyerRefund, None).await;
     run(
         &store,
         refunded.id,
@@ -1403,15 +1349,12 @@ async fn an_events_sales_are_every_order_as_the_summary_counts_it(store: Arc<dyn
         None,
     )
     .await;
-    store
-        .cancel(expired.id, CancelReason::Expired, None)
-        .await
-        .unwrap();
+    cancel(&store, expired.id, CancelReason::Expired, None).await;
 
     let mut sales = store.sales_of_event(id).await.unwrap();
     let mut expected = Vec::new();
     for o in [&pending, &kept, &refunded, &expired] {
-        let stored = store.order(o.id).await.unwrap().unwrap().order;
+        let stored = order_details(&store, o.id).await.order;
         expected.push(Sale {
             status: stored.status,
             total: stored.total_amount,
@@ -1544,7 +1487,7 @@ async fn the_cascade_racing_payments_and_buyers_ends_each_order_exactly_once(
             .filter(|(id, status)| *id == o.id && *status == OrderStatus::Cancelled)
             .count();
         assert_eq!(ends, 1, "order {} ended {ends} times", o.id);
-        let details = store.order(o.id).await.unwrap().unwrap();
+        let details = order_details(&store, o.id).await;
         assert_eq!(details.order.status, OrderStatus::Cancelled);
         let reason = details.order.cancel_reason.unwrap();
         assert!(
@@ -1600,14 +1543,8 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
 
     let b = order(id, &[("General", 2)]);
     booked(&store, &b).await;
-    store
-        .cancel(b.id, CancelReason::UserCancelled, None)
-        .await
-        .unwrap();
-    store
-        .cancel(b.id, CancelReason::Expired, None)
-        .await
-        .unwrap();
+    cancel(&store, b.id, CancelReason::UserCancelled, None).await;
+    cancel(&store, b.id, CancelReason::Expired, None).await;
     expected.push(row(subjects::ORDERS_CREATED, &b));
     expected.push(row(subjects::ORDERS_CANCELLED, &b));
     assert_eq!(outbox_rows(&store).await, sorted(expected.clone()));
@@ -1620,10 +1557,7 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
     ));
     let mut taken = order(id, &[("General", 1)]);
     taken.booking_reference = a.booking_reference.clone();
-    assert_eq!(
-        store.book(&booking(&taken)).await.unwrap(),
-        BookResult::ReferenceTaken
-    );
+    refused(&store, &taken, BookResult::ReferenceTaken).await;
     assert_eq!(outbox_rows(&store).await, sorted(expected.clone()));
 
     // Declines publish only the cancellation they end in.
@@ -1640,10 +1574,7 @@ async fn every_state_change_leaves_exactly_one_matching_outbox_row(store: Arc<dy
     let d = order(id, &[("General", 1)]);
     booked(&store, &d).await;
     for order_id in store.due_for_expiry(d.expires_at, 10).await.unwrap() {
-        store
-            .cancel(order_id, CancelReason::Expired, None)
-            .await
-            .unwrap();
+        cancel(&store, order_id, CancelReason::Expired, None).await;
     }
     expected.push(row(subjects::ORDERS_CREATED, &d));
     expected.push(row(subjects::ORDERS_CANCELLED, &d));
@@ -1663,6 +1594,11 @@ fn scan(event_id: Uuid, code: &str, nonce: &str, at: DateTime<Utc>, gate: &str) 
         scanned_by: ORGANIZER,
         traceparent: Some(TP.into()),
     }
+}
+
+/// The store's answer to `scan`.
+async fn checked_in(store: &Arc<dyn TicketStore>, scan: Scan) -> CheckinResponse {
+    store.check_in(&scan).await.unwrap()
 }
 
 /// A published event with one paid order of `seats` General tickets; the event and the codes.
@@ -1740,10 +1676,7 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
 ) {
     let (id, o, codes) = paid_tickets(&store, 2).await;
     let t0 = now();
-    let first = store
-        .check_in(&scan(id, &codes[0], "n1", t0, "North"))
-        .await
-        .unwrap();
+    let first = checked_in(&store, scan(id, &codes[0], "n1", t0, "North")).await;
     assert_eq!(first.result, CheckinResult::Ok);
     assert_eq!(first.code.as_deref(), Some(codes[0].as_str()));
     assert_eq!(first.holder_name, Some(o.customer.full_name()));
@@ -1755,27 +1688,17 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
         }
     );
     // The same nonce again: the first answer, not a second look.
-    let replay = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n1",
-            t0 + Duration::seconds(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let replay = checked_in(
+        &store,
+        scan(id, &codes[0], "n1", t0 + Duration::seconds(5), "South"),
+    )
+    .await;
     assert_eq!(replay, first);
-    let again = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n2",
-            t0 + Duration::seconds(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let again = checked_in(
+        &store,
+        scan(id, &codes[0], "n2", t0 + Duration::seconds(5), "South"),
+    )
+    .await;
     assert_eq!(again.result, CheckinResult::AlreadyCheckedIn);
     let first_check_in = again.first_check_in.unwrap();
     assert_eq!(
@@ -1786,28 +1709,17 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
     // Out and back in: one more `ok` each, no new check-in counted.
     let mut out = scan(id, &codes[0], "n3", t0 + Duration::seconds(60), "North");
     out.direction = ScanDirection::Exit;
-    assert_eq!(
-        store.check_in(&out).await.unwrap().result,
-        CheckinResult::Ok
-    );
-    let back = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "n4",
-            t0 + Duration::seconds(90),
-            "North",
-        ))
-        .await
-        .unwrap();
+    assert_eq!(checked_in(&store, out).await.result, CheckinResult::Ok);
+    let back = checked_in(
+        &store,
+        scan(id, &codes[0], "n4", t0 + Duration::seconds(90), "North"),
+    )
+    .await;
     assert_eq!(back.result, CheckinResult::Ok);
     assert_eq!(back.counter.checked_in, 1);
 
     // Unknown codes and answers decided before looking are stored with their nonce too.
-    let unknown = store
-        .check_in(&scan(id, "NOPE-NOPE", "n5", t0, "North"))
-        .await
-        .unwrap();
+    let unknown = checked_in(&store, scan(id, "NOPE-NOPE", "n5", t0, "North")).await;
     assert_eq!(
         (unknown.result, unknown.code),
         (CheckinResult::Invalid, None)
@@ -1815,14 +1727,11 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
     let mut forged = scan(id, &codes[1], "n6", t0, "North");
     forged.target = ScanTarget::Refused(CheckinResult::Invalid);
     assert_eq!(
-        store.check_in(&forged).await.unwrap().result,
+        checked_in(&store, forged).await.result,
         CheckinResult::Invalid
     );
     // A ticket of this event scanned at another event's door.
-    let elsewhere = store
-        .check_in(&scan(Uuid::new_v4(), &codes[1], "n7", t0, "North"))
-        .await
-        .unwrap();
+    let elsewhere = checked_in(&store, scan(Uuid::new_v4(), &codes[1], "n7", t0, "North")).await;
     assert_eq!(elsewhere.result, CheckinResult::WrongEvent);
 
     let tickets = store.tickets_of_event(id).await.unwrap();
@@ -1848,14 +1757,8 @@ async fn a_scan_admits_a_paid_ticket_once_and_its_nonce_replays_the_first_answer
     assert!(rows.contains(&(subjects::TICKETS_CHECKED_IN.to_string(), id.to_string())));
 
     // A refunded order's tickets admit no one, checked in before or not.
-    store
-        .cancel(o.id, CancelReason::BuyerRefund, None)
-        .await
-        .unwrap();
-    let refused = store
-        .check_in(&scan(id, &codes[1], "n8", t0, "North"))
-        .await
-        .unwrap();
+    cancel(&store, o.id, CancelReason::BuyerRefund, None).await;
+    let refused = checked_in(&store, scan(id, &codes[1], "n8", t0, "North")).await;
     assert_eq!(refused.result, CheckinResult::Cancelled);
     assert_eq!(refused.counter.sold, 0);
 }
@@ -1894,35 +1797,22 @@ async fn scanners_racing_on_one_ticket_admit_it_exactly_once(store: Arc<dyn Tick
 async fn an_earlier_scan_uploaded_later_becomes_the_recorded_check_in(store: Arc<dyn TicketStore>) {
     let (id, _, codes) = paid_tickets(&store, 1).await;
     let t = now() - Duration::minutes(30);
-    let later = store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "south-1",
-            t + Duration::minutes(5),
-            "South",
-        ))
-        .await
-        .unwrap();
+    let later = checked_in(
+        &store,
+        scan(id, &codes[0], "south-1", t + Duration::minutes(5), "South"),
+    )
+    .await;
     assert_eq!(later.result, CheckinResult::Ok);
-    let earlier = store
-        .check_in(&scan(id, &codes[0], "north-1", t, "North"))
-        .await
-        .unwrap();
+    let earlier = checked_in(&store, scan(id, &codes[0], "north-1", t, "North")).await;
     assert_eq!(earlier.result, CheckinResult::AlreadyCheckedIn);
     let first = earlier.first_check_in.unwrap();
     assert_eq!((first.at, first.gate.as_deref()), (t, Some("North")));
     // A still later scan leaves the earliest in place.
-    store
-        .check_in(&scan(
-            id,
-            &codes[0],
-            "west-1",
-            t + Duration::minutes(9),
-            "West",
-        ))
-        .await
-        .unwrap();
+    checked_in(
+        &store,
+        scan(id, &codes[0], "west-1", t + Duration::minutes(9), "West"),
+    )
+    .await;
     let recorded = store.tickets_of_event(id).await.unwrap()[0]
         .check_in
         .clone()

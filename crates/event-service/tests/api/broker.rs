@@ -9,7 +9,7 @@ use contracts::subjects::{
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-use crate::support::{Stack, catalog_messages, create, event_body, post_empty};
+use crate::support::{Stack, catalog_messages, create, event_body, event_path, post_action};
 
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
@@ -40,8 +40,7 @@ fn traceparent(msg: &StreamMessage) -> String {
 
 #[tokio::test]
 async fn a_published_event_is_on_the_stream_once_with_its_msg_id_and_trace() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let res = client
         .request(reqwest::Method::POST, "/api/events", |r| {
             r.header("traceparent", format!("00-{TRACE_ID}-00f067aa0ba902b7-01"))
@@ -80,25 +79,16 @@ async fn a_published_event_is_on_the_stream_once_with_its_msg_id_and_trace() {
 
 #[tokio::test]
 async fn a_draft_is_announced_only_when_it_is_published() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let draft = create(&client, json!({"status": "draft"})).await;
-    let id = draft["id"].as_str().unwrap();
+    let path = event_path(&draft);
     client
-        .patch(
-            &format!("/api/events/{id}"),
-            &json!({"title": "Still a draft"}),
-        )
+        .patch(&path, &json!({"title": "Still a draft"}))
         .await;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     catalog_messages(&stack.js, 0).await;
 
-    assert_eq!(
-        post_empty(&client, &format!("/api/events/{id}/publish"))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(post_action(&client, &path, "publish").await.status, 200);
     let msgs = catalog_messages(&stack.js, 1).await;
     let envelope: Envelope<EventPublished> = open(&msgs[0], CATALOG_EVENT_PUBLISHED);
     assert_eq!(envelope.data.details.title, "Still a draft");
@@ -107,13 +97,12 @@ async fn a_draft_is_announced_only_when_it_is_published() {
 
 #[tokio::test]
 async fn updates_and_cancellation_follow_in_order_with_growing_versions() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Pia", "Publisher").await;
+    let (stack, client) = Stack::with_user("Pia", "Publisher").await;
     let event = create(&client, json!({})).await;
-    let id = event["id"].as_str().unwrap();
+    let path = event_path(&event);
     let res = client
         .patch(
-            &format!("/api/events/{id}"),
+            &path,
             &json!({"ticketTypes": [
                 {"name": "General", "price": 25.5, "quantity": 400},
                 {"name": "VIP", "price": 99.99, "quantity": 50}
@@ -121,12 +110,7 @@ async fn updates_and_cancellation_follow_in_order_with_growing_versions() {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(
-        post_empty(&client, &format!("/api/events/{id}/cancel"))
-            .await
-            .status,
-        200
-    );
+    assert_eq!(post_action(&client, &path, "cancel").await.status, 200);
 
     let msgs = catalog_messages(&stack.js, 3).await;
     let published: Envelope<EventPublished> = open(&msgs[0], CATALOG_EVENT_PUBLISHED);
@@ -142,7 +126,7 @@ async fn updates_and_cancellation_follow_in_order_with_growing_versions() {
     );
     assert_eq!(updated.data.details.ticket_types[0].quantity, 400);
     assert_eq!(updated.data.details.venue.capacity, 450);
-    assert_eq!(cancelled.data.event_id.to_string(), id);
+    assert_eq!(cancelled.data.event_id.to_string(), event["id"]);
     let ids = [published.id, updated.id, cancelled.id];
     assert!(
         ids[0] != ids[1] && ids[1] != ids[2],

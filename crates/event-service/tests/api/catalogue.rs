@@ -220,8 +220,7 @@ async fn pages_split_the_catalogue_without_overlap() {
 
 #[tokio::test]
 async fn events_at_the_same_time_keep_a_stable_order_across_pages() {
-    let stack = Stack::start().await;
-    let (org, _) = stack.user("Olive", "Organizer").await;
+    let (stack, org) = Stack::with_user("Olive", "Organizer").await;
     let at = in_days(5);
     let mut ids = Vec::new();
     for i in 0..4 {

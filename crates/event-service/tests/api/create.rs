@@ -51,8 +51,7 @@ async fn an_anonymous_visitor_cannot_create_an_event() {
 
 #[tokio::test]
 async fn an_event_can_be_created_as_a_draft_with_its_own_organizer() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Ada", "Lovelace").await;
+    let (_stack, client) = Stack::with_user("Ada", "Lovelace").await;
     let event = crate::support::create(
         &client,
         json!({"status": "draft", "organizer": {"name": "Analytical Events", "phone": "+44 20 7946 0958"}}),
@@ -85,8 +84,7 @@ async fn rejects(
 
 #[tokio::test]
 async fn title_description_and_category_rules_each_name_their_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (stack, client) = Stack::with_user("Val", "Idator").await;
     for (changes, field) in [
         (json!({"title": "ab"}), "title"),
         (json!({"title": "   ab   "}), "title"),
@@ -113,8 +111,7 @@ async fn title_description_and_category_rules_each_name_their_field() {
 
 #[tokio::test]
 async fn date_and_duration_rules_each_name_their_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (stack, client) = Stack::with_user("Val", "Idator").await;
     for (changes, field) in [
         (json!({"dateTime": "next friday"}), "dateTime"),
         (json!({"dateTime": "2030-05-01 19:00"}), "dateTime"),
@@ -136,8 +133,7 @@ async fn date_and_duration_rules_each_name_their_field() {
 
 #[tokio::test]
 async fn ticket_type_rules_each_name_their_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (stack, client) = Stack::with_user("Val", "Idator").await;
     let t = |name: &str, price: Value, quantity: i64| json!({"name": name, "price": price, "quantity": quantity});
     let many: Vec<Value> = (0..21).map(|i| t(&format!("T{i}"), json!(1), 1)).collect();
     for (types, field) in [
@@ -191,8 +187,7 @@ async fn ticket_type_rules_each_name_their_field() {
 
 #[tokio::test]
 async fn tickets_beyond_the_venue_capacity_are_rejected() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     // 300 + 50 = 350 seats.
     let res = client
         .post(
@@ -213,8 +208,7 @@ async fn tickets_beyond_the_venue_capacity_are_rejected() {
 
 #[tokio::test]
 async fn venue_organizer_and_status_rules_each_name_their_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (stack, client) = Stack::with_user("Val", "Idator").await;
     for (changes, field) in [
         (json!({"venue": null}), "venue"),
         (json!({"venue": {"name": ""}}), "venue.name"),
@@ -241,8 +235,7 @@ async fn venue_organizer_and_status_rules_each_name_their_field() {
 
 #[tokio::test]
 async fn every_invalid_field_is_reported_in_one_response() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     let body = event_body(json!({
         "title": "no",
         "category": "Opera",
@@ -267,8 +260,7 @@ async fn every_invalid_field_is_reported_in_one_response() {
 
 #[tokio::test]
 async fn malformed_and_mistyped_bodies_get_json_errors() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     let res = client
         .request(reqwest::Method::POST, "/api/events", |r| {
             r.header("content-type", "application/json")

@@ -6,14 +6,13 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::support::{
-    Stack, create, error_fields, event_path as path, in_days, post_empty, stored_event,
+    Stack, create, error_fields, event_path as path, in_days, post_action, stored_event,
 };
 
 #[tokio::test]
 async fn a_draft_is_hidden_from_everyone_but_its_owner_and_admins() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let draft = create(&owner, json!({"status": "draft"})).await;
 
     let res = stack.anonymous().get(&path(&draft)).await;
@@ -31,14 +30,11 @@ async fn a_draft_is_hidden_from_everyone_but_its_owner_and_admins() {
 #[tokio::test]
 async fn a_cancelled_event_is_hidden_from_other_users() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let event = create(&owner, json!({})).await;
     assert_eq!(other.get(&path(&event)).await.status, 200);
     assert_eq!(
-        post_empty(&owner, &format!("{}/cancel", path(&event)))
-            .await
-            .status,
+        post_action(&owner, &path(&event), "cancel").await.status,
         200
     );
     assert_eq!(other.get(&path(&event)).await.status, 404);
@@ -50,8 +46,7 @@ async fn a_cancelled_event_is_hidden_from_other_users() {
 
 #[tokio::test]
 async fn malformed_and_unknown_ids_are_404_never_500() {
-    let stack = Stack::start().await;
-    let (user, _) = stack.user("Ida", "Ids").await;
+    let (stack, user) = Stack::with_user("Ida", "Ids").await;
     for id in [
         "not-a-uuid",
         "123",
@@ -59,38 +54,26 @@ async fn malformed_and_unknown_ids_are_404_never_500() {
         "%20",
         &Uuid::new_v4().to_string(),
     ] {
-        let res = stack.anonymous().get(&format!("/api/events/{id}")).await;
+        let url = format!("/api/events/{id}");
+        let res = stack.anonymous().get(&url).await;
         assert_eq!(res.status, 404, "{id}: {}", res.text);
         assert!(res.json()["error"]["code"].is_string());
-        let res = user
-            .patch(&format!("/api/events/{id}"), &json!({"title": "New title"}))
-            .await;
+        let res = user.patch(&url, &json!({"title": "New title"})).await;
         assert_eq!(res.status, 404, "PATCH {id}: {}", res.text);
-        assert_eq!(
-            post_empty(&user, &format!("/api/events/{id}/publish"))
-                .await
-                .status,
-            404
-        );
-        assert_eq!(
-            post_empty(&user, &format!("/api/events/{id}/cancel"))
-                .await
-                .status,
-            404
-        );
+        assert_eq!(post_action(&user, &url, "publish").await.status, 404);
+        assert_eq!(post_action(&user, &url, "cancel").await.status, 404);
     }
 }
 
 #[tokio::test]
 async fn my_events_lists_the_callers_events_in_every_status_newest_first() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let first = create(&owner, json!({"title": "First"})).await;
     create(&owner, json!({"title": "Second", "status": "draft"})).await;
     let third = create(&owner, json!({"title": "Third"})).await;
     create(&other, json!({"title": "Not Mine"})).await;
-    post_empty(&owner, &format!("{}/cancel", path(&third))).await;
+    post_action(&owner, &path(&third), "cancel").await;
 
     let res = owner.get("/api/events/my/events").await;
     assert_eq!(res.status, 200);
@@ -120,8 +103,7 @@ async fn my_events_lists_the_callers_events_in_every_status_newest_first() {
 #[tokio::test]
 async fn only_the_owner_or_an_admin_can_edit_publish_or_cancel() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let anon = stack.anonymous();
     let draft = create(&owner, json!({"status": "draft"})).await;
     let published = create(&owner, json!({})).await;
@@ -139,28 +121,17 @@ async fn only_the_owner_or_an_admin_can_edit_publish_or_cancel() {
             401
         );
         assert_eq!(
-            post_empty(&other, &format!("{}/cancel", path(event)))
-                .await
-                .status,
+            post_action(&other, &path(event), "cancel").await.status,
             403
         );
-        assert_eq!(
-            post_empty(&anon, &format!("{}/cancel", path(event)))
-                .await
-                .status,
-            401
-        );
+        assert_eq!(post_action(&anon, &path(event), "cancel").await.status, 401);
     }
     assert_eq!(
-        post_empty(&other, &format!("{}/publish", path(&draft)))
-            .await
-            .status,
+        post_action(&other, &path(&draft), "publish").await.status,
         403
     );
     assert_eq!(
-        post_empty(&anon, &format!("{}/publish", path(&draft)))
-            .await
-            .status,
+        post_action(&anon, &path(&draft), "publish").await.status,
         401
     );
     // Nothing changed.
@@ -177,17 +148,14 @@ async fn only_the_owner_or_an_admin_can_edit_publish_or_cancel() {
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["event"]["title"], "Moderated Title");
     assert_eq!(
-        post_empty(&admin, &format!("{}/publish", path(&draft)))
-            .await
-            .status,
+        post_action(&admin, &path(&draft), "publish").await.status,
         200
     );
 }
 
 #[tokio::test]
 async fn the_owner_edits_an_event_with_the_same_rules_as_creation() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (_stack, owner) = Stack::with_user("Olive", "Owner").await;
     let event = create(&owner, json!({"status": "draft"})).await;
     let res = owner
         .patch(
@@ -229,8 +197,7 @@ async fn the_owner_edits_an_event_with_the_same_rules_as_creation() {
 
 #[tokio::test]
 async fn a_draft_may_lose_ticket_types_but_a_published_event_may_only_grow_them() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (_stack, owner) = Stack::with_user("Olive", "Owner").await;
     let draft = create(&owner, json!({"status": "draft"})).await;
     let shrink = json!({"ticketTypes": [{"name": "General", "price": 25.5, "quantity": 10}]});
     assert_eq!(owner.patch(&path(&draft), &shrink).await.status, 200);
@@ -257,32 +224,31 @@ async fn a_draft_may_lose_ticket_types_but_a_published_event_may_only_grow_them(
 
 #[tokio::test]
 async fn publish_and_cancel_follow_the_life_cycle_and_refuse_with_a_code() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (stack, owner) = Stack::with_user("Olive", "Owner").await;
     let draft = create(&owner, json!({"status": "draft"})).await;
 
-    let res = post_empty(&owner, &format!("{}/publish", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "publish").await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["event"]["status"], "published");
     assert_eq!(res.json()["event"]["version"], 2);
     assert_eq!(stack.anonymous().get(&path(&draft)).await.status, 200);
 
-    let res = post_empty(&owner, &format!("{}/publish", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "publish").await;
     assert_eq!(
         (res.status, res.code().as_str()),
         (409, "already_published")
     );
 
-    let res = post_empty(&owner, &format!("{}/cancel", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "cancel").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.json()["event"]["status"], "cancelled");
 
-    let res = post_empty(&owner, &format!("{}/cancel", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "cancel").await;
     assert_eq!(
         (res.status, res.code().as_str()),
         (409, "already_cancelled")
     );
-    let res = post_empty(&owner, &format!("{}/publish", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "publish").await;
     assert_eq!((res.status, res.code().as_str()), (409, "event_cancelled"));
     let res = owner
         .patch(&path(&draft), &json!({"title": "Back from the dead"}))
@@ -291,7 +257,7 @@ async fn publish_and_cancel_follow_the_life_cycle_and_refuse_with_a_code() {
 
     // A draft can be cancelled without ever being published.
     let other_draft = create(&owner, json!({"status": "draft"})).await;
-    let res = post_empty(&owner, &format!("{}/cancel", path(&other_draft))).await;
+    let res = post_action(&owner, &path(&other_draft), "cancel").await;
     assert_eq!(res.json()["event"]["status"], "cancelled");
 }
 
@@ -305,7 +271,12 @@ async fn past_events_cannot_be_published_cancelled_or_edited() {
     stack.store.insert(&stale_draft, None).await.unwrap();
     stack.store.insert(&finished, None).await.unwrap();
 
-    let res = post_empty(&owner, &format!("/api/events/{}/publish", stale_draft.id)).await;
+    let res = post_action(
+        &owner,
+        &format!("/api/events/{}", stale_draft.id),
+        "publish",
+    )
+    .await;
     assert_eq!((res.status, res.code().as_str()), (409, "event_in_past"));
     // Moving the date makes it publishable again.
     let res = owner
@@ -315,10 +286,15 @@ async fn past_events_cannot_be_published_cancelled_or_edited() {
         )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
-    let res = post_empty(&owner, &format!("/api/events/{}/publish", stale_draft.id)).await;
+    let res = post_action(
+        &owner,
+        &format!("/api/events/{}", stale_draft.id),
+        "publish",
+    )
+    .await;
     assert_eq!(res.status, 200);
 
-    let res = post_empty(&owner, &format!("/api/events/{}/cancel", finished.id)).await;
+    let res = post_action(&owner, &format!("/api/events/{}", finished.id), "cancel").await;
     assert_eq!((res.status, res.code().as_str()), (409, "event_finished"));
     let res = owner
         .patch(

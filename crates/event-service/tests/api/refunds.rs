@@ -17,13 +17,13 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::support::{
-    Stack, catalog_messages, create, error_fields, event_body, event_path as path, post_empty,
+    Stack, catalog_messages, create, edit, error_fields, event_body, event_path as path,
+    post_action,
 };
 
 #[tokio::test]
 async fn an_event_offers_no_refunds_unless_its_organizer_says_so_and_every_answer_shows_it() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Rita", "Refund").await;
+    let (stack, client) = Stack::with_user("Rita", "Refund").await;
     let plain = create(&client, json!({})).await;
     assert_eq!(
         plain["refundPolicy"],
@@ -71,37 +71,21 @@ async fn an_event_offers_no_refunds_unless_its_organizer_says_so_and_every_answe
 
 #[tokio::test]
 async fn the_owner_changes_the_policy_field_by_field_and_the_change_is_announced() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Rita", "Refund").await;
+    let (stack, client) = Stack::with_user("Rita", "Refund").await;
     let event = create(&client, json!({})).await;
 
-    let res = client
-        .patch(
-            &path(&event),
-            &json!({"refundPolicy": {"untilHoursBefore": 24}}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let hours = json!({"refundPolicy": {"untilHoursBefore": 24}});
     assert_eq!(
-        res.json()["event"]["refundPolicy"],
+        edit(&client, &event, hours).await["refundPolicy"],
         json!({"allowed": false, "untilHoursBefore": 24})
     );
-    let res = client
-        .patch(&path(&event), &json!({"refundPolicy": {"allowed": true}}))
-        .await;
-    assert_eq!(
-        res.json()["event"]["refundPolicy"],
-        json!({"allowed": true, "untilHoursBefore": 24})
-    );
-    assert_eq!(res.json()["event"]["version"], 3);
+    let allowed = edit(&client, &event, json!({"refundPolicy": {"allowed": true}})).await;
+    let policy = json!({"allowed": true, "untilHoursBefore": 24});
+    assert_eq!(allowed["refundPolicy"], policy);
+    assert_eq!(allowed["version"], 3);
     // The same policy again changes nothing and announces nothing.
-    let res = client
-        .patch(
-            &path(&event),
-            &json!({"refundPolicy": {"allowed": true, "untilHoursBefore": 24}}),
-        )
-        .await;
-    assert_eq!(res.json()["event"]["version"], 3);
+    let again = edit(&client, &event, json!({ "refundPolicy": policy })).await;
+    assert_eq!(again["version"], 3);
 
     let msgs = catalog_messages(&stack.js, 3).await;
     let last: Envelope<EventUpdated> = serde_json::from_slice(&msgs[2].payload).unwrap();
@@ -113,8 +97,7 @@ async fn the_owner_changes_the_policy_field_by_field_and_the_change_is_announced
 
 #[tokio::test]
 async fn refunds_close_at_most_a_year_before_the_event_and_the_error_names_the_field() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     for hours in [json!(-1), json!(8761), json!(100_000)] {
         let body =
             event_body(json!({"refundPolicy": {"allowed": true, "untilHoursBefore": hours}}));
@@ -236,7 +219,7 @@ async fn cancelling_says_how_many_paid_orders_the_ticket_service_counts_for_the_
     let (stack, _tickets, asked) = stack_with_tickets(Duration::ZERO, Duration::from_secs(2)).await;
     let (owner, user) = stack.user("Olga", "Organizer").await;
     let event = create(&owner, json!({})).await;
-    let res = post_empty(&owner, &format!("{}/cancel", path(&event))).await;
+    let res = post_action(&owner, &path(&event), "cancel").await;
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["ordersToRefund"], 3);
     assert_eq!(res.json()["event"]["status"], "cancelled");
@@ -252,7 +235,7 @@ async fn cancelling_says_how_many_paid_orders_the_ticket_service_counts_for_the_
     // An admin's cancellation is counted with the admin's session.
     let other = create(&owner, json!({})).await;
     let admin = stack.admin().await;
-    let res = post_empty(&admin, &format!("{}/cancel", path(&other))).await;
+    let res = post_action(&admin, &path(&other), "cancel").await;
     assert_eq!(res.json()["ordersToRefund"], 3);
     assert_eq!(asked.lock().unwrap().len(), 2);
 }
@@ -262,7 +245,7 @@ async fn a_draft_never_had_orders_so_nobody_is_asked() {
     let (stack, _tickets, asked) = stack_with_tickets(Duration::ZERO, Duration::from_secs(2)).await;
     let (owner, _) = stack.user("Olga", "Organizer").await;
     let draft = create(&owner, json!({"status": "draft"})).await;
-    let res = post_empty(&owner, &format!("{}/cancel", path(&draft))).await;
+    let res = post_action(&owner, &path(&draft), "cancel").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.json()["ordersToRefund"], 0);
     assert!(asked.lock().unwrap().is_empty());
@@ -275,7 +258,7 @@ async fn a_slow_ticket_service_leaves_the_count_unknown_and_the_cancellation_hap
     let (owner, _) = stack.user("Olga", "Organizer").await;
     let event = create(&owner, json!({})).await;
     let started = std::time::Instant::now();
-    let res = post_empty(&owner, &format!("{}/cancel", path(&event))).await;
+    let res = post_action(&owner, &path(&event), "cancel").await;
     assert!(started.elapsed() < Duration::from_secs(5));
     assert_eq!(res.status, 200, "{}", res.text);
     assert_eq!(res.json()["ordersToRefund"], Value::Null);
@@ -286,10 +269,9 @@ async fn a_slow_ticket_service_leaves_the_count_unknown_and_the_cancellation_hap
 #[tokio::test]
 async fn without_a_ticket_service_the_count_is_null() {
     // The test configuration points at a closed port.
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olga", "Organizer").await;
+    let (stack, owner) = Stack::with_user("Olga", "Organizer").await;
     let event = create(&owner, json!({})).await;
-    let res = post_empty(&owner, &format!("{}/cancel", path(&event))).await;
+    let res = post_action(&owner, &path(&event), "cancel").await;
     assert_eq!(res.status, 200, "{}", res.text);
     let answer = res.json();
     assert!(answer.as_object().unwrap().contains_key("ordersToRefund"));

@@ -7,7 +7,7 @@ use contracts::catalog::{EventPublished, EventUpdated};
 use serde_json::json;
 
 use crate::support::{
-    Stack, catalog_messages, create, error_fields, event_body, event_path as path,
+    Stack, catalog_messages, create, edit, error_fields, event_body, event_path as path,
 };
 
 /// Two days from now to the second (the events of these tests start in ten).
@@ -21,8 +21,7 @@ fn written(at: DateTime<Utc>) -> String {
 
 #[tokio::test]
 async fn an_event_is_on_sale_at_once_without_a_queue_unless_its_organizer_sets_one() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Quinn", "Queue").await;
+    let (stack, client) = Stack::with_user("Quinn", "Queue").await;
     let plain = create(&client, json!({})).await;
     assert_eq!(plain["onSaleAt"], json!(null));
     assert_eq!(
@@ -54,37 +53,22 @@ async fn an_event_is_on_sale_at_once_without_a_queue_unless_its_organizer_sets_o
 
 #[tokio::test]
 async fn the_organizer_changes_the_queue_field_by_field_and_clears_the_opening() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Quinn", "Queue").await;
+    let (stack, client) = Stack::with_user("Quinn", "Queue").await;
     let event = create(&client, json!({"onSaleAt": written(in_two_days())})).await;
 
-    let res = client
-        .patch(&path(&event), &json!({"queue": {"enabled": true}}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    let on = edit(&client, &event, json!({"queue": {"enabled": true}})).await;
+    assert_eq!(on["queue"], json!({"enabled": true, "admitPerMinute": 100}));
+    let slower = edit(&client, &event, json!({"queue": {"admitPerMinute": 30}})).await;
     assert_eq!(
-        res.json()["event"]["queue"],
-        json!({"enabled": true, "admitPerMinute": 100})
-    );
-    let res = client
-        .patch(&path(&event), &json!({"queue": {"admitPerMinute": 30}}))
-        .await;
-    assert_eq!(
-        res.json()["event"]["queue"],
+        slower["queue"],
         json!({"enabled": true, "admitPerMinute": 30})
     );
     // The queue counts from the opening: it cannot go while the queue is on.
     let res = client.patch(&path(&event), &json!({"onSaleAt": ""})).await;
     assert_eq!(res.status, 422, "{}", res.text);
     assert_eq!(error_fields(&res), ["queue.enabled"]);
-    let res = client
-        .patch(
-            &path(&event),
-            &json!({"onSaleAt": "", "queue": {"enabled": false}}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(res.json()["event"]["onSaleAt"], json!(null));
+    let off = json!({"onSaleAt": "", "queue": {"enabled": false}});
+    assert_eq!(edit(&client, &event, off).await["onSaleAt"], json!(null));
 
     let msgs = catalog_messages(&stack.js, 4).await;
     let last: Envelope<EventUpdated> = serde_json::from_slice(&msgs[3].payload).unwrap();
@@ -94,8 +78,7 @@ async fn the_organizer_changes_the_queue_field_by_field_and_clears_the_opening()
 
 #[tokio::test]
 async fn a_bad_opening_or_rate_is_refused_with_the_field_named() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Val", "Idator").await;
+    let (_stack, client) = Stack::with_user("Val", "Idator").await;
     let cases = [
         (json!({"onSaleAt": "tomorrow"}), "onSaleAt"),
         // Not before the event starts.
@@ -124,23 +107,17 @@ async fn a_bad_opening_or_rate_is_refused_with_the_field_named() {
 
 #[tokio::test]
 async fn the_waitlist_is_on_until_the_organizer_turns_it_off_and_the_facts_say_so() {
-    let stack = Stack::start().await;
-    let (client, _) = stack.user("Wes", "Waiter").await;
+    let (stack, client) = Stack::with_user("Wes", "Waiter").await;
     let event = create(&client, json!({})).await;
     assert_eq!(event["waitlistEnabled"], true);
     let closed = create(&client, json!({"waitlistEnabled": false})).await;
     assert_eq!(closed["waitlistEnabled"], false);
 
-    let res = client
-        .patch(&path(&event), &json!({"waitlistEnabled": false}))
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
-    assert_eq!(res.json()["event"]["waitlistEnabled"], false);
+    let closed_later = edit(&client, &event, json!({"waitlistEnabled": false})).await;
+    assert_eq!(closed_later["waitlistEnabled"], false);
     // A change that leaves it out keeps it.
-    let res = client
-        .patch(&path(&event), &json!({"title": "Still closed"}))
-        .await;
-    assert_eq!(res.json()["event"]["waitlistEnabled"], false);
+    let renamed = edit(&client, &event, json!({"title": "Still closed"})).await;
+    assert_eq!(renamed["waitlistEnabled"], false);
     let shown = stack.anonymous().get(&path(&event)).await.json();
     assert_eq!(shown["event"]["waitlistEnabled"], false);
 

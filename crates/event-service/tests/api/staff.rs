@@ -28,8 +28,7 @@ fn emails(list: &Value) -> Vec<String> {
 #[tokio::test]
 async fn only_the_organizer_or_an_admin_names_lists_or_removes_staff() {
     let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
-    let (other, _) = stack.user("Otto", "Other").await;
+    let (owner, other) = stack.owner_and_other().await;
     let anon = stack.anonymous();
     let admin = stack.admin().await;
     let event = create(&owner, json!({"status": "draft"})).await;
@@ -72,8 +71,7 @@ async fn only_the_organizer_or_an_admin_names_lists_or_removes_staff() {
 
 #[tokio::test]
 async fn every_change_of_the_list_is_announced_with_the_whole_list_and_a_new_version() {
-    let stack = Stack::start().await;
-    let (owner, _) = stack.user("Olive", "Owner").await;
+    let (stack, owner) = Stack::with_user("Olive", "Owner").await;
     // A draft is not announced, but its staff are: they may be named before publishing.
     let event = create(&owner, json!({"status": "draft"})).await;
     let path = staff_path(&event);

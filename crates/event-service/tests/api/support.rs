@@ -77,6 +77,13 @@ impl Stack {
         }
     }
 
+    /// A stack and a browser signed in as a new user `first last`: where most tests start.
+    pub async fn with_user(first: &str, last: &str) -> (Self, TestClient) {
+        let stack = Self::start().await;
+        let (client, _) = stack.user(first, last).await;
+        (stack, client)
+    }
+
     pub fn anonymous(&self) -> TestClient {
         TestClient::new(self.events.url())
     }
@@ -92,6 +99,13 @@ impl Stack {
         );
         let user = register_at(&client, &self.auth.url(), &email, (first, last)).await;
         (client, user)
+    }
+
+    /// Two signed-in users: Olive, who will own events, and Otto, who owns none of hers.
+    pub async fn owner_and_other(&self) -> (TestClient, TestClient) {
+        let (owner, _) = self.user("Olive", "Owner").await;
+        let (other, _) = self.user("Otto", "Other").await;
+        (owner, other)
     }
 
     pub async fn admin(&self) -> TestClient {
@@ -146,6 +160,13 @@ pub async fn create(client: &TestClient, changes: Value) -> Value {
     res.json()["event"].clone()
 }
 
+/// Changes `event` through the API as `client`, which must succeed; the event as answered.
+pub async fn edit(client: &TestClient, event: &Value, changes: Value) -> Value {
+    let res = client.patch(&event_path(event), &changes).await;
+    assert_eq!(res.status, 200, "{changes}: {}", res.text);
+    res.json()["event"].clone()
+}
+
 /// `/api/events/<id>` of an event as the API answered it.
 pub fn event_path(event: &Value) -> String {
     format!("/api/events/{}", event["id"].as_str().unwrap())
@@ -153,6 +174,11 @@ pub fn event_path(event: &Value) -> String {
 
 pub async fn post_empty(client: &TestClient, path: &str) -> TestResponse {
     client.send(client.http.post(client.url(path))).await
+}
+
+/// `POST <event>/<action>` (`publish`, `cancel`) for the event at `event`, as `client`.
+pub async fn post_action(client: &TestClient, event: &str, action: &str) -> TestResponse {
+    post_empty(client, &format!("{event}/{action}")).await
 }
 
 /// The field names of a validation error response.

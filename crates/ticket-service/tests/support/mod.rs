@@ -176,6 +176,20 @@ impl World {
         self.event_at("published", Utc::now() + chrono::Duration::days(30), types)
     }
 
+    /// Given a pending order: a published event with `types`, a new buyer, and the answer to
+    /// the buyer's booking of `lines`, as `(event, buyer, order)`.
+    pub async fn pending_order(
+        &self,
+        types: &[TypeSpec<'_>],
+        lines: &[(&str, i64)],
+    ) -> (Uuid, TestClient, Value) {
+        let event = self.event(types);
+        let buyer = self.buyer().await;
+        let res = book(&buyer, event, lines).await;
+        assert_eq!(res.status, 201, "{}", res.text);
+        (event, buyer, res.json())
+    }
+
     /// A browser signed in as a new user, pointed at the ticket service.
     pub async fn buyer(&self) -> TestClient {
         self.user().await.0
