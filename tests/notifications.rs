@@ -164,7 +164,7 @@ async fn join_waitlist(buyer: &TestClient, event: uuid::Uuid) {
     let res = buyer
         .post(
             &format!("/api/tickets/events/{event}/waitlist"),
-            &json!({"ticketType": "General", "quantity": 1}),
+            &serde_json::json!({"ticketType": "General", "quantity": 1}),
         )
         .await;
     assert_eq!(res.status, 201, "{}", res.text);
@@ -183,7 +183,10 @@ async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_of
     join_waitlist(&offered, event).await;
     join_waitlist(&waiting, event).await;
     let res = holder
-        .post(&format!("/api/tickets/orders/{held}/cancel"), &json!({}))
+        .post(
+            &format!("/api/tickets/orders/{held}/cancel"),
+            &serde_json::json!({}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
     // The holder hears of the cancellation, the first in line of the offer.
@@ -194,7 +197,10 @@ async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_of
 
     // When the organizer cancels the event
     let res = organizer
-        .post(&format!("/api/events/{event}/cancel"), &json!({}))
+        .post(
+            &format!("/api/events/{event}/cancel"),
+            &serde_json::json!({}),
+        )
         .await;
     assert_eq!(res.status, 200, "{}", res.text);
 
