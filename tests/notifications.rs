@@ -155,3 +155,100 @@ async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
         assert_eq!(count("Your tickets"), 1, "{theirs:?}");
     }
 }
+
+/// Joins the waitlist of the event's General seats for one seat; asserts the 201.
+async fn join_waitlist(buyer: &TestClient, event: uuid::Uuid) {
+    let res = buyer
+        .post(
+            &format!("/api/tickets/events/{event}/waitlist"),
+            &serde_json::json!({"ticketType": "General", "quantity": 1}),
+        )
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text);
+}
+
+#[tokio::test]
+async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_offer_or_place_ended()
+{
+    // Given a sold-out event whose seat came back to the first of two buyers in line
+    let system = System::start().await;
+    let (organizer, event) = system.organizer_with_event(&[("General", 30.0, 1)]).await;
+    let holder = system.sign_up("Hal").await;
+    let held = order_id(&book(&holder, event, 1).await);
+    let offered = system.sign_up("Grace").await;
+    let waiting = system.sign_up("Walt").await;
+    join_waitlist(&offered, event).await;
+    join_waitlist(&waiting, event).await;
+    let res = holder
+        .post(
+            &format!("/api/tickets/orders/{held}/cancel"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+    // The holder hears of the cancellation, the first in line of the offer.
+    eventually("the cancellation and the offer", || async {
+        (system.smtp.received().len() >= 2).then_some(())
+    })
+    .await;
+
+    // When the organizer cancels the event
+    let res = organizer
+        .post(
+            &format!("/api/events/{event}/cancel"),
+            &serde_json::json!({}),
+        )
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text);
+
+    // Then each buyer in line gets one mail saying what ended, and nobody else gets anything
+    eventually("the waitlist's mails", || async {
+        (system.smtp.received().len() >= 4).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mails = system.smtp.received();
+    let subjects: Vec<String> = mails.iter().map(|r| subject(&r.data)).collect();
+    assert_eq!(mails.len(), 4, "{subjects:?}");
+    let of = |email: &str| -> Vec<(String, String)> {
+        mails
+            .iter()
+            .filter(|r| r.to == [email.to_string()])
+            .map(|r| {
+                let m = MessageParser::default().parse(&r.data).unwrap();
+                let text = m.body_text(0).unwrap_or_default().to_string();
+                (m.subject().unwrap_or_default().to_string(), text)
+            })
+            .collect()
+    };
+    let offered_mails = of(&email_of(&offered).await);
+    assert_eq!(
+        offered_mails.len(),
+        2,
+        "the offer and its end: {subjects:?}"
+    );
+    assert!(offered_mails[0].0.starts_with("Seats are held for you"));
+    let (subject, text) = &offered_mails[1];
+    assert_eq!(
+        subject,
+        "Seats no longer held for you: Night of Tests is cancelled"
+    );
+    assert!(
+        text.contains("held for you are withdrawn: the event was cancelled"),
+        "{text}"
+    );
+    let waiting_mails = of(&email_of(&waiting).await);
+    assert_eq!(waiting_mails.len(), 1, "{subjects:?}");
+    let (subject, text) = &waiting_mails[0];
+    assert_eq!(
+        subject,
+        "Your waitlist place ended: Night of Tests is cancelled"
+    );
+    assert!(
+        text.contains("Night of Tests was cancelled; your place on the waitlist"),
+        "{text}"
+    );
+    // The buyer finds it in their list, through the gateway.
+    let listed = waiting.get("/api/notifications/mine").await.json();
+    assert_eq!(listed["notifications"][0]["kind"], "waitlist_closed");
+}

@@ -25,6 +25,9 @@ pub enum NotificationKind {
     EventChanged,
     /// Seats came free and are held for the recipient's waitlist entry until a deadline.
     WaitlistOffered,
+    /// The event was cancelled: the recipient's waitlist entry ended, with the seats held for
+    /// it if it had an offer.
+    WaitlistClosed,
 }
 
 crate::named_values!(NotificationKind {
@@ -36,6 +39,7 @@ crate::named_values!(NotificationKind {
     EventCancelled => "event_cancelled",
     EventChanged => "event_changed",
     WaitlistOffered => "waitlist_offered",
+    WaitlistClosed => "waitlist_closed",
 });
 
 /// One mail sent to the caller.

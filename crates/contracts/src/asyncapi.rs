@@ -23,7 +23,7 @@ use crate::orders::{
 };
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};
-use crate::tickets::{TicketCheckedIn, WaitlistOffered};
+use crate::tickets::{TicketCheckedIn, WaitlistClosed, WaitlistOffered};
 
 /// Where the generated document is committed, relative to the workspace root.
 pub const PATH: &str = "docs/asyncapi.json";
@@ -163,6 +163,17 @@ const FACTS: &[Fact] = &[
         schema: schema_of::<WaitlistOffered>,
         example: examples::waitlist_offered,
     },
+    Fact {
+        subject: subjects::TICKETS_WAITLIST_CLOSED,
+        name: "WaitlistClosed",
+        producer: "ticket-service",
+        entity: "waitlist entry id",
+        summary: "The event was cancelled: a waitlist entry still waiting or offered ended (once \
+                  per entry), an offer's held seats withdrawn; the notification service tells \
+                  the buyer.",
+        schema: schema_of::<WaitlistClosed>,
+        example: examples::waitlist_closed,
+    },
 ];
 
 /// Plain (non-JetStream) subscriptions: the ticket service follows these subjects to push live
@@ -178,6 +189,18 @@ const OPERATOR_READS: &[(&str, &str)] = &[(
 
 fn parse(json: &str) -> Value {
     serde_json::from_str(json).expect("the nats/ definitions are JSON")
+}
+
+/// A consumer's subject filters: `filter_subjects`, else `filter_subject`, else everything.
+fn filters_of(config: &Value) -> Vec<&str> {
+    let many: Vec<&str> = config["filter_subjects"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    if !many.is_empty() {
+        return many;
+    }
+    vec![config["filter_subject"].as_str().unwrap_or(">")]
 }
 
 /// The stream that stores `subject`, from `nats/streams/`.
@@ -409,10 +432,13 @@ pub fn document() -> Value {
 
         for consumer in CONSUMERS {
             let config = parse(consumer.json);
-            let filter = config["filter_subject"].as_str().unwrap_or(">");
-            if consumer.stream != stream || !subject_matches(filter, fact.subject) {
+            let filters = filters_of(&config);
+            if consumer.stream != stream
+                || !filters.iter().any(|f| subject_matches(f, fact.subject))
+            {
                 continue;
             }
+            let filter = filters.join("`, `");
             let service = service_of_consumer(consumer.name);
             operations.insert(
                 format!("{}.receive.{}", consumer.name, fact.subject),
@@ -924,6 +950,26 @@ pub(crate) mod examples {
                 ticket_type: "General".into(),
                 quantity: 2,
                 expires_at: at(2 * 86_400 + 1_800),
+            },
+        )
+    }
+
+    pub fn waitlist_closed() -> Example {
+        let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
+        example(
+            0x0199_9b00_0000_7000_8000_0000_0000_000e,
+            entry,
+            3 * 86_400,
+            WaitlistClosed {
+                entry_id: entry,
+                event_id: EVENT,
+                event_title: "Rust Fest".into(),
+                user_id: USER,
+                email: "grace@example.org".into(),
+                first_name: "Grace".into(),
+                ticket_type: "General".into(),
+                quantity: 2,
+                held_offer: true,
             },
         )
     }

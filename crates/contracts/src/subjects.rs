@@ -25,6 +25,7 @@ pub const CATALOG_EVENT_STAFF_CHANGED: &str = "catalog.events.staff_changed";
 pub const TICKETS_CHECKED_IN: &str = "tickets.checked_in";
 
 pub const TICKETS_WAITLIST_OFFERED: &str = "tickets.waitlist_offered";
+pub const TICKETS_WAITLIST_CLOSED: &str = "tickets.waitlist_closed";
 
 /// Where a consumer parks a message it gave up on: `dlq.<consumer>`.
 pub fn dead_letter(consumer: &str) -> String {

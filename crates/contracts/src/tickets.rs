@@ -6,6 +6,7 @@
 //! |---|---|---|
 //! | `tickets.checked_in` | [`TicketCheckedIn`] | a scan was accepted (`ok`): the holder entered, or left with an exit scan |
 //! | `tickets.waitlist_offered` | [`WaitlistOffered`] | freed seats are held for a waitlist entry until `expiresAt` (its envelope's `subject` is the entry id) |
+//! | `tickets.waitlist_closed` | [`WaitlistClosed`] | the event was cancelled: a waitlist entry still waiting or offered ended, an offer's seats withdrawn (its envelope's `subject` is the entry id) |
 
 use api_types::checkin::ScanDirection;
 use chrono::{DateTime, Utc};
@@ -48,4 +49,24 @@ pub struct WaitlistOffered {
     pub ticket_type: String,
     pub quantity: u32,
     pub expires_at: DateTime<Utc>,
+}
+
+/// The event was cancelled, so a waitlist entry still in line ended (`event_cancelled`): once per
+/// entry, in the unit that closed it. An entry that held an offer lost the seats held for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistClosed {
+    pub entry_id: Uuid,
+    pub event_id: Uuid,
+    /// The event's title when the buyer joined.
+    pub event_title: String,
+    pub user_id: Uuid,
+    /// Where the news is mailed: the buyer's email when they joined.
+    pub email: String,
+    pub first_name: String,
+    pub ticket_type: String,
+    pub quantity: u32,
+    /// The entry held an offer (seats held for the buyer), now withdrawn; `false`: it was
+    /// waiting.
+    pub held_offer: bool,
 }

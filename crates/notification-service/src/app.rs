@@ -30,7 +30,7 @@ pub struct App {
 
 impl App {
     /// Starts the consumers of `orders.>`, `payments.>`, `catalog.events.>` and
-    /// `tickets.waitlist_offered` and the sweep;
+    /// `tickets.waitlist_offered` / `tickets.waitlist_closed` and the sweep;
     /// [`Background::stop`] (or dropping it) stops them. Unacknowledged facts are redelivered.
     pub fn spawn_background(&self) -> Background {
         let state = &self.state;

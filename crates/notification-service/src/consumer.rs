@@ -1,5 +1,5 @@
-//! The handler of the three durable consumers (`notification-orders`, `-payments`,
-//! `-catalog`): each fact is planned (`crate::plan`) against the projection, recorded once with
+//! The handler of the four durable consumers (`notification-orders`, `-payments`,
+//! `-catalog`, `-tickets`): each fact is planned (`crate::plan`) against the projection, recorded once with
 //! its mails, and then its unsent mails are delivered. A mail the SMTP server could not take yet
 //! makes the handler fail transiently (JetStream redelivers with backoff, the recorded fact is a
 //! duplicate then and only the unsent mails go out); one it refused for good dead-letters the
@@ -12,9 +12,10 @@ use contracts::orders::{OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
 use contracts::subjects::{
     CATALOG_EVENT_CANCELLED, CATALOG_EVENT_PUBLISHED, CATALOG_EVENT_UPDATED, ORDERS_CANCELLED,
-    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED, TICKETS_WAITLIST_OFFERED,
+    ORDERS_CONFIRMED, ORDERS_CREATED, PAYMENTS_FAILED, PAYMENTS_REFUNDED, TICKETS_WAITLIST_CLOSED,
+    TICKETS_WAITLIST_OFFERED,
 };
-use contracts::tickets::WaitlistOffered;
+use contracts::tickets::{WaitlistClosed, WaitlistOffered};
 use platform::consumer::{HandleError, Outcome};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -109,6 +110,11 @@ pub async fn apply(state: &AppState, payload: &[u8]) -> Result<Outcome, HandleEr
             let e: WaitlistOffered = data(&envelope)?;
             let event = store.event(e.event_id).await?;
             plan::waitlist_offered(&fact, e, event.as_ref())
+        }
+        TICKETS_WAITLIST_CLOSED => {
+            let e: WaitlistClosed = data(&envelope)?;
+            let event = store.event(e.event_id).await?;
+            plan::waitlist_closed(&fact, e, event.as_ref())
         }
         _ => return Ok(Outcome::Ignored),
     };

@@ -135,6 +135,9 @@ pub struct Letter {
     pub event_title: Option<String>,
     pub ticket_type: Option<String>,
     pub quantity: Option<u32>,
+    /// A closed waitlist entry held an offer: the seats held for the recipient are withdrawn.
+    #[serde(default)]
+    pub offer_withdrawn: bool,
 }
 
 /// A fact folded in once: the projection changes and the mails it causes, stored together.

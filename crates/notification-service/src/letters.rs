@@ -56,6 +56,7 @@ struct Context<'a> {
     event_title: Option<&'a str>,
     ticket_type: Option<&'a str>,
     quantity: Option<u32>,
+    offer_withdrawn: bool,
 }
 
 /// The same id for every send of the same mail, so a mail client shows a repeat (after a crash
@@ -98,6 +99,7 @@ pub fn compose(
         event_title: l.event_title.as_deref(),
         ticket_type: l.ticket_type.as_deref(),
         quantity: l.quantity,
+        offer_withdrawn: l.offer_withdrawn,
     };
     let texts = templates::render(mail.kind, &context)?;
 

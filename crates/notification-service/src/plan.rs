@@ -11,6 +11,7 @@
 //! | `catalog.events.updated` (date or venue changed) | event changed | every holder of a confirmed order, once per address |
 //! | (sweep) a pending hold ending within the lead time | hold about to expire | the buyer |
 //! | `tickets.waitlist_offered` | seats held for a waitlist entry, until when | the entry's buyer |
+//! | `tickets.waitlist_closed` | the event was cancelled: the entry's place in line, or the seats held for it, are gone | the entry's buyer |
 //!
 //! A fact older than the configured age only feeds the projection: a service started on a stream
 //! with history does not mail its past.
@@ -22,7 +23,7 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::{EventCancelled, EventDetails};
 use contracts::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
-use contracts::tickets::WaitlistOffered;
+use contracts::tickets::{WaitlistClosed, WaitlistOffered};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -327,30 +328,27 @@ pub fn event_cancelled(
     }
 }
 
-/// `tickets.waitlist_offered`: the entry's buyer hears that seats are held for them and until
-/// when. The fact names the buyer itself (no order exists yet); `event` is the projection's, for
-/// the date and venue when known.
-pub fn waitlist_offered(
+/// A mail of this fact to a waitlist entry's buyer, whom the fact names itself (an entry has no
+/// order); `letter` says what about, `event` is the projection's, for the date and venue.
+fn mail_to_entry_buyer(
     fact: &Fact,
-    e: WaitlistOffered,
+    kind: NotificationKind,
+    (user_id, email, first_name): (Uuid, &str, &str),
     event: Option<&EventRecord>,
+    letter: Letter,
 ) -> FactRecord {
     let mail = Mail {
         key: MailKey {
             fact_id: fact.id.clone(),
-            recipient: e.email.to_lowercase(),
+            recipient: email.to_lowercase(),
         },
-        user_id: e.user_id,
-        kind: NotificationKind::WaitlistOffered,
+        user_id,
+        kind,
         letter: Letter {
-            name: e.first_name.clone(),
-            first_name: e.first_name,
+            name: first_name.to_string(),
+            first_name: first_name.to_string(),
             event: event.cloned(),
-            expires_at: Some(e.expires_at),
-            event_title: Some(e.event_title),
-            ticket_type: Some(e.ticket_type),
-            quantity: Some(e.quantity),
-            ..Letter::default()
+            ..letter
         },
         state: MailState::Pending,
         created_at: fact.now,
@@ -359,6 +357,45 @@ pub fn waitlist_offered(
         mails: fact.mails([mail]),
         ..fact.record()
     }
+}
+
+/// `tickets.waitlist_offered`: the entry's buyer hears that seats are held for them and until
+/// when.
+pub fn waitlist_offered(
+    fact: &Fact,
+    e: WaitlistOffered,
+    event: Option<&EventRecord>,
+) -> FactRecord {
+    let letter = Letter {
+        expires_at: Some(e.expires_at),
+        event_title: Some(e.event_title),
+        ticket_type: Some(e.ticket_type),
+        quantity: Some(e.quantity),
+        ..Letter::default()
+    };
+    let buyer = (e.user_id, e.email.as_str(), e.first_name.as_str());
+    mail_to_entry_buyer(
+        fact,
+        NotificationKind::WaitlistOffered,
+        buyer,
+        event,
+        letter,
+    )
+}
+
+/// `tickets.waitlist_closed`: the event was cancelled, and the entry's buyer hears that their
+/// place in line ended, or, when the entry held an offer, that the seats held for them are
+/// withdrawn. One fact per entry, so one mail per entry.
+pub fn waitlist_closed(fact: &Fact, e: WaitlistClosed, event: Option<&EventRecord>) -> FactRecord {
+    let letter = Letter {
+        event_title: Some(e.event_title),
+        ticket_type: Some(e.ticket_type),
+        quantity: Some(e.quantity),
+        offer_withdrawn: e.held_offer,
+        ..Letter::default()
+    };
+    let buyer = (e.user_id, e.email.as_str(), e.first_name.as_str());
+    mail_to_entry_buyer(fact, NotificationKind::WaitlistClosed, buyer, event, letter)
 }
 
 /// The id under which an order's hold reminder is recorded: at most one per order.
@@ -656,5 +693,46 @@ mod tests {
         assert!(r.order.is_none() && r.event.is_none());
         // and an old offer mails nobody
         assert!(waitlist_offered(&fact(false), offer, None).mails.is_empty());
+    }
+
+    #[test]
+    fn a_closed_entry_tells_its_buyer_once_whether_their_offer_or_their_place_ended() {
+        // given an entry that held an offer of two seats and one that was waiting
+        let closed = |held_offer| WaitlistClosed {
+            entry_id: Uuid::now_v7(),
+            event_id: Uuid::nil(),
+            event_title: "Jazz Night".into(),
+            user_id: Uuid::now_v7(),
+            email: "Grace@Example.com".into(),
+            first_name: "Grace".into(),
+            ticket_type: "General".into(),
+            quantity: 2,
+            held_offer,
+        };
+        let (offer, waiting) = (closed(true), closed(false));
+        // when the event's cancellation closes them
+        let cancelled = EventRecord {
+            cancelled: true,
+            ..event()
+        };
+        let r = waitlist_closed(&fact(true), offer.clone(), Some(&cancelled));
+        // then each buyer gets one mail, saying which it was; the projection stays
+        assert_eq!(r.mails.len(), 1);
+        let m = &r.mails[0];
+        assert_eq!(m.key.recipient, "grace@example.com");
+        assert_eq!(m.user_id, offer.user_id);
+        assert_eq!(m.kind, NotificationKind::WaitlistClosed);
+        assert!(m.letter.offer_withdrawn);
+        assert_eq!(m.letter.quantity, Some(2));
+        assert_eq!(m.letter.event, Some(cancelled));
+        assert!(r.order.is_none() && r.event.is_none());
+        let r = waitlist_closed(&fact(true), waiting.clone(), None);
+        assert!(!r.mails[0].letter.offer_withdrawn);
+        // and an old one mails nobody
+        assert!(
+            waitlist_closed(&fact(false), waiting, None)
+                .mails
+                .is_empty()
+        );
     }
 }

@@ -35,6 +35,8 @@ const FILES: &[(&str, &str)] = templates![
     "event_changed.html",
     "waitlist_offered.txt",
     "waitlist_offered.html",
+    "waitlist_closed.txt",
+    "waitlist_closed.html",
 ];
 
 /// A message's three texts.

@@ -601,4 +601,31 @@ pub mod facts {
             },
         )
     }
+
+    /// The close of a waitlist entry for `quantity` General seats of the cancelled `e`, of
+    /// `email`'s buyer; `held_offer`: it held an offer, now withdrawn.
+    pub fn waitlist_closed(
+        e: &EventPublished,
+        email: &str,
+        quantity: u32,
+        held_offer: bool,
+    ) -> Envelope<contracts::tickets::WaitlistClosed> {
+        let entry_id = Uuid::now_v7();
+        envelope(
+            subjects::TICKETS_WAITLIST_CLOSED,
+            "ticket-service",
+            entry_id,
+            contracts::tickets::WaitlistClosed {
+                entry_id,
+                event_id: e.event_id,
+                event_title: e.details.title.clone(),
+                user_id: Uuid::now_v7(),
+                email: email.into(),
+                first_name: "Ada".into(),
+                ticket_type: "General".into(),
+                quantity,
+                held_offer,
+            },
+        )
+    }
 }

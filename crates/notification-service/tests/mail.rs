@@ -431,3 +431,46 @@ async fn a_waitlist_offer_tells_the_buyer_what_is_held_for_them_and_until_when()
         "the event as the catalogue has it: {text}"
     );
 }
+
+#[tokio::test]
+async fn a_cancellation_tells_each_closed_waitlist_entry_once_whether_it_held_an_offer() {
+    let s = stack().start().await;
+    let event = event_published("Jazz Night", in_days(0));
+    s.apply(&facts::published(&event)).await.unwrap();
+    s.apply(&facts::cancelled_event(&event)).await.unwrap();
+    // One entry held an offer, one was waiting; each close is redelivered.
+    let offer = facts::waitlist_closed(&event, "Grace@Example.com", 2, true);
+    let waiting = facts::waitlist_closed(&event, "bob@example.com", 1, false);
+    for closed in [&offer, &waiting, &offer, &waiting] {
+        s.publish(closed).await;
+    }
+
+    let mails = received(&s, 2).await;
+    assert_eq!(mails.len(), 2, "one mail per closed entry");
+    let to = |who: &str| {
+        let r = mails.iter().find(|r| r.to == [who]).expect(who);
+        let m = parse(r);
+        (
+            m.subject().unwrap().to_string(),
+            m.body_text(0).unwrap().to_string(),
+        )
+    };
+    let (subject, text) = to("grace@example.com");
+    assert!(
+        subject.contains("no longer held") && subject.contains("Jazz Night"),
+        "{subject}"
+    );
+    assert!(
+        text.contains("2 \"General\" ticket(s) for Jazz Night held for you are withdrawn: the event was cancelled"),
+        "{text}"
+    );
+    let (subject, text) = to("bob@example.com");
+    assert!(subject.contains("waitlist place ended"), "{subject}");
+    assert!(
+        text.contains("Jazz Night was cancelled; your place on the waitlist for 1 \"General\" ticket(s) has ended"),
+        "{text}"
+    );
+    assert!(!text.contains("withdrawn"), "{text}");
+    // The handler has recorded each close: one more delivery is a duplicate.
+    assert_eq!(s.apply(&offer).await.unwrap(), Outcome::Duplicate);
+}

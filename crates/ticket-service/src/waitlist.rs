@@ -14,6 +14,11 @@
 //!                                                 offered to nobody: the event sells nothing)
 //! ```
 //!
+//! Two transitions publish, from the outbox in the unit that writes them, so each happens once
+//! per entry: an offer (`tickets.waitlist_offered`, the buyer is mailed what is held and until
+//! when) and a close (`tickets.waitlist_closed`, the buyer is told their place, or the offer
+//! they held, ended with the event). The buyer's own steps and a lapse publish nothing.
+//!
 //! Who gets an offer: the entries still waiting, in join order; each one whose quantity fits the
 //! seats left gets them, and one that does not fit is *skipped* and keeps its place (it is first
 //! again next time seats come free). Skipping rather than stopping means a request for four
@@ -29,7 +34,7 @@
 use chrono::{DateTime, Duration, Utc};
 use contracts::Envelope;
 use contracts::subjects;
-use contracts::tickets::WaitlistOffered;
+use contracts::tickets::{WaitlistClosed, WaitlistOffered};
 use platform::outbox::OutboxMessage;
 use uuid::Uuid;
 
@@ -192,13 +197,7 @@ fn offered_fact(entry: &Entry) -> OutboxMessage {
         quantity: entry.quantity,
         expires_at: entry.offer_expires_at.unwrap_or(entry.updated_at),
     };
-    let envelope = Envelope::new(
-        subjects::TICKETS_WAITLIST_OFFERED,
-        SOURCE,
-        Some(entry.id.to_string()),
-        data,
-    );
-    OutboxMessage::from_envelope(&envelope).expect("waitlist facts always serialise")
+    fact_about(entry, subjects::TICKETS_WAITLIST_OFFERED, data)
 }
 
 /// What asks an entry to change.
@@ -243,6 +242,8 @@ pub struct EntryDecision {
     pub release: Option<StockChange>,
     /// The pending order an accepted offer becomes; its seats are the offer's, already held.
     pub placement: Option<Placement>,
+    /// Facts about the entry's change, for the outbox in the same unit (a close's).
+    pub facts: Vec<OutboxMessage>,
 }
 
 impl EntryDecision {
@@ -252,6 +253,7 @@ impl EntryDecision {
             update: None,
             release: None,
             placement: None,
+            facts: Vec::new(),
         }
     }
 }
@@ -305,8 +307,37 @@ pub fn decide(
         EntryCommand::Close if !entry.status.is_open() => {
             EntryDecision::only(EntryOutcome::Ended(entry))
         }
-        EntryCommand::Close => end(entry, EntryStatus::EventCancelled, now),
+        EntryCommand::Close => {
+            let held_offer = entry.status == EntryStatus::Offered;
+            let mut d = end(entry, EntryStatus::EventCancelled, now);
+            if let EntryOutcome::Applied(closed) = &d.outcome {
+                d.facts.push(closed_fact(closed, held_offer));
+            }
+            d
+        }
     }
+}
+
+/// `tickets.waitlist_closed`, about the entry the event's cancellation ended.
+fn closed_fact(entry: &Entry, held_offer: bool) -> OutboxMessage {
+    let data = WaitlistClosed {
+        entry_id: entry.id,
+        event_id: entry.event_id,
+        event_title: entry.event_title.clone(),
+        user_id: entry.user_id,
+        email: entry.email.clone(),
+        first_name: entry.first_name.clone(),
+        ticket_type: entry.ticket_type.clone(),
+        quantity: entry.quantity,
+        held_offer,
+    };
+    fact_about(entry, subjects::TICKETS_WAITLIST_CLOSED, data)
+}
+
+/// The outbox row of a fact about `entry` (the envelope's `subject` is the entry id).
+fn fact_about<T: serde::Serialize>(entry: &Entry, subject: &str, data: T) -> OutboxMessage {
+    let envelope = Envelope::new(subject, SOURCE, Some(entry.id.to_string()), data);
+    OutboxMessage::from_envelope(&envelope).expect("waitlist facts always serialise")
 }
 
 fn accept(
@@ -339,6 +370,7 @@ fn accept(
         }),
         release: None,
         placement: Some(placement),
+        facts: Vec::new(),
     }
 }
 
@@ -356,6 +388,7 @@ fn end(entry: Entry, status: EntryStatus, now: DateTime<Utc>) -> EntryDecision {
         update: Some(EntryUpdate { entry: ended, from }),
         release,
         placement: None,
+        facts: Vec::new(),
     }
 }
 
@@ -582,6 +615,7 @@ mod tests {
         let late = t + Duration::seconds(1800);
         let d = decide(Some(entry), &EntryCommand::Lapse, late, None);
         assert_eq!(d.update.as_ref().unwrap().entry.status, EntryStatus::Lapsed);
+        assert!(d.facts.is_empty(), "a lapse tells nobody");
         assert_eq!(d.update.unwrap().from, EntryStatus::Offered);
         assert_eq!(d.release.unwrap().held, -2);
     }
@@ -601,6 +635,17 @@ mod tests {
         assert!(matches!(again.outcome, EntryOutcome::Ended(_)));
     }
 
+    /// The `data` of the one `tickets.waitlist_closed` fact a decision publishes.
+    fn closed_data(d: &EntryDecision) -> WaitlistClosed {
+        let [fact] = d.facts.as_slice() else {
+            panic!("not one fact: {:?}", d.facts)
+        };
+        assert_eq!(fact.subject, subjects::TICKETS_WAITLIST_CLOSED);
+        let envelope: Envelope<WaitlistClosed> = serde_json::from_slice(&fact.payload).unwrap();
+        assert_eq!(envelope.subject, Some(envelope.data.entry_id.to_string()));
+        envelope.data
+    }
+
     #[test]
     fn closing_for_a_cancelled_event_ends_open_entries_once_and_gives_an_offers_seats_back() {
         // Given a waiting entry, an offered one and one that was declined before
@@ -614,21 +659,27 @@ mod tests {
         // When the event is cancelled
         let later = t + Duration::seconds(5);
         let d = decide(Some(in_line.clone()), &EntryCommand::Close, later, None);
-        // Then the waiting entry ends, freeing nothing
+        // Then the waiting entry ends, freeing nothing, and its buyer is told their place ended
+        let told = closed_data(&d);
+        assert_eq!(told.entry_id, in_line.id);
+        assert_eq!((told.email.as_str(), told.quantity), ("ada@example.com", 1));
+        assert!(!told.held_offer);
         let closed = d.update.unwrap();
         assert_eq!(closed.from, EntryStatus::Waiting);
         assert_eq!(closed.entry.status, EntryStatus::EventCancelled);
         assert_eq!(closed.entry.updated_at, later);
         assert_eq!(d.release, None);
         // and the offered one ends with its held seats given back
-        let d = decide(Some(holding), &EntryCommand::Close, later, None);
+        let d = decide(Some(holding.clone()), &EntryCommand::Close, later, None);
+        let told = closed_data(&d);
+        assert!(told.held_offer && told.entry_id == holding.id && told.quantity == 2);
         assert_eq!(d.update.unwrap().from, EntryStatus::Offered);
         assert_eq!(d.release.unwrap().held, -2);
         // and an entry that ended before, or was closed already, is left as it is
         for ended in [declined, closed.entry] {
             let again = decide(Some(ended.clone()), &EntryCommand::Close, later, None);
             assert_eq!(again.outcome, EntryOutcome::Ended(ended));
-            assert!(again.update.is_none() && again.release.is_none());
+            assert!(again.update.is_none() && again.release.is_none() && again.facts.is_empty());
         }
     }
 

@@ -528,12 +528,35 @@ async fn when_the_event_is_cancelled_its_waitlist_entries_end_and_an_offer_out_i
         pending.is_empty().then_some(())
     })
     .await;
-    let offers = platform::testing::stream_events(&world.js, "TICKETS")
-        .await
-        .into_iter()
+    let published = platform::testing::stream_events(&world.js, "TICKETS").await;
+    let offers = published
+        .iter()
         .filter(|e| e.subject == subjects::TICKETS_WAITLIST_OFFERED)
         .count();
     assert_eq!(offers, 1);
+    // Each entry's buyer is told once that it closed, the one who held the offer that it is
+    // withdrawn, however often the cancellation arrived.
+    let mut closed: Vec<(String, bool)> = published
+        .iter()
+        .filter(|e| e.subject == subjects::TICKETS_WAITLIST_CLOSED)
+        .map(|e| {
+            let data = &e.envelope["data"];
+            assert_eq!(e.envelope["subject"], data["entryId"]);
+            (
+                data["entryId"].as_str().unwrap().to_string(),
+                data["heldOffer"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    closed.sort();
+    let mut expected = Vec::new();
+    for buyer in &line {
+        let entry = my_entry(buyer, event).await;
+        let id = entry["id"].as_str().unwrap().to_string();
+        expected.push((id, entry["id"] == offer["id"]));
+    }
+    expected.sort();
+    assert_eq!(closed, expected);
     assert!(
         world
             .tickets

@@ -49,9 +49,9 @@ pub trait WaitlistStore: Send + Sync {
     ) -> Result<Vec<(Entry, Option<u32>)>, StoreError>;
     /// Runs `command` on the entry in one atomic unit: reads it, decides by
     /// [`crate::waitlist::decide`] and writes the decision with conditional updates (the entry
-    /// only while it has the status it was read in; an accepted offer's order with its
-    /// `orders.created` row). Seats it gives back are offered to the next entries in the same
-    /// unit.
+    /// only while it has the status it was read in, with the decision's facts, e.g. a close's
+    /// `tickets.waitlist_closed`; an accepted offer's order with its `orders.created` row). Seats
+    /// it gives back are offered to the next entries in the same unit.
     async fn settle_entry(
         &self,
         entry_id: Uuid,

@@ -56,6 +56,23 @@ async fn rows_of(store: &Arc<dyn TicketStore>, subject: &str) -> Vec<String> {
     about
 }
 
+/// The data of the `tickets.waitlist_closed` rows in the outbox.
+async fn closed_facts(store: &Arc<dyn TicketStore>) -> Vec<contracts::tickets::WaitlistClosed> {
+    store
+        .outbox()
+        .pending(10_000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|m| m.subject == subjects::TICKETS_WAITLIST_CLOSED)
+        .map(|m| {
+            let envelope: contracts::Envelope<contracts::tickets::WaitlistClosed> =
+                serde_json::from_slice(&m.payload).unwrap();
+            envelope.data
+        })
+        .collect()
+}
+
 /// The entries' ids, sorted as [`rows_of`] sorts.
 fn ids_of(entries: &[&Entry]) -> Vec<String> {
     let mut ids: Vec<String> = entries.iter().map(|e| e.id.to_string()).collect();
@@ -534,16 +551,30 @@ pub(super) async fn the_open_entries_of_a_cancelled_event_close_once_and_its_sea
         status_of(&store, &behind).await.status,
         EntryStatus::Waiting
     );
-    assert!(matches!(
-        store
-            .settle_entry(behind.id, &EntryCommand::Close, None)
-            .await
-            .unwrap(),
-        EntryOutcome::Applied(Entry {
-            status: EntryStatus::EventCancelled,
-            ..
+    // Replicas racing to close the waiting entry close it once
+    let racing: Vec<_> = (0..4)
+        .map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .settle_entry(behind.id, &EntryCommand::Close, None)
+                    .await
+                    .unwrap()
+            })
         })
-    ));
+        .collect();
+    let mut applied = 0;
+    for task in racing {
+        match task.await.unwrap() {
+            EntryOutcome::Applied(e) => {
+                assert_eq!(e.status, EntryStatus::EventCancelled);
+                applied += 1;
+            }
+            EntryOutcome::Ended(_) => {}
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(applied, 1);
     assert!(store.entries_to_close(10).await.unwrap().is_empty());
     // Closing again (a redelivered cancellation, another replica) changes nothing
     let again = store
@@ -555,6 +586,21 @@ pub(super) async fn the_open_entries_of_a_cancelled_event_close_once_and_its_sea
     assert_eq!(
         rows_of(&store, subjects::TICKETS_WAITLIST_OFFERED).await,
         ids_of(&[&offered])
+    );
+    // Each closed entry published one `tickets.waitlist_closed`, saying whether it held an offer
+    assert_eq!(
+        rows_of(&store, subjects::TICKETS_WAITLIST_CLOSED).await,
+        ids_of(&[&offered, &behind])
+    );
+    let mut told = closed_facts(&store).await;
+    told.sort_by_key(|c| c.entry_id);
+    let mut expected = vec![(offered.id, true), (behind.id, false)];
+    expected.sort();
+    let got: Vec<(Uuid, bool)> = told.iter().map(|c| (c.entry_id, c.held_offer)).collect();
+    assert_eq!(got, expected);
+    assert!(
+        told.iter()
+            .all(|c| c.event_id == id && c.email == "ada@example.com")
     );
     // The buyer sees the entry ended, and may not join the dead event's line again
     assert_eq!(

@@ -333,6 +333,7 @@ impl MongoStore {
         let d = waitlist::decide(entry, command, platform::time::now(), traceparent);
         if let Some(update) = &d.update {
             self.update_entry(s, update).await?;
+            self.db.insert_facts(s, &d.facts).await?;
         }
         if let Some(placement) = &d.placement {
             self.orders

@@ -246,6 +246,7 @@ fn settle_in(
     let d = waitlist::decide(entry, command, platform::time::now(), traceparent);
     if let Some(update) = &d.update {
         update_entry(tx, update)?;
+        insert_facts(tx, &d.facts)?;
     }
     if let Some(placement) = &d.placement {
         insert_order(tx, &placement.order)?;
