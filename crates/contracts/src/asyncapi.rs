@@ -23,7 +23,7 @@ use crate::orders::{
 };
 use crate::payments::{PaymentCompleted, PaymentFailed, PaymentRefunded};
 use crate::subjects::{self, headers};
-use crate::tickets::{TicketCheckedIn, WaitlistClosed, WaitlistOffered};
+use crate::tickets::{TicketCheckedIn, WaitlistClosed, WaitlistOffered, WaitlistPlace};
 
 /// Where the generated document is committed, relative to the workspace root.
 pub const PATH: &str = "docs/asyncapi.json";
@@ -934,6 +934,20 @@ pub(crate) mod examples {
         )
     }
 
+    /// Grace's place in line for two General seats of the example event.
+    fn place(entry: Uuid) -> WaitlistPlace {
+        WaitlistPlace {
+            entry_id: entry,
+            event_id: EVENT,
+            event_title: "Rust Fest".into(),
+            user_id: USER,
+            email: "grace@example.org".into(),
+            first_name: "Grace".into(),
+            ticket_type: "General".into(),
+            quantity: 2,
+        }
+    }
+
     pub fn waitlist_offered() -> Example {
         let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
         example(
@@ -941,14 +955,7 @@ pub(crate) mod examples {
             entry,
             2 * 86_400,
             WaitlistOffered {
-                entry_id: entry,
-                event_id: EVENT,
-                event_title: "Rust Fest".into(),
-                user_id: USER,
-                email: "grace@example.org".into(),
-                first_name: "Grace".into(),
-                ticket_type: "General".into(),
-                quantity: 2,
+                place: place(entry),
                 expires_at: at(2 * 86_400 + 1_800),
             },
         )
@@ -961,14 +968,7 @@ pub(crate) mod examples {
             entry,
             3 * 86_400,
             WaitlistClosed {
-                entry_id: entry,
-                event_id: EVENT,
-                event_title: "Rust Fest".into(),
-                user_id: USER,
-                email: "grace@example.org".into(),
-                first_name: "Grace".into(),
-                ticket_type: "General".into(),
-                quantity: 2,
+                place: place(entry),
                 held_offer: true,
             },
         )

@@ -33,21 +33,30 @@ pub struct TicketCheckedIn {
     pub scanned_by: Uuid,
 }
 
+/// The waitlist entry a waitlist fact is about: whose place in line, for which seats.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WaitlistPlace {
+    pub entry_id: Uuid,
+    pub event_id: Uuid,
+    /// The event's title when the buyer joined.
+    pub event_title: String,
+    pub user_id: Uuid,
+    /// Where news of the entry is mailed: the buyer's email when they joined.
+    pub email: String,
+    pub first_name: String,
+    pub ticket_type: String,
+    pub quantity: u32,
+}
+
 /// Seats that came free (an expired hold, a cancellation, a refund, a declined or lapsed offer)
 /// are held for the first waitlist entry they fit, until `expires_at`. The buyer accepts the
 /// offer on the event page (it becomes a pending order) or lets it lapse to the next entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitlistOffered {
-    pub entry_id: Uuid,
-    pub event_id: Uuid,
-    pub event_title: String,
-    pub user_id: Uuid,
-    /// Where the offer is mailed: the buyer's email when they joined.
-    pub email: String,
-    pub first_name: String,
-    pub ticket_type: String,
-    pub quantity: u32,
+    #[serde(flatten)]
+    pub place: WaitlistPlace,
     pub expires_at: DateTime<Utc>,
 }
 
@@ -56,16 +65,8 @@ pub struct WaitlistOffered {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WaitlistClosed {
-    pub entry_id: Uuid,
-    pub event_id: Uuid,
-    /// The event's title when the buyer joined.
-    pub event_title: String,
-    pub user_id: Uuid,
-    /// Where the news is mailed: the buyer's email when they joined.
-    pub email: String,
-    pub first_name: String,
-    pub ticket_type: String,
-    pub quantity: u32,
+    #[serde(flatten)]
+    pub place: WaitlistPlace,
     /// The entry held an offer (seats held for the buyer), now withdrawn; `false`: it was
     /// waiting.
     pub held_offer: bool,

@@ -108,12 +108,12 @@ pub async fn apply(state: &AppState, payload: &[u8]) -> Result<Outcome, HandleEr
         }
         TICKETS_WAITLIST_OFFERED => {
             let e: WaitlistOffered = data(&envelope)?;
-            let event = store.event(e.event_id).await?;
+            let event = store.event(e.place.event_id).await?;
             plan::waitlist_offered(&fact, e, event.as_ref())
         }
         TICKETS_WAITLIST_CLOSED => {
             let e: WaitlistClosed = data(&envelope)?;
-            let event = store.event(e.event_id).await?;
+            let event = store.event(e.place.event_id).await?;
             plan::waitlist_closed(&fact, e, event.as_ref())
         }
         _ => return Ok(Outcome::Ignored),

@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 use contracts::catalog::{EventCancelled, EventDetails};
 use contracts::orders::{CancelReason, OrderCancelled, OrderConfirmed, OrderCreated};
 use contracts::payments::{PaymentFailed, PaymentRefunded};
-use contracts::tickets::{WaitlistClosed, WaitlistOffered};
+use contracts::tickets::{WaitlistClosed, WaitlistOffered, WaitlistPlace};
 use uuid::Uuid;
 
 use crate::domain::{
@@ -329,25 +329,29 @@ pub fn event_cancelled(
 }
 
 /// A mail of this fact to a waitlist entry's buyer, whom the fact names itself (an entry has no
-/// order); `letter` says what about, `event` is the projection's, for the date and venue.
+/// order), about their seats; `letter` says what else, `event` is the projection's, for the date
+/// and venue.
 fn mail_to_entry_buyer(
     fact: &Fact,
     kind: NotificationKind,
-    (user_id, email, first_name): (Uuid, &str, &str),
+    place: WaitlistPlace,
     event: Option<&EventRecord>,
     letter: Letter,
 ) -> FactRecord {
     let mail = Mail {
         key: MailKey {
             fact_id: fact.id.clone(),
-            recipient: email.to_lowercase(),
+            recipient: place.email.to_lowercase(),
         },
-        user_id,
+        user_id: place.user_id,
         kind,
         letter: Letter {
-            name: first_name.to_string(),
-            first_name: first_name.to_string(),
+            name: place.first_name.clone(),
+            first_name: place.first_name,
             event: event.cloned(),
+            event_title: Some(place.event_title),
+            ticket_type: Some(place.ticket_type),
+            quantity: Some(place.quantity),
             ..letter
         },
         state: MailState::Pending,
@@ -368,16 +372,12 @@ pub fn waitlist_offered(
 ) -> FactRecord {
     let letter = Letter {
         expires_at: Some(e.expires_at),
-        event_title: Some(e.event_title),
-        ticket_type: Some(e.ticket_type),
-        quantity: Some(e.quantity),
         ..Letter::default()
     };
-    let buyer = (e.user_id, e.email.as_str(), e.first_name.as_str());
     mail_to_entry_buyer(
         fact,
         NotificationKind::WaitlistOffered,
-        buyer,
+        e.place,
         event,
         letter,
     )
@@ -388,14 +388,16 @@ pub fn waitlist_offered(
 /// withdrawn. One fact per entry, so one mail per entry.
 pub fn waitlist_closed(fact: &Fact, e: WaitlistClosed, event: Option<&EventRecord>) -> FactRecord {
     let letter = Letter {
-        event_title: Some(e.event_title),
-        ticket_type: Some(e.ticket_type),
-        quantity: Some(e.quantity),
         offer_withdrawn: e.held_offer,
         ..Letter::default()
     };
-    let buyer = (e.user_id, e.email.as_str(), e.first_name.as_str());
-    mail_to_entry_buyer(fact, NotificationKind::WaitlistClosed, buyer, event, letter)
+    mail_to_entry_buyer(
+        fact,
+        NotificationKind::WaitlistClosed,
+        e.place,
+        event,
+        letter,
+    )
 }
 
 /// The id under which an order's hold reminder is recorded: at most one per order.
@@ -666,10 +668,9 @@ mod tests {
         assert!(hold_reminder(&paid, None, now, lead).is_none());
     }
 
-    #[test]
-    fn a_waitlist_offer_goes_to_the_entrys_buyer_with_the_seats_and_the_deadline() {
-        // given an offer of two General seats of a known event
-        let offer = WaitlistOffered {
+    /// Grace's place in line for two General seats of a known event.
+    fn grace_in_line() -> WaitlistPlace {
+        WaitlistPlace {
             entry_id: Uuid::now_v7(),
             event_id: Uuid::nil(),
             event_title: "Jazz Night".into(),
@@ -678,6 +679,14 @@ mod tests {
             first_name: "Grace".into(),
             ticket_type: "General".into(),
             quantity: 2,
+        }
+    }
+
+    #[test]
+    fn a_waitlist_offer_goes_to_the_entrys_buyer_with_the_seats_and_the_deadline() {
+        // given an offer of two General seats of a known event
+        let offer = WaitlistOffered {
+            place: grace_in_line(),
             expires_at: at("2030-01-01T12:30:00Z"),
         };
         // when it is planned
@@ -686,7 +695,7 @@ mod tests {
         assert_eq!(r.mails.len(), 1);
         let m = &r.mails[0];
         assert_eq!(m.key.recipient, "grace@example.com");
-        assert_eq!(m.user_id, offer.user_id);
+        assert_eq!(m.user_id, offer.place.user_id);
         assert_eq!(m.kind, NotificationKind::WaitlistOffered);
         assert_eq!(m.letter.quantity, Some(2));
         assert_eq!(m.letter.expires_at, Some(offer.expires_at));
@@ -699,14 +708,7 @@ mod tests {
     fn a_closed_entry_tells_its_buyer_once_whether_their_offer_or_their_place_ended() {
         // given an entry that held an offer of two seats and one that was waiting
         let closed = |held_offer| WaitlistClosed {
-            entry_id: Uuid::now_v7(),
-            event_id: Uuid::nil(),
-            event_title: "Jazz Night".into(),
-            user_id: Uuid::now_v7(),
-            email: "Grace@Example.com".into(),
-            first_name: "Grace".into(),
-            ticket_type: "General".into(),
-            quantity: 2,
+            place: grace_in_line(),
             held_offer,
         };
         let (offer, waiting) = (closed(true), closed(false));
@@ -720,7 +722,7 @@ mod tests {
         assert_eq!(r.mails.len(), 1);
         let m = &r.mails[0];
         assert_eq!(m.key.recipient, "grace@example.com");
-        assert_eq!(m.user_id, offer.user_id);
+        assert_eq!(m.user_id, offer.place.user_id);
         assert_eq!(m.kind, NotificationKind::WaitlistClosed);
         assert!(m.letter.offer_withdrawn);
         assert_eq!(m.letter.quantity, Some(2));

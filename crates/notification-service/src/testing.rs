@@ -576,6 +576,25 @@ pub mod facts {
         )
     }
 
+    /// Entry `entry_id`: `email`'s buyer (Ada) in line for `quantity` General seats of `e`.
+    fn place(
+        entry_id: Uuid,
+        e: &EventPublished,
+        email: &str,
+        quantity: u32,
+    ) -> contracts::tickets::WaitlistPlace {
+        contracts::tickets::WaitlistPlace {
+            entry_id,
+            event_id: e.event_id,
+            event_title: e.details.title.clone(),
+            user_id: Uuid::now_v7(),
+            email: email.into(),
+            first_name: "Ada".into(),
+            ticket_type: "General".into(),
+            quantity,
+        }
+    }
+
     /// An offer of `quantity` General seats of `e` to `email`, held until `expires_at`.
     pub fn waitlist_offered(
         e: &EventPublished,
@@ -589,14 +608,7 @@ pub mod facts {
             "ticket-service",
             entry_id,
             contracts::tickets::WaitlistOffered {
-                entry_id,
-                event_id: e.event_id,
-                event_title: e.details.title.clone(),
-                user_id: Uuid::now_v7(),
-                email: email.into(),
-                first_name: "Ada".into(),
-                ticket_type: "General".into(),
-                quantity,
+                place: place(entry_id, e, email, quantity),
                 expires_at,
             },
         )
@@ -616,14 +628,7 @@ pub mod facts {
             "ticket-service",
             entry_id,
             contracts::tickets::WaitlistClosed {
-                entry_id,
-                event_id: e.event_id,
-                event_title: e.details.title.clone(),
-                user_id: Uuid::now_v7(),
-                email: email.into(),
-                first_name: "Ada".into(),
-                ticket_type: "General".into(),
-                quantity,
+                place: place(entry_id, e, email, quantity),
                 held_offer,
             },
         )

@@ -34,7 +34,7 @@
 use chrono::{DateTime, Duration, Utc};
 use contracts::Envelope;
 use contracts::subjects;
-use contracts::tickets::{WaitlistClosed, WaitlistOffered};
+use contracts::tickets::{WaitlistClosed, WaitlistOffered, WaitlistPlace};
 use platform::outbox::OutboxMessage;
 use uuid::Uuid;
 
@@ -184,9 +184,9 @@ pub fn offers(line: Line, available: u32, waiting: &[Entry], now: DateTime<Utc>)
     offers
 }
 
-/// `tickets.waitlist_offered`, about the entry.
-fn offered_fact(entry: &Entry) -> OutboxMessage {
-    let data = WaitlistOffered {
+/// The entry as the waitlist facts name it.
+fn place_of(entry: &Entry) -> WaitlistPlace {
+    WaitlistPlace {
         entry_id: entry.id,
         event_id: entry.event_id,
         event_title: entry.event_title.clone(),
@@ -195,6 +195,13 @@ fn offered_fact(entry: &Entry) -> OutboxMessage {
         first_name: entry.first_name.clone(),
         ticket_type: entry.ticket_type.clone(),
         quantity: entry.quantity,
+    }
+}
+
+/// `tickets.waitlist_offered`, about the entry.
+fn offered_fact(entry: &Entry) -> OutboxMessage {
+    let data = WaitlistOffered {
+        place: place_of(entry),
         expires_at: entry.offer_expires_at.unwrap_or(entry.updated_at),
     };
     fact_about(entry, subjects::TICKETS_WAITLIST_OFFERED, data)
@@ -321,14 +328,7 @@ pub fn decide(
 /// `tickets.waitlist_closed`, about the entry the event's cancellation ended.
 fn closed_fact(entry: &Entry, held_offer: bool) -> OutboxMessage {
     let data = WaitlistClosed {
-        entry_id: entry.id,
-        event_id: entry.event_id,
-        event_title: entry.event_title.clone(),
-        user_id: entry.user_id,
-        email: entry.email.clone(),
-        first_name: entry.first_name.clone(),
-        ticket_type: entry.ticket_type.clone(),
-        quantity: entry.quantity,
+        place: place_of(entry),
         held_offer,
     };
     fact_about(entry, subjects::TICKETS_WAITLIST_CLOSED, data)
@@ -642,7 +642,10 @@ mod tests {
         };
         assert_eq!(fact.subject, subjects::TICKETS_WAITLIST_CLOSED);
         let envelope: Envelope<WaitlistClosed> = serde_json::from_slice(&fact.payload).unwrap();
-        assert_eq!(envelope.subject, Some(envelope.data.entry_id.to_string()));
+        assert_eq!(
+            envelope.subject,
+            Some(envelope.data.place.entry_id.to_string())
+        );
         envelope.data
     }
 
@@ -661,8 +664,11 @@ mod tests {
         let d = decide(Some(in_line.clone()), &EntryCommand::Close, later, None);
         // Then the waiting entry ends, freeing nothing, and its buyer is told their place ended
         let told = closed_data(&d);
-        assert_eq!(told.entry_id, in_line.id);
-        assert_eq!((told.email.as_str(), told.quantity), ("ada@example.com", 1));
+        assert_eq!(told.place.entry_id, in_line.id);
+        assert_eq!(
+            (told.place.email.as_str(), told.place.quantity),
+            ("ada@example.com", 1)
+        );
         assert!(!told.held_offer);
         let closed = d.update.unwrap();
         assert_eq!(closed.from, EntryStatus::Waiting);
@@ -672,7 +678,7 @@ mod tests {
         // and the offered one ends with its held seats given back
         let d = decide(Some(holding.clone()), &EntryCommand::Close, later, None);
         let told = closed_data(&d);
-        assert!(told.held_offer && told.entry_id == holding.id && told.quantity == 2);
+        assert!(told.held_offer && told.place.entry_id == holding.id && told.place.quantity == 2);
         assert_eq!(d.update.unwrap().from, EntryStatus::Offered);
         assert_eq!(d.release.unwrap().held, -2);
         // and an entry that ended before, or was closed already, is left as it is

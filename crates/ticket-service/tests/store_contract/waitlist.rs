@@ -593,14 +593,17 @@ pub(super) async fn the_open_entries_of_a_cancelled_event_close_once_and_its_sea
         ids_of(&[&offered, &behind])
     );
     let mut told = closed_facts(&store).await;
-    told.sort_by_key(|c| c.entry_id);
+    told.sort_by_key(|c| c.place.entry_id);
     let mut expected = vec![(offered.id, true), (behind.id, false)];
     expected.sort();
-    let got: Vec<(Uuid, bool)> = told.iter().map(|c| (c.entry_id, c.held_offer)).collect();
+    let got: Vec<(Uuid, bool)> = told
+        .iter()
+        .map(|c| (c.place.entry_id, c.held_offer))
+        .collect();
     assert_eq!(got, expected);
     assert!(
         told.iter()
-            .all(|c| c.event_id == id && c.email == "ada@example.com")
+            .all(|c| c.place.event_id == id && c.place.email == "ada@example.com")
     );
     // The buyer sees the entry ended, and may not join the dead event's line again
     assert_eq!(
