@@ -4,8 +4,8 @@
 use std::time::Duration;
 
 use e2e::{
-    APPROVED_CARD, DECLINED_CARD, Stage, System, book, cancel_event, order_becomes, order_id,
-    paid_order, pay,
+    APPROVED_CARD, DECLINED_CARD, Stage, System, book, cancel_event, cancel_order, order_becomes,
+    order_id, paid_order, pay,
 };
 use mail_parser::{MessageParser, MimeHeaders};
 use platform::testing::{TestClient, eventually};
@@ -179,12 +179,7 @@ async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_of
     let waiting = system.sign_up("Walt").await;
     join_waitlist(&offered, event).await;
     join_waitlist(&waiting, event).await;
-    let res = holder
-        .post(
-            &format!("/api/tickets/orders/{held}/cancel"),
-            &serde_json::json!({}),
-        )
-        .await;
+    let res = cancel_order(&holder, &held).await;
     assert_eq!(res.status, 200, "{}", res.text);
     // The holder hears of the cancellation, the first in line of the offer.
     eventually("the cancellation and the offer", || async {
@@ -193,13 +188,7 @@ async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_of
     .await;
 
     // When the organizer cancels the event
-    let res = organizer
-        .post(
-            &format!("/api/events/{event}/cancel"),
-            &serde_json::json!({}),
-        )
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text);
+    cancel_event(&organizer, event).await;
 
     // Then each buyer in line gets one mail saying what ended, and nobody else gets anything
     eventually("the waitlist's mails", || async {
