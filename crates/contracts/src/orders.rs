@@ -97,6 +97,19 @@ pub struct OrderCancelled {
     pub reason: CancelReason,
 }
 
+impl OrderCreated {
+    /// The cancellation of this order for `reason`, as `orders.cancelled` announces it.
+    pub fn cancelled(&self, reason: CancelReason) -> OrderCancelled {
+        OrderCancelled {
+            order_id: self.order_id,
+            booking_reference: self.booking_reference.clone(),
+            user_id: self.user_id,
+            event_id: self.event_id,
+            reason,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

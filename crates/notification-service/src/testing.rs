@@ -458,16 +458,6 @@ pub fn order_confirmed(order: &OrderCreated) -> OrderConfirmed {
     }
 }
 
-pub fn order_cancelled(order: &OrderCreated, reason: CancelReason) -> OrderCancelled {
-    OrderCancelled {
-        order_id: order.order_id,
-        booking_reference: order.booking_reference.clone(),
-        user_id: order.user_id,
-        event_id: order.event_id,
-        reason,
-    }
-}
-
 pub fn payment_failed(order: &OrderCreated) -> PaymentFailed {
     PaymentFailed {
         payment_id: Uuid::now_v7(),
@@ -554,7 +544,7 @@ pub mod facts {
             subjects::ORDERS_CANCELLED,
             "ticket-service",
             o.order_id,
-            order_cancelled(o, reason),
+            o.cancelled(reason),
         )
     }
 

@@ -398,13 +398,7 @@ pub fn cancelled_envelope(order: &OrderCreated, reason: CancelReason) -> Envelop
         subjects::ORDERS_CANCELLED,
         "ticket-service",
         Some(order.order_id.to_string()),
-        OrderCancelled {
-            order_id: order.order_id,
-            booking_reference: order.booking_reference.clone(),
-            user_id: order.user_id,
-            event_id: order.event_id,
-            reason,
-        },
+        order.cancelled(reason),
     )
 }
 
