@@ -249,6 +249,154 @@ async fn waitlist_journey(
     shots.take(b, "waitlist-order", None, false).await
 }
 
+/// The waiting room's rate in the queue journey: one place every 4 s from the opening, so the
+/// buyer, third in line, is admitted 12 s after it; time enough to be seen waiting, however
+/// slowly the browser gets there, and little added to the run.
+const ADMIT_PER_MINUTE: u32 = 15;
+
+/// The waiting room in the browser: an on-sale that opens as the event is published, admitting
+/// [`ADMIT_PER_MINUTE`], with two visitors already in line. The buyer opens the event, joins its
+/// queue from the notice and sees their place (third) and the wait, then the line moving; once
+/// admitted the page returns to the event holding the pass, the booking carries it (a booking
+/// without one is refused) and the order page follows. The name extends the journey's, so the
+/// filter that leaves the browser out of a workspace run leaves this out too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn web_ui_in_headless_chromium_waits_in_the_queue_and_books_with_its_pass() {
+    let Some(setup) = setup().await else {
+        return;
+    };
+    let started = Instant::now();
+    let shots = Shots::new();
+    let browser = setup.browser_with(&[]).await;
+    let outcome = queue_journey(&browser, &setup.system, &shots).await;
+    finish(browser, &shots, "waiting room journey", outcome).await;
+    eprintln!("waiting room journey passed in {:.1?}", started.elapsed());
+}
+
+async fn queue_journey(b: &Browser, system: &System, shots: &Shots) -> anyhow::Result<()> {
+    set_viewport(b, DESKTOP, false).await?;
+    let base = system.gateway.url();
+    let organizer = system.sign_up("Quincy").await;
+    let ahead = system.sign_ups("Early", 2).await;
+    b.goto(&format!("{base}/register")).await?;
+    register(b, "Quinn", "Queue", "quinn@example.com").await?;
+    b.click_on("[data-testid=register]", WAIT).await?;
+    b.wait_for_text("[data-testid=user-name]", "Quinn Queue", WAIT)
+        .await?;
+
+    // The sale opens now, and two visitors queue at once: first and second, in arrival order.
+    let opened = Instant::now();
+    let sale = json!({
+        "onSaleAt": Utc::now().to_rfc3339(),
+        "queue": {"enabled": true, "admitPerMinute": ADMIT_PER_MINUTE},
+    });
+    let event = system
+        .create_event_with(&organizer, &[("General", 20.0, 10)], sale)
+        .await;
+    let queue = format!("/api/tickets/events/{event}/queue");
+    for (place, visitor) in (1..).zip(&ahead) {
+        let res = visitor.post(&queue, &json!({})).await;
+        ensure!(res.status == 200, "joining the queue: {}", res.text);
+        ensure!(
+            res.json()["position"] == place,
+            "the visitor joining #{place} got {}",
+            res.text
+        );
+    }
+    // Booking without a pass is refused: the browser's booking below goes through on its pass.
+    let res = e2e::try_book(&ahead[0], event, 1).await;
+    ensure!(
+        res.status == 403 && res.text.contains("queue_pass_required"),
+        "a booking without a pass was answered {}: {}",
+        res.status,
+        res.text
+    );
+
+    // The event page says there is a waiting room; its link joins it.
+    b.goto(&format!("{base}/events/{event}")).await?;
+    b.wait_for("[data-testid=on-sale-at]", WAIT).await?;
+    b.click(
+        &b.wait_for_text("[data-testid=queue-notice] a", "Join the queue", WAIT)
+            .await?,
+    )
+    .await?;
+    b.wait_for_url(&format!("/events/{event}/queue"), WAIT)
+        .await?;
+    b.wait_for_text("#queue-h", "Waiting room", WAIT).await?;
+    let place = figure(b, "[data-testid=queue-position]").await?;
+    ensure!(
+        place == "#3",
+        "the buyer's place reads {place:?}, not #3 ({:.1?} after the opening)",
+        opened.elapsed()
+    );
+    wait_for_figure(b, "[data-testid=queue-wait]", "Less than a minute.").await?;
+    eprintln!(
+        "the buyer saw their place {:.1?} after the opening",
+        opened.elapsed()
+    );
+    shots.take(b, "queue-waiting", None, false).await?;
+
+    // The line moves: one or two places ahead let in, the buyer still waiting.
+    let progress = "label[for=queue-progress]";
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let Some(label) = b.find_all(progress).await?.into_iter().next() else {
+            anyhow::bail!("the buyer left the waiting room before the line was seen moving");
+        };
+        let bar = b.text(&label).await?;
+        if bar.ends_with("33%") || bar.ends_with("66%") {
+            break;
+        }
+        ensure!(
+            bar.ends_with("0%") && Instant::now() < deadline,
+            "the waiting room's bar reads {bar:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Admitted: back on the event page, holding the pass for this tab.
+    b.wait_for_text(
+        "[data-testid=queue-pass]",
+        "You're through the waiting room",
+        WAIT,
+    )
+    .await?;
+    let url = b.url().await?;
+    ensure!(
+        url.ends_with(&format!("/events/{event}")),
+        "admitted to {url}"
+    );
+    let kept = b
+        .execute(
+            "return sessionStorage.getItem(arguments[0]) || '';",
+            vec![json!(format!("queue.{event}.pass"))],
+        )
+        .await?;
+    ensure!(
+        kept.as_str().is_some_and(|k| k.contains("\"pass\"")),
+        "the tab keeps no pass: {kept}"
+    );
+    eprintln!(
+        "the buyer was admitted {:.1?} after the opening",
+        opened.elapsed()
+    );
+    shots.take(b, "queue-admitted", None, false).await?;
+
+    // Book one seat: the booking sends the pass, and the order page follows.
+    b.click_on("button[aria-label='One more General']", WAIT)
+        .await?;
+    b.wait_for_text(".order-total", "$20.00", WAIT).await?;
+    b.click_on("[data-testid=book]", WAIT).await?;
+    b.wait_for_url("/orders/", WAIT).await?;
+    b.wait_for_text("#order-title", "Complete your booking", WAIT)
+        .await?;
+    b.wait_for("[data-testid=countdown]", WAIT).await?;
+    b.wait_for_text(".order-summary", "1 × General", WAIT)
+        .await?;
+    b.wait_for_text(".order-summary", "$20.00", WAIT).await?;
+    shots.take(b, "queue-order", None, false).await
+}
+
 /// Where the screenshots go: a temp dir always, `docs/screenshots/` with `UPDATE_SCREENSHOTS=1`.
 struct Shots {
     dir: PathBuf,

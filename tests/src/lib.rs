@@ -275,25 +275,34 @@ impl System {
 
     /// Creates a published event through the API; `types` are (name, price, seats).
     pub async fn create_event(&self, organizer: &TestClient, types: &[(&str, f64, u32)]) -> Uuid {
+        self.create_event_with(organizer, types, json!({})).await
+    }
+
+    /// [`Self::create_event`] with `extra` fields in the request (e.g. `onSaleAt` and `queue`).
+    pub async fn create_event_with(
+        &self,
+        organizer: &TestClient,
+        types: &[(&str, f64, u32)],
+        extra: Value,
+    ) -> Uuid {
         let capacity: u32 = types.iter().map(|t| t.2).sum();
         let ticket_types: Vec<Value> = types
             .iter()
             .map(|(name, price, quantity)| json!({"name": name, "price": price, "quantity": quantity, "description": ""}))
             .collect();
-        let res = organizer
-            .post(
-                "/api/events",
-                &json!({
-                    "title": "Night of Tests",
-                    "description": "An evening of green builds.",
-                    "category": "music",
-                    "venue": {"name": "Hall", "address": "1 Main St", "city": "Lisbon", "capacity": capacity},
-                    "dateTime": (Utc::now() + chrono::Duration::days(20)).to_rfc3339(),
-                    "duration": 120,
-                    "ticketTypes": ticket_types,
-                }),
-            )
-            .await;
+        let mut body = json!({
+            "title": "Night of Tests",
+            "description": "An evening of green builds.",
+            "category": "music",
+            "venue": {"name": "Hall", "address": "1 Main St", "city": "Lisbon", "capacity": capacity},
+            "dateTime": (Utc::now() + chrono::Duration::days(20)).to_rfc3339(),
+            "duration": 120,
+            "ticketTypes": ticket_types,
+        });
+        for (field, value) in extra.as_object().expect("extra fields are an object") {
+            body[field] = value.clone();
+        }
+        let res = organizer.post("/api/events", &body).await;
         assert_eq!(res.status, 201, "{}", res.text);
         res.json()["event"]["id"]
             .as_str()

@@ -130,6 +130,12 @@ pub fn now_millis() -> f64 {
     js_sys::Date::now()
 }
 
+/// Now, by the browser's clock. `Utc::now()` is no use here: chrono reads the system clock,
+/// which wasm32-unknown-unknown does not have (it panics).
+pub fn now() -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(now_millis() as i64).unwrap_or_default()
+}
+
 /// `14:05` for a remaining time; `0:00` once past.
 pub fn countdown(ms: f64) -> String {
     let secs = (ms / 1000.0).ceil().max(0.0) as u64;

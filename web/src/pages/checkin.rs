@@ -106,10 +106,6 @@ fn browser_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())
 }
 
-fn now() -> DateTime<Utc> {
-    DateTime::from_timestamp_millis(format::now_millis() as i64).unwrap_or_default()
-}
-
 impl Door {
     fn show(mut self, shown: Option<Shown>) {
         self.answers += 1;
@@ -153,7 +149,7 @@ impl Door {
             event_id: self.event_id,
             code,
             nonce: api::new_key(),
-            scanned_at: Some(now()),
+            scanned_at: Some(format::now()),
             gate: (!gate.is_empty()).then_some(gate),
             direction: *self.direction.peek(),
         };

@@ -69,7 +69,7 @@ fn kept_pass(event_id: &str) -> Option<KeptPass> {
     let text = storage()?.get_item(&pass_key(event_id)).ok().flatten()?;
     serde_json::from_str::<KeptPass>(&text)
         .ok()
-        .filter(|k| k.expires_at > Utc::now())
+        .filter(|k| k.expires_at > format::now())
 }
 
 /// The pass booking sends, while it is good.
