@@ -405,8 +405,12 @@ struct Shots {
 
 impl Shots {
     fn new() -> Self {
+        // Emptied once per run, not per journey: the journeys run side by side into one folder.
+        static EMPTIED: std::sync::Once = std::sync::Once::new();
         let dir = std::env::temp_dir().join("ticketing-browser-screenshots");
-        let _ = std::fs::remove_dir_all(&dir);
+        EMPTIED.call_once(|| {
+            let _ = std::fs::remove_dir_all(&dir);
+        });
         std::fs::create_dir_all(&dir).expect("screenshot dir");
         let docs = (std::env::var("UPDATE_SCREENSHOTS").as_deref() == Ok("1")).then(|| {
             let d = workspace_root().join("docs/screenshots");
