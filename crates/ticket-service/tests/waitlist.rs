@@ -417,13 +417,22 @@ async fn with_the_waitlist_turned_off_joining_answers_409_and_freed_seats_go_bac
     join(&early, event, 1).await;
 
     switch_waitlist(&world, event, 2, false).await;
-    let late = world.buyer().await;
-    let body = json!({"ticketType": "GA", "quantity": 1});
-    platform::testing::eventually("joining is refused", || async {
-        let res = late.post(&waitlist_path(event), &body).await;
-        (res.status == 409 && res.code() == "waitlist_off").then_some(())
+    // Asked before the switch arrives, joining would succeed, and an entry already in line is
+    // answered as it stands: wait for the switch, then ask once.
+    platform::testing::eventually("the waitlist to be off", || async {
+        let stock = world.tickets.store.event_stock(event).await.unwrap()?;
+        (!stock.event.waitlist_enabled).then_some(())
     })
     .await;
+    let late = world.buyer().await;
+    let body = json!({"ticketType": "GA", "quantity": 1});
+    let res = late.post(&waitlist_path(event), &body).await;
+    assert_eq!(
+        (res.status, res.code().as_str()),
+        (409, "waitlist_off"),
+        "{}",
+        res.text
+    );
 
     // The held seats come back: on sale for anyone, none offered; the early entry keeps its place.
     cancel(&holder, &held.json()).await;
