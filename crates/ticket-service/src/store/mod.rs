@@ -287,14 +287,6 @@ pub trait TicketStore: WaitlistStore + Send + Sync + 'static {
     /// with its answer and the `tickets.checked_in` outbox row ([`Scanned::Decided`]).
     async fn scan(&self, scan: &Scan) -> Result<Scanned, StoreError>;
 
-    /// [`TicketStore::scan`]'s answer alone, decided or replayed.
-    async fn check_in(
-        &self,
-        scan: &Scan,
-    ) -> Result<api_types::checkin::CheckinResponse, StoreError> {
-        Ok(self.scan(scan).await?.into_answer())
-    }
-
     /// Forgets processed event ids and scan nonces (with their answers) recorded before
     /// `processed_before` and idempotency keys stored before `keys_before`; returns how many
     /// rows went.
