@@ -30,13 +30,6 @@ fn refund_path(order: &str) -> String {
     format!("/api/tickets/orders/{order}/refund")
 }
 
-/// An organizer (signed in) and their published event of `GA` seats at 15.00.
-async fn organizer_with_event(world: &World, policy: Value) -> (TestClient, Uuid) {
-    let (organizer, organizer_id) = world.user().await;
-    let event = world.organized_event(organizer_id, in_days(30), policy, &[("GA", 1500, 20)]);
-    (organizer, event)
-}
-
 /// Books `quantity` GA seats of `event` for the named customer; the `201` answer.
 async fn book_for(
     client: &TestClient,
@@ -73,7 +66,7 @@ fn is(res: &TestResponse, status: u16, code: &str) -> bool {
 async fn every_back_office_route_is_401_anonymous_404_to_anyone_else_and_open_to_the_organizer_and_an_admin()
  {
     let world = World::start().await;
-    let (organizer, event) = organizer_with_event(&world, no_refunds()).await;
+    let (organizer, event) = world.organizer_with_event(no_refunds(), 20).await;
     let buyer = world.buyer().await;
     let first = paid_order(&world, &buyer, event).await;
     let second = paid_order(&world, &buyer, event).await;
@@ -132,7 +125,7 @@ async fn every_back_office_route_is_401_anonymous_404_to_anyone_else_and_open_to
 async fn an_organizer_refund_ends_the_paid_order_at_once_and_the_payments_refund_marks_it_refunded()
 {
     let world = World::start().await;
-    let (organizer, event) = organizer_with_event(&world, no_refunds()).await;
+    let (organizer, event) = world.organizer_with_event(no_refunds(), 20).await;
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
     let payment = world.pay(&buyer, &order).await;
@@ -194,7 +187,7 @@ async fn an_organizer_refund_ends_the_paid_order_at_once_and_the_payments_refund
 async fn a_buyer_cancels_a_paid_order_for_a_refund_while_the_policy_allows_and_a_pending_one_outright()
  {
     let world = World::start().await;
-    let (_, event) = organizer_with_event(&world, refunds_until(48)).await;
+    let (_, event) = world.organizer_with_event(refunds_until(48), 20).await;
     let buyer = world.buyer().await;
     let order = book(&buyer, event, &[("GA", 2)]).await.json();
     let payment = world.pay(&buyer, &order).await;
@@ -261,7 +254,7 @@ async fn a_buyer_may_not_cancel_a_paid_order_after_the_deadline_or_when_refunds_
 #[tokio::test]
 async fn the_attendee_list_is_csv_with_a_row_per_ticket_whose_names_read_back_as_given() {
     let world = World::start().await;
-    let (organizer, event) = organizer_with_event(&world, no_refunds()).await;
+    let (organizer, event) = world.organizer_with_event(no_refunds(), 20).await;
     let buyer = world.buyer().await;
     let zoe = (r#"Zoë "Zee""#, "O'Brien, Jr.", "zoe@example.com");
     let first = book_for(&buyer, event, zoe, 2).await;
@@ -391,7 +384,7 @@ async fn the_summarys_totals_are_the_sums_of_the_events_orders() {
 #[tokio::test]
 async fn a_published_event_nobody_booked_yet_has_an_empty_back_office() {
     let world = World::start().await;
-    let (organizer, event) = organizer_with_event(&world, no_refunds()).await;
+    let (organizer, event) = world.organizer_with_event(no_refunds(), 20).await;
 
     let summary = organizer
         .get(&format!("/api/tickets/events/{event}/summary"))
@@ -428,7 +421,7 @@ async fn a_published_event_nobody_booked_yet_has_an_empty_back_office() {
 #[tokio::test]
 async fn orders_are_found_by_name_email_or_reference_filtered_by_status_and_paged_newest_first() {
     let world = World::start().await;
-    let (organizer, event) = organizer_with_event(&world, no_refunds()).await;
+    let (organizer, event) = world.organizer_with_event(no_refunds(), 20).await;
     let buyer = world.buyer().await;
     let people = [
         ("Ada", "Lovelace", "ada@example.com"),

@@ -6,11 +6,10 @@
 mod support;
 
 use chrono::{DateTime, Duration, Utc};
-use contracts::payments::PaymentCompleted;
 use contracts::subjects;
 use platform::testing::{TestClient, TestResponse, wait_for_events};
 use serde_json::{Value, json};
-use support::{World, book, id};
+use support::World;
 use ticket_code::EventKey;
 use uuid::Uuid;
 
@@ -22,32 +21,8 @@ fn bundle_path(event: Uuid) -> String {
 
 /// An organizer (signed in) and their published event of 100 `GA` seats.
 async fn organizer_with_event(world: &World) -> (TestClient, Uuid) {
-    let (organizer, organizer_id) = world.user().await;
-    let event = world.organized_event(
-        organizer_id,
-        Utc::now() + Duration::days(30),
-        json!({"allowed": true, "untilHoursBefore": 0}),
-        &[("GA", 1500, 100)],
-    );
-    (organizer, event)
-}
-
-/// A paid order of `seats` GA tickets; the order as its buyer sees it.
-async fn paid_order(world: &World, buyer: &TestClient, event: Uuid, seats: i64) -> Value {
-    paid_order_and_payment(world, buyer, event, seats).await.0
-}
-
-async fn paid_order_and_payment(
-    world: &World,
-    buyer: &TestClient,
-    event: Uuid,
-    seats: i64,
-) -> (Value, PaymentCompleted) {
-    let booked = book(buyer, event, &[("GA", seats)]).await;
-    assert_eq!(booked.status, 201, "{}", booked.text);
-    let booked = booked.json();
-    let payment = world.pay(buyer, &booked).await;
-    (world.order(buyer, &id(&booked)).await, payment)
+    let refunds = json!({"allowed": true, "untilHoursBefore": 0});
+    world.organizer_with_event(refunds, 100).await
 }
 
 fn ticket(order: &Value, i: usize) -> &Value {
@@ -88,7 +63,7 @@ async fn the_door_is_401_anonymous_404_to_buyers_and_other_organizers_and_open_t
     let world = World::start().await;
     let (organizer, event) = organizer_with_event(&world).await;
     let (buyer, _) = world.user().await;
-    let order = paid_order(&world, &buyer, event, 1).await;
+    let order = world.paid_order(&buyer, event, 1).await.0;
     let (other_organizer, other_id) = world.user().await;
     world.organized_event(
         other_id,
@@ -141,7 +116,7 @@ async fn an_orders_signed_code_admits_its_holder_once_and_a_forged_or_foreign_on
     let world = World::start().await;
     let (organizer, event) = organizer_with_event(&world).await;
     let buyer = world.buyer().await;
-    let order = paid_order(&world, &buyer, event, 2).await;
+    let order = world.paid_order(&buyer, event, 2).await.0;
     let first = signed(&order, 0);
     assert!(first.starts_with("T1."), "{first}");
     // Deterministic: the order shows the same codes every time.
@@ -230,7 +205,7 @@ async fn fifty_scanners_racing_on_one_ticket_get_exactly_one_ok_and_one_fact() {
     .await;
     let (organizer, event) = organizer_with_event(&world).await;
     let buyer = world.buyer().await;
-    let order = paid_order(&world, &buyer, event, 1).await;
+    let order = world.paid_order(&buyer, event, 1).await.0;
     let text = signed(&order, 0);
     let scans = (0..50).map(|i| {
         let (client, text) = (organizer.clone(), text.clone());
@@ -271,7 +246,7 @@ async fn the_same_nonce_replays_the_first_answer_and_refunded_or_cancelled_ticke
     let world = World::start().await;
     let (organizer, event) = organizer_with_event(&world).await;
     let buyer = world.buyer().await;
-    let order = paid_order(&world, &buyer, event, 1).await;
+    let order = world.paid_order(&buyer, event, 1).await.0;
     let text = signed(&order, 0);
     let first = scanned(
         &organizer,
@@ -289,7 +264,7 @@ async fn the_same_nonce_replays_the_first_answer_and_refunded_or_cancelled_ticke
 
     // A second buyer's order is refunded by the organizer: its ticket admits no one.
     let other_buyer = world.buyer().await;
-    let (other, payment) = paid_order_and_payment(&world, &other_buyer, event, 1).await;
+    let (other, payment) = world.paid_order(&other_buyer, event, 1).await;
     let other_code = code(&other, 0);
     let other_signed = signed(&other, 0);
     let order_id = other["id"].as_str().unwrap().to_string();
@@ -341,7 +316,7 @@ async fn an_offline_double_scan_is_resolved_by_scanned_at_and_shows_in_the_list_
     let world = World::start().await;
     let (organizer, event) = organizer_with_event(&world).await;
     let buyer = world.buyer().await;
-    let order = paid_order(&world, &buyer, event, 3).await;
+    let order = world.paid_order(&buyer, event, 3).await.0;
     let (a, b) = (code(&order, 0), code(&order, 1));
     let t = Utc::now() - Duration::minutes(20);
 

@@ -4,10 +4,9 @@
 
 mod support;
 
-use chrono::{Duration, Utc};
 use platform::testing::TestClient;
 use serde_json::{Value, json};
-use support::{World, book, id};
+use support::World;
 
 /// `ticket_checkins_total{result}` as the service's `/metrics` shows it (absent is 0).
 async fn checkins(world: &World, result: &str) -> u64 {
@@ -31,18 +30,10 @@ async fn scan(client: &TestClient, body: &Value) -> Value {
 async fn a_replayed_nonce_gets_the_first_answer_again_and_the_scan_is_counted_once() {
     assert!(platform::metrics::install(), "metrics are on by default");
     let world = World::start().await;
-    let (organizer, organizer_id) = world.user().await;
-    let event = world.organized_event(
-        organizer_id,
-        Utc::now() + Duration::days(30),
-        json!({"allowed": true, "untilHoursBefore": 0}),
-        &[("GA", 1500, 10)],
-    );
+    let refunds = json!({"allowed": true, "untilHoursBefore": 0});
+    let (organizer, event) = world.organizer_with_event(refunds, 10).await;
     let buyer = world.buyer().await;
-    let booked = book(&buyer, event, &[("GA", 1)]).await;
-    assert_eq!(booked.status, 201, "{}", booked.text);
-    world.pay(&buyer, &booked.json()).await;
-    let order = world.order(&buyer, &id(&booked.json())).await;
+    let (order, _) = world.paid_order(&buyer, event, 1).await;
     let code = order["issuedTickets"][0]["code"].as_str().unwrap();
     assert_eq!(checkins(&world, "ok").await, 0);
 

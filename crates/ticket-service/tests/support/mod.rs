@@ -121,6 +121,30 @@ impl World {
         )
     }
 
+    /// A new organizer (signed in) and their published event of `seats` GA seats at 15.00,
+    /// 30 days ahead, with a refund `policy`.
+    pub async fn organizer_with_event(&self, policy: Value, seats: u32) -> (TestClient, Uuid) {
+        let (organizer, organizer_id) = self.user().await;
+        let starts = Utc::now() + chrono::Duration::days(30);
+        let event = self.organized_event(organizer_id, starts, policy, &[("GA", 1500, seats)]);
+        (organizer, event)
+    }
+
+    /// A paid order of `seats` GA tickets of `event`: the order as its buyer sees it, and the
+    /// payment that confirmed it.
+    pub async fn paid_order(
+        &self,
+        buyer: &TestClient,
+        event: Uuid,
+        seats: i64,
+    ) -> (Value, PaymentCompleted) {
+        let booked = book(buyer, event, &[("GA", seats)]).await;
+        assert_eq!(booked.status, 201, "{}", booked.text);
+        let booked = booked.json();
+        let payment = self.pay(buyer, &booked).await;
+        (self.order(buyer, &id(&booked)).await, payment)
+    }
+
     /// Adds a published event whose sale opens at `on_sale_at`, with a waiting room admitting
     /// `per_minute` visitors a minute when given.
     pub fn event_on_sale_at(
