@@ -81,6 +81,26 @@ pub async fn order_details(store: &Arc<dyn TicketStore>, order_id: Uuid) -> Orde
         .expect("the order is stored")
 }
 
+/// The data of every `subject` fact waiting in the store's outbox, oldest first.
+pub async fn pending_facts<T: serde::de::DeserializeOwned>(
+    store: &dyn TicketStore,
+    subject: &str,
+) -> Vec<T> {
+    store
+        .outbox()
+        .pending(10_000)
+        .await
+        .expect("the outbox reads")
+        .into_iter()
+        .filter(|m| m.subject == subject)
+        .map(|m| {
+            let envelope: contracts::Envelope<T> =
+                serde_json::from_slice(&m.payload).expect("an envelope");
+            envelope.data
+        })
+        .collect()
+}
+
 /// The tickets issued to an order, as the order's JSON answer lists them.
 pub fn issued_tickets(order: &serde_json::Value) -> &[serde_json::Value] {
     order["issuedTickets"]

@@ -51,13 +51,10 @@ async fn racing_expiry_triggers_release_the_seats_exactly_once() {
     assert_eq!(world.seats(event, "GA").await, (0, 0, 20));
     assert_eq!(expire_due(&state).await.unwrap(), 0);
 
-    let cancelled = ticket_service::store::TicketStore::outbox(world.tickets.store.as_ref())
-        .pending(100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.subject == "orders.cancelled")
-        .count();
+    let cancelled: Vec<contracts::orders::OrderCancelled> =
+        ticket_service::testing::pending_facts(world.tickets.store.as_ref(), "orders.cancelled")
+            .await;
+    let cancelled = cancelled.len();
     assert_eq!(cancelled, 5, "one orders.cancelled per order");
 }
 

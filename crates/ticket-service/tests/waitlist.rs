@@ -69,19 +69,14 @@ async fn confirm(world: &World, order: &Value) {
 
 /// The entry ids of the `tickets.waitlist_offered` rows waiting in the outbox.
 async fn offered_ids(world: &World) -> Vec<String> {
-    world
-        .tickets
-        .store
-        .outbox()
-        .pending(1000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.subject == subjects::TICKETS_WAITLIST_OFFERED)
-        .map(|m| {
-            let envelope: Value = serde_json::from_slice(&m.payload).unwrap();
-            envelope["data"]["entryId"].as_str().unwrap().to_string()
-        })
+    let offers: Vec<contracts::tickets::WaitlistOffered> = ticket_service::testing::pending_facts(
+        world.tickets.store.as_ref(),
+        subjects::TICKETS_WAITLIST_OFFERED,
+    )
+    .await;
+    offers
+        .iter()
+        .map(|o| o.place.entry_id.to_string())
         .collect()
 }
 

@@ -58,19 +58,7 @@ async fn rows_of(store: &Arc<dyn TicketStore>, subject: &str) -> Vec<String> {
 
 /// The data of the `tickets.waitlist_closed` rows in the outbox.
 async fn closed_facts(store: &Arc<dyn TicketStore>) -> Vec<contracts::tickets::WaitlistClosed> {
-    store
-        .outbox()
-        .pending(10_000)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|m| m.subject == subjects::TICKETS_WAITLIST_CLOSED)
-        .map(|m| {
-            let envelope: contracts::Envelope<contracts::tickets::WaitlistClosed> =
-                serde_json::from_slice(&m.payload).unwrap();
-            envelope.data
-        })
-        .collect()
+    ticket_service::testing::pending_facts(store.as_ref(), subjects::TICKETS_WAITLIST_CLOSED).await
 }
 
 /// The entries' ids, sorted as [`rows_of`] sorts.
