@@ -8,7 +8,7 @@ use e2e::{
     order_id, paid_order, pay,
 };
 use mail_parser::{MessageParser, MimeHeaders};
-use platform::testing::{TestClient, eventually};
+use platform::testing::TestClient;
 
 async fn email_of(client: &TestClient) -> String {
     client.get("/api/auth/me").await.json()["user"]["email"]
@@ -40,10 +40,7 @@ async fn a_buyer_who_pays_after_a_decline_gets_the_notice_and_one_confirmation_w
     );
     let order = order_becomes(&buyer, &order_id, "confirmed").await;
 
-    eventually("the decline notice and the confirmation", || async {
-        (system.smtp.received().len() >= 2).then_some(())
-    })
-    .await;
+    system.smtp.wait_for(2).await;
     // Anything sent twice would have arrived by now.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mails = system.smtp.received();
@@ -124,17 +121,11 @@ async fn cancelling_an_event_tells_each_holder_once_and_confirms_each_refund() {
         let (buyer, ..) = paid_order(&system, event, quantity).await;
         holders.push(email_of(&buyer).await);
     }
-    eventually("the confirmations", || async {
-        (system.smtp.received().len() >= 2).then_some(())
-    })
-    .await;
+    system.smtp.wait_for(2).await;
 
     cancel_event(&organizer, event).await;
     // Two confirmations, then per holder the event's notice and the refund.
-    eventually("the notices and refunds", || async {
-        (system.smtp.received().len() >= 6).then_some(())
-    })
-    .await;
+    system.smtp.wait_for(6).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mails = system.smtp.received();
     assert_eq!(
@@ -182,19 +173,13 @@ async fn cancelling_an_event_tells_each_buyer_on_its_waitlist_once_that_their_of
     let res = cancel_order(&holder, &held).await;
     assert_eq!(res.status, 200, "{}", res.text);
     // The holder hears of the cancellation, the first in line of the offer.
-    eventually("the cancellation and the offer", || async {
-        (system.smtp.received().len() >= 2).then_some(())
-    })
-    .await;
+    system.smtp.wait_for(2).await;
 
     // When the organizer cancels the event
     cancel_event(&organizer, event).await;
 
     // Then each buyer in line gets one mail saying what ended, and nobody else gets anything
-    eventually("the waitlist's mails", || async {
-        (system.smtp.received().len() >= 4).then_some(())
-    })
-    .await;
+    system.smtp.wait_for(4).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mails = system.smtp.received();
     let subjects: Vec<String> = mails.iter().map(|r| subject(&r.data)).collect();

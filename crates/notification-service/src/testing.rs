@@ -82,6 +82,15 @@ impl SmtpSink {
         self.received.lock().expect("sink lock").clone()
     }
 
+    /// Waits (bounded) until at least `n` messages arrived; every message received by then.
+    pub async fn wait_for(&self, n: usize) -> Vec<Received> {
+        platform::testing::eventually(&format!("{n} mails"), || async {
+            let received = self.received();
+            (received.len() >= n).then_some(received)
+        })
+        .await
+    }
+
     pub fn answer_recipients(&self, answer: Answer) {
         *self.answer.lock().expect("sink lock") = answer;
     }

@@ -32,10 +32,7 @@ fn parse(r: &Received) -> Message<'_> {
 
 /// Waits until the sink holds `n` messages, then a little longer to catch any extra one.
 async fn received(stack: &Stack, n: usize) -> Vec<Received> {
-    eventually(&format!("{n} mails"), || async {
-        (stack.sink.received().len() >= n).then_some(())
-    })
-    .await;
+    stack.sink.wait_for(n).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     stack.sink.received()
 }
