@@ -934,10 +934,12 @@ pub(crate) mod examples {
         )
     }
 
+    const WAITLIST_ENTRY: Uuid = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
+
     /// Grace's place in line for two General seats of the example event.
-    fn place(entry: Uuid) -> WaitlistPlace {
+    fn place() -> WaitlistPlace {
         WaitlistPlace {
-            entry_id: entry,
+            entry_id: WAITLIST_ENTRY,
             event_id: EVENT,
             event_title: "Rust Fest".into(),
             user_id: USER,
@@ -949,26 +951,24 @@ pub(crate) mod examples {
     }
 
     pub fn waitlist_offered() -> Example {
-        let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
         example(
             0x0199_9b00_0000_7000_8000_0000_0000_000d,
-            entry,
+            WAITLIST_ENTRY,
             2 * 86_400,
             WaitlistOffered {
-                place: place(entry),
+                place: place(),
                 expires_at: at(2 * 86_400 + 1_800),
             },
         )
     }
 
     pub fn waitlist_closed() -> Example {
-        let entry = Uuid::from_u128(0x0199_9b00_0000_7000_8000_0000_0000_00e1);
         example(
             0x0199_9b00_0000_7000_8000_0000_0000_000e,
-            entry,
+            WAITLIST_ENTRY,
             3 * 86_400,
             WaitlistClosed {
-                place: place(entry),
+                place: place(),
                 held_offer: true,
             },
         )
